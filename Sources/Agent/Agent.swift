@@ -1,0 +1,1 @@
+// Agent module: see the issue that builds it. Nothing here yet.

@@ -1,0 +1,12 @@
+// The `laser` command: the root of every subcommand.
+import ArgumentParser
+
+@main
+struct LaserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "laser",
+        abstract: "LASER (layer-selective rank reduction) for Sokoban policies and language models.",
+        discussion: InterventionHelp.text,
+        subcommands: LaserCommand.allSubcommands
+    )
+}

@@ -1,0 +1,1 @@
+// Policy module: see the issue that builds it. Nothing here yet.

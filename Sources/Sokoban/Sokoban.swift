@@ -1,0 +1,1 @@
+// Sokoban module: see the issue that builds it. Nothing here yet.

@@ -1,0 +1,1 @@
+// TextModel module: see the issue that builds it. Nothing here yet.
