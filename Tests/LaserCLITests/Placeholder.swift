@@ -1,0 +1,1 @@
+// LaserCLITests: tests of the module arrive with the issue that builds it.

@@ -1,0 +1,1 @@
+// PolicyTests: tests of the module arrive with the issue that builds it.
