@@ -71,6 +71,18 @@ public final class Reducer<Model: ReducibleModel> {
         try apply([intervention])
     }
 
+    /// Reduces one matrix by name to k = max(1, ⌊ρ·min(m, n)⌋) (composing like `apply`).
+    @discardableResult
+    public func apply(matrix name: String, rho: Double) throws -> ReductionReport {
+        guard rho > 0, rho <= 1, rho.isFinite else {
+            throw LaserError.invalidIntervention("\(name) ρ \(rho)", reason: "ρ must be in (0, 1]")
+        }
+        let info = try model.matrixInfo(named: name)
+        let k = keptRank(rho: rho, rows: info.rows, columns: info.columns)
+        try reduce(info, toRank: min(k, keptRanks[name] ?? k))
+        return reports[name]!
+    }
+
     private func reduce(_ info: WeightMatrixInfo, toRank k: Int) throws {
         let original: Tensor
         if let saved = originals[info.name] {
