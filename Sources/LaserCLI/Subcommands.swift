@@ -3,5 +3,6 @@ import ArgumentParser
 
 extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
+        SolveCommand.self,
     ]
 }
