@@ -4,5 +4,7 @@ import ArgumentParser
 extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
         SolveCommand.self,
+        GenerateCommand.self,
+        PlayCommand.self,
     ]
 }
