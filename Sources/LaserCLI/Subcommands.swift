@@ -8,5 +8,8 @@ extension LaserCommand {
         MergeResults.self,
         SampleCheckpoint.self,
         Bench.self,
+        SolveCommand.self,
+        GenerateCommand.self,
+        PlayCommand.self,
     ]
 }
