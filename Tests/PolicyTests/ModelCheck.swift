@@ -20,7 +20,10 @@ func exportedParameters(_ model: any PolicyNetwork) throws -> [String: [Double]]
 
 /// Checks the forward pass against the reference and every parameter gradient of the loss
 /// Σ logits·r₁ + Σ values·r₂ against float64 central differences.
-func checkModel(_ model: any PolicyNetwork, batch: Int, reference: ReferenceForward, seed: UInt64) throws {
+func checkModel(
+    _ model: any PolicyNetwork, batch: Int, reference: ReferenceForward, seed: UInt64,
+    samplesPerTensor: Int = 10
+) throws {
     var rng = SplitMix64(seed: seed)
     let observations = randomObservations(batch: batch, planes: model.planeCount, rng: &rng)
     let context = model.makeContext(batchCapacity: batch)
@@ -44,15 +47,19 @@ func checkModel(_ model: any PolicyNetwork, batch: Int, reference: ReferenceForw
     let w1 = r1.map(Double.init), w2 = r2.map(Double.init)
     for info in model.parameters.infos {
         let analytic = try gradients.tensor(named: info.name).scalars.map(Double.init)
-        let indices = info.count <= 10 ? Array(0..<info.count)
-            : (0..<10).map { _ in Int(rng.next() % UInt64(info.count)) }
+        let indices = info.count <= samplesPerTensor ? Array(0..<info.count)
+            : (0..<samplesPerTensor).map { _ in Int(rng.next() % UInt64(info.count)) }
         let numeric = numericGradient(at: parameters[info.name]!, indices: indices) { perturbed in
             var p = parameters
             p[info.name] = perturbed
             let out = reference(p, obs64)
             return Reference.dot(out.logits, w1) + Reference.dot(out.values, w2)
         }
-        let error = relativeError(indices.map { analytic[$0] }, numeric)
-        #expect(error < 1e-3, "gradient of \(info.name): relative error \(error)")
+        let picked = indices.map { analytic[$0] }
+        let error = relativeError(picked, numeric)
+        // A gradient that is exactly zero in theory (the key bias: softmax ignores a per-row
+        // constant) leaves only rounding noise on both sides; compare those absolutely.
+        let largest = zip(picked, numeric).map { abs($0 - $1) }.max() ?? 0
+        #expect(error < 1e-3 || largest < 1e-6, "gradient of \(info.name): relative error \(error)")
     }
 }
