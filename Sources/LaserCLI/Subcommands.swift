@@ -3,5 +3,10 @@ import ArgumentParser
 
 extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
+        Inspect.self,
+        Reduce.self,
+        MergeResults.self,
+        SampleCheckpoint.self,
+        Bench.self,
     ]
 }
