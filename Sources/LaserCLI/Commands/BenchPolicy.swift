@@ -1,0 +1,75 @@
+// `laser bench policy`: training and inference samples/s of the policy networks at several batches.
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import Policy
+
+struct BenchPolicy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Training steps/s and inference samples/s of ConvPolicy and TransformerPolicy.",
+        discussion: """
+            A training step is forward, cross-entropy + value loss, backward, global-norm clipping
+            and an AdamW update. Inputs are random one-hot 10×10 boards. scripts/bench-policy.sh
+            runs this beside the same networks in PyTorch.
+            """)
+
+    @Option(help: "Architectures to measure: conv, transformer.") var arch: [String] = ["conv", "transformer"]
+    @Option(help: "Batch sizes.") var batches: [Int] = [1, 32, 256]
+    @Option(help: "Minimum seconds per measurement.") var seconds = 1.0
+    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Flag(help: "Inference only.") var inferOnly = false
+    @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Observation planes.") var planes = 7
+    @Option(help: "ConvPolicy channels.") var channels = ConvPolicyConfig().channels
+    @Option(help: "ConvPolicy residual blocks.") var blocks = ConvPolicyConfig().blocks
+    @Option(help: "TransformerPolicy width.") var dim = TransformerPolicyConfig().dim
+    @Option(help: "TransformerPolicy layers.") var layers = TransformerPolicyConfig().layers
+    @Option(help: "TransformerPolicy heads.") var heads = TransformerPolicyConfig().heads
+    @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = TransformerPolicyConfig().mlpHidden
+
+    func validate() throws {
+        for a in arch where a != "conv" && a != "transformer" {
+            throw ValidationError("unknown architecture '\(a)' (expected conv or transformer)")
+        }
+        guard batches.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
+            throw ValidationError("batch sizes must be in 1...65536")
+        }
+        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+    }
+
+    struct Output: Codable {
+        let threads: Int, openblasCore: String
+        let conv: ConvPolicyConfig, transformer: TransformerPolicyConfig
+        let rows: [PolicyBenchmarkRow]
+    }
+
+    func run() throws {
+        OpenBLASInfo.setThreads(threads)
+        let convConfig = ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks)
+        let transformerConfig = TransformerPolicyConfig(
+            planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden)
+        var rows: [PolicyBenchmarkRow] = []
+        for a in arch {
+            let model: any PolicyNetwork = a == "conv"
+                ? try ConvPolicy(config: convConfig, seed: 1)
+                : try TransformerPolicy(config: transformerConfig, seed: 1)
+            rows += try PolicyBenchmark.run(model: model, batches: batches, seconds: seconds, train: !inferOnly)
+        }
+        if json {
+            print(try jsonText(Output(threads: threads, openblasCore: OpenBLASInfo.coreName, conv: convConfig,
+                                      transformer: transformerConfig, rows: rows)))
+            return
+        }
+        print("OpenBLAS \(OpenBLASInfo.coreName), \(threads) threads")
+        print("arch         mode   batch   samples/s   params")
+        for r in rows {
+            let name = r.architecture.padding(toLength: 12, withPad: " ", startingAt: 0)
+            let mode = r.mode.padding(toLength: 6, withPad: " ", startingAt: 0)
+            let rate = String(format: "%11.1f", r.samplesPerSecond)
+            let batch = String(format: "%5d", r.batch)
+            print("\(name) \(mode) \(batch) \(rate)   \(r.parameters)")
+        }
+    }
+}

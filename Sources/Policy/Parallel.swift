@@ -1,0 +1,34 @@
+// Splitting a batch across the two cores for the kernels BLAS does not parallelise itself.
+import Dispatch
+
+enum Parallel {
+    /// Below this many samples per worker the split costs more than it saves.
+    static let minimumSamplesPerWorker = 4
+
+    /// The kernels handed to a worker write disjoint ranges of buffers they share, which the
+    /// compiler cannot check; this box tells it so.
+    private struct Body: @unchecked Sendable {
+        let run: (Range<Int>, Int) -> Void
+    }
+
+    /// Runs `body` over `0..<count` in up to `TransformerPlan.workers` contiguous ranges at once;
+    /// the second argument is the worker index (for per-worker scratch).
+    static func split(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
+        let workers = min(TransformerPlan.workers, max(1, count / minimumSamplesPerWorker))
+        if workers == 1 {
+            body(0..<count, 0)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = Body(run: escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let start = count * worker / workers, end = count * (worker + 1) / workers
+                box.run(start..<end, worker)
+            }
+        }
+    }
+
+    static func split(_ count: Int, _ body: (Range<Int>) -> Void) {
+        split(count) { range, _ in body(range) }
+    }
+}
