@@ -11,5 +11,8 @@ extension LaserCommand {
         SolveCommand.self,
         GenerateCommand.self,
         PlayCommand.self,
+        TrainCommand.self,
+        EvalCommand.self,
+        SweepCommand.self,
     ]
 }
