@@ -14,5 +14,6 @@ extension LaserCommand {
         TrainCommand.self,
         EvalCommand.self,
         SweepCommand.self,
+        WatchCommand.self,
     ]
 }

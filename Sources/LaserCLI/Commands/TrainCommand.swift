@@ -11,7 +11,7 @@ struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train Sokoban policies: imitation of the solver (bc), then reinforcement learning (ppo).",
-        subcommands: [TrainBC.self])
+        subcommands: [TrainBC.self, TrainPPO.self])
 }
 
 /// Architecture choice and sizes, shared by commands that build a fresh network.
