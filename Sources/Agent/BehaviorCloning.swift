@@ -17,9 +17,12 @@ public struct BehaviorCloningConfig: Sendable {
     /// AdamW weight decay on weight matrices.
     public var weightDecay: Float = 1e-4
     /// Weight of the value MSE beside the policy cross-entropy.
-    public var valueWeight: Float = 0.1
+    public var valueWeight: Float = 0.25
     /// Discount of the return-to-go targets (PPO's value head uses the same).
     public var gamma: Float = 0.99
+    /// The value head predicts returns times this (PPO's `rewardScale`): raw returns reach ±10 and
+    /// their squared error would swamp the cross-entropy in the shared trunk.
+    public var returnScale: Float = 0.1
     /// Train on a random one of the board's eight symmetries of each sample.
     public var augment = true
     /// Steps between held-out evaluations (and checkpoints).
@@ -124,18 +127,27 @@ public final class BehaviorCloning {
 
     /// One optimizer step on a freshly drawn batch.
     public func step() throws -> SupervisedResult {
-        var random = SplitMix64(seed: config.seed &+ UInt64(trainer.step) &* 0x9E37_79B9_7F4A_7C15)
+        var random = Self.stream(seed: config.seed, index: trainer.step)
         let n = config.batchSize
         observations.withUnsafeMutableBufferPointer { obs in
             for b in 0..<n {
                 let sample = trainSamples[Int(random.next() % UInt64(trainSamples.count))]
                 let symmetry = config.augment ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
                 actions[b] = data.write(sample: sample, symmetry: symmetry, into: obs.baseAddress! + b * AgentGeometry.observationCount)
-                targets[b] = data.returns[sample]
+                targets[b] = data.returns[sample] * config.returnScale
             }
         }
         return try trainer.supervisedStep(
             observations: observations, actions: actions, valueTargets: targets, valueWeight: config.valueWeight)
+    }
+
+    /// An independent stream per (seed, index). Seeding SplitMix64 with seed + index·γ would not
+    /// do: its state advances by γ per draw, so consecutive indices would give the same stream
+    /// shifted by one draw (and nearly the same batch every step).
+    static func stream(seed: UInt64, index: Int) -> SplitMix64 {
+        var mixer = SplitMix64(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
+        _ = mixer.next()
+        return SplitMix64(seed: mixer.next())
     }
 
     /// Loss and accuracy on the held-out samples (unaugmented).
@@ -149,7 +161,7 @@ public final class BehaviorCloning {
                 for b in 0..<n {
                     let sample = heldOutSampleIndices[start + b]
                     actions[b] = data.write(sample: sample, symmetry: BoardSymmetry.all[0], into: obs.baseAddress! + b * AgentGeometry.observationCount)
-                    targets[b] = data.returns[sample]
+                    targets[b] = data.returns[sample] * config.returnScale
                 }
             }
             let r = try trainer.evaluate(

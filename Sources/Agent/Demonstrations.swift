@@ -11,12 +11,13 @@ public enum Demonstrations {
     public static let format = "laser-demonstrations"
     public static let version = "1"
 
-    /// What a cache was made with; a cache is reused only when this matches exactly.
-    static func stamp(_ options: GeneratorOptions, seed: UInt64) -> [(String, String)] {
-        [("Format", format), ("Version", version),
-         ("Generator", "\(options.width)x\(options.height), \(options.boxes) boxes"),
-         ("Seed", "\(seed)")]
+    /// What a cache was made with, as its first `Comment` note; a cache is reused only when this
+    /// matches exactly. (Level files keep only known note keys, hence comments.)
+    static func stamp(_ options: GeneratorOptions, seed: UInt64) -> String {
+        "\(format) version \(version); generator \(options.width)x\(options.height), \(options.boxes) boxes; seed \(seed)"
     }
+
+    static let seedsUsedPrefix = "seeds used: "
 
     /// `count` solved levels from the SplitMix64 seed stream of `seed` (the same stream as
     /// `laser generate --seed`), generated over `workers` threads. With `cachePath`, levels already
@@ -34,13 +35,15 @@ public enum Demonstrations {
         let expected = stamp(options, seed: seed)
         if let cachePath, FileManager.default.fileExists(atPath: cachePath) {
             let cache = try LevelCollection(path: cachePath)
-            let notes = Dictionary(cache.notes.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-            for (key, value) in expected where notes[key] != value {
+            let comments = cache.notes.filter { $0.key.lowercased() == "comment" }.map(\.value)
+            guard comments.first == expected else {
                 throw AgentError.cacheMismatch(
-                    path: cachePath, reason: "\(key) is \(notes[key].map { "'\($0)'" } ?? "missing"), expected '\(value)'")
+                    path: cachePath, reason: "it was made as '\(comments.first ?? "(no stamp)")', expected '\(expected)'")
             }
-            guard let used = notes["Seeds-Used"].flatMap(Int.init), used >= cache.levels.count else {
-                throw AgentError.cacheMismatch(path: cachePath, reason: "no valid Seeds-Used note")
+            guard let usedText = comments.first(where: { $0.hasPrefix(seedsUsedPrefix) }),
+                  let used = Int(usedText.dropFirst(seedsUsedPrefix.count)), used >= cache.levels.count
+            else {
+                throw AgentError.cacheMismatch(path: cachePath, reason: "no valid '\(seedsUsedPrefix)N' comment")
             }
             levels = cache.levels
             seedsUsed = used
@@ -57,8 +60,10 @@ public enum Demonstrations {
             }
             if let cachePath {
                 var collection = LevelCollection(levels: levels)
-                collection.notes = [("Title", "solver demonstrations")]
-                    + expected.map { ($0.0, $0.1) } + [("Seeds-Used", "\(seedsUsed)")]
+                collection.notes = [
+                    ("Title", "solver demonstrations"), ("Comment", expected),
+                    ("Comment", seedsUsedPrefix + "\(seedsUsed)"),
+                ]
                 try AtomicFile.write(string: collection.xsb(), to: cachePath)
             }
             progress?(min(levels.count, count), count)

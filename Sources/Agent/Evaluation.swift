@@ -126,6 +126,8 @@ public enum Evaluator {
     ///
     /// Deterministic for a seed: the greedy attempt depends only on the weights, and sampled attempt
     /// j of level i draws from its own seeded stream. Work is split statically over the workers.
+    /// With several workers, set OpenBLAS to one thread first (`OpenBLASInfo.setThreads(1)`): the
+    /// workers are the parallelism, and nested BLAS threads only contend with them.
     public static func evaluate(
         model: any PolicyNetwork, levels: [Level], options: EvaluationOptions = EvaluationOptions(),
         progress: (@Sendable (Int, Int) -> Void)? = nil
@@ -146,9 +148,6 @@ public enum Evaluator {
         let results = LockedArray<EpisodeResult?>(repeating: nil, count: episodes)
         let finished = LockedCounter()
         let failure = LockedArray<Error?>(repeating: nil, count: 1)
-        let savedThreads = OpenBLASInfo.threads
-        if workers > 1 { OpenBLASInfo.setThreads(1) }
-        defer { if workers > 1 { OpenBLASInfo.setThreads(savedThreads) } }
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let mine = Array(stride(from: worker, to: episodes, by: workers))
             do {

@@ -18,6 +18,9 @@ public struct PPOConfig: Sendable {
     public var learningRate: Float = 1e-4
     /// Discount.
     public var gamma: Float = 0.99
+    /// Rewards are multiplied by this for GAE and the value head (behavior cloning's
+    /// `returnScale`), so the value stays near ±1; reported episode returns are unscaled.
+    public var rewardScale: Float = 0.1
     /// GAE λ.
     public var gaeLambda: Float = 0.95
     /// Minibatches per epoch.
@@ -137,7 +140,7 @@ public final class PPO {
         update = startUpdate
         env = BatchedEnvironment(count: config.environments)
         // The stream depends on the update, so a resumed run continues with fresh draws.
-        random = SplitMix64(seed: config.seed &+ UInt64(startUpdate) &* 0x9E37_79B9_7F4A_7C15)
+        random = BehaviorCloning.stream(seed: config.seed, index: startUpdate)
         rolloutContext = trainer.model.makeContext(batchCapacity: config.environments)
         let n = config.batchSize, o = AgentGeometry.observationCount
         observations = [Float](repeating: 0, count: n * o)
@@ -190,7 +193,7 @@ public final class PPO {
                 logProbabilities[k] = Self.logSoftmax(logits, sample: i, action: action)
                 values[k] = outValues[i]
                 let result = env.step(i, action: action)
-                rewards[k] = result.reward
+                rewards[k] = result.reward * config.rewardScale
                 endsEpisode[k] = result.done
                 episodeReturn[i] += result.reward
                 if result.done {

@@ -42,12 +42,15 @@ struct PolicyEvaluationOptions: ParsableArguments {
         guard (1...10000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
     }
 
+    /// The evaluation settings; also sets OpenBLAS to one thread when the workers are the
+    /// parallelism.
     var options: EvaluationOptions {
         var o = EvaluationOptions()
         o.attempts = attempts
         o.seed = seed
         o.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         o.environment.maxSteps = maxSteps
+        if o.workers > 1 { OpenBLASInfo.setThreads(1) }
         return o
     }
 }

@@ -4,6 +4,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Laser
+import LinearAlgebra
 import Policy
 import Sokoban
 
@@ -39,6 +40,7 @@ struct PolicySweepOptions: ParsableArguments {
         var options = EvaluationOptions()
         options.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         options.environment.maxSteps = maxSteps
+        if options.workers > 1 { OpenBLASInfo.setThreads(1) }
         try runSweep(
             model: model, options: sweep, defaultTypes: Self.defaultTypes(architecture: model.architectureName),
             objective: Objective(metric: "solve_rate"), reportMetrics: ["solve_rate", "mean_steps"],

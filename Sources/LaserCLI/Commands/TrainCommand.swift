@@ -115,10 +115,13 @@ struct TrainBC: ParsableCommand {
     @Option(help: "Held-out levels played greedily at each evaluation.") var solveLevels = BehaviorCloningConfig().solveLevels
     @Option(help: "Seed of the initial weights and batch sampling.") var seed: UInt64 = 1
     @Option(help: "Append a JSON line per evaluation to this file.") var log: String?
+    @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
     @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).") var resume = false
     @Flag(help: "Do not augment with board symmetries.") var noAugment = false
 
     func run() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        OpenBLASInfo.setThreads(threads)
         var config = BehaviorCloningConfig()
         config.steps = steps
         config.batchSize = batch

@@ -4,6 +4,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Laser
+import LinearAlgebra
 import Policy
 import Sokoban
 
@@ -36,9 +37,12 @@ struct TrainPPO: ParsableCommand {
     @Option(help: "Clip coefficient.") var clip = PPOConfig().clipCoefficient
     @Option(help: "Entropy coefficient.") var entropy = PPOConfig().entropyCoefficient
     @Option(help: "Seed of level choice and sampling.") var seed: UInt64 = 1
+    @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
     @Flag(help: "Continue from --out if it exists.") var resume = false
 
     func run() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        OpenBLASInfo.setThreads(threads)
         var config = PPOConfig()
         config.environments = envs
         config.rolloutSteps = rollout
