@@ -83,6 +83,9 @@ struct EvalCommand: ParsableCommand {
         let interventions = try parseInterventionsForCLI(intervene)
         let loaded = try loadPolicy(policy)
         let model = loaded.model
+        for intervention in interventions {
+            do { _ = try intervention.targets(in: model) } catch { throw CLIError("--intervene: \(error)") }
+        }
         let set = try loadLevels(levels, limit: limit)
         let options = evaluation.options
         var rows: [(String, EvaluationSummary)] = []

@@ -41,6 +41,18 @@ struct PolicySweepOptions: ParsableArguments {
         options.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         options.environment.maxSteps = maxSteps
         if options.workers > 1 { OpenBLASInfo.setThreads(1) }
+        do {
+            try sweepPolicy(model: model, sweep: sweep, validation: validation, testSet: testSet, options: options, path: path)
+        } catch let error as ValidationError {
+            // Grid problems are found only once the model is loaded: report them as one line.
+            throw CLIError(error.message)
+        }
+    }
+
+    private func sweepPolicy(
+        model: any PolicyNetwork, sweep: SweepOptions, validation: [Level], testSet: [Level],
+        options: EvaluationOptions, path: String
+    ) throws {
         try runSweep(
             model: model, options: sweep, defaultTypes: Self.defaultTypes(architecture: model.architectureName),
             objective: Objective(metric: "solve_rate"), reportMetrics: ["solve_rate", "mean_steps"],
