@@ -6,5 +6,6 @@ extension LaserCommand {
         SolveCommand.self,
         GenerateCommand.self,
         PlayCommand.self,
+        EnvBenchCommand.self,
     ]
 }
