@@ -12,9 +12,9 @@ for arg in "$@"; do [ "$arg" = "--no-jumanji" ] && jumanji=0; done
 [ -f "$levels" ] || { echo "error: no level file $levels" >&2; exit 1; }
 
 swift build -c release --product laser >&2
-laser_json=$(.build/release/laser env-bench "$levels" --steps 2000000 --batch 64 --batch-steps 50000)
+laser_json=$(.build/release/laser bench env "$levels" --steps 2000000 --batch 64 --batch-steps 50000)
 # 20000 steps, as the Python runs below take: their reward sums must be equal to this one's.
-check_json=$(.build/release/laser env-bench "$levels" --steps 20000 --batch 1 --batch-steps 1)
+check_json=$(.build/release/laser bench env "$levels" --steps 20000 --batch 1 --batch-steps 1)
 
 venv() {  # venv DIR PACKAGES...: create once, install the packages
     local dir=$1; shift

@@ -1,4 +1,4 @@
-"""gym-sokoban steps per second on the same levels and random actions as `laser env-bench`.
+"""gym-sokoban steps per second on the same levels and random actions as `laser bench env`.
 
 Levels are loaded into gym-sokoban's SokobanEnv directly (its own reset would generate a new
 room), and actions 1-4 (push-or-move up, down, left, right) match laser's actions 0-3.

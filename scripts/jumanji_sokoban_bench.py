@@ -1,4 +1,4 @@
-"""jumanji's Sokoban steps per second on the same levels and random actions as `laser env-bench`.
+"""jumanji's Sokoban steps per second on the same levels and random actions as `laser bench env`.
 
 Single: one jit-compiled `step` called from Python per step (the host reads `done` each step).
 Batched: `jit(vmap(step))` over B environments, done ones reset to the next level inside the

@@ -3,9 +3,13 @@ import ArgumentParser
 
 extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
+        Inspect.self,
+        Reduce.self,
+        MergeResults.self,
+        SampleCheckpoint.self,
+        Bench.self,
         SolveCommand.self,
         GenerateCommand.self,
         PlayCommand.self,
-        EnvBenchCommand.self,
     ]
 }

@@ -75,7 +75,11 @@ struct GenerateCommand: ParsableCommand {
         collection.notes.append(("Comment", "laser generate --width \(width) --height \(height) "
             + "--boxes \(boxes) --count \(count) --seed \(seed)"))
         let text = collection.xsb()
-        if let output { try AtomicText.write(text, to: output) } else { print(text, terminator: "") }
+        if let output {
+            do { try AtomicFile.write(string: text, to: output) } catch {
+                throw CLIError("\(error)")
+            }
+        } else { print(text, terminator: "") }
     }
 
     static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int)

@@ -1,13 +1,13 @@
-// `laser env-bench`: environment steps per second, single and batched, printed as JSON.
+// `laser bench env`: environment steps per second, single and batched, printed as JSON.
 
 import ArgumentParser
 import Foundation
 import LinearAlgebra
 import Sokoban
 
-struct EnvBenchCommand: ParsableCommand {
+struct BenchEnv: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "env-bench",
+        commandName: "env",
         abstract: "Measure Sokoban environment steps per second (single-threaded and batched).",
         discussion: """
             Random actions (pre-drawn from --seed) are played on the levels of FILE in turn; an
