@@ -43,9 +43,14 @@ final class Terminal {
         if handleSignals {
             pendingTermination = 0
             pendingResize = 0
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
             for s in [SIGTERM, SIGINT, SIGHUP, SIGWINCH] {
                 savedHandlers.append((s, signal(s, onSignal)))
+                sigaddset(&unblock, s)
             }
+            // A parent may have started us with these blocked; they must reach the handler.
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         }
         write("\u{1B}[?1049h\u{1B}[?25l\u{1B}[2J")
         active = true
