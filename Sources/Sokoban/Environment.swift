@@ -19,7 +19,8 @@ public struct EnvironmentConfig: Sendable, Equatable {
 
 /// The observation planes, in order. Each square is one-hot over these seven.
 public enum ObservationPlane: Int, CaseIterable, Sendable {
-    case wall = 0, floor, goal, box, player, boxOnGoal, playerOnGoal
+    case wall = 0
+    case floor, goal, box, player, boxOnGoal, playerOnGoal
 }
 
 /// What one step gave.
@@ -63,8 +64,10 @@ public struct BatchedEnvironment: Sendable {
 
     /// `count` environments of `height` x `width` squares; levels smaller than that are placed
     /// at the top left and the rest is wall.
-    public init(count: Int, height: Int = 10, width: Int = 10,
-                config: EnvironmentConfig = EnvironmentConfig(), autoReset: Bool = false) {
+    public init(
+        count: Int, height: Int = 10, width: Int = 10,
+        config: EnvironmentConfig = EnvironmentConfig(), autoReset: Bool = false
+    ) {
         precondition(count > 0 && height > 2 && width > 2, "invalid environment shape")
         self.count = count
         self.height = height
@@ -92,8 +95,11 @@ public struct BatchedEnvironment: Sendable {
     /// Starts environment `index` on `level`. Throws if the level is larger than the board.
     public mutating func reset(_ index: Int, level: Level) throws {
         guard level.width <= width && level.height <= height else {
-            throw LevelError(level: 0, line: 0, column: 0, title: level.title, problem: .malformed(
-                "level is \(level.width)x\(level.height) but the environment is \(width)x\(height)"))
+            throw LevelError(
+                level: 0, line: 0, column: 0, title: level.title,
+                problem: .malformed(
+                    "level is \(level.width)x\(level.height); the environment is \(width)x\(height)"
+                ))
         }
         let squares = height * width
         let base = index * squares
@@ -179,8 +185,14 @@ public struct BatchedEnvironment: Sendable {
                 if beyondCell & (Self.wallBit | Self.boxBit) == 0 {
                     cells[base + next] = nextCell & ~Self.boxBit
                     cells[base + beyond] = beyondCell | Self.boxBit
-                    if nextCell & Self.goalBit != 0 { onGoal[index] -= 1; reward += config.boxOffGoal }
-                    if beyondCell & Self.goalBit != 0 { onGoal[index] += 1; reward += config.boxOnGoal }
+                    if nextCell & Self.goalBit != 0 {
+                        onGoal[index] -= 1
+                        reward += config.boxOffGoal
+                    }
+                    if beyondCell & Self.goalBit != 0 {
+                        onGoal[index] += 1
+                        reward += config.boxOnGoal
+                    }
                     player[index] = next
                     writeObservation(index, from)
                     writeObservation(index, next)
@@ -204,8 +216,9 @@ public struct BatchedEnvironment: Sendable {
     public mutating func step(
         actions: [Int], rewards: inout [Float], dones: inout [Bool], solved: inout [Bool]
     ) {
-        precondition(actions.count == count && rewards.count == count && dones.count == count
-            && solved.count == count, "batch arrays must have \(count) entries")
+        precondition(
+            actions.count == count && rewards.count == count && dones.count == count
+                && solved.count == count, "batch arrays must have \(count) entries")
         for i in 0..<count {
             let r = step(i, action: actions[i])
             rewards[i] = r.reward
@@ -219,7 +232,8 @@ public struct BatchedEnvironment: Sendable {
 public struct SokobanEnvironment: Sendable {
     private var batch: BatchedEnvironment
 
-    public init(height: Int = 10, width: Int = 10, config: EnvironmentConfig = EnvironmentConfig()) {
+    public init(height: Int = 10, width: Int = 10, config: EnvironmentConfig = EnvironmentConfig())
+    {
         batch = BatchedEnvironment(count: 1, height: height, width: width, config: config)
     }
 

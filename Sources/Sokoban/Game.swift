@@ -50,7 +50,10 @@ public struct Game: Sendable {
     public var canRedo: Bool { !future.isEmpty }
     /// The steps taken so far in LURD (uppercase letters are pushes).
     public var lurd: String {
-        String(history.map { $0.pushed ? Character($0.direction.letter.uppercased()) : $0.direction.letter })
+        String(
+            history.map {
+                $0.pushed ? Character($0.direction.letter.uppercased()) : $0.direction.letter
+            })
     }
 
     private func isFloor(_ i: Int) -> Bool { level.squares[i] == .floor }

@@ -22,7 +22,8 @@ public struct SolutionError: Error, Sendable, Equatable, CustomStringConvertible
         case .unknownCharacter(let ch): "step \(step): unknown character '\(ch)'"
         case .blocked: "step \(step): the way is blocked"
         case .caseMismatch(let push):
-            push ? "step \(step): this step pushes a box, so it must be uppercase"
+            push
+                ? "step \(step): this step pushes a box, so it must be uppercase"
                 : "step \(step): uppercase means a push but no box is pushed"
         case .notSolved(let n): "the moves end with \(n) box(es) off goals"
         }
@@ -46,8 +47,10 @@ public enum LURD {
     /// Plays `text` on `level`, checking each step's case, and returns the finished game.
     /// With `requireSolved`, throws unless every box ends on a goal.
     @discardableResult
-    public static func verify(_ text: String, on level: Level, requireSolved: Bool = true,
-                              strictCase: Bool = true) throws -> Game {
+    public static func verify(
+        _ text: String, on level: Level, requireSolved: Bool = true,
+        strictCase: Bool = true
+    ) throws -> Game {
         var game = Game(level: level)
         for (n, step) in try parse(text).enumerated() {
             switch game.step(step.direction) {
@@ -61,7 +64,8 @@ public enum LURD {
             }
         }
         if requireSolved && !game.isSolved {
-            throw SolutionError(step: 0, problem: .notSolved(boxesOffGoals: level.boxCount - game.boxesOnGoals))
+            throw SolutionError(
+                step: 0, problem: .notSolved(boxesOffGoals: level.boxCount - game.boxesOnGoals))
         }
         return game
     }

@@ -5,13 +5,14 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct PlayTerminalTests {
     /// Starts `laser play` on a new pseudo-terminal; returns the process and the master side.
     func start() throws -> (Process, Int32, String) {
-        var master: Int32 = -1, slave: Int32 = -1
+        var master: Int32 = -1
+        var slave: Int32 = -1
         var size = winsize(ws_row: 30, ws_col: 100, ws_xpixel: 0, ws_ypixel: 0)
         try #require(openpty(&master, &slave, nil, nil, &size) == 0)
         let data = CLI.temporaryDirectory()
@@ -72,7 +73,8 @@ import Glibc
         #expect(read(master, until: restore).contains(restore))
         try #require(wait(process))
         #expect(process.terminationStatus == 0)
-        let saved = try String(contentsOfFile: data + "/laser/solutions/tutorial.json", encoding: .utf8)
+        let saved = try String(
+            contentsOfFile: data + "/laser/solutions/tutorial.json", encoding: .utf8)
         #expect(saved.contains("\"lurd\" : \"rRR\""))
     }
 }

@@ -37,16 +37,21 @@ import Testing
     }
 
     @Test func generateIsDeterministicAcrossThreadCounts() throws {
-        let args = ["generate", "--width", "7", "--height", "7", "--boxes", "2", "--count", "4",
-                    "--seed", "11"]
+        let args = [
+            "generate", "--width", "7", "--height", "7", "--boxes", "2", "--count", "4",
+            "--seed", "11",
+        ]
         let a = try CLI.run(args + ["--jobs", "1"])
         let b = try CLI.run(args + ["--jobs", "2"])
         #expect(a.status == 0 && a.stdout == b.stdout)
         #expect(a.stdout.components(separatedBy: "Solution: ").count == 5)
         // One level again from the seed in its title.
-        let seedLine = try #require(a.stdout.split(separator: "\n").first { $0.hasPrefix("Seed: ") })
-        let one = try CLI.run(["generate", "--width", "7", "--height", "7", "--boxes", "2",
-                               "--level-seed", String(seedLine.dropFirst(6))])
+        let seedLine = try #require(
+            a.stdout.split(separator: "\n").first { $0.hasPrefix("Seed: ") })
+        let one = try CLI.run([
+            "generate", "--width", "7", "--height", "7", "--boxes", "2",
+            "--level-seed", String(seedLine.dropFirst(6)),
+        ])
         let firstBoard = a.stdout.components(separatedBy: "\n\n")[1]
         #expect(one.stdout.contains(firstBoard))
         let bad = try CLI.run(["generate", "--boxes", "0"])
@@ -55,8 +60,10 @@ import Testing
 
     @Test func generateWritesAFileThatSolves() throws {
         let out = CLI.temporaryDirectory() + "/gen.xsb"
-        let r = try CLI.run(["generate", "--width", "7", "--height", "7", "--boxes", "2",
-                             "--count", "3", "--output", out])
+        let r = try CLI.run([
+            "generate", "--width", "7", "--height", "7", "--boxes", "2",
+            "--count", "3", "--output", out,
+        ])
         #expect(r.status == 0 && r.stdout.isEmpty)
         let solved = try CLI.run(["solve", out])
         #expect(solved.stdout.contains("solved 3/3"))
@@ -81,8 +88,10 @@ import Testing
     }
 
     @Test func benchEnvPrintsJSON() throws {
-        let r = try CLI.run(["bench", "env", write(twoLevels), "--steps", "1000", "--batch", "4",
-                             "--batch-steps", "50"])
+        let r = try CLI.run([
+            "bench", "env", write(twoLevels), "--steps", "1000", "--batch", "4",
+            "--batch-steps", "50",
+        ])
         #expect(r.status == 0)
         let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let single = json?["single"] as? [String: Any]

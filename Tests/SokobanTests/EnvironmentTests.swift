@@ -2,14 +2,17 @@
 // the step limit, and the batched form agreeing with the single one.
 
 import Testing
+
 @testable import Sokoban
 
 @Suite struct EnvironmentTests {
     let planes = BatchedEnvironment.planeCount
 
     /// The plane that is hot at (row, column) of environment `env`.
-    func hotPlane(_ obs: [Float], env: Int = 0, row: Int, column: Int, height: Int = 10,
-                  width: Int = 10) -> ObservationPlane? {
+    func hotPlane(
+        _ obs: [Float], env: Int = 0, row: Int, column: Int, height: Int = 10,
+        width: Int = 10
+    ) -> ObservationPlane? {
         let base = env * planes * height * width
         var found: ObservationPlane?
         for p in 0..<planes where obs[base + p * height * width + row * width + column] == 1 {
@@ -80,7 +83,9 @@ import Testing
 
     @Test func rejectsLevelsLargerThanTheBoard() throws {
         var env = SokobanEnvironment(height: 3, width: 5)
-        #expect(throws: LevelError.self) { try env.reset(level: try level("######\n#@$ .#\n######")) }
+        #expect(throws: LevelError.self) {
+            try env.reset(level: try level("######\n#@$ .#\n######"))
+        }
     }
 
     /// After random steps the observation stays one-hot, boxes are conserved, exactly one player
@@ -101,7 +106,8 @@ import Testing
             let expected = -0.1 + Float(game.boxesOnGoals - before) + (game.isSolved ? 10 : 0)
             #expect(abs(r.reward - expected) < 1e-5, "step \(n)")
             let obs = env.observation
-            var boxes = 0, players = 0
+            var boxes = 0
+            var players = 0
             for row in 0..<10 {
                 for column in 0..<10 {
                     var hot = 0
@@ -114,7 +120,8 @@ import Testing
                     }
                     if row < l.height && column < l.width {
                         let square = row * l.width + column
-                        let isBox = hotPlane(obs, row: row, column: column) == .box
+                        let isBox =
+                            hotPlane(obs, row: row, column: column) == .box
                             || hotPlane(obs, row: row, column: column) == .boxOnGoal
                         #expect(isBox == game.hasBox[square])
                     }
@@ -155,8 +162,9 @@ import Testing
                     resets += 1
                 }
                 let size = batch.observationSize
-                #expect(Array(batch.observations[(i * size)..<((i + 1) * size)])
-                    == singles[i].observation)
+                #expect(
+                    Array(batch.observations[(i * size)..<((i + 1) * size)])
+                        == singles[i].observation)
             }
         }
         #expect(resets > 0)

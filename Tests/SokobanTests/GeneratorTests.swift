@@ -2,10 +2,14 @@
 
 import Foundation
 import Testing
+
 @testable import Sokoban
 
 @Suite struct GeneratorTests {
-    func make(_ seed: UInt64, _ options: GeneratorOptions = GeneratorOptions(width: 7, height: 7, boxes: 2))
+    func make(
+        _ seed: UInt64,
+        _ options: GeneratorOptions = GeneratorOptions(width: 7, height: 7, boxes: 2)
+    )
         -> GeneratedLevel?
     {
         Generator.generate(options: options, seed: seed, makeGenerator: { TestRNG(seed: $0) })
@@ -44,7 +48,9 @@ import Testing
         let o = GeneratorOptions()
         for _ in 0..<50 {
             let floor = Generator.topology(o, &rng)
-            for i in 0..<10 { #expect(!floor[i] && !floor[90 + i] && !floor[i * 10] && !floor[i * 10 + 9]) }
+            for i in 0..<10 {
+                #expect(!floor[i] && !floor[90 + i] && !floor[i * 10] && !floor[i * 10 + 9])
+            }
             // One connected region.
             let cells = floor.indices.filter { floor[$0] }
             var seen = Set([cells[0]])
@@ -106,7 +112,8 @@ import Testing
     }
 
     @Test func tutorialIsShippedAndSolvable() throws {
-        let onDisk = try String(contentsOfFile: Self.levelsDirectory + "/tutorial.xsb", encoding: .utf8)
+        let onDisk = try String(
+            contentsOfFile: Self.levelsDirectory + "/tutorial.xsb", encoding: .utf8)
         #expect(onDisk == Tutorial.text)
         let c = Tutorial.collection()
         #expect(c.levels.count >= 12)

@@ -1,11 +1,14 @@
 // Tests of reading and writing levels: formats, notes, run-length rows and every validation error.
 
+import Foundation
 import Testing
+
 @testable import Sokoban
 
 @Suite struct LevelParserTests {
     @Test func readsABoardWithAllSymbols() throws {
-        let l = try level("""
+        let l = try level(
+            """
               #####
             ###  .#
             #@$* +#
@@ -157,8 +160,6 @@ import Testing
         #expect(throws: LevelError.self) { try LevelCollection(path: binary) }
     }
 }
-
-import Foundation
 
 enum FileManagerTemp {
     static func make() -> String {

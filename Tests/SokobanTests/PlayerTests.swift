@@ -3,26 +3,29 @@
 
 import Foundation
 import Testing
+
 @testable import Sokoban
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct PlayerTests {
     @Test func decodesKeysAndEscapeSequences() {
         var d = KeyDecoder()
-        #expect(d.decode(Array("wasdhjkl".utf8)) == [
-            .move(.up), .move(.left), .move(.down), .move(.right),
-            .move(.left), .move(.down), .move(.up), .move(.right),
-        ])
+        #expect(
+            d.decode(Array("wasdhjkl".utf8)) == [
+                .move(.up), .move(.left), .move(.down), .move(.right),
+                .move(.left), .move(.down), .move(.up), .move(.right),
+            ])
         #expect(d.decode([0x1B, 0x5B, 0x41, 0x1B, 0x4F, 0x44]) == [.move(.up), .move(.left)])
         // An arrow split across two reads.
         #expect(d.decode([0x1B, 0x5B]) == [])
         #expect(d.decode([0x43]) == [.move(.right)])
-        #expect(d.decode(Array("uUrnp?Hq".utf8)) == [
-            .undo, .redo, .restart, .next, .previous, .hint, .hint, .quit,
-        ])
+        #expect(
+            d.decode(Array("uUrnp?Hq".utf8)) == [
+                .undo, .redo, .restart, .next, .previous, .hint, .hint, .quit,
+            ])
         #expect(d.decode([0x12, 0x03]) == [.redo, .quit])
         #expect(d.decode(Array("xyz".utf8)) == [])
     }
@@ -47,7 +50,8 @@ import Glibc
         #expect(lines.count == (20 - 9) / 2 + 9)
         let unicode = screen(l, style: PlayerStyle(ascii: false, color: true))
             .frame(columns: 60, rows: 20).joined()
-        #expect(unicode.contains("\u{1B}[") && unicode.contains("██") && unicode.contains("□"))
+        #expect(unicode.contains("\u{1B}["))
+        #expect(unicode.contains("██") && unicode.contains("□"))
     }
 
     @Test func saysWhenTheTerminalIsTooSmall() throws {
@@ -62,9 +66,12 @@ import Glibc
         let dir = FileManagerTemp.make() + "/nested/dir"
         var store = SolutionStore(directory: dir, collection: "my set")
         #expect(store.path.hasSuffix("/my_set.json"))
-        #expect(try store.record(SavedSolution(title: "a", lurd: "x", moves: 10, pushes: 5), level: 3))
-        #expect(try !store.record(SavedSolution(title: "a", lurd: "y", moves: 8, pushes: 6), level: 3))
-        #expect(try store.record(SavedSolution(title: "a", lurd: "z", moves: 9, pushes: 5), level: 3))
+        #expect(
+            try store.record(SavedSolution(title: "a", lurd: "x", moves: 10, pushes: 5), level: 3))
+        #expect(
+            try !store.record(SavedSolution(title: "a", lurd: "y", moves: 8, pushes: 6), level: 3))
+        #expect(
+            try store.record(SavedSolution(title: "a", lurd: "z", moves: 9, pushes: 5), level: 3))
         let reopened = SolutionStore(directory: dir, collection: "my set")
         #expect(reopened.solutions[3]?.lurd == "z")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir)
@@ -73,18 +80,27 @@ import Glibc
         try "{not json".write(toFile: store.path, atomically: false, encoding: .utf8)
         var fresh = SolutionStore(directory: dir, collection: "my set")
         #expect(fresh.solutions.isEmpty)
-        #expect(try fresh.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1))
-        #expect(SolutionStore.defaultDirectory(environment: ["XDG_DATA_HOME": "/x"]) == "/x/laser/solutions")
-        #expect(SolutionStore.defaultDirectory(environment: ["HOME": "/h"]) == "/h/.local/share/laser/solutions")
+        #expect(
+            try fresh.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1))
+        #expect(
+            SolutionStore.defaultDirectory(environment: ["XDG_DATA_HOME": "/x"])
+                == "/x/laser/solutions")
+        #expect(
+            SolutionStore.defaultDirectory(environment: ["HOME": "/h"])
+                == "/h/.local/share/laser/solutions")
     }
 
     @Test func rejectsBadStarts() {
         var o = PlayerOptions(collectionName: "t")
         o.startLevel = 99
-        #expect(throws: PlayerError.self) { try TerminalPlayer(collection: Tutorial.collection(), options: o) }
+        #expect(throws: PlayerError.self) {
+            try TerminalPlayer(collection: Tutorial.collection(), options: o)
+        }
         o.startLevel = 1
         o.replay = "rrx"
-        #expect(throws: PlayerError.self) { try TerminalPlayer(collection: Tutorial.collection(), options: o) }
+        #expect(throws: PlayerError.self) {
+            try TerminalPlayer(collection: Tutorial.collection(), options: o)
+        }
     }
 
     /// A whole session through a pseudo-terminal: moves, a push, undo, redo, the solved banner,
@@ -99,8 +115,9 @@ import Glibc
         options.saveDirectory = saveDir
         options.handleSignals = false
         options.style = PlayerStyle(ascii: true, color: false)
-        let player = try TerminalPlayer(collection: Tutorial.collection(), options: options,
-                                        input: pty.slave, output: pty.slave)
+        let player = try TerminalPlayer(
+            collection: Tutorial.collection(), options: options,
+            input: pty.slave, output: pty.slave)
         let session = PlayerSession(player)
         try pty.expect("tutorial — level 1/14: First push")
         try pty.expect("##@   $   . ##")
@@ -141,8 +158,9 @@ import Glibc
         options.replay = "rRR"
         options.replayDelay = 5
         options.style = PlayerStyle(ascii: true, color: false)
-        let player = try TerminalPlayer(collection: Tutorial.collection(), options: options,
-                                        input: pty.slave, output: pty.slave)
+        let player = try TerminalPlayer(
+            collection: Tutorial.collection(), options: options,
+            input: pty.slave, output: pty.slave)
         let session = PlayerSession(player)
         try pty.expect("replay: step 2/3")
         try pty.expect("Solved in 3 moves, 2 pushes")
@@ -181,8 +199,10 @@ final class PseudoTerminal {
     private var screen = ""
 
     init(columns: Int, rows: Int) throws {
-        var m: Int32 = -1, s: Int32 = -1
-        var size = winsize(ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
+        var m: Int32 = -1
+        var s: Int32 = -1
+        var size = winsize(
+            ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
         guard openpty(&m, &s, nil, nil, &size) == 0 else {
             throw PtyError(description: "openpty failed")
         }
@@ -196,11 +216,14 @@ final class PseudoTerminal {
     }
 
     func send(_ text: String) {
-        _ = text.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress!, $0.count - 1) }
+        _ = text.utf8CString.withUnsafeBufferPointer {
+            write(master, $0.baseAddress!, $0.count - 1)
+        }
     }
 
     func resize(columns: Int, rows: Int) {
-        var size = winsize(ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
+        var size = winsize(
+            ws_row: UInt16(rows), ws_col: UInt16(columns), ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)
     }
 
@@ -224,7 +247,11 @@ final class PseudoTerminal {
                 }
             }
         }
-        throw PtyError(description: "did not see \(text.debugDescription) in \(Self.strip(screen).suffix(300).debugDescription)")
+        throw PtyError(
+            description:
+                "did not see \(text.debugDescription) in "
+                    + Self.strip(screen).suffix(300).debugDescription
+        )
     }
 
     /// Output with escape sequences replaced by newlines (cursor moves start new lines).

@@ -64,7 +64,8 @@ struct BenchEnv: ParsableCommand {
         var env = SokobanEnvironment()
         var next = 0
         do { try env.reset(level: levels[0]) } catch { throw CLIError("\(error)") }
-        var episodes = 0, solved = 0
+        var episodes = 0
+        var solved = 0
         var totalReward = 0.0
         var start = ContinuousClock.now
         for i in 0..<steps {
@@ -78,9 +79,10 @@ struct BenchEnv: ParsableCommand {
             }
         }
         var seconds = (ContinuousClock.now - start).inSeconds
-        let single = Measure(steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds,
-                             episodes: episodes, solved: solved,
-                             totalReward: (totalReward * 1000).rounded() / 1000)
+        let single = Measure(
+            steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds,
+            episodes: episodes, solved: solved,
+            totalReward: (totalReward * 1000).rounded() / 1000)
 
         // Batched environments.
         var envs = BatchedEnvironment(count: batch)
@@ -111,11 +113,13 @@ struct BenchEnv: ParsableCommand {
         }
         seconds = (ContinuousClock.now - start).inSeconds
         let total = batch * batchSteps
-        let batched = Measure(steps: total, seconds: seconds,
-                              stepsPerSecond: Double(total) / seconds, episodes: episodes,
-                              solved: solved, totalReward: (totalReward * 1000).rounded() / 1000)
-        let report = Report(levels: file, levelCount: levels.count, single: single,
-                            batched: batched, batch: batch)
+        let batched = Measure(
+            steps: total, seconds: seconds,
+            stepsPerSecond: Double(total) / seconds, episodes: episodes,
+            solved: solved, totalReward: (totalReward * 1000).rounded() / 1000)
+        let report = Report(
+            levels: file, levelCount: levels.count, single: single,
+            batched: batched, batch: batch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))

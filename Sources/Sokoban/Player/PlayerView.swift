@@ -40,7 +40,8 @@ struct PlayerScreen {
             return style.ascii ? (goal ? "+ " : "@ ", "1;36") : (goal ? "◉ " : "● ", "1;36")
         }
         if game.hasBox[square] {
-            return style.ascii ? (goal ? "* " : "$ ", goal ? "1;32" : "33")
+            return style.ascii
+                ? (goal ? "* " : "$ ", goal ? "1;32" : "33")
                 : (goal ? "■ " : "□ ", goal ? "1;32" : "33")
         }
         if goal { return style.ascii ? (". ", "31") : ("· ", "31") }
@@ -55,7 +56,8 @@ struct PlayerScreen {
         let needColumns = max(boardWidth, 20)
         let needRows = level.height + 6
         if columns < needColumns || rows < needRows {
-            let notice = "Terminal too small: need \(needColumns)x\(needRows), have \(columns)x\(rows)"
+            let notice =
+                "Terminal too small: need \(needColumns)x\(needRows), have \(columns)x\(rows)"
             return [String(notice.prefix(max(columns, 1)))]
         }
         var lines: [String] = []

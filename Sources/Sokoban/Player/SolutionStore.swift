@@ -23,7 +23,9 @@ public struct SolutionStore: Sendable {
     public private(set) var solutions: [Int: SavedSolution] = [:]
 
     /// The default directory: `$XDG_DATA_HOME/laser/solutions`, or `~/.local/share/...`.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func defaultDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         -> String
     {
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
@@ -36,7 +38,10 @@ public struct SolutionStore: Sendable {
     /// Opens (without creating) the store for `collection` in `directory`. An unreadable or
     /// corrupt file is treated as empty and replaced on the next save.
     public init(directory: String, collection: String) {
-        let safe = String(collection.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        let safe = String(
+            collection.map {
+                $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_"
+            })
         path = directory + "/" + (safe.isEmpty ? "levels" : safe) + ".json"
         if let data = FileManager.default.contents(atPath: path),
             let decoded = try? JSONDecoder().decode([String: SavedSolution].self, from: data)

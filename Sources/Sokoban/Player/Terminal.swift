@@ -2,9 +2,9 @@
 // and signal flags (SIGTERM, SIGINT, SIGHUP, SIGWINCH) that the event loop polls.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Set by the signal handlers, read and cleared by the event loop.
