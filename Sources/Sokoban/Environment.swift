@@ -92,6 +92,26 @@ public struct BatchedEnvironment: Sendable {
     /// Boxes on goals in environment `index`.
     public func boxesOnGoals(_ index: Int) -> Int { onGoal[index] }
 
+    /// Environment `index`'s current position as a level on the full `height` x `width` board
+    /// (padding as wall), for example to ask the solver for an expert action mid-episode.
+    public func snapshot(_ index: Int) -> Level {
+        precondition(loaded[index], "environment \(index) has no level")
+        let squares = height * width
+        let base = index * squares
+        var board = [Square](repeating: .wall, count: squares)
+        var isGoal = [Bool](repeating: false, count: squares)
+        var boxes: [Int] = []
+        for s in 0..<squares {
+            let cell = cells[base + s]
+            if cell & Self.wallBit == 0 { board[s] = .floor }
+            if cell & Self.goalBit != 0 { isGoal[s] = true }
+            if cell & Self.boxBit != 0 { boxes.append(s) }
+        }
+        return Level(
+            title: nil, author: nil, notes: [], width: width, height: height, squares: board,
+            isGoal: isGoal, boxes: boxes, player: player[index])
+    }
+
     /// Starts environment `index` on `level`. Throws if the level is larger than the board.
     public mutating func reset(_ index: Int, level: Level) throws {
         guard level.width <= width && level.height <= height else {
@@ -242,6 +262,8 @@ public struct SokobanEnvironment: Sendable {
     /// The current observation, `(planes, height, width)` row-major.
     public var observation: [Float] { batch.observations }
     public var stepCount: Int { batch.stepCount(0) }
+    /// The current position as a level (see `BatchedEnvironment.snapshot`).
+    public var snapshot: Level { batch.snapshot(0) }
 
     /// Starts an episode on `level`.
     public mutating func reset(level: Level) throws { try batch.reset(0, level: level) }

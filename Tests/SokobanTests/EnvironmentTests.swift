@@ -71,6 +71,21 @@ import Testing
         #expect(hotPlane(env.observation, row: 2, column: 1) == .player)
     }
 
+    @Test func snapshotsFeedTheSolver() throws {
+        let l = try level("#######\n#@ $ .#\n#######")
+        var env = SokobanEnvironment()
+        try env.reset(level: l)
+        _ = env.step(.right)
+        let now = env.snapshot
+        #expect(now.width == 10 && now.player == 12 && now.boxes == [13])
+        let r = Solver.solve(now)
+        #expect(r.status == .solved && r.solution == "RR")
+        // The expert's first action, played in the environment, keeps to an optimal path.
+        let first = try #require(try LURD.parse(r.solution ?? "").first)
+        _ = env.step(first.direction)
+        #expect(Solver.solve(env.snapshot).pushes == 1)
+    }
+
     @Test func stepLimitEndsTheEpisode() throws {
         var config = EnvironmentConfig()
         config.maxSteps = 5
