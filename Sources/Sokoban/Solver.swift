@@ -327,6 +327,8 @@ final class PushSearch {
 
     /// Generates the children of `node`, whose boxes are loaded into `current` and `hasBox`.
     func expand(node: Int, g: Int, player: Int) {
+        // Costs are stored in 16 bits; no level within the size limit needs that many pushes.
+        guard g + 1 < Int(UInt16.max) else { return }
         markReach(from: player)
         for i in 0..<boxCount {
             let b = current[i]

@@ -10,7 +10,8 @@ struct SolveCommand: ParsableCommand {
         abstract: "Solve Sokoban levels (A* on pushes, Hungarian lower bound, deadlock pruning).",
         discussion: """
             Prints the LURD solution (lowercase moves, uppercase pushes), moves, pushes, nodes and
-            time. Without --level every level of FILE is solved and a summary follows.
+            time for each level. Without --level every level of FILE is solved and a summary
+            follows.
             Solutions are push-optimal; moves are not minimized.
             """)
 
@@ -131,6 +132,6 @@ struct SolveCommand: ParsableCommand {
         }
         line += String(format: ", %d nodes, %.3f s", r.expanded, r.seconds)
         print(line)
-        if let solution = r.solution, level != nil { print(solution) }
+        if let solution = r.solution { print(solution) }
     }
 }
