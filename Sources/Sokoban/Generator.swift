@@ -211,13 +211,19 @@ struct ReversePlay {
         offsets = [-width, width, -1, 1]
     }
 
+    /// A 64-bit key of the position (box set and player): a sum of mixed squares, so box order
+    /// does not matter and nothing is allocated. A collision only prunes one position.
     func key() -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(player + 1)
-        for p in position.sorted() {
-            h = (h ^ UInt64(p)) &* 0x100_0000_01b3
-            h ^= h >> 31
-        }
+        var h = Self.mix(UInt64(player) &+ 0x5151_0000)
+        for p in position { h &+= Self.mix(UInt64(p)) }
         return h
+    }
+
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     func score(switches: Int) -> Int {

@@ -100,7 +100,12 @@ enum LevelParser {
             pendingTitle = nil
         }
 
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // A byte-order mark is not part of the first line.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        // "\r\n" is one Character in Swift, so both line ends are separators.
+        for rawLine in text.split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        {
             lineNumber += 1
             var line = String(rawLine)
             if line.hasSuffix("\r") { line.removeLast() }

@@ -57,6 +57,11 @@ import Testing
         #expect(c.levels[1].title == "Second")
     }
 
+    @Test func windowsLineEndingsAndByteOrderMark() throws {
+        let c = try LevelCollection(text: "\u{FEFF}Title: Set\r\n\r\n#####\r\n#@$.#\r\n#####\r\n")
+        #expect(c.title == "Set" && c.levels.count == 1 && c.levels[0].width == 5)
+    }
+
     @Test func boxobanHeaders() throws {
         let text = "; 0\n#####\n#@$.#\n#####\n\n; 17\n######\n#@$ .#\n######\n"
         let c = try LevelCollection(text: text)
