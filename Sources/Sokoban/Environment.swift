@@ -1,4 +1,4 @@
-// The RL environment: gym-sokoban's rewards and step limit, one-hot observation planes, and a
+// The RL environment: gym-sokoban's rewards and step limit, observation planes, and a
 // batched form that steps many levels at once without allocating.
 
 /// Rewards and limits, with gym-sokoban's values as defaults.
@@ -13,11 +13,27 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var solved: Float = 10
     /// Steps after which the episode ends unsolved.
     public var maxSteps = 120
+    /// How squares are encoded in the observation planes.
+    public var observation = ObservationEncoding.oneHot
 
     public init() {}
 }
 
-/// The observation planes, in order. Each square is one-hot over these seven.
+/// How the environment encodes a square.
+public enum ObservationEncoding: Sendable, Equatable {
+    /// Seven planes (`ObservationPlane`), exactly one hot per square, as gym-sokoban's and
+    /// jumanji's seven cell codes: wall, floor, goal, box, player, box on goal, player on goal.
+    case oneHot
+    /// Five binary planes: wall, floor (every square that is not wall), goal, box, player; a box
+    /// on a goal lights both the box and the goal plane.
+    case layered
+
+    /// Planes per square.
+    public var planeCount: Int { self == .oneHot ? 7 : 5 }
+}
+
+/// The observation planes of the `.oneHot` encoding, in order (`.layered` uses the first five
+/// with the meanings given there).
 public enum ObservationPlane: Int, CaseIterable, Sendable {
     case wall = 0
     case floor, goal, box, player, boxOnGoal, playerOnGoal
@@ -42,10 +58,10 @@ public struct BatchedEnvironment: Sendable {
     public let height: Int
     public let width: Int
     public let config: EnvironmentConfig
-    /// Planes per square (seven).
-    public static let planeCount = ObservationPlane.allCases.count
+    /// Planes per square (7 for `.oneHot`, 5 for `.layered`).
+    public let planeCount: Int
     /// Floats in one environment's observation.
-    public var observationSize: Int { Self.planeCount * height * width }
+    public var observationSize: Int { planeCount * height * width }
     /// All observations, `(count, planes, height, width)` row-major.
     public private(set) var observations: [Float]
     /// When true, an environment whose episode ends starts again from its last level at once
@@ -75,7 +91,8 @@ public struct BatchedEnvironment: Sendable {
         self.config = config
         self.autoReset = autoReset
         let squares = height * width
-        observations = [Float](repeating: 0, count: count * Self.planeCount * squares)
+        planeCount = config.observation.planeCount
+        observations = [Float](repeating: 0, count: count * planeCount * squares)
         cells = [UInt8](repeating: Self.wallBit, count: count * squares)
         initialCells = cells
         player = [Int](repeating: 0, count: count)
@@ -158,10 +175,26 @@ public struct BatchedEnvironment: Sendable {
         for s in 0..<squares { writeObservation(index, s) }
     }
 
-    /// Rewrites the seven planes of one square from `cells` and `player`.
+    /// Rewrites the planes of one square from `cells` and `player`.
     private mutating func writeObservation(_ index: Int, _ square: Int) {
         let squares = height * width
         let cell = cells[index * squares + square]
+        let base = index * planeCount * squares + square
+        if config.observation == .layered {
+            let wall = cell & Self.wallBit != 0
+            let values: (Float, Float, Float, Float, Float) = (
+                wall ? 1 : 0, wall ? 0 : 1, cell & Self.goalBit != 0 ? 1 : 0,
+                cell & Self.boxBit != 0 ? 1 : 0, square == player[index] ? 1 : 0
+            )
+            observations.withUnsafeMutableBufferPointer { obs in
+                obs[base] = values.0
+                obs[base + squares] = values.1
+                obs[base + 2 * squares] = values.2
+                obs[base + 3 * squares] = values.3
+                obs[base + 4 * squares] = values.4
+            }
+            return
+        }
         let plane: ObservationPlane
         if cell & Self.wallBit != 0 {
             plane = .wall
@@ -172,9 +205,9 @@ public struct BatchedEnvironment: Sendable {
         } else {
             plane = cell & Self.goalBit != 0 ? .goal : .floor
         }
-        let base = index * Self.planeCount * squares + square
+        let planes = planeCount
         observations.withUnsafeMutableBufferPointer { obs in
-            for p in 0..<Self.planeCount { obs[base + p * squares] = 0 }
+            for p in 0..<planes { obs[base + p * squares] = 0 }
             obs[base + plane.rawValue * squares] = 1
         }
     }
@@ -262,6 +295,8 @@ public struct SokobanEnvironment: Sendable {
     /// The current observation, `(planes, height, width)` row-major.
     public var observation: [Float] { batch.observations }
     public var stepCount: Int { batch.stepCount(0) }
+    /// Planes in the observation.
+    public var planeCount: Int { batch.planeCount }
     /// The current position as a level (see `BatchedEnvironment.snapshot`).
     public var snapshot: Level { batch.snapshot(0) }
 

@@ -6,7 +6,7 @@ import Testing
 @testable import Sokoban
 
 @Suite struct EnvironmentTests {
-    let planes = BatchedEnvironment.planeCount
+    let planes = ObservationEncoding.oneHot.planeCount
 
     /// The plane that is hot at (row, column) of environment `env`.
     func hotPlane(
@@ -84,6 +84,25 @@ import Testing
         let first = try #require(try LURD.parse(r.solution ?? "").first)
         _ = env.step(first.direction)
         #expect(Solver.solve(env.snapshot).pushes == 1)
+    }
+
+    @Test func layeredPlanes() throws {
+        var config = EnvironmentConfig()
+        config.observation = .layered
+        var env = SokobanEnvironment(height: 4, width: 6, config: config)
+        #expect(env.planeCount == 5)
+        try env.reset(level: try level("######\n#+$ .#\n# *$ #\n######"))
+        func planes(_ row: Int, _ column: Int) -> [Float] {
+            (0..<5).map { env.observation[$0 * 24 + row * 6 + column] }
+        }
+        #expect(planes(0, 0) == [1, 0, 0, 0, 0])
+        #expect(planes(1, 1) == [0, 1, 1, 0, 1])  // player on goal
+        #expect(planes(2, 2) == [0, 1, 1, 1, 0])  // box on goal
+        #expect(planes(1, 3) == [0, 1, 0, 0, 0])
+        _ = env.step(.right)
+        #expect(planes(1, 1) == [0, 1, 1, 0, 0])
+        #expect(planes(1, 2) == [0, 1, 0, 0, 1])
+        #expect(planes(1, 3) == [0, 1, 0, 1, 0])
     }
 
     @Test func stepLimitEndsTheEpisode() throws {
