@@ -35,6 +35,9 @@ struct BenchEnv: ParsableCommand {
         var steps: Int
         var seconds: Double
         var stepsPerSecond: Double
+        /// CPU time of the process: robust to other work on a shared machine.
+        var cpuSeconds: Double
+        var stepsPerCpuSecond: Double
         var episodes: Int
         var solved: Int
         /// The sum of rewards: equal to gym-sokoban's on the same levels and actions.
@@ -48,6 +51,13 @@ struct BenchEnv: ParsableCommand {
         var single: Measure
         var batched: Measure
         var batch: Int
+    }
+
+    /// CPU seconds used by this process so far.
+    static func cpuTime() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     func run() throws {
@@ -68,6 +78,7 @@ struct BenchEnv: ParsableCommand {
         var solved = 0
         var totalReward = 0.0
         var start = ContinuousClock.now
+        var cpuStart = Self.cpuTime()
         for i in 0..<steps {
             let r = env.step(actions[i & (actionCount - 1)])
             totalReward += Double(r.reward)
@@ -79,8 +90,10 @@ struct BenchEnv: ParsableCommand {
             }
         }
         var seconds = (ContinuousClock.now - start).inSeconds
+        var cpu = Self.cpuTime() - cpuStart
         let single = Measure(
             steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds,
+            cpuSeconds: cpu, stepsPerCpuSecond: Double(steps) / cpu,
             episodes: episodes, solved: solved,
             totalReward: (totalReward * 1000).rounded() / 1000)
 
@@ -97,6 +110,7 @@ struct BenchEnv: ParsableCommand {
         var cursor = 0
         totalReward = 0
         start = ContinuousClock.now
+        cpuStart = Self.cpuTime()
         for _ in 0..<batchSteps {
             for i in 0..<batch {
                 batchActions[i] = actions[cursor & (actionCount - 1)]
@@ -112,10 +126,12 @@ struct BenchEnv: ParsableCommand {
             }
         }
         seconds = (ContinuousClock.now - start).inSeconds
+        cpu = Self.cpuTime() - cpuStart
         let total = batch * batchSteps
         let batched = Measure(
             steps: total, seconds: seconds,
-            stepsPerSecond: Double(total) / seconds, episodes: episodes,
+            stepsPerSecond: Double(total) / seconds, cpuSeconds: cpu,
+            stepsPerCpuSecond: Double(total) / cpu, episodes: episodes,
             solved: solved, totalReward: (totalReward * 1000).rounded() / 1000)
         let report = Report(
             levels: file, levelCount: levels.count, single: single,
