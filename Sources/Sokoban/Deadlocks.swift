@@ -9,6 +9,7 @@ public struct DeadlockDetector: Sendable {
     /// The distance that stands for "unreachable".
     public static let unreachable = Int(UInt16.max)
 
+    /// The level's width (the stride between rows of square indices).
     public let width: Int
     /// Floor squares (inside the player's region).
     let isFloor: [Bool]
@@ -21,6 +22,7 @@ public struct DeadlockDetector: Sendable {
     /// `true` where a box can never reach any goal.
     public let isDeadSquare: [Bool]
 
+    /// Analyses `level`: one reverse breadth-first search per goal.
     public init(level: Level) {
         width = level.width
         let n = level.squares.count

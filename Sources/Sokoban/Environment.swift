@@ -41,6 +41,7 @@ public enum ObservationPlane: Int, CaseIterable, Sendable {
 
 /// What one step gave.
 public struct EnvironmentStep: Sendable, Equatable {
+    /// The step's reward under `EnvironmentConfig`.
     public var reward: Float
     /// The episode ended (solved or out of steps).
     public var done: Bool
@@ -54,9 +55,12 @@ public struct EnvironmentStep: Sendable, Equatable {
 public struct BatchedEnvironment: Sendable {
     static let wallBit: UInt8 = 1, goalBit: UInt8 = 2, boxBit: UInt8 = 4
 
+    /// Environments in the batch.
     public let count: Int
+    /// Board size in squares; smaller levels are padded with wall.
     public let height: Int
     public let width: Int
+    /// Rewards, step limit and observation encoding.
     public let config: EnvironmentConfig
     /// Planes per square (7 for `.oneHot`, 5 for `.layered`).
     public let planeCount: Int
@@ -285,15 +289,18 @@ public struct BatchedEnvironment: Sendable {
 public struct SokobanEnvironment: Sendable {
     private var batch: BatchedEnvironment
 
+    /// An environment for levels up to `height` x `width` (they are padded with wall).
     public init(height: Int = 10, width: Int = 10, config: EnvironmentConfig = EnvironmentConfig())
     {
         batch = BatchedEnvironment(count: 1, height: height, width: width, config: config)
     }
 
+    /// Board size in squares.
     public var height: Int { batch.height }
     public var width: Int { batch.width }
     /// The current observation, `(planes, height, width)` row-major.
     public var observation: [Float] { batch.observations }
+    /// Steps taken in the current episode.
     public var stepCount: Int { batch.stepCount(0) }
     /// Planes in the observation.
     public var planeCount: Int { batch.planeCount }

@@ -18,6 +18,7 @@ public struct Game: Sendable {
         var pushed: Bool
     }
 
+    /// The level being played (its start position never changes).
     public let level: Level
     /// `true` where a box currently stands.
     public private(set) var hasBox: [Bool]
@@ -32,6 +33,7 @@ public struct Game: Sendable {
     private var history: [Step] = []
     private var future: [Step] = []
 
+    /// A new game at the level's start.
     public init(level: Level) {
         self.level = level
         hasBox = [Bool](repeating: false, count: level.squares.count)

@@ -3,6 +3,7 @@
 
 /// Settings of the generator; the defaults are Boxoban's for a 10x10, 4-box room.
 public struct GeneratorOptions: Sendable {
+    /// Room size including the border wall, and the number of boxes.
     public var width: Int
     public var height: Int
     public var boxes: Int
@@ -19,6 +20,7 @@ public struct GeneratorOptions: Sendable {
     /// Solver limits for the final check.
     public var solver = SolverOptions(timeLimit: 10, nodeLimit: 2_000_000)
 
+    /// Boxoban's settings for a room of this size.
     public init(width: Int = 10, height: Int = 10, boxes: Int = 4) {
         self.width = width
         self.height = height
@@ -40,6 +42,7 @@ public struct GeneratorOptions: Sendable {
 
 /// A generated level with what it took to make it.
 public struct GeneratedLevel: Sendable {
+    /// The level, titled with its seed and optimal push count.
     public var level: Level
     /// The seed that reproduces exactly this level with the same options.
     public var seed: UInt64

@@ -2,6 +2,7 @@
 
 /// Why a LURD string is not a solution of a level.
 public struct SolutionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong with the solution.
     public enum Problem: Sendable, Equatable {
         /// A character other than l, u, r, d (either case) or whitespace.
         case unknownCharacter(Character)
@@ -15,6 +16,7 @@ public struct SolutionError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// 1-based position of the offending step (0 for `notSolved`).
     public var step: Int
+    /// What is wrong.
     public var problem: Problem
 
     public var description: String {

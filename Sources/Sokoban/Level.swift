@@ -26,6 +26,7 @@ public struct Level: Sendable, Equatable {
     /// Other `Key: value` notes kept in file order (for example `Solution: ...`).
     public var notes: [(key: String, value: String)]
 
+    /// Board size in squares (rows are padded to the widest with outside squares).
     public let width: Int
     public let height: Int
     /// The static board, `width * height` squares.

@@ -6,8 +6,10 @@ import Foundation
 public struct LevelCollection: Sendable {
     /// `Key: value` notes before the first board (for example the collection's `Title:`).
     public var notes: [(key: String, value: String)]
+    /// The levels in file order.
     public var levels: [Level]
 
+    /// A collection built in memory (for example of generated levels).
     public init(notes: [(key: String, value: String)] = [], levels: [Level]) {
         self.notes = notes
         self.levels = levels

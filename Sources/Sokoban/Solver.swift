@@ -10,6 +10,7 @@ public struct SolverOptions: Sendable {
     /// The most positions stored before giving up (about 30 bytes each).
     public var nodeLimit: Int
 
+    /// Limits; by default no time limit and five million positions.
     public init(timeLimit: Double? = nil, nodeLimit: Int = 5_000_000) {
         self.timeLimit = timeLimit
         self.nodeLimit = nodeLimit
@@ -30,15 +31,18 @@ public enum SolverStatus: String, Sendable, Codable {
 
 /// What a solver run found and what it cost.
 public struct SolverResult: Sendable, Codable {
+    /// How the run ended.
     public var status: SolverStatus
     /// The LURD solution when solved: push-optimal (moves are not minimized).
     public var solution: String?
+    /// Steps and pushes of the solution (0 when unsolved).
     public var moves: Int
     public var pushes: Int
     /// Positions expanded.
     public var expanded: Int
     /// Positions stored in the transposition table.
     public var stored: Int
+    /// Wall-clock time of the run.
     public var seconds: Double
 }
 

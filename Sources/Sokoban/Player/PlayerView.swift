@@ -8,6 +8,7 @@ public struct PlayerStyle: Sendable {
     /// ANSI colours (off for NO_COLOR or a non-terminal output).
     public var color: Bool
 
+    /// Unicode and colour by default.
     public init(ascii: Bool = false, color: Bool = true) {
         self.ascii = ascii
         self.color = color

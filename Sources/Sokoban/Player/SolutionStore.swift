@@ -5,6 +5,7 @@ import Foundation
 
 /// A solution kept for one level.
 public struct SavedSolution: Codable, Sendable, Equatable {
+    /// The level's title, the LURD solution, and its counts.
     public var title: String?
     public var lurd: String
     public var moves: Int
@@ -20,6 +21,7 @@ public struct SavedSolution: Codable, Sendable, Equatable {
 public struct SolutionStore: Sendable {
     /// The file this store reads and writes.
     public let path: String
+    /// Saved solutions by 1-based level number.
     public private(set) var solutions: [Int: SavedSolution] = [:]
 
     /// The default directory: `$XDG_DATA_HOME/laser/solutions`, or `~/.local/share/...`.
