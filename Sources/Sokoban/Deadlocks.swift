@@ -9,6 +9,7 @@ public struct DeadlockDetector: Sendable {
     /// The distance that stands for "unreachable".
     public static let unreachable = Int(UInt16.max)
 
+    /// The level's width (the stride between rows of square indices).
     public let width: Int
     /// Floor squares (inside the player's region).
     let isFloor: [Bool]
@@ -21,6 +22,7 @@ public struct DeadlockDetector: Sendable {
     /// `true` where a box can never reach any goal.
     public let isDeadSquare: [Bool]
 
+    /// Analyses `level`: one reverse breadth-first search per goal.
     public init(level: Level) {
         width = level.width
         let n = level.squares.count
@@ -34,17 +36,22 @@ public struct DeadlockDetector: Sendable {
             // Reverse search: a box reaches x = p + d by a push from p when p and p - d are floor.
             let base = g * n
             distance[base + goal] = 0
-            var head = 0, tail = 0
-            queue[tail] = goal; tail += 1
+            var head = 0
+            var tail = 0
+            queue[tail] = goal
+            tail += 1
             while head < tail {
-                let x = queue[head]; head += 1
+                let x = queue[head]
+                head += 1
                 let next = distance[base + x] + 1
                 for d in offsets {
-                    let p = x - d, behind = p - d
+                    let p = x - d
+                    let behind = p - d
                     guard p >= 0, p < n, behind >= 0, behind < n else { continue }
                     if isFloor[p] && isFloor[behind] && distance[base + p] == UInt16.max {
                         distance[base + p] = next
-                        queue[tail] = p; tail += 1
+                        queue[tail] = p
+                        tail += 1
                     }
                 }
             }
@@ -96,7 +103,8 @@ public struct DeadlockDetector: Sendable {
     private func axisBlocked(_ b: Int, step: Int, hasBox: [Bool], asWall: inout [Bool])
         -> (blocked: Bool, offGoal: Bool)
     {
-        let a = b - step, c = b + step
+        let a = b - step
+        let c = b + step
         if isWall(a) || isWall(c) || asWall[a] || asWall[c] { return (true, false) }
         if isDeadSquare[a] && isDeadSquare[c] { return (true, false) }
         if hasBox[a] {
@@ -122,7 +130,12 @@ public struct DeadlockDetector: Sendable {
                 var filled = true
                 for s in cells {
                     if isWall(s) { continue }
-                    if hasBox[s] { if !isGoal[s] { offGoal = true } } else { filled = false; break }
+                    if hasBox[s] {
+                        if !isGoal[s] { offGoal = true }
+                    } else {
+                        filled = false
+                        break
+                    }
                 }
                 if filled && offGoal { return true }
             }
@@ -137,7 +150,9 @@ public struct DeadlockDetector: Sendable {
         for b in boxes {
             if isDeadSquare[b] || isBlock2x2(at: b, hasBox: hasBox)
                 || isFreezeDeadlock(at: b, hasBox: hasBox)
-            { return true }
+            {
+                return true
+            }
         }
         return false
     }

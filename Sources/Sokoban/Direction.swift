@@ -3,7 +3,8 @@
 /// A direction of movement. The raw values are the RL environment's action numbers
 /// (gym-sokoban's order: up, down, left, right).
 public enum Direction: Int, CaseIterable, Sendable {
-    case up = 0, down, left, right
+    case up = 0
+    case down, left, right
 
     /// The lowercase LURD letter for a move; a push is the uppercase letter.
     public var letter: Character {

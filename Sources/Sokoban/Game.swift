@@ -18,6 +18,7 @@ public struct Game: Sendable {
         var pushed: Bool
     }
 
+    /// The level being played (its start position never changes).
     public let level: Level
     /// `true` where a box currently stands.
     public private(set) var hasBox: [Bool]
@@ -32,6 +33,7 @@ public struct Game: Sendable {
     private var history: [Step] = []
     private var future: [Step] = []
 
+    /// A new game at the level's start.
     public init(level: Level) {
         self.level = level
         hasBox = [Bool](repeating: false, count: level.squares.count)
@@ -50,7 +52,10 @@ public struct Game: Sendable {
     public var canRedo: Bool { !future.isEmpty }
     /// The steps taken so far in LURD (uppercase letters are pushes).
     public var lurd: String {
-        String(history.map { $0.pushed ? Character($0.direction.letter.uppercased()) : $0.direction.letter })
+        String(
+            history.map {
+                $0.pushed ? Character($0.direction.letter.uppercased()) : $0.direction.letter
+            })
     }
 
     private func isFloor(_ i: Int) -> Bool { level.squares[i] == .floor }

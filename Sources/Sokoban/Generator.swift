@@ -3,6 +3,7 @@
 
 /// Settings of the generator; the defaults are Boxoban's for a 10x10, 4-box room.
 public struct GeneratorOptions: Sendable {
+    /// Room size including the border wall, and the number of boxes.
     public var width: Int
     public var height: Int
     public var boxes: Int
@@ -19,6 +20,7 @@ public struct GeneratorOptions: Sendable {
     /// Solver limits for the final check.
     public var solver = SolverOptions(timeLimit: 10, nodeLimit: 2_000_000)
 
+    /// Boxoban's settings for a room of this size.
     public init(width: Int = 10, height: Int = 10, boxes: Int = 4) {
         self.width = width
         self.height = height
@@ -40,6 +42,7 @@ public struct GeneratorOptions: Sendable {
 
 /// A generated level with what it took to make it.
 public struct GeneratedLevel: Sendable {
+    /// The level, titled with its seed and optimal push count.
     public var level: Level
     /// The seed that reproduces exactly this level with the same options.
     public var seed: UInt64
@@ -85,29 +88,38 @@ public enum Generator {
         for _ in 0..<options.tries {
             let floor = topology(options, &rng)
             guard let (goals, player) = place(floor, options, &rng) else { continue }
-            guard let best = reversePlay(floor: floor, goals: goals, player: player,
-                                         options: options), best.score > 0 else { continue }
-            let level = makeLevel(options, floor: floor, goals: goals, boxes: best.boxes,
-                                  player: best.player)
+            guard
+                let best = reversePlay(
+                    floor: floor, goals: goals, player: player,
+                    options: options), best.score > 0
+            else { continue }
+            let level = makeLevel(
+                options, floor: floor, goals: goals, boxes: best.boxes,
+                player: best.player)
             let result = Solver.solve(level, options: options.solver)
             guard result.status == .solved, let solution = result.solution else { continue }
             var titled = level
             titled.title = "seed \(seed), \(result.pushes) pushes"
-            titled.notes = [("Seed", "\(seed)"), ("Pushes", "\(result.pushes)"),
-                            ("Solution", solution)]
-            return GeneratedLevel(level: titled, seed: seed, pushes: result.pushes,
-                                  solution: solution, score: best.score)
+            titled.notes = [
+                ("Seed", "\(seed)"), ("Pushes", "\(result.pushes)"),
+                ("Solution", solution),
+            ]
+            return GeneratedLevel(
+                level: titled, seed: seed, pushes: result.pushes,
+                solution: solution, score: best.score)
         }
         return nil
     }
 
     /// The room: a random walk stamping 3x3 floor masks, border kept as wall.
     static func topology(_ o: GeneratorOptions, _ rng: inout some RandomNumberGenerator) -> [Bool] {
-        let w = o.width, h = o.height
+        let w = o.width
+        let h = o.height
         var floor = [Bool](repeating: false, count: w * h)
         let directions = [(1, 0), (0, 1), (-1, 0), (0, -1)]
         var direction = directions[uniform(4, &rng)]
-        var r = 1 + uniform(h - 2, &rng), c = 1 + uniform(w - 2, &rng)
+        var r = 1 + uniform(h - 2, &rng)
+        var c = 1 + uniform(w - 2, &rng)
         for _ in 0..<o.walkSteps {
             if unit(&rng) < o.turnProbability { direction = directions[uniform(4, &rng)] }
             r = max(min(r + direction.0, h - 2), 1)
@@ -119,13 +131,21 @@ public enum Generator {
                 }
             }
         }
-        for i in 0..<w { floor[i] = false; floor[(h - 1) * w + i] = false }
-        for j in 0..<h { floor[j * w] = false; floor[j * w + w - 1] = false }
+        for i in 0..<w {
+            floor[i] = false
+            floor[(h - 1) * w + i] = false
+        }
+        for j in 0..<h {
+            floor[j * w] = false
+            floor[j * w + w - 1] = false
+        }
         return floor
     }
 
     /// Player then goals at random distinct floor squares; nil if the room is too small.
-    static func place(_ floor: [Bool], _ o: GeneratorOptions, _ rng: inout some RandomNumberGenerator)
+    static func place(
+        _ floor: [Bool], _ o: GeneratorOptions, _ rng: inout some RandomNumberGenerator
+    )
         -> (goals: [Int], player: Int)?
     {
         var free = floor.indices.filter { floor[$0] }
@@ -155,14 +175,17 @@ public enum Generator {
         return search.best
     }
 
-    static func makeLevel(_ o: GeneratorOptions, floor: [Bool], goals: [Int], boxes: [Int],
-                          player: Int) -> Level {
+    static func makeLevel(
+        _ o: GeneratorOptions, floor: [Bool], goals: [Int], boxes: [Int],
+        player: Int
+    ) -> Level {
         let squares = floor.map { $0 ? Square.floor : Square.wall }
         var isGoal = [Bool](repeating: false, count: floor.count)
         for g in goals { isGoal[g] = true }
         // Boxoban keeps the full rectangle of walls; so do we (the environment expects it).
-        return Level(title: nil, author: nil, notes: [], width: o.width, height: o.height,
-                     squares: squares, isGoal: isGoal, boxes: boxes.sorted(), player: player)
+        return Level(
+            title: nil, author: nil, notes: [], width: o.width, height: o.height,
+            squares: squares, isGoal: isGoal, boxes: boxes.sorted(), player: player)
     }
 }
 
@@ -191,13 +214,19 @@ struct ReversePlay {
         offsets = [-width, width, -1, 1]
     }
 
+    /// A 64-bit key of the position (box set and player): a sum of mixed squares, so box order
+    /// does not matter and nothing is allocated. A collision only prunes one position.
     func key() -> UInt64 {
-        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(player + 1)
-        for p in position.sorted() {
-            h = (h ^ UInt64(p)) &* 0x100_0000_01b3
-            h ^= h >> 31
-        }
+        var h = Self.mix(UInt64(player) &+ 0x5151_0000)
+        for p in position { h &+= Self.mix(UInt64(p)) }
         return h
+    }
+
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     func score(switches: Int) -> Int {
@@ -232,7 +261,9 @@ struct ReversePlay {
                     boxAt[from] = pulled
                     position[pulled] = from
                 }
-                dfs(depthLeft: depth, switches: switches + (pulled >= 0 && pulled != lastPulled ? 1 : 0),
+                dfs(
+                    depthLeft: depth,
+                    switches: switches + (pulled >= 0 && pulled != lastPulled ? 1 : 0),
                     lastPulled: pulled >= 0 ? pulled : lastPulled)
                 if pulled >= 0 {
                     boxAt[from] = -1

@@ -2,6 +2,7 @@
 
 /// Why a LURD string is not a solution of a level.
 public struct SolutionError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong with the solution.
     public enum Problem: Sendable, Equatable {
         /// A character other than l, u, r, d (either case) or whitespace.
         case unknownCharacter(Character)
@@ -15,6 +16,7 @@ public struct SolutionError: Error, Sendable, Equatable, CustomStringConvertible
 
     /// 1-based position of the offending step (0 for `notSolved`).
     public var step: Int
+    /// What is wrong.
     public var problem: Problem
 
     public var description: String {
@@ -22,7 +24,8 @@ public struct SolutionError: Error, Sendable, Equatable, CustomStringConvertible
         case .unknownCharacter(let ch): "step \(step): unknown character '\(ch)'"
         case .blocked: "step \(step): the way is blocked"
         case .caseMismatch(let push):
-            push ? "step \(step): this step pushes a box, so it must be uppercase"
+            push
+                ? "step \(step): this step pushes a box, so it must be uppercase"
                 : "step \(step): uppercase means a push but no box is pushed"
         case .notSolved(let n): "the moves end with \(n) box(es) off goals"
         }
@@ -46,8 +49,10 @@ public enum LURD {
     /// Plays `text` on `level`, checking each step's case, and returns the finished game.
     /// With `requireSolved`, throws unless every box ends on a goal.
     @discardableResult
-    public static func verify(_ text: String, on level: Level, requireSolved: Bool = true,
-                              strictCase: Bool = true) throws -> Game {
+    public static func verify(
+        _ text: String, on level: Level, requireSolved: Bool = true,
+        strictCase: Bool = true
+    ) throws -> Game {
         var game = Game(level: level)
         for (n, step) in try parse(text).enumerated() {
             switch game.step(step.direction) {
@@ -61,7 +66,8 @@ public enum LURD {
             }
         }
         if requireSolved && !game.isSolved {
-            throw SolutionError(step: 0, problem: .notSolved(boxesOffGoals: level.boxCount - game.boxesOnGoals))
+            throw SolutionError(
+                step: 0, problem: .notSolved(boxesOffGoals: level.boxCount - game.boxesOnGoals))
         }
         return game
     }

@@ -1,4 +1,4 @@
-// A Sokoban level: the static board (walls, floor, goals, outside) plus the starting boxes and player.
+// A Sokoban level: the static board (walls, floor, goals, outside), the starting boxes and player.
 
 /// One square of a level's static board.
 public enum Square: UInt8, Sendable {
@@ -26,6 +26,7 @@ public struct Level: Sendable, Equatable {
     /// Other `Key: value` notes kept in file order (for example `Solution: ...`).
     public var notes: [(key: String, value: String)]
 
+    /// Board size in squares (rows are padded to the widest with outside squares).
     public let width: Int
     public let height: Int
     /// The static board, `width * height` squares.
@@ -46,7 +47,8 @@ public struct Level: Sendable, Equatable {
         a.width == b.width && a.height == b.height && a.squares == b.squares
             && a.isGoal == b.isGoal && a.boxes == b.boxes && a.player == b.player
             && a.title == b.title && a.author == b.author
-            && a.notes.map { "\($0.key)\u{0}\($0.value)" } == b.notes.map { "\($0.key)\u{0}\($0.value)" }
+            && a.notes.map { "\($0.key)\u{0}\($0.value)" }
+                == b.notes.map { "\($0.key)\u{0}\($0.value)" }
     }
 
     /// Builds a level from rows of XSB characters (`#@+$*.` and space, `-` or `_` for floor).
@@ -55,8 +57,9 @@ public struct Level: Sendable, Equatable {
         let parsed = try LevelParser.parse(
             text: rows.joined(separator: "\n"), allowEmpty: false)
         guard parsed.count == 1 else {
-            throw LevelError(level: 1, line: 1, column: 1, title: title,
-                             problem: .malformed("expected one board, found \(parsed.count)"))
+            throw LevelError(
+                level: 1, line: 1, column: 1, title: title,
+                problem: .malformed("expected one board, found \(parsed.count)"))
         }
         var level = parsed[0]
         if let title { level.title = title }
@@ -103,9 +106,13 @@ public struct Level: Sendable, Equatable {
                 case .wall: line.append("#")
                 case .floor:
                     let goal = isGoal[i]
-                    if i == who { line.append(goal ? "+" : "@") }
-                    else if boxSet.contains(i) { line.append(goal ? "*" : "$") }
-                    else { line.append(goal ? "." : " ") }
+                    if i == who {
+                        line.append(goal ? "+" : "@")
+                    } else if boxSet.contains(i) {
+                        line.append(goal ? "*" : "$")
+                    } else {
+                        line.append(goal ? "." : " ")
+                    }
                 }
             }
             while line.last == " " { line.removeLast() }

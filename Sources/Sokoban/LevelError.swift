@@ -25,8 +25,10 @@ public struct LevelError: Error, Sendable, Equatable, CustomStringConvertible {
     public var column: Int
     /// The level's title, if known.
     public var title: String?
+    /// What is wrong.
     public var problem: Problem
 
+    /// An error at a place in a file (0 for a part that does not apply).
     public init(level: Int, line: Int, column: Int, title: String? = nil, problem: Problem) {
         self.level = level
         self.line = line

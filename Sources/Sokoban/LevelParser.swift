@@ -6,8 +6,10 @@ import Foundation
 public struct LevelCollection: Sendable {
     /// `Key: value` notes before the first board (for example the collection's `Title:`).
     public var notes: [(key: String, value: String)]
+    /// The levels in file order.
     public var levels: [Level]
 
+    /// A collection built in memory (for example of generated levels).
     public init(notes: [(key: String, value: String)] = [], levels: [Level]) {
         self.notes = notes
         self.levels = levels
@@ -28,17 +30,20 @@ public struct LevelCollection: Sendable {
         let url = URL(fileURLWithPath: path)
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         if let size = attributes?[.size] as? Int, size > Self.maxFileBytes {
-            throw LevelError(level: 0, line: 0, column: 0,
-                             problem: .malformed("\(path) is \(size) bytes; the limit is \(Self.maxFileBytes)"))
+            throw LevelError(
+                level: 0, line: 0, column: 0,
+                problem: .malformed("\(path) is \(size) bytes; the limit is \(Self.maxFileBytes)"))
         }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
-            throw LevelError(level: 0, line: 0, column: 0,
-                             problem: .malformed("cannot read \(path): \(error.localizedDescription)"))
+            throw LevelError(
+                level: 0, line: 0, column: 0,
+                problem: .malformed("cannot read \(path): \(error.localizedDescription)"))
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw LevelError(level: 0, line: 0, column: 0,
-                             problem: .malformed("\(path) is not UTF-8 text"))
+            throw LevelError(
+                level: 0, line: 0, column: 0,
+                problem: .malformed("\(path) is not UTF-8 text"))
         }
         try self.init(text: text)
     }
@@ -49,8 +54,9 @@ public struct LevelCollection: Sendable {
     /// The level with 1-based number `n`, or a `LevelError` saying how many there are.
     public func level(_ n: Int) throws -> Level {
         guard n >= 1 && n <= levels.count else {
-            throw LevelError(level: 0, line: 0, column: 0,
-                             problem: .levelIndex(requested: n, available: levels.count))
+            throw LevelError(
+                level: 0, line: 0, column: 0,
+                problem: .levelIndex(requested: n, available: levels.count))
         }
         return levels[n - 1]
     }
@@ -96,15 +102,21 @@ enum LevelParser {
             pendingTitle = nil
         }
 
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // A byte-order mark is not part of the first line.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
+        // "\r\n" is one Character in Swift, so both line ends are separators.
+        for rawLine in text.split(
+            omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        {
             lineNumber += 1
             var line = String(rawLine)
             if line.hasSuffix("\r") { line.removeLast() }
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if isBoardLine(line) {
                 if board.isEmpty { boardLine = lineNumber }
-                board += try expand(line: line, lineNumber: lineNumber, level: levels.count + 1,
-                                    title: pendingTitle)
+                board += try expand(
+                    line: line, lineNumber: lineNumber, level: levels.count + 1,
+                    title: pendingTitle)
                 continue
             }
             try finishBoard()
@@ -150,7 +162,8 @@ enum LevelParser {
     }
 
     /// Expands run-length counts (`4#`) and `|` row separators into rows of located cells.
-    static func expand(line: String, lineNumber: Int, level: Int, title: String?) throws -> [[Cell]] {
+    static func expand(line: String, lineNumber: Int, level: Int, title: String?) throws -> [[Cell]]
+    {
         var rows: [[Cell]] = [[]]
         var count = 0
         var column = 0
@@ -159,8 +172,9 @@ enum LevelParser {
             if ch.isASCII, let digit = ch.wholeNumberValue {
                 count = count * 10 + digit
                 if count > Level.maxSide {
-                    throw LevelError(level: level, line: lineNumber, column: column, title: title,
-                                     problem: .tooLarge(width: count, height: 0, limit: Level.maxSide))
+                    throw LevelError(
+                        level: level, line: lineNumber, column: column, title: title,
+                        problem: .tooLarge(width: count, height: 0, limit: Level.maxSide))
                 }
                 continue
             }
@@ -171,8 +185,9 @@ enum LevelParser {
             }
             let cell = ch == "\t" ? " " : ch
             guard boardCharacters.contains(cell) else {
-                throw LevelError(level: level, line: lineNumber, column: column, title: title,
-                                 problem: .unknownCharacter(ch))
+                throw LevelError(
+                    level: level, line: lineNumber, column: column, title: title,
+                    problem: .unknownCharacter(ch))
             }
             for _ in 0..<max(count, 1) {
                 rows[rows.count - 1].append(Cell(character: cell, line: lineNumber, column: column))
@@ -190,8 +205,9 @@ enum LevelParser {
         // Trailing spaces are outside; drop them so they do not widen the board.
         let rows = rows.map { row -> [Cell] in
             var row = row
-            while let last = row.last, last.character == " " || last.character == "-"
-                || last.character == "_"
+            while let last = row.last,
+                last.character == " " || last.character == "-"
+                    || last.character == "_"
             { row.removeLast() }
             return row
         }
@@ -224,7 +240,8 @@ enum LevelParser {
         var stack = [player]
         inside[player] = true
         while let i = stack.popLast() {
-            let r = i / width, c = i % width
+            let r = i / width
+            let c = i % width
             if r == 0 || c == 0 || r == height - 1 || c == width - 1 {
                 let at = located[i]
                 throw fail(at.line, at.column, .openToOutside)
@@ -240,7 +257,10 @@ enum LevelParser {
         var goalCount = 0
         for i in 0..<(width * height) {
             let ch = chars[i]
-            if ch == "#" { squares[i] = .wall; continue }
+            if ch == "#" {
+                squares[i] = .wall
+                continue
+            }
             let box = ch == "$" || ch == "*"
             let goal = ch == "." || ch == "*" || ch == "+"
             if inside[i] {
@@ -250,7 +270,10 @@ enum LevelParser {
                 throw fail(at.line, at.column, .outsidePlayerRegion(box ? "a box" : "a goal"))
             }
             if box { boxes.append(i) }
-            if goal { isGoal[i] = true; goalCount += 1 }
+            if goal {
+                isGoal[i] = true
+                goalCount += 1
+            }
         }
         if boxes.isEmpty { throw fail(firstLine, 0, .noBoxes) }
         if boxes.count != goalCount {

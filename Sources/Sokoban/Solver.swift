@@ -10,6 +10,7 @@ public struct SolverOptions: Sendable {
     /// The most positions stored before giving up (about 30 bytes each).
     public var nodeLimit: Int
 
+    /// Limits; by default no time limit and five million positions.
     public init(timeLimit: Double? = nil, nodeLimit: Int = 5_000_000) {
         self.timeLimit = timeLimit
         self.nodeLimit = nodeLimit
@@ -30,22 +31,27 @@ public enum SolverStatus: String, Sendable, Codable {
 
 /// What a solver run found and what it cost.
 public struct SolverResult: Sendable, Codable {
+    /// How the run ended.
     public var status: SolverStatus
     /// The LURD solution when solved: push-optimal (moves are not minimized).
     public var solution: String?
+    /// Steps and pushes of the solution (0 when unsolved).
     public var moves: Int
     public var pushes: Int
     /// Positions expanded.
     public var expanded: Int
     /// Positions stored in the transposition table.
     public var stored: Int
+    /// Wall-clock time of the run.
     public var seconds: Double
 }
 
 /// Push-optimal Sokoban solving.
 public enum Solver {
     /// Solves `level` from its start.
-    public static func solve(_ level: Level, options: SolverOptions = SolverOptions()) -> SolverResult {
+    public static func solve(_ level: Level, options: SolverOptions = SolverOptions())
+        -> SolverResult
+    {
         solve(level, boxes: level.boxes, player: level.player, options: options)
     }
 
@@ -144,7 +150,8 @@ final class PushSearch {
 
     /// The matching lower bound for the boxes in `childKey[0..<boxCount]`.
     func lowerBound() -> Int {
-        let n = squareCount, k = boxCount
+        let n = squareCount
+        let k = boxCount
         return childKey.withUnsafeBufferPointer { key in
             distance.withUnsafeBufferPointer { dist in
                 hungarian.minimumCost(n: k, infinity: Self.infinity) { box, goal in
@@ -158,16 +165,19 @@ final class PushSearch {
     func markReach(from: Int) {
         reachStamp &+= 1
         let stamp = reachStamp
-        var head = 0, tail = 1
+        var head = 0
+        var tail = 1
         queue[0] = from
         reachMark[from] = stamp
         while head < tail {
-            let s = queue[head]; head += 1
+            let s = queue[head]
+            head += 1
             for d in offsets {
                 let t = s + d
                 if isFloor[t] && !hasBox[t] && reachMark[t] != stamp {
                     reachMark[t] = stamp
-                    queue[tail] = t; tail += 1
+                    queue[tail] = t
+                    tail += 1
                 }
             }
         }
@@ -177,17 +187,21 @@ final class PushSearch {
     func normalizedPlayer(from: Int) -> Int {
         normStamp &+= 1
         let stamp = normStamp
-        var head = 0, tail = 1, least = from
+        var head = 0
+        var tail = 1
+        var least = from
         queue[0] = from
         normMark[from] = stamp
         while head < tail {
-            let s = queue[head]; head += 1
+            let s = queue[head]
+            head += 1
             if s < least { least = s }
             for d in offsets {
                 let t = s + d
                 if isFloor[t] && !hasBox[t] && normMark[t] != stamp {
                     normMark[t] = stamp
-                    queue[tail] = t; tail += 1
+                    queue[tail] = t
+                    tail += 1
                 }
             }
         }
@@ -211,7 +225,10 @@ final class PushSearch {
             if node < 0 { break }
             var same = true
             let base = node * stride
-            for i in 0..<stride where keys[base + i] != childKey[i] { same = false; break }
+            for i in 0..<stride where keys[base + i] != childKey[i] {
+                same = false
+                break
+            }
             if same { return (node, false) }
             slot = (slot + 1) & tableMask
         }
@@ -260,7 +277,9 @@ final class PushSearch {
         for b in boxes where !isGoal[b] {
             if isDead[b] || detector.isBlock2x2(at: b, hasBox: hasBox)
                 || detector.isFreezeDeadlock(at: b, hasBox: hasBox, scratch: &freezeScratch)
-            { startDead = true }
+            {
+                startDead = true
+            }
         }
         for (i, b) in boxes.enumerated() { childKey[i] = UInt16(b) }
         childKey[boxCount] = UInt16(normalizedPlayer(from: player))
@@ -312,6 +331,8 @@ final class PushSearch {
 
     /// Generates the children of `node`, whose boxes are loaded into `current` and `hasBox`.
     func expand(node: Int, g: Int, player: Int) {
+        // Costs are stored in 16 bits; no level within the size limit needs that many pushes.
+        guard g + 1 < Int(UInt16.max) else { return }
         markReach(from: player)
         for i in 0..<boxCount {
             let b = current[i]
@@ -328,16 +349,21 @@ final class PushSearch {
                 }
                 if detector.isFreezeDeadlock(at: target, hasBox: hasBox, scratch: &freezeScratch)
                     || detector.isBlock2x2(at: target, hasBox: hasBox)
-                { continue }
+                {
+                    continue
+                }
                 // The child's sorted box list with `b` replaced by `target`.
                 var j = 0
                 var placed = false
                 for m in 0..<boxCount where m != i {
                     let other = current[m]
                     if !placed && target < other {
-                        childKey[j] = UInt16(target); j += 1; placed = true
+                        childKey[j] = UInt16(target)
+                        j += 1
+                        placed = true
                     }
-                    childKey[j] = UInt16(other); j += 1
+                    childKey[j] = UInt16(other)
+                    j += 1
                 }
                 if !placed { childKey[j] = UInt16(target) }
                 let h = lowerBound()
@@ -374,8 +400,9 @@ final class PushSearch {
         var out = ""
         for push in pushes {
             let d = push.direction.offset(width: level.width)
-            let walk = PlayerPaths.path(
-                level: level, hasBox: hasBox, from: at, to: push.from - d) ?? []
+            let walk =
+                PlayerPaths.path(
+                    level: level, hasBox: hasBox, from: at, to: push.from - d) ?? []
             out.append(contentsOf: walk.map(\.letter))
             out.append(Character(push.direction.letter.uppercased()))
             hasBox[push.from] = false
@@ -397,7 +424,8 @@ public enum PlayerPaths {
         var head = 0
         previous[from] = 4
         while head < queue.count {
-            let s = queue[head]; head += 1
+            let s = queue[head]
+            head += 1
             for d in Direction.allCases {
                 let t = s + d.offset(width: level.width)
                 guard level.squares[t] == .floor, !hasBox[t], previous[t] < 0 else { continue }

@@ -136,6 +136,7 @@ Comment: Everything you have learned, at once.
 ########
 Title: Crowded
 Comment: Many boxes: keep the lanes open.
+
 """#
 
     /// The parsed collection.

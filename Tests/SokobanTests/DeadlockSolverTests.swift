@@ -1,6 +1,7 @@
 // Deadlock soundness by exhaustive search, and the solver's optimality against the same search.
 
 import Testing
+
 @testable import Sokoban
 
 /// Small levels whose whole state space fits in a test.
@@ -115,10 +116,16 @@ let smallLevels = [
             for _ in 0..<20 {
                 var cost = [[Int]](repeating: [Int](repeating: 0, count: n), count: n)
                 for i in 0..<n { for j in 0..<n { cost[i][j] = Int(rng.next() % 20) } }
-                if n > 1 && rng.next() % 3 == 0 { cost[0][0] = 1000; cost[1][1] = 1000 }
+                if n > 1 && rng.next() % 3 == 0 {
+                    cost[0][0] = 1000
+                    cost[1][1] = 1000
+                }
                 var best = Int.max
                 func permute(_ row: Int, _ used: inout [Bool], _ sum: Int) {
-                    if row == n { best = min(best, sum); return }
+                    if row == n {
+                        best = min(best, sum)
+                        return
+                    }
                     for j in 0..<n where !used[j] {
                         used[j] = true
                         permute(row + 1, &used, sum + min(cost[row][j], 1000))

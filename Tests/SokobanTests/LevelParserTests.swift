@@ -1,11 +1,14 @@
 // Tests of reading and writing levels: formats, notes, run-length rows and every validation error.
 
+import Foundation
 import Testing
+
 @testable import Sokoban
 
 @Suite struct LevelParserTests {
     @Test func readsABoardWithAllSymbols() throws {
-        let l = try level("""
+        let l = try level(
+            """
               #####
             ###  .#
             #@$* +#
@@ -52,6 +55,11 @@ import Testing
         #expect(c.levels[0].author == "A. Person")
         #expect(c.levels[0].note("comment") == "first")
         #expect(c.levels[1].title == "Second")
+    }
+
+    @Test func windowsLineEndingsAndByteOrderMark() throws {
+        let c = try LevelCollection(text: "\u{FEFF}Title: Set\r\n\r\n#####\r\n#@$.#\r\n#####\r\n")
+        #expect(c.title == "Set" && c.levels.count == 1 && c.levels[0].width == 5)
     }
 
     @Test func boxobanHeaders() throws {
@@ -157,8 +165,6 @@ import Testing
         #expect(throws: LevelError.self) { try LevelCollection(path: binary) }
     }
 }
-
-import Foundation
 
 enum FileManagerTemp {
     static func make() -> String {

@@ -1,6 +1,7 @@
 // Tests of the rules: moves, pushes, blocking, counters, undo and redo, LURD in and out.
 
 import Testing
+
 @testable import Sokoban
 
 @Suite struct RulesTests {

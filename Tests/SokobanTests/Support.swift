@@ -42,15 +42,18 @@ struct StateSpace {
         var head = 0
         while head < states.count {
             let s = states[head]
-            var game = Game(level: Level(
-                title: nil, author: nil, notes: [], width: level.width, height: level.height,
-                squares: level.squares, isGoal: level.isGoal, boxes: s.boxes, player: s.player))
+            var game = Game(
+                level: Level(
+                    title: nil, author: nil, notes: [], width: level.width, height: level.height,
+                    squares: level.squares, isGoal: level.isGoal, boxes: s.boxes, player: s.player))
             for d in Direction.allCases {
                 let outcome = game.step(d)
                 if outcome != .blocked {
                     let t = State(boxes: game.boxes, player: game.player)
                     let id: Int
-                    if let known = index[t] { id = known } else {
+                    if let known = index[t] {
+                        id = known
+                    } else {
                         precondition(states.count < limit, "state space too large for a test")
                         id = states.count
                         index[t] = id
@@ -82,7 +85,8 @@ struct StateSpace {
             front = []
             var k = 0
             while k < deque.count {
-                let s = deque[k]; k += 1
+                let s = deque[k]
+                k += 1
                 if cost[s] != currentCost { continue }
                 for e in reverse[s] {
                     let c = currentCost + (e.push ? 1 : 0)

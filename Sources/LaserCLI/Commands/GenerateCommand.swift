@@ -35,7 +35,9 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         if let problem = options.problem() { throw ValidationError(problem) }
-        if count < 1 || count > 1_000_000 { throw ValidationError("--count must be in 1...1000000") }
+        if count < 1 || count > 1_000_000 {
+            throw ValidationError("--count must be in 1...1000000")
+        }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be positive") }
     }
 
@@ -49,8 +51,9 @@ struct GenerateCommand: ParsableCommand {
         let options = self.options
         var made: [GeneratedLevel] = []
         if let levelSeed {
-            guard let level = Generator.generate(
-                options: options, seed: levelSeed, makeGenerator: { SplitMix64(seed: $0) })
+            guard
+                let level = Generator.generate(
+                    options: options, seed: levelSeed, makeGenerator: { SplitMix64(seed: $0) })
             else { throw CLIError("seed \(levelSeed) gives no level (every try scored 0)") }
             made = [level]
         } else {
@@ -72,10 +75,20 @@ struct GenerateCommand: ParsableCommand {
         }
         var collection = LevelCollection(levels: made.map(\.level))
         collection.notes = [("Title", title ?? "generated \(width)x\(height), \(boxes) boxes")]
-        collection.notes.append(("Comment", "laser generate --width \(width) --height \(height) "
-            + "--boxes \(boxes) --count \(count) --seed \(seed)"))
+        collection.notes.append(
+            (
+                "Comment",
+                "laser generate --width \(width) --height \(height) "
+                    + "--boxes \(boxes) --count \(count) --seed \(seed)"
+            ))
         let text = collection.xsb()
-        if let output { try AtomicText.write(text, to: output) } else { print(text, terminator: "") }
+        if let output {
+            do { try AtomicFile.write(string: text, to: output) } catch {
+                throw CLIError("\(error)")
+            }
+        } else {
+            print(text, terminator: "")
+        }
     }
 
     static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int)
@@ -103,18 +116,22 @@ final class ResultBox: @unchecked Sendable {
     init(count: Int) { items = [GeneratedLevel?](repeating: nil, count: count) }
 
     func set(_ i: Int, _ value: GeneratedLevel?) {
-        lock.lock(); items[i] = value; lock.unlock()
+        lock.lock()
+        items[i] = value
+        lock.unlock()
     }
 
     func claim(limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard counter < limit else { return nil }
         counter += 1
         return counter - 1
     }
 
     var values: [GeneratedLevel?] {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return items
     }
 }

@@ -10,7 +10,8 @@ struct SolveCommand: ParsableCommand {
         abstract: "Solve Sokoban levels (A* on pushes, Hungarian lower bound, deadlock pruning).",
         discussion: """
             Prints the LURD solution (lowercase moves, uppercase pushes), moves, pushes, nodes and
-            time. Without --level every level of FILE is solved and a summary follows.
+            time for each level. Without --level every level of FILE is solved and a summary
+            follows.
             Solutions are push-optimal; moves are not minimized.
             """)
 
@@ -31,7 +32,9 @@ struct SolveCommand: ParsableCommand {
 
     func validate() throws {
         if let level, level < 1 { throw ValidationError("--level must be 1 or more") }
-        if let timeLimit, !(timeLimit > 0) { throw ValidationError("--time-limit must be positive") }
+        if let timeLimit, !(timeLimit > 0) {
+            throw ValidationError("--time-limit must be positive")
+        }
         if nodeLimit < 1 { throw ValidationError("--node-limit must be positive") }
     }
 
@@ -63,7 +66,8 @@ struct SolveCommand: ParsableCommand {
         let numbers: [Int]
         if let level {
             guard level <= collection.levels.count else {
-                throw CLIError("level \(level) requested but \(file) has \(collection.levels.count)")
+                throw CLIError(
+                    "level \(level) requested but \(file) has \(collection.levels.count)")
             }
             numbers = [level]
         } else {
@@ -84,7 +88,8 @@ struct SolveCommand: ParsableCommand {
             entries.append(entry)
             if !json { printText(entry) }
         }
-        let solvedTimes = entries.filter { $0.result.status == .solved }.map(\.result.seconds).sorted()
+        let solvedTimes = entries.filter { $0.result.status == .solved }.map(\.result.seconds)
+            .sorted()
         let summary = Summary(
             file: file, levels: entries.count, solved: solvedTimes.count,
             unsolvable: entries.filter { $0.result.status == .unsolvable }.count,
@@ -92,7 +97,8 @@ struct SolveCommand: ParsableCommand {
                 $0.result.status == .timeLimit || $0.result.status == .nodeLimit
             }.count,
             totalSeconds: entries.map(\.result.seconds).reduce(0, +),
-            meanSecondsSolved: solvedTimes.isEmpty ? 0 : solvedTimes.reduce(0, +) / Double(solvedTimes.count),
+            meanSecondsSolved: solvedTimes.isEmpty
+                ? 0 : solvedTimes.reduce(0, +) / Double(solvedTimes.count),
             maxSecondsSolved: solvedTimes.last ?? 0,
             medianSecondsSolved: solvedTimes.isEmpty ? 0 : solvedTimes[solvedTimes.count / 2],
             totalExpanded: entries.map(\.result.expanded).reduce(0, +),
@@ -107,11 +113,13 @@ struct SolveCommand: ParsableCommand {
             let output = Output(levels: entries, summary: numbers.count > 1 ? summary : nil)
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
         } else if numbers.count > 1 {
-            print(String(format: "solved %d/%d, unsolvable %d, unfinished %d; total %.2f s, "
-                + "solved mean %.4f s, median %.4f s, max %.3f s; %d nodes expanded",
-                summary.solved, summary.levels, summary.unsolvable, summary.unfinished,
-                summary.totalSeconds, summary.meanSecondsSolved, summary.medianSecondsSolved,
-                summary.maxSecondsSolved, summary.totalExpanded))
+            print(
+                String(
+                    format: "solved %d/%d, unsolvable %d, unfinished %d; total %.2f s, "
+                        + "solved mean %.4f s, median %.4f s, max %.3f s; %d nodes expanded",
+                    summary.solved, summary.levels, summary.unsolvable, summary.unfinished,
+                    summary.totalSeconds, summary.meanSecondsSolved, summary.medianSecondsSolved,
+                    summary.maxSecondsSolved, summary.totalExpanded))
         }
     }
 
@@ -124,6 +132,6 @@ struct SolveCommand: ParsableCommand {
         }
         line += String(format: ", %d nodes, %.3f s", r.expanded, r.seconds)
         print(line)
-        if let solution = r.solution, level != nil { print(solution) }
+        if let solution = r.solution { print(solution) }
     }
 }

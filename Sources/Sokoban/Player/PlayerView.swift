@@ -8,6 +8,7 @@ public struct PlayerStyle: Sendable {
     /// ANSI colours (off for NO_COLOR or a non-terminal output).
     public var color: Bool
 
+    /// Unicode and colour by default.
     public init(ascii: Bool = false, color: Bool = true) {
         self.ascii = ascii
         self.color = color
@@ -40,7 +41,8 @@ struct PlayerScreen {
             return style.ascii ? (goal ? "+ " : "@ ", "1;36") : (goal ? "◉ " : "● ", "1;36")
         }
         if game.hasBox[square] {
-            return style.ascii ? (goal ? "* " : "$ ", goal ? "1;32" : "33")
+            return style.ascii
+                ? (goal ? "* " : "$ ", goal ? "1;32" : "33")
                 : (goal ? "■ " : "□ ", goal ? "1;32" : "33")
         }
         if goal { return style.ascii ? (". ", "31") : ("· ", "31") }
@@ -55,7 +57,8 @@ struct PlayerScreen {
         let needColumns = max(boardWidth, 20)
         let needRows = level.height + 6
         if columns < needColumns || rows < needRows {
-            let notice = "Terminal too small: need \(needColumns)x\(needRows), have \(columns)x\(rows)"
+            let notice =
+                "Terminal too small: need \(needColumns)x\(needRows), have \(columns)x\(rows)"
             return [String(notice.prefix(max(columns, 1)))]
         }
         var lines: [String] = []

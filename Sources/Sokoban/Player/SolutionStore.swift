@@ -5,6 +5,7 @@ import Foundation
 
 /// A solution kept for one level.
 public struct SavedSolution: Codable, Sendable, Equatable {
+    /// The level's title, the LURD solution, and its counts.
     public var title: String?
     public var lurd: String
     public var moves: Int
@@ -20,10 +21,13 @@ public struct SavedSolution: Codable, Sendable, Equatable {
 public struct SolutionStore: Sendable {
     /// The file this store reads and writes.
     public let path: String
+    /// Saved solutions by 1-based level number.
     public private(set) var solutions: [Int: SavedSolution] = [:]
 
     /// The default directory: `$XDG_DATA_HOME/laser/solutions`, or `~/.local/share/...`.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func defaultDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         -> String
     {
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
@@ -36,7 +40,10 @@ public struct SolutionStore: Sendable {
     /// Opens (without creating) the store for `collection` in `directory`. An unreadable or
     /// corrupt file is treated as empty and replaced on the next save.
     public init(directory: String, collection: String) {
-        let safe = String(collection.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        let safe = String(
+            collection.map {
+                $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_"
+            })
         path = directory + "/" + (safe.isEmpty ? "levels" : safe) + ".json"
         if let data = FileManager.default.contents(atPath: path),
             let decoded = try? JSONDecoder().decode([String: SavedSolution].self, from: data)

@@ -2,9 +2,9 @@
 // and signal flags (SIGTERM, SIGINT, SIGHUP, SIGWINCH) that the event loop polls.
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Set by the signal handlers, read and cleared by the event loop.
@@ -43,9 +43,14 @@ final class Terminal {
         if handleSignals {
             pendingTermination = 0
             pendingResize = 0
+            var unblock = sigset_t()
+            sigemptyset(&unblock)
             for s in [SIGTERM, SIGINT, SIGHUP, SIGWINCH] {
                 savedHandlers.append((s, signal(s, onSignal)))
+                sigaddset(&unblock, s)
             }
+            // A parent may have started us with these blocked; they must reach the handler.
+            pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         }
         write("\u{1B}[?1049h\u{1B}[?25l\u{1B}[2J")
         active = true

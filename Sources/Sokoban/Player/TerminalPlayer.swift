@@ -1,11 +1,12 @@
 // The full-screen terminal player: the event loop joining keys, rules, hints, saving and drawing.
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// A player failure shown to the user as one line.
 public struct PlayerError: Error, CustomStringConvertible, Sendable {
@@ -54,14 +55,18 @@ public final class TerminalPlayer {
     var store: SolutionStore?
     var decoder = KeyDecoder()
 
-    static let help = "arrows/WASD/hjkl move · u undo · U redo · r restart · n/p level · ? hint · q quit"
+    static let help =
+        "arrows/WASD/hjkl move · u undo · U redo · r restart · n/p level · ? hint · q quit"
 
-    public init(collection: LevelCollection, options: PlayerOptions, input: Int32 = 0,
-                output: Int32 = 1) throws {
+    public init(
+        collection: LevelCollection, options: PlayerOptions, input: Int32 = 0,
+        output: Int32 = 1
+    ) throws {
         guard !collection.levels.isEmpty else { throw PlayerError("the collection has no levels") }
         guard options.startLevel >= 1 && options.startLevel <= collection.levels.count else {
             throw PlayerError(
-                "level \(options.startLevel) requested but the collection has \(collection.levels.count)")
+                "level \(options.startLevel) requested; there are \(collection.levels.count)"
+            )
         }
         self.collection = collection
         self.options = options
@@ -86,7 +91,8 @@ public final class TerminalPlayer {
         let screen = PlayerScreen(
             game: game, collectionName: options.collectionName, levelNumber: index + 1,
             levelCount: collection.levels.count, best: store?.solutions[index + 1],
-            message: message ?? (game.moves == 0 ? game.level.note("comment") : nil), banner: banner,
+            message: message ?? (game.moves == 0 ? game.level.note("comment") : nil),
+            banner: banner,
             help: options.replay == nil ? Self.help : "replay · q quit", style: options.style)
         terminal.write(screen.render(columns: columns, rows: rows))
     }
@@ -143,7 +149,10 @@ public final class TerminalPlayer {
         message = nil
         switch key {
         case .move(let direction):
-            guard !game.isSolved else { message = "solved · n next level · u undo"; return }
+            guard !game.isSolved else {
+                message = "solved · n next level · u undo"
+                return
+            }
             if game.step(direction) != .blocked && game.isSolved { solved() }
         case .undo:
             if !game.undo() { message = "nothing to undo" }
@@ -156,8 +165,11 @@ public final class TerminalPlayer {
         case .restart:
             game.restart()
         case .next:
-            if index + 1 < collection.levels.count { select(index + 1) }
-            else { message = "this is the last level" }
+            if index + 1 < collection.levels.count {
+                select(index + 1)
+            } else {
+                message = "this is the last level"
+            }
         case .previous:
             if index > 0 { select(index - 1) } else { message = "this is the first level" }
         case .hint:
@@ -195,7 +207,8 @@ public final class TerminalPlayer {
         switch result.status {
         case .solved:
             let lurd = result.solution ?? ""
-            let upTo = lurd.firstIndex(where: \.isUppercase).map { lurd.index(after: $0) }
+            let upTo =
+                lurd.firstIndex(where: \.isUppercase).map { lurd.index(after: $0) }
                 ?? lurd.endIndex
             message = "hint: \(lurd[..<upTo])  (\(result.pushes) pushes to go)"
         case .unsolvable:
