@@ -44,6 +44,27 @@ public final class PolicyContext {
         self.plan = plan
     }
 
+    /// Private gradient buffers of the workers after the first (the first adds into the caller's).
+    private var extraWorkerGradients: [FloatBuffer] = []
+
+    /// The buffer each worker of a batch split adds its parameter gradients into: `main` for the
+    /// first, zeroed private buffers for the others.
+    func workerGradients(batch: Int, main: FloatBuffer) -> [FloatBuffer] {
+        let workers = Parallel.workerCount(batch)
+        while extraWorkerGradients.count < workers - 1 {
+            extraWorkerGradients.append(FloatBuffer(count: main.count))
+        }
+        for buffer in extraWorkerGradients.prefix(workers - 1) { buffer.zero() }
+        return [main] + extraWorkerGradients.prefix(workers - 1)
+    }
+
+    /// Adds the other workers' gradients into the first's.
+    func reduceWorkerGradients(_ buffers: [FloatBuffer]) {
+        for buffer in buffers.dropFirst() {
+            ActivationKernels.accumulate(buffers[0].pointer, buffer.pointer, count: buffer.count)
+        }
+    }
+
     func gradients() -> FloatBuffer {
         if let arena = gradientArena { return arena }
         let arena = FloatBuffer(count: gradientArenaCount)

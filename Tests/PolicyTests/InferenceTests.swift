@@ -89,3 +89,42 @@ import Testing
         #expect(results.logits == serial)
     }
 }
+
+@Suite struct BatchSplitTests {
+    /// A batch large enough to be split across workers gives the same gradients as the samples
+    /// one at a time (the per-worker gradient buffers are summed correctly).
+    @Test(arguments: ["conv", "transformer"])
+    func splitBackwardMatchesPerSample(arch: String) throws {
+        let model: any PolicyNetwork = arch == "conv"
+            ? try ConvPolicy(config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
+            : try TransformerPolicy(config: TransformerPolicyConfig(planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8), seed: 1)
+        let batch = 9
+        #expect(Parallel.workerCount(batch) > 1)
+        var rng = SplitMix64(seed: 2)
+        let obs = randomObservations(batch: batch, planes: 3, rng: &rng)
+        let r1 = randomValues(batch * 4, rng: &rng), r2 = randomValues(batch, rng: &rng)
+        let context = model.makeContext(batchCapacity: batch)
+        try context.setObservations(obs, batch: batch)
+        model.forward(context, batch: batch)
+        try context.setOutputGradients(logits: r1, values: r2)
+        let together = model.makeGradients()
+        model.backward(context, gradients: together)
+
+        let one = model.makeContext(batchCapacity: 1)
+        let separate = model.makeGradients()
+        let count = 3 * 100
+        for b in 0..<batch {
+            try one.setObservations(Array(obs[(b * count)..<((b + 1) * count)]), batch: 1)
+            model.forward(one, batch: 1)
+            let difference = zip(one.logits(sample: 0), context.logits(sample: b)).map { abs($0 - $1) }.max()!
+            #expect(difference < 1e-5)
+            try one.setOutputGradients(logits: Array(r1[(b * 4)..<(b * 4 + 4)]), values: [r2[b]])
+            model.backward(one, gradients: separate)
+        }
+        for info in model.parameters.infos {
+            let a = try together.tensor(named: info.name), s = try separate.tensor(named: info.name)
+            let scale = max(1e-3, Double(s.scalars.map(abs).max()!))
+            #expect(Double(a.maxAbsDifference(s)) < 1e-5 * scale * 10, "\(info.name)")
+        }
+    }
+}

@@ -211,3 +211,22 @@ private func expectGradient(
         #expect(relativeError(dvalues.map(Double.init), numericValues) < 1e-4)
     }
 }
+
+@Suite struct FastMathTests {
+    /// The inlined exp/tanh stay within a few float32 ulps of libm over the ranges the kernels use.
+    @Test func expAndTanhAreAccurate() {
+        var x: Float = -80
+        while x <= 80 {
+            let e = Double(FastMath.exp(x)), reference = Foundation.exp(Double(x))
+            #expect(abs(e - reference) / reference < 1e-6, "exp(\(x))")
+            x += 0.173
+        }
+        x = -12
+        while x <= 12 {
+            #expect(abs(Double(FastMath.tanh(x)) - Foundation.tanh(Double(x))) < 2e-7, "tanh(\(x))")
+            x += 0.0173
+        }
+        #expect(FastMath.exp(-1000) >= 0 && FastMath.exp(-1000) < 1e-37)
+        #expect(FastMath.tanh(1000) == 1 && FastMath.tanh(-1000) == -1)
+    }
+}
