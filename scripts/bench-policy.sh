@@ -30,7 +30,7 @@ ROUNDS=${ROUNDS:-2}
 files=()
 for round in $(seq 1 "$ROUNDS"); do
     ours=out/bench-policy-laser-$round.json theirs=out/bench-policy-torch-$round.json
-    .build/release/laser bench policy --json --threads 2 --seconds "$SECONDS_PER_ROW" "$@" > "$ours"
+    .build/release/laser bench policy --json --seconds "$SECONDS_PER_ROW" "$@" > "$ours"
     "$VENV/bin/python" scripts/bench_policy.py --config "$ours" --threads 2 --seconds "$SECONDS_PER_ROW" > "$theirs"
     files+=("$ours" "$theirs")
 done
@@ -49,7 +49,7 @@ def best(side):
     return rows
 ours_rows, torch_rows = best(docs[0::2]), best(docs[1::2])
 ours = dict(ours, rows=list(ours_rows.values()))
-print(f"laser (OpenBLAS {ours['openblasCore']}, {ours['threads']} threads) vs PyTorch {theirs['torch']} "
+print(f"laser ({ours['workers']} workers, OpenBLAS {ours['openblasCore']} x{ours['blasThreads']}) vs PyTorch {theirs['torch']} "
       f"({theirs['threads']} threads); samples/s")
 print(f"conv: {ours['conv']}")
 print(f"transformer: {ours['transformer']}")

@@ -1,7 +1,7 @@
 // Sample-major regions of a workspace: each worker of a batch split finds its samples by offset.
 
 /// A region holding `perSample` floats for each sample of the batch capacity.
-struct Span {
+struct SampleSpan {
     let offset: Int
     let perSample: Int
 
@@ -18,15 +18,15 @@ struct ArenaLayout {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    mutating func take(_ perSample: Int) -> Span {
-        let span = Span(offset: count, perSample: perSample)
+    mutating func take(_ perSample: Int) -> SampleSpan {
+        let span = SampleSpan(offset: count, perSample: perSample)
         count += (perSample * capacity + 15) / 16 * 16
         return span
     }
 
     /// A region not split by sample (per-worker scratch), of `count` floats.
-    mutating func takeFixed(_ floats: Int) -> Span {
-        let span = Span(offset: count, perSample: 0)
+    mutating func takeFixed(_ floats: Int) -> SampleSpan {
+        let span = SampleSpan(offset: count, perSample: 0)
         count += (floats + 15) / 16 * 16
         return span
     }

@@ -67,21 +67,21 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
 /// board rows channels-last).
 struct ConvPlan {
     // activations
-    let input: Span  // (100, planes) channels-last observation
-    let trunk: [Span]  // h_0...h_N (100, C)
-    let inner: [Span]  // a_i (100, C), after conv1 + ReLU
-    let policyHidden: Span  // (100, PC)
-    let policyFlat: Span  // (PC·100) in PyTorch flatten order
-    let valueHidden: Span  // (100, VC)
-    let valueFlat: Span  // (VC·100)
-    let valueFc: Span  // (hidden)
-    let col: Span  // (100, 9·max(C, planes)) im2col scratch
-    let factorScratch: Span  // (100, maximum rank)
+    let input: SampleSpan  // (100, planes) channels-last observation
+    let trunk: [SampleSpan]  // h_0...h_N (100, C)
+    let inner: [SampleSpan]  // a_i (100, C), after conv1 + ReLU
+    let policyHidden: SampleSpan  // (100, PC)
+    let policyFlat: SampleSpan  // (PC·100) in PyTorch flatten order
+    let valueHidden: SampleSpan  // (100, VC)
+    let valueFlat: SampleSpan  // (VC·100)
+    let valueFc: SampleSpan  // (hidden)
+    let col: SampleSpan  // (100, 9·max(C, planes)) im2col scratch
+    let factorScratch: SampleSpan  // (100, maximum rank)
     let activationCount: Int
     // gradients
-    let d1: Span, d2: Span  // (100, C)
-    let dcol: Span  // (100, 9C)
-    let dPolicyHidden: Span, dPolicyFlat: Span, dValueHidden: Span, dValueFlat: Span, dValueFc: Span
+    let d1: SampleSpan, d2: SampleSpan  // (100, C)
+    let dcol: SampleSpan  // (100, 9C)
+    let dPolicyHidden: SampleSpan, dPolicyFlat: SampleSpan, dValueHidden: SampleSpan, dValueFlat: SampleSpan, dValueFc: SampleSpan
     let gradientCount: Int
 
     init(_ c: ConvPolicyConfig, capacity: Int, maximumRank: Int) {

@@ -57,26 +57,26 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
 
 /// Sample-major regions of one layer's activations.
 struct TransformerLayerPlan {
-    let ln1: Span, mean1: Span, rstd1: Span, q: Span, k: Span, v: Span, probs: Span, att: Span
-    let mid: Span, ln2: Span, mean2: Span, rstd2: Span, fcIn: Span, gelu: Span
+    let ln1: SampleSpan, mean1: SampleSpan, rstd1: SampleSpan, q: SampleSpan, k: SampleSpan, v: SampleSpan, probs: SampleSpan, att: SampleSpan
+    let mid: SampleSpan, ln2: SampleSpan, mean2: SampleSpan, rstd2: SampleSpan, fcIn: SampleSpan, gelu: SampleSpan
 }
 
 /// Sample-major regions of a TransformerPolicy's activations for one batch capacity (per sample:
 /// T = 101 tokens of width D).
 struct TransformerPlan {
-    let input: Span  // (100, planes) channels-last
-    let embedded: Span  // (100, D)
-    let residual: [Span]  // x_0...x_L (T, D)
+    let input: SampleSpan  // (100, planes) channels-last
+    let embedded: SampleSpan  // (100, D)
+    let residual: [SampleSpan]  // x_0...x_L (T, D)
     let layers: [TransformerLayerPlan]
-    let summary: Span, lnf: Span, meanf: Span, rstdf: Span  // (D), (D), (1), (1)
-    let projected: Span  // (T, D) output of out_proj / fc_out before the residual add
-    let factorScratch: Span  // (T, maximum rank)
+    let summary: SampleSpan, lnf: SampleSpan, meanf: SampleSpan, rstdf: SampleSpan  // (D), (D), (1), (1)
+    let projected: SampleSpan  // (T, D) output of out_proj / fc_out before the residual add
+    let factorScratch: SampleSpan  // (T, maximum rank)
     let activationCount: Int
-    let dx: Span, dln: Span, dq: Span, dk: Span, dv: Span, datt: Span  // (T, D)
-    let dfc: Span, dgelu: Span  // (T, F)
-    let dsummary: Span, dlnf: Span  // (D)
-    let dembedded: Span  // (100, D)
-    let attentionScratch: Span  // (T, T) per worker
+    let dx: SampleSpan, dln: SampleSpan, dq: SampleSpan, dk: SampleSpan, dv: SampleSpan, datt: SampleSpan  // (T, D)
+    let dfc: SampleSpan, dgelu: SampleSpan  // (T, F)
+    let dsummary: SampleSpan, dlnf: SampleSpan  // (D)
+    let dembedded: SampleSpan  // (100, D)
+    let attentionScratch: SampleSpan  // (T, T) per worker
     let gradientCount: Int
 
     init(_ c: TransformerPolicyConfig, capacity: Int, maximumRank: Int) {

@@ -17,7 +17,8 @@ struct BenchPolicy: ParsableCommand {
     @Option(help: "Architectures to measure: conv, transformer.") var arch: [String] = ["conv", "transformer"]
     @Option(help: "Batch sizes.") var batches: [Int] = [1, 32, 256]
     @Option(help: "Minimum seconds per measurement.") var seconds = 1.0
-    @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(help: "OpenBLAS threads (the networks already split each batch across 2 workers).")
+    var blasThreads = 1
     @Flag(help: "Inference only.") var inferOnly = false
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Observation planes.") var planes = 7
@@ -36,17 +37,19 @@ struct BenchPolicy: ParsableCommand {
             throw ValidationError("batch sizes must be in 1...65536")
         }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard blasThreads >= 1 && blasThreads <= 256 else {
+            throw ValidationError("--blas-threads must be in 1...256")
+        }
     }
 
     struct Output: Codable {
-        let threads: Int, openblasCore: String
+        let workers: Int, blasThreads: Int, openblasCore: String
         let conv: ConvPolicyConfig, transformer: TransformerPolicyConfig
         let rows: [PolicyBenchmarkRow]
     }
 
     func run() throws {
-        OpenBLASInfo.setThreads(threads)
+        OpenBLASInfo.setThreads(blasThreads)
         let convConfig = ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks)
         let transformerConfig = TransformerPolicyConfig(
             planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden)
@@ -58,11 +61,12 @@ struct BenchPolicy: ParsableCommand {
             rows += try PolicyBenchmark.run(model: model, batches: batches, seconds: seconds, train: !inferOnly)
         }
         if json {
-            print(try jsonText(Output(threads: threads, openblasCore: OpenBLASInfo.coreName, conv: convConfig,
+            print(try jsonText(Output(workers: PolicyThreads.workers, blasThreads: blasThreads,
+                                      openblasCore: OpenBLASInfo.coreName, conv: convConfig,
                                       transformer: transformerConfig, rows: rows)))
             return
         }
-        print("OpenBLAS \(OpenBLASInfo.coreName), \(threads) threads")
+        print("\(PolicyThreads.workers) workers, OpenBLAS \(OpenBLASInfo.coreName) with \(blasThreads) thread(s)")
         print("arch         mode   batch   samples/s   params")
         for r in rows {
             let name = r.architecture.padding(toLength: 12, withPad: " ", startingAt: 0)
