@@ -24,6 +24,10 @@ if ! "$VENV/bin/python" -c "import torch, safetensors" 2>/dev/null; then
 fi
 
 swift build -c release --product laser >/dev/null
+# Same networks? Load our checkpoints into the PyTorch modules and compare outputs on one batch.
+.build/release/laser bench policy --export-check out/policy-check "$@"
+echo "largest |ours - torch| on the same weights and boards: $("$VENV/bin/python" scripts/bench_policy.py --check out/policy-check)"
+echo "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
 # Alternate the two sides ROUNDS times and keep each row's best, so load from other processes on
 # the machine hits both alike.
 ROUNDS=${ROUNDS:-2}
