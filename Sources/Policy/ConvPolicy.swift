@@ -252,7 +252,9 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
         let plan = context.plan as! ConvPlan
         context.batch = batch
-        Parallel.split(batch) { samples, _ in forward(context, plan: plan, samples: samples) }
+        Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
+            forward(context, plan: plan, samples: samples)
+        }
     }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
@@ -306,7 +308,7 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         let plan = context.plan as! ConvPlan
         let arena = context.gradients()
         let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
-        Parallel.split(context.batch) { samples, worker in
+        Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
             backward(context, plan: plan, samples: samples, arena: arena, into: targets[worker])
         }
         context.reduceWorkerGradients(targets)

@@ -7,9 +7,9 @@ enum Parallel {
     /// Below this many samples per worker the split costs more than it saves.
     static let minimumSamplesPerWorker = 4
 
-    /// How many workers `split` uses for `count` samples.
-    static func workerCount(_ count: Int) -> Int {
-        min(workers, max(1, count / minimumSamplesPerWorker))
+    /// How many workers `split` uses for `count` samples with at most `limit` workers.
+    static func workerCount(_ count: Int, limit: Int = workers) -> Int {
+        max(1, min(limit, count / minimumSamplesPerWorker))
     }
 
     /// The kernels handed to a worker write disjoint ranges of buffers they share, which the
@@ -20,8 +20,8 @@ enum Parallel {
 
     /// Runs `body` over `0..<count` in up to `workers` contiguous ranges at once;
     /// the second argument is the worker index (for per-worker scratch).
-    static func split(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
-        let workers = workerCount(count)
+    static func split(_ count: Int, limit: Int = workers, _ body: (Range<Int>, Int) -> Void) {
+        let workers = workerCount(count, limit: limit)
         if workers == 1 {
             body(0..<count, 0)
             return
@@ -35,7 +35,4 @@ enum Parallel {
         }
     }
 
-    static func split(_ count: Int, _ body: (Range<Int>) -> Void) {
-        split(count) { range, _ in body(range) }
-    }
 }

@@ -271,7 +271,9 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
         precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
         let plan = context.plan as! TransformerPlan
         context.batch = batch
-        Parallel.split(batch) { samples, _ in forward(context, plan: plan, samples: samples) }
+        Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
+            forward(context, plan: plan, samples: samples)
+        }
     }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
@@ -341,7 +343,7 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
         let plan = context.plan as! TransformerPlan
         let arena = context.gradients()
         let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
-        Parallel.split(context.batch) { samples, worker in
+        Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
             backward(context, plan: plan, samples: samples, worker: worker, arena: arena,
                      into: targets[worker])
         }

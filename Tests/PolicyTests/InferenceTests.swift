@@ -127,4 +127,22 @@ import Testing
             #expect(Double(a.maxAbsDifference(s)) < 1e-5 * scale * 10, "\(info.name)")
         }
     }
+
+    @Test func singleWorkerContextMatchesSplit() throws {
+        let model = try ConvPolicy(config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
+        var rng = SplitMix64(seed: 3)
+        let obs = randomObservations(batch: 16, planes: 3, rng: &rng)
+        let split = model.makeContext(batchCapacity: 16), single = model.makeContext(batchCapacity: 16)
+        single.maximumWorkers = 1
+        for context in [split, single] {
+            try context.setObservations(obs, batch: 16)
+            model.forward(context, batch: 16)
+        }
+        for b in 0..<16 {
+            let difference = zip(split.logits(sample: b), single.logits(sample: b)).map { abs($0 - $1) }.max()!
+            #expect(difference < 1e-5)
+        }
+        single.maximumWorkers = 0
+        #expect(single.maximumWorkers == 1)
+    }
 }
