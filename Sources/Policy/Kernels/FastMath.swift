@@ -7,7 +7,10 @@ enum FastMath {
     @inline(__always)
     static func exp(_ x: Float) -> Float {
         let clamped = min(max(x, -87.0), 88.0)
-        let n = (clamped * 1.442_695_04 + 0.5).rounded(.down)
+        // Round to nearest by the 1.5·2²³ trick: plain adds vectorise on any x86-64, where
+        // `rounded()` would call libm per element without SSE4.1.
+        let shifter: Float = 12_582_912
+        let n = (clamped * 1.442_695_04 + shifter) - shifter
         let r = clamped - n * 0.693_145_75 - n * 1.428_606_8e-6
         var p: Float = 1.0 / 720
         p = p * r + 1.0 / 120
