@@ -28,6 +28,15 @@ public enum ReducedStorage: Sendable {
     case factored
 }
 
+/// How the rank-k factors are computed.
+public enum DecompositionMethod: Sendable {
+    /// The full SVD (LAPACK gesdd), cached per matrix: every ρ of a sweep reuses one decomposition.
+    case exact
+    /// Halko et al.'s randomized truncated SVD at the requested rank: cheaper for a single small
+    /// rank of a large matrix, within a small measured factor of the optimal error.
+    case randomized(RandomizedSVDOptions)
+}
+
 /// Applies interventions to a model, composes them, and restores the original weights bit-exactly.
 ///
 /// SVDs are cached per matrix (of the original weights), so a sweep over many ρ for one matrix
@@ -35,6 +44,7 @@ public enum ReducedStorage: Sendable {
 public final class Reducer<Model: ReducibleModel> {
     public let model: Model
     public var storage: ReducedStorage
+    public var method: DecompositionMethod = .exact
     /// Original dense weights of every matrix currently reduced, for bit-exact restore.
     private var originals: [String: Tensor] = [:]
     /// Current kept rank of every reduced matrix.
@@ -90,7 +100,15 @@ public final class Reducer<Model: ReducibleModel> {
         } else {
             original = try model.weightMatrix(named: info.name).reshaped([info.rows, info.columns])
         }
-        let entry = try cache.decomposition(of: info.name) { try svd(original) }
+        let entry: SVDCache.Entry
+        switch method {
+        case .exact:
+            entry = try cache.decomposition(of: info.name) { try svd(original) }
+        case .randomized(let options):
+            let d = try randomizedSVD(original, rank: k, options: options)
+            let norm = original.frobeniusNorm
+            entry = SVDCache.Entry(svd: d, squaredNorm: norm * norm)
+        }
         let (left, right) = entry.svd.truncatedFactors(rank: k)
         let factors = FactoredMatrix(left: left, right: right)
         let value: WeightValue = storage == .factored ? .factored(factors) : .dense(factors.reconstructed())

@@ -34,11 +34,17 @@ struct BenchLinalg: ParsableCommand {
 
     func run() throws {
         if compareCores {
+            // SkylakeX kernels use AVX-512 and die of SIGILL on CPUs without it (AMD EPYC here).
+            let cores = FastKernels.cpuHasAVX512() ? ["Haswell", "SKYLAKEX"] : ["Haswell"]
             var outputs: [String: Output] = [:]
-            for core in ["Haswell", "SKYLAKEX"] {
+            for core in cores {
                 outputs[core] = try runChild(core: core)
             }
+            outputs["default"] = try runChild(core: nil)
             print(try jsonText(outputs))
+            if cores.count == 1 {
+                FileHandle.standardError.write(Data("note: this CPU lacks AVX-512, so the SKYLAKEX kernels were not run\n".utf8))
+            }
             return
         }
         var rng = SplitMix64(seed: 1)
@@ -78,7 +84,7 @@ struct BenchLinalg: ParsableCommand {
         print(try jsonText(out))
     }
 
-    private func runChild(core: String) throws -> Output {
+    private func runChild(core: String?) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         var args = ["bench", "linalg", "--seconds", String(seconds)] + sizes.flatMap { ["--sizes", String($0)] }
@@ -86,13 +92,14 @@ struct BenchLinalg: ParsableCommand {
         process.arguments = args
         var env = ProcessInfo.processInfo.environment
         env["OPENBLAS_CORETYPE"] = core
+        if core == nil { env["LASER_NO_REEXEC"] = "1" }
         process.environment = env
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CLIError("the \(core) benchmark run failed") }
+        guard process.terminationStatus == 0 else { throw CLIError("the benchmark run with OPENBLAS_CORETYPE=\(core ?? "unset") failed") }
         return try JSONDecoder().decode(Output.self, from: data)
     }
 }
