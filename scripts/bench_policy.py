@@ -1,7 +1,7 @@
 """The same ConvPolicy and TransformerPolicy as Sources/Policy, in PyTorch, timed like `laser bench policy`.
 
 Prints JSON rows {architecture, mode, batch, samplesPerSecond, iterations, parameters}. Parameter names
-match our safetensors checkpoints, so `--check CKPT --input FILE` can load one of ours.
+match our safetensors checkpoints, so `--check DIR` loads ours and compares outputs.
 """
 import argparse
 import json
@@ -155,9 +155,10 @@ def bench(arch, cfg, batches, seconds, infer_only):
     return rows
 
 
-def check(checkpoint, input_path):
-    """Loads one of our checkpoints into the PyTorch model and prints its outputs on an input file
-    of little-endian float32 planes (B, planes, 10, 10)."""
+def check(directory, arch):
+    """Loads our checkpoint DIR/ARCH.safetensors into the PyTorch model (strict names and shapes),
+    runs it on DIR/ARCH.input.f32 and returns the largest difference from our DIR/ARCH.output.json."""
+    checkpoint, input_path = f"{directory}/{arch}.safetensors", f"{directory}/{arch}.input.f32"
     from safetensors import safe_open
     with safe_open(checkpoint, "pt") as f:
         meta = f.metadata()
@@ -173,7 +174,9 @@ def check(checkpoint, input_path):
     x = raw.reshape(-1, cfg["planes"], 10, 10)
     with torch.inference_mode():
         logits, values = model(x)
-    print(json.dumps(dict(logits=logits.flatten().tolist(), values=values.tolist())))
+    ours = json.load(open(f"{directory}/{arch}.output.json"))
+    return max((logits.flatten() - torch.tensor(ours["logits"])).abs().max().item(),
+               (values - torch.tensor(ours["values"])).abs().max().item())
 
 
 def main():
@@ -184,12 +187,14 @@ def main():
     p.add_argument("--seconds", type=float, default=1.0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--infer-only", action="store_true")
-    p.add_argument("--check", help="checkpoint to load and run on --input")
-    p.add_argument("--input")
+    p.add_argument("--check", help="directory written by `laser bench policy --export-check`")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.check:
-        check(a.check, a.input)
+        worst = {arch: check(a.check, arch) for arch in a.arch}
+        print(json.dumps(worst))
+        if max(worst.values()) > 1e-4:
+            raise SystemExit(f"our outputs differ from PyTorch's on the same weights: {worst}")
         return
     ours = json.load(open(a.config))
     rows = []

@@ -63,55 +63,51 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Offsets of a ConvPolicy's activations for one batch capacity.
+/// Sample-major regions of a ConvPolicy's activations for one batch capacity (per sample: 100
+/// board rows channels-last).
 struct ConvPlan {
-    let capacity: Int
-    // activations (rows = B·100)
-    let input: Int  // (B, 100, planes) channels-last observation
-    let trunk: [Int]  // h_0...h_N (B, 100, C)
-    let inner: [Int]  // a_i (B, 100, C), after conv1 + ReLU
-    let policyHidden: Int  // (B, 100, PC)
-    let policyFlat: Int  // (B, PC·100) in PyTorch flatten order
-    let valueHidden: Int  // (B, 100, VC)
-    let valueFlat: Int  // (B, VC·100)
-    let valueFc: Int  // (B, hidden)
-    let col: Int  // (B·100, 9·max(C, planes)) im2col scratch
-    let factorScratch: Int  // (B·100, maximum rank)
+    // activations
+    let input: SampleSpan  // (100, planes) channels-last observation
+    let trunk: [SampleSpan]  // h_0...h_N (100, C)
+    let inner: [SampleSpan]  // a_i (100, C), after conv1 + ReLU
+    let policyHidden: SampleSpan  // (100, PC)
+    let policyFlat: SampleSpan  // (PC·100) in PyTorch flatten order
+    let valueHidden: SampleSpan  // (100, VC)
+    let valueFlat: SampleSpan  // (VC·100)
+    let valueFc: SampleSpan  // (hidden)
+    let col: SampleSpan  // (100, 9·max(C, planes)) im2col scratch
+    let factorScratch: SampleSpan  // (100, maximum rank)
     let activationCount: Int
     // gradients
-    let d1: Int, d2: Int, dcol: Int  // (B,100,C), (B,100,C), (B·100, 9C)
-    let dPolicyHidden: Int, dPolicyFlat: Int, dValueHidden: Int, dValueFlat: Int, dValueFc: Int
+    let d1: SampleSpan, d2: SampleSpan  // (100, C)
+    let dcol: SampleSpan  // (100, 9C)
+    let dPolicyHidden: SampleSpan, dPolicyFlat: SampleSpan, dValueHidden: SampleSpan, dValueFlat: SampleSpan, dValueFc: SampleSpan
     let gradientCount: Int
 
-    init(_ c: ConvPolicyConfig, capacity b: Int, maximumRank: Int) {
-        capacity = b
-        let rows = b * PolicyGeometry.cells
-        var n = 0
-        func take(_ count: Int) -> Int {
-            defer { n += (count + 15) / 16 * 16 }
-            return n
-        }
-        input = take(rows * c.planes)
-        trunk = (0...c.blocks).map { _ in take(rows * c.channels) }
-        inner = (0..<c.blocks).map { _ in take(rows * c.channels) }
-        policyHidden = take(rows * c.policyChannels)
-        policyFlat = take(rows * c.policyChannels)
-        valueHidden = take(rows * c.valueChannels)
-        valueFlat = take(rows * c.valueChannels)
-        valueFc = take(b * c.valueHidden)
-        col = take(rows * 9 * max(c.channels, c.planes))
-        factorScratch = take(rows * maximumRank)
-        activationCount = n
-        n = 0
-        d1 = take(rows * c.channels)
-        d2 = take(rows * c.channels)
-        dcol = take(rows * 9 * c.channels)
-        dPolicyHidden = take(rows * c.policyChannels)
-        dPolicyFlat = take(rows * c.policyChannels)
-        dValueHidden = take(rows * c.valueChannels)
-        dValueFlat = take(rows * c.valueChannels)
-        dValueFc = take(b * c.valueHidden)
-        gradientCount = n
+    init(_ c: ConvPolicyConfig, capacity: Int, maximumRank: Int) {
+        let cells = PolicyGeometry.cells
+        var a = ArenaLayout(capacity: capacity)
+        input = a.take(cells * c.planes)
+        trunk = (0...c.blocks).map { _ in a.take(cells * c.channels) }
+        inner = (0..<c.blocks).map { _ in a.take(cells * c.channels) }
+        policyHidden = a.take(cells * c.policyChannels)
+        policyFlat = a.take(cells * c.policyChannels)
+        valueHidden = a.take(cells * c.valueChannels)
+        valueFlat = a.take(cells * c.valueChannels)
+        valueFc = a.take(c.valueHidden)
+        col = a.take(cells * 9 * max(c.channels, c.planes))
+        factorScratch = a.take(cells * maximumRank)
+        activationCount = a.count
+        var g = ArenaLayout(capacity: capacity)
+        d1 = g.take(cells * c.channels)
+        d2 = g.take(cells * c.channels)
+        dcol = g.take(cells * 9 * c.channels)
+        dPolicyHidden = g.take(cells * c.policyChannels)
+        dPolicyFlat = g.take(cells * c.policyChannels)
+        dValueHidden = g.take(cells * c.valueChannels)
+        dValueFlat = g.take(cells * c.valueChannels)
+        dValueFc = g.take(c.valueHidden)
+        gradientCount = g.count
     }
 }
 
@@ -229,100 +225,119 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
     }
 
     /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias via im2col; goes through the factored
-    /// form when the kernel is reduced.
+    /// form when the kernel is reduced. `col` and `scratch` are the worker's scratch.
     private func conv3x3(
         _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, cin: Int, cout: Int,
-        batch: Int, context: PolicyContext, plan: ConvPlan
+        batch: Int, col: FloatPointer, scratch: FloatPointer
     ) {
-        let col = context.activations.at(plan.col)
         ConvKernels.im2col3x3(
             col, inp, batch: batch, height: PolicyGeometry.boardSize,
             width: PolicyGeometry.boardSize, channels: cin)
         linear(out, col, layer, rows: batch * PolicyGeometry.cells, ic: 9 * cin, oc: cout,
-               context: context, plan: plan)
+               scratch: scratch)
     }
 
     private func linear(
         _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, rows: Int, ic: Int,
-        oc: Int, context: PolicyContext, plan: ConvPlan
+        oc: Int, scratch: FloatPointer
     ) {
         let values = parameters.values
         LinearKernels.forward(
             out, inp, values.at(layer.weight), values.at(layer.bias), n: rows, ic: ic, oc: oc,
-            reduced: layer.matrix.flatMap { reducible.reduced[$0] },
-            scratch: context.activations.at(plan.factorScratch))
+            reduced: layer.matrix.flatMap { reducible.reduced[$0] }, scratch: scratch)
     }
 
     public func forward(_ context: PolicyContext, batch: Int) {
         precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
         precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
         let plan = context.plan as! ConvPlan
-        let act = context.activations
-        let c = config.channels, cells = PolicyGeometry.cells, rows = batch * cells
         context.batch = batch
+        Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
+            forward(context, plan: plan, samples: samples)
+        }
+    }
+
+    /// The forward pass of samples `samples` (one worker's share of the batch).
+    private func forward(_ context: PolicyContext, plan: ConvPlan, samples: Range<Int>) {
+        let act = context.activations, s0 = samples.lowerBound, batch = samples.count
+        let c = config.channels, cells = PolicyGeometry.cells, rows = batch * cells
+        let col = plan.col.at(act, s0), scratch = plan.factorScratch.at(act, s0)
 
         ConvKernels.channelsLast(
-            act.at(plan.input), context.input.pointer, batch: batch, channels: config.planes,
-            pixels: cells)
-        let h0 = act.at(plan.trunk[0])
-        conv3x3(h0, act.at(plan.input), stem, cin: config.planes, cout: c, batch: batch,
-                context: context, plan: plan)
+            plan.input.at(act, s0), context.input.at(s0 * config.planes * cells), batch: batch,
+            channels: config.planes, pixels: cells)
+        let h0 = plan.trunk[0].at(act, s0)
+        conv3x3(h0, plan.input.at(act, s0), stem, cin: config.planes, cout: c, batch: batch,
+                col: col, scratch: scratch)
         ActivationKernels.reluForward(h0, h0, count: rows * c)
         for i in 0..<config.blocks {
-            let h = act.at(plan.trunk[i]), a = act.at(plan.inner[i]), next = act.at(plan.trunk[i + 1])
-            conv3x3(a, h, blockLayers[i].conv1, cin: c, cout: c, batch: batch, context: context, plan: plan)
+            let h = plan.trunk[i].at(act, s0), a = plan.inner[i].at(act, s0)
+            let next = plan.trunk[i + 1].at(act, s0)
+            conv3x3(a, h, blockLayers[i].conv1, cin: c, cout: c, batch: batch, col: col, scratch: scratch)
             ActivationKernels.reluForward(a, a, count: rows * c)
-            conv3x3(next, a, blockLayers[i].conv2, cin: c, cout: c, batch: batch, context: context, plan: plan)
+            conv3x3(next, a, blockLayers[i].conv2, cin: c, cout: c, batch: batch, col: col, scratch: scratch)
             ActivationKernels.add(next, next, h, count: rows * c)
             ActivationKernels.reluForward(next, next, count: rows * c)
         }
-        let top = act.at(plan.trunk[config.blocks])
+        let top = plan.trunk[config.blocks].at(act, s0)
 
         // Policy head.
         let pc = config.policyChannels
-        let ph = act.at(plan.policyHidden), pf = act.at(plan.policyFlat)
-        linear(ph, top, policyConv, rows: rows, ic: c, oc: pc, context: context, plan: plan)
+        let ph = plan.policyHidden.at(act, s0), pf = plan.policyFlat.at(act, s0)
+        linear(ph, top, policyConv, rows: rows, ic: c, oc: pc, scratch: scratch)
         ActivationKernels.reluForward(ph, ph, count: rows * pc)
         ConvKernels.channelsFirst(pf, ph, batch: batch, channels: pc, pixels: cells)
-        linear(context.logits.pointer, pf, policyHead, rows: batch, ic: pc * cells,
-               oc: PolicyGeometry.actionCount, context: context, plan: plan)
+        linear(context.logits.at(s0 * PolicyGeometry.actionCount), pf, policyHead, rows: batch,
+               ic: pc * cells, oc: PolicyGeometry.actionCount, scratch: scratch)
 
         // Value head.
         let vc = config.valueChannels, hidden = config.valueHidden
-        let vh = act.at(plan.valueHidden), vf = act.at(plan.valueFlat), fc = act.at(plan.valueFc)
-        linear(vh, top, valueConv, rows: rows, ic: c, oc: vc, context: context, plan: plan)
+        let vh = plan.valueHidden.at(act, s0), vf = plan.valueFlat.at(act, s0)
+        let fc = plan.valueFc.at(act, s0)
+        linear(vh, top, valueConv, rows: rows, ic: c, oc: vc, scratch: scratch)
         ActivationKernels.reluForward(vh, vh, count: rows * vc)
         ConvKernels.channelsFirst(vf, vh, batch: batch, channels: vc, pixels: cells)
-        linear(fc, vf, valueFc, rows: batch, ic: vc * cells, oc: hidden, context: context, plan: plan)
+        linear(fc, vf, valueFc, rows: batch, ic: vc * cells, oc: hidden, scratch: scratch)
         ActivationKernels.reluForward(fc, fc, count: batch * hidden)
-        linear(context.values.pointer, fc, valueHead, rows: batch, ic: hidden, oc: 1,
-               context: context, plan: plan)
+        linear(context.values.at(s0), fc, valueHead, rows: batch, ic: hidden, oc: 1, scratch: scratch)
     }
 
     public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
         precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
         precondition(gradients.store === parameters, "gradients belong to another model")
         let plan = context.plan as! ConvPlan
-        let act = context.activations, g = context.gradients()
-        let batch = context.batch
+        let arena = context.gradients()
+        let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
+        Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
+            backward(context, plan: plan, samples: samples, arena: arena, into: targets[worker])
+        }
+        context.reduceWorkerGradients(targets)
+    }
+
+    /// The backward pass of samples `samples`, adding parameter gradients into `grads`.
+    private func backward(
+        _ context: PolicyContext, plan: ConvPlan, samples: Range<Int>, arena g: FloatBuffer,
+        into grads: FloatBuffer
+    ) {
+        let act = context.activations, values = parameters.values
+        let s0 = samples.lowerBound, batch = samples.count
         let c = config.channels, cells = PolicyGeometry.cells, rows = batch * cells
         let side = PolicyGeometry.boardSize
-        let values = parameters.values, grads = gradients.buffer
-        let top = act.at(plan.trunk[config.blocks])
-        let d1 = g.at(plan.d1), d2 = g.at(plan.d2), dcol = g.at(plan.dcol)
+        let top = plan.trunk[config.blocks].at(act, s0)
+        let d1 = plan.d1.at(g, s0), d2 = plan.d2.at(g, s0), dcol = plan.dcol.at(g, s0)
 
         // Value head, in reverse.
         let vc = config.valueChannels, hidden = config.valueHidden
-        let fc = act.at(plan.valueFc), dfc = g.at(plan.dValueFc)
+        let fc = plan.valueFc.at(act, s0), dfc = plan.dValueFc.at(g, s0)
         LinearKernels.backward(
-            dfc, grads.at(valueHead.weight), grads.at(valueHead.bias), context.dValues.pointer, fc,
+            dfc, grads.at(valueHead.weight), grads.at(valueHead.bias), context.dValues.at(s0), fc,
             values.at(valueHead.weight), n: batch, ic: hidden, oc: 1)
         ActivationKernels.reluBackward(dfc, dfc, fc, count: batch * hidden)
-        let vf = act.at(plan.valueFlat), dvf = g.at(plan.dValueFlat)
+        let vf = plan.valueFlat.at(act, s0), dvf = plan.dValueFlat.at(g, s0)
         LinearKernels.backward(
             dvf, grads.at(valueFc.weight), grads.at(valueFc.bias), dfc, vf, values.at(valueFc.weight),
             n: batch, ic: vc * cells, oc: hidden)
-        let vh = act.at(plan.valueHidden), dvh = g.at(plan.dValueHidden)
+        let vh = plan.valueHidden.at(act, s0), dvh = plan.dValueHidden.at(g, s0)
         ConvKernels.channelsLast(dvh, dvf, batch: batch, channels: vc, pixels: cells)
         ActivationKernels.reluBackward(dvh, dvh, vh, count: rows * vc)
         LinearKernels.backward(
@@ -331,11 +346,12 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
 
         // Policy head, in reverse; its input gradient adds to the value head's.
         let pc = config.policyChannels
-        let pf = act.at(plan.policyFlat), dpf = g.at(plan.dPolicyFlat)
+        let pf = plan.policyFlat.at(act, s0), dpf = plan.dPolicyFlat.at(g, s0)
         LinearKernels.backward(
-            dpf, grads.at(policyHead.weight), grads.at(policyHead.bias), context.dLogits.pointer, pf,
-            values.at(policyHead.weight), n: batch, ic: pc * cells, oc: PolicyGeometry.actionCount)
-        let ph = act.at(plan.policyHidden), dph = g.at(plan.dPolicyHidden)
+            dpf, grads.at(policyHead.weight), grads.at(policyHead.bias),
+            context.dLogits.at(s0 * PolicyGeometry.actionCount), pf, values.at(policyHead.weight),
+            n: batch, ic: pc * cells, oc: PolicyGeometry.actionCount)
+        let ph = plan.policyHidden.at(act, s0), dph = plan.dPolicyHidden.at(g, s0)
         ConvKernels.channelsLast(dph, dpf, batch: batch, channels: pc, pixels: cells)
         ActivationKernels.reluBackward(dph, dph, ph, count: rows * pc)
         LinearKernels.backward(
@@ -343,31 +359,34 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
             values.at(policyConv.weight), n: rows, ic: c, oc: pc, accumulate: true)
 
         // Residual blocks, last first. d1 holds ∂L/∂h_{i+1}.
-        let col = act.at(plan.col)
+        let col = plan.col.at(act, s0)
         for i in stride(from: config.blocks - 1, through: 0, by: -1) {
-            let h = act.at(plan.trunk[i]), a = act.at(plan.inner[i]), next = act.at(plan.trunk[i + 1])
+            let h = plan.trunk[i].at(act, s0), a = plan.inner[i].at(act, s0)
+            let next = plan.trunk[i + 1].at(act, s0)
+            let conv1 = blockLayers[i].conv1, conv2 = blockLayers[i].conv2
             ActivationKernels.reluBackward(d1, d1, next, count: rows * c)  // d1 = ∂L/∂(h + conv2)
             ConvKernels.im2col3x3(col, a, batch: batch, height: side, width: side, channels: c)
             LinearKernels.backward(
-                dcol, grads.at(blockLayers[i].conv2.weight), grads.at(blockLayers[i].conv2.bias), d1, col,
-                values.at(blockLayers[i].conv2.weight), n: rows, ic: 9 * c, oc: c)
+                dcol, grads.at(conv2.weight), grads.at(conv2.bias), d1, col, values.at(conv2.weight),
+                n: rows, ic: 9 * c, oc: c)
             d2.update(repeating: 0, count: rows * c)
             ConvKernels.col2im3x3Add(d2, dcol, batch: batch, height: side, width: side, channels: c)
             ActivationKernels.reluBackward(d2, d2, a, count: rows * c)
             ConvKernels.im2col3x3(col, h, batch: batch, height: side, width: side, channels: c)
             LinearKernels.backward(
-                dcol, grads.at(blockLayers[i].conv1.weight), grads.at(blockLayers[i].conv1.bias), d2, col,
-                values.at(blockLayers[i].conv1.weight), n: rows, ic: 9 * c, oc: c)
+                dcol, grads.at(conv1.weight), grads.at(conv1.bias), d2, col, values.at(conv1.weight),
+                n: rows, ic: 9 * c, oc: c)
             ConvKernels.col2im3x3Add(d1, dcol, batch: batch, height: side, width: side, channels: c)
         }
 
         // Stem: no gradient is needed for the observations.
-        ActivationKernels.reluBackward(d1, d1, act.at(plan.trunk[0]), count: rows * c)
+        ActivationKernels.reluBackward(d1, d1, plan.trunk[0].at(act, s0), count: rows * c)
         ConvKernels.im2col3x3(
-            col, act.at(plan.input), batch: batch, height: side, width: side, channels: config.planes)
+            col, plan.input.at(act, s0), batch: batch, height: side, width: side,
+            channels: config.planes)
         LinearKernels.backward(
-            nil, grads.at(stem.weight), grads.at(stem.bias), d1, col, values.at(stem.weight), n: rows,
-            ic: 9 * config.planes, oc: c)
+            nil, grads.at(stem.weight), grads.at(stem.bias), d1, col, values.at(stem.weight),
+            n: rows, ic: 9 * config.planes, oc: c)
     }
 }
 

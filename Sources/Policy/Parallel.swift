@@ -2,8 +2,15 @@
 import Dispatch
 
 enum Parallel {
+    /// Workers a batch is split across (the machine's two cores).
+    static let workers = 2
     /// Below this many samples per worker the split costs more than it saves.
     static let minimumSamplesPerWorker = 4
+
+    /// How many workers `split` uses for `count` samples with at most `limit` workers.
+    static func workerCount(_ count: Int, limit: Int = workers) -> Int {
+        max(1, min(limit, count / minimumSamplesPerWorker))
+    }
 
     /// The kernels handed to a worker write disjoint ranges of buffers they share, which the
     /// compiler cannot check; this box tells it so.
@@ -11,10 +18,10 @@ enum Parallel {
         let run: (Range<Int>, Int) -> Void
     }
 
-    /// Runs `body` over `0..<count` in up to `TransformerPlan.workers` contiguous ranges at once;
+    /// Runs `body` over `0..<count` in up to `workers` contiguous ranges at once;
     /// the second argument is the worker index (for per-worker scratch).
-    static func split(_ count: Int, _ body: (Range<Int>, Int) -> Void) {
-        let workers = min(TransformerPlan.workers, max(1, count / minimumSamplesPerWorker))
+    static func split(_ count: Int, limit: Int = workers, _ body: (Range<Int>, Int) -> Void) {
+        let workers = workerCount(count, limit: limit)
         if workers == 1 {
             body(0..<count, 0)
             return
@@ -28,7 +35,4 @@ enum Parallel {
         }
     }
 
-    static func split(_ count: Int, _ body: (Range<Int>) -> Void) {
-        split(count) { range, _ in body(range) }
-    }
 }

@@ -26,6 +26,11 @@ public final class PolicyContext {
     let plan: Any
     /// The batch of the last forward pass.
     public internal(set) var batch = 0
+    /// At most this many threads share a batch (1 to 2, default 2). Set 1 when several threads
+    /// each run their own context at once, so the cores are not oversubscribed.
+    public var maximumWorkers = Parallel.workers {
+        didSet { maximumWorkers = min(max(1, maximumWorkers), Parallel.workers) }
+    }
 
     init(
         owner: AnyObject, batchCapacity: Int, planeCount: Int, activationCount: Int,
@@ -42,6 +47,27 @@ public final class PolicyContext {
         activations = FloatBuffer(count: activationCount)
         gradientArenaCount = gradientCount
         self.plan = plan
+    }
+
+    /// Private gradient buffers of the workers after the first (the first adds into the caller's).
+    private var extraWorkerGradients: [FloatBuffer] = []
+
+    /// The buffer each worker of a batch split adds its parameter gradients into: `main` for the
+    /// first, zeroed private buffers for the others.
+    func workerGradients(batch: Int, main: FloatBuffer) -> [FloatBuffer] {
+        let workers = Parallel.workerCount(batch, limit: maximumWorkers)
+        while extraWorkerGradients.count < workers - 1 {
+            extraWorkerGradients.append(FloatBuffer(count: main.count))
+        }
+        for buffer in extraWorkerGradients.prefix(workers - 1) { buffer.zero() }
+        return [main] + extraWorkerGradients.prefix(workers - 1)
+    }
+
+    /// Adds the other workers' gradients into the first's.
+    func reduceWorkerGradients(_ buffers: [FloatBuffer]) {
+        for buffer in buffers.dropFirst() {
+            ActivationKernels.accumulate(buffers[0].pointer, buffer.pointer, count: buffer.count)
+        }
     }
 
     func gradients() -> FloatBuffer {

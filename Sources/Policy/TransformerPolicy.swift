@@ -55,69 +55,64 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Offsets of one layer's activations.
+/// Sample-major regions of one layer's activations.
 struct TransformerLayerPlan {
-    let ln1: Int, mean1: Int, rstd1: Int, q: Int, k: Int, v: Int, probs: Int, att: Int, mid: Int
-    let ln2: Int, mean2: Int, rstd2: Int, fcIn: Int, gelu: Int
+    let ln1: SampleSpan, mean1: SampleSpan, rstd1: SampleSpan, q: SampleSpan, k: SampleSpan, v: SampleSpan, probs: SampleSpan, att: SampleSpan
+    let mid: SampleSpan, ln2: SampleSpan, mean2: SampleSpan, rstd2: SampleSpan, fcIn: SampleSpan, gelu: SampleSpan
 }
 
-/// Offsets of a TransformerPolicy's activations for one batch capacity.
+/// Sample-major regions of a TransformerPolicy's activations for one batch capacity (per sample:
+/// T = 101 tokens of width D).
 struct TransformerPlan {
-    let input: Int  // (B, 100, planes) channels-last
-    let embedded: Int  // (B·100, D)
-    let residual: [Int]  // x_0...x_L (B, T, D)
+    let input: SampleSpan  // (100, planes) channels-last
+    let embedded: SampleSpan  // (100, D)
+    let residual: [SampleSpan]  // x_0...x_L (T, D)
     let layers: [TransformerLayerPlan]
-    let summary: Int, lnf: Int, meanf: Int, rstdf: Int  // (B, D), (B, D), (B), (B)
-    let projected: Int  // (B·T, D) output of out_proj / fc_out before the residual add
-    let factorScratch: Int  // (B·T, maximum rank)
+    let summary: SampleSpan, lnf: SampleSpan, meanf: SampleSpan, rstdf: SampleSpan  // (D), (D), (1), (1)
+    let projected: SampleSpan  // (T, D) output of out_proj / fc_out before the residual add
+    let factorScratch: SampleSpan  // (T, maximum rank)
     let activationCount: Int
-    let dx: Int, dln: Int, dq: Int, dk: Int, dv: Int, datt: Int  // (B·T, D)
-    let dfc: Int, dgelu: Int  // (B·T, F)
-    let dsummary: Int, dlnf: Int  // (B, D)
-    let dembedded: Int  // (B·100, D)
-    let attentionScratch: Int  // (T, T) per worker
+    let dx: SampleSpan, dln: SampleSpan, dq: SampleSpan, dk: SampleSpan, dv: SampleSpan, datt: SampleSpan  // (T, D)
+    let dfc: SampleSpan, dgelu: SampleSpan  // (T, F)
+    let dsummary: SampleSpan, dlnf: SampleSpan  // (D)
+    let dembedded: SampleSpan  // (100, D)
+    let attentionScratch: SampleSpan  // (T, T) per worker
     let gradientCount: Int
 
-    static let workers = 2
-
-    init(_ c: TransformerPolicyConfig, capacity b: Int, maximumRank: Int) {
-        let t = PolicyGeometry.cells + 1, d = c.dim, f = c.mlpHidden, rows = b * t
-        var n = 0
-        func take(_ count: Int) -> Int {
-            defer { n += (count + 15) / 16 * 16 }
-            return n
-        }
-        input = take(b * PolicyGeometry.cells * c.planes)
-        embedded = take(b * PolicyGeometry.cells * d)
-        residual = (0...c.layers).map { _ in take(rows * d) }
+    init(_ c: TransformerPolicyConfig, capacity: Int, maximumRank: Int) {
+        let t = PolicyGeometry.cells + 1, d = c.dim, f = c.mlpHidden, cells = PolicyGeometry.cells
+        var a = ArenaLayout(capacity: capacity)
+        input = a.take(cells * c.planes)
+        embedded = a.take(cells * d)
+        residual = (0...c.layers).map { _ in a.take(t * d) }
         layers = (0..<c.layers).map { _ in
             TransformerLayerPlan(
-                ln1: take(rows * d), mean1: take(rows), rstd1: take(rows), q: take(rows * d),
-                k: take(rows * d), v: take(rows * d), probs: take(b * c.heads * t * t),
-                att: take(rows * d), mid: take(rows * d), ln2: take(rows * d), mean2: take(rows),
-                rstd2: take(rows), fcIn: take(rows * f), gelu: take(rows * f))
+                ln1: a.take(t * d), mean1: a.take(t), rstd1: a.take(t), q: a.take(t * d),
+                k: a.take(t * d), v: a.take(t * d), probs: a.take(c.heads * t * t),
+                att: a.take(t * d), mid: a.take(t * d), ln2: a.take(t * d), mean2: a.take(t),
+                rstd2: a.take(t), fcIn: a.take(t * f), gelu: a.take(t * f))
         }
-        summary = take(b * d)
-        lnf = take(b * d)
-        meanf = take(b)
-        rstdf = take(b)
-        projected = take(rows * d)
-        factorScratch = take(rows * maximumRank)
-        activationCount = n
-        n = 0
-        dx = take(rows * d)
-        dln = take(rows * d)
-        dq = take(rows * d)
-        dk = take(rows * d)
-        dv = take(rows * d)
-        datt = take(rows * d)
-        dfc = take(rows * f)
-        dgelu = take(rows * f)
-        dsummary = take(b * d)
-        dlnf = take(b * d)
-        dembedded = take(b * PolicyGeometry.cells * d)
-        attentionScratch = take(TransformerPlan.workers * t * t)
-        gradientCount = n
+        summary = a.take(d)
+        lnf = a.take(d)
+        meanf = a.take(1)
+        rstdf = a.take(1)
+        projected = a.take(t * d)
+        factorScratch = a.take(t * maximumRank)
+        activationCount = a.count
+        var g = ArenaLayout(capacity: capacity)
+        dx = g.take(t * d)
+        dln = g.take(t * d)
+        dq = g.take(t * d)
+        dk = g.take(t * d)
+        dv = g.take(t * d)
+        datt = g.take(t * d)
+        dfc = g.take(t * f)
+        dgelu = g.take(t * f)
+        dsummary = g.take(d)
+        dlnf = g.take(d)
+        dembedded = g.take(cells * d)
+        attentionScratch = g.takeFixed(Parallel.workers * t * t)
+        gradientCount = g.count
     }
 }
 
@@ -275,19 +270,27 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
         precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
         precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
         let plan = context.plan as! TransformerPlan
+        context.batch = batch
+        Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
+            forward(context, plan: plan, samples: samples)
+        }
+    }
+
+    /// The forward pass of samples `samples` (one worker's share of the batch).
+    private func forward(_ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>) {
         let act = context.activations, w = parameters.values
+        let s0 = samples.lowerBound, batch = samples.count
         let d = config.dim, f = config.mlpHidden, cells = PolicyGeometry.cells, t = cells + 1
         let side = PolicyGeometry.boardSize, rows = batch * t
-        let scratch = act.at(plan.factorScratch)
-        context.batch = batch
+        let scratch = plan.factorScratch.at(act, s0)
 
         // Tokens: the summary token, then each cell's embedding plus its row and column embeddings.
-        ConvKernels.channelsLast(act.at(plan.input), context.input.pointer, batch: batch,
+        let input = plan.input.at(act, s0)
+        ConvKernels.channelsLast(input, context.input.at(s0 * config.planes * cells), batch: batch,
                                  channels: config.planes, pixels: cells)
-        let embedded = act.at(plan.embedded)
-        linear(embedded, act.at(plan.input), embed, rows: batch * cells, ic: config.planes, oc: d,
-               scratch: scratch)
-        let x0 = act.at(plan.residual[0])
+        let embedded = plan.embedded.at(act, s0)
+        linear(embedded, input, embed, rows: batch * cells, ic: config.planes, oc: d, scratch: scratch)
+        let x0 = plan.residual[0].at(act, s0)
         for b in 0..<batch {
             (x0 + b * t * d).update(from: w.at(summaryToken), count: d)
             for cell in 0..<cells {
@@ -297,26 +300,26 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
             }
         }
 
-        let projected = act.at(plan.projected)
+        let projected = plan.projected.at(act, s0)
         for (l, layer) in layerOffsets.enumerated() {
             let p = plan.layers[l]
-            let x = act.at(plan.residual[l]), mid = act.at(p.mid), next = act.at(plan.residual[l + 1])
-            let ln1 = act.at(p.ln1), q = act.at(p.q), k = act.at(p.k), v = act.at(p.v), att = act.at(p.att)
-            LayerNormKernels.forward(ln1, act.at(p.mean1), act.at(p.rstd1), x, w.at(layer.ln1.weight),
-                                     w.at(layer.ln1.bias), n: rows, c: d)
+            let x = plan.residual[l].at(act, s0), mid = p.mid.at(act, s0)
+            let next = plan.residual[l + 1].at(act, s0)
+            let ln1 = p.ln1.at(act, s0), q = p.q.at(act, s0), k = p.k.at(act, s0)
+            let v = p.v.at(act, s0), att = p.att.at(act, s0)
+            LayerNormKernels.forward(ln1, p.mean1.at(act, s0), p.rstd1.at(act, s0), x,
+                                     w.at(layer.ln1.weight), w.at(layer.ln1.bias), n: rows, c: d)
             linear(q, ln1, layer.q, rows: rows, ic: d, oc: d, scratch: scratch)
             linear(k, ln1, layer.k, rows: rows, ic: d, oc: d, scratch: scratch)
             linear(v, ln1, layer.v, rows: rows, ic: d, oc: d, scratch: scratch)
-            Parallel.split(batch) { range in
-                AttentionKernels.forward(att, act.at(p.probs), q, k, v, samples: range, tokens: t,
-                                         dim: d, heads: config.heads)
-            }
+            AttentionKernels.forward(att, p.probs.at(act, s0), q, k, v, samples: 0..<batch,
+                                     tokens: t, dim: d, heads: config.heads)
             linear(projected, att, layer.out, rows: rows, ic: d, oc: d, scratch: scratch)
             ActivationKernels.add(mid, x, projected, count: rows * d)
 
-            let ln2 = act.at(p.ln2), fcIn = act.at(p.fcIn), gelu = act.at(p.gelu)
-            LayerNormKernels.forward(ln2, act.at(p.mean2), act.at(p.rstd2), mid, w.at(layer.ln2.weight),
-                                     w.at(layer.ln2.bias), n: rows, c: d)
+            let ln2 = p.ln2.at(act, s0), fcIn = p.fcIn.at(act, s0), gelu = p.gelu.at(act, s0)
+            LayerNormKernels.forward(ln2, p.mean2.at(act, s0), p.rstd2.at(act, s0), mid,
+                                     w.at(layer.ln2.weight), w.at(layer.ln2.bias), n: rows, c: d)
             linear(fcIn, ln2, layer.fcIn, rows: rows, ic: d, oc: f, scratch: scratch)
             ActivationKernels.geluForward(gelu, fcIn, count: rows * f)
             linear(projected, gelu, layer.fcOut, rows: rows, ic: f, oc: d, scratch: scratch)
@@ -324,66 +327,79 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
         }
 
         // Heads on the normalised summary token.
-        let top = act.at(plan.residual[config.layers]), summary = act.at(plan.summary)
+        let top = plan.residual[config.layers].at(act, s0), summary = plan.summary.at(act, s0)
         for b in 0..<batch { (summary + b * d).update(from: top + b * t * d, count: d) }
-        let lnfOut = act.at(plan.lnf)
-        LayerNormKernels.forward(lnfOut, act.at(plan.meanf), act.at(plan.rstdf), summary,
+        let lnfOut = plan.lnf.at(act, s0)
+        LayerNormKernels.forward(lnfOut, plan.meanf.at(act, s0), plan.rstdf.at(act, s0), summary,
                                  w.at(lnf.weight), w.at(lnf.bias), n: batch, c: d)
-        linear(context.logits.pointer, lnfOut, policyHead, rows: batch, ic: d,
-               oc: PolicyGeometry.actionCount, scratch: scratch)
-        linear(context.values.pointer, lnfOut, valueHead, rows: batch, ic: d, oc: 1, scratch: scratch)
+        linear(context.logits.at(s0 * PolicyGeometry.actionCount), lnfOut, policyHead, rows: batch,
+               ic: d, oc: PolicyGeometry.actionCount, scratch: scratch)
+        linear(context.values.at(s0), lnfOut, valueHead, rows: batch, ic: d, oc: 1, scratch: scratch)
     }
 
     public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
         precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
         precondition(gradients.store === parameters, "gradients belong to another model")
         let plan = context.plan as! TransformerPlan
-        let act = context.activations, g = context.gradients(), w = parameters.values
-        let dw = gradients.buffer
-        let batch = context.batch
+        let arena = context.gradients()
+        let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
+        Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
+            backward(context, plan: plan, samples: samples, worker: worker, arena: arena,
+                     into: targets[worker])
+        }
+        context.reduceWorkerGradients(targets)
+    }
+
+    /// The backward pass of samples `samples`, adding parameter gradients into `dw`.
+    private func backward(
+        _ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>, worker: Int,
+        arena g: FloatBuffer, into dw: FloatBuffer
+    ) {
+        let act = context.activations, w = parameters.values
+        let s0 = samples.lowerBound, batch = samples.count
         let d = config.dim, f = config.mlpHidden, cells = PolicyGeometry.cells, t = cells + 1
         let side = PolicyGeometry.boardSize, rows = batch * t
 
         // Heads.
-        let lnfOut = act.at(plan.lnf), dlnf = g.at(plan.dlnf), dsummary = g.at(plan.dsummary)
+        let lnfOut = plan.lnf.at(act, s0), dlnf = plan.dlnf.at(g, s0)
+        let dsummary = plan.dsummary.at(g, s0)
         LinearKernels.backward(dlnf, dw.at(policyHead.weight), dw.at(policyHead.bias),
-                               context.dLogits.pointer, lnfOut, w.at(policyHead.weight), n: batch,
-                               ic: d, oc: PolicyGeometry.actionCount)
+                               context.dLogits.at(s0 * PolicyGeometry.actionCount), lnfOut,
+                               w.at(policyHead.weight), n: batch, ic: d, oc: PolicyGeometry.actionCount)
         LinearKernels.backward(dlnf, dw.at(valueHead.weight), dw.at(valueHead.bias),
-                               context.dValues.pointer, lnfOut, w.at(valueHead.weight), n: batch,
+                               context.dValues.at(s0), lnfOut, w.at(valueHead.weight), n: batch,
                                ic: d, oc: 1, accumulate: true)
         dsummary.update(repeating: 0, count: batch * d)
         LayerNormKernels.backward(dsummary, dw.at(lnf.weight), dw.at(lnf.bias), dlnf,
-                                  act.at(plan.summary), w.at(lnf.weight), act.at(plan.meanf),
-                                  act.at(plan.rstdf), n: batch, c: d)
-        let dx = g.at(plan.dx)
+                                  plan.summary.at(act, s0), w.at(lnf.weight), plan.meanf.at(act, s0),
+                                  plan.rstdf.at(act, s0), n: batch, c: d)
+        let dx = plan.dx.at(g, s0)
         dx.update(repeating: 0, count: rows * d)
         for b in 0..<batch { (dx + b * t * d).update(from: dsummary + b * d, count: d) }
 
         // Layers, last first; dx holds ∂L/∂x_{l+1}, then ∂L/∂mid, then ∂L/∂x_l.
-        let dln = g.at(plan.dln), dq = g.at(plan.dq), dk = g.at(plan.dk), dv = g.at(plan.dv)
-        let datt = g.at(plan.datt), dfc = g.at(plan.dfc), dgelu = g.at(plan.dgelu)
+        let dln = plan.dln.at(g, s0), dq = plan.dq.at(g, s0), dk = plan.dk.at(g, s0)
+        let dv = plan.dv.at(g, s0), datt = plan.datt.at(g, s0)
+        let dfc = plan.dfc.at(g, s0), dgelu = plan.dgelu.at(g, s0)
+        let attentionScratch = plan.attentionScratch.at(g) + worker * t * t
         for l in stride(from: config.layers - 1, through: 0, by: -1) {
             let layer = layerOffsets[l], p = plan.layers[l]
             LinearKernels.backward(dgelu, dw.at(layer.fcOut.weight), dw.at(layer.fcOut.bias), dx,
-                                   act.at(p.gelu), w.at(layer.fcOut.weight), n: rows, ic: f, oc: d)
-            ActivationKernels.geluBackward(dfc, act.at(p.fcIn), dgelu, count: rows * f)
+                                   p.gelu.at(act, s0), w.at(layer.fcOut.weight), n: rows, ic: f, oc: d)
+            ActivationKernels.geluBackward(dfc, p.fcIn.at(act, s0), dgelu, count: rows * f)
             LinearKernels.backward(dln, dw.at(layer.fcIn.weight), dw.at(layer.fcIn.bias), dfc,
-                                   act.at(p.ln2), w.at(layer.fcIn.weight), n: rows, ic: d, oc: f)
+                                   p.ln2.at(act, s0), w.at(layer.fcIn.weight), n: rows, ic: d, oc: f)
             LayerNormKernels.backward(dx, dw.at(layer.ln2.weight), dw.at(layer.ln2.bias), dln,
-                                      act.at(p.mid), w.at(layer.ln2.weight), act.at(p.mean2),
-                                      act.at(p.rstd2), n: rows, c: d)
+                                      p.mid.at(act, s0), w.at(layer.ln2.weight), p.mean2.at(act, s0),
+                                      p.rstd2.at(act, s0), n: rows, c: d)
 
             LinearKernels.backward(datt, dw.at(layer.out.weight), dw.at(layer.out.bias), dx,
-                                   act.at(p.att), w.at(layer.out.weight), n: rows, ic: d, oc: d)
-            let q = act.at(p.q), k = act.at(p.k), v = act.at(p.v), probs = act.at(p.probs)
-            let attentionScratch = g.at(plan.attentionScratch)
-            Parallel.split(batch) { range, worker in
-                AttentionKernels.backward(dq, dk, dv, datt, probs, q, k, v,
-                                          scratch: attentionScratch + worker * t * t, samples: range,
-                                          tokens: t, dim: d, heads: config.heads)
-            }
-            let ln1 = act.at(p.ln1)
+                                   p.att.at(act, s0), w.at(layer.out.weight), n: rows, ic: d, oc: d)
+            let q = p.q.at(act, s0), k = p.k.at(act, s0), v = p.v.at(act, s0)
+            AttentionKernels.backward(dq, dk, dv, datt, p.probs.at(act, s0), q, k, v,
+                                      scratch: attentionScratch, samples: 0..<batch, tokens: t,
+                                      dim: d, heads: config.heads)
+            let ln1 = p.ln1.at(act, s0)
             LinearKernels.backward(dln, dw.at(layer.q.weight), dw.at(layer.q.bias), dq, ln1,
                                    w.at(layer.q.weight), n: rows, ic: d, oc: d)
             LinearKernels.backward(dln, dw.at(layer.k.weight), dw.at(layer.k.bias), dk, ln1,
@@ -391,12 +407,12 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
             LinearKernels.backward(dln, dw.at(layer.v.weight), dw.at(layer.v.bias), dv, ln1,
                                    w.at(layer.v.weight), n: rows, ic: d, oc: d, accumulate: true)
             LayerNormKernels.backward(dx, dw.at(layer.ln1.weight), dw.at(layer.ln1.bias), dln,
-                                      act.at(plan.residual[l]), w.at(layer.ln1.weight),
-                                      act.at(p.mean1), act.at(p.rstd1), n: rows, c: d)
+                                      plan.residual[l].at(act, s0), w.at(layer.ln1.weight),
+                                      p.mean1.at(act, s0), p.rstd1.at(act, s0), n: rows, c: d)
         }
 
         // Tokens: summary token, positions, and the cell embedding (no gradient for observations).
-        let dembedded = g.at(plan.dembedded)
+        let dembedded = plan.dembedded.at(g, s0)
         let dsummaryToken = dw.at(summaryToken), dposRow = dw.at(posRow), dposCol = dw.at(posCol)
         for b in 0..<batch {
             let first = dx + b * t * d
@@ -412,7 +428,7 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
             }
         }
         LinearKernels.backward(nil, dw.at(embed.weight), dw.at(embed.bias), dembedded,
-                               act.at(plan.input), w.at(embed.weight), n: batch * cells,
+                               plan.input.at(act, s0), w.at(embed.weight), n: batch * cells,
                                ic: config.planes, oc: d)
     }
 }

@@ -28,7 +28,7 @@ enum ActivationKernels {
         for i in 0..<n {
             let x = inp[i]
             let u = geluScale * (x + 0.044715 * x * x * x)
-            out[i] = 0.5 * x * (1 + tanhf(u))
+            out[i] = 0.5 * x * (1 + FastMath.tanh(u))
         }
     }
 
@@ -41,7 +41,7 @@ enum ActivationKernels {
         for i in 0..<n {
             let x = inp[i]
             let u = geluScale * (x + 0.044715 * x * x * x)
-            let t = tanhf(u)
+            let t = FastMath.tanh(u)
             let sech2 = 1 - t * t
             let local = 0.5 * (1 + t) + 0.5 * x * sech2 * geluScale * (1 + 3 * 0.044715 * x * x)
             dinp[i] = (accumulate ? dinp[i] : 0) + local * dout[i]

@@ -57,8 +57,7 @@ enum AttentionKernels {
                 // dS = P ∘ (dP − rowsum(dP ∘ P)), in place in dp.
                 for r in 0..<t {
                     let pr = p + r * t, dr = dp + r * t
-                    var dot: Float = 0
-                    for j in 0..<t { dot += pr[j] * dr[j] }
+                    let dot = VectorOps.dot(pr, dr, count: t)
                     for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                 }
                 // dQ = scale · dS · K; dK = scale · dSᵀ · Q.
@@ -75,15 +74,9 @@ enum AttentionKernels {
     /// x = softmax(x) over `count` elements, stabilised by the maximum.
     @inline(__always)
     static func softmaxInPlace(_ x: FloatPointer, count n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        var sum: Float = 0
-        for i in 0..<n {
-            let e = expf(x[i] - m)
-            x[i] = e
-            sum += e
-        }
-        let inv = 1 / sum
+        let m = VectorOps.maximum(x, count: n)
+        for i in 0..<n { x[i] = FastMath.exp(x[i] - m) }
+        let inv = 1 / VectorOps.sum(x, count: n)
         for i in 0..<n { x[i] *= inv }
     }
 }

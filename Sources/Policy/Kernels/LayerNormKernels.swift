@@ -10,15 +10,8 @@ enum LayerNormKernels {
     ) {
         for r in 0..<n {
             let x = inp + r * c, y = out + r * c
-            var m: Float = 0
-            for i in 0..<c { m += x[i] }
-            m /= Float(c)
-            var v: Float = 0
-            for i in 0..<c {
-                let d = x[i] - m
-                v += d * d
-            }
-            v /= Float(c)
+            let m = VectorOps.sum(x, count: c) / Float(c)
+            let v = VectorOps.squaredDeviation(x, from: m, count: c) / Float(c)
             let s = 1 / (v + epsilon).squareRoot()
             for i in 0..<c { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
             mean[r] = m
@@ -35,15 +28,25 @@ enum LayerNormKernels {
         for r in 0..<n {
             let x = inp + r * c, dy = dout + r * c, dx = dinp + r * c
             let m = mean[r], s = rstd[r]
-            var dnormMean: Float = 0, dnormNormMean: Float = 0
-            for i in 0..<c {
-                let norm = (x[i] - m) * s
-                let dnorm = weight[i] * dy[i]
-                dnormMean += dnorm
-                dnormNormMean += dnorm * norm
+            // Σ w·dy and Σ w·dy·(x − m)·s, via Σ w·dy·x = dot(w·dy, x).
+            var wdy = SIMD8<Float>(repeating: 0), wdyx = SIMD8<Float>(repeating: 0)
+            var i = 0
+            while i + 8 <= c {
+                let w8 = UnsafeRawPointer(weight + i).loadUnaligned(as: SIMD8<Float>.self)
+                let dy8 = UnsafeRawPointer(dy + i).loadUnaligned(as: SIMD8<Float>.self)
+                let x8 = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+                wdy += w8 * dy8
+                wdyx += w8 * dy8 * x8
+                i += 8
             }
-            dnormMean /= Float(c)
-            dnormNormMean /= Float(c)
+            var sumWdy = wdy.sum(), sumWdyx = wdyx.sum()
+            while i < c {
+                sumWdy += weight[i] * dy[i]
+                sumWdyx += weight[i] * dy[i] * x[i]
+                i += 1
+            }
+            let dnormMean = sumWdy / Float(c)
+            let dnormNormMean = (sumWdyx - m * sumWdy) * s / Float(c)
             for i in 0..<c {
                 let norm = (x[i] - m) * s
                 let dnorm = weight[i] * dy[i]
