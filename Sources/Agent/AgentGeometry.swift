@@ -8,8 +8,8 @@ public enum AgentGeometry {
     public static let boardSize = PolicyGeometry.boardSize
     /// Cells on the board.
     public static let cells = boardSize * boardSize
-    /// Observation planes per cell (the environment's seven).
-    public static let planeCount = BatchedEnvironment.planeCount
+    /// Observation planes per cell (the environment's seven one-hot planes, its default encoding).
+    public static let planeCount = ObservationEncoding.oneHot.planeCount
     /// Floats in one observation.
     public static let observationCount = planeCount * cells
 
