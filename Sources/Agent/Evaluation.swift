@@ -196,6 +196,8 @@ public enum Evaluator {
         guard !episodes.isEmpty else { return }
         var env = BatchedEnvironment(count: batch, config: options.environment)
         let context = model.makeContext(batchCapacity: batch)
+        // The evaluation's own workers are the parallelism: no nested batch split.
+        if options.workers > 1 { context.maximumWorkers = 1 }
         var slotEpisode = [Int](repeating: -1, count: batch)
         var slotRandom = [SplitMix64](repeating: SplitMix64(seed: 0), count: batch)
         var nextEpisode = 0
