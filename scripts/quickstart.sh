@@ -14,10 +14,13 @@ mkdir -p "$out"
 echo "== the policy on levels/test (1000 held-out 10x10 levels, 4 boxes; greedy)"
 $laser eval --policy "$policy" --levels levels/test-10x10-4.xsb --per-level "$out/test-levels.jsonl"
 echo
-echo "== LASER sweep: conv matrices of residual blocks 0-3 at three ranks, chosen on 200 valid levels"
-# A rerun resumes from $out/sweep/results.jsonl; delete it to start afresh.
+echo "== LASER sweep: conv matrices of residual blocks 0-3 at two ranks, chosen on 200 valid levels,"
+echo "   reported on 500 test levels"
+# The sweep log belongs to one checkpoint: start afresh so a retrained policy is never reported
+# with another's results (an interrupted `laser sweep` resumes from its log when rerun by hand).
+rm -f "$out/sweep/results.jsonl"
 $laser sweep --policy "$policy" --levels levels/valid-10x10-4.xsb --limit 200 \
-    --test levels/test-10x10-4.xsb --layers 0-3 --types conv --rhos 0.5,0.2,0.05 \
+    --test levels/test-10x10-4.xsb --test-limit 500 --layers 0-3 --types conv --rhos 0.5,0.1 \
     --out-dir "$out/sweep"
 echo
 echo "heatmap: $out/sweep/heatmap-conv.svg   report: $out/sweep/report.md"
