@@ -90,6 +90,15 @@ import Testing
         #expect(try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8) == log)
     }
 
+    @Test func watchPrintsEachPositionWithTheActionProbabilities() throws {
+        let r = try CLI.run(["watch", "--policy", try policy(), try levels(), "--count", "2", "--max-steps", "3", "--ascii"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("U 0.") && r.stdout.contains("value"))
+        // ASCII glyphs are two columns wide: a wall is `##`, the player `@ `, a box `$ `.
+        #expect(r.stdout.contains("##@ ") && r.stdout.contains("$ "))
+        #expect(r.stdout.contains("level 1:") && r.stdout.contains("level 2:"))
+    }
+
     func expectOneLineError(_ args: [String], _ message: String) throws {
         let r = try CLI.run(args)
         #expect(r.status != 0, "\(args)")
