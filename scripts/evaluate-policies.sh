@@ -10,7 +10,8 @@ sets=(levels/test-10x10-4.xsb)
 for f in unfiltered-valid-000.txt medium-valid-001.txt; do
     [ -f "$boxoban/$f" ] && sets+=("$boxoban/$f")
 done
-for policy in "${@:-policies/*.safetensors}"; do
+[ $# -gt 0 ] || set -- policies/*.safetensors
+for policy in "$@"; do
     for set in "${sets[@]}"; do
         rate=$($laser eval --policy "$policy" --levels "$set" --json 2>/dev/null \
             | python3 -c 'import json,sys; s=json.load(sys.stdin)["unreduced"]; print("%.1f%% (%d levels, %.0f s)" % (100*s["greedy_solve_rate"], s["levels"], s["seconds"]))')
