@@ -100,3 +100,50 @@ private func temporaryPath(_ name: String) -> String {
         }
     }
 }
+
+/// Python's `safetensors` (what PyTorch uses) reads our checkpoints: names, PyTorch shapes,
+/// metadata and values. Needs LASER_PYTHON (scripts/test.sh sets it); skipped without it unless
+/// LASER_REQUIRE_PYTHON=1.
+@Test func pythonSafetensorsReadsPolicyCheckpoints() throws {
+    let env = ProcessInfo.processInfo.environment
+    guard let python = env["LASER_PYTHON"] else {
+        #expect(env["LASER_REQUIRE_PYTHON"] != "1", "LASER_PYTHON is not set but LASER_REQUIRE_PYTHON=1")
+        return
+    }
+    let model = try ConvPolicy(config: ConvPolicyConfig(planes: 7, channels: 8, blocks: 2), seed: 3)
+    let trainer = try PolicyTrainer(model: model, config: OptimizerConfig(), batchCapacity: 2)
+    let path = temporaryPath("python.safetensors")
+    try PolicyCheckpoint.save(model: model, trainer: trainer, to: path, dataSeed: 99)
+    let stem = try model.parameters.tensor(named: "stem.weight")
+    let script = """
+        import sys, json, numpy as np
+        from safetensors.numpy import load_file
+        from safetensors import safe_open
+        tensors = load_file(sys.argv[1])
+        with safe_open(sys.argv[1], "np") as f:
+            meta = f.metadata()
+        assert meta["architecture"] == "conv" and meta["hp.channels"] == "8", meta
+        assert meta["data_seed"] == "99" and meta["step"] == "0", meta
+        assert json.loads(meta["optimizer"])["learningRate"] > 0
+        assert tensors["blocks.1.conv2.weight"].shape == (8, 8, 3, 3)
+        assert tensors["optimizer.adam_m.blocks.1.conv2.weight"].shape == (576,)
+        print(repr(float(tensors["stem.weight"][2, 5, 1, 2])))
+        """
+    let scriptPath = temporaryPath("check.py")
+    try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [scriptPath, path]
+    let pipe = Pipe(), errors = Pipe()
+    process.standardOutput = pipe
+    process.standardError = errors
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "python: \(message)")
+    // PyTorch order out × in × kh × kw: element [2, 5, 1, 2].
+    let index: Int = ((2 * 7 + 5) * 3 + 1) * 3 + 2
+    let expected = stem.scalars[index]
+    #expect(Float(output.trimmingCharacters(in: .whitespacesAndNewlines)) == expected)
+}
