@@ -29,7 +29,8 @@ enum Parallel {
         withoutActuallyEscaping(body) { escapable in
             let box = Body(run: escapable)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = count * worker / workers, end = count * (worker + 1) / workers
+                let start = count * worker / workers
+                let end = count * (worker + 1) / workers
                 box.run(start..<end, worker)
             }
         }

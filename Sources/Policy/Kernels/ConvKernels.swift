@@ -6,7 +6,8 @@ enum ConvKernels {
         _ out: FloatPointer, _ inp: ConstFloatPointer, batch: Int, channels: Int, pixels: Int
     ) {
         for b in 0..<batch {
-            let src = inp + b * channels * pixels, dst = out + b * channels * pixels
+            let src = inp + b * channels * pixels
+            let dst = out + b * channels * pixels
             for c in 0..<channels {
                 for p in 0..<pixels { dst[p * channels + c] = src[c * pixels + p] }
             }
@@ -18,7 +19,8 @@ enum ConvKernels {
         _ out: FloatPointer, _ inp: ConstFloatPointer, batch: Int, channels: Int, pixels: Int
     ) {
         for b in 0..<batch {
-            let src = inp + b * channels * pixels, dst = out + b * channels * pixels
+            let src = inp + b * channels * pixels
+            let dst = out + b * channels * pixels
             for p in 0..<pixels {
                 for c in 0..<channels { dst[c * pixels + p] = src[p * channels + c] }
             }
