@@ -295,7 +295,7 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
         let plan = context.plan as! TransformerPlan
         context.batch = batch
         Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
-            forward(context, plan: plan, samples: samples)
+            for chunk in Parallel.chunks(samples) { forward(context, plan: plan, samples: chunk) }
         }
     }
 
@@ -390,9 +390,11 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
         let arena = context.gradients()
         let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
         Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
-            backward(
-                context, plan: plan, samples: samples, worker: worker, arena: arena,
-                into: targets[worker])
+            for chunk in Parallel.chunks(samples) {
+                backward(
+                    context, plan: plan, samples: chunk, worker: worker, arena: arena,
+                    into: targets[worker])
+            }
         }
         context.reduceWorkerGradients(targets)
     }

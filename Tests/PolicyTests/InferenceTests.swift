@@ -106,7 +106,7 @@ import Testing
 }
 
 @Suite struct BatchSplitTests {
-    /// A batch large enough to be split across workers gives the same gradients as the samples
+    /// A batch large enough to be split across workers and chunks gives the same gradients as the samples
     /// one at a time (the per-worker gradient buffers are summed correctly).
     @Test(arguments: ["conv", "transformer"])
     func splitBackwardMatchesPerSample(arch: String) throws {
@@ -116,8 +116,9 @@ import Testing
             : try TransformerPolicy(
                 config: TransformerPolicyConfig(
                     planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8), seed: 1)
-        let batch = 9
+        let batch = 37  // two workers, each cut into chunks
         #expect(Parallel.workerCount(batch) > 1)
+        #expect(Parallel.chunks(0..<(batch / 2)).count > 1)
         var rng = SplitMix64(seed: 2)
         let obs = randomObservations(batch: batch, planes: 3, rng: &rng)
         let r1 = randomValues(batch * 4, rng: &rng)
