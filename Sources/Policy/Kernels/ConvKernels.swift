@@ -43,10 +43,13 @@ enum ConvKernels {
                         let sy = y + ky
                         for kx in -1...1 {
                             let sx = x + kx
+                            // Plain loops: for a few dozen channels a memmove call costs more
+                            // than the copy.
                             if sy >= 0 && sy < height && sx >= 0 && sx < width {
-                                dst.update(from: image + (sy * width + sx) * c, count: c)
+                                let src = image + (sy * width + sx) * c
+                                for i in 0..<c { dst[i] = src[i] }
                             } else {
-                                dst.update(repeating: 0, count: c)
+                                for i in 0..<c { dst[i] = 0 }
                             }
                             dst += c
                         }
