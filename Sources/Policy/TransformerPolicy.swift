@@ -4,20 +4,25 @@ import Laser
 import LinearAlgebra
 
 /// Sizes of a `TransformerPolicy`.
+///
+/// Defaults (width 64, 3 layers, 4 heads, MLP 256; 152k parameters): every cell attends to every
+/// cell, so depth matters less than in the conv net. Measured on the 2 shared cores (release,
+/// load ≈ 5) at batch 64: 190 training samples/s (≈ 0.7 M an hour) and 470 inference samples/s;
+/// 4 layers: 150 / 370; 2 layers: 260 / 730; width 96 × 4 layers: 80 / 225.
 public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
     /// Observation planes per cell (the Sokoban env emits 7).
     public var planes = 7
     /// Model width.
     public var dim = 64
     /// Pre-norm layers.
-    public var layers = 4
+    public var layers = 3
     /// Attention heads (must divide `dim`).
     public var heads = 4
     /// Hidden units of each MLP.
     public var mlpHidden = 256
 
     public init(
-        planes: Int = 7, dim: Int = 64, layers: Int = 4, heads: Int = 4, mlpHidden: Int = 256
+        planes: Int = 7, dim: Int = 64, layers: Int = 3, heads: Int = 4, mlpHidden: Int = 256
     ) {
         self.planes = planes
         self.dim = dim
