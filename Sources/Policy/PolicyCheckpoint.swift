@@ -11,6 +11,8 @@ import LinearAlgebra
 /// tensors as matrices ignore them. Metadata keys: `format` = `laser-policy`, `format_version`,
 /// `architecture` (`conv` | `transformer`), `hp.KEY` for each hyperparameter, `step`, `data_seed`,
 /// `optimizer` (the optimizer config as JSON, when the state is included), plus caller keys.
+/// A LASER-reduced matrix is saved as its dense reconstruction. Saving goes through
+/// `SafetensorsWriter` (temporary file + rename), so a crash never leaves a partial checkpoint.
 public enum PolicyCheckpoint {
     public static let format = "laser-policy"
     public static let formatVersion = "1"
