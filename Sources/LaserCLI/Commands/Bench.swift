@@ -11,5 +11,6 @@ extension Bench {
     static let allSubcommands: [any ParsableCommand.Type] = [
         BenchLinalg.self,
         BenchEnv.self,
+        BenchPolicy.self,
     ]
 }

@@ -1,0 +1,38 @@
+// Splitting a batch across the two cores for the kernels BLAS does not parallelise itself.
+import Dispatch
+
+enum Parallel {
+    /// Workers a batch is split across (the machine's two cores).
+    static let workers = 2
+    /// Below this many samples per worker the split costs more than it saves.
+    static let minimumSamplesPerWorker = 4
+
+    /// How many workers `split` uses for `count` samples with at most `limit` workers.
+    static func workerCount(_ count: Int, limit: Int = workers) -> Int {
+        max(1, min(limit, count / minimumSamplesPerWorker))
+    }
+
+    /// The kernels handed to a worker write disjoint ranges of buffers they share, which the
+    /// compiler cannot check; this box tells it so.
+    private struct Body: @unchecked Sendable {
+        let run: (Range<Int>, Int) -> Void
+    }
+
+    /// Runs `body` over `0..<count` in up to `workers` contiguous ranges at once;
+    /// the second argument is the worker index (for per-worker scratch).
+    static func split(_ count: Int, limit: Int = workers, _ body: (Range<Int>, Int) -> Void) {
+        let workers = workerCount(count, limit: limit)
+        if workers == 1 {
+            body(0..<count, 0)
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            let box = Body(run: escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let start = count * worker / workers, end = count * (worker + 1) / workers
+                box.run(start..<end, worker)
+            }
+        }
+    }
+
+}
