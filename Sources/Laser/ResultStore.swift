@@ -1,0 +1,123 @@
+// The append-only JSONL log of a search: every finished evaluation, so a killed run resumes.
+import Foundation
+import LinearAlgebra
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One finished evaluation.
+public struct SweepRecord: Codable, Sendable, Equatable {
+    /// What produced the record: `baseline`, `sweep` (a grid point), `greedy` (a composition step).
+    public let phase: String
+    /// Position within its phase (grid index, greedy step), for a canonical order.
+    public let order: Int
+    public let split: Split
+    /// Interventions in `LAYER:TYPE:RHO` form, in application order (empty for the baseline).
+    public let interventions: [String]
+    public let metrics: Metrics
+    /// Total parameters of the reduced matrices before and after (factored form).
+    public let parametersBefore: Int
+    public let parametersAfter: Int
+    /// Wall-clock seconds the evaluation took (not part of the identity of a result).
+    public let seconds: Double
+
+    /// The identity of a result: what was evaluated, on which split.
+    public var key: String { Self.key(interventions: interventions, split: split) }
+
+    public static func key(interventions: [String], split: Split) -> String {
+        (interventions.isEmpty ? "baseline" : interventions.joined(separator: "+")) + "@" + split.rawValue
+    }
+
+    /// Equal apart from timing.
+    public func sameResult(as other: SweepRecord) -> Bool {
+        phase == other.phase && order == other.order && split == other.split
+            && interventions == other.interventions && metrics == other.metrics
+            && parametersBefore == other.parametersBefore && parametersAfter == other.parametersAfter
+    }
+}
+
+/// A JSONL file of `SweepRecord`s, appended one whole line per write and re-read on resume.
+public final class ResultStore {
+    public let path: String
+    public private(set) var records: [SweepRecord] = []
+    private var byKey: [String: Int] = [:]
+
+    /// Opens (or creates) the log. A torn final line, left by a kill mid-write, is dropped and the
+    /// file truncated to the last whole line; any other unreadable line is an error.
+    public init(path: String) throws {
+        self.path = path
+        if FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw LaserError.io("cannot read results file \(path)")
+            }
+            var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            let complete = data.last == UInt8(ascii: "\n") || data.isEmpty
+            if !complete {
+                lines.removeLast()
+                let keep = lines.reduce(0) { $0 + $1.count + 1 }
+                truncate(path, off_t(keep))
+            }
+            let decoder = JSONDecoder()
+            for (i, line) in lines.enumerated() where !line.isEmpty {
+                do {
+                    let record = try decoder.decode(SweepRecord.self, from: Data(line))
+                    remember(record)
+                } catch {
+                    throw LaserError.corruptResults(path: path, line: i + 1, reason: "not a sweep record")
+                }
+            }
+        }
+    }
+
+    private func remember(_ record: SweepRecord) {
+        if let i = byKey[record.key] {
+            records[i] = record
+        } else {
+            byKey[record.key] = records.count
+            records.append(record)
+        }
+    }
+
+    /// The stored result for a key, if any.
+    public func record(for key: String) -> SweepRecord? { byKey[key].map { records[$0] } }
+
+    /// Appends a record as one line and flushes it to disk before returning.
+    public func append(_ record: SweepRecord) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var line = try encoder.encode(record)
+        line.append(UInt8(ascii: "\n"))
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard fd >= 0 else { throw LaserError.io("cannot open results file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+        fsync(fd)
+        remember(record)
+    }
+
+    /// Joins shard logs into one, in canonical order (phase, order, split); the same key with
+    /// different results in two inputs is an error.
+    public static func merge(_ inputs: [String], into output: String) throws -> Int {
+        var merged: [String: SweepRecord] = [:]
+        for input in inputs {
+            guard FileManager.default.fileExists(atPath: input) else { throw LaserError.io("no results file \(input)") }
+            for r in try ResultStore(path: input).records {
+                if let existing = merged[r.key], !existing.sameResult(as: r) {
+                    throw LaserError.io("\(input): result for \(r.key) differs from another shard's")
+                }
+                merged[r.key] = merged[r.key] ?? r
+            }
+        }
+        let phaseRank = ["baseline": 0, "sweep": 1, "greedy": 2]
+        let sorted = merged.values.sorted {
+            (phaseRank[$0.phase] ?? 3, $0.order, $0.split.rawValue, $0.key) < (phaseRank[$1.phase] ?? 3, $1.order, $1.split.rawValue, $1.key)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var text = ""
+        for r in sorted { text += String(decoding: try encoder.encode(r), as: UTF8.self) + "\n" }
+        try AtomicFile.write(string: text, to: output)
+        return sorted.count
+    }
+}

@@ -1,0 +1,187 @@
+// The search over interventions: an exhaustive sweep, the validation → test protocol, and greedy
+// composition — every evaluation logged as it finishes so a killed search resumes where it stopped.
+import Foundation
+import LinearAlgebra
+
+/// The outcome of a search, derived entirely from the result log (so a resumed run reports the
+/// same as an uninterrupted one).
+public struct SearchSummary: Sendable {
+    public let objective: Objective
+    public let baselineValidation: Metrics
+    public let baselineTest: Metrics?
+    /// Every grid point's validation metrics, in grid order (only those evaluated so far).
+    public let sweep: [(intervention: Intervention, record: SweepRecord)]
+    /// The grid point best on validation, and its test metrics.
+    public let best: (intervention: Intervention, validation: Metrics, test: Metrics?)?
+    /// The greedy composition kept, with its validation and test metrics.
+    public let composition: (interventions: [Intervention], validation: Metrics, test: Metrics?)?
+}
+
+/// Runs sweeps and compositions of interventions on one model with a caller-supplied evaluation.
+public final class Search<Model: ReducibleModel> {
+    public typealias Evaluate = (EvaluationContext) throws -> Metrics
+    /// Called after each evaluation: (finished so far, total planned, the record).
+    public typealias Progress = (Int, Int, SweepRecord) -> Void
+
+    public let reducer: Reducer<Model>
+    public let objective: Objective
+    public let store: ResultStore
+    private let evaluate: Evaluate
+    public var progress: Progress?
+
+    public init(reducer: Reducer<Model>, objective: Objective, store: ResultStore, evaluate: @escaping Evaluate) {
+        self.reducer = reducer
+        self.objective = objective
+        self.store = store
+        self.evaluate = evaluate
+    }
+
+    /// Evaluates a set of interventions on a split, or returns the logged result.
+    @discardableResult
+    public func evaluateLogged(_ interventions: [Intervention], split: Split, phase: String, order: Int) throws -> SweepRecord {
+        let names = interventions.map(\.description)
+        if let done = store.record(for: SweepRecord.key(interventions: names, split: split)) { return done }
+        try reducer.restoreAll()
+        let reports = try reducer.apply(interventions)
+        let targets = try interventions.flatMap { try $0.targets(in: reducer.model) }
+        let context = EvaluationContext(split: split, interventions: interventions, firstChangedLayer: targets.map(\.layer).min())
+        let start = Date()
+        let metrics = try evaluate(context)
+        let seconds = Date().timeIntervalSince(start)
+        try reducer.restoreAll()
+        guard metrics[objective.metric] != nil else {
+            throw LaserError.io("the evaluation returned no metric '\(objective.metric)' (it returned \(metrics.keys.sorted().joined(separator: ", ")))")
+        }
+        let record = SweepRecord(
+            phase: phase, order: order, split: split, interventions: names, metrics: metrics,
+            parametersBefore: reports.reduce(0) { $0 + $1.parametersBefore },
+            parametersAfter: reports.reduce(0) { $0 + $1.parametersAfter }, seconds: seconds)
+        try store.append(record)
+        return record
+    }
+
+    /// Evaluates the baseline and this shard's grid points on validation.
+    public func sweep(_ grid: SweepGrid, shard: Shard = .whole) throws {
+        let points = grid.points
+        let mine = points.indices.filter { shard.owns($0) }
+        let total = mine.count + 1
+        var done = 0
+        let base = try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
+        done += 1
+        progress?(done, total, base)
+        for i in mine {
+            let r = try evaluateLogged([points[i]], split: .validation, phase: "sweep", order: i)
+            done += 1
+            progress?(done, total, r)
+        }
+    }
+
+    /// The grid point best on validation (ties go to the earlier grid point: lower layer, then
+    /// larger ρ), among those logged.
+    public func bestOfSweep(_ grid: SweepGrid) -> (Intervention, SweepRecord)? {
+        var best: (Intervention, SweepRecord)?
+        for p in grid.points {
+            guard let r = store.record(for: SweepRecord.key(interventions: [p.description], split: .validation)),
+                let v = r.metrics[objective.metric]
+            else { continue }
+            if best == nil || objective.better(v, best!.1.metrics[objective.metric]!) { best = (p, r) }
+        }
+        return best
+    }
+
+    /// Greedy composition as in the paper's compose script: walk layers from last to first; for
+    /// each layer and type try ρ in decreasing order on top of what was kept so far, keep going while
+    /// the validation metric does not drop, and keep the last reduction that did not drop it.
+    public func compose(_ grid: SweepGrid) throws -> (interventions: [Intervention], record: SweepRecord) {
+        var kept: [Intervention] = []
+        var current = try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
+        var step = 0
+        let total = grid.layers.count * grid.types.count * grid.rhos.count
+        for layer in grid.layers.sorted(by: >) {
+            for type in grid.types {
+                var accepted: (Intervention, SweepRecord)?
+                var running = current.metrics[objective.metric]!
+                for rho in grid.rhos {
+                    let candidate = try Intervention(layer: .index(layer), type: type, rho: rho)
+                    let r = try evaluateLogged(kept + [candidate], split: .validation, phase: "greedy", order: step)
+                    step += 1
+                    progress?(step, total, r)
+                    let score = r.metrics[objective.metric]!
+                    guard objective.atLeastAsGood(score, running) else { break }
+                    accepted = (candidate, r)
+                    running = score
+                }
+                if let (intervention, record) = accepted {
+                    kept.append(intervention)
+                    current = record
+                }
+            }
+        }
+        return (kept, current)
+    }
+
+    /// The full protocol: sweep on validation, choose the best, report it and the baseline on test;
+    /// optionally compose greedily and report the composition on test too.
+    public func run(_ grid: SweepGrid, shard: Shard = .whole, compose doCompose: Bool = false) throws -> SearchSummary {
+        try sweep(grid, shard: shard)
+        guard shard.count == 1 else { return summary(grid) }
+        _ = try evaluateLogged([], split: .test, phase: "baseline", order: -1)
+        if let (best, _) = bestOfSweep(grid) {
+            _ = try evaluateLogged([best], split: .test, phase: "sweep", order: grid.points.firstIndex(of: best)!)
+        }
+        if doCompose {
+            let (kept, _) = try compose(grid)
+            if !kept.isEmpty { _ = try evaluateLogged(kept, split: .test, phase: "greedy", order: Int.max) }
+        }
+        return summary(grid, composed: doCompose)
+    }
+
+    /// What the log says so far.
+    public func summary(_ grid: SweepGrid, composed: Bool = false) -> SearchSummary {
+        func metrics(_ i: [Intervention], _ s: Split) -> Metrics? {
+            store.record(for: SweepRecord.key(interventions: i.map(\.description), split: s))?.metrics
+        }
+        var rows: [(Intervention, SweepRecord)] = []
+        for p in grid.points {
+            if let r = store.record(for: SweepRecord.key(interventions: [p.description], split: .validation)) { rows.append((p, r)) }
+        }
+        let best = bestOfSweep(grid).map { ($0.0, $0.1.metrics, metrics([$0.0], .test)) }
+        var composition: ([Intervention], Metrics, Metrics?)?
+        if composed {
+            // Re-derive the kept list from the log by replaying the greedy walk without evaluating.
+            if let kept = try? replayComposition(grid) {
+                composition = (kept, metrics(kept, .validation) ?? [:], metrics(kept, .test))
+            }
+        }
+        return SearchSummary(
+            objective: objective, baselineValidation: metrics([], .validation) ?? [:],
+            baselineTest: metrics([], .test), sweep: rows, best: best, composition: composition)
+    }
+
+    private func replayComposition(_ grid: SweepGrid) throws -> [Intervention] {
+        var kept: [Intervention] = []
+        guard var current = metrics(kept, .validation)?[objective.metric] else { return [] }
+        for layer in grid.layers.sorted(by: >) {
+            for type in grid.types {
+                var accepted: Intervention?
+                var running = current
+                for rho in grid.rhos {
+                    let c = try Intervention(layer: .index(layer), type: type, rho: rho)
+                    guard let s = metrics(kept + [c], .validation)?[objective.metric] else { return kept }
+                    guard objective.atLeastAsGood(s, running) else { break }
+                    accepted = c
+                    running = s
+                }
+                if let a = accepted {
+                    kept.append(a)
+                    current = running
+                }
+            }
+        }
+        return kept
+    }
+
+    private func metrics(_ i: [Intervention], _ s: Split) -> Metrics? {
+        store.record(for: SweepRecord.key(interventions: i.map(\.description), split: s))?.metrics
+    }
+}

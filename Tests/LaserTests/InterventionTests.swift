@@ -1,0 +1,60 @@
+// The LAYER:TYPE:RHO notation, the rate notation, and matching against a model's matrices.
+import Testing
+@testable import Laser
+
+@Suite struct InterventionTests {
+    @Test func parsesTheNotation() throws {
+        let a = try Intervention(parsing: "27:fc_in:0.01")
+        #expect(a.layer == .index(27) && a.type == "fc_in" && a.rho == 0.01)
+        #expect(a.description == "27:fc_in:0.01")
+        let b = try Intervention(parsing: "all:attn:0.5")
+        #expect(b.layer == .all && b.type == "attn" && b.rho == 0.5)
+        #expect(try Intervention(parsing: "3:mlp:1").rho == 1)
+    }
+
+    @Test func acceptsTheReferenceRateNotation() throws {
+        #expect(abs(try Intervention(parsing: "5:fc_in:rate=9.9").rho - 0.01) < 1e-12)
+        #expect(abs(try Intervention(parsing: "5:fc_in:rate=9").rho - 0.1) < 1e-12)
+        #expect(try Intervention(parsing: "5:fc_in:rate=0").rho == 1)
+        #expect(throws: LaserError.self) { try Intervention(parsing: "5:fc_in:rate=10") }
+    }
+
+    @Test(arguments: ["1:fc_in:0", "1:fc_in:2", "1:fc_in:-0.5", "1:fc_in:nan", "x:fc_in:0.5", "-1:fc_in:0.5",
+                      "1::0.5", "1:fc_in", "1:fc_in:0.5:7", "1:fc_in:abc"])
+    func rejectsMalformedText(text: String) {
+        #expect(throws: LaserError.self) { try Intervention(parsing: text) }
+        do { _ = try Intervention(parsing: text) } catch {
+            #expect("\(error)".contains(text), "the error names the input")
+            #expect(!"\(error)".contains("\n"))
+        }
+    }
+
+    @Test func matchesLayersTypesAndGroups() throws {
+        let model = StackModel(layers: 3)
+        #expect(try Intervention(parsing: "1:fc_in:0.5").targets(in: model).map(\.name) == ["layers.1.mlp.fc_in.weight"])
+        #expect(try Intervention(parsing: "all:fc_out:0.5").targets(in: model).count == 3)
+        #expect(try Intervention(parsing: "2:mlp:0.5").targets(in: model).count == 2)
+        #expect(try Intervention(parsing: "all:all:0.5").targets(in: model).count == 6)
+    }
+
+    @Test func aLayerThatDoesNotExistIsAnError() throws {
+        let model = StackModel(layers: 3)
+        #expect(throws: LaserError.self) { try Intervention(parsing: "9:fc_in:0.5").targets(in: model) }
+        #expect(throws: LaserError.self) { try Intervention(parsing: "1:q_proj:0.5").targets(in: model) }
+        #expect(throws: LaserError.self) { try Intervention(parsing: "1:attn:0.5").targets(in: model) }
+    }
+
+    @Test func keptRankIsMaxOneFloorRhoTimesMinDimension() throws {
+        let i = try Intervention(parsing: "0:fc_in:0.25")
+        #expect(i.keptRank(rows: 20, columns: 12) == 3)
+        #expect(try Intervention(parsing: "0:fc_in:0.01").keptRank(rows: 20, columns: 12) == 1)
+    }
+
+    @Test func shardsParseAndPartition() throws {
+        let s = try Shard(parsing: "1/3")
+        #expect(s.owns(1) && s.owns(4) && !s.owns(0))
+        for bad in ["3/3", "-1/2", "1", "a/b", "0/0"] {
+            #expect(throws: LaserError.self) { try Shard(parsing: bad) }
+        }
+    }
+}

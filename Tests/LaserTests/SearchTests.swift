@@ -1,0 +1,157 @@
+// The search: resume after a kill gives identical results, shards merge into the unsharded
+// result, validation picks and test reports, and greedy composition walks layers last to first.
+import Foundation
+import Testing
+@testable import Laser
+@testable import LinearAlgebra
+
+struct Killed: Error {}
+
+@Suite struct SearchTests {
+    let dir: String = {
+        let d = NSTemporaryDirectory() + "search-tests-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+    let grid = try! SweepGrid(layers: [0, 1, 2], types: ["fc_in", "fc_out"], rhos: [0.9, 0.5, 0.1])
+
+    /// A real evaluation on the model: how close its output stays to a fixed target made by reducing
+    /// layer 2's fc_out, so that reduction scores best; validation and test use different inputs.
+    func evaluation(model: StackModel, calls: Counter, failAfter: Int? = nil) -> Search<StackModel>.Evaluate {
+        let teacher = StackModel()
+        try! Reducer(model: teacher).apply(Intervention(parsing: "2:fc_out:0.1"))
+        return { context in
+            calls.value += 1
+            if let limit = failAfter, calls.value > limit { throw Killed() }
+            var rng = SplitMix64(seed: context.split == .validation ? 1 : 2)
+            let x = Tensor(randomNormal: [16, 12], using: &rng)
+            let error = (model.forward(x) - teacher.forward(x)).frobeniusNorm
+            return ["score": -error, "calls_seen": Double(context.interventions.count)]
+        }
+    }
+
+    final class Counter { var value = 0 }
+
+    func runSearch(path: String, failAfter: Int? = nil, shard: Shard = .whole, compose: Bool = true) throws -> (SearchSummary, Int) {
+        let model = StackModel()
+        let calls = Counter()
+        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "score"),
+                            store: try ResultStore(path: path), evaluate: evaluation(model: model, calls: calls, failAfter: failAfter))
+        let summary = try search.run(grid, shard: shard, compose: compose)
+        return (summary, calls.value)
+    }
+
+    @Test func validationChoosesAndTestReports() throws {
+        let (s, _) = try runSearch(path: dir + "/plain.jsonl", compose: false)
+        #expect(s.sweep.count == 18)
+        #expect(s.best?.intervention.description == "2:fc_out:0.1")
+        #expect(s.best?.test != nil && s.baselineTest != nil)
+        #expect(s.best!.validation["score"]! > s.baselineValidation["score"]!)
+    }
+
+    @Test func resumeAfterAKillGivesIdenticalResults() throws {
+        let (full, fullCalls) = try runSearch(path: dir + "/full.jsonl")
+        let path = dir + "/killed.jsonl"
+        #expect(throws: Killed.self) { try runSearch(path: path, failAfter: 7) }
+        #expect(try ResultStore(path: path).records.count == 7)
+        // Simulate a kill in the middle of writing a line, too.
+        let handle = FileHandle(forWritingAtPath: path)!
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"phase\":\"sweep\",\"ord".utf8))
+        handle.closeFile()
+        let (resumed, resumedCalls) = try runSearch(path: path)
+        #expect(resumedCalls == fullCalls - 7, "only unfinished evaluations run again")
+        let a = try ResultStore(path: dir + "/full.jsonl").records, b = try ResultStore(path: path).records
+        #expect(a.count == b.count)
+        for (x, y) in zip(a, b) { #expect(x.sameResult(as: y)) }
+        #expect(full.best?.intervention == resumed.best?.intervention)
+        #expect(full.composition?.interventions == resumed.composition?.interventions)
+        #expect(full.composition?.test == resumed.composition?.test)
+    }
+
+    @Test func mergedShardsEqualTheUnshardedSweep() throws {
+        let (whole, _) = try runSearch(path: dir + "/whole.jsonl", compose: false)
+        for i in 0..<3 { _ = try runSearch(path: dir + "/shard\(i).jsonl", shard: Shard(index: i, count: 3), compose: false) }
+        let shardSizes = try (0..<3).map { try ResultStore(path: dir + "/shard\($0).jsonl").records.count }
+        #expect(shardSizes == [7, 7, 7], "each shard: the baseline and 6 of 18 grid points")
+        let count = try ResultStore.merge((0..<3).map { dir + "/shard\($0).jsonl" }, into: dir + "/merged.jsonl")
+        #expect(count == 19)
+        // Finishing from the merged file evaluates only the test split, and agrees with the whole run.
+        let (merged, calls) = try runSearch(path: dir + "/merged.jsonl", compose: false)
+        #expect(calls == 2)
+        #expect(merged.best?.intervention == whole.best?.intervention)
+        #expect(merged.best?.test == whole.best?.test)
+        for (x, y) in zip(whole.sweep, merged.sweep) {
+            #expect(x.intervention == y.intervention && x.record.metrics == y.record.metrics)
+        }
+    }
+
+    @Test func conflictingShardsAreRefused() throws {
+        let a = dir + "/a.jsonl", b = dir + "/b.jsonl"
+        let r1 = SweepRecord(phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"], metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        let r2 = SweepRecord(phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"], metrics: ["score": 2], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        try ResultStore(path: a).append(r1)
+        try ResultStore(path: b).append(r2)
+        #expect(throws: LaserError.self) { try ResultStore.merge([a, b], into: dir + "/c.jsonl") }
+    }
+
+    @Test func aCorruptLineInTheMiddleIsAnError() throws {
+        let path = dir + "/corrupt.jsonl"
+        try "not json\n{}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: LaserError.self) { try ResultStore(path: path) }
+    }
+
+    /// Greedy composition on a scripted metric: each (layer, type) has a best ρ; ρ below it drops the
+    /// score. The walk goes from the last layer to the first and keeps the last ρ that did not drop.
+    @Test func greedyCompositionFollowsThePaperWalk() throws {
+        let model = StackModel()
+        let gains: [String: [Double: Double]] = [
+            "2:fc_in": [0.9: 1, 0.5: 2, 0.1: -5],  // keep 0.5
+            "2:fc_out": [0.9: -1, 0.5: 3, 0.1: 3],  // first step drops: keep nothing
+            "1:fc_in": [0.9: 0, 0.5: 0, 0.1: 0],  // never drops: keep 0.1
+            "1:fc_out": [0.9: -1, 0.5: -1, 0.1: -1],
+            "0:fc_in": [0.9: -2, 0.5: -2, 0.1: -2],
+            "0:fc_out": [0.9: 1, 0.5: 0.5, 0.1: 4],  // 0.5 drops below 0.9's score: keep 0.9
+        ]
+        var order: [[String]] = []
+        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "score"),
+                            store: try ResultStore(path: dir + "/greedy.jsonl")) { context in
+            order.append(context.interventions.map(\.description))
+            var score = 0.0
+            for i in context.interventions {
+                guard case .index(let l) = i.layer else { continue }
+                score += gains["\(l):\(i.type)"]![i.rho]!
+            }
+            return ["score": score]
+        }
+        let (kept, record) = try search.compose(grid)
+        #expect(kept.map(\.description) == ["2:fc_in:0.5", "1:fc_in:0.1", "0:fc_out:0.9"])
+        #expect(record.metrics["score"] == 3)
+        #expect(order.first == [], "the baseline comes first")
+        #expect(order[1] == ["2:fc_in:0.9"], "the walk starts at the last layer")
+        #expect(search.summary(grid, composed: true).composition?.interventions == kept)
+    }
+
+    @Test func evaluationIsToldTheFirstChangedLayer() throws {
+        let model = StackModel()
+        var seen: [Int?] = []
+        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "m"),
+                            store: try ResultStore(path: dir + "/layers.jsonl")) { context in
+            seen.append(context.firstChangedLayer)
+            return ["m": 0]
+        }
+        try search.sweep(try SweepGrid(layers: [1, 2], types: ["fc_in"], rhos: [0.5]))
+        #expect(seen == [nil, 1, 2])
+    }
+
+    @Test func reportsRenderEveryGridPoint() throws {
+        let (s, _) = try runSearch(path: dir + "/report.jsonl", compose: true)
+        let md = SearchReport.markdown(s, metrics: ["score"])
+        #expect(md.contains("2:fc_out:0.1") && md.contains("| unreduced | test |"))
+        let csv = SearchReport.csv(s, metrics: ["score"])
+        #expect(csv.split(separator: "\n").count >= 1 + 2 + 18)
+        let svg = SearchReport.heatmapSVG(s, type: "fc_out", grid: grid)
+        #expect(svg.hasPrefix("<svg") && svg.contains("layer 2"))
+        #expect(svg.components(separatedBy: "<rect").count - 1 == 1 + 9 + 3)
+    }
+}
