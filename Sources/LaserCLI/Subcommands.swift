@@ -3,5 +3,7 @@ import ArgumentParser
 
 extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
+        GenerateText.self,
+        QA.self,
     ]
 }

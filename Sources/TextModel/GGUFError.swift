@@ -2,7 +2,6 @@
 
 /// Why a GGUF file could not be read.
 public enum GGUFError: Error, CustomStringConvertible, Equatable {
-    case cannotOpen(path: String, reason: String)
     case badMagic(found: UInt32)
     case unsupportedVersion(UInt32)
     case truncated(offset: Int, needed: Int, fileSize: Int)
@@ -26,7 +25,6 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .cannotOpen(let path, let reason): return "cannot open GGUF file \(path): \(reason)"
         case .badMagic(let found):
             return "not a GGUF file: magic is 0x\(String(found, radix: 16)), expected 0x46554747 ('GGUF')"
         case .unsupportedVersion(let v): return "unsupported GGUF version \(v) (supported: 2, 3)"
