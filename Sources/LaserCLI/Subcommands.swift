@@ -5,5 +5,6 @@ extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
         GenerateText.self,
         QA.self,
+        FetchModel.self,
     ]
 }
