@@ -50,7 +50,8 @@ public final class CheckpointModel: ReducibleModel {
         var factoredNames: [String] = []
         for info in file.tensors {
             if let value = replaced[info.name] {
-                if factored, case .factored(let f) = value {
+                // Factors only pay when k·(m+n) < m·n; otherwise the dense matrix is smaller.
+                if factored, case .factored(let f) = value, f.parameterCount < f.rows * f.columns {
                     entries.append(SafetensorsEntry(name: info.name + ".left", tensor: f.left))
                     entries.append(SafetensorsEntry(name: info.name + ".right", tensor: f.right))
                     factoredNames.append(info.name)

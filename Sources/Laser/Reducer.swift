@@ -28,6 +28,15 @@ public enum ReducedStorage: Sendable {
     case factored
 }
 
+/// How the rank-k factors are computed.
+public enum DecompositionMethod: Sendable {
+    /// The full SVD (LAPACK gesdd), cached per matrix: every ρ of a sweep reuses one decomposition.
+    case exact
+    /// Halko et al.'s randomized truncated SVD at the requested rank: cheaper for a single small
+    /// rank of a large matrix, within a small measured factor of the optimal error.
+    case randomized(RandomizedSVDOptions)
+}
+
 /// Applies interventions to a model, composes them, and restores the original weights bit-exactly.
 ///
 /// SVDs are cached per matrix (of the original weights), so a sweep over many ρ for one matrix
@@ -35,6 +44,7 @@ public enum ReducedStorage: Sendable {
 public final class Reducer<Model: ReducibleModel> {
     public let model: Model
     public var storage: ReducedStorage
+    public var method: DecompositionMethod = .exact
     /// Original dense weights of every matrix currently reduced, for bit-exact restore.
     private var originals: [String: Tensor] = [:]
     /// Current kept rank of every reduced matrix.
@@ -71,6 +81,18 @@ public final class Reducer<Model: ReducibleModel> {
         try apply([intervention])
     }
 
+    /// Reduces one matrix by name to k = max(1, ⌊ρ·min(m, n)⌋) (composing like `apply`).
+    @discardableResult
+    public func apply(matrix name: String, rho: Double) throws -> ReductionReport {
+        guard rho > 0, rho <= 1, rho.isFinite else {
+            throw LaserError.invalidIntervention("\(name) ρ \(rho)", reason: "ρ must be in (0, 1]")
+        }
+        let info = try model.matrixInfo(named: name)
+        let k = keptRank(rho: rho, rows: info.rows, columns: info.columns)
+        try reduce(info, toRank: min(k, keptRanks[name] ?? k))
+        return reports[name]!
+    }
+
     private func reduce(_ info: WeightMatrixInfo, toRank k: Int) throws {
         let original: Tensor
         if let saved = originals[info.name] {
@@ -78,7 +100,15 @@ public final class Reducer<Model: ReducibleModel> {
         } else {
             original = try model.weightMatrix(named: info.name).reshaped([info.rows, info.columns])
         }
-        let entry = try cache.decomposition(of: info.name) { try svd(original) }
+        let entry: SVDCache.Entry
+        switch method {
+        case .exact:
+            entry = try cache.decomposition(of: info.name) { try svd(original) }
+        case .randomized(let options):
+            let d = try randomizedSVD(original, rank: k, options: options)
+            let norm = original.frobeniusNorm
+            entry = SVDCache.Entry(svd: d, squaredNorm: norm * norm)
+        }
         let (left, right) = entry.svd.truncatedFactors(rank: k)
         let factors = FactoredMatrix(left: left, right: right)
         let value: WeightValue = storage == .factored ? .factored(factors) : .dense(factors.reconstructed())

@@ -3,6 +3,11 @@ import ArgumentParser
 
 extension LaserCommand {
     static let allSubcommands: [any ParsableCommand.Type] = [
+        Inspect.self,
+        Reduce.self,
+        MergeResults.self,
+        SampleCheckpoint.self,
+        Bench.self,
         GenerateText.self,
         QA.self,
         FetchModel.self,

@@ -125,7 +125,7 @@ public func singularValues(_ matrix: Tensor) throws -> [Float] {
             dummy.withUnsafeMutableBufferPointer { dp in
                 LAPACKE_sgesdd(
                     LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), Int32(m), Int32(n), ap.baseAddress,
-                    Int32(n), sp.baseAddress, dp.baseAddress, 1, dp.baseAddress, 1)
+                    Int32(n), sp.baseAddress, dp.baseAddress, Int32(max(1, m)), dp.baseAddress, Int32(max(1, n)))
             }
         }
     }

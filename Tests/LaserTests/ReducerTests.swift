@@ -86,3 +86,20 @@ import Testing
         #expect(computed == 3)
     }
 }
+
+@Suite struct RandomizedReducerTests {
+    @Test func randomizedMethodIsCloseToExact() throws {
+        let exact = StackModel(layers: 1, width: 40, hidden: 60), approx = StackModel(layers: 1, width: 40, hidden: 60)
+        let e = try Reducer(model: exact).apply(Intervention(parsing: "0:fc_in:0.1"))[0]
+        let reducer = Reducer(model: approx)
+        reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 3, seed: 1))
+        let a = try reducer.apply(Intervention(parsing: "0:fc_in:0.1"))[0]
+        #expect(a.rankKept == e.rankKept)
+        #expect(a.relativeError >= e.relativeError - 1e-6)
+        #expect(a.relativeError <= e.relativeError * 1.05)
+        let name = "layers.0.mlp.fc_in.weight"
+        let original = try StackModel(layers: 1, width: 40, hidden: 60).weightMatrix(named: name)
+        let measured = (try approx.weightMatrix(named: name) - original).frobeniusNorm / original.frobeniusNorm
+        #expect(abs(measured - a.relativeError) < 1e-3)
+    }
+}

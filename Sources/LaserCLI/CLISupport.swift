@@ -1,0 +1,45 @@
+// Small pieces every subcommand shares: one-line errors, intervention parsing, output helpers.
+import ArgumentParser
+import Foundation
+import Laser
+
+/// An error the CLI prints as one line before exiting non-zero.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Parses every `LAYER:TYPE:RHO` argument, naming the bad one.
+func parseInterventions(_ texts: [String]) throws -> [Intervention] {
+    try texts.map { try Intervention(parsing: $0) }
+}
+
+/// JSON text with sorted keys for stable output.
+func jsonText(_ value: some Encodable, pretty: Bool = true) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}
+
+/// Bytes as "12.3 MB".
+func formatBytes(_ n: Int) -> String {
+    let units = ["B", "KB", "MB", "GB"]
+    var v = Double(n), i = 0
+    while v >= 1000, i < units.count - 1 { v /= 1000; i += 1 }
+    return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
+}
+
+func fileSize(_ path: String) -> Int {
+    ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+}
+
+/// Left-aligned text table.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    }
+    return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line)).joined(separator: "\n")
+}

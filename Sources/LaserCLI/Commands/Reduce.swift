@@ -1,0 +1,69 @@
+// `laser reduce`: LASER on named tensors (or LAYER:TYPE:RHO) of a safetensors file, written to a new file.
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+
+struct Reduce: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replace matrices of a safetensors file by their best rank-k approximations.",
+        discussion: """
+            Name matrices with --tensor NAME --rho R (repeatable; one --rho applies to every --tensor,
+            otherwise give one per tensor) or with --intervene LAYER:TYPE:RHO (layer and type parsed
+            from tensor names, see `laser inspect --help`). k = max(1, ⌊ρ·min(m, n)⌋).
+
+            The output is a standard safetensors file: reduced matrices stored dense in their original
+            shape (PyTorch loads it as before), or with --factored as two tensors NAME.left (m × k,
+            U_k·diag(S_k)) and NAME.right (k × n, V_kᵀ), listed in the metadata key laser.factored.
+            Every other tensor is copied byte for byte.
+            """ + "\n\n" + InterventionHelp.text)
+
+    @Argument(help: "The input .safetensors file.") var file: String
+    @Option(name: .customLong("tensor"), help: "A tensor to reduce (repeatable).") var tensors: [String] = []
+    @Option(name: .customLong("rho"), help: "Fraction of rank kept, in (0, 1] (one, or one per --tensor).") var rhos: [Double] = []
+    @Option(name: .customLong("intervene"), help: "An intervention LAYER:TYPE:RHO (repeatable).") var interventions: [String] = []
+    @Option(help: "Where to write the reduced file.") var out: String
+    @Flag(help: "Store reduced matrices as their two factors.") var factored = false
+    @Flag(help: "Print the reports as JSON.") var json = false
+    @Flag(help: "Use the randomized truncated SVD (Halko et al.; 10 extra samples, 2 power iterations) instead of the exact one.")
+    var randomized = false
+    @Option(help: "Seed of the randomized SVD.") var seed: UInt64 = 0
+
+    func validate() throws {
+        if tensors.isEmpty && interventions.isEmpty {
+            throw ValidationError("name what to reduce: --tensor NAME --rho R, or --intervene LAYER:TYPE:RHO")
+        }
+        if !tensors.isEmpty && !(rhos.count == 1 || rhos.count == tensors.count) {
+            throw ValidationError("give one --rho for all tensors or one per --tensor (\(tensors.count) tensors, \(rhos.count) values)")
+        }
+        if tensors.isEmpty && !rhos.isEmpty { throw ValidationError("--rho needs --tensor") }
+        for r in rhos where !(r > 0 && r <= 1) { throw ValidationError("ρ must be in (0, 1], got \(r)") }
+        if URL(fileURLWithPath: out).standardized.path == URL(fileURLWithPath: file).standardized.path {
+            throw ValidationError("--out must differ from the input file (it is memory-mapped while writing)")
+        }
+    }
+
+    func run() throws {
+        let model = try CheckpointModel(path: file)
+        let reducer = Reducer(model: model, storage: .factored)
+        if randomized { reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed)) }
+        for (i, name) in tensors.enumerated() {
+            try reducer.apply(matrix: name, rho: rhos.count == 1 ? rhos[0] : rhos[i])
+        }
+        try reducer.apply(parseInterventions(interventions))
+        let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
+        try model.write(to: out, factored: factored)
+        let before = fileSize(file), after = fileSize(out)
+        if json {
+            struct Output: Encodable { let input: String, output: String, bytesBefore: Int, bytesAfter: Int, factored: Bool, reductions: [ReductionReport] }
+            print(try jsonText(Output(input: file, output: out, bytesBefore: before, bytesAfter: after, factored: factored, reductions: reports)))
+            return
+        }
+        print(table(["matrix", "shape", "rank kept", "params dense → factored", "rel. error", "energy kept"], reports.map {
+            ["\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)", "\($0.parametersBefore) → \($0.parametersAfter)",
+             String(format: "%.4f", $0.relativeError), String(format: "%.4f", $0.energyKept)]
+        }))
+        let change = before > 0 ? 100 * Double(before - after) / Double(before) : 0
+        print("wrote \(out): \(formatBytes(after)) (input \(formatBytes(before)); \(factored ? String(format: "%.1f%% smaller", change) : "dense, same layout"))")
+    }
+}

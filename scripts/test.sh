@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: installs what it needs (system libraries, a Python venv with
+# safetensors for the interoperability test, the language model for the real-model tests), then
+# builds and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+export LASER_PYTHON="$(scripts/python-venv.sh .venv-test safetensors numpy)"
+export LASER_REQUIRE_PYTHON=1
+if [ -x scripts/fetch-model.sh ]; then
+    export LASER_MODEL="$(scripts/fetch-model.sh)"
+fi
+swift build --build-tests
+swift test --skip-build "$@"
