@@ -1,4 +1,5 @@
-// The Llama forward pass: batched over a chunk of tokens through sgemm, with the KV cache.
+// The Llama forward pass: any number of sequences' new tokens batched through sgemm, each sequence
+// attending over its own KV cache.
 import LinearAlgebra
 
 #if canImport(Glibc)
@@ -7,79 +8,132 @@ import LinearAlgebra
     import Darwin
 #endif
 
+/// New tokens for one sequence in a batched forward pass.
+public struct SequenceInput {
+    public let state: LlamaState
+    public let tokens: [Int]
+    /// Logits are returned for chunk positions `logitsFrom ..< tokens.count`.
+    public let logitsFrom: Int
+
+    /// `logitsFrom` nil means only the last position.
+    public init(state: LlamaState, tokens: [Int], logitsFrom: Int? = nil) {
+        self.state = state
+        self.tokens = tokens
+        self.logitsFrom = min(max(0, logitsFrom ?? (tokens.count - 1)), tokens.count)
+    }
+}
+
 extension LlamaModel {
     /// Runs `tokens` after the state's current position and returns the logits (rows, vocab) of
     /// positions `logitsFrom ..< tokens.count` of this chunk (by default only the last).
     public func forward(_ tokens: [Int], state: LlamaState, logitsFrom: Int? = nil) throws -> Tensor {
-        let t = tokens.count
-        guard t > 0 else { throw TextModelError.emptyInput }
-        for id in tokens where id < 0 || id >= config.vocabularySize {
-            throw TextModelError.tokenOutOfRange(id, vocabulary: config.vocabularySize)
-        }
-        guard state.length + t <= state.capacity else {
-            throw TextModelError.contextFull(needed: state.length + t, capacity: state.capacity)
-        }
-        let first = min(max(0, logitsFrom ?? (t - 1)), t)
-        let h = config.hiddenSize
-        let work = Workspace(config: config, batch: t, length: state.length + t, state: state)
-        // Embedding lookup. x: (T, hidden)
-        embedding.scalars.withUnsafeBufferPointer { e in
-            for (row, id) in tokens.enumerated() {
-                (work.x + row * h).update(from: e.baseAddress! + id * h, count: h)
-            }
-        }
-        for l in 0..<config.layers { runLayer(l, work: work, state: state) }
-        state.advance(by: t)
-        return logits(hidden: work.x + first * h, rows: t - first, scratch: work.xn)
+        try forward([SequenceInput(state: state, tokens: tokens, logitsFrom: logitsFrom)])[0]
     }
 
-    /// Final norm and output projection of `rows` hidden vectors. (rows, vocab)
-    func logits(hidden: UnsafeMutablePointer<Float>, rows: Int, scratch: UnsafeMutablePointer<Float>)
-        -> Tensor
-    {
-        let h = config.hiddenSize, vocab = config.vocabularySize
-        var out = Tensor(zeros: [rows, vocab])
-        if rows == 0 { return out }
-        outputNorm.withUnsafeBufferPointer { w in
-            Kernels.rmsNorm(out: scratch, x: hidden, weight: w.baseAddress!, rows: rows, dim: h,
-                            epsilon: config.rmsEpsilon)
-        }
-        let projection = outputWeight ?? embedding
-        projection.scalars.withUnsafeBufferPointer { e in
-            out.scalars.withUnsafeMutableBufferPointer { o in
-                BLAS.sgemm(transA: false, transB: true, m: rows, n: vocab, k: h, a: scratch, lda: h,
-                           b: e.baseAddress!, ldb: h, c: o.baseAddress!, ldc: vocab)
+    /// Runs several sequences' new tokens in one pass: every weight matrix is multiplied once for
+    /// all rows, attention runs per sequence. Returns each input's requested logits (rows, vocab).
+    public func forward(_ inputs: [SequenceInput]) throws -> [Tensor] {
+        guard !inputs.isEmpty else { throw TextModelError.emptyInput }
+        var seen = Set<ObjectIdentifier>()
+        for input in inputs {
+            guard !input.tokens.isEmpty else { throw TextModelError.emptyInput }
+            precondition(seen.insert(ObjectIdentifier(input.state)).inserted,
+                         "a sequence state appears twice in one batch")
+            for id in input.tokens where id < 0 || id >= config.vocabularySize {
+                throw TextModelError.tokenOutOfRange(id, vocabulary: config.vocabularySize)
             }
+            let needed = input.state.length + input.tokens.count
+            guard needed <= input.state.capacity else {
+                throw TextModelError.contextFull(needed: needed, capacity: input.state.capacity)
+            }
+        }
+        let plan = BatchPlan(inputs)
+        let h = config.hiddenSize
+        let work = Workspace(config: config, plan: plan, memory: scratchMemory)
+        ensureRope(positions: plan.maxLength)
+        // Embedding lookup. x: (T, hidden)
+        embedding.scalars.withUnsafeBufferPointer { e in
+            var row = 0
+            for input in inputs {
+                for id in input.tokens {
+                    (work.x + row * h).update(from: e.baseAddress! + id * h, count: h)
+                    row += 1
+                }
+            }
+        }
+        for l in 0..<config.layers { runLayer(l, work: work, plan: plan, inputs: inputs) }
+        for input in inputs { input.state.advance(by: input.tokens.count) }
+        return outputLogits(work: work, plan: plan, inputs: inputs)
+    }
+
+    /// Final norm and output projection of the requested rows, split per input.
+    func outputLogits(work: Workspace, plan: BatchPlan, inputs: [SequenceInput]) -> [Tensor] {
+        let h = config.hiddenSize, vocab = config.vocabularySize
+        // Gather the requested rows (contiguous per input) into xn.
+        var rows = 0
+        for (i, input) in inputs.enumerated() {
+            let count = input.tokens.count - input.logitsFrom
+            (work.xn + rows * h).update(from: work.x + (plan.rowStart[i] + input.logitsFrom) * h,
+                                        count: count * h)
+            rows += count
+        }
+        var all = [Float](repeating: 0, count: rows * vocab)
+        if rows > 0 {
+            outputNorm.withUnsafeBufferPointer { w in
+                Kernels.rmsNorm(out: work.q, x: work.xn, weight: w.baseAddress!, rows: rows, dim: h,
+                                epsilon: config.rmsEpsilon)
+            }
+            (outputWeight ?? embedding).scalars.withUnsafeBufferPointer { e in
+                all.withUnsafeMutableBufferPointer { o in
+                    BLAS.sgemm(transA: false, transB: true, m: rows, n: vocab, k: h, a: work.q, lda: h,
+                               b: e.baseAddress!, ldb: h, c: o.baseAddress!, ldc: vocab)
+                }
+            }
+        }
+        if inputs.count == 1 { return [Tensor(shape: [rows, vocab], scalars: all)] }
+        var out: [Tensor] = []
+        var start = 0
+        for input in inputs {
+            let count = input.tokens.count - input.logitsFrom
+            out.append(Tensor(shape: [count, vocab],
+                              scalars: Array(all[(start * vocab)..<((start + count) * vocab)])))
+            start += count
         }
         return out
     }
 
-    /// One transformer block on the workspace's chunk: attention then SwiGLU MLP, both residual.
-    func runLayer(_ l: Int, work: Workspace, state: LlamaState) {
+    /// One transformer block over every row: attention then SwiGLU MLP, both residual.
+    func runLayer(_ l: Int, work: Workspace, plan: BatchPlan, inputs: [SequenceInput]) {
         let layer = layers[l]
         let c = config
-        let t = work.batch, p0 = state.length
+        let t = plan.rows
         let h = c.hiddenSize, kvDim = c.kvDim
-        let keys = state.keys(layer: l), values = state.values(layer: l)
         layer.attentionNorm.withUnsafeBufferPointer { w in
             Kernels.rmsNorm(out: work.xn, x: work.x, weight: w.baseAddress!, rows: t, dim: h,
                             epsilon: c.rmsEpsilon)
         }
         layer.query.apply(x: work.xn, batch: t, into: work.q, scratch: work.scratch)
-        layer.key.apply(x: work.xn, batch: t, into: keys + p0 * kvDim, scratch: work.scratch)
-        layer.value.apply(x: work.xn, batch: t, into: values + p0 * kvDim, scratch: work.scratch)
-        ensureRope(positions: p0 + t)
+        layer.key.apply(x: work.xn, batch: t, into: work.k, scratch: work.scratch)
+        layer.value.apply(x: work.xn, batch: t, into: work.v, scratch: work.scratch)
         ropeTable.cos.withUnsafeBufferPointer { cosT in
             ropeTable.sin.withUnsafeBufferPointer { sinT in
-                Kernels.rope(work.q, rows: t, heads: c.heads, headDim: c.headDim, firstPosition: p0,
-                             cos: cosT.baseAddress!, sin: sinT.baseAddress!)
-                Kernels.rope(keys + p0 * kvDim, rows: t, heads: c.kvHeads, headDim: c.headDim,
-                             firstPosition: p0, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
+                plan.positions.withUnsafeBufferPointer { pos in
+                    Kernels.rope(work.q, rows: t, heads: c.heads, headDim: c.headDim,
+                                 positions: pos.baseAddress!, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
+                    Kernels.rope(work.k, rows: t, heads: c.kvHeads, headDim: c.headDim,
+                                 positions: pos.baseAddress!, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
+                }
             }
         }
-        Kernels.attention(out: work.attention, scores: work.scores, q: work.q, keys: keys,
-                          values: values, rows: t, firstPosition: p0, heads: c.heads,
-                          kvHeads: c.kvHeads, headDim: c.headDim)
+        for (i, input) in inputs.enumerated() {
+            let r0 = plan.rowStart[i], n = input.tokens.count, p0 = input.state.length
+            let keys = input.state.keys(layer: l), values = input.state.values(layer: l)
+            (keys + p0 * kvDim).update(from: work.k + r0 * kvDim, count: n * kvDim)
+            (values + p0 * kvDim).update(from: work.v + r0 * kvDim, count: n * kvDim)
+            Kernels.attention(out: work.attention + r0 * h, scores: work.scores, q: work.q + r0 * h,
+                              keys: keys, values: values, rows: n, firstPosition: p0, heads: c.heads,
+                              kvHeads: c.kvHeads, headDim: c.headDim)
+        }
         layer.output.apply(x: work.attention, batch: t, into: work.x, beta: 1, scratch: work.scratch)
 
         layer.ffnNorm.withUnsafeBufferPointer { w in
@@ -93,30 +147,78 @@ extension LlamaModel {
     }
 }
 
-/// Views into the state's workspace for a chunk of `batch` tokens ending at `length`.
+/// Where each input's rows sit in the batch, and every row's position.
+struct BatchPlan {
+    let rows: Int
+    let rowStart: [Int]
+    let positions: [Int32]
+    /// Largest attention length (cached + new) of any input.
+    let maxLength: Int
+    /// Largest rows × length of any input (one head's score matrix).
+    let maxScores: Int
+
+    init(_ inputs: [SequenceInput]) {
+        var starts: [Int] = []
+        var positions: [Int32] = []
+        var maxLength = 0, maxScores = 0
+        for input in inputs {
+            starts.append(positions.count)
+            let p0 = input.state.length, n = input.tokens.count
+            for j in 0..<n { positions.append(Int32(p0 + j)) }
+            maxLength = max(maxLength, p0 + n)
+            maxScores = max(maxScores, n * (p0 + n))
+        }
+        rows = positions.count
+        rowStart = starts
+        self.positions = positions
+        self.maxLength = maxLength
+        self.maxScores = maxScores
+    }
+}
+
+/// Memory the forward pass borrows, grown on demand and kept for the next call.
+final class ScratchMemory {
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var count = 1
+
+    func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
+        if n > count {
+            pointer.deallocate()
+            pointer = .allocate(capacity: n)
+            count = n
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// Views into the scratch memory for one batch.
 struct Workspace {
-    let batch: Int
     let x: UnsafeMutablePointer<Float>  // (T, hidden) residual stream
     let xn: UnsafeMutablePointer<Float>  // (T, hidden) normalised input of a sublayer
     let q: UnsafeMutablePointer<Float>  // (T, hidden) queries
+    let k: UnsafeMutablePointer<Float>  // (T, kvDim) new keys
+    let v: UnsafeMutablePointer<Float>  // (T, kvDim) new values
     let attention: UnsafeMutablePointer<Float>  // (T, hidden) attention output before out_proj
-    let scores: UnsafeMutablePointer<Float>  // (T, length) one head's attention weights
+    let scores: UnsafeMutablePointer<Float>  // (rows, length) one head's weights, largest input
     let gate: UnsafeMutablePointer<Float>  // (T, intermediate)
     let up: UnsafeMutablePointer<Float>  // (T, intermediate)
     let scratch: UnsafeMutablePointer<Float>  // (T, intermediate) factored weights' inner product
 
-    init(config: LlamaConfig, batch t: Int, length: Int, state: LlamaState) {
-        batch = t
-        let h = config.hiddenSize, ff = config.intermediateSize
-        let sizes = [t * h, t * h, t * h, t * h, t * length, t * ff, t * ff, t * max(ff, h)]
-        var p = state.reserveWorkspace(sizes.reduce(0, +))
+    init(config: LlamaConfig, plan: BatchPlan, memory: ScratchMemory) {
+        let t = plan.rows
+        let h = config.hiddenSize, ff = config.intermediateSize, kv = config.kvDim
+        let sizes = [t * h, t * h, t * h, t * kv, t * kv, t * h, plan.maxScores, t * ff, t * ff,
+                     t * max(ff, h)]
+        var p = memory.reserve(sizes.reduce(0, +))
         var views: [UnsafeMutablePointer<Float>] = []
         for s in sizes {
             views.append(p)
             p += s
         }
-        x = views[0]; xn = views[1]; q = views[2]; attention = views[3]
-        scores = views[4]; gate = views[5]; up = views[6]; scratch = views[7]
+        x = views[0]; xn = views[1]; q = views[2]; k = views[3]; v = views[4]; attention = views[5]
+        scores = views[6]; gate = views[7]; up = views[8]; scratch = views[9]
     }
 }
 
@@ -134,12 +236,14 @@ enum Kernels {
         }
     }
 
-    /// Rotates adjacent pairs (x[2i], x[2i+1]) of every head of each row by the position's angles.
+    /// Rotates adjacent pairs (x[2i], x[2i+1]) of every head of each row by its position's angles
+    /// (llama.cpp's NORM RoPE; the GGUF converter permuted q/k rows to make pairs adjacent).
     static func rope(_ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
-                     firstPosition: Int, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+                     positions: UnsafePointer<Int32>, cos: UnsafePointer<Float>,
+                     sin: UnsafePointer<Float>) {
         let half = headDim / 2
         for r in 0..<rows {
-            let c = cos + (firstPosition + r) * half, s = sin + (firstPosition + r) * half
+            let c = cos + Int(positions[r]) * half, s = sin + Int(positions[r]) * half
             for hd in 0..<heads {
                 let v = x + (r * heads + hd) * headDim
                 for i in 0..<half {

@@ -31,6 +31,8 @@ public final class LlamaModel: ReducibleModel {
     let outputWeight: Tensor?
     let outputNorm: [Float]
     var layers: [LlamaLayer]
+    /// Scratch memory of the forward pass, grown to the largest batch seen.
+    let scratchMemory = ScratchMemory()
     /// RoPE cos/sin for positions < contextLength, (position, headDim / 2), built on demand.
     private(set) var ropeTable: (cos: [Float], sin: [Float], positions: Int) = ([], [], 0)
 
@@ -83,7 +85,7 @@ public final class LlamaModel: ReducibleModel {
     /// position · base^(−2i/headDim)).
     func ensureRope(positions: Int) {
         if ropeTable.positions >= positions { return }
-        let n = max(positions, min(config.contextLength, 2 * ropeTable.positions, 4096))
+        let n = min(config.contextLength, max(positions, 2 * ropeTable.positions, 256))
         let half = config.headDim / 2
         var cosTable = [Float](repeating: 0, count: n * half)
         var sinTable = [Float](repeating: 0, count: n * half)

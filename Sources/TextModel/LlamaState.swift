@@ -1,7 +1,7 @@
-// A running sequence's state: the key/value cache of every layer and the forward pass's workspace.
+// A running sequence's state: the key/value cache of every layer.
 
-/// The key/value cache and scratch buffers of one sequence. Create one with `LlamaModel.makeState`;
-/// `truncate(to:)` rewinds it (for example to re-use a prompt's cache for another continuation).
+/// The key/value cache of one sequence. Create one with `LlamaModel.makeState`; `truncate(to:)`
+/// rewinds it (for example to re-use a prompt's cache for another continuation).
 public final class LlamaState {
     /// Most tokens the sequence can hold.
     public let capacity: Int
@@ -13,9 +13,6 @@ public final class LlamaState {
     /// (layers, capacity, kvDim) keys and values, RoPE already applied to the keys.
     let keys: UnsafeMutablePointer<Float>
     let values: UnsafeMutablePointer<Float>
-    /// Workspace grown to the largest batch seen.
-    var workspace: UnsafeMutablePointer<Float>
-    var workspaceCount = 0
 
     init(config: LlamaConfig, capacity: Int) {
         self.capacity = capacity
@@ -24,13 +21,11 @@ public final class LlamaState {
         let count = config.layers * capacity * config.kvDim
         keys = .allocate(capacity: count)
         values = .allocate(capacity: count)
-        workspace = .allocate(capacity: 1)
     }
 
     deinit {
         keys.deallocate()
         values.deallocate()
-        workspace.deallocate()
     }
 
     /// Forgets every token after the first `n`.
@@ -49,14 +44,4 @@ public final class LlamaState {
 
     @inline(__always)
     func values(layer: Int) -> UnsafeMutablePointer<Float> { values + layer * capacity * kvDim }
-
-    /// A workspace of at least `count` floats (contents undefined).
-    func reserveWorkspace(_ count: Int) -> UnsafeMutablePointer<Float> {
-        if count > workspaceCount {
-            workspace.deallocate()
-            workspace = .allocate(capacity: count)
-            workspaceCount = count
-        }
-        return workspace
-    }
 }

@@ -75,16 +75,20 @@ public struct QASummary: Codable, Sendable, Equatable {
     }
 }
 
-/// Runs the QA metrics on a model, one item at a time through the KV cache.
-public struct QAEvaluator {
+/// Runs the QA metrics on a model, a batch of items at a time: their prompts in one forward pass,
+/// their answers teacher-forced in a second, then greedy generation in lockstep, so each weight
+/// matrix is read once per step for the whole batch.
+public final class QAEvaluator {
     public let model: LlamaModel
     public let options: QAOptions
-    private let state: LlamaState
+    /// Items scored together.
+    public let batchSize: Int
+    private var states: [LlamaState] = []
 
-    public init(model: LlamaModel, options: QAOptions = QAOptions(), capacity: Int = 512) {
+    public init(model: LlamaModel, options: QAOptions = QAOptions(), batchSize: Int = 16) {
         self.model = model
         self.options = options
-        state = model.makeState(capacity: capacity)
+        self.batchSize = max(1, batchSize)
     }
 
     /// The answer as it is scored: stripped, with one leading space.
@@ -98,48 +102,91 @@ public struct QAEvaluator {
         return !needle.isEmpty && continuation.lowercased().contains(needle)
     }
 
-    /// Scores one item: a batched pass over the prompt, a batched teacher-forced pass over the
-    /// answer, then greedy generation from the prompt's cache.
-    public func evaluate(_ item: QAItem) throws -> QAItemResult {
-        let prompt = model.tokenizer.encode(item.question)
-        let answer = model.tokenizer.encode(Self.scoredAnswer(item.answer))
-        guard !prompt.isEmpty, !answer.isEmpty else { throw TextModelError.emptyInput }
-        let needed = prompt.count + max(answer.count - 1, options.maxNewTokens)
-        let s = needed <= state.capacity ? state : model.makeState(capacity: needed)
-        s.reset()
-        let promptLogits = try model.forward(prompt, state: s)
-        let rank = LogitMath.rank(promptLogits, token: answer[0])
-        var logProb = LogitMath.logProbability(promptLogits, token: answer[0])
-        if answer.count > 1 {
-            let forced = try model.forward(Array(answer.dropLast()), state: s, logitsFrom: 0)
-            for i in 1..<answer.count {
-                logProb += LogitMath.logProbability(forced, row: i - 1, token: answer[i])
-            }
-        }
-        var continuation: String?
-        var match: Bool?
-        if options.maxNewTokens > 0 {
-            s.truncate(to: prompt.count)
-            let generated = try model.continueGreedy(
-                from: promptLogits, maxNewTokens: options.maxNewTokens, state: s)
-            let text = model.tokenizer.decode(generated)
-            continuation = text
-            match = Self.generationMatches(answer: item.answer, continuation: text)
-        }
-        return QAItemResult(
-            question: item.question, answer: item.answer, continuation: continuation,
-            generationMatch: match, firstTokenRank: rank, meanLogProb: logProb / Double(answer.count),
-            answerTokens: answer.count)
-    }
-
     /// Scores every item; `progress` is told how many are done.
     public func evaluate(_ items: [QAItem], progress: ((Int) -> Void)? = nil) throws -> [QAItemResult] {
         var results: [QAItemResult] = []
         results.reserveCapacity(items.count)
-        for item in items {
-            results.append(try evaluate(item))
+        var start = 0
+        while start < items.count {
+            let batch = Array(items[start..<min(items.count, start + batchSize)])
+            results.append(contentsOf: try evaluateBatch(batch))
+            start += batch.count
             progress?(results.count)
         }
         return results
+    }
+
+    /// Scores one item.
+    public func evaluate(_ item: QAItem) throws -> QAItemResult { try evaluateBatch([item])[0] }
+
+    private func evaluateBatch(_ items: [QAItem]) throws -> [QAItemResult] {
+        let tokenizer = model.tokenizer
+        let prompts = items.map { tokenizer.encode($0.question) }
+        let answers = items.map { tokenizer.encode(Self.scoredAnswer($0.answer)) }
+        for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty { throw TextModelError.emptyInput }
+        let needed = zip(prompts, answers).map { $0.count + max($1.count - 1, options.maxNewTokens) }.max()!
+        if states.count < items.count || states[0].capacity < needed {
+            let capacity = max(needed, 64)
+            states = (0..<max(items.count, states.count)).map { _ in model.makeState(capacity: capacity) }
+        }
+        let batchStates = Array(states.prefix(items.count))
+        for s in batchStates { s.reset() }
+
+        // Prompts: the next-token distribution after each.
+        let promptLogits = try model.forward(zip(batchStates, prompts).map {
+            SequenceInput(state: $0, tokens: $1)
+        })
+        var ranks: [Int] = []
+        var logProbs: [Double] = []
+        for i in items.indices {
+            ranks.append(LogitMath.rank(promptLogits[i], token: answers[i][0]))
+            logProbs.append(LogitMath.logProbability(promptLogits[i], token: answers[i][0]))
+        }
+        // Answers teacher-forced: log p of each later answer token.
+        let forcedItems = items.indices.filter { answers[$0].count > 1 }
+        if !forcedItems.isEmpty {
+            let forced = try model.forward(forcedItems.map {
+                SequenceInput(state: batchStates[$0], tokens: Array(answers[$0].dropLast()), logitsFrom: 0)
+            })
+            for (j, i) in forcedItems.enumerated() {
+                for t in 1..<answers[i].count {
+                    logProbs[i] += LogitMath.logProbability(forced[j], row: t - 1, token: answers[i][t])
+                }
+            }
+        }
+        // Greedy generation from each prompt, in lockstep.
+        var continuations: [String?] = Array(repeating: nil, count: items.count)
+        if options.maxNewTokens > 0 {
+            for (s, p) in zip(batchStates, prompts) { s.truncate(to: p.count) }
+            var generated = [[Int]](repeating: [], count: items.count)
+            var latest = promptLogits
+            var active = Array(items.indices)
+            while !active.isEmpty {
+                var next: [Int] = []
+                for (j, i) in active.enumerated() {
+                    let token = LogitMath.argmax(latest[j], row: latest[j].shape[0] - 1)
+                    generated[i].append(token)
+                    next.append(token)
+                }
+                let keep = active.indices.filter {
+                    generated[active[$0]].count < options.maxNewTokens && next[$0] != tokenizer.eosID
+                }
+                if keep.isEmpty { break }
+                latest = try model.forward(keep.map {
+                    SequenceInput(state: batchStates[active[$0]], tokens: [next[$0]])
+                })
+                active = keep.map { active[$0] }
+            }
+            continuations = generated.map { tokenizer.decode($0) }
+        }
+        return items.indices.map { i in
+            QAItemResult(
+                question: items[i].question, answer: items[i].answer, continuation: continuations[i],
+                generationMatch: continuations[i].map {
+                    Self.generationMatches(answer: items[i].answer, continuation: $0)
+                },
+                firstTokenRank: ranks[i], meanLogProb: logProbs[i] / Double(answers[i].count),
+                answerTokens: answers[i].count)
+        }
     }
 }

@@ -26,6 +26,9 @@ struct QA: ParsableCommand {
     @Option(help: "k of the top-k first-token accuracy.")
     var topK: Int = 5
 
+    @Option(help: "Items scored together in one batched forward pass per step.")
+    var batchSize: Int = 16
+
     @Option(help: "Score only the first N items.")
     var limit: Int?
 
@@ -42,6 +45,7 @@ struct QA: ParsableCommand {
             throw ValidationError("--max-new-tokens must be in 0...256")
         }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+        guard batchSize >= 1 && batchSize <= 512 else { throw ValidationError("--batch-size must be in 1...512") }
         if let n = limit, n < 1 { throw ValidationError("--limit must be at least 1") }
     }
 
@@ -50,7 +54,8 @@ struct QA: ParsableCommand {
         var items = try QADataset.load(path: path)
         if let n = limit { items = Array(items.prefix(n)) }
         let (model, _) = try modelOptions.load()
-        let evaluator = QAEvaluator(model: model, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK))
+        let evaluator = QAEvaluator(model: model, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK),
+                                    batchSize: batchSize)
         let bar = ProgressBar(label: "qa", total: items.count)
         let start = Date()
         let results = try evaluator.evaluate(items) { bar.update($0) }
