@@ -1,0 +1,8 @@
+// Values recorded from llama.cpp (llama-cpp-python 0.3.36, 2 threads) on the SmolLM2 GGUF.
+
+enum LlamaCppReference {
+    /// `llm.tokenize(text.encode(), add_bos=False, special=False)`.
+    static let tokenizations: [(String, [Int])] = [
+        ("Hello world 12345 café!", [19556, 905, 216, 33, 34, 35, 36, 37, 37366, 17]),
+    ]
+}
