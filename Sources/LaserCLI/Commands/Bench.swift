@@ -10,5 +10,6 @@ struct Bench: ParsableCommand {
 extension Bench {
     static let allSubcommands: [any ParsableCommand.Type] = [
         BenchLinalg.self,
+        BenchText.self,
     ]
 }
