@@ -33,12 +33,23 @@ extension LlamaModel {
     /// Runs several sequences' new tokens in one pass: every weight matrix is multiplied once for
     /// all rows, attention runs per sequence. Returns each input's requested logits (rows, vocab).
     public func forward(_ inputs: [SequenceInput]) throws -> [Tensor] {
+        try run(inputs, startLayer: 0, hidden: nil, recordLayerInput: nil)
+    }
+
+    /// The forward pass from `startLayer`. When `hidden` is given it is the residual stream
+    /// entering `startLayer` for every row (rows in input order, hidden wide) and the embedding is
+    /// skipped; the inputs' states must then be fresh (their caches below `startLayer` stay
+    /// unfilled). `recordLayerInput(l, x)` sees the residual stream entering each layer l ≥ startLayer.
+    func run(_ inputs: [SequenceInput], startLayer: Int, hidden: UnsafePointer<Float>?,
+             recordLayerInput: ((Int, UnsafePointer<Float>) -> Void)?) throws -> [Tensor] {
         guard !inputs.isEmpty else { throw TextModelError.emptyInput }
+        precondition(startLayer >= 0 && startLayer <= config.layers, "no layer \(startLayer)")
         var seen = Set<ObjectIdentifier>()
         for input in inputs {
             guard !input.tokens.isEmpty else { throw TextModelError.emptyInput }
             precondition(seen.insert(ObjectIdentifier(input.state)).inserted,
                          "a sequence state appears twice in one batch")
+            precondition(hidden == nil || input.state.length == 0, "starting mid-network needs fresh states")
             for id in input.tokens where id < 0 || id >= config.vocabularySize {
                 throw TextModelError.tokenOutOfRange(id, vocabulary: config.vocabularySize)
             }
@@ -51,17 +62,24 @@ extension LlamaModel {
         let h = config.hiddenSize
         let work = Workspace(config: config, plan: plan, memory: scratchMemory)
         ensureRope(positions: plan.maxLength)
-        // Embedding lookup. x: (T, hidden)
-        embedding.scalars.withUnsafeBufferPointer { e in
-            var row = 0
-            for input in inputs {
-                for id in input.tokens {
-                    (work.x + row * h).update(from: e.baseAddress! + id * h, count: h)
-                    row += 1
+        if let hidden {
+            work.x.update(from: hidden, count: plan.rows * h)
+        } else {
+            // Embedding lookup. x: (T, hidden)
+            embedding.scalars.withUnsafeBufferPointer { e in
+                var row = 0
+                for input in inputs {
+                    for id in input.tokens {
+                        (work.x + row * h).update(from: e.baseAddress! + id * h, count: h)
+                        row += 1
+                    }
                 }
             }
         }
-        for l in 0..<config.layers { runLayer(l, work: work, plan: plan, inputs: inputs) }
+        for l in startLayer..<config.layers {
+            recordLayerInput?(l, work.x)
+            runLayer(l, work: work, plan: plan, inputs: inputs)
+        }
         for input in inputs { input.state.advance(by: input.tokens.count) }
         return outputLogits(work: work, plan: plan, inputs: inputs)
     }

@@ -282,3 +282,50 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
         #expect(after == before)
     }
 }
+
+@Suite struct QAScoringTests {
+    let tiny = TinyLlama(seed: 23)
+    let items = [
+        QAItem(question: "ab c", answer: "abc"), QAItem(question: "a", answer: "b"),
+        QAItem(question: "abc abc a", answer: "ab c"), QAItem(question: "c b a", answer: "a"),
+        QAItem(question: "b", answer: "abc ab"),
+    ]
+
+    @Test func batchedEvaluatorEqualsOneAtATime() throws {
+        let model = try tiny.load()
+        let batched = try QAEvaluator(model: model, options: QAOptions(maxNewTokens: 4, topK: 2), batchSize: 3)
+            .evaluate(items)
+        let single = QAEvaluator(model: model, options: QAOptions(maxNewTokens: 4, topK: 2), batchSize: 1)
+        for (item, result) in zip(items, batched) {
+            let alone = try single.evaluate(item)
+            #expect(alone.firstTokenRank == result.firstTokenRank)
+            #expect(abs(alone.meanLogProb - result.meanLogProb) < 1e-5)
+            #expect(alone.continuation == result.continuation)
+        }
+        // The first token's rank and log-probability agree with the naive reference.
+        let prompt = model.tokenizer.encode(items[0].question)
+        let answer = model.tokenizer.encode(QAEvaluator.scoredAnswer(items[0].answer))
+        let reference = tiny.referenceLogits(prompt).last!
+        let rank = reference.indices.filter { reference[$0] > reference[answer[0]] }.count
+        #expect(batched[0].firstTokenRank == rank)
+    }
+
+    @Test func teacherForcedScorerMatchesTheEvaluatorAndReusesThePrefix() throws {
+        let model = try tiny.load()
+        let scorer = try TeacherForcedScorer(model: model, items: items, topK: 2, chunkTokens: 8)
+        #expect(scorer.recordsLayerInputs)
+        let summary = QASummary(
+            results: try QAEvaluator(model: model, options: QAOptions(maxNewTokens: 0, topK: 2)).evaluate(items), k: 2)
+        #expect(scorer.baseline["top1"] == summary.top1)
+        #expect(scorer.baseline["topk"] == summary.topK)
+        #expect(abs(scorer.baseline["mean_logprob"]! - summary.meanLogProb) < 1e-5)
+        #expect(abs(try scorer.score(firstChangedLayer: 0)["mean_logprob"]! - summary.meanLogProb) < 1e-5)
+        // Reduce layer 1: restarting at layer 1 from the recorded stream equals a full pass.
+        try Reducer(model: model).apply(try Intervention(parsing: "1:mlp:0.2"))
+        let reused = try scorer.score(firstChangedLayer: 1)
+        let full = try TeacherForcedScorer(model: model, items: items, topK: 2).baseline
+        #expect(abs(reused["mean_logprob"]! - full["mean_logprob"]!) < 1e-5)
+        #expect(reused["top1"] == full["top1"] && reused["topk"] == full["topk"])
+        #expect(abs(reused["mean_logprob"]! - summary.meanLogProb) > 1e-4)
+    }
+}
