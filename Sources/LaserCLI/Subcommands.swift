@@ -11,5 +11,6 @@ extension LaserCommand {
         GenerateText.self,
         QA.self,
         FetchModel.self,
+        SweepText.self,
     ]
 }
