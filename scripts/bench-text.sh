@@ -29,14 +29,16 @@ echo "== llama.cpp" >&2
 python3 - .cache/bench-laser.json .cache/bench-llamacpp.json <<'PY'
 import json, sys
 ours, theirs = (json.load(open(p)) for p in sys.argv[1:3])
-rows = [(k, ours["promptTokensPerSecond"][k], theirs["promptTokensPerSecond"][k]) for k in sorted(ours["promptTokensPerSecond"])]
+rows = [(k + " tok/s", ours["promptTokensPerSecond"][k], theirs["promptTokensPerSecond"][k]) for k in sorted(ours["promptTokensPerSecond"])]
+rows += [(k + " tok/CPU-s", ours["promptTokensPerCPUSecond"][k], theirs["promptTokensPerCPUSecond"][k]) for k in sorted(ours["promptTokensPerCPUSecond"])]
 rows.append(("generation tok/s", ours["generationTokensPerSecond"], theirs["generationTokensPerSecond"]))
+rows.append(("generation tok/CPU-s", ours["generationTokensPerCPUSecond"], theirs["generationTokensPerCPUSecond"]))
 if ours.get("qaItemsPerSecond") and theirs.get("qaItemsPerSecond"):
     rows.append(("QA items/s", ours["qaItemsPerSecond"], theirs["qaItemsPerSecond"]))
 rows.append(("peak resident MB", ours["peakResidentMB"], theirs["peakResidentMB"]))
-print(f"{'measure':<20}{'laser':>12}{'llama.cpp':>12}{'ratio':>8}")
+print(f"{'measure':<24}{'laser':>12}{'llama.cpp':>12}{'ratio':>8}")
 for name, a, b in rows:
-    print(f"{name:<20}{a:>12.1f}{b:>12.1f}{a / b:>8.2f}")
+    print(f"{name:<24}{a:>12.1f}{b:>12.1f}{a / b:>8.2f}")
 if "qaTop1" in theirs:
     print(f"llama.cpp QA: generation match {100*theirs['qaGenerationMatch']:.2f}%, top-1 {100*theirs['qaTop1']:.2f}%, mean log-prob {theirs['qaMeanLogProb']:.4f}")
 PY

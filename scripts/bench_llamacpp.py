@@ -36,6 +36,11 @@ def log_softmax(row):
     return row - m - np.log(np.exp(row - m).sum())
 
 
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
@@ -53,25 +58,29 @@ def main():
     llm = Llama(model_path=args.model, n_threads=args.threads, n_threads_batch=args.threads,
                 n_ctx=1024, n_batch=512, n_ubatch=512, verbose=False)
     load = time.time() - t0
-    out = {"threads": args.threads, "loadSeconds": load, "promptTokensPerSecond": {}}
+    out = {"threads": args.threads, "loadSeconds": load, "promptTokensPerSecond": {},
+           "promptTokensPerCPUSecond": {}}
     llm.reset(); llm.eval([rng.randrange(200, 20200) for _ in range(8)])  # warm-up
     for n in args.prompt_sizes:
-        rates = []
+        rates, cpu_rates = [], []
         for _ in range(args.repetitions):
             toks = [rng.randrange(200, 20200) for _ in range(n)]
             llm.reset()
-            t = time.time()
+            t, c = time.time(), cpu()
             llm.eval(toks)
             rates.append(n / (time.time() - t))
+            cpu_rates.append(n / (cpu() - c))
         out["promptTokensPerSecond"][f"pp{n}"] = statistics.median(rates)
+        out["promptTokensPerCPUSecond"][f"pp{n}"] = statistics.median(cpu_rates)
     llm.reset()
     llm.eval([rng.randrange(200, 20200) for _ in range(16)])
     tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
-    t = time.time()
+    t, c = time.time(), cpu()
     for _ in range(args.generate - 1):
         llm.eval([tok])
         tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
     out["generationTokensPerSecond"] = (args.generate - 1) / (time.time() - t)
+    out["generationTokensPerCPUSecond"] = (args.generate - 1) / (cpu() - c)
 
     if args.dataset:
         items = load_items(args.dataset)

@@ -32,24 +32,11 @@ struct TextModelOptions: ParsableArguments {
     }
 
     /// The model path: `--model`, else the default model's location, else a clear error.
-    func modelPath() throws -> String {
-        if let path = model { return path }
-        if let path = DefaultModel.locate() { return path }
-        throw TextCommandError(
-            "no model given and none cached at \(DefaultModel.cachedPath): run scripts/fetch-model.sh "
-                + "or `laser fetch-model`, or pass --model PATH")
-    }
+    func modelPath() throws -> String { try resolveModelPath(model) }
 
     /// Loads the model and applies `--intervene` (factored, so the forward uses the factors).
     func load(verbose: Bool = true) throws -> (LlamaModel, [ReductionReport]) {
-        OpenBLASInfo.setThreads(threads)
-        let path = try modelPath()
-        let start = Date()
-        let llama = try LlamaModel(path: path)
-        if verbose {
-            stderrLine(String(format: "loaded %@ in %.1fs", (path as NSString).lastPathComponent,
-                              Date().timeIntervalSince(start)))
-        }
+        let llama = try loadTextModel(path: model, threads: threads, verbose: verbose)
         let parsed = try interventions.map { try Intervention(parsing: $0) }
         var reports: [ReductionReport] = []
         if !parsed.isEmpty {
@@ -63,6 +50,28 @@ struct TextModelOptions: ParsableArguments {
         }
         return (llama, reports)
     }
+}
+
+/// The given model path, else the default model's location, else a clear error.
+func resolveModelPath(_ given: String?) throws -> String {
+    if let path = given { return path }
+    if let path = DefaultModel.locate() { return path }
+    throw TextCommandError(
+        "no model given and none cached at \(DefaultModel.cachedPath): run scripts/fetch-model.sh "
+            + "or `laser fetch-model`, or pass --model PATH")
+}
+
+/// Sets the OpenBLAS threads and loads a GGUF language model.
+func loadTextModel(path given: String?, threads: Int, verbose: Bool) throws -> LlamaModel {
+    OpenBLASInfo.setThreads(threads)
+    let path = try resolveModelPath(given)
+    let start = Date()
+    let llama = try LlamaModel(path: path)
+    if verbose {
+        stderrLine(String(format: "loaded %@ in %.1fs", (path as NSString).lastPathComponent,
+                          Date().timeIntervalSince(start)))
+    }
+    return llama
 }
 
 /// Writes one line to standard error.

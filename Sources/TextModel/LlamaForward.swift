@@ -304,12 +304,7 @@ enum Kernels {
     static func softmaxCausal(_ row: UnsafeMutablePointer<Float>, valid: Int, length: Int) {
         var maxValue = -Float.infinity
         for j in 0..<valid { maxValue = max(maxValue, row[j]) }
-        var sum: Float = 0
-        for j in 0..<valid {
-            let e = expf(row[j] - maxValue)
-            row[j] = e
-            sum += e
-        }
+        let sum = FastExp.expShifted(row, count: valid, shift: maxValue)
         let inv = 1 / sum
         for j in 0..<valid { row[j] *= inv }
         for j in valid..<length { row[j] = 0 }
@@ -317,9 +312,18 @@ enum Kernels {
 
     /// gate ← silu(gate) · up.
     static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        for i in 0..<count {
+        let g8 = UnsafeMutableRawPointer(gate), u8 = UnsafeRawPointer(up)
+        var i = 0
+        while i + 8 <= count {
+            let g = g8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let u = u8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            g8.storeBytes(of: g / (1 + FastExp.exp(-g)) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
             let g = gate[i]
-            gate[i] = g / (1 + expf(-g)) * up[i]
+            gate[i] = g / (1 + FastExp.exp(-g)) * up[i]
+            i += 1
         }
     }
 }

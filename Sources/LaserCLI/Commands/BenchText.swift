@@ -31,7 +31,10 @@ struct BenchText: ParsableCommand {
         let openblasCore: String
         let loadSeconds: Double
         let promptTokensPerSecond: [String: Double]
+        /// The same per second of process CPU time (user + system): steadier on a busy machine.
+        let promptTokensPerCPUSecond: [String: Double]
         let generationTokensPerSecond: Double
+        let generationTokensPerCPUSecond: Double
         let qaItemsPerSecond: Double?
         let qaItems: Int?
         let peakResidentMB: Double
@@ -55,23 +58,26 @@ struct BenchText: ParsableCommand {
         let maxPrompt = promptSizes.max() ?? 64
         let state = model.makeState(capacity: max(maxPrompt, 16 + generate))
         _ = try model.forward(tokens(8), state: state)  // warm-up: thread pool, page-in
-        var prompt: [String: Double] = [:]
+        var prompt: [String: Double] = [:], promptCPU: [String: Double] = [:]
         for n in promptSizes {
-            var rates: [Double] = []
+            var rates: [Double] = [], cpuRates: [Double] = []
             for _ in 0..<repetitions {
                 let input = tokens(n)
                 state.reset()
-                let t0 = Date()
+                let t0 = Date(), c0 = cpuSeconds()
                 _ = try model.forward(input, state: state)
                 rates.append(Double(n) / Date().timeIntervalSince(t0))
+                cpuRates.append(Double(n) / (cpuSeconds() - c0))
             }
             prompt["pp\(n)"] = rates.sorted()[rates.count / 2]
+            promptCPU["pp\(n)"] = cpuRates.sorted()[cpuRates.count / 2]
         }
         state.reset()
         let first = try model.forward(tokens(16), state: state)
-        let t0 = Date()
+        let t0 = Date(), c0 = cpuSeconds()
         let produced = try model.continueGreedy(from: first, maxNewTokens: generate, stopAtEOS: false, state: state)
         let generation = Double(produced.count - 1) / Date().timeIntervalSince(t0)
+        let generationCPU = Double(produced.count - 1) / (cpuSeconds() - c0)
         var qaRate: Double?
         var qaCount: Int?
         if let path = dataset {
@@ -86,12 +92,25 @@ struct BenchText: ParsableCommand {
         let output = Output(
             model: (try modelOptions.modelPath() as NSString).lastPathComponent, threads: modelOptions.threads,
             openblasCore: OpenBLASInfo.coreName, loadSeconds: loadSeconds, promptTokensPerSecond: prompt,
-            generationTokensPerSecond: generation, qaItemsPerSecond: qaRate, qaItems: qaCount,
+            promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,
+            generationTokensPerCPUSecond: generationCPU, qaItemsPerSecond: qaRate, qaItems: qaCount,
             peakResidentMB: Double(peakResidentBytes()) / 1_048_576)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         print(String(decoding: try encoder.encode(output), as: UTF8.self))
     }
+}
+
+/// User plus system CPU seconds this process has used.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// The process's peak resident set size in bytes (Linux reports ru_maxrss in KiB).

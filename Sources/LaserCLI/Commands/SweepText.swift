@@ -48,10 +48,7 @@ struct SweepText: ParsableCommand {
     }
 
     func run() throws {
-        var options = TextModelOptions()
-        options.model = model
-        options.threads = threads
-        let (llama, _) = try options.load()
+        let llama = try loadTextModel(path: model, threads: threads, verbose: true)
         let path = try dataset ?? DefaultQASet.locate()
         let all = try QADataset.load(path: path)
         let (validation, test) = QADataset.split(all, validationFraction: validationFraction)
