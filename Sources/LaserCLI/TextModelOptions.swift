@@ -13,21 +13,26 @@ struct TextCommandError: Error, CustomStringConvertible {
 
 /// `--model` and `--threads`, and loading the model with interventions applied.
 struct TextModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "A GGUF file of the Llama architecture (default: $LASER_MODEL, else the cached SmolLM2-135M-Instruct).",
-        valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "A GGUF file of the Llama architecture (default: $LASER_MODEL, else the cached SmolLM2-135M-Instruct).",
+            valueName: "path"))
     var model: String?
 
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
-    @Option(name: .customLong("intervene"), parsing: .singleValue,
-            help: ArgumentHelp("Reduce matrices before running, LAYER:TYPE:RHO (repeatable); see `laser --help`.",
-                               valueName: "LAYER:TYPE:RHO"))
+    @Option(
+        name: .customLong("intervene"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Reduce matrices before running, LAYER:TYPE:RHO (repeatable); see `laser --help`.",
+            valueName: "LAYER:TYPE:RHO"))
     var interventions: [String] = []
 
     func validate() throws {
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard threads >= 1 && threads <= 256 else {
+            throw ValidationError("--threads must be in 1...256")
+        }
         for text in interventions { _ = try Intervention(parsing: text) }
     }
 
@@ -43,8 +48,9 @@ struct TextModelOptions: ParsableArguments {
             reports = try Reducer(model: llama).apply(parsed)
             if verbose {
                 for r in reports {
-                    stderrLine("reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
-                               + String(format: "relative error %.3f", r.relativeError))
+                    stderrLine(
+                        "reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
+                            + String(format: "relative error %.3f", r.relativeError))
                 }
             }
         }
@@ -68,8 +74,10 @@ func loadTextModel(path given: String?, threads: Int, verbose: Bool) throws -> L
     let start = Date()
     let llama = try LlamaModel(path: path)
     if verbose {
-        stderrLine(String(format: "loaded %@ in %.1fs", (path as NSString).lastPathComponent,
-                          Date().timeIntervalSince(start)))
+        stderrLine(
+            String(
+                format: "loaded %@ in %.1fs", (path as NSString).lastPathComponent,
+                Date().timeIntervalSince(start)))
     }
     return llama
 }

@@ -24,7 +24,13 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 public struct BPETokenizer: Sendable {
     /// ggml token types.
     public enum TokenType: Int, Sendable {
-        case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+        case undefined = 0
+        case normal = 1
+        case unknown = 2
+        case control = 3
+        case userDefined = 4
+        case unused = 5
+        case byte = 6
     }
 
     public let tokens: [String]
@@ -44,14 +50,17 @@ public struct BPETokenizer: Sendable {
     public var vocabularySize: Int { tokens.count }
 
     /// Builds the tokenizer from a vocabulary, types and merges (`"left right"` strings, by rank).
-    public init(tokens: [String], tokenTypes typeIDs: [Int]?, merges mergeTexts: [String],
-                preTokenizer: PreTokenizer, bosID: Int? = nil, eosID: Int? = nil,
-                addBOS: Bool = false) throws {
+    public init(
+        tokens: [String], tokenTypes typeIDs: [Int]?, merges mergeTexts: [String],
+        preTokenizer: PreTokenizer, bosID: Int? = nil, eosID: Int? = nil,
+        addBOS: Bool = false
+    ) throws {
         self.tokens = tokens
         let tokenTypes: [TokenType]
         if let types = typeIDs {
             guard types.count == tokens.count else {
-                throw TokenizerError.inconsistent("\(types.count) token types for \(tokens.count) tokens")
+                throw TokenizerError.inconsistent(
+                    "\(types.count) token types for \(tokens.count) tokens")
             }
             tokenTypes = types.map { TokenType(rawValue: $0) ?? .undefined }
         } else {
@@ -74,7 +83,7 @@ public struct BPETokenizer: Sendable {
         for (rank, text) in mergeTexts.enumerated() {
             let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, let l = ids[String(parts[0])], let r = ids[String(parts[1])],
-                  let m = ids[String(parts[0]) + String(parts[1])]
+                let m = ids[String(parts[0]) + String(parts[1])]
             else { throw TokenizerError.badMerge(index: rank, text: text) }
             let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
             if merges[key] == nil { merges[key] = (Int32(rank), m) }
@@ -96,7 +105,8 @@ public struct BPETokenizer: Sendable {
         guard let pre = PreTokenizer(ggufName: preName) else {
             throw TokenizerError.unsupportedPreTokenizer(preName)
         }
-        let types = gguf.metadata["tokenizer.ggml.token_type"] == nil
+        let types =
+            gguf.metadata["tokenizer.ggml.token_type"] == nil
             ? nil : try gguf.intArray("tokenizer.ggml.token_type")
         try self.init(
             tokens: try gguf.stringArray("tokenizer.ggml.tokens"), tokenTypes: types,
@@ -174,7 +184,9 @@ public struct BPETokenizer: Sendable {
             return Array(text.utf8)
         case .byte:
             // `<0xAB>`
-            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) { return [v] }
+            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) {
+                return [v]
+            }
             return Array(text.utf8)
         default:
             var bytes: [UInt8] = []

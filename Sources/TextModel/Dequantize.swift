@@ -20,14 +20,20 @@ func halfToFloat(_ h: UInt16) -> Float {
 
 enum Dequantize {
     /// Decodes `out.count` elements of `type` from `source` (which holds exactly their blocks).
-    static func run(type: GGMLType, from source: UnsafeRawBufferPointer,
-                    into out: UnsafeMutableBufferPointer<Float>) {
+    static func run(
+        type: GGMLType, from source: UnsafeRawBufferPointer,
+        into out: UnsafeMutableBufferPointer<Float>
+    ) {
         let blocks = out.count / type.blockSize
         precondition(blocks * type.blockBytes == source.count, "source size does not match")
         guard let src = source.baseAddress, let dst = out.baseAddress else { return }
         switch type {
         case .f32:
-            for i in 0..<out.count { dst[i] = Float(bitPattern: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+            for i in 0..<out.count {
+                dst[i] = Float(
+                    bitPattern: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+                        .littleEndian)
+            }
         case .f16:
             for i in 0..<out.count { dst[i] = halfToFloat(u16(src, 2 * i)) }
         case .bf16:
@@ -100,7 +106,10 @@ enum Dequantize {
         for _ in 0..<4 {
             let (sc1, m1) = scaleMinK4(s, scales)
             let (sc2, m2) = scaleMinK4(s + 1, scales)
-            let d1 = d * sc1, min1 = dmin * m1, d2 = d * sc2, min2 = dmin * m2
+            let d1 = d * sc1
+            let min1 = dmin * m1
+            let d2 = d * sc2
+            let min2 = dmin * m2
             for l in 0..<32 { y[l] = d1 * Float(q[l] & 0x0F) - min1 }
             for l in 0..<32 { y[32 + l] = d2 * Float(q[l] >> 4) - min2 }
             y += 64

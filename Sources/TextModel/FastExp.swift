@@ -28,7 +28,8 @@ enum FastExp {
 
     /// values[i] ← e^(values[i] − shift) for i < count; returns their sum.
     @inline(__always)
-    static func expShifted(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+    static func expShifted(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float
+    {
         var sum = SIMD8<Float>(repeating: 0)
         var i = 0
         let s = SIMD8<Float>(repeating: shift)

@@ -26,10 +26,12 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .badMagic(let found):
-            return "not a GGUF file: magic is 0x\(String(found, radix: 16)), expected 0x46554747 ('GGUF')"
+            return
+                "not a GGUF file: magic is 0x\(String(found, radix: 16)), expected 0x46554747 ('GGUF')"
         case .unsupportedVersion(let v): return "unsupported GGUF version \(v) (supported: 2, 3)"
         case .truncated(let offset, let needed, let size):
-            return "GGUF file truncated: \(needed) bytes needed at offset \(offset), file has \(size)"
+            return
+                "GGUF file truncated: \(needed) bytes needed at offset \(offset), file has \(size)"
         case .countTooLarge(let what, let count, let offset):
             return "GGUF \(what) count \(count) at offset \(offset) exceeds what the file can hold"
         case .unknownValueType(let t, let offset):
@@ -40,18 +42,22 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .tooManyDimensions(let name, let count):
             return "GGUF tensor '\(name)' has \(count) dimensions (at most 4)"
         case .badDimension(let name, let dims):
-            return "GGUF tensor '\(name)' has invalid dimensions \(dims) (zero, or the product overflows)"
+            return
+                "GGUF tensor '\(name)' has invalid dimensions \(dims) (zero, or the product overflows)"
         case .unknownTensorType(let name, let type):
             return "GGUF tensor '\(name)' has unknown ggml type \(type)"
         case .unsupportedTensorType(let name, let type):
             return "GGUF tensor '\(name)' has type \(type), which this reader cannot dequantize "
                 + "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)"
         case .rowNotBlockMultiple(let name, let type, let row, let block):
-            return "GGUF tensor '\(name)': row length \(row) is not a multiple of the \(type) block size \(block)"
+            return
+                "GGUF tensor '\(name)': row length \(row) is not a multiple of the \(type) block size \(block)"
         case .misalignedTensor(let name, let offset, let alignment):
-            return "GGUF tensor '\(name)' offset \(offset) is not a multiple of the alignment \(alignment)"
+            return
+                "GGUF tensor '\(name)' offset \(offset) is not a multiple of the alignment \(alignment)"
         case .tensorOutOfRange(let name, let offset, let bytes, let dataBytes):
-            return "GGUF tensor '\(name)' (\(bytes) bytes at data offset \(offset)) lies beyond the "
+            return
+                "GGUF tensor '\(name)' (\(bytes) bytes at data offset \(offset)) lies beyond the "
                 + "\(dataBytes)-byte data section"
         case .duplicateTensor(let name): return "GGUF tensor '\(name)' appears twice"
         case .missingTensor(let name): return "GGUF file has no tensor '\(name)'"

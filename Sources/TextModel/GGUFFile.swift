@@ -89,7 +89,8 @@ public final class GGUFFile: @unchecked Sendable {
         }
         self.alignment = alignment
 
-        try reader.checkCount(tensorCount, minimumBytesEach: 24, what: "tensor", at: tensorCountOffset)
+        try reader.checkCount(
+            tensorCount, minimumBytesEach: 24, what: "tensor", at: tensorCountOffset)
         var raw: [(name: String, dims: [Int], type: GGMLType, offset: UInt64, bytes: Int)] = []
         var index: [String: Int] = [:]
         for _ in 0..<Int(tensorCount) {
@@ -125,7 +126,9 @@ public final class GGUFFile: @unchecked Sendable {
             }
             guard index[name] == nil else { throw GGUFError.duplicateTensor(name) }
             index[name] = raw.count
-            raw.append((name, dims64.map(Int.init), type, offset, count / type.blockSize * type.blockBytes))
+            raw.append(
+                (name, dims64.map(Int.init), type, offset, count / type.blockSize * type.blockBytes)
+            )
         }
         tensorIndex = index
 
@@ -133,16 +136,19 @@ public final class GGUFFile: @unchecked Sendable {
         dataOffset = padded
         let dataBytes = max(0, file.bytes.count - padded)
         if !raw.isEmpty && padded > file.bytes.count {
-            throw GGUFError.truncated(offset: reader.offset, needed: padded - reader.offset,
-                                      fileSize: file.bytes.count)
+            throw GGUFError.truncated(
+                offset: reader.offset, needed: padded - reader.offset,
+                fileSize: file.bytes.count)
         }
         tensors = try raw.map { t in
-            guard t.offset <= UInt64(dataBytes), UInt64(t.bytes) <= UInt64(dataBytes) - t.offset else {
+            guard t.offset <= UInt64(dataBytes), UInt64(t.bytes) <= UInt64(dataBytes) - t.offset
+            else {
                 throw GGUFError.tensorOutOfRange(
                     tensor: t.name, offset: t.offset, bytes: t.bytes, dataBytes: dataBytes)
             }
-            return GGUFTensorInfo(name: t.name, dimensions: t.dims, type: t.type,
-                                  offset: Int(t.offset), byteCount: t.bytes)
+            return GGUFTensorInfo(
+                name: t.name, dimensions: t.dims, type: t.type,
+                offset: Int(t.offset), byteCount: t.bytes)
         }
     }
 
@@ -162,7 +168,8 @@ public final class GGUFFile: @unchecked Sendable {
         }
         var values = [Float](repeating: 0, count: info.elementCount)
         let source = UnsafeRawBufferPointer(
-            rebasing: file.bytes[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
+            rebasing: file.bytes[
+                (dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
         values.withUnsafeMutableBufferPointer { out in
             Dequantize.run(type: info.type, from: source, into: out)
         }
@@ -265,8 +272,9 @@ struct ByteReader {
             throw GGUFError.countTooLarge(what: "string length", count: length, offset: start)
         }
         let n = Int(length)
-        let s = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]),
-                       as: UTF8.self)
+        let s = String(
+            decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + n)]),
+            as: UTF8.self)
         offset += n
         return s
     }
@@ -295,7 +303,9 @@ struct ByteReader {
         case 7: return .bool(try read(UInt8.self) != 0)
         case 8: return .string(try readString())
         case 9:
-            guard depth < GGUFFile.maxArrayDepth else { throw GGUFError.nestingTooDeep(offset: typeOffset) }
+            guard depth < GGUFFile.maxArrayDepth else {
+                throw GGUFError.nestingTooDeep(offset: typeOffset)
+            }
             let elementTypeOffset = offset
             let elementType = try read(UInt32.self)
             guard elementType <= 12 else {
@@ -303,13 +313,16 @@ struct ByteReader {
             }
             let countOffset = offset
             let count = try read(UInt64.self)
-            try checkCount(count, minimumBytesEach: ByteReader.minimumSize(of: elementType),
-                           what: "array element", at: countOffset)
+            try checkCount(
+                count, minimumBytesEach: ByteReader.minimumSize(of: elementType),
+                what: "array element", at: countOffset)
             var values: [GGUFValue] = []
             values.reserveCapacity(Int(count))
             for _ in 0..<Int(count) {
-                values.append(try readValue(type: elementType, typeOffset: elementTypeOffset,
-                                            depth: depth + 1))
+                values.append(
+                    try readValue(
+                        type: elementType, typeOffset: elementTypeOffset,
+                        depth: depth + 1))
             }
             return .array(elementType: elementType, values)
         case 10: return .uint64(try read(UInt64.self))

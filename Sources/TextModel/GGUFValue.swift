@@ -2,8 +2,17 @@
 
 /// A metadata value as stored in a GGUF file.
 public indirect enum GGUFValue: Sendable, Equatable {
-    case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
-    case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool)
+    case uint8(UInt8)
+    case int8(Int8)
+    case uint16(UInt16)
+    case int16(Int16)
+    case uint32(UInt32)
+    case int32(Int32)
+    case uint64(UInt64)
+    case int64(Int64)
+    case float32(Float)
+    case float64(Double)
+    case bool(Bool)
     case string(String)
     /// An array with its declared element type id (arrays of arrays are allowed).
     case array(elementType: UInt32, [GGUFValue])

@@ -12,8 +12,9 @@ extension LlamaModel {
         let s = state ?? makeState(capacity: prompt.count + maxNewTokens)
         if state != nil { s.reset() }
         let logits = try forward(prompt, state: s)
-        return try continueGreedy(from: logits, maxNewTokens: maxNewTokens, stopAtEOS: stopAtEOS,
-                                  state: s, onToken: onToken)
+        return try continueGreedy(
+            from: logits, maxNewTokens: maxNewTokens, stopAtEOS: stopAtEOS,
+            state: s, onToken: onToken)
     }
 
     /// Greedy continuation given the logits of the last processed position.

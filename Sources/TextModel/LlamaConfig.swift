@@ -13,7 +13,8 @@ public enum TextModelError: Error, CustomStringConvertible, Equatable {
         case .unsupportedArchitecture(let a):
             return "model architecture '\(a)' is not supported (only 'llama')"
         case .invalidConfig(let why): return "invalid model configuration: \(why)"
-        case .tokenOutOfRange(let id, let n): return "token id \(id) is outside the vocabulary of \(n)"
+        case .tokenOutOfRange(let id, let n):
+            return "token id \(id) is outside the vocabulary of \(n)"
         case .contextFull(let needed, let capacity):
             return "sequence of \(needed) tokens exceeds the context capacity of \(capacity)"
         case .emptyInput: return "no tokens to run"
@@ -36,8 +37,10 @@ public struct LlamaConfig: Sendable, Equatable {
     public var headDim: Int { hiddenSize / heads }
     public var kvDim: Int { kvHeads * headDim }
 
-    public init(layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
-                vocabularySize: Int, contextLength: Int, ropeBase: Float, rmsEpsilon: Float) throws {
+    public init(
+        layers: Int, hiddenSize: Int, intermediateSize: Int, heads: Int, kvHeads: Int,
+        vocabularySize: Int, contextLength: Int, ropeBase: Float, rmsEpsilon: Float
+    ) throws {
         self.layers = layers
         self.hiddenSize = hiddenSize
         self.intermediateSize = intermediateSize
@@ -68,23 +71,29 @@ public struct LlamaConfig: Sendable, Equatable {
             ropeBase: Float((try? gguf.double("llama.rope.freq_base")) ?? 10000),
             rmsEpsilon: Float(try gguf.double("llama.attention.layer_norm_rms_epsilon")))
         if let ropeDims = try? gguf.int("llama.rope.dimension_count"), ropeDims != headDim {
-            throw TextModelError.invalidConfig("partial RoPE (\(ropeDims) of \(headDim) dims) is not supported")
+            throw TextModelError.invalidConfig(
+                "partial RoPE (\(ropeDims) of \(headDim) dims) is not supported")
         }
     }
 
     func validate() throws {
-        let sizes = [layers, hiddenSize, intermediateSize, heads, kvHeads, vocabularySize, contextLength]
+        let sizes = [
+            layers, hiddenSize, intermediateSize, heads, kvHeads, vocabularySize, contextLength,
+        ]
         guard sizes.allSatisfy({ $0 > 0 && $0 < 1 << 24 }) else {
             throw TextModelError.invalidConfig("sizes must be positive and below 2^24: \(sizes)")
         }
         guard hiddenSize % heads == 0, headDim % 2 == 0 else {
-            throw TextModelError.invalidConfig("width \(hiddenSize) does not split into \(heads) even-sized heads")
+            throw TextModelError.invalidConfig(
+                "width \(hiddenSize) does not split into \(heads) even-sized heads")
         }
         guard heads % kvHeads == 0 else {
-            throw TextModelError.invalidConfig("\(heads) heads are not a multiple of \(kvHeads) key/value heads")
+            throw TextModelError.invalidConfig(
+                "\(heads) heads are not a multiple of \(kvHeads) key/value heads")
         }
         guard ropeBase > 1, rmsEpsilon > 0, rmsEpsilon < 1 else {
-            throw TextModelError.invalidConfig("RoPE base \(ropeBase) or RMS epsilon \(rmsEpsilon) out of range")
+            throw TextModelError.invalidConfig(
+                "RoPE base \(ropeBase) or RMS epsilon \(rmsEpsilon) out of range")
         }
     }
 }

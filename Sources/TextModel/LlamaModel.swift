@@ -38,7 +38,8 @@ public final class LlamaModel: ReducibleModel {
 
     /// The reference code's matrix types mapped to GGUF tensor names.
     static let typeNames: [(type: String, gguf: String)] = [
-        ("q_proj", "attn_q"), ("k_proj", "attn_k"), ("v_proj", "attn_v"), ("out_proj", "attn_output"),
+        ("q_proj", "attn_q"), ("k_proj", "attn_k"), ("v_proj", "attn_v"),
+        ("out_proj", "attn_output"),
         ("fc_in", "ffn_gate"), ("fc_up", "ffn_up"), ("fc_out", "ffn_down"),
     ]
 
@@ -53,11 +54,15 @@ public final class LlamaModel: ReducibleModel {
         tokenizer = try BPETokenizer(gguf: gguf)
         guard tokenizer.vocabularySize == c.vocabularySize else {
             throw TextModelError.invalidConfig(
-                "vocabulary of \(tokenizer.vocabularySize) tokens but vocab_size \(c.vocabularySize)")
+                "vocabulary of \(tokenizer.vocabularySize) tokens but vocab_size \(c.vocabularySize)"
+            )
         }
-        let h = c.hiddenSize, kv = c.kvDim, ff = c.intermediateSize
+        let h = c.hiddenSize
+        let kv = c.kvDim
+        let ff = c.intermediateSize
         embedding = try gguf.tensor(named: "token_embd.weight", shape: [c.vocabularySize, h])
-        outputWeight = gguf.hasTensor(named: "output.weight")
+        outputWeight =
+            gguf.hasTensor(named: "output.weight")
             ? try gguf.tensor(named: "output.weight", shape: [c.vocabularySize, h]) : nil
         outputNorm = try gguf.tensor(named: "output_norm.weight", shape: [h]).scalars
         var layers: [LlamaLayer] = []
@@ -65,13 +70,15 @@ public final class LlamaModel: ReducibleModel {
             func w(_ name: String, _ shape: [Int]) throws -> LinearWeight {
                 LinearWeight(try gguf.tensor(named: "blk.\(i).\(name).weight", shape: shape))
             }
-            layers.append(LlamaLayer(
-                attentionNorm: try gguf.tensor(named: "blk.\(i).attn_norm.weight", shape: [h]).scalars,
-                query: try w("attn_q", [h, h]), key: try w("attn_k", [kv, h]),
-                value: try w("attn_v", [kv, h]), output: try w("attn_output", [h, h]),
-                ffnNorm: try gguf.tensor(named: "blk.\(i).ffn_norm.weight", shape: [h]).scalars,
-                gate: try w("ffn_gate", [ff, h]), up: try w("ffn_up", [ff, h]),
-                down: try w("ffn_down", [h, ff])))
+            layers.append(
+                LlamaLayer(
+                    attentionNorm: try gguf.tensor(named: "blk.\(i).attn_norm.weight", shape: [h])
+                        .scalars,
+                    query: try w("attn_q", [h, h]), key: try w("attn_k", [kv, h]),
+                    value: try w("attn_v", [kv, h]), output: try w("attn_output", [h, h]),
+                    ffnNorm: try gguf.tensor(named: "blk.\(i).ffn_norm.weight", shape: [h]).scalars,
+                    gate: try w("ffn_gate", [ff, h]), up: try w("ffn_up", [ff, h]),
+                    down: try w("ffn_down", [h, ff])))
         }
         self.layers = layers
     }
@@ -91,7 +98,9 @@ public final class LlamaModel: ReducibleModel {
         var sinTable = [Float](repeating: 0, count: n * half)
         for p in 0..<n {
             for i in 0..<half {
-                let theta = Double(p) * pow(Double(config.ropeBase), -2.0 * Double(i) / Double(config.headDim))
+                let theta =
+                    Double(p)
+                    * pow(Double(config.ropeBase), -2.0 * Double(i) / Double(config.headDim))
                 cosTable[p * half + i] = Float(cos(theta))
                 sinTable[p * half + i] = Float(sin(theta))
             }
@@ -106,8 +115,10 @@ public final class LlamaModel: ReducibleModel {
         for (i, layer) in layers.enumerated() {
             for (type, gguf) in Self.typeNames {
                 let w = Self.weight(layer, type)
-                infos.append(WeightMatrixInfo(name: "blk.\(i).\(gguf).weight", layer: i, type: type,
-                                              rows: w.rows, columns: w.columns))
+                infos.append(
+                    WeightMatrixInfo(
+                        name: "blk.\(i).\(gguf).weight", layer: i, type: type,
+                        rows: w.rows, columns: w.columns))
             }
         }
         return infos
@@ -147,8 +158,9 @@ public final class LlamaModel: ReducibleModel {
     private func locate(_ name: String) throws -> (Int, String) {
         let parts = name.split(separator: ".")
         if parts.count == 4, parts[0] == "blk", parts[3] == "weight", let layer = Int(parts[1]),
-           layer >= 0, layer < layers.count,
-           let type = Self.typeNames.first(where: { $0.gguf == parts[2] })?.type {
+            layer >= 0, layer < layers.count,
+            let type = Self.typeNames.first(where: { $0.gguf == parts[2] })?.type
+        {
             return (layer, type)
         }
         throw LaserError.unknownMatrix(name, known: reducibleMatrices.map(\.name))

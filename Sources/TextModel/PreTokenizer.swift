@@ -38,7 +38,9 @@ public enum PreTokenizer: String, Sendable {
 
     /// The GPT-2 pattern on scalars[start..<end], as llama.cpp's hand-written matcher applies it
     /// (look-ahead never crosses `end`).
-    static func gpt2Split(_ s: [Unicode.Scalar], _ start: Int, _ end: Int, into words: inout [String]) {
+    static func gpt2Split(
+        _ s: [Unicode.Scalar], _ start: Int, _ end: Int, into words: inout [String]
+    ) {
         func cls(_ i: Int) -> CharacterClass { i < end ? CharacterClass(s[i]) : .outOfRange }
         func emit(_ a: Int, _ b: Int) {
             if b > a { words.append(String(String.UnicodeScalarView(s[a..<b]))) }
@@ -50,12 +52,18 @@ public enum PreTokenizer: String, Sendable {
             if c == "'" && pos + 1 < end {
                 let n1 = s[pos + 1]
                 if n1 == "s" || n1 == "t" || n1 == "d" || n1 == "m" {
-                    emit(pos, pos + 2); pos += 2; continue
+                    emit(pos, pos + 2)
+                    pos += 2
+                    continue
                 }
                 if pos + 2 < end {
                     let n2 = s[pos + 2]
-                    if (n1 == "r" && n2 == "e") || (n1 == "v" && n2 == "e") || (n1 == "l" && n2 == "l") {
-                        emit(pos, pos + 3); pos += 3; continue
+                    if (n1 == "r" && n2 == "e") || (n1 == "v" && n2 == "e")
+                        || (n1 == "l" && n2 == "l")
+                    {
+                        emit(pos, pos + 3)
+                        pos += 3
+                        continue
                     }
                 }
             }
@@ -66,25 +74,32 @@ public enum PreTokenizer: String, Sendable {
                 let begin = pos
                 pos += leadingSpace ? 1 : 0
                 while cls(pos) == c2 { pos += 1 }
-                emit(begin, pos); continue
+                emit(begin, pos)
+                continue
             }
             // ` ?[^\s\p{L}\p{N}]+`
             if c2 == .other {
                 let begin = pos
                 pos += leadingSpace ? 1 : 0
                 while cls(pos) == .other { pos += 1 }
-                emit(begin, pos); continue
+                emit(begin, pos)
+                continue
             }
             // `\s+(?!\S)` then `\s+`: a run of spaces leaves its last one to the next word.
             var spaces = 0
             while cls(pos + spaces) == .space { spaces += 1 }
             if spaces > 1 && cls(pos + spaces) != .outOfRange {
-                emit(pos, pos + spaces - 1); pos += spaces - 1; continue
+                emit(pos, pos + spaces - 1)
+                pos += spaces - 1
+                continue
             }
             if spaces > 0 {
-                emit(pos, pos + spaces); pos += spaces; continue
+                emit(pos, pos + spaces)
+                pos += spaces
+                continue
             }
-            emit(pos, pos + 1); pos += 1
+            emit(pos, pos + 1)
+            pos += 1
         }
     }
 }
@@ -95,7 +110,10 @@ enum CharacterClass: Equatable {
 
     init(_ scalar: Unicode.Scalar) {
         let p = scalar.properties
-        if p.isWhitespace { self = .space; return }
+        if p.isWhitespace {
+            self = .space
+            return
+        }
         switch p.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
             self = .letter

@@ -52,7 +52,9 @@ public enum QADataset {
             do { json = try JSONValue.parse(data) } catch {
                 throw QADatasetError.unreadable(path: path, reason: "invalid JSON")
             }
-            guard let array = json.arrayValue else { throw QADatasetError.unknownFormat(path: path) }
+            guard let array = json.arrayValue else {
+                throw QADatasetError.unknownFormat(path: path)
+            }
             items = try parseArray(array, path: path)
         } else if firstByte == UInt8(ascii: "{") {
             items = try parseJSONL(data, path: path)
@@ -73,27 +75,37 @@ public enum QADataset {
                 // CounterFact: the rewrite prompt filled with its subject, then each paraphrase,
                 // all with the true target (LASER's counterfact loader).
                 guard let template = rewrite["prompt"]?.stringValue,
-                      let subject = rewrite["subject"]?.stringValue,
-                      let answer = rewrite["target_true"]?.objectValue?["str"]?.stringValue
+                    let subject = rewrite["subject"]?.stringValue,
+                    let answer = rewrite["target_true"]?.objectValue?["str"]?.stringValue
                 else {
                     throw QADatasetError.badItem(
                         path: path, item: i,
-                        reason: "CounterFact record needs requested_rewrite.prompt, .subject and .target_true.str")
+                        reason:
+                            "CounterFact record needs requested_rewrite.prompt, .subject and .target_true.str"
+                    )
                 }
-                items.append(QAItem(question: template.replacingOccurrences(of: "{}", with: subject),
-                                    answer: answer))
+                items.append(
+                    QAItem(
+                        question: template.replacingOccurrences(of: "{}", with: subject),
+                        answer: answer))
                 for p in object["paraphrase_prompts"]?.arrayValue ?? [] {
-                    if let text = p.stringValue { items.append(QAItem(question: text, answer: answer)) }
+                    if let text = p.stringValue {
+                        items.append(QAItem(question: text, answer: answer))
+                    }
                 }
             } else if let prompt = object["prompt"]?.stringValue,
-                      let attribute = object["attribute"]?.stringValue {
+                let attribute = object["attribute"]?.stringValue
+            {
                 items.append(QAItem(question: prompt, answer: attribute))
-            } else if let q = object["question"]?.stringValue, let a = object["answer"]?.stringValue {
+            } else if let q = object["question"]?.stringValue, let a = object["answer"]?.stringValue
+            {
                 items.append(QAItem(question: q, answer: a))
             } else {
                 throw QADatasetError.badItem(
                     path: path, item: i,
-                    reason: "needs prompt+attribute (known facts), requested_rewrite (CounterFact) or question+answer")
+                    reason:
+                        "needs prompt+attribute (known facts), requested_rewrite (CounterFact) or question+answer"
+                )
             }
         }
         return items
@@ -104,14 +116,18 @@ public enum QADataset {
         for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() {
             let trimmed = line.drop(while: { $0 == 32 || $0 == 9 || $0 == 13 })
             if trimmed.isEmpty { continue }
-            guard let json = try? JSONValue.parse(Data(trimmed)), let object = json.objectValue else {
-                throw QADatasetError.badItem(path: path, item: n + 1, reason: "line \(n + 1) is not a JSON object")
-            }
-            guard let q = object["question"]?.stringValue, let a = object["answer"]?.stringValue,
-                  !q.isEmpty, !a.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            guard let json = try? JSONValue.parse(Data(trimmed)), let object = json.objectValue
             else {
                 throw QADatasetError.badItem(
-                    path: path, item: n + 1, reason: "line \(n + 1) needs non-empty string fields \"question\" and \"answer\"")
+                    path: path, item: n + 1, reason: "line \(n + 1) is not a JSON object")
+            }
+            guard let q = object["question"]?.stringValue, let a = object["answer"]?.stringValue,
+                !q.isEmpty, !a.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+            else {
+                throw QADatasetError.badItem(
+                    path: path, item: n + 1,
+                    reason:
+                        "line \(n + 1) needs non-empty string fields \"question\" and \"answer\"")
             }
             items.append(QAItem(question: q, answer: a))
         }
@@ -123,7 +139,8 @@ public enum QADataset {
     public static func split(_ items: [QAItem], validationFraction: Double = 0.2)
         -> (validation: [QAItem], test: [QAItem])
     {
-        let cut = min(items.count, max(0, Int((Double(items.count) * validationFraction).rounded(.down))))
+        let cut = min(
+            items.count, max(0, Int((Double(items.count) * validationFraction).rounded(.down))))
         return (Array(items[..<cut]), Array(items[cut...]))
     }
 }

@@ -60,7 +60,9 @@ public struct QASummary: Codable, Sendable, Equatable {
         items = results.count
         let n = Double(max(1, results.count))
         let generated = results.compactMap(\.generationMatch)
-        generationMatch = generated.isEmpty ? nil : Double(generated.filter { $0 }.count) / Double(generated.count)
+        generationMatch =
+            generated.isEmpty
+            ? nil : Double(generated.filter { $0 }.count) / Double(generated.count)
         top1 = Double(results.filter { $0.firstTokenRank == 0 }.count) / n
         topK = Double(results.filter { $0.firstTokenRank < k }.count) / n
         self.k = k
@@ -70,7 +72,8 @@ public struct QASummary: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case items, k
         case generationMatch = "generation_match"
-        case top1, topK = "topk"
+        case top1
+        case topK = "topk"
         case meanLogProb = "mean_logprob"
     }
 }
@@ -103,7 +106,9 @@ public final class QAEvaluator {
     }
 
     /// Scores every item; `progress` is told how many are done.
-    public func evaluate(_ items: [QAItem], progress: ((Int) -> Void)? = nil) throws -> [QAItemResult] {
+    public func evaluate(_ items: [QAItem], progress: ((Int) -> Void)? = nil) throws
+        -> [QAItemResult]
+    {
         var results: [QAItemResult] = []
         results.reserveCapacity(items.count)
         var start = 0
@@ -123,19 +128,26 @@ public final class QAEvaluator {
         let tokenizer = model.tokenizer
         let prompts = items.map { tokenizer.encode($0.question) }
         let answers = items.map { tokenizer.encode(Self.scoredAnswer($0.answer)) }
-        for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty { throw TextModelError.emptyInput }
-        let needed = zip(prompts, answers).map { $0.count + max($1.count - 1, options.maxNewTokens) }.max()!
+        for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty {
+            throw TextModelError.emptyInput
+        }
+        let needed = zip(prompts, answers).map {
+            $0.count + max($1.count - 1, options.maxNewTokens)
+        }.max()!
         if states.count < items.count || states[0].capacity < needed {
             let capacity = max(needed, 64)
-            states = (0..<max(items.count, states.count)).map { _ in model.makeState(capacity: capacity) }
+            states = (0..<max(items.count, states.count)).map { _ in
+                model.makeState(capacity: capacity)
+            }
         }
         let batchStates = Array(states.prefix(items.count))
         for s in batchStates { s.reset() }
 
         // Prompts: the next-token distribution after each.
-        let promptLogits = try model.forward(zip(batchStates, prompts).map {
-            SequenceInput(state: $0, tokens: $1)
-        })
+        let promptLogits = try model.forward(
+            zip(batchStates, prompts).map {
+                SequenceInput(state: $0, tokens: $1)
+            })
         var ranks: [Int] = []
         var logProbs: [Double] = []
         for i in items.indices {
@@ -145,12 +157,16 @@ public final class QAEvaluator {
         // Answers teacher-forced: log p of each later answer token.
         let forcedItems = items.indices.filter { answers[$0].count > 1 }
         if !forcedItems.isEmpty {
-            let forced = try model.forward(forcedItems.map {
-                SequenceInput(state: batchStates[$0], tokens: Array(answers[$0].dropLast()), logitsFrom: 0)
-            })
+            let forced = try model.forward(
+                forcedItems.map {
+                    SequenceInput(
+                        state: batchStates[$0], tokens: Array(answers[$0].dropLast()), logitsFrom: 0
+                    )
+                })
             for (j, i) in forcedItems.enumerated() {
                 for t in 1..<answers[i].count {
-                    logProbs[i] += LogitMath.logProbability(forced[j], row: t - 1, token: answers[i][t])
+                    logProbs[i] += LogitMath.logProbability(
+                        forced[j], row: t - 1, token: answers[i][t])
                 }
             }
         }
@@ -169,19 +185,22 @@ public final class QAEvaluator {
                     next.append(token)
                 }
                 let keep = active.indices.filter {
-                    generated[active[$0]].count < options.maxNewTokens && next[$0] != tokenizer.eosID
+                    generated[active[$0]].count < options.maxNewTokens
+                        && next[$0] != tokenizer.eosID
                 }
                 if keep.isEmpty { break }
-                latest = try model.forward(keep.map {
-                    SequenceInput(state: batchStates[active[$0]], tokens: [next[$0]])
-                })
+                latest = try model.forward(
+                    keep.map {
+                        SequenceInput(state: batchStates[active[$0]], tokens: [next[$0]])
+                    })
                 active = keep.map { active[$0] }
             }
             continuations = generated.map { tokenizer.decode($0) }
         }
         return items.indices.map { i in
             QAItemResult(
-                question: items[i].question, answer: items[i].answer, continuation: continuations[i],
+                question: items[i].question, answer: items[i].answer,
+                continuation: continuations[i],
                 generationMatch: continuations[i].map {
                     Self.generationMatches(answer: items[i].answer, continuation: $0)
                 },

@@ -33,22 +33,27 @@ public final class TeacherForcedScorer {
     /// - Parameters:
     ///   - chunkTokens: rows per forward pass (items are packed until this many tokens).
     ///   - cacheBudgetBytes: the most memory the recorded residual streams may take.
-    public init(model: LlamaModel, items: [QAItem], topK: Int = 5, chunkTokens: Int = 512,
-                cacheBudgetBytes: Int = 768 << 20) throws {
+    public init(
+        model: LlamaModel, items: [QAItem], topK: Int = 5, chunkTokens: Int = 512,
+        cacheBudgetBytes: Int = 768 << 20
+    ) throws {
         guard !items.isEmpty else { throw TextModelError.emptyInput }
         self.model = model
         self.items = items
         self.topK = topK
         prompts = items.map { model.tokenizer.encode($0.question) }
         answers = items.map { model.tokenizer.encode(QAEvaluator.scoredAnswer($0.answer)) }
-        for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty { throw TextModelError.emptyInput }
+        for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty {
+            throw TextModelError.emptyInput
+        }
         let lengths = zip(prompts, answers).map { $0.count + $1.count - 1 }
         let totalRows = lengths.reduce(0, +)
         let bytes = totalRows * model.config.hiddenSize * model.config.layers * 4
         recordsLayerInputs = bytes <= cacheBudgetBytes
         var start = 0
         while start < items.count {
-            var end = start, rows = 0
+            var end = start
+            var rows = 0
             while end < items.count && (end == start || rows + lengths[end] <= chunkTokens) {
                 rows += lengths[end]
                 end += 1
@@ -66,30 +71,39 @@ public final class TeacherForcedScorer {
     /// still holds its original weights (nil: nothing changed, the recorded baseline is returned).
     public func score(firstChangedLayer: Int?) throws -> [String: Double] {
         guard let layer = firstChangedLayer else { return baseline }
-        return try score(from: recordsLayerInputs ? max(0, min(layer, model.config.layers)) : 0, record: false)
+        return try score(
+            from: recordsLayerInputs ? max(0, min(layer, model.config.layers)) : 0, record: false)
     }
 
     private func score(from startLayer: Int, record: Bool) throws -> [String: Double] {
         let h = model.config.hiddenSize
-        var top1 = 0, inTopK = 0
+        var top1 = 0
+        var inTopK = 0
         var logProbSum = 0.0
         for c in chunks.indices {
             let chunk = chunks[c]
             let inputs = chunk.items.enumerated().map { j, i -> SequenceInput in
                 states[j].reset()
-                return SequenceInput(state: states[j], tokens: prompts[i] + answers[i].dropLast(),
-                                     logitsFrom: prompts[i].count - 1)
+                return SequenceInput(
+                    state: states[j], tokens: prompts[i] + answers[i].dropLast(),
+                    logitsFrom: prompts[i].count - 1)
             }
             var recorded: [[Float]] = []
             let logits: [Tensor]
             if startLayer > 0 {
                 logits = try chunk.layerInputs[startLayer].withUnsafeBufferPointer {
-                    try model.run(inputs, startLayer: startLayer, hidden: $0.baseAddress!, recordLayerInput: nil)
+                    try model.run(
+                        inputs, startLayer: startLayer, hidden: $0.baseAddress!,
+                        recordLayerInput: nil)
                 }
             } else {
-                logits = try model.run(inputs, startLayer: 0, hidden: nil, recordLayerInput: record ? { _, x in
-                    recorded.append(Array(UnsafeBufferPointer(start: x, count: chunk.rows * h)))
-                } : nil)
+                logits = try model.run(
+                    inputs, startLayer: 0, hidden: nil,
+                    recordLayerInput: record
+                        ? { _, x in
+                            recorded.append(
+                                Array(UnsafeBufferPointer(start: x, count: chunk.rows * h)))
+                        } : nil)
             }
             if record { chunks[c].layerInputs = recorded }
             for (j, i) in chunk.items.enumerated() {
@@ -104,6 +118,8 @@ public final class TeacherForcedScorer {
             }
         }
         let n = Double(items.count)
-        return ["top1": Double(top1) / n, "topk": Double(inTopK) / n, "mean_logprob": logProbSum / n]
+        return [
+            "top1": Double(top1) / n, "topk": Double(inTopK) / n, "mean_logprob": logProbSum / n,
+        ]
     }
 }

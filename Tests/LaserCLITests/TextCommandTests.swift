@@ -8,11 +8,13 @@ enum CachedModel {
     static let path: String? = {
         let env = ProcessInfo.processInfo.environment
         if let p = env["LASER_MODEL"], !p.isEmpty { return p }
-        let cache = env["XDG_CACHE_HOME"].map { $0 + "/laser" } ?? (NSHomeDirectory() + "/.cache/laser")
+        let cache =
+            env["XDG_CACHE_HOME"].map { $0 + "/laser" } ?? (NSHomeDirectory() + "/.cache/laser")
         let p = cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
         return FileManager.default.fileExists(atPath: p) ? p : nil
     }()
-    static let skipMessage: Comment = "SmolLM2 GGUF not found (run scripts/fetch-model.sh); test skipped"
+    static let skipMessage: Comment =
+        "SmolLM2 GGUF not found (run scripts/fetch-model.sh); test skipped"
 }
 
 @Suite(.serialized) struct TextCommandTests {
@@ -36,10 +38,12 @@ enum CachedModel {
     }
 
     @Test func missingModelIsOneClearLine() throws {
-        let r = try CLI.run(["generate-text", "hello"],
-                            environment: ["LASER_MODEL": "", "XDG_CACHE_HOME": dir + "/empty-cache"])
+        let r = try CLI.run(
+            ["generate-text", "hello"],
+            environment: ["LASER_MODEL": "", "XDG_CACHE_HOME": dir + "/empty-cache"])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("no model given and none cached") && r.stderr.contains("fetch-model"))
+        #expect(
+            r.stderr.contains("no model given and none cached") && r.stderr.contains("fetch-model"))
         #expect(r.stderr.split(separator: "\n").count <= 2, "\(r.stderr)")
     }
 
@@ -49,7 +53,9 @@ enum CachedModel {
         let r = try CLI.run(["generate-text", "hello", "--model", path])
         #expect(r.status != 0)
         #expect(r.stderr.contains("not a GGUF file"), "\(r.stderr)")
-        let missing = try CLI.run(["qa", "--model", dir + "/none.gguf", "--dataset", dir + "/none.jsonl"])
+        let missing = try CLI.run([
+            "qa", "--model", dir + "/none.gguf", "--dataset", dir + "/none.jsonl",
+        ])
         #expect(missing.status != 0 && missing.stderr.contains("none.jsonl"), "\(missing.stderr)")
     }
 
@@ -72,24 +78,33 @@ enum CachedModel {
     @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
     func qaBenchmarkWritesItemsAndSummary() throws {
         let out = dir + "/qa"
-        let r = try CLI.run(["qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "6",
-                             "--output", out, "--json"])
+        let r = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "6",
+            "--output", out, "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         #expect(summary["items"] as? Int == 6)
         // The first six items are capitals (France, Germany, Italy, ...): a sane model gets most.
         #expect((summary["top1"] as! Double) >= 0.5)
-        let lines = try String(contentsOfFile: out + "/items.jsonl", encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOfFile: out + "/items.jsonl", encoding: .utf8).split(
+            separator: "\n")
         #expect(lines.count == 6)
         let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
         #expect(first["answer"] as? String == "Paris" && first["generation_match"] as? Bool == true)
         #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
-        let bad = try CLI.run(["qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "1",
-                               "--intervene", "30:fc_in:0.5"])
+        let bad = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "1",
+            "--intervene", "30:fc_in:0.5",
+        ])
         #expect(bad.status != 0 && bad.stderr.contains("matches no matrix"), "\(bad.stderr)")
-        let reduced = try CLI.run(["qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "2",
-                                   "--intervene", "29:fc_in:0.1", "--max-new-tokens", "2"])
+        let reduced = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "2",
+            "--intervene", "29:fc_in:0.1", "--max-new-tokens", "2",
+        ])
         #expect(reduced.status == 0, "\(reduced.stderr)")
-        #expect(reduced.stderr.contains("reduced blk.29.ffn_gate.weight (fc_in) to rank 57/576"), "\(reduced.stderr)")
+        #expect(
+            reduced.stderr.contains("reduced blk.29.ffn_gate.weight (fc_in) to rank 57/576"),
+            "\(reduced.stderr)")
     }
 }

@@ -1,5 +1,6 @@
 // Builds GGUF files byte by byte for tests: good ones, and broken ones by editing the bytes.
 import Foundation
+
 @testable import TextModel
 
 /// A little-endian GGUF writer for synthetic test files.

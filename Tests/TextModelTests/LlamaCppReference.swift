@@ -3,7 +3,7 @@
 enum LlamaCppReference {
     /// `llm.tokenize(text.encode(), add_bos=False, special=False)`.
     static let tokenizations: [(String, [Int])] = [
-        ("Hello world 12345 café!", [19556, 905, 216, 33, 34, 35, 36, 37, 37366, 17]),
+        ("Hello world 12345 café!", [19556, 905, 216, 33, 34, 35, 36, 37, 37366, 17])
     ]
 
     /// Next-token logits after a prompt: llama.cpp's top tokens with their logits. Our Float32

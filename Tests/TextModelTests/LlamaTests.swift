@@ -4,6 +4,7 @@ import Foundation
 import Laser
 import LinearAlgebra
 import Testing
+
 @testable import TextModel
 
 /// A tiny random Llama (2 layers, width 8, 2 query heads sharing 1 key/value head) as a GGUF file.
@@ -49,10 +50,17 @@ struct TinyLlama {
         b.add("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
         b.add("tokenizer.ggml.model", .string("gpt2"))
         b.add("tokenizer.ggml.pre", .string("smollm"))
-        b.add("tokenizer.ggml.tokens", .array(elementType: 8,
-            ["a", "b", "c", "Ġ", "ab", "abc", "Ġa", "<|end|>"].map { .string($0) }))
-        b.add("tokenizer.ggml.token_type", .array(elementType: 5, [1, 1, 1, 1, 1, 1, 1, 3].map { .int32($0) }))
-        b.add("tokenizer.ggml.merges", .array(elementType: 8, ["a b", "ab c", "Ġ a"].map { .string($0) }))
+        b.add(
+            "tokenizer.ggml.tokens",
+            .array(
+                elementType: 8,
+                ["a", "b", "c", "Ġ", "ab", "abc", "Ġa", "<|end|>"].map { .string($0) }))
+        b.add(
+            "tokenizer.ggml.token_type",
+            .array(elementType: 5, [1, 1, 1, 1, 1, 1, 1, 3].map { .int32($0) }))
+        b.add(
+            "tokenizer.ggml.merges",
+            .array(elementType: 8, ["a b", "ab c", "Ġ a"].map { .string($0) }))
         b.add("tokenizer.ggml.eos_token_id", .uint32(7))
         for name in weights.keys.sorted() where name != dropping {
             b.addF32(name, dims: shapes[name]!.reversed(), values: weights[name]!)
@@ -70,7 +78,9 @@ struct TinyLlama {
     func referenceLogits(_ tokens: [Int]) -> [[Double]] {
         func w(_ name: String) -> [Double] { weights[name]!.map(Double.init) }
         func linear(_ name: String, _ x: [Double]) -> [Double] {
-            let m = w(name), rows = shapes[name]![0], cols = shapes[name]![1]
+            let m = w(name)
+            let rows = shapes[name]![0]
+            let cols = shapes[name]![1]
             return (0..<rows).map { r in (0..<cols).reduce(0.0) { $0 + m[r * cols + $1] * x[$1] } }
         }
         func norm(_ x: [Double], _ name: String) -> [Double] {
@@ -83,7 +93,8 @@ struct TinyLlama {
             for start in stride(from: 0, to: v.count, by: headDim) {
                 for i in 0..<(headDim / 2) {
                     let theta = Double(position) * pow(10000, -2 * Double(i) / Double(headDim))
-                    let a = v[start + 2 * i], b = v[start + 2 * i + 1]
+                    let a = v[start + 2 * i]
+                    let b = v[start + 2 * i + 1]
                     out[start + 2 * i] = a * cos(theta) - b * sin(theta)
                     out[start + 2 * i + 1] = a * sin(theta) + b * cos(theta)
                 }
@@ -102,14 +113,19 @@ struct TinyLlama {
                 for head in 0..<heads {
                     let g = head / (heads / kvHeads)
                     var scores = (0...p).map { j in
-                        (0..<headDim).reduce(0.0) { $0 + q[p][head * headDim + $1] * k[j][g * headDim + $1] }
+                        (0..<headDim).reduce(0.0) {
+                            $0 + q[p][head * headDim + $1] * k[j][g * headDim + $1]
+                        }
                             / Double(headDim).squareRoot()
                     }
                     let top = scores.max()!
                     scores = scores.map { exp($0 - top) }
                     let total = scores.reduce(0, +)
                     for j in 0...p {
-                        for d in 0..<headDim { attention[head * headDim + d] += scores[j] / total * v[j][g * headDim + d] }
+                        for d in 0..<headDim {
+                            attention[head * headDim + d] +=
+                                scores[j] / total * v[j][g * headDim + d]
+                        }
                     }
                 }
                 let o = linear("blk.\(l).attn_output.weight", attention)
@@ -117,7 +133,8 @@ struct TinyLlama {
             }
             for p in tokens.indices {
                 let x = norm(h[p], "blk.\(l).ffn_norm.weight")
-                let gate = linear("blk.\(l).ffn_gate.weight", x), up = linear("blk.\(l).ffn_up.weight", x)
+                let gate = linear("blk.\(l).ffn_gate.weight", x)
+                let up = linear("blk.\(l).ffn_up.weight", x)
                 let act = gate.indices.map { gate[$0] / (1 + exp(-gate[$0])) * up[$0] }
                 let down = linear("blk.\(l).ffn_down.weight", act)
                 for i in 0..<hidden { h[p][i] += down[i] }
@@ -164,12 +181,16 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
 
     @Test func multiSequenceBatchEqualsSeparateRuns() throws {
         let model = try tiny.load()
-        let a = [1, 2, 3], b = [7, 6, 5, 4, 3], c = [0]
+        let a = [1, 2, 3]
+        let b = [7, 6, 5, 4, 3]
+        let c = [0]
         func alone(_ t: [Int]) throws -> Tensor {
             try model.forward(t, state: model.makeState(capacity: 16), logitsFrom: 0)
         }
         // Sequence b already has a cached prefix, so positions differ across the batch.
-        let sa = model.makeState(capacity: 16), sb = model.makeState(capacity: 16), sc = model.makeState(capacity: 16)
+        let sa = model.makeState(capacity: 16)
+        let sb = model.makeState(capacity: 16)
+        let sc = model.makeState(capacity: 16)
         _ = try model.forward(Array(b[0..<2]), state: sb)
         let out = try model.forward([
             SequenceInput(state: sa, tokens: a, logitsFrom: 0),
@@ -207,8 +228,12 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
     @Test func badInputsAreErrors() throws {
         let model = try tiny.load()
         let state = model.makeState(capacity: 4)
-        #expect(throws: TextModelError.tokenOutOfRange(8, vocabulary: 8)) { try model.forward([8], state: state) }
-        #expect(throws: TextModelError.tokenOutOfRange(-1, vocabulary: 8)) { try model.forward([-1], state: state) }
+        #expect(throws: TextModelError.tokenOutOfRange(8, vocabulary: 8)) {
+            try model.forward([8], state: state)
+        }
+        #expect(throws: TextModelError.tokenOutOfRange(-1, vocabulary: 8)) {
+            try model.forward([-1], state: state)
+        }
         #expect(throws: TextModelError.emptyInput) { try model.forward([], state: state) }
         #expect(throws: TextModelError.contextFull(needed: 5, capacity: 4)) {
             try model.forward([1, 2, 3, 4, 5], state: state)
@@ -219,19 +244,29 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
     @Test func brokenModelFilesAreErrors() throws {
         let missing = tiny.builder(dropping: "blk.1.ffn_up.weight").write(name: "missing")
         defer { try? FileManager.default.removeItem(atPath: missing) }
-        #expect(throws: GGUFError.missingTensor("blk.1.ffn_up.weight")) { try LlamaModel(path: missing) }
+        #expect(throws: GGUFError.missingTensor("blk.1.ffn_up.weight")) {
+            try LlamaModel(path: missing)
+        }
         var b = tiny.builder()
-        b.metadata = b.metadata.map { $0.0 == "llama.attention.head_count_kv" ? ($0.0, .uint32(3)) : $0 }
+        b.metadata = b.metadata.map {
+            $0.0 == "llama.attention.head_count_kv" ? ($0.0, .uint32(3)) : $0
+        }
         let badHeads = b.write(name: "heads")
         defer { try? FileManager.default.removeItem(atPath: badHeads) }
-        #expect(throws: TextModelError.invalidConfig("2 heads are not a multiple of 3 key/value heads")) {
+        #expect(
+            throws: TextModelError.invalidConfig("2 heads are not a multiple of 3 key/value heads")
+        ) {
             try LlamaModel(path: badHeads)
         }
         b = tiny.builder()
-        b.metadata = b.metadata.map { $0.0 == "general.architecture" ? ($0.0, .string("gpt2")) : $0 }
+        b.metadata = b.metadata.map {
+            $0.0 == "general.architecture" ? ($0.0, .string("gpt2")) : $0
+        }
         let arch = b.write(name: "arch")
         defer { try? FileManager.default.removeItem(atPath: arch) }
-        #expect(throws: TextModelError.unsupportedArchitecture("gpt2")) { try LlamaModel(path: arch) }
+        #expect(throws: TextModelError.unsupportedArchitecture("gpt2")) {
+            try LlamaModel(path: arch)
+        }
     }
 }
 
@@ -242,20 +277,28 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
         let model = try tiny.load()
         let infos = model.reducibleMatrices
         #expect(infos.count == 2 * 7)
-        #expect(Set(infos.map(\.type)) == ["q_proj", "k_proj", "v_proj", "out_proj", "fc_in", "fc_up", "fc_out"])
+        #expect(
+            Set(infos.map(\.type)) == [
+                "q_proj", "k_proj", "v_proj", "out_proj", "fc_in", "fc_up", "fc_out",
+            ])
         let gate = try model.matrixInfo(named: "blk.1.ffn_gate.weight")
         #expect(gate.layer == 1 && gate.type == "fc_in" && gate.rows == 12 && gate.columns == 8)
         let down = try model.matrixInfo(named: "blk.0.ffn_down.weight")
         #expect(down.type == "fc_out" && down.rows == 8 && down.columns == 12)
-        #expect(try model.weightMatrix(named: "blk.0.attn_k.weight").scalars == tiny.weights["blk.0.attn_k.weight"])
+        #expect(
+            try model.weightMatrix(named: "blk.0.attn_k.weight").scalars
+                == tiny.weights["blk.0.attn_k.weight"])
         #expect(throws: LaserError.self) { try model.weightMatrix(named: "blk.2.ffn_gate.weight") }
         #expect(throws: LaserError.self) { try model.weightMatrix(named: "token_embd.weight") }
         #expect(model.typeGroups["mlp"] == ["fc_in", "fc_up", "fc_out"])
     }
 
     @Test func factoredForwardEqualsDenseReconstruction() throws {
-        let factored = try tiny.load(), dense = try tiny.load()
-        let interventions = [try Intervention(parsing: "1:fc_in:0.25"), try Intervention(parsing: "0:attn:0.5")]
+        let factored = try tiny.load()
+        let dense = try tiny.load()
+        let interventions = [
+            try Intervention(parsing: "1:fc_in:0.25"), try Intervention(parsing: "0:attn:0.5"),
+        ]
         let reports = try Reducer(model: factored, storage: .factored).apply(interventions)
         try Reducer(model: dense, storage: .dense).apply(interventions)
         #expect(reports.count == 5)
@@ -293,9 +336,12 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
 
     @Test func batchedEvaluatorEqualsOneAtATime() throws {
         let model = try tiny.load()
-        let batched = try QAEvaluator(model: model, options: QAOptions(maxNewTokens: 4, topK: 2), batchSize: 3)
-            .evaluate(items)
-        let single = QAEvaluator(model: model, options: QAOptions(maxNewTokens: 4, topK: 2), batchSize: 1)
+        let batched = try QAEvaluator(
+            model: model, options: QAOptions(maxNewTokens: 4, topK: 2), batchSize: 3
+        )
+        .evaluate(items)
+        let single = QAEvaluator(
+            model: model, options: QAOptions(maxNewTokens: 4, topK: 2), batchSize: 1)
         for (item, result) in zip(items, batched) {
             let alone = try single.evaluate(item)
             #expect(alone.firstTokenRank == result.firstTokenRank)
@@ -315,11 +361,14 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
         let scorer = try TeacherForcedScorer(model: model, items: items, topK: 2, chunkTokens: 8)
         #expect(scorer.recordsLayerInputs)
         let summary = QASummary(
-            results: try QAEvaluator(model: model, options: QAOptions(maxNewTokens: 0, topK: 2)).evaluate(items), k: 2)
+            results: try QAEvaluator(model: model, options: QAOptions(maxNewTokens: 0, topK: 2))
+                .evaluate(items), k: 2)
         #expect(scorer.baseline["top1"] == summary.top1)
         #expect(scorer.baseline["topk"] == summary.topK)
         #expect(abs(scorer.baseline["mean_logprob"]! - summary.meanLogProb) < 1e-5)
-        #expect(abs(try scorer.score(firstChangedLayer: 0)["mean_logprob"]! - summary.meanLogProb) < 1e-5)
+        #expect(
+            abs(try scorer.score(firstChangedLayer: 0)["mean_logprob"]! - summary.meanLogProb)
+                < 1e-5)
         // Reduce layer 1: restarting at layer 1 from the recorded stream equals a full pass.
         try Reducer(model: model).apply(try Intervention(parsing: "1:mlp:0.2"))
         let reused = try scorer.score(firstChangedLayer: 1)
@@ -335,7 +384,8 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
         var worst = 0.0
         var x: Float = -87
         while x < 88 {
-            let ours = Double(FastExp.exp(x)), reference = Foundation.exp(Double(x))
+            let ours = Double(FastExp.exp(x))
+            let reference = Foundation.exp(Double(x))
             worst = max(worst, abs(ours - reference) / reference)
             x += 0.0137
         }
@@ -343,7 +393,9 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
         #expect(FastExp.exp(-1000) >= 0 && FastExp.exp(-1000) < 1e-37)
         #expect(FastExp.exp(1000).isFinite)
         var values: [Float] = (0..<19).map { Float($0) * 0.5 - 4 }
-        let sum = values.withUnsafeMutableBufferPointer { FastExp.expShifted($0.baseAddress!, count: 19, shift: 1) }
+        let sum = values.withUnsafeMutableBufferPointer {
+            FastExp.expShifted($0.baseAddress!, count: 19, shift: 1)
+        }
         let expected = (0..<19).map { Foundation.exp(Double($0) * 0.5 - 5) }
         #expect(abs(Double(sum) - expected.reduce(0, +)) < 1e-5)
         for i in 0..<19 { #expect(abs(Double(values[i]) - expected[i]) <= 1e-6 * expected[i]) }

@@ -4,17 +4,23 @@ import Foundation
 import Laser
 import LinearAlgebra
 import Testing
+
 @testable import TextModel
 
 @Suite(.serialized, .enabled(if: RealModel.isAvailable, RealModel.skipMessage))
 struct RealModelTests {
-    nonisolated(unsafe) static let model: LlamaModel? = RealModel.path.flatMap { try? LlamaModel(path: $0) }
+    nonisolated(unsafe) static let model: LlamaModel? = RealModel.path.flatMap {
+        try? LlamaModel(path: $0)
+    }
 
     @Test func configurationIsSmolLM2() throws {
         let m = try #require(Self.model)
-        #expect(m.config == (try LlamaConfig(
-            layers: 30, hiddenSize: 576, intermediateSize: 1536, heads: 9, kvHeads: 3, vocabularySize: 49152,
-            contextLength: 8192, ropeBase: 100_000, rmsEpsilon: 1e-5)))
+        #expect(
+            m.config
+                == (try LlamaConfig(
+                    layers: 30, hiddenSize: 576, intermediateSize: 1536, heads: 9, kvHeads: 3,
+                    vocabularySize: 49152,
+                    contextLength: 8192, ropeBase: 100_000, rmsEpsilon: 1e-5)))
         #expect(m.outputWeight == nil)  // tied embeddings
         #expect(m.reducibleMatrices.count == 30 * 7)
     }
@@ -34,11 +40,14 @@ struct RealModelTests {
     @Test func nextTokensAgreeWithLlamaCpp() throws {
         let m = try #require(Self.model)
         for reference in LlamaCppReference.nextTokens {
-            let logits = try m.forward(m.tokenizer.encode(reference.prompt), state: m.makeState(capacity: 64))
+            let logits = try m.forward(
+                m.tokenizer.encode(reference.prompt), state: m.makeState(capacity: 64))
             #expect(LogitMath.argmax(logits) == reference.top[0].token, "\(reference.prompt)")
             for (token, logit) in reference.top {
-                #expect(abs(Double(logits[0, token]) - logit) < reference.tolerance,
-                        "\(reference.prompt): token \(token) logit \(logits[0, token]) vs llama.cpp \(logit)")
+                #expect(
+                    abs(Double(logits[0, token]) - logit) < reference.tolerance,
+                    "\(reference.prompt): token \(token) logit \(logits[0, token]) vs llama.cpp \(logit)"
+                )
             }
         }
     }

@@ -2,19 +2,25 @@
 // SmolLM2 vocabulary against token ids from llama.cpp.
 import Foundation
 import Testing
+
 @testable import TextModel
 
 @Suite struct PreTokenizerTests {
     @Test func smollmSplitsDigitsFirst() {
-        #expect(PreTokenizer.smollm.split("Hello world 12345 café!")
+        #expect(
+            PreTokenizer.smollm.split("Hello world 12345 café!")
                 == ["Hello", " world", " ", "1", "2", "3", "4", "5", " café", "!"])
-        #expect(PreTokenizer.gpt2.split("Hello world 12345 café!")
+        #expect(
+            PreTokenizer.gpt2.split("Hello world 12345 café!")
                 == ["Hello", " world", " 12345", " café", "!"])
     }
 
     @Test func gpt2Pattern() {
         let p = PreTokenizer.gpt2
-        #expect(p.split("I'm we've they'll it's") == ["I", "'m", " we", "'ve", " they", "'ll", " it", "'s"])
+        #expect(
+            p.split("I'm we've they'll it's") == [
+                "I", "'m", " we", "'ve", " they", "'ll", " it", "'s",
+            ])
         #expect(p.split("a   b") == ["a", "  ", " b"])
         #expect(p.split("a  ") == ["a", "  "])
         #expect(p.split("x\n\ny") == ["x", "\n", "\n", "y"])
@@ -28,7 +34,8 @@ import Testing
         let alphabet = Array("ab Z9'\n\t.,é日😀 ").map(String.init)
         for _ in 0..<300 {
             let n = Int(rng.next() % 20)
-            let text = (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }.joined()
+            let text = (0..<n).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+                .joined()
             for p in [PreTokenizer.gpt2, .smollm] {
                 let words = p.split(text)
                 #expect(words.joined() == text)
@@ -86,16 +93,20 @@ struct SplitMix64Local {
 
     @Test func badMetadataIsAnError() {
         #expect(throws: TokenizerError.badMerge(index: 0, text: "a z")) {
-            try BPETokenizer(tokens: ["a", "b"], tokenTypes: nil, merges: ["a z"], preTokenizer: .gpt2)
+            try BPETokenizer(
+                tokens: ["a", "b"], tokenTypes: nil, merges: ["a z"], preTokenizer: .gpt2)
         }
         #expect(throws: TokenizerError.badMerge(index: 0, text: "ab")) {
-            try BPETokenizer(tokens: ["a", "b"], tokenTypes: nil, merges: ["ab"], preTokenizer: .gpt2)
+            try BPETokenizer(
+                tokens: ["a", "b"], tokenTypes: nil, merges: ["ab"], preTokenizer: .gpt2)
         }
         #expect(throws: TokenizerError.inconsistent("1 token types for 2 tokens")) {
             try BPETokenizer(tokens: ["a", "b"], tokenTypes: [1], merges: [], preTokenizer: .gpt2)
         }
-        #expect(throws: TokenizerError.inconsistent("special token id 9 is outside the vocabulary")) {
-            try BPETokenizer(tokens: ["a"], tokenTypes: nil, merges: [], preTokenizer: .gpt2, bosID: 9)
+        #expect(throws: TokenizerError.inconsistent("special token id 9 is outside the vocabulary"))
+        {
+            try BPETokenizer(
+                tokens: ["a"], tokenTypes: nil, merges: [], preTokenizer: .gpt2, bosID: 9)
         }
     }
 }

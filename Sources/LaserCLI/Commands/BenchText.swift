@@ -8,7 +8,8 @@ import TextModel
 struct BenchText: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "text",
-        abstract: "Language-model throughput: prompt processing at batch 64 and 512, generation, QA items/s.",
+        abstract:
+            "Language-model throughput: prompt processing at batch 64 and 512, generation, QA items/s.",
         discussion: """
             Prompt processing runs one forward pass over N tokens from an empty cache and computes
             the logits of the last position only (as llama.cpp does by default); generation decodes
@@ -18,9 +19,12 @@ struct BenchText: ParsableCommand {
 
     @Option(help: "Prompt lengths to measure.") var promptSizes: [Int] = [64, 512]
     @Option(help: "Tokens to generate.") var generate: Int = 64
-    @Option(help: "Repetitions of each prompt measurement (the median is reported).") var repetitions: Int = 3
-    @Option(help: ArgumentHelp("A QA dataset to time (items/s), e.g. ../shared/data/qa/known_facts_dev.json.",
-                               valueName: "file"))
+    @Option(help: "Repetitions of each prompt measurement (the median is reported).")
+    var repetitions: Int = 3
+    @Option(
+        help: ArgumentHelp(
+            "A QA dataset to time (items/s), e.g. ../shared/data/qa/known_facts_dev.json.",
+            valueName: "file"))
     var dataset: String?
     @Option(help: "Score only the first N QA items.") var limit: Int?
     @OptionGroup var modelOptions: TextModelOptions
@@ -44,7 +48,9 @@ struct BenchText: ParsableCommand {
         guard promptSizes.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
             throw ValidationError("--prompt-sizes must each be in 1...4096")
         }
-        guard generate >= 1 && generate <= 4096 else { throw ValidationError("--generate must be in 1...4096") }
+        guard generate >= 1 && generate <= 4096 else {
+            throw ValidationError("--generate must be in 1...4096")
+        }
         guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
     }
 
@@ -58,13 +64,16 @@ struct BenchText: ParsableCommand {
         let maxPrompt = promptSizes.max() ?? 64
         let state = model.makeState(capacity: max(maxPrompt, 16 + generate))
         _ = try model.forward(tokens(8), state: state)  // warm-up: thread pool, page-in
-        var prompt: [String: Double] = [:], promptCPU: [String: Double] = [:]
+        var prompt: [String: Double] = [:]
+        var promptCPU: [String: Double] = [:]
         for n in promptSizes {
-            var rates: [Double] = [], cpuRates: [Double] = []
+            var rates: [Double] = []
+            var cpuRates: [Double] = []
             for _ in 0..<repetitions {
                 let input = tokens(n)
                 state.reset()
-                let t0 = Date(), c0 = cpuSeconds()
+                let t0 = Date()
+                let c0 = cpuSeconds()
                 _ = try model.forward(input, state: state)
                 rates.append(Double(n) / Date().timeIntervalSince(t0))
                 cpuRates.append(Double(n) / (cpuSeconds() - c0))
@@ -74,8 +83,10 @@ struct BenchText: ParsableCommand {
         }
         state.reset()
         let first = try model.forward(tokens(16), state: state)
-        let t0 = Date(), c0 = cpuSeconds()
-        let produced = try model.continueGreedy(from: first, maxNewTokens: generate, stopAtEOS: false, state: state)
+        let t0 = Date()
+        let c0 = cpuSeconds()
+        let produced = try model.continueGreedy(
+            from: first, maxNewTokens: generate, stopAtEOS: false, state: state)
         let generation = Double(produced.count - 1) / Date().timeIntervalSince(t0)
         let generationCPU = Double(produced.count - 1) / (cpuSeconds() - c0)
         var qaRate: Double?
@@ -90,8 +101,10 @@ struct BenchText: ParsableCommand {
             qaCount = items.count
         }
         let output = Output(
-            model: (try modelOptions.modelPath() as NSString).lastPathComponent, threads: modelOptions.threads,
-            openblasCore: OpenBLASInfo.coreName, loadSeconds: loadSeconds, promptTokensPerSecond: prompt,
+            model: (try modelOptions.modelPath() as NSString).lastPathComponent,
+            threads: modelOptions.threads,
+            openblasCore: OpenBLASInfo.coreName, loadSeconds: loadSeconds,
+            promptTokensPerSecond: prompt,
             promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,
             generationTokensPerCPUSecond: generationCPU, qaItemsPerSecond: qaRate, qaItems: qaCount,
             peakResidentMB: Double(peakResidentBytes()) / 1_048_576)

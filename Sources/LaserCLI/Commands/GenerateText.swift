@@ -32,7 +32,8 @@ struct GenerateText: ParsableCommand {
 
     func run() throws {
         let (model, _) = try modelOptions.load()
-        let text = chat
+        let text =
+            chat
             ? "<|im_start|>user\n\(prompt)<|im_end|>\n<|im_start|>assistant\n" : prompt
         let ids = model.tokenizer.encode(text, parseSpecial: chat)
         let start = Date()
@@ -52,7 +53,9 @@ struct GenerateText: ParsableCommand {
         }
         out.write(Data("\n".utf8))
         let seconds = Date().timeIntervalSince(start)
-        stderrLine(String(format: "%d prompt + %d new tokens in %.2fs", ids.count, generated.count, seconds))
+        stderrLine(
+            String(
+                format: "%d prompt + %d new tokens in %.2fs", ids.count, generated.count, seconds))
     }
 }
 

@@ -40,11 +40,16 @@ struct SweepText: ParsableCommand {
             throw ValidationError("--validation-fraction must be in (0, 1)")
         }
         guard Self.objectives.contains(objective) else {
-            throw ValidationError("--objective must be one of \(Self.objectives.joined(separator: ", "))")
+            throw ValidationError(
+                "--objective must be one of \(Self.objectives.joined(separator: ", "))")
         }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
-        guard maxNewTokens >= 1 && maxNewTokens <= 256 else { throw ValidationError("--max-new-tokens must be in 1...256") }
-        guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be in 1...256") }
+        guard maxNewTokens >= 1 && maxNewTokens <= 256 else {
+            throw ValidationError("--max-new-tokens must be in 1...256")
+        }
+        guard threads >= 1 && threads <= 256 else {
+            throw ValidationError("--threads must be in 1...256")
+        }
     }
 
     func run() throws {
@@ -53,22 +58,28 @@ struct SweepText: ParsableCommand {
         let all = try QADataset.load(path: path)
         let (validation, test) = QADataset.split(all, validationFraction: validationFraction)
         guard !validation.isEmpty && !test.isEmpty else {
-            throw TextCommandError("\(path): \(all.count) items are too few to split into validation and test")
+            throw TextCommandError(
+                "\(path): \(all.count) items are too few to split into validation and test")
         }
-        stderrLine("\(path): \(validation.count) validation and \(test.count) test items; recording activations ...")
+        stderrLine(
+            "\(path): \(validation.count) validation and \(test.count) test items; recording activations ..."
+        )
         let start = Date()
         let scorers: [Split: TeacherForcedScorer] = [
             .validation: try TeacherForcedScorer(model: llama, items: validation, topK: topK),
             .test: try TeacherForcedScorer(model: llama, items: test, topK: topK),
         ]
         stderrLine(String(format: "baseline scored in %.1fs", Date().timeIntervalSince(start)))
-        let generator = QAEvaluator(model: llama, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK))
+        let generator = QAEvaluator(
+            model: llama, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK))
         let useGeneration = objective == "generation_match"
         var reportMetrics = ["top1", "topk", "mean_logprob"]
         if useGeneration { reportMetrics.insert("generation_match", at: 0) }
         try runSweep(
-            model: llama, options: sweep, defaultTypes: ["fc_in", "fc_up", "fc_out", "q_proj", "k_proj", "v_proj", "out_proj"],
-            objective: Objective(metric: objective, higherIsBetter: true), reportMetrics: reportMetrics,
+            model: llama, options: sweep,
+            defaultTypes: ["fc_in", "fc_up", "fc_out", "q_proj", "k_proj", "v_proj", "out_proj"],
+            objective: Objective(metric: objective, higherIsBetter: true),
+            reportMetrics: reportMetrics,
             label: "sweep-text"
         ) { context in
             let items = context.split == .validation ? validation : test
