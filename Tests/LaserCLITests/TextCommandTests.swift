@@ -107,4 +107,27 @@ enum CachedModel {
             reduced.stderr.contains("reduced blk.29.ffn_gate.weight (fc_in) to rank 57/576"),
             "\(reduced.stderr)")
     }
+
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func sweepWritesReportsAndResumes() throws {
+        let lines = try String(contentsOfFile: repository + "/data/qa/facts.jsonl", encoding: .utf8)
+            .split(separator: "\n").prefix(10).joined(separator: "\n")
+        let dataset = dir + "/ten.jsonl"
+        try lines.write(toFile: dataset, atomically: true, encoding: .utf8)
+        let out = dir + "/sweep"
+        let args = ["sweep-text", "--dataset", dataset, "--layers", "28-29", "--types", "fc_in",
+                    "--rhos", "0.5,0.01", "--out-dir", out]
+        let r = try CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("| unreduced | validation |") && r.stdout.contains("| 29 | fc_in | 0.01 |"))
+        for file in ["report.md", "results.csv", "results.jsonl", "heatmap-fc_in.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let log = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8)
+        // Baseline and 4 grid points on validation, baseline and the best on test.
+        #expect(log.split(separator: "\n").count == 7)
+        let again = try CLI.run(args)
+        #expect(again.status == 0 && again.stderr.contains("7 results already"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8) == log)
+    }
 }
