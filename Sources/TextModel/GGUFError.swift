@@ -4,6 +4,7 @@
 public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case badMagic(found: UInt32)
     case unsupportedVersion(UInt32)
+    case bigEndian
     case truncated(offset: Int, needed: Int, fileSize: Int)
     case countTooLarge(what: String, count: UInt64, offset: Int)
     case unknownValueType(UInt32, offset: Int)
@@ -28,6 +29,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .badMagic(let found):
             return
                 "not a GGUF file: magic is 0x\(String(found, radix: 16)), expected 0x46554747 ('GGUF')"
+        case .bigEndian: return "big-endian GGUF files are not supported"
         case .unsupportedVersion(let v): return "unsupported GGUF version \(v) (supported: 2, 3)"
         case .truncated(let offset, let needed, let size):
             return

@@ -57,6 +57,7 @@ public final class GGUFFile: @unchecked Sendable {
         let magic = try reader.read(UInt32.self)
         guard magic == 0x4655_4747 else { throw GGUFError.badMagic(found: magic) }
         version = try reader.read(UInt32.self)
+        if version.byteSwapped == 2 || version.byteSwapped == 3 { throw GGUFError.bigEndian }
         guard version == 2 || version == 3 else { throw GGUFError.unsupportedVersion(version) }
         let tensorCountOffset = reader.offset
         let tensorCount = try reader.read(UInt64.self)

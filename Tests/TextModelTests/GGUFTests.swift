@@ -112,6 +112,9 @@ import Testing
             #expect(openError(b.bytes()) as? GGUFError == .unsupportedVersion(v))
         }
         #expect(openError([]) as? GGUFError == .truncated(offset: 0, needed: 4, fileSize: 0))
+        var big = Self.sampleBuilder()
+        big.version = UInt32(3).byteSwapped
+        #expect(openError(big.bytes()) as? GGUFError == .bigEndian)
     }
 
     @Test func everyTruncationIsAClearError() {
