@@ -323,26 +323,33 @@ enum Kernels {
         values: UnsafePointer<Float>, rows: Int, firstPosition: Int, heads: Int,
         kvHeads: Int, headDim: Int
     ) {
-        let length = firstPosition + rows
         let width = heads * headDim
         let kvWidth = kvHeads * headDim
         let group = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
+        // Query rows in blocks, each attending only up to its last row's position: a long prompt
+        // skips most of the masked upper triangle.
+        let block = 64
         for hd in 0..<heads {
             let g = hd / group
-            // scores (rows, length) = scale · Q_h · K_gᵀ
-            BLAS.sgemm(
-                transA: false, transB: true, m: rows, n: length, k: headDim, alpha: scale,
-                a: q + hd * headDim, lda: width, b: keys + g * headDim, ldb: kvWidth,
-                c: scores, ldc: length)
-            for r in 0..<rows {
-                softmaxCausal(scores + r * length, valid: firstPosition + r + 1, length: length)
+            for b in stride(from: 0, to: rows, by: block) {
+                let n = min(block, rows - b)
+                let length = firstPosition + b + n
+                // scores (n, length) = scale · Q_h · K_gᵀ
+                BLAS.sgemm(
+                    transA: false, transB: true, m: n, n: length, k: headDim, alpha: scale,
+                    a: q + b * width + hd * headDim, lda: width, b: keys + g * headDim,
+                    ldb: kvWidth, c: scores, ldc: length)
+                for r in 0..<n {
+                    softmaxCausal(
+                        scores + r * length, valid: firstPosition + b + r + 1, length: length)
+                }
+                // out_h (n, headDim) = P · V_g
+                BLAS.sgemm(
+                    transA: false, transB: false, m: n, n: headDim, k: length,
+                    a: scores, lda: length, b: values + g * headDim, ldb: kvWidth,
+                    c: out + b * width + hd * headDim, ldc: width)
             }
-            // out_h (rows, headDim) = P · V_g
-            BLAS.sgemm(
-                transA: false, transB: false, m: rows, n: headDim, k: length,
-                a: scores, lda: length, b: values + g * headDim, ldb: kvWidth,
-                c: out + hd * headDim, ldc: width)
         }
     }
 

@@ -41,7 +41,7 @@ struct TinyLlama {
         var b = GGUFBuilder()
         b.add("general.architecture", .string("llama"))
         b.add("llama.block_count", .uint32(UInt32(layers)))
-        b.add("llama.context_length", .uint32(64))
+        b.add("llama.context_length", .uint32(256))
         b.add("llama.embedding_length", .uint32(UInt32(hidden)))
         b.add("llama.feed_forward_length", .uint32(UInt32(ff)))
         b.add("llama.attention.head_count", .uint32(UInt32(heads)))
@@ -399,5 +399,20 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
         let expected = (0..<19).map { Foundation.exp(Double($0) * 0.5 - 5) }
         #expect(abs(Double(sum) - expected.reduce(0, +)) < 1e-5)
         for i in 0..<19 { #expect(abs(Double(values[i]) - expected[i]) <= 1e-6 * expected[i]) }
+    }
+}
+
+@Suite struct LongPromptTests {
+    @Test func blockedCausalAttentionMatchesTheReference() throws {
+        // 150 tokens: three query blocks of 64, the last partial; a cached prefix shifts positions.
+        let tiny = TinyLlama(seed: 31)
+        let model = try tiny.load()
+        var rng = SplitMix64(seed: 9)
+        let tokens = (0..<150).map { _ in Int(rng.next() % 8) }
+        let big = model.makeState(capacity: 160)
+        _ = try model.forward(Array(tokens[0..<10]), state: big)
+        let logits = try model.forward(Array(tokens[10...]), state: big, logitsFrom: 0)
+        let reference = Array(tiny.referenceLogits(tokens)[10...])
+        #expect(maxDifference(logits, reference) < 2e-4)
     }
 }
