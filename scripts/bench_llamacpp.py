@@ -9,7 +9,14 @@ teacher-forced; greedy continuation of at most 10 tokens). Prints one JSON objec
 import argparse, json, random, resource, statistics, sys, time
 
 import numpy as np
+import llama_cpp
 from llama_cpp import Llama
+
+
+def last_logits(llm):
+    """The logits of the last evaluated position (llm.scores is only filled with logits_all)."""
+    ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    return np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
 
 
 def load_items(path):
@@ -74,11 +81,11 @@ def main():
         out["promptTokensPerCPUSecond"][f"pp{n}"] = statistics.median(cpu_rates)
     llm.reset()
     llm.eval([rng.randrange(200, 20200) for _ in range(16)])
-    tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+    tok = int(np.argmax(last_logits(llm)))
     t, c = time.time(), cpu()
     for _ in range(args.generate - 1):
         llm.eval([tok])
-        tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        tok = int(np.argmax(last_logits(llm)))
     out["generationTokensPerSecond"] = (args.generate - 1) / (time.time() - t)
     out["generationTokensPerCPUSecond"] = (args.generate - 1) / (cpu() - c)
 

@@ -7,7 +7,14 @@ Usage: .venv/bin/python scripts/llamacpp_reference.py MODEL.gguf
 import json, sys
 
 import numpy as np
+import llama_cpp
 from llama_cpp import Llama
+
+
+def last_logits(llm):
+    """The logits of the last evaluated position (llm.scores is only filled with logits_all)."""
+    ptr = llama_cpp.llama_get_logits_ith(llm.ctx, -1)
+    return np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
 
 STRINGS = [
     "Hello world 12345 café!",
@@ -41,7 +48,7 @@ def main():
         llm.reset()
         toks = llm.tokenize(p.encode(), add_bos=False, special=False)
         llm.eval(toks)
-        row = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+        row = last_logits(llm)
         top = np.argsort(-row)[:5]
         pairs = ", ".join(f"({int(t)}, {row[t]:.4f})" for t in top)
         print(f"    NextToken(prompt: {json.dumps(p)}, top: [{pairs}], tolerance: 0.5),")
