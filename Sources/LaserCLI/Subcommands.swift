@@ -11,5 +11,9 @@ extension LaserCommand {
         SolveCommand.self,
         GenerateCommand.self,
         PlayCommand.self,
+        GenerateText.self,
+        QA.self,
+        FetchModel.self,
+        SweepText.self,
     ]
 }

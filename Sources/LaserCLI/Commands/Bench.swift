@@ -12,5 +12,6 @@ extension Bench {
         BenchLinalg.self,
         BenchEnv.self,
         BenchPolicy.self,
+        BenchText.self,
     ]
 }
