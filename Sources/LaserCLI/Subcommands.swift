@@ -8,5 +8,12 @@ extension LaserCommand {
         MergeResults.self,
         SampleCheckpoint.self,
         Bench.self,
+        SolveCommand.self,
+        GenerateCommand.self,
+        PlayCommand.self,
+        GenerateText.self,
+        QA.self,
+        FetchModel.self,
+        SweepText.self,
     ]
 }
