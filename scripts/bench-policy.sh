@@ -28,16 +28,22 @@ swift build -c release --product laser >/dev/null
 .build/release/laser bench policy --export-check out/policy-check "$@"
 echo "largest |ours - torch| on the same weights and boards: $("$VENV/bin/python" scripts/bench_policy.py --check out/policy-check)"
 echo "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg)"
-# Alternate the two sides ROUNDS times and keep each row's best, so load from other processes on
-# the machine hits both alike.
+# Alternate the sides ROUNDS times and keep each row's best, so load from other processes on the
+# machine hits all alike. PyTorch runs with 2 threads (the comparison asked for) and, as a
+# second reference, with 1 (its OpenMP threads suffer badly when the cores are oversubscribed).
 ROUNDS=${ROUNDS:-2}
 files=()
 for round in $(seq 1 "$ROUNDS"); do
-    ours=out/bench-policy-laser-$round.json theirs=out/bench-policy-torch-$round.json
+    ours=out/bench-policy-laser-$round.json
     .build/release/laser bench policy --json --seconds "$SECONDS_PER_ROW" "$@" > "$ours"
-    "$VENV/bin/python" scripts/bench_policy.py --config "$ours" --threads 2 --seconds "$SECONDS_PER_ROW" > "$theirs"
-    files+=("$ours" "$theirs")
+    for threads in 2 1; do
+        theirs=out/bench-policy-torch${threads}t-$round.json
+        "$VENV/bin/python" scripts/bench_policy.py --config "$ours" --threads "$threads" \
+            --seconds "$SECONDS_PER_ROW" > "$theirs"
+    done
+    files+=("$ours" "out/bench-policy-torch2t-$round.json" "out/bench-policy-torch1t-$round.json")
 done
+echo "load average after timing: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 python3 - "${files[@]}" <<'PY'
 import json, sys
@@ -51,18 +57,20 @@ def best(side):
             if key(r) not in rows or r["samplesPerSecond"] > rows[key(r)]["samplesPerSecond"]:
                 rows[key(r)] = r
     return rows
-ours_rows, torch_rows = best(docs[0::2]), best(docs[1::2])
+ours_rows, torch_rows, torch1_rows = best(docs[0::3]), best(docs[1::3]), best(docs[2::3])
 ours = dict(ours, rows=list(ours_rows.values()))
 print(f"laser ({ours['workers']} workers, OpenBLAS {ours['openblasCore']} x{ours['blasThreads']}) vs PyTorch {theirs['torch']} "
       f"({theirs['threads']} threads); samples/s")
 print(f"conv: {ours['conv']}")
 print(f"transformer: {ours['transformer']}")
-print(f"{'arch':<12} {'mode':<6} {'batch':>5} {'laser':>10} {'torch':>10} {'ratio':>6}")
+print(f"{'arch':<12} {'mode':<6} {'batch':>5} {'laser':>9} {'torch 2t':>9} {'ratio':>6} "
+      f"{'torch 1t':>9} {'ratio':>6}")
 for r in ours["rows"]:
-    t = torch_rows.get(key(r))
-    if t is None:
+    t2, t1 = torch_rows.get(key(r)), torch1_rows.get(key(r))
+    if t2 is None or t1 is None:
         continue
-    ratio = r["samplesPerSecond"] / t["samplesPerSecond"]
-    print(f"{r['architecture']:<12} {r['mode']:<6} {r['batch']:>5} {r['samplesPerSecond']:>10.1f} "
-          f"{t['samplesPerSecond']:>10.1f} {ratio:>6.2f}")
+    ours_rate = r["samplesPerSecond"]
+    print(f"{r['architecture']:<12} {r['mode']:<6} {r['batch']:>5} {ours_rate:>9.1f} "
+          f"{t2['samplesPerSecond']:>9.1f} {ours_rate / t2['samplesPerSecond']:>6.2f} "
+          f"{t1['samplesPerSecond']:>9.1f} {ours_rate / t1['samplesPerSecond']:>6.2f}")
 PY

@@ -3,6 +3,12 @@ import Laser
 import LinearAlgebra
 
 /// Sizes of a `ConvPolicy`.
+///
+/// Defaults (32 channels, 4 blocks, 83k parameters): the stem and 8 block convs see 19×19 cells,
+/// the whole board; measured on the 2 shared cores (release, load ≈ 5) at batch 64: 460 training
+/// samples/s (≈ 1.6 M an hour) and 1,400 inference samples/s. 48 channels: 250 / 850;
+/// 64 channels: 170 / 570; 6 blocks: 390 / 1,290 — several times fewer samples for a network the
+/// one-hour budget could not feed.
 public struct ConvPolicyConfig: Codable, Sendable, Equatable {
     /// Observation planes per cell (the Sokoban env emits 7).
     public var planes = 7
@@ -51,7 +57,8 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
     init(hyperparameters h: [String: String]) throws {
         func int(_ key: String) throws -> Int {
             guard let text = h[key], let value = Int(text) else {
-                throw PolicyError.invalidCheckpoint("conv hyperparameter '\(key)' missing or not an integer")
+                throw PolicyError.invalidCheckpoint(
+                    "conv hyperparameter '\(key)' missing or not an integer")
             }
             return value
         }
@@ -81,7 +88,8 @@ struct ConvPlan {
     // gradients
     let d1: SampleSpan, d2: SampleSpan  // (100, C)
     let dcol: SampleSpan  // (100, 9C)
-    let dPolicyHidden: SampleSpan, dPolicyFlat: SampleSpan, dValueHidden: SampleSpan, dValueFlat: SampleSpan, dValueFc: SampleSpan
+    let dPolicyHidden: SampleSpan, dPolicyFlat: SampleSpan, dValueHidden: SampleSpan,
+        dValueFlat: SampleSpan, dValueFc: SampleSpan
     let gradientCount: Int
 
     init(_ c: ConvPolicyConfig, capacity: Int, maximumRank: Int) {
@@ -127,25 +135,31 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
     public init(config: ConvPolicyConfig, seed: UInt64) throws {
         try config.validate()
         self.config = config
-        let c = config.channels, p = config.planes, cells = PolicyGeometry.cells
+        let c = config.channels
+        let p = config.planes
+        let cells = PolicyGeometry.cells
         var layout = ParameterLayout()
         layout.add("stem.weight", [c, p, 3, 3], decays: true, convKernel: true)
         layout.add("stem.bias", [c])
         for i in 0..<config.blocks {
             for conv in ["conv1", "conv2"] {
-                layout.add("blocks.\(i).\(conv).weight", [c, c, 3, 3], decays: true, convKernel: true)
+                layout.add(
+                    "blocks.\(i).\(conv).weight", [c, c, 3, 3], decays: true, convKernel: true)
                 layout.add("blocks.\(i).\(conv).bias", [c])
             }
         }
-        layout.add("policy_conv.weight", [config.policyChannels, c, 1, 1], decays: true, convKernel: true)
+        layout.add(
+            "policy_conv.weight", [config.policyChannels, c, 1, 1], decays: true, convKernel: true)
         layout.add("policy_conv.bias", [config.policyChannels])
         layout.add(
             "policy_head.weight", [PolicyGeometry.actionCount, config.policyChannels * cells],
             decays: true)
         layout.add("policy_head.bias", [PolicyGeometry.actionCount])
-        layout.add("value_conv.weight", [config.valueChannels, c, 1, 1], decays: true, convKernel: true)
+        layout.add(
+            "value_conv.weight", [config.valueChannels, c, 1, 1], decays: true, convKernel: true)
         layout.add("value_conv.bias", [config.valueChannels])
-        layout.add("value_fc.weight", [config.valueHidden, config.valueChannels * cells], decays: true)
+        layout.add(
+            "value_fc.weight", [config.valueHidden, config.valueChannels * cells], decays: true)
         layout.add("value_fc.bias", [config.valueHidden])
         layout.add("value_head.weight", [1, config.valueHidden], decays: true)
         layout.add("value_head.bias", [1])
@@ -156,9 +170,11 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         func expose(_ name: String, layer: Int, type: String) throws {
             let info = try store.info(named: name)
             entries.append(
-                (WeightMatrixInfo(
-                    name: name, layer: layer, type: type, rows: info.shape[0],
-                    columns: info.count / info.shape[0]), info))
+                (
+                    WeightMatrixInfo(
+                        name: name, layer: layer, type: type, rows: info.shape[0],
+                        columns: info.count / info.shape[0]), info
+                ))
         }
         try expose("stem.weight", layer: -1, type: "conv")
         for i in 0..<config.blocks {
@@ -166,7 +182,9 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
             try expose("blocks.\(i).conv2.weight", layer: i, type: "conv")
         }
         // Heads sit after the stack; rank-1 matrices (value_conv, value_head) have nothing to reduce.
-        if config.policyChannels > 1 { try expose("policy_conv.weight", layer: config.blocks, type: "head") }
+        if config.policyChannels > 1 {
+            try expose("policy_conv.weight", layer: config.blocks, type: "head")
+        }
         try expose("policy_head.weight", layer: config.blocks, type: "head")
         try expose("value_fc.weight", layer: config.blocks, type: "head")
         let reducible = ReducibleParameters(entries)
@@ -177,7 +195,9 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
                 matrix: reducible.infos.firstIndex { $0.name == name + ".weight" })
         }
         stem = layer("stem")
-        blockLayers = (0..<config.blocks).map { (layer("blocks.\($0).conv1"), layer("blocks.\($0).conv2")) }
+        blockLayers = (0..<config.blocks).map {
+            (layer("blocks.\($0).conv1"), layer("blocks.\($0).conv2"))
+        }
         policyConv = layer("policy_conv")
         policyHead = layer("policy_head")
         valueConv = layer("value_conv")
@@ -233,8 +253,9 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         ConvKernels.im2col3x3(
             col, inp, batch: batch, height: PolicyGeometry.boardSize,
             width: PolicyGeometry.boardSize, channels: cin)
-        linear(out, col, layer, rows: batch * PolicyGeometry.cells, ic: 9 * cin, oc: cout,
-               scratch: scratch)
+        linear(
+            out, col, layer, rows: batch * PolicyGeometry.cells, ic: 9 * cin, oc: cout,
+            scratch: scratch)
     }
 
     private func linear(
@@ -253,29 +274,40 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         let plan = context.plan as! ConvPlan
         context.batch = batch
         Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
-            forward(context, plan: plan, samples: samples)
+            for chunk in Parallel.chunks(samples) { forward(context, plan: plan, samples: chunk) }
         }
     }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
     private func forward(_ context: PolicyContext, plan: ConvPlan, samples: Range<Int>) {
-        let act = context.activations, s0 = samples.lowerBound, batch = samples.count
-        let c = config.channels, cells = PolicyGeometry.cells, rows = batch * cells
-        let col = plan.col.at(act, s0), scratch = plan.factorScratch.at(act, s0)
+        let act = context.activations
+        let s0 = samples.lowerBound
+        let batch = samples.count
+        let c = config.channels
+        let cells = PolicyGeometry.cells
+        let rows = batch * cells
+        let col = plan.col.at(act, s0)
+        let scratch = plan.factorScratch.at(act, s0)
 
         ConvKernels.channelsLast(
             plan.input.at(act, s0), context.input.at(s0 * config.planes * cells), batch: batch,
             channels: config.planes, pixels: cells)
         let h0 = plan.trunk[0].at(act, s0)
-        conv3x3(h0, plan.input.at(act, s0), stem, cin: config.planes, cout: c, batch: batch,
-                col: col, scratch: scratch)
+        conv3x3(
+            h0, plan.input.at(act, s0), stem, cin: config.planes, cout: c, batch: batch,
+            col: col, scratch: scratch)
         ActivationKernels.reluForward(h0, h0, count: rows * c)
         for i in 0..<config.blocks {
-            let h = plan.trunk[i].at(act, s0), a = plan.inner[i].at(act, s0)
+            let h = plan.trunk[i].at(act, s0)
+            let a = plan.inner[i].at(act, s0)
             let next = plan.trunk[i + 1].at(act, s0)
-            conv3x3(a, h, blockLayers[i].conv1, cin: c, cout: c, batch: batch, col: col, scratch: scratch)
+            conv3x3(
+                a, h, blockLayers[i].conv1, cin: c, cout: c, batch: batch, col: col,
+                scratch: scratch)
             ActivationKernels.reluForward(a, a, count: rows * c)
-            conv3x3(next, a, blockLayers[i].conv2, cin: c, cout: c, batch: batch, col: col, scratch: scratch)
+            conv3x3(
+                next, a, blockLayers[i].conv2, cin: c, cout: c, batch: batch, col: col,
+                scratch: scratch)
             ActivationKernels.add(next, next, h, count: rows * c)
             ActivationKernels.reluForward(next, next, count: rows * c)
         }
@@ -283,23 +315,28 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
 
         // Policy head.
         let pc = config.policyChannels
-        let ph = plan.policyHidden.at(act, s0), pf = plan.policyFlat.at(act, s0)
+        let ph = plan.policyHidden.at(act, s0)
+        let pf = plan.policyFlat.at(act, s0)
         linear(ph, top, policyConv, rows: rows, ic: c, oc: pc, scratch: scratch)
         ActivationKernels.reluForward(ph, ph, count: rows * pc)
         ConvKernels.channelsFirst(pf, ph, batch: batch, channels: pc, pixels: cells)
-        linear(context.logits.at(s0 * PolicyGeometry.actionCount), pf, policyHead, rows: batch,
-               ic: pc * cells, oc: PolicyGeometry.actionCount, scratch: scratch)
+        linear(
+            context.logits.at(s0 * PolicyGeometry.actionCount), pf, policyHead, rows: batch,
+            ic: pc * cells, oc: PolicyGeometry.actionCount, scratch: scratch)
 
         // Value head.
-        let vc = config.valueChannels, hidden = config.valueHidden
-        let vh = plan.valueHidden.at(act, s0), vf = plan.valueFlat.at(act, s0)
+        let vc = config.valueChannels
+        let hidden = config.valueHidden
+        let vh = plan.valueHidden.at(act, s0)
+        let vf = plan.valueFlat.at(act, s0)
         let fc = plan.valueFc.at(act, s0)
         linear(vh, top, valueConv, rows: rows, ic: c, oc: vc, scratch: scratch)
         ActivationKernels.reluForward(vh, vh, count: rows * vc)
         ConvKernels.channelsFirst(vf, vh, batch: batch, channels: vc, pixels: cells)
         linear(fc, vf, valueFc, rows: batch, ic: vc * cells, oc: hidden, scratch: scratch)
         ActivationKernels.reluForward(fc, fc, count: batch * hidden)
-        linear(context.values.at(s0), fc, valueHead, rows: batch, ic: hidden, oc: 1, scratch: scratch)
+        linear(
+            context.values.at(s0), fc, valueHead, rows: batch, ic: hidden, oc: 1, scratch: scratch)
     }
 
     public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
@@ -309,7 +346,9 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         let arena = context.gradients()
         let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
         Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
-            backward(context, plan: plan, samples: samples, arena: arena, into: targets[worker])
+            for chunk in Parallel.chunks(samples) {
+                backward(context, plan: plan, samples: chunk, arena: arena, into: targets[worker])
+            }
         }
         context.reduceWorkerGradients(targets)
     }
@@ -319,25 +358,36 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         _ context: PolicyContext, plan: ConvPlan, samples: Range<Int>, arena g: FloatBuffer,
         into grads: FloatBuffer
     ) {
-        let act = context.activations, values = parameters.values
-        let s0 = samples.lowerBound, batch = samples.count
-        let c = config.channels, cells = PolicyGeometry.cells, rows = batch * cells
+        let act = context.activations
+        let values = parameters.values
+        let s0 = samples.lowerBound
+        let batch = samples.count
+        let c = config.channels
+        let cells = PolicyGeometry.cells
+        let rows = batch * cells
         let side = PolicyGeometry.boardSize
         let top = plan.trunk[config.blocks].at(act, s0)
-        let d1 = plan.d1.at(g, s0), d2 = plan.d2.at(g, s0), dcol = plan.dcol.at(g, s0)
+        let d1 = plan.d1.at(g, s0)
+        let d2 = plan.d2.at(g, s0)
+        let dcol = plan.dcol.at(g, s0)
 
         // Value head, in reverse.
-        let vc = config.valueChannels, hidden = config.valueHidden
-        let fc = plan.valueFc.at(act, s0), dfc = plan.dValueFc.at(g, s0)
+        let vc = config.valueChannels
+        let hidden = config.valueHidden
+        let fc = plan.valueFc.at(act, s0)
+        let dfc = plan.dValueFc.at(g, s0)
         LinearKernels.backward(
             dfc, grads.at(valueHead.weight), grads.at(valueHead.bias), context.dValues.at(s0), fc,
             values.at(valueHead.weight), n: batch, ic: hidden, oc: 1)
         ActivationKernels.reluBackward(dfc, dfc, fc, count: batch * hidden)
-        let vf = plan.valueFlat.at(act, s0), dvf = plan.dValueFlat.at(g, s0)
+        let vf = plan.valueFlat.at(act, s0)
+        let dvf = plan.dValueFlat.at(g, s0)
         LinearKernels.backward(
-            dvf, grads.at(valueFc.weight), grads.at(valueFc.bias), dfc, vf, values.at(valueFc.weight),
+            dvf, grads.at(valueFc.weight), grads.at(valueFc.bias), dfc, vf,
+            values.at(valueFc.weight),
             n: batch, ic: vc * cells, oc: hidden)
-        let vh = plan.valueHidden.at(act, s0), dvh = plan.dValueHidden.at(g, s0)
+        let vh = plan.valueHidden.at(act, s0)
+        let dvh = plan.dValueHidden.at(g, s0)
         ConvKernels.channelsLast(dvh, dvf, batch: batch, channels: vc, pixels: cells)
         ActivationKernels.reluBackward(dvh, dvh, vh, count: rows * vc)
         LinearKernels.backward(
@@ -346,12 +396,14 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
 
         // Policy head, in reverse; its input gradient adds to the value head's.
         let pc = config.policyChannels
-        let pf = plan.policyFlat.at(act, s0), dpf = plan.dPolicyFlat.at(g, s0)
+        let pf = plan.policyFlat.at(act, s0)
+        let dpf = plan.dPolicyFlat.at(g, s0)
         LinearKernels.backward(
             dpf, grads.at(policyHead.weight), grads.at(policyHead.bias),
             context.dLogits.at(s0 * PolicyGeometry.actionCount), pf, values.at(policyHead.weight),
             n: batch, ic: pc * cells, oc: PolicyGeometry.actionCount)
-        let ph = plan.policyHidden.at(act, s0), dph = plan.dPolicyHidden.at(g, s0)
+        let ph = plan.policyHidden.at(act, s0)
+        let dph = plan.dPolicyHidden.at(g, s0)
         ConvKernels.channelsLast(dph, dpf, batch: batch, channels: pc, pixels: cells)
         ActivationKernels.reluBackward(dph, dph, ph, count: rows * pc)
         LinearKernels.backward(
@@ -361,20 +413,24 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
         // Residual blocks, last first. d1 holds ∂L/∂h_{i+1}.
         let col = plan.col.at(act, s0)
         for i in stride(from: config.blocks - 1, through: 0, by: -1) {
-            let h = plan.trunk[i].at(act, s0), a = plan.inner[i].at(act, s0)
+            let h = plan.trunk[i].at(act, s0)
+            let a = plan.inner[i].at(act, s0)
             let next = plan.trunk[i + 1].at(act, s0)
-            let conv1 = blockLayers[i].conv1, conv2 = blockLayers[i].conv2
+            let conv1 = blockLayers[i].conv1
+            let conv2 = blockLayers[i].conv2
             ActivationKernels.reluBackward(d1, d1, next, count: rows * c)  // d1 = ∂L/∂(h + conv2)
             ConvKernels.im2col3x3(col, a, batch: batch, height: side, width: side, channels: c)
             LinearKernels.backward(
-                dcol, grads.at(conv2.weight), grads.at(conv2.bias), d1, col, values.at(conv2.weight),
+                dcol, grads.at(conv2.weight), grads.at(conv2.bias), d1, col,
+                values.at(conv2.weight),
                 n: rows, ic: 9 * c, oc: c)
             d2.update(repeating: 0, count: rows * c)
             ConvKernels.col2im3x3Add(d2, dcol, batch: batch, height: side, width: side, channels: c)
             ActivationKernels.reluBackward(d2, d2, a, count: rows * c)
             ConvKernels.im2col3x3(col, h, batch: batch, height: side, width: side, channels: c)
             LinearKernels.backward(
-                dcol, grads.at(conv1.weight), grads.at(conv1.bias), d2, col, values.at(conv1.weight),
+                dcol, grads.at(conv1.weight), grads.at(conv1.bias), d2, col,
+                values.at(conv1.weight),
                 n: rows, ic: 9 * c, oc: c)
             ConvKernels.col2im3x3Add(d1, dcol, batch: batch, height: side, width: side, channels: c)
         }

@@ -31,12 +31,20 @@ public struct OptimizerConfig: Codable, Sendable, Equatable {
     /// Throws `PolicyError.invalidConfiguration` for values outside their ranges.
     public func validate() throws {
         func fail(_ message: String) -> PolicyError { .invalidConfiguration(message) }
-        guard learningRate.isFinite && learningRate > 0 else { throw fail("learning rate \(learningRate) must be positive") }
-        guard beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 else { throw fail("betas must be in [0, 1)") }
+        guard learningRate.isFinite && learningRate > 0 else {
+            throw fail("learning rate \(learningRate) must be positive")
+        }
+        guard beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 else {
+            throw fail("betas must be in [0, 1)")
+        }
         guard epsilon > 0 else { throw fail("epsilon must be positive") }
         guard weightDecay >= 0 else { throw fail("weight decay must not be negative") }
-        if let norm = maxGradientNorm, !(norm > 0) { throw fail("gradient clip norm must be positive") }
-        guard warmupSteps >= 0 && totalSteps >= 1 else { throw fail("step counts must be positive") }
+        if let norm = maxGradientNorm, !(norm > 0) {
+            throw fail("gradient clip norm must be positive")
+        }
+        guard warmupSteps >= 0 && totalSteps >= 1 else {
+            throw fail("step counts must be positive")
+        }
         guard minimumLearningRateRatio >= 0 && minimumLearningRateRatio <= 1 else {
             throw fail("minimum learning-rate ratio must be in [0, 1]")
         }
@@ -67,11 +75,16 @@ final class AdamState {
         parameters: ParameterStore, gradients: FloatBuffer, config: OptimizerConfig,
         learningRate lr: Float, gradientScale: Float, step: Int
     ) {
-        let b1 = config.beta1, b2 = config.beta2, eps = config.epsilon
-        let correction1 = 1 - powf(b1, Float(step)), correction2 = 1 - powf(b2, Float(step))
+        let b1 = config.beta1
+        let b2 = config.beta2
+        let eps = config.epsilon
+        let correction1 = 1 - powf(b1, Float(step))
+        let correction2 = 1 - powf(b2, Float(step))
         for info in parameters.infos {
-            let p = parameters.values.at(info.offset), g = gradients.at(info.offset)
-            let m = self.m.at(info.offset), v = self.v.at(info.offset)
+            let p = parameters.values.at(info.offset)
+            let g = gradients.at(info.offset)
+            let m = self.m.at(info.offset)
+            let v = self.v.at(info.offset)
             let decay = info.decays ? config.weightDecay : 0
             let coupled = config.decoupledWeightDecay ? 0 : decay
             let decoupled = config.decoupledWeightDecay ? decay : 0
@@ -79,7 +92,8 @@ final class AdamState {
                 let grad = g[i] * gradientScale + coupled * p[i]
                 m[i] = b1 * m[i] + (1 - b1) * grad
                 v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                let mHat = m[i] / correction1, vHat = v[i] / correction2
+                let mHat = m[i] / correction1
+                let vHat = v[i] / correction2
                 p[i] -= lr * (mHat / (vHat.squareRoot() + eps) + decoupled * p[i])
             }
         }

@@ -7,6 +7,17 @@ enum Parallel {
     /// Below this many samples per worker the split costs more than it saves.
     static let minimumSamplesPerWorker = 4
 
+    /// Samples a worker runs through the whole network at a time, so the activations and im2col
+    /// buffers of one chunk stay in cache (batch 256 in one piece measured slower than 32).
+    static let chunkSize = 16
+
+    /// `range` cut into consecutive pieces of at most `chunkSize`.
+    static func chunks(_ range: Range<Int>) -> [Range<Int>] {
+        stride(from: range.lowerBound, to: range.upperBound, by: chunkSize).map {
+            $0..<min($0 + chunkSize, range.upperBound)
+        }
+    }
+
     /// How many workers `split` uses for `count` samples with at most `limit` workers.
     static func workerCount(_ count: Int, limit: Int = workers) -> Int {
         max(1, min(limit, count / minimumSamplesPerWorker))
@@ -29,7 +40,8 @@ enum Parallel {
         withoutActuallyEscaping(body) { escapable in
             let box = Body(run: escapable)
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
-                let start = count * worker / workers, end = count * (worker + 1) / workers
+                let start = count * worker / workers
+                let end = count * (worker + 1) / workers
                 box.run(start..<end, worker)
             }
         }

@@ -25,7 +25,9 @@ struct ParameterLayout {
 
     /// Adds a tensor and returns its offset.
     @discardableResult
-    mutating func add(_ name: String, _ shape: [Int], decays: Bool = false, convKernel: Bool = false)
+    mutating func add(
+        _ name: String, _ shape: [Int], decays: Bool = false, convKernel: Bool = false
+    )
         -> Int
     {
         precondition(!infos.contains { $0.name == name }, "duplicate parameter \(name)")
@@ -92,7 +94,9 @@ public final class ParameterStore: @unchecked Sendable {
     /// exported order.
     static func export(_ info: ParameterInfo, from buffer: FloatBuffer) -> [Float] {
         let src = buffer.at(info.offset)
-        guard info.isConvKernel else { return Array(UnsafeBufferPointer(start: src, count: info.count)) }
+        guard info.isConvKernel else {
+            return Array(UnsafeBufferPointer(start: src, count: info.count))
+        }
         let (o, i, kh, kw) = (info.shape[0], info.shape[1], info.shape[2], info.shape[3])
         var out = [Float](repeating: 0, count: info.count)
         for a in 0..<o {
@@ -114,7 +118,9 @@ public final class ParameterStore: @unchecked Sendable {
         let (o, i, kh, kw) = (info.shape[0], info.shape[1], info.shape[2], info.shape[3])
         for a in 0..<o {
             for k in 0..<(kh * kw) {
-                for c in 0..<i { dst[(a * kh * kw + k) * i + c] = scalars[(a * i + c) * kh * kw + k] }
+                for c in 0..<i {
+                    dst[(a * kh * kw + k) * i + c] = scalars[(a * i + c) * kh * kw + k]
+                }
             }
         }
     }
@@ -123,7 +129,8 @@ public final class ParameterStore: @unchecked Sendable {
     /// moving a LASER factor's right matrix into the stored layout.
     static func storedColumns(of info: ParameterInfo) -> [Int] {
         guard info.isConvKernel else { return Array(0..<(info.count / info.shape[0])) }
-        let i = info.shape[1], kk = info.shape[2] * info.shape[3]
+        let i = info.shape[1]
+        let kk = info.shape[2] * info.shape[3]
         var map = [Int](repeating: 0, count: i * kk)
         for c in 0..<i { for k in 0..<kk { map[k * i + c] = c * kk + k } }
         return map  // stored column j holds exported column map[j]

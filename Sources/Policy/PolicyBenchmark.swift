@@ -17,7 +17,8 @@ public enum PolicyBenchmark {
     /// training steps (forward, cross-entropy + value loss, backward, clipping, AdamW). Each row
     /// runs for at least `seconds` after two warm-up iterations.
     public static func run(
-        model: any PolicyNetwork, batches: [Int], seconds: Double, train: Bool = true, seed: UInt64 = 1
+        model: any PolicyNetwork, batches: [Int], seconds: Double, train: Bool = true,
+        seed: UInt64 = 1
     ) throws -> [PolicyBenchmarkRow] {
         var rows: [PolicyBenchmarkRow] = []
         var rng = SplitMix64(seed: seed)
@@ -30,14 +31,16 @@ public enum PolicyBenchmark {
             let context = model.makeContext(batchCapacity: batch)
             try context.setObservations(observations, batch: batch)
             let infer = measure(seconds: seconds) { model.forward(context, batch: batch) }
-            rows.append(PolicyBenchmarkRow(
-                architecture: model.architectureName, mode: "infer", batch: batch,
-                samplesPerSecond: Double(batch) / infer.seconds, iterations: infer.iterations,
-                parameters: model.parameters.parameterCount))
+            rows.append(
+                PolicyBenchmarkRow(
+                    architecture: model.architectureName, mode: "infer", batch: batch,
+                    samplesPerSecond: Double(batch) / infer.seconds, iterations: infer.iterations,
+                    parameters: model.parameters.parameterCount))
             guard train else { continue }
             // A copy so the benchmark's updates never touch the caller's weights.
             let copy = try PolicyCheckpoint.makeModel(
-                architecture: model.architectureName, hyperparameters: model.hyperparameters, seed: seed)
+                architecture: model.architectureName, hyperparameters: model.hyperparameters,
+                seed: seed)
             var config = OptimizerConfig()
             config.warmupSteps = 0
             let trainer = try PolicyTrainer(model: copy, config: config, batchCapacity: batch)
@@ -51,10 +54,11 @@ public enum PolicyBenchmark {
                 } catch { failure = error }
             }
             if let failure { throw failure }
-            rows.append(PolicyBenchmarkRow(
-                architecture: model.architectureName, mode: "train", batch: batch,
-                samplesPerSecond: Double(batch) / step.seconds, iterations: step.iterations,
-                parameters: model.parameters.parameterCount))
+            rows.append(
+                PolicyBenchmarkRow(
+                    architecture: model.architectureName, mode: "train", batch: batch,
+                    samplesPerSecond: Double(batch) / step.seconds, iterations: step.iterations,
+                    parameters: model.parameters.parameterCount))
         }
         return rows
     }

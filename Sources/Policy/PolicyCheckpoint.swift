@@ -11,6 +11,8 @@ import LinearAlgebra
 /// tensors as matrices ignore them. Metadata keys: `format` = `laser-policy`, `format_version`,
 /// `architecture` (`conv` | `transformer`), `hp.KEY` for each hyperparameter, `step`, `data_seed`,
 /// `optimizer` (the optimizer config as JSON, when the state is included), plus caller keys.
+/// A LASER-reduced matrix is saved as its dense reconstruction. Saving goes through
+/// `SafetensorsWriter` (temporary file + rename), so a crash never leaves a partial checkpoint.
 public enum PolicyCheckpoint {
     public static let format = "laser-policy"
     public static let formatVersion = "1"
@@ -18,12 +20,15 @@ public enum PolicyCheckpoint {
     static let secondMomentPrefix = "optimizer.adam_v."
 
     /// A freshly initialised network of a named architecture.
-    public static func makeModel(architecture: String, hyperparameters: [String: String], seed: UInt64)
+    public static func makeModel(
+        architecture: String, hyperparameters: [String: String], seed: UInt64
+    )
         throws -> any PolicyNetwork
     {
         switch architecture {
         case "conv":
-            return try ConvPolicy(config: ConvPolicyConfig(hyperparameters: hyperparameters), seed: seed)
+            return try ConvPolicy(
+                config: ConvPolicyConfig(hyperparameters: hyperparameters), seed: seed)
         case "transformer":
             return try TransformerPolicy(
                 config: TransformerPolicyConfig(hyperparameters: hyperparameters), seed: seed)
@@ -50,16 +55,22 @@ public enum PolicyCheckpoint {
         if let dataSeed { metadata["data_seed"] = "\(dataSeed)" }
         var entries: [SafetensorsEntry] = []
         for info in model.parameters.infos {
-            entries.append(SafetensorsEntry(name: info.name, tensor: try model.parameters.tensor(named: info.name)))
+            entries.append(
+                SafetensorsEntry(
+                    name: info.name, tensor: try model.parameters.tensor(named: info.name)))
         }
         if let trainer {
             let json = try JSONEncoder().encode(trainer.config)
             metadata["optimizer"] = String(decoding: json, as: UTF8.self)
             for info in model.parameters.infos {
-                for (prefix, buffer) in [(momentPrefix, trainer.adam.m), (secondMomentPrefix, trainer.adam.v)] {
+                for (prefix, buffer) in [
+                    (momentPrefix, trainer.adam.m), (secondMomentPrefix, trainer.adam.v),
+                ] {
                     let values = ParameterStore.export(info, from: buffer)
-                    entries.append(SafetensorsEntry(
-                        name: prefix + info.name, tensor: Tensor(shape: [info.count], scalars: values)))
+                    entries.append(
+                        SafetensorsEntry(
+                            name: prefix + info.name,
+                            tensor: Tensor(shape: [info.count], scalars: values)))
                 }
             }
         }
@@ -85,23 +96,36 @@ public enum PolicyCheckpoint {
         let metadata = file.metadata
         guard metadata["format"] == format else {
             throw PolicyError.invalidCheckpoint(
-                "\(path) is not a policy checkpoint (metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')")
+                "\(path) is not a policy checkpoint (metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')"
+            )
         }
         guard let architecture = metadata["architecture"] else {
             throw PolicyError.invalidCheckpoint("\(path) has no 'architecture' in its metadata")
         }
         var hyperparameters: [String: String] = [:]
-        for (key, value) in metadata where key.hasPrefix("hp.") { hyperparameters[String(key.dropFirst(3))] = value }
-        let model = try makeModel(architecture: architecture, hyperparameters: hyperparameters, seed: 0)
+        for (key, value) in metadata where key.hasPrefix("hp.") {
+            hyperparameters[String(key.dropFirst(3))] = value
+        }
+        let model = try makeModel(
+            architecture: architecture, hyperparameters: hyperparameters, seed: 0)
 
         let expected = Set(model.parameters.infos.map(\.name))
         let hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optimizer.") }
         for tensor in file.tensors {
             let name = tensor.name
             if expected.contains(name) { continue }
-            if name.hasPrefix(momentPrefix) && expected.contains(String(name.dropFirst(momentPrefix.count))) { continue }
-            if name.hasPrefix(secondMomentPrefix) && expected.contains(String(name.dropFirst(secondMomentPrefix.count))) { continue }
-            throw PolicyError.invalidCheckpoint("\(path): unexpected tensor '\(name)' for a \(architecture) policy")
+            if name.hasPrefix(momentPrefix)
+                && expected.contains(String(name.dropFirst(momentPrefix.count)))
+            {
+                continue
+            }
+            if name.hasPrefix(secondMomentPrefix)
+                && expected.contains(String(name.dropFirst(secondMomentPrefix.count)))
+            {
+                continue
+            }
+            throw PolicyError.invalidCheckpoint(
+                "\(path): unexpected tensor '\(name)' for a \(architecture) policy")
         }
         for info in model.parameters.infos {
             guard let entry = file.info(named: info.name) else {
@@ -109,17 +133,20 @@ public enum PolicyCheckpoint {
             }
             guard entry.shape == info.shape else {
                 throw PolicyError.invalidCheckpoint(
-                    "\(path): tensor '\(info.name)' has shape \(entry.shape), the \(architecture) policy needs \(info.shape)")
+                    "\(path): tensor '\(info.name)' has shape \(entry.shape), the \(architecture) policy needs \(info.shape)"
+                )
             }
             try model.parameters.setTensor(named: info.name, to: try file.tensor(named: info.name))
             if hasOptimizer {
                 for prefix in [momentPrefix, secondMomentPrefix] {
                     guard let moment = file.info(named: prefix + info.name) else {
-                        throw PolicyError.invalidCheckpoint("\(path): missing optimizer tensor '\(prefix + info.name)'")
+                        throw PolicyError.invalidCheckpoint(
+                            "\(path): missing optimizer tensor '\(prefix + info.name)'")
                     }
                     guard moment.shape == [info.count] else {
                         throw PolicyError.invalidCheckpoint(
-                            "\(path): optimizer tensor '\(prefix + info.name)' has shape \(moment.shape), expected [\(info.count)]")
+                            "\(path): optimizer tensor '\(prefix + info.name)' has shape \(moment.shape), expected [\(info.count)]"
+                        )
                     }
                 }
             }
@@ -127,26 +154,31 @@ public enum PolicyCheckpoint {
         var optimizerConfig: OptimizerConfig?
         if hasOptimizer {
             guard let text = metadata["optimizer"],
-                  let config = try? JSONDecoder().decode(OptimizerConfig.self, from: Data(text.utf8))
+                let config = try? JSONDecoder().decode(OptimizerConfig.self, from: Data(text.utf8))
             else {
-                throw PolicyError.invalidCheckpoint("\(path) has optimizer state but no readable 'optimizer' config")
+                throw PolicyError.invalidCheckpoint(
+                    "\(path) has optimizer state but no readable 'optimizer' config")
             }
             optimizerConfig = config
         }
-        let step = try metadata["step"].map { text -> Int in
-            guard let value = Int(text), value >= 0 else {
-                throw PolicyError.invalidCheckpoint("\(path): step '\(text)' is not a non-negative integer")
-            }
-            return value
-        } ?? 0
+        let step =
+            try metadata["step"].map { text -> Int in
+                guard let value = Int(text), value >= 0 else {
+                    throw PolicyError.invalidCheckpoint(
+                        "\(path): step '\(text)' is not a non-negative integer")
+                }
+                return value
+            } ?? 0
         let dataSeed = try metadata["data_seed"].map { text -> UInt64 in
             guard let value = UInt64(text) else {
-                throw PolicyError.invalidCheckpoint("\(path): data_seed '\(text)' is not an unsigned integer")
+                throw PolicyError.invalidCheckpoint(
+                    "\(path): data_seed '\(text)' is not an unsigned integer")
             }
             return value
         }
-        return Loaded(model: model, metadata: metadata, step: step, dataSeed: dataSeed,
-                      optimizerConfig: optimizerConfig, file: file)
+        return Loaded(
+            model: model, metadata: metadata, step: step, dataSeed: dataSeed,
+            optimizerConfig: optimizerConfig, file: file)
     }
 
     /// Rebuilds a trainer from a checkpoint saved with its optimizer state: same weights, Adam
@@ -159,10 +191,15 @@ public enum PolicyCheckpoint {
         guard let saved = loaded.optimizerConfig else {
             throw PolicyError.invalidCheckpoint("\(path) holds no optimizer state to resume from")
         }
-        let trainer = try PolicyTrainer(model: loaded.model, config: config ?? saved, batchCapacity: batchCapacity)
+        let trainer = try PolicyTrainer(
+            model: loaded.model, config: config ?? saved, batchCapacity: batchCapacity)
         for info in loaded.model.parameters.infos {
-            ParameterStore.import(info, try loaded.file.tensor(named: momentPrefix + info.name).scalars, into: trainer.adam.m)
-            ParameterStore.import(info, try loaded.file.tensor(named: secondMomentPrefix + info.name).scalars, into: trainer.adam.v)
+            ParameterStore.import(
+                info, try loaded.file.tensor(named: momentPrefix + info.name).scalars,
+                into: trainer.adam.m)
+            ParameterStore.import(
+                info, try loaded.file.tensor(named: secondMomentPrefix + info.name).scalars,
+                into: trainer.adam.v)
         }
         trainer.step = loaded.step
         return trainer

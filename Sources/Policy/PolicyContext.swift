@@ -86,9 +86,12 @@ public final class PolicyContext {
             throw PolicyError.invalidBatch("batch \(batch) outside 1...\(batchCapacity)")
         }
         guard planes.count == batch * observationCount else {
-            throw PolicyError.planeCountMismatch(expected: batch * observationCount, got: planes.count)
+            throw PolicyError.planeCountMismatch(
+                expected: batch * observationCount, got: planes.count)
         }
-        planes.withUnsafeBufferPointer { input.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        planes.withUnsafeBufferPointer {
+            input.pointer.update(from: $0.baseAddress!, count: $0.count)
+        }
     }
 
     /// Sets one sample from a height × width board's planes (planes × height × width), padding a
@@ -144,8 +147,12 @@ public final class PolicyContext {
         let a = PolicyGeometry.actionCount
         if outLogits.count < batch * a { outLogits = [Float](repeating: 0, count: batch * a) }
         if outValues.count < batch { outValues = [Float](repeating: 0, count: batch) }
-        outLogits.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: logits.pointer, count: batch * a) }
-        outValues.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: values.pointer, count: batch) }
+        outLogits.withUnsafeMutableBufferPointer {
+            $0.baseAddress!.update(from: logits.pointer, count: batch * a)
+        }
+        outValues.withUnsafeMutableBufferPointer {
+            $0.baseAddress!.update(from: values.pointer, count: batch)
+        }
     }
 
     /// Sets the loss gradients with respect to the last batch's logits (B × 4) and values (B).
@@ -153,9 +160,14 @@ public final class PolicyContext {
         let a = PolicyGeometry.actionCount
         guard gradLogits.count == batch * a && gradValues.count == batch else {
             throw PolicyError.invalidBatch(
-                "gradients of \(gradLogits.count) logits and \(gradValues.count) values for a batch of \(batch)")
+                "gradients of \(gradLogits.count) logits and \(gradValues.count) values for a batch of \(batch)"
+            )
         }
-        gradLogits.withUnsafeBufferPointer { dLogits.pointer.update(from: $0.baseAddress!, count: batch * a) }
-        gradValues.withUnsafeBufferPointer { dValues.pointer.update(from: $0.baseAddress!, count: batch) }
+        gradLogits.withUnsafeBufferPointer {
+            dLogits.pointer.update(from: $0.baseAddress!, count: batch * a)
+        }
+        gradValues.withUnsafeBufferPointer {
+            dValues.pointer.update(from: $0.baseAddress!, count: batch)
+        }
     }
 }

@@ -33,11 +33,14 @@ extension PolicyNetwork {
     public func makeGradients() -> ParameterGradients { ParameterGradients(like: parameters) }
 
     /// Logits and values of a batch in new arrays (a convenience; loops reuse a context instead).
-    public func predict(observations: [Float], batch: Int) throws -> (logits: [Float], values: [Float]) {
+    public func predict(observations: [Float], batch: Int) throws -> (
+        logits: [Float], values: [Float]
+    ) {
         let context = makeContext(batchCapacity: batch)
         try context.setObservations(observations, batch: batch)
         forward(context, batch: batch)
-        var logits: [Float] = [], values: [Float] = []
+        var logits: [Float] = []
+        var values: [Float] = []
         context.copyOutputs(logits: &logits, values: &values)
         return (logits, values)
     }
@@ -109,7 +112,8 @@ final class ReducibleParameters: @unchecked Sendable {
 
     func setMatrix(named name: String, to value: WeightValue, in store: ParameterStore) throws {
         let i = try index(of: name)
-        let info = infos[i], parameter = parameterInfos[i]
+        let info = infos[i]
+        let parameter = parameterInfos[i]
         switch value {
         case .dense(let t):
             guard t.count == info.rows * info.columns else {

@@ -40,7 +40,9 @@ public final class PolicyTrainer {
 
     public init(model: any PolicyNetwork, config: OptimizerConfig, batchCapacity: Int) throws {
         try config.validate()
-        guard batchCapacity >= 1 else { throw PolicyError.invalidBatch("batch capacity must be positive") }
+        guard batchCapacity >= 1 else {
+            throw PolicyError.invalidBatch("batch capacity must be positive")
+        }
         self.model = model
         self.config = config
         context = model.makeContext(batchCapacity: batchCapacity)
@@ -99,7 +101,9 @@ public final class PolicyTrainer {
     public func evaluate(observations: [Float], actions: [Int], valueTargets: [Float]) throws
         -> SupervisedResult
     {
-        try losses(observations: observations, actions: actions, valueTargets: valueTargets, valueWeight: 0)
+        try losses(
+            observations: observations, actions: actions, valueTargets: valueTargets, valueWeight: 0
+        )
     }
 
     private func losses(
@@ -107,10 +111,12 @@ public final class PolicyTrainer {
     ) throws -> SupervisedResult {
         let batch = actions.count
         guard valueTargets.count == batch else {
-            throw PolicyError.invalidBatch("\(batch) actions but \(valueTargets.count) value targets")
+            throw PolicyError.invalidBatch(
+                "\(batch) actions but \(valueTargets.count) value targets")
         }
         guard batch <= context.batchCapacity else {
-            throw PolicyError.invalidBatch("batch \(batch) exceeds the capacity \(context.batchCapacity)")
+            throw PolicyError.invalidBatch(
+                "batch \(batch) exceeds the capacity \(context.batchCapacity)")
         }
         for (i, a) in actions.enumerated() {
             guard a >= 0 && a < PolicyGeometry.actionCount else {

@@ -17,8 +17,13 @@ public struct GeneratorOptions: Sendable {
     public var searchDepth = 300
     /// Positions explored by the reverse-play search at most.
     public var maxExplored = 300_000
-    /// Solver limits for the final check.
-    public var solver = SolverOptions(timeLimit: 10, nodeLimit: 2_000_000)
+    /// Solver limits for the final check: a node limit and no time limit, so the result does
+    /// not depend on the machine's speed.
+    public var solver = SolverOptions(nodeLimit: 2_000_000)
+    /// Record a solution with the fewest moves among the push-optimal ones (the agent's
+    /// demonstrations then fit the environment's step limit more often). If that larger search
+    /// hits the node limit, the push-optimal solution found first is kept.
+    public var minimizeMoves = true
 
     /// Boxoban's settings for a room of this size.
     public init(width: Int = 10, height: Int = 10, boxes: Int = 4) {
@@ -97,12 +102,18 @@ public enum Generator {
                 options, floor: floor, goals: goals, boxes: best.boxes,
                 player: best.player)
             let result = Solver.solve(level, options: options.solver)
-            guard result.status == .solved, let solution = result.solution else { continue }
+            guard result.status == .solved, var solution = result.solution else { continue }
+            if options.minimizeMoves {
+                var movesFirst = options.solver
+                movesFirst.minimizeMoves = true
+                let shorter = Solver.solve(level, options: movesFirst)
+                if shorter.status == .solved, let s = shorter.solution { solution = s }
+            }
             var titled = level
             titled.title = "seed \(seed), \(result.pushes) pushes"
             titled.notes = [
                 ("Seed", "\(seed)"), ("Pushes", "\(result.pushes)"),
-                ("Solution", solution),
+                ("Moves", "\(solution.count)"), ("Solution", solution),
             ]
             return GeneratedLevel(
                 level: titled, seed: seed, pushes: result.pushes,

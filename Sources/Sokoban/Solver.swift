@@ -1,5 +1,5 @@
 // The solver: A* over pushes with the Hungarian matching bound, a transposition table keyed by
-// box set plus normalized player square, and deadlock pruning.
+// box set plus normalized player square, and deadlock pruning; optionally fewest moves second.
 
 import Collections
 
@@ -9,17 +9,21 @@ public struct SolverOptions: Sendable {
     public var timeLimit: Double?
     /// The most positions stored before giving up (about 30 bytes each).
     public var nodeLimit: Int
+    /// Among the push-optimal solutions, find one with the fewest moves. Positions are then keyed
+    /// by the player's exact square instead of its region, so the search stores more of them.
+    public var minimizeMoves: Bool
 
-    /// Limits; by default no time limit and five million positions.
-    public init(timeLimit: Double? = nil, nodeLimit: Int = 5_000_000) {
+    /// Limits; by default no time limit, five million positions, and moves not minimized.
+    public init(timeLimit: Double? = nil, nodeLimit: Int = 5_000_000, minimizeMoves: Bool = false) {
         self.timeLimit = timeLimit
         self.nodeLimit = nodeLimit
+        self.minimizeMoves = minimizeMoves
     }
 }
 
 /// How a solver run ended.
 public enum SolverStatus: String, Sendable, Codable {
-    /// A solution with the fewest pushes was found.
+    /// A solution with the fewest pushes (and, if asked, then the fewest moves) was found.
     case solved
     /// The search space was exhausted: no solution exists.
     case unsolvable
@@ -100,6 +104,10 @@ final class PushSearch {
     var keys: [UInt16] = []
     var parent: [Int32] = []
     var cost: [UInt16] = []
+    /// Moves to reach each position (kept only when minimizing moves).
+    var walk: [UInt32] = []
+    /// Whether positions are keyed by the exact player square and moves are the second cost.
+    let exactPlayer: Bool
     var pushFrom: [UInt16] = []
     var pushDirection: [UInt8] = []
     var closed: [Bool] = []
@@ -111,6 +119,8 @@ final class PushSearch {
     var hasBox: [Bool]
     var reachMark: [UInt32]
     var reachStamp: UInt32 = 0
+    /// Walking distance from the player for squares marked with `reachStamp`.
+    var reachDistance: [UInt32]
     var normMark: [UInt32]
     var normStamp: UInt32 = 0
     var queue: [Int]
@@ -124,6 +134,7 @@ final class PushSearch {
     init(level: Level, options: SolverOptions, start: ContinuousClock.Instant) {
         self.level = level
         self.options = options
+        exactPlayer = options.minimizeMoves
         startTime = start
         detector = DeadlockDetector(level: level)
         squareCount = level.squares.count
@@ -139,6 +150,7 @@ final class PushSearch {
         hasBox = [Bool](repeating: false, count: squareCount)
         reachMark = [UInt32](repeating: 0, count: squareCount)
         normMark = reachMark
+        reachDistance = reachMark
         queue = [Int](repeating: 0, count: squareCount)
         freezeScratch = [Bool](repeating: false, count: squareCount)
         current = [Int](repeating: 0, count: boxCount)
@@ -161,7 +173,7 @@ final class PushSearch {
         }
     }
 
-    /// Marks the squares the player reaches from `from` with `reachStamp`.
+    /// Marks the squares the player reaches from `from` with `reachStamp`, with distances.
     func markReach(from: Int) {
         reachStamp &+= 1
         let stamp = reachStamp
@@ -169,6 +181,7 @@ final class PushSearch {
         var tail = 1
         queue[0] = from
         reachMark[from] = stamp
+        reachDistance[from] = 0
         while head < tail {
             let s = queue[head]
             head += 1
@@ -176,6 +189,7 @@ final class PushSearch {
                 let t = s + d
                 if isFloor[t] && !hasBox[t] && reachMark[t] != stamp {
                     reachMark[t] = stamp
+                    reachDistance[t] = reachDistance[s] + 1
                     queue[tail] = t
                     tail += 1
                 }
@@ -236,6 +250,7 @@ final class PushSearch {
         keys.append(contentsOf: childKey)
         parent.append(-1)
         cost.append(UInt16.max)
+        walk.append(UInt32.max)
         pushFrom.append(0)
         pushDirection.append(0)
         closed.append(false)
@@ -258,9 +273,15 @@ final class PushSearch {
         childKey = saved
     }
 
+    /// Queues `node` by f = pushes + bound, then (minimizing moves) fewer moves first, or else
+    /// deeper nodes first.
     func push(node: Int, g: Int, h: Int) {
         let f = UInt64(min(g + h, 0xFFFF))
-        open.insert(f << 48 | UInt64(0xFFFF - g) << 32 | UInt64(node))
+        open.insert(f << 48 | UInt64(secondaryKey(node: node, g: g)) << 32 | UInt64(node))
+    }
+
+    func secondaryKey(node: Int, g: Int) -> Int {
+        exactPlayer ? Int(min(walk[node], 0xFFFF)) : 0xFFFF - g
     }
 
     func outOfTime(expanded: Int) -> Bool {
@@ -282,19 +303,24 @@ final class PushSearch {
             }
         }
         for (i, b) in boxes.enumerated() { childKey[i] = UInt16(b) }
-        childKey[boxCount] = UInt16(normalizedPlayer(from: player))
+        childKey[boxCount] = UInt16(exactPlayer ? player : normalizedPlayer(from: player))
         for b in boxes { hasBox[b] = false }
         let h0 = lowerBound()
         if startDead || h0 >= Self.infinity { return result }
         let (root, _) = lookupOrInsert()
         cost[root] = 0
+        walk[root] = 0
         push(node: root, g: 0, h: h0)
 
         var expanded = 0
         while let entry = open.popMin() {
             let node = Int(entry & 0xFFFF_FFFF)
-            let g = 0xFFFF - Int((entry >> 32) & 0xFFFF)
-            if closed[node] || Int(cost[node]) != g { continue }
+            let g = Int(cost[node])
+            // Entries left behind by a later improvement of the node are skipped.
+            // (An improvement in pushes lowers f, so the newer entry is expanded first.)
+            if closed[node] || Int((entry >> 32) & 0xFFFF) != secondaryKey(node: node, g: g) {
+                continue
+            }
             closed[node] = true
             let base = node * stride
             var solved = true
@@ -368,10 +394,16 @@ final class PushSearch {
                 if !placed { childKey[j] = UInt16(target) }
                 let h = lowerBound()
                 if h >= Self.infinity { continue }
-                childKey[boxCount] = UInt16(normalizedPlayer(from: b))
+                childKey[boxCount] = UInt16(exactPlayer ? b : normalizedPlayer(from: b))
                 let (child, _) = lookupOrInsert()
-                if closed[child] || Int(cost[child]) <= g + 1 { continue }
+                if closed[child] { continue }
+                let moves = exactPlayer ? walk[node] + reachDistance[b - d] + 1 : 0
+                let better =
+                    g + 1 < Int(cost[child])
+                    || (exactPlayer && g + 1 == Int(cost[child]) && moves < walk[child])
+                if !better { continue }
                 cost[child] = UInt16(g + 1)
+                walk[child] = moves
                 parent[child] = Int32(node)
                 pushFrom[child] = UInt16(b)
                 pushDirection[child] = UInt8(dirIndex)

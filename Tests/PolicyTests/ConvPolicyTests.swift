@@ -3,36 +3,47 @@ import Foundation
 import Laser
 import LinearAlgebra
 import Testing
+
 @testable import Policy
 
 /// The ConvPolicy forward in float64 with PyTorch's NCHW semantics.
 func convReference(_ config: ConvPolicyConfig, batch: Int) -> ReferenceForward {
     { p, obs in
-        let c = config.channels, side = 10, cells = 100
+        let c = config.channels
+        let side = 10
+        let cells = 100
         var h = Reference.relu(
-            Reference.conv2d(obs, p["stem.weight"]!, p["stem.bias"]!, batch: batch, cin: config.planes,
-                             cout: c, side: side, kernel: 3))
+            Reference.conv2d(
+                obs, p["stem.weight"]!, p["stem.bias"]!, batch: batch, cin: config.planes,
+                cout: c, side: side, kernel: 3))
         for i in 0..<config.blocks {
             let a = Reference.relu(
-                Reference.conv2d(h, p["blocks.\(i).conv1.weight"]!, p["blocks.\(i).conv1.bias"]!,
-                                 batch: batch, cin: c, cout: c, side: side, kernel: 3))
-            let r = Reference.conv2d(a, p["blocks.\(i).conv2.weight"]!, p["blocks.\(i).conv2.bias"]!,
-                                     batch: batch, cin: c, cout: c, side: side, kernel: 3)
+                Reference.conv2d(
+                    h, p["blocks.\(i).conv1.weight"]!, p["blocks.\(i).conv1.bias"]!,
+                    batch: batch, cin: c, cout: c, side: side, kernel: 3))
+            let r = Reference.conv2d(
+                a, p["blocks.\(i).conv2.weight"]!, p["blocks.\(i).conv2.bias"]!,
+                batch: batch, cin: c, cout: c, side: side, kernel: 3)
             h = Reference.relu(zip(h, r).map { $0 + $1 })
         }
         let ph = Reference.relu(
-            Reference.conv2d(h, p["policy_conv.weight"]!, p["policy_conv.bias"]!, batch: batch, cin: c,
-                             cout: config.policyChannels, side: side, kernel: 1))
-        let logits = Reference.linear(ph, p["policy_head.weight"]!, p["policy_head.bias"]!, n: batch,
-                                      ic: config.policyChannels * cells, oc: 4)
+            Reference.conv2d(
+                h, p["policy_conv.weight"]!, p["policy_conv.bias"]!, batch: batch, cin: c,
+                cout: config.policyChannels, side: side, kernel: 1))
+        let logits = Reference.linear(
+            ph, p["policy_head.weight"]!, p["policy_head.bias"]!, n: batch,
+            ic: config.policyChannels * cells, oc: 4)
         let vh = Reference.relu(
-            Reference.conv2d(h, p["value_conv.weight"]!, p["value_conv.bias"]!, batch: batch, cin: c,
-                             cout: config.valueChannels, side: side, kernel: 1))
+            Reference.conv2d(
+                h, p["value_conv.weight"]!, p["value_conv.bias"]!, batch: batch, cin: c,
+                cout: config.valueChannels, side: side, kernel: 1))
         let fc = Reference.relu(
-            Reference.linear(vh, p["value_fc.weight"]!, p["value_fc.bias"]!, n: batch,
-                             ic: config.valueChannels * cells, oc: config.valueHidden))
-        let values = Reference.linear(fc, p["value_head.weight"]!, p["value_head.bias"]!, n: batch,
-                                      ic: config.valueHidden, oc: 1)
+            Reference.linear(
+                vh, p["value_fc.weight"]!, p["value_fc.bias"]!, n: batch,
+                ic: config.valueChannels * cells, oc: config.valueHidden))
+        let values = Reference.linear(
+            fc, p["value_head.weight"]!, p["value_head.bias"]!, n: batch,
+            ic: config.valueHidden, oc: 1)
         return (logits, values)
     }
 }
@@ -43,12 +54,15 @@ func perturbAll(_ model: any PolicyNetwork, seed: UInt64, scale: Double = 0.3) t
     for info in model.parameters.infos {
         let t = try model.parameters.tensor(named: info.name)
         let noise = randomValues(t.count, scale: scale, rng: &rng)
-        try model.parameters.setTensor(named: info.name, to: Tensor(shape: t.shape, scalars: zip(t.scalars, noise).map { $0 + $1 }))
+        try model.parameters.setTensor(
+            named: info.name,
+            to: Tensor(shape: t.shape, scalars: zip(t.scalars, noise).map { $0 + $1 }))
     }
 }
 
 @Suite struct ConvPolicyTests {
-    let config = ConvPolicyConfig(planes: 3, channels: 4, blocks: 2, policyChannels: 2, valueChannels: 2, valueHidden: 5)
+    let config = ConvPolicyConfig(
+        planes: 3, channels: 4, blocks: 2, policyChannels: 2, valueChannels: 2, valueHidden: 5)
 
     @Test func forwardAndGradientsMatchFloat64Reference() throws {
         let model = try ConvPolicy(config: config, seed: 1)
@@ -90,7 +104,9 @@ func perturbAll(_ model: any PolicyNetwork, seed: UInt64, scale: Double = 0.3) t
         }
         #expect(model.reducedMatrixNames.isEmpty)
         let dense = try model.predict(observations: obs, batch: 3)
-        let diff = zip(factored.logits + factored.values, dense.logits + dense.values).map { abs($0 - $1) }.max()!
+        let diff = zip(factored.logits + factored.values, dense.logits + dense.values).map {
+            abs($0 - $1)
+        }.max()!
         let size = dense.logits.map(abs).max()!
         #expect(diff <= 1e-4 * max(1, size), "factored and dense forward differ by \(diff)")
     }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import LinearAlgebra
 import Testing
+
 @testable import Policy
 
 @Suite struct InferenceTests {
@@ -14,7 +15,8 @@ import Testing
         for y in 0..<10 {
             for x in 0..<10 {
                 let inside = y < 2 && x < 3
-                let wall = out[y * 10 + x], other = out[100 + y * 10 + x]
+                let wall = out[y * 10 + x]
+                let other = out[100 + y * 10 + x]
                 if inside {
                     #expect(wall == planes[y * 3 + x] && other == planes[6 + y * 3 + x])
                 } else {
@@ -26,33 +28,42 @@ import Testing
 
     @Test func largerOrMalformedBoardsAreRefused() throws {
         #expect(throws: PolicyError.boardTooLarge(height: 11, width: 10, maximum: 10)) {
-            try BoardInput.padded(planes: [Float](repeating: 0, count: 7 * 110), planeCount: 7, height: 11, width: 10)
+            try BoardInput.padded(
+                planes: [Float](repeating: 0, count: 7 * 110), planeCount: 7, height: 11, width: 10)
         }
-        #expect(PolicyError.boardTooLarge(height: 11, width: 10, maximum: 10).description
-            == "board of 11×10 is larger than the networks' 10×10 input")
+        #expect(
+            PolicyError.boardTooLarge(height: 11, width: 10, maximum: 10).description
+                == "board of 11×10 is larger than the networks' 10×10 input")
         #expect(throws: PolicyError.planeCountMismatch(expected: 7 * 12, got: 5)) {
-            try BoardInput.padded(planes: [Float](repeating: 0, count: 5), planeCount: 7, height: 3, width: 4)
+            try BoardInput.padded(
+                planes: [Float](repeating: 0, count: 5), planeCount: 7, height: 3, width: 4)
         }
         #expect(throws: PolicyError.invalidBoardSize(height: 0, width: 4)) {
             try BoardInput.padded(planes: [], planeCount: 7, height: 0, width: 4)
         }
-        let model = try ConvPolicy(config: ConvPolicyConfig(planes: 7, channels: 4, blocks: 1), seed: 1)
+        let model = try ConvPolicy(
+            config: ConvPolicyConfig(planes: 7, channels: 4, blocks: 1), seed: 1)
         let context = model.makeContext(batchCapacity: 2)
-        #expect(throws: PolicyError.self) { try context.setObservations([Float](repeating: 0, count: 700), batch: 3) }
         #expect(throws: PolicyError.self) {
-            try context.setObservation(sample: 0, planes: [Float](repeating: 0, count: 7 * 121), height: 11, width: 11)
+            try context.setObservations([Float](repeating: 0, count: 700), batch: 3)
+        }
+        #expect(throws: PolicyError.self) {
+            try context.setObservation(
+                sample: 0, planes: [Float](repeating: 0, count: 7 * 121), height: 11, width: 11)
         }
     }
 
     @Test func contextInputEqualsPaddedInput() throws {
-        let model = try ConvPolicy(config: ConvPolicyConfig(planes: 2, channels: 4, blocks: 1), seed: 1)
+        let model = try ConvPolicy(
+            config: ConvPolicyConfig(planes: 2, channels: 4, blocks: 1), seed: 1)
         var rng = SplitMix64(seed: 3)
         let small = randomValues(2 * 6 * 7, rng: &rng)
         let context = model.makeContext(batchCapacity: 1)
         try context.setObservation(sample: 0, planes: small, height: 6, width: 7)
         model.forward(context, batch: 1)
         let padded = try model.predict(
-            observations: try BoardInput.padded(planes: small, planeCount: 2, height: 6, width: 7), batch: 1)
+            observations: try BoardInput.padded(planes: small, planeCount: 2, height: 6, width: 7),
+            batch: 1)
         #expect(context.logits(sample: 0) == padded.logits)
         #expect(context.value(sample: 0) == padded.values[0])
         let p = context.probabilities(sample: 0)
@@ -63,9 +74,12 @@ import Testing
     /// Four threads, each with its own context, share one model and match a serial pass exactly.
     @Test(arguments: ["conv", "transformer"])
     func concurrentInferenceMatchesSerial(arch: String) throws {
-        let model: any PolicyNetwork = arch == "conv"
+        let model: any PolicyNetwork =
+            arch == "conv"
             ? try ConvPolicy(config: ConvPolicyConfig(planes: 3, channels: 8, blocks: 2), seed: 1)
-            : try TransformerPolicy(config: TransformerPolicyConfig(planes: 3, dim: 16, layers: 2, heads: 2, mlpHidden: 32), seed: 1)
+            : try TransformerPolicy(
+                config: TransformerPolicyConfig(
+                    planes: 3, dim: 16, layers: 2, heads: 2, mlpHidden: 32), seed: 1)
         var rng = SplitMix64(seed: 2)
         let batches = (0..<8).map { _ in randomObservations(batch: 5, planes: 3, rng: &rng) }
         let serial = try batches.map { try model.predict(observations: $0, batch: 5).logits }
@@ -79,7 +93,8 @@ import Testing
             for i in stride(from: worker, to: 8, by: 4) {
                 try! context.setObservations(batches[i], batch: 5)
                 model.forward(context, batch: 5)
-                var logits: [Float] = [], values: [Float] = []
+                var logits: [Float] = []
+                var values: [Float] = []
                 context.copyOutputs(logits: &logits, values: &values)
                 results.lock.lock()
                 results.logits[i] = logits
@@ -91,18 +106,23 @@ import Testing
 }
 
 @Suite struct BatchSplitTests {
-    /// A batch large enough to be split across workers gives the same gradients as the samples
+    /// A batch large enough to be split across workers and chunks gives the same gradients as the samples
     /// one at a time (the per-worker gradient buffers are summed correctly).
     @Test(arguments: ["conv", "transformer"])
     func splitBackwardMatchesPerSample(arch: String) throws {
-        let model: any PolicyNetwork = arch == "conv"
+        let model: any PolicyNetwork =
+            arch == "conv"
             ? try ConvPolicy(config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
-            : try TransformerPolicy(config: TransformerPolicyConfig(planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8), seed: 1)
-        let batch = 9
+            : try TransformerPolicy(
+                config: TransformerPolicyConfig(
+                    planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8), seed: 1)
+        let batch = 37  // two workers, each cut into chunks
         #expect(Parallel.workerCount(batch) > 1)
+        #expect(Parallel.chunks(0..<(batch / 2)).count > 1)
         var rng = SplitMix64(seed: 2)
         let obs = randomObservations(batch: batch, planes: 3, rng: &rng)
-        let r1 = randomValues(batch * 4, rng: &rng), r2 = randomValues(batch, rng: &rng)
+        let r1 = randomValues(batch * 4, rng: &rng)
+        let r2 = randomValues(batch, rng: &rng)
         let context = model.makeContext(batchCapacity: batch)
         try context.setObservations(obs, batch: batch)
         model.forward(context, batch: batch)
@@ -116,30 +136,37 @@ import Testing
         for b in 0..<batch {
             try one.setObservations(Array(obs[(b * count)..<((b + 1) * count)]), batch: 1)
             model.forward(one, batch: 1)
-            let difference = zip(one.logits(sample: 0), context.logits(sample: b)).map { abs($0 - $1) }.max()!
+            let difference = zip(one.logits(sample: 0), context.logits(sample: b)).map {
+                abs($0 - $1)
+            }.max()!
             #expect(difference < 1e-5)
             try one.setOutputGradients(logits: Array(r1[(b * 4)..<(b * 4 + 4)]), values: [r2[b]])
             model.backward(one, gradients: separate)
         }
         for info in model.parameters.infos {
-            let a = try together.tensor(named: info.name), s = try separate.tensor(named: info.name)
+            let a = try together.tensor(named: info.name)
+            let s = try separate.tensor(named: info.name)
             let scale = max(1e-3, Double(s.scalars.map(abs).max()!))
             #expect(Double(a.maxAbsDifference(s)) < 1e-5 * scale * 10, "\(info.name)")
         }
     }
 
     @Test func singleWorkerContextMatchesSplit() throws {
-        let model = try ConvPolicy(config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
+        let model = try ConvPolicy(
+            config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
         var rng = SplitMix64(seed: 3)
         let obs = randomObservations(batch: 16, planes: 3, rng: &rng)
-        let split = model.makeContext(batchCapacity: 16), single = model.makeContext(batchCapacity: 16)
+        let split = model.makeContext(batchCapacity: 16)
+        let single = model.makeContext(batchCapacity: 16)
         single.maximumWorkers = 1
         for context in [split, single] {
             try context.setObservations(obs, batch: 16)
             model.forward(context, batch: 16)
         }
         for b in 0..<16 {
-            let difference = zip(split.logits(sample: b), single.logits(sample: b)).map { abs($0 - $1) }.max()!
+            let difference = zip(split.logits(sample: b), single.logits(sample: b)).map {
+                abs($0 - $1)
+            }.max()!
             #expect(difference < 1e-5)
         }
         single.maximumWorkers = 0

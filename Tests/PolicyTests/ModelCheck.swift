@@ -3,6 +3,7 @@
 import Foundation
 import LinearAlgebra
 import Testing
+
 @testable import Policy
 
 /// A float64 forward pass from exported parameters and observations to (logits, values).
@@ -29,25 +30,32 @@ func checkModel(
     let context = model.makeContext(batchCapacity: batch)
     try context.setObservations(observations, batch: batch)
     model.forward(context, batch: batch)
-    var logits: [Float] = [], values: [Float] = []
+    var logits: [Float] = []
+    var values: [Float] = []
     context.copyOutputs(logits: &logits, values: &values)
 
     let parameters = try exportedParameters(model)
     let obs64 = observations.map(Double.init)
     let expected = reference(parameters, obs64)
-    let forwardError = zip(logits.map(Double.init) + values.map(Double.init), expected.logits + expected.values)
-        .map { abs($0 - $1) }.max()!
+    let forwardError = zip(
+        logits.map(Double.init) + values.map(Double.init), expected.logits + expected.values
+    )
+    .map { abs($0 - $1) }.max()!
     #expect(forwardError < 1e-4, "forward differs from the float64 reference by \(forwardError)")
 
-    let r1 = randomValues(batch * 4, rng: &rng), r2 = randomValues(batch, rng: &rng)
+    let r1 = randomValues(batch * 4, rng: &rng)
+    let r2 = randomValues(batch, rng: &rng)
     try context.setOutputGradients(logits: r1, values: r2)
     let gradients = model.makeGradients()
     model.backward(context, gradients: gradients)
 
-    let w1 = r1.map(Double.init), w2 = r2.map(Double.init)
+    let w1 = r1.map(Double.init)
+    let w2 = r2.map(Double.init)
     for info in model.parameters.infos {
         let analytic = try gradients.tensor(named: info.name).scalars.map(Double.init)
-        let indices = info.count <= samplesPerTensor ? Array(0..<info.count)
+        let indices =
+            info.count <= samplesPerTensor
+            ? Array(0..<info.count)
             : (0..<samplesPerTensor).map { _ in Int(rng.next() % UInt64(info.count)) }
         let numeric = numericGradient(at: parameters[info.name]!, indices: indices) { perturbed in
             var p = parameters

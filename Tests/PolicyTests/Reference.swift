@@ -1,11 +1,14 @@
 // Naive float64 references of every layer (PyTorch semantics, NCHW) and the finite-difference check.
 import Foundation
 import LinearAlgebra
+
 @testable import Policy
 
 enum Reference {
     /// y (n, oc) = x (n, ic) · wᵀ + b.
-    static func linear(_ x: [Double], _ w: [Double], _ b: [Double]?, n: Int, ic: Int, oc: Int) -> [Double] {
+    static func linear(_ x: [Double], _ w: [Double], _ b: [Double]?, n: Int, ic: Int, oc: Int)
+        -> [Double]
+    {
         var y = [Double](repeating: 0, count: n * oc)
         for r in 0..<n {
             for o in 0..<oc {
@@ -32,9 +35,13 @@ enum Reference {
                         for c in 0..<cin {
                             for ky in 0..<k {
                                 for kx in 0..<k {
-                                    let sy = yy + ky - pad, sx = xx + kx - pad
-                                    guard sy >= 0 && sy < side && sx >= 0 && sx < side else { continue }
-                                    s += x[((b * cin + c) * side + sy) * side + sx]
+                                    let sy = yy + ky - pad
+                                    let sx = xx + kx - pad
+                                    guard sy >= 0 && sy < side && sx >= 0 && sx < side else {
+                                        continue
+                                    }
+                                    s +=
+                                        x[((b * cin + c) * side + sy) * side + sx]
                                         * w[((o * cin + c) * k + ky) * k + kx]
                                 }
                             }
@@ -50,7 +57,9 @@ enum Reference {
     static func relu(_ x: [Double]) -> [Double] { x.map { max($0, 0) } }
 
     static func gelu(_ x: [Double]) -> [Double] {
-        x.map { 0.5 * $0 * (1 + tanh((2 / Double.pi).squareRoot() * ($0 + 0.044715 * $0 * $0 * $0))) }
+        x.map {
+            0.5 * $0 * (1 + tanh((2 / Double.pi).squareRoot() * ($0 + 0.044715 * $0 * $0 * $0)))
+        }
     }
 
     static func layerNorm(_ x: [Double], _ w: [Double], _ b: [Double], n: Int, c: Int) -> [Double] {
@@ -67,7 +76,8 @@ enum Reference {
 
     /// softmax(q_h k_hᵀ/√hd) v_h per sample and head; q, k, v (b, t, d).
     static func attention(
-        _ q: [Double], _ k: [Double], _ v: [Double], batch: Int, tokens t: Int, dim d: Int, heads h: Int
+        _ q: [Double], _ k: [Double], _ v: [Double], batch: Int, tokens t: Int, dim d: Int,
+        heads h: Int
     ) -> [Double] {
         let hd = d / h
         var out = [Double](repeating: 0, count: batch * t * d)
@@ -77,7 +87,11 @@ enum Reference {
                     var scores = [Double](repeating: 0, count: t)
                     for j in 0..<t {
                         var s = 0.0
-                        for e in 0..<hd { s += q[(b * t + i) * d + head * hd + e] * k[(b * t + j) * d + head * hd + e] }
+                        for e in 0..<hd {
+                            s +=
+                                q[(b * t + i) * d + head * hd + e]
+                                * k[(b * t + j) * d + head * hd + e]
+                        }
                         scores[j] = s / Double(hd).squareRoot()
                     }
                     let m = scores.max()!
@@ -105,7 +119,9 @@ enum Reference {
         return total / Double(targets.count)
     }
 
-    static func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+    static func dot(_ a: [Double], _ b: [Double]) -> Double {
+        zip(a, b).reduce(0) { $0 + $1.0 * $1.1 }
+    }
 }
 
 /// Central finite differences of a float64 loss at `x`, for the listed coordinates.
@@ -113,7 +129,8 @@ func numericGradient(
     at x: [Double], indices: [Int], epsilon: Double = 1e-5, loss: ([Double]) -> Double
 ) -> [Double] {
     indices.map { i in
-        var plus = x, minus = x
+        var plus = x
+        var minus = x
         plus[i] += epsilon
         minus[i] -= epsilon
         return (loss(plus) - loss(minus)) / (2 * epsilon)
@@ -123,7 +140,9 @@ func numericGradient(
 /// ‖a − n‖ / (‖a‖ + ‖n‖): the analytic (float32) gradient against the float64 numeric one. float32
 /// rounding of the analytic side gives about 1e-6; a wrong formula gives order 1.
 func relativeError(_ analytic: [Double], _ numeric: [Double]) -> Double {
-    var diff = 0.0, a = 0.0, n = 0.0
+    var diff = 0.0
+    var a = 0.0
+    var n = 0.0
     for i in 0..<analytic.count {
         diff += (analytic[i] - numeric[i]) * (analytic[i] - numeric[i])
         a += analytic[i] * analytic[i]

@@ -84,6 +84,20 @@ let smallLevels = [
         #expect(game.pushes == result.pushes && game.moves == result.moves)
     }
 
+    /// With `minimizeMoves`, the solution also has the fewest moves among push-optimal ones.
+    @Test(arguments: smallLevels) func solverMinimizesMovesSecond(rows: String) throws {
+        let l = try level(rows)
+        let space = StateSpace(level: l)
+        let plain = Solver.solve(l)
+        let result = Solver.solve(l, options: SolverOptions(minimizeMoves: true))
+        #expect(result.status == .solved)
+        #expect(result.pushes == space.pushesToSolve[0])
+        #expect(result.moves == space.movesToSolve[0])
+        #expect(result.moves <= plain.moves)
+        let game = try LURD.verify(result.solution ?? "", on: l)
+        #expect(game.moves == result.moves)
+    }
+
     @Test func solverFromAMidGamePosition() throws {
         let l = try level(smallLevels[0])
         let space = StateSpace(level: l)

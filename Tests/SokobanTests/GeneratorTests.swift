@@ -39,6 +39,10 @@ import Testing
             let game = try LURD.verify(g.solution, on: l)
             #expect(game.pushes == g.pushes)
             #expect(Solver.solve(l).pushes == g.pushes)
+            // The recorded solution has the fewest moves among push-optimal ones.
+            #expect(again.note("moves") == "\(game.moves)")
+            #expect(
+                Solver.solve(l, options: SolverOptions(minimizeMoves: true)).moves == game.moves)
         }
         #expect(made >= 10)
     }
@@ -91,9 +95,11 @@ import Testing
             let solution = try #require(l.note("solution"))
             let game = try LURD.verify(solution, on: l)
             #expect("\(game.pushes)" == l.note("pushes"))
+            #expect("\(game.moves)" == l.note("moves"))
             seeds.insert(l.note("seed") ?? "")
             if n % 100 == 0 {
-                #expect(Solver.solve(l).pushes == game.pushes)
+                let r = Solver.solve(l, options: SolverOptions(minimizeMoves: true))
+                #expect(r.pushes == game.pushes && r.moves == game.moves)
             }
         }
         #expect(seeds.count == count)

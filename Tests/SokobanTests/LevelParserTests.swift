@@ -62,6 +62,30 @@ import Testing
         #expect(c.title == "Set" && c.levels.count == 1 && c.levels[0].width == 5)
     }
 
+    /// Random text built from board characters, digits, separators and junk either parses into
+    /// valid levels or throws a LevelError; it never crashes or hangs.
+    @Test func randomInputNeverCrashes() throws {
+        var rng = TestRNG(seed: 77)
+        let alphabet = Array("#@+$*.-_ |0123456789;:xT\n\n\n\n####")
+        var parsed = 0
+        for _ in 0..<2000 {
+            let length = Int(rng.next() % 200)
+            let text = String(
+                (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] })
+            do {
+                let c = try LevelCollection(text: text)
+                for l in c.levels {
+                    #expect(l.boxCount > 0 && l.boxCount == l.goals.count)
+                    #expect(l.squares[l.player] == .floor)
+                }
+                parsed += 1
+            } catch is LevelError {
+            }
+        }
+        // Mostly errors, as expected of noise; the point is that nothing else happens.
+        #expect(parsed < 2000)
+    }
+
     @Test func boxobanHeaders() throws {
         let text = "; 0\n#####\n#@$.#\n#####\n\n; 17\n######\n#@$ .#\n######\n"
         let c = try LevelCollection(text: text)

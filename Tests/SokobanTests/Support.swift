@@ -100,5 +100,61 @@ struct StateSpace {
         }
         pushesToSolve = cost
         solvable = cost.map { $0 != Int.max }
+        // Fewest pushes, then fewest moves: Dijkstra on pushes * 1_000_000 + moves.
+        var best = [Int](repeating: Int.max, count: states.count)
+        var heap = MinHeap()
+        for (i, s) in states.enumerated() where s.boxes.allSatisfy({ level.isGoal[$0] }) {
+            best[i] = 0
+            heap.push((0, i))
+        }
+        while let (c, s) = heap.pop() {
+            if c != best[s] { continue }
+            for e in reverse[s] {
+                let next = c + (e.push ? 1_000_001 : 1)
+                if next < best[e.from] {
+                    best[e.from] = next
+                    heap.push((next, e.from))
+                }
+            }
+        }
+        movesToSolve = best.map { $0 == Int.max ? Int.max : $0 % 1_000_000 }
+    }
+
+    /// Moves of the push-optimal solution with the fewest moves (Int.max if unsolvable).
+    var movesToSolve: [Int] = []
+}
+
+/// A binary min-heap of (cost, state) for the tests' Dijkstra.
+struct MinHeap {
+    private var items: [(Int, Int)] = []
+
+    mutating func push(_ item: (Int, Int)) {
+        items.append(item)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            if items[p].0 <= items[i].0 { break }
+            items.swapAt(p, i)
+            i = p
+        }
+    }
+
+    mutating func pop() -> (Int, Int)? {
+        guard let first = items.first else { return nil }
+        let last = items.removeLast()
+        if items.isEmpty { return first }
+        items[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1
+            let r = l + 1
+            var m = i
+            if l < items.count && items[l].0 < items[m].0 { m = l }
+            if r < items.count && items[r].0 < items[m].0 { m = r }
+            if m == i { break }
+            items.swapAt(m, i)
+            i = m
+        }
+        return first
     }
 }

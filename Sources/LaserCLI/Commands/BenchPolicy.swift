@@ -14,16 +14,19 @@ struct BenchPolicy: ParsableCommand {
             runs this beside the same networks in PyTorch.
             """)
 
-    @Option(help: "Architectures to measure: conv, transformer.") var arch: [String] = ["conv", "transformer"]
+    @Option(help: "Architectures to measure: conv, transformer.") var arch: [String] = [
+        "conv", "transformer",
+    ]
     @Option(help: "Batch sizes.") var batches: [Int] = [1, 32, 256]
     @Option(help: "Minimum seconds per measurement.") var seconds = 1.0
     @Option(help: "OpenBLAS threads (the networks already split each batch across 2 workers).")
     var blasThreads = 1
     @Flag(help: "Inference only.") var inferOnly = false
     @Flag(help: "Print JSON.") var json = false
-    @Option(help: ArgumentHelp(
-        "Instead of timing, write for each architecture a checkpoint, an input batch and our outputs into this directory (for scripts/bench_policy.py --check).",
-        valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "Instead of timing, write for each architecture a checkpoint, an input batch and our outputs into this directory (for scripts/bench_policy.py --check).",
+            valueName: "dir"))
     var exportCheck: String?
     @Option(help: "Observation planes.") var planes = 7
     @Option(help: "ConvPolicy channels.") var channels = ConvPolicyConfig().channels
@@ -31,7 +34,8 @@ struct BenchPolicy: ParsableCommand {
     @Option(help: "TransformerPolicy width.") var dim = TransformerPolicyConfig().dim
     @Option(help: "TransformerPolicy layers.") var layers = TransformerPolicyConfig().layers
     @Option(help: "TransformerPolicy heads.") var heads = TransformerPolicyConfig().heads
-    @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = TransformerPolicyConfig().mlpHidden
+    @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = TransformerPolicyConfig()
+        .mlpHidden
 
     func validate() throws {
         for a in arch where a != "conv" && a != "transformer" {
@@ -40,7 +44,9 @@ struct BenchPolicy: ParsableCommand {
         guard batches.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
             throw ValidationError("batch sizes must be in 1...65536")
         }
-        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+        guard seconds > 0 && seconds <= 600 else {
+            throw ValidationError("--seconds must be in (0, 600]")
+        }
         guard blasThreads >= 1 && blasThreads <= 256 else {
             throw ValidationError("--blas-threads must be in 1...256")
         }
@@ -63,18 +69,25 @@ struct BenchPolicy: ParsableCommand {
         }
         var rows: [PolicyBenchmarkRow] = []
         for a in arch {
-            let model: any PolicyNetwork = a == "conv"
+            let model: any PolicyNetwork =
+                a == "conv"
                 ? try ConvPolicy(config: convConfig, seed: 1)
                 : try TransformerPolicy(config: transformerConfig, seed: 1)
-            rows += try PolicyBenchmark.run(model: model, batches: batches, seconds: seconds, train: !inferOnly)
+            rows += try PolicyBenchmark.run(
+                model: model, batches: batches, seconds: seconds, train: !inferOnly)
         }
         if json {
-            print(try jsonText(Output(workers: PolicyThreads.workers, blasThreads: blasThreads,
-                                      openblasCore: OpenBLASInfo.coreName, conv: convConfig,
-                                      transformer: transformerConfig, rows: rows)))
+            print(
+                try jsonText(
+                    Output(
+                        workers: PolicyThreads.workers, blasThreads: blasThreads,
+                        openblasCore: OpenBLASInfo.coreName, conv: convConfig,
+                        transformer: transformerConfig, rows: rows)))
             return
         }
-        print("\(PolicyThreads.workers) workers, OpenBLAS \(OpenBLASInfo.coreName) with \(blasThreads) thread(s)")
+        print(
+            "\(PolicyThreads.workers) workers, OpenBLAS \(OpenBLASInfo.coreName) with \(blasThreads) thread(s)"
+        )
         print("arch         mode   batch   samples/s   params")
         for r in rows {
             let name = r.architecture.padding(toLength: 12, withPad: " ", startingAt: 0)
@@ -89,12 +102,17 @@ struct BenchPolicy: ParsableCommand {
 
     /// A random-weight checkpoint per architecture, 4 random boards as raw little-endian float32,
     /// and our logits and values on them.
-    private func writeCheck(to directory: String, conv: ConvPolicyConfig, transformer: TransformerPolicyConfig) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    private func writeCheck(
+        to directory: String, conv: ConvPolicyConfig, transformer: TransformerPolicyConfig
+    ) throws {
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
         var rng = SplitMix64(seed: 11)
         for a in arch {
-            let model: any PolicyNetwork = a == "conv"
-                ? try ConvPolicy(config: conv, seed: 5) : try TransformerPolicy(config: transformer, seed: 5)
+            let model: any PolicyNetwork =
+                a == "conv"
+                ? try ConvPolicy(config: conv, seed: 5)
+                : try TransformerPolicy(config: transformer, seed: 5)
             // Perturb every parameter so biases and norms are exercised too.
             for info in model.parameters.infos {
                 let t = try model.parameters.tensor(named: info.name)
@@ -105,15 +123,20 @@ struct BenchPolicy: ParsableCommand {
             var observations = [Float](repeating: 0, count: batch * planes * PolicyGeometry.cells)
             for b in 0..<batch {
                 for cell in 0..<PolicyGeometry.cells {
-                    observations[(b * planes + Int(rng.next() % UInt64(planes))) * PolicyGeometry.cells + cell] = 1
+                    observations[
+                        (b * planes + Int(rng.next() % UInt64(planes))) * PolicyGeometry.cells
+                            + cell] = 1
                 }
             }
             let (logits, values) = try model.predict(observations: observations, batch: batch)
-            try PolicyCheckpoint.save(model: model, to: "\(directory)/\(a).safetensors", step: 0, dataSeed: 11)
+            try PolicyCheckpoint.save(
+                model: model, to: "\(directory)/\(a).safetensors", step: 0, dataSeed: 11)
             let bytes = observations.withUnsafeBufferPointer { Data(buffer: $0) }
-            try bytes.write(to: URL(fileURLWithPath: "\(directory)/\(a).input.f32"), options: .atomic)
+            try bytes.write(
+                to: URL(fileURLWithPath: "\(directory)/\(a).input.f32"), options: .atomic)
             let json = try jsonText(CheckOutput(logits: logits, values: values))
-            try Data(json.utf8).write(to: URL(fileURLWithPath: "\(directory)/\(a).output.json"), options: .atomic)
+            try Data(json.utf8).write(
+                to: URL(fileURLWithPath: "\(directory)/\(a).output.json"), options: .atomic)
         }
     }
 }

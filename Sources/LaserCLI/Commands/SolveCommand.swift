@@ -12,7 +12,8 @@ struct SolveCommand: ParsableCommand {
             Prints the LURD solution (lowercase moves, uppercase pushes), moves, pushes, nodes and
             time for each level. Without --level every level of FILE is solved and a summary
             follows.
-            Solutions are push-optimal; moves are not minimized.
+            Solutions are push-optimal; with --minimize-moves they also have the fewest moves
+            among push-optimal solutions (a larger search).
             """)
 
     @Argument(help: "An XSB/SOK level file (Boxoban files work as they are).")
@@ -26,6 +27,9 @@ struct SolveCommand: ParsableCommand {
 
     @Option(name: .long, help: "Most positions stored per level (bounds memory, ~30 bytes each).")
     var nodeLimit: Int = 5_000_000
+
+    @Flag(name: .long, help: "Among push-optimal solutions, find one with the fewest moves.")
+    var minimizeMoves = false
 
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
@@ -73,7 +77,8 @@ struct SolveCommand: ParsableCommand {
         } else {
             numbers = Array(1...collection.levels.count)
         }
-        let options = SolverOptions(timeLimit: timeLimit, nodeLimit: nodeLimit)
+        let options = SolverOptions(
+            timeLimit: timeLimit, nodeLimit: nodeLimit, minimizeMoves: minimizeMoves)
         var entries: [Entry] = []
         for n in numbers {
             let lvl = collection.levels[n - 1]

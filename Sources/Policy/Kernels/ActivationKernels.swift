@@ -50,7 +50,9 @@ enum ActivationKernels {
 
     /// out = a + b (out may alias either).
     @inline(__always)
-    static func add(_ out: FloatPointer, _ a: ConstFloatPointer, _ b: ConstFloatPointer, count n: Int) {
+    static func add(
+        _ out: FloatPointer, _ a: ConstFloatPointer, _ b: ConstFloatPointer, count n: Int
+    ) {
         for i in 0..<n { out[i] = a[i] + b[i] }
     }
 

@@ -56,7 +56,8 @@ enum AttentionKernels {
                     ldb: d, c: dv + base, ldc: d)
                 // dS = P ∘ (dP − rowsum(dP ∘ P)), in place in dp.
                 for r in 0..<t {
-                    let pr = p + r * t, dr = dp + r * t
+                    let pr = p + r * t
+                    let dr = dp + r * t
                     let dot = VectorOps.dot(pr, dr, count: t)
                     for j in 0..<t { dr[j] = pr[j] * (dr[j] - dot) }
                 }

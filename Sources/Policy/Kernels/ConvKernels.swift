@@ -6,7 +6,8 @@ enum ConvKernels {
         _ out: FloatPointer, _ inp: ConstFloatPointer, batch: Int, channels: Int, pixels: Int
     ) {
         for b in 0..<batch {
-            let src = inp + b * channels * pixels, dst = out + b * channels * pixels
+            let src = inp + b * channels * pixels
+            let dst = out + b * channels * pixels
             for c in 0..<channels {
                 for p in 0..<pixels { dst[p * channels + c] = src[c * pixels + p] }
             }
@@ -18,7 +19,8 @@ enum ConvKernels {
         _ out: FloatPointer, _ inp: ConstFloatPointer, batch: Int, channels: Int, pixels: Int
     ) {
         for b in 0..<batch {
-            let src = inp + b * channels * pixels, dst = out + b * channels * pixels
+            let src = inp + b * channels * pixels
+            let dst = out + b * channels * pixels
             for p in 0..<pixels {
                 for c in 0..<channels { dst[c * pixels + p] = src[p * channels + c] }
             }
@@ -41,10 +43,13 @@ enum ConvKernels {
                         let sy = y + ky
                         for kx in -1...1 {
                             let sx = x + kx
+                            // Plain loops: for a few dozen channels a memmove call costs more
+                            // than the copy.
                             if sy >= 0 && sy < height && sx >= 0 && sx < width {
-                                dst.update(from: image + (sy * width + sx) * c, count: c)
+                                let src = image + (sy * width + sx) * c
+                                for i in 0..<c { dst[i] = src[i] }
                             } else {
-                                dst.update(repeating: 0, count: c)
+                                for i in 0..<c { dst[i] = 0 }
                             }
                             dst += c
                         }

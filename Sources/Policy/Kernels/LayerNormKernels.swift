@@ -9,7 +9,8 @@ enum LayerNormKernels {
         _ weight: ConstFloatPointer, _ bias: ConstFloatPointer, n: Int, c: Int
     ) {
         for r in 0..<n {
-            let x = inp + r * c, y = out + r * c
+            let x = inp + r * c
+            let y = out + r * c
             let m = VectorOps.sum(x, count: c) / Float(c)
             let v = VectorOps.squaredDeviation(x, from: m, count: c) / Float(c)
             let s = 1 / (v + epsilon).squareRoot()
@@ -26,10 +27,14 @@ enum LayerNormKernels {
         _ mean: ConstFloatPointer, _ rstd: ConstFloatPointer, n: Int, c: Int
     ) {
         for r in 0..<n {
-            let x = inp + r * c, dy = dout + r * c, dx = dinp + r * c
-            let m = mean[r], s = rstd[r]
+            let x = inp + r * c
+            let dy = dout + r * c
+            let dx = dinp + r * c
+            let m = mean[r]
+            let s = rstd[r]
             // Σ w·dy and Σ w·dy·(x − m)·s, via Σ w·dy·x = dot(w·dy, x).
-            var wdy = SIMD8<Float>(repeating: 0), wdyx = SIMD8<Float>(repeating: 0)
+            var wdy = SIMD8<Float>(repeating: 0)
+            var wdyx = SIMD8<Float>(repeating: 0)
             var i = 0
             while i + 8 <= c {
                 let w8 = UnsafeRawPointer(weight + i).loadUnaligned(as: SIMD8<Float>.self)
@@ -39,7 +44,8 @@ enum LayerNormKernels {
                 wdyx += w8 * dy8 * x8
                 i += 8
             }
-            var sumWdy = wdy.sum(), sumWdyx = wdyx.sum()
+            var sumWdy = wdy.sum()
+            var sumWdyx = wdyx.sum()
             while i < c {
                 sumWdy += weight[i] * dy[i]
                 sumWdyx += weight[i] * dy[i] * x[i]

@@ -20,7 +20,8 @@ enum LinearKernels {
             reduced.apply(x: inp, batch: n, into: out, beta: beta, scratch: scratch)
         } else {
             BLAS.sgemm(
-                transA: false, transB: true, m: n, n: oc, k: ic, a: inp, lda: ic, b: weight, ldb: ic,
+                transA: false, transB: true, m: n, n: oc, k: ic, a: inp, lda: ic, b: weight,
+                ldb: ic,
                 beta: beta, c: out, ldc: oc)
         }
     }

@@ -15,9 +15,11 @@ enum LossKernels {
         var total = 0.0
         var correct = 0
         for b in 0..<batch {
-            let row = logits + b * a, drow = dlogits + b * a
+            let row = logits + b * a
+            let drow = dlogits + b * a
             let target = targets[b]
-            var m = -Float.infinity, best = 0
+            var m = -Float.infinity
+            var best = 0
             for i in 0..<a where row[i] > m {
                 m = row[i]
                 best = i

@@ -63,7 +63,10 @@ enum VectorOps {
     /// max p[i] (n ≥ 1), over four independent lanes.
     @inline(__always)
     static func maximum(_ p: UnsafePointer<Float>, count n: Int) -> Float {
-        var m0 = p[0], m1 = p[0], m2 = p[0], m3 = p[0]
+        var m0 = p[0]
+        var m1 = p[0]
+        var m2 = p[0]
+        var m3 = p[0]
         var i = 0
         while i + 4 <= n {
             m0 = p[i] > m0 ? p[i] : m0
@@ -76,7 +79,8 @@ enum VectorOps {
             m0 = p[i] > m0 ? p[i] : m0
             i += 1
         }
-        let a = m0 > m1 ? m0 : m1, b = m2 > m3 ? m2 : m3
+        let a = m0 > m1 ? m0 : m1
+        let b = m2 > m3 ? m2 : m3
         return a > b ? a : b
     }
 }

@@ -1,0 +1,139 @@
+// `laser bench text`: prompt-processing and generation tokens/s, QA items/s and peak memory of the
+// language model, as JSON (scripts/bench-text.sh sets llama.cpp's figures beside them).
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import TextModel
+
+struct BenchText: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "text",
+        abstract:
+            "Language-model throughput: prompt processing at batch 64 and 512, generation, QA items/s.",
+        discussion: """
+            Prompt processing runs one forward pass over N tokens from an empty cache and computes
+            the logits of the last position only (as llama.cpp does by default); generation decodes
+            one token at a time after a 16-token prompt. Peak memory is the process's maximum
+            resident set size. Use a release build.
+            """)
+
+    @Option(help: "Prompt lengths to measure.") var promptSizes: [Int] = [64, 512]
+    @Option(help: "Tokens to generate.") var generate: Int = 64
+    @Option(help: "Repetitions of each prompt measurement (the median is reported).")
+    var repetitions: Int = 3
+    @Option(
+        help: ArgumentHelp(
+            "A QA dataset to time (items/s), e.g. ../shared/data/qa/known_facts_dev.json.",
+            valueName: "file"))
+    var dataset: String?
+    @Option(help: "Score only the first N QA items.") var limit: Int?
+    @OptionGroup var modelOptions: TextModelOptions
+
+    struct Output: Codable {
+        let model: String
+        let threads: Int
+        let openblasCore: String
+        let loadSeconds: Double
+        let promptTokensPerSecond: [String: Double]
+        /// The same per second of process CPU time (user + system): steadier on a busy machine.
+        let promptTokensPerCPUSecond: [String: Double]
+        let generationTokensPerSecond: Double
+        let generationTokensPerCPUSecond: Double
+        let qaItemsPerSecond: Double?
+        let qaItems: Int?
+        let peakResidentMB: Double
+    }
+
+    func validate() throws {
+        guard promptSizes.allSatisfy({ $0 >= 1 && $0 <= 4096 }) else {
+            throw ValidationError("--prompt-sizes must each be in 1...4096")
+        }
+        guard generate >= 1 && generate <= 4096 else {
+            throw ValidationError("--generate must be in 1...4096")
+        }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
+    func run() throws {
+        let start = Date()
+        let (model, _) = try modelOptions.load(verbose: false)
+        let loadSeconds = Date().timeIntervalSince(start)
+        // A deterministic token stream drawn from ordinary text ids.
+        var rng = SplitMix64(seed: 42)
+        func tokens(_ n: Int) -> [Int] { (0..<n).map { _ in 200 + Int(rng.next() % 20000) } }
+        let maxPrompt = promptSizes.max() ?? 64
+        let state = model.makeState(capacity: max(maxPrompt, 16 + generate))
+        _ = try model.forward(tokens(8), state: state)  // warm-up: thread pool, page-in
+        var prompt: [String: Double] = [:]
+        var promptCPU: [String: Double] = [:]
+        for n in promptSizes {
+            var rates: [Double] = []
+            var cpuRates: [Double] = []
+            for _ in 0..<repetitions {
+                let input = tokens(n)
+                state.reset()
+                let t0 = Date()
+                let c0 = cpuSeconds()
+                _ = try model.forward(input, state: state)
+                rates.append(Double(n) / Date().timeIntervalSince(t0))
+                cpuRates.append(Double(n) / (cpuSeconds() - c0))
+            }
+            prompt["pp\(n)"] = rates.sorted()[rates.count / 2]
+            promptCPU["pp\(n)"] = cpuRates.sorted()[cpuRates.count / 2]
+        }
+        state.reset()
+        let first = try model.forward(tokens(16), state: state)
+        let t0 = Date()
+        let c0 = cpuSeconds()
+        let produced = try model.continueGreedy(
+            from: first, maxNewTokens: generate, stopAtEOS: false, state: state)
+        let generation = Double(produced.count - 1) / Date().timeIntervalSince(t0)
+        let generationCPU = Double(produced.count - 1) / (cpuSeconds() - c0)
+        var qaRate: Double?
+        var qaCount: Int?
+        if let path = dataset {
+            var items = try QADataset.load(path: path)
+            if let n = limit { items = Array(items.prefix(n)) }
+            let evaluator = QAEvaluator(model: model)
+            let q0 = Date()
+            _ = try evaluator.evaluate(items)
+            qaRate = Double(items.count) / Date().timeIntervalSince(q0)
+            qaCount = items.count
+        }
+        let output = Output(
+            model: (try modelOptions.modelPath() as NSString).lastPathComponent,
+            threads: modelOptions.threads,
+            openblasCore: OpenBLASInfo.coreName, loadSeconds: loadSeconds,
+            promptTokensPerSecond: prompt,
+            promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,
+            generationTokensPerCPUSecond: generationCPU, qaItemsPerSecond: qaRate, qaItems: qaCount,
+            peakResidentMB: Double(peakResidentBytes()) / 1_048_576)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        print(String(decoding: try encoder.encode(output), as: UTF8.self))
+    }
+}
+
+/// User plus system CPU seconds this process has used.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// The process's peak resident set size in bytes (Linux reports ru_maxrss in KiB).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Int(usage.ru_maxrss) * 1024
+    #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Int(usage.ru_maxrss)
+    #endif
+}

@@ -1,0 +1,92 @@
+// `laser sweep-text`: the LASER sweep on the language model over a QA dataset, through the Laser
+// module's search (validation → test protocol, resumable, shardable, greedy composition).
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+import TextModel
+
+struct SweepText: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep-text",
+        abstract: "Sweep LASER interventions on the language model over a factual-QA dataset.",
+        discussion: """
+            The dataset is split in file order: the first --validation-fraction (default 20%, as in
+            the paper) chooses, the rest reports. Objectives top1, topk and mean_logprob are scored
+            teacher-forced in packed batches, restarting at the lowest reduced layer from the
+            unreduced model's recorded activations; generation_match runs greedy generation (slower).
+            Example: laser sweep-text --dataset ../shared/data/qa/known_facts_dev.json \\
+                       --layers 20-29 --types fc_in,fc_up,fc_out --rhos 0.5,0.1,0.01
+            """)
+
+    @Option(help: ArgumentHelp("The QA dataset (default: data/qa/facts.jsonl).", valueName: "file"))
+    var dataset: String?
+    @Option(help: "Fraction of items (from the start) used for validation.")
+    var validationFraction = 0.2
+    @Option(help: "Metric chosen on validation: top1, topk, mean_logprob or generation_match.")
+    var objective = "top1"
+    @Option(help: "k of the top-k metric.") var topK = 5
+    @Option(help: "Greedy continuation length when the objective is generation_match.")
+    var maxNewTokens = 10
+    @OptionGroup var sweep: SweepOptions
+    @Option(help: ArgumentHelp("A GGUF file (default: the cached SmolLM2).", valueName: "path"))
+    var model: String?
+    @Option(help: "OpenBLAS threads.") var threads = 2
+
+    static let objectives = ["top1", "topk", "mean_logprob", "generation_match"]
+
+    func validate() throws {
+        guard validationFraction > 0 && validationFraction < 1 else {
+            throw ValidationError("--validation-fraction must be in (0, 1)")
+        }
+        guard Self.objectives.contains(objective) else {
+            throw ValidationError(
+                "--objective must be one of \(Self.objectives.joined(separator: ", "))")
+        }
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+        guard maxNewTokens >= 1 && maxNewTokens <= 256 else {
+            throw ValidationError("--max-new-tokens must be in 1...256")
+        }
+        guard threads >= 1 && threads <= 256 else {
+            throw ValidationError("--threads must be in 1...256")
+        }
+    }
+
+    func run() throws {
+        let llama = try loadTextModel(path: model, threads: threads, verbose: true)
+        let path = try dataset ?? DefaultQASet.locate()
+        let all = try QADataset.load(path: path)
+        let (validation, test) = QADataset.split(all, validationFraction: validationFraction)
+        guard !validation.isEmpty && !test.isEmpty else {
+            throw TextCommandError(
+                "\(path): \(all.count) items are too few to split into validation and test")
+        }
+        stderrLine(
+            "\(path): \(validation.count) validation and \(test.count) test items; recording activations ..."
+        )
+        let start = Date()
+        let scorers: [Split: TeacherForcedScorer] = [
+            .validation: try TeacherForcedScorer(model: llama, items: validation, topK: topK),
+            .test: try TeacherForcedScorer(model: llama, items: test, topK: topK),
+        ]
+        stderrLine(String(format: "baseline scored in %.1fs", Date().timeIntervalSince(start)))
+        let generator = QAEvaluator(
+            model: llama, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK))
+        let useGeneration = objective == "generation_match"
+        var reportMetrics = ["top1", "topk", "mean_logprob"]
+        if useGeneration { reportMetrics.insert("generation_match", at: 0) }
+        try runSweep(
+            model: llama, options: sweep,
+            defaultTypes: ["fc_in", "fc_up", "fc_out", "q_proj", "k_proj", "v_proj", "out_proj"],
+            objective: Objective(metric: objective, higherIsBetter: true),
+            reportMetrics: reportMetrics,
+            label: "sweep-text"
+        ) { context in
+            let items = context.split == .validation ? validation : test
+            if useGeneration {
+                return QASummary(results: try generator.evaluate(items), k: topK).metrics
+            }
+            return try scorers[context.split]!.score(firstChangedLayer: context.firstChangedLayer)
+        }
+    }
+}

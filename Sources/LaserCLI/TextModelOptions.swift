@@ -1,0 +1,88 @@
+// Options and helpers the language-model subcommands share: finding and loading the GGUF model.
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+import TextModel
+
+/// An error a text-model subcommand prints as one line before exiting non-zero.
+struct TextCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// `--model` and `--threads`, and loading the model with interventions applied.
+struct TextModelOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "A GGUF file of the Llama architecture (default: $LASER_MODEL, else the cached SmolLM2-135M-Instruct).",
+            valueName: "path"))
+    var model: String?
+
+    @Option(help: "OpenBLAS threads.")
+    var threads: Int = 2
+
+    @Option(
+        name: .customLong("intervene"), parsing: .singleValue,
+        help: ArgumentHelp(
+            "Reduce matrices before running, LAYER:TYPE:RHO (repeatable); see `laser --help`.",
+            valueName: "LAYER:TYPE:RHO"))
+    var interventions: [String] = []
+
+    func validate() throws {
+        guard threads >= 1 && threads <= 256 else {
+            throw ValidationError("--threads must be in 1...256")
+        }
+        for text in interventions { _ = try Intervention(parsing: text) }
+    }
+
+    /// The model path: `--model`, else the default model's location, else a clear error.
+    func modelPath() throws -> String { try resolveModelPath(model) }
+
+    /// Loads the model and applies `--intervene` (factored, so the forward uses the factors).
+    func load(verbose: Bool = true) throws -> (LlamaModel, [ReductionReport]) {
+        let llama = try loadTextModel(path: model, threads: threads, verbose: verbose)
+        let parsed = try interventions.map { try Intervention(parsing: $0) }
+        var reports: [ReductionReport] = []
+        if !parsed.isEmpty {
+            reports = try Reducer(model: llama).apply(parsed)
+            if verbose {
+                for r in reports {
+                    stderrLine(
+                        "reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
+                            + String(format: "relative error %.3f", r.relativeError))
+                }
+            }
+        }
+        return (llama, reports)
+    }
+}
+
+/// The given model path, else the default model's location, else a clear error.
+func resolveModelPath(_ given: String?) throws -> String {
+    if let path = given { return path }
+    if let path = DefaultModel.locate() { return path }
+    throw TextCommandError(
+        "no model given and none cached at \(DefaultModel.cachedPath): run scripts/fetch-model.sh "
+            + "or `laser fetch-model`, or pass --model PATH")
+}
+
+/// Sets the OpenBLAS threads and loads a GGUF language model.
+func loadTextModel(path given: String?, threads: Int, verbose: Bool) throws -> LlamaModel {
+    OpenBLASInfo.setThreads(threads)
+    let path = try resolveModelPath(given)
+    let start = Date()
+    let llama = try LlamaModel(path: path)
+    if verbose {
+        stderrLine(
+            String(
+                format: "loaded %@ in %.1fs", (path as NSString).lastPathComponent,
+                Date().timeIntervalSince(start)))
+    }
+    return llama
+}
+
+/// Writes one line to standard error.
+func stderrLine(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

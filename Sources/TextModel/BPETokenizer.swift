@@ -1,0 +1,213 @@
+// GPT-2 byte-level BPE from a GGUF vocabulary: encode text to token ids and decode them back.
+
+/// Errors building a tokenizer from GGUF metadata.
+public enum TokenizerError: Error, CustomStringConvertible, Equatable {
+    case unsupportedModel(String)
+    case unsupportedPreTokenizer(String)
+    case badMerge(index: Int, text: String)
+    case inconsistent(String)
+
+    public var description: String {
+        switch self {
+        case .unsupportedModel(let m):
+            return "tokenizer model '\(m)' is not supported (only 'gpt2' byte-level BPE)"
+        case .unsupportedPreTokenizer(let p):
+            return "pre-tokenizer '\(p)' is not supported (known: gpt2, smollm and its aliases)"
+        case .badMerge(let i, let text):
+            return "BPE merge \(i) '\(text)' is not two known tokens joining into a known token"
+        case .inconsistent(let why): return "inconsistent tokenizer metadata: \(why)"
+        }
+    }
+}
+
+/// A byte-level BPE tokenizer (GPT-2 style) as llama.cpp runs it.
+public struct BPETokenizer: Sendable {
+    /// ggml token types.
+    public enum TokenType: Int, Sendable {
+        case undefined = 0
+        case normal = 1
+        case unknown = 2
+        case control = 3
+        case userDefined = 4
+        case unused = 5
+        case byte = 6
+    }
+
+    public let tokens: [String]
+    public let tokenTypes: [TokenType]
+    public let preTokenizer: PreTokenizer
+    public let bosID: Int?
+    public let eosID: Int?
+    public let addBOS: Bool
+    private let ids: [String: Int32]
+    /// (left id << 32 | right id) → (rank, merged id)
+    private let merges: [UInt64: (rank: Int32, merged: Int32)]
+    /// Control and user-defined tokens, longest first, matched literally when `parseSpecial`.
+    private let specialTokens: [(text: String, id: Int)]
+    /// Token id of each byte's mapped character.
+    private let byteTokens: [Int32]
+
+    public var vocabularySize: Int { tokens.count }
+
+    /// Builds the tokenizer from a vocabulary, types and merges (`"left right"` strings, by rank).
+    public init(
+        tokens: [String], tokenTypes typeIDs: [Int]?, merges mergeTexts: [String],
+        preTokenizer: PreTokenizer, bosID: Int? = nil, eosID: Int? = nil,
+        addBOS: Bool = false
+    ) throws {
+        self.tokens = tokens
+        let tokenTypes: [TokenType]
+        if let types = typeIDs {
+            guard types.count == tokens.count else {
+                throw TokenizerError.inconsistent(
+                    "\(types.count) token types for \(tokens.count) tokens")
+            }
+            tokenTypes = types.map { TokenType(rawValue: $0) ?? .undefined }
+        } else {
+            tokenTypes = [TokenType](repeating: .normal, count: tokens.count)
+        }
+        self.tokenTypes = tokenTypes
+        self.preTokenizer = preTokenizer
+        for id in [bosID, eosID].compactMap({ $0 }) where id < 0 || id >= tokens.count {
+            throw TokenizerError.inconsistent("special token id \(id) is outside the vocabulary")
+        }
+        self.bosID = bosID
+        self.eosID = eosID
+        self.addBOS = addBOS
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        self.ids = ids
+        var merges: [UInt64: (rank: Int32, merged: Int32)] = [:]
+        merges.reserveCapacity(mergeTexts.count)
+        for (rank, text) in mergeTexts.enumerated() {
+            let parts = text.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let l = ids[String(parts[0])], let r = ids[String(parts[1])],
+                let m = ids[String(parts[0]) + String(parts[1])]
+            else { throw TokenizerError.badMerge(index: rank, text: text) }
+            let key = UInt64(UInt32(l)) << 32 | UInt64(UInt32(r))
+            if merges[key] == nil { merges[key] = (Int32(rank), m) }
+        }
+        self.merges = merges
+        specialTokens = tokens.indices
+            .filter { tokenTypes[$0] == .control || tokenTypes[$0] == .userDefined }
+            .filter { !tokens[$0].isEmpty }
+            .map { (tokens[$0], $0) }
+            .sorted { $0.text.utf8.count > $1.text.utf8.count }
+        byteTokens = ByteLevel.byteToScalar.map { ids[String(Character($0))] ?? -1 }
+    }
+
+    /// Builds the tokenizer a GGUF file declares (`tokenizer.ggml.*`).
+    public init(gguf: GGUFFile) throws {
+        let model = try gguf.string("tokenizer.ggml.model")
+        guard model == "gpt2" else { throw TokenizerError.unsupportedModel(model) }
+        let preName = (try? gguf.string("tokenizer.ggml.pre")) ?? "default"
+        guard let pre = PreTokenizer(ggufName: preName) else {
+            throw TokenizerError.unsupportedPreTokenizer(preName)
+        }
+        let types =
+            gguf.metadata["tokenizer.ggml.token_type"] == nil
+            ? nil : try gguf.intArray("tokenizer.ggml.token_type")
+        try self.init(
+            tokens: try gguf.stringArray("tokenizer.ggml.tokens"), tokenTypes: types,
+            merges: try gguf.stringArray("tokenizer.ggml.merges"), preTokenizer: pre,
+            bosID: try? gguf.int("tokenizer.ggml.bos_token_id"),
+            eosID: try? gguf.int("tokenizer.ggml.eos_token_id"),
+            addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? false)
+    }
+
+    /// Token ids of `text`. With `parseSpecial`, control tokens written in the text (such as
+    /// `<|im_start|>`) become their ids; otherwise they are ordinary text. `addBOS` defaults to the
+    /// file's `add_bos_token`.
+    public func encode(_ text: String, parseSpecial: Bool = false, addBOS: Bool? = nil) -> [Int] {
+        var out: [Int] = []
+        if addBOS ?? self.addBOS, let bos = bosID { out.append(bos) }
+        if !parseSpecial || specialTokens.isEmpty {
+            encodePlain(text, into: &out)
+            return out
+        }
+        var rest = Substring(text)
+        var plainStart = rest.startIndex
+        var index = rest.startIndex
+        while index < rest.endIndex {
+            if let special = specialTokens.first(where: { rest[index...].hasPrefix($0.text) }) {
+                encodePlain(String(rest[plainStart..<index]), into: &out)
+                out.append(special.id)
+                index = rest.index(index, offsetBy: special.text.count)
+                plainStart = index
+            } else {
+                index = rest.index(after: index)
+            }
+        }
+        encodePlain(String(rest[plainStart...]), into: &out)
+        rest = ""
+        return out
+    }
+
+    private func encodePlain(_ text: String, into out: inout [Int]) {
+        if text.isEmpty { return }
+        for word in preTokenizer.split(text) { encodeWord(word, into: &out) }
+    }
+
+    /// BPE on one word: start from its bytes' tokens, merge the lowest-ranked pair until none is left.
+    private func encodeWord(_ word: String, into out: inout [Int]) {
+        var symbols: [Int32] = []
+        symbols.reserveCapacity(word.utf8.count)
+        for b in word.utf8 where byteTokens[Int(b)] >= 0 { symbols.append(byteTokens[Int(b)]) }
+        while symbols.count > 1 {
+            var best = -1
+            var bestRank = Int32.max
+            var bestMerged: Int32 = 0
+            for i in 0..<(symbols.count - 1) {
+                let key = UInt64(UInt32(symbols[i])) << 32 | UInt64(UInt32(symbols[i + 1]))
+                if let m = merges[key], m.rank < bestRank {
+                    best = i
+                    bestRank = m.rank
+                    bestMerged = m.merged
+                }
+            }
+            if best < 0 { break }
+            symbols[best] = bestMerged
+            symbols.remove(at: best + 1)
+        }
+        for s in symbols { out.append(Int(s)) }
+    }
+
+    /// The bytes a token stands for (control tokens give their text only when `special`).
+    public func bytes(of id: Int, special: Bool = false) -> [UInt8] {
+        guard id >= 0 && id < tokens.count else { return [] }
+        let text = tokens[id]
+        switch tokenTypes[id] {
+        case .control, .unknown, .unused:
+            return special ? Array(text.utf8) : []
+        case .userDefined:
+            return Array(text.utf8)
+        case .byte:
+            // `<0xAB>`
+            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) {
+                return [v]
+            }
+            return Array(text.utf8)
+        default:
+            var bytes: [UInt8] = []
+            for scalar in text.unicodeScalars {
+                if let b = ByteLevel.scalarToByte[scalar.value] {
+                    bytes.append(b)
+                } else {
+                    bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
+                }
+            }
+            return bytes
+        }
+    }
+
+    /// The text of a sequence of tokens (invalid UTF-8 across the whole is replaced by U+FFFD).
+    public func decode(_ ids: [Int], special: Bool = false) -> String {
+        var bytes: [UInt8] = []
+        for id in ids { bytes.append(contentsOf: self.bytes(of: id, special: special)) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The id of a token's exact text, if it is in the vocabulary.
+    public func id(of token: String) -> Int? { ids[token].map(Int.init) }
+}

@@ -1,0 +1,385 @@
+// The Llama forward pass: any number of sequences' new tokens batched through sgemm, each sequence
+// attending over its own KV cache.
+import LinearAlgebra
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// New tokens for one sequence in a batched forward pass.
+public struct SequenceInput {
+    public let state: LlamaState
+    public let tokens: [Int]
+    /// Logits are returned for chunk positions `logitsFrom ..< tokens.count`.
+    public let logitsFrom: Int
+
+    /// `logitsFrom` nil means only the last position.
+    public init(state: LlamaState, tokens: [Int], logitsFrom: Int? = nil) {
+        self.state = state
+        self.tokens = tokens
+        self.logitsFrom = min(max(0, logitsFrom ?? (tokens.count - 1)), tokens.count)
+    }
+}
+
+extension LlamaModel {
+    /// Runs `tokens` after the state's current position and returns the logits (rows, vocab) of
+    /// positions `logitsFrom ..< tokens.count` of this chunk (by default only the last).
+    public func forward(_ tokens: [Int], state: LlamaState, logitsFrom: Int? = nil) throws -> Tensor
+    {
+        try forward([SequenceInput(state: state, tokens: tokens, logitsFrom: logitsFrom)])[0]
+    }
+
+    /// Runs several sequences' new tokens in one pass: every weight matrix is multiplied once for
+    /// all rows, attention runs per sequence. Returns each input's requested logits (rows, vocab).
+    public func forward(_ inputs: [SequenceInput]) throws -> [Tensor] {
+        try run(inputs, startLayer: 0, hidden: nil, recordLayerInput: nil)
+    }
+
+    /// The forward pass from `startLayer`. When `hidden` is given it is the residual stream
+    /// entering `startLayer` for every row (rows in input order, hidden wide) and the embedding is
+    /// skipped; the inputs' states must then be fresh (their caches below `startLayer` stay
+    /// unfilled). `recordLayerInput(l, x)` sees the residual stream entering each layer l ≥ startLayer.
+    func run(
+        _ inputs: [SequenceInput], startLayer: Int, hidden: UnsafePointer<Float>?,
+        recordLayerInput: ((Int, UnsafePointer<Float>) -> Void)?
+    ) throws -> [Tensor] {
+        guard !inputs.isEmpty else { throw TextModelError.emptyInput }
+        precondition(startLayer >= 0 && startLayer <= config.layers, "no layer \(startLayer)")
+        var seen = Set<ObjectIdentifier>()
+        for input in inputs {
+            guard !input.tokens.isEmpty else { throw TextModelError.emptyInput }
+            precondition(
+                seen.insert(ObjectIdentifier(input.state)).inserted,
+                "a sequence state appears twice in one batch")
+            precondition(
+                hidden == nil || input.state.length == 0, "starting mid-network needs fresh states")
+            for id in input.tokens where id < 0 || id >= config.vocabularySize {
+                throw TextModelError.tokenOutOfRange(id, vocabulary: config.vocabularySize)
+            }
+            let needed = input.state.length + input.tokens.count
+            guard needed <= input.state.capacity else {
+                throw TextModelError.contextFull(needed: needed, capacity: input.state.capacity)
+            }
+        }
+        let plan = BatchPlan(inputs)
+        let h = config.hiddenSize
+        let work = Workspace(config: config, plan: plan, memory: scratchMemory)
+        ensureRope(positions: plan.maxLength)
+        if let hidden {
+            work.x.update(from: hidden, count: plan.rows * h)
+        } else {
+            // Embedding lookup. x: (T, hidden)
+            embedding.scalars.withUnsafeBufferPointer { e in
+                var row = 0
+                for input in inputs {
+                    for id in input.tokens {
+                        (work.x + row * h).update(from: e.baseAddress! + id * h, count: h)
+                        row += 1
+                    }
+                }
+            }
+        }
+        for l in startLayer..<config.layers {
+            recordLayerInput?(l, work.x)
+            runLayer(l, work: work, plan: plan, inputs: inputs)
+        }
+        for input in inputs { input.state.advance(by: input.tokens.count) }
+        return outputLogits(work: work, plan: plan, inputs: inputs)
+    }
+
+    /// Final norm and output projection of the requested rows, split per input.
+    func outputLogits(work: Workspace, plan: BatchPlan, inputs: [SequenceInput]) -> [Tensor] {
+        let h = config.hiddenSize
+        let vocab = config.vocabularySize
+        // Gather the requested rows (contiguous per input) into xn.
+        var rows = 0
+        for (i, input) in inputs.enumerated() {
+            let count = input.tokens.count - input.logitsFrom
+            (work.xn + rows * h).update(
+                from: work.x + (plan.rowStart[i] + input.logitsFrom) * h,
+                count: count * h)
+            rows += count
+        }
+        var all = [Float](repeating: 0, count: rows * vocab)
+        if rows > 0 {
+            outputNorm.withUnsafeBufferPointer { w in
+                Kernels.rmsNorm(
+                    out: work.q, x: work.xn, weight: w.baseAddress!, rows: rows, dim: h,
+                    epsilon: config.rmsEpsilon)
+            }
+            (outputWeight ?? embedding).scalars.withUnsafeBufferPointer { e in
+                all.withUnsafeMutableBufferPointer { o in
+                    BLAS.sgemm(
+                        transA: false, transB: true, m: rows, n: vocab, k: h, a: work.q, lda: h,
+                        b: e.baseAddress!, ldb: h, c: o.baseAddress!, ldc: vocab)
+                }
+            }
+        }
+        if inputs.count == 1 { return [Tensor(shape: [rows, vocab], scalars: all)] }
+        var out: [Tensor] = []
+        var start = 0
+        for input in inputs {
+            let count = input.tokens.count - input.logitsFrom
+            out.append(
+                Tensor(
+                    shape: [count, vocab],
+                    scalars: Array(all[(start * vocab)..<((start + count) * vocab)])))
+            start += count
+        }
+        return out
+    }
+
+    /// One transformer block over every row: attention then SwiGLU MLP, both residual.
+    func runLayer(_ l: Int, work: Workspace, plan: BatchPlan, inputs: [SequenceInput]) {
+        let layer = layers[l]
+        let c = config
+        let t = plan.rows
+        let h = c.hiddenSize
+        let kvDim = c.kvDim
+        layer.attentionNorm.withUnsafeBufferPointer { w in
+            Kernels.rmsNorm(
+                out: work.xn, x: work.x, weight: w.baseAddress!, rows: t, dim: h,
+                epsilon: c.rmsEpsilon)
+        }
+        layer.query.apply(x: work.xn, batch: t, into: work.q, scratch: work.scratch)
+        layer.key.apply(x: work.xn, batch: t, into: work.k, scratch: work.scratch)
+        layer.value.apply(x: work.xn, batch: t, into: work.v, scratch: work.scratch)
+        ropeTable.cos.withUnsafeBufferPointer { cosT in
+            ropeTable.sin.withUnsafeBufferPointer { sinT in
+                plan.positions.withUnsafeBufferPointer { pos in
+                    Kernels.rope(
+                        work.q, rows: t, heads: c.heads, headDim: c.headDim,
+                        positions: pos.baseAddress!, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
+                    Kernels.rope(
+                        work.k, rows: t, heads: c.kvHeads, headDim: c.headDim,
+                        positions: pos.baseAddress!, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
+                }
+            }
+        }
+        for (i, input) in inputs.enumerated() {
+            let r0 = plan.rowStart[i]
+            let n = input.tokens.count
+            let p0 = input.state.length
+            let keys = input.state.keys(layer: l)
+            let values = input.state.values(layer: l)
+            (keys + p0 * kvDim).update(from: work.k + r0 * kvDim, count: n * kvDim)
+            (values + p0 * kvDim).update(from: work.v + r0 * kvDim, count: n * kvDim)
+            Kernels.attention(
+                out: work.attention + r0 * h, scores: work.scores, q: work.q + r0 * h,
+                keys: keys, values: values, rows: n, firstPosition: p0, heads: c.heads,
+                kvHeads: c.kvHeads, headDim: c.headDim)
+        }
+        layer.output.apply(
+            x: work.attention, batch: t, into: work.x, beta: 1, scratch: work.scratch)
+
+        layer.ffnNorm.withUnsafeBufferPointer { w in
+            Kernels.rmsNorm(
+                out: work.xn, x: work.x, weight: w.baseAddress!, rows: t, dim: h,
+                epsilon: c.rmsEpsilon)
+        }
+        layer.gate.apply(x: work.xn, batch: t, into: work.gate, scratch: work.scratch)
+        layer.up.apply(x: work.xn, batch: t, into: work.up, scratch: work.scratch)
+        Kernels.swiglu(work.gate, up: work.up, count: t * c.intermediateSize)
+        layer.down.apply(x: work.gate, batch: t, into: work.x, beta: 1, scratch: work.scratch)
+    }
+}
+
+/// Where each input's rows sit in the batch, and every row's position.
+struct BatchPlan {
+    let rows: Int
+    let rowStart: [Int]
+    let positions: [Int32]
+    /// Largest attention length (cached + new) of any input.
+    let maxLength: Int
+    /// Largest rows × length of any input (one head's score matrix).
+    let maxScores: Int
+
+    init(_ inputs: [SequenceInput]) {
+        var starts: [Int] = []
+        var positions: [Int32] = []
+        var maxLength = 0
+        var maxScores = 0
+        for input in inputs {
+            starts.append(positions.count)
+            let p0 = input.state.length
+            let n = input.tokens.count
+            for j in 0..<n { positions.append(Int32(p0 + j)) }
+            maxLength = max(maxLength, p0 + n)
+            maxScores = max(maxScores, n * (p0 + n))
+        }
+        rows = positions.count
+        rowStart = starts
+        self.positions = positions
+        self.maxLength = maxLength
+        self.maxScores = maxScores
+    }
+}
+
+/// Memory the forward pass borrows, grown on demand and kept for the next call.
+final class ScratchMemory {
+    private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var count = 1
+
+    func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
+        if n > count {
+            pointer.deallocate()
+            pointer = .allocate(capacity: n)
+            count = n
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// Views into the scratch memory for one batch.
+struct Workspace {
+    let x: UnsafeMutablePointer<Float>  // (T, hidden) residual stream
+    let xn: UnsafeMutablePointer<Float>  // (T, hidden) normalised input of a sublayer
+    let q: UnsafeMutablePointer<Float>  // (T, hidden) queries
+    let k: UnsafeMutablePointer<Float>  // (T, kvDim) new keys
+    let v: UnsafeMutablePointer<Float>  // (T, kvDim) new values
+    let attention: UnsafeMutablePointer<Float>  // (T, hidden) attention output before out_proj
+    let scores: UnsafeMutablePointer<Float>  // (rows, length) one head's weights, largest input
+    let gate: UnsafeMutablePointer<Float>  // (T, intermediate)
+    let up: UnsafeMutablePointer<Float>  // (T, intermediate)
+    let scratch: UnsafeMutablePointer<Float>  // (T, intermediate) factored weights' inner product
+
+    init(config: LlamaConfig, plan: BatchPlan, memory: ScratchMemory) {
+        let t = plan.rows
+        let h = config.hiddenSize
+        let ff = config.intermediateSize
+        let kv = config.kvDim
+        let sizes = [
+            t * h, t * h, t * h, t * kv, t * kv, t * h, plan.maxScores, t * ff, t * ff,
+            t * max(ff, h),
+        ]
+        var p = memory.reserve(sizes.reduce(0, +))
+        var views: [UnsafeMutablePointer<Float>] = []
+        for s in sizes {
+            views.append(p)
+            p += s
+        }
+        x = views[0]
+        xn = views[1]
+        q = views[2]
+        k = views[3]
+        v = views[4]
+        attention = views[5]
+        scores = views[6]
+        gate = views[7]
+        up = views[8]
+        scratch = views[9]
+    }
+}
+
+/// The elementwise and attention kernels of the forward pass (pointer loops, no allocation).
+enum Kernels {
+    /// out[r] = x[r] / sqrt(mean(x[r]²) + ε) · weight, for each of `rows` rows of `dim`.
+    static func rmsNorm(
+        out: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>,
+        weight: UnsafePointer<Float>, rows: Int, dim: Int, epsilon: Float
+    ) {
+        for r in 0..<rows {
+            let xr = x + r * dim
+            let o = out + r * dim
+            var sum: Float = 0
+            for i in 0..<dim { sum += xr[i] * xr[i] }
+            let scale = 1 / (sum / Float(dim) + epsilon).squareRoot()
+            for i in 0..<dim { o[i] = xr[i] * scale * weight[i] }
+        }
+    }
+
+    /// Rotates adjacent pairs (x[2i], x[2i+1]) of every head of each row by its position's angles
+    /// (llama.cpp's NORM RoPE; the GGUF converter permuted q/k rows to make pairs adjacent).
+    static func rope(
+        _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
+        positions: UnsafePointer<Int32>, cos: UnsafePointer<Float>,
+        sin: UnsafePointer<Float>
+    ) {
+        let half = headDim / 2
+        for r in 0..<rows {
+            let c = cos + Int(positions[r]) * half
+            let s = sin + Int(positions[r]) * half
+            for hd in 0..<heads {
+                let v = x + (r * heads + hd) * headDim
+                for i in 0..<half {
+                    let a = v[2 * i]
+                    let b = v[2 * i + 1]
+                    v[2 * i] = a * c[i] - b * s[i]
+                    v[2 * i + 1] = a * s[i] + b * c[i]
+                }
+            }
+        }
+    }
+
+    /// Causal grouped-query attention of `rows` new queries over all cached keys/values.
+    /// out (rows, heads·headDim); q (rows, heads·headDim); keys, values (positions, kvHeads·headDim).
+    static func attention(
+        out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
+        values: UnsafePointer<Float>, rows: Int, firstPosition: Int, heads: Int,
+        kvHeads: Int, headDim: Int
+    ) {
+        let width = heads * headDim
+        let kvWidth = kvHeads * headDim
+        let group = heads / kvHeads
+        let scale = 1 / Float(headDim).squareRoot()
+        // Query rows in blocks, each attending only up to its last row's position: a long prompt
+        // skips most of the masked upper triangle.
+        let block = 64
+        for hd in 0..<heads {
+            let g = hd / group
+            for b in stride(from: 0, to: rows, by: block) {
+                let n = min(block, rows - b)
+                let length = firstPosition + b + n
+                // scores (n, length) = scale · Q_h · K_gᵀ
+                BLAS.sgemm(
+                    transA: false, transB: true, m: n, n: length, k: headDim, alpha: scale,
+                    a: q + b * width + hd * headDim, lda: width, b: keys + g * headDim,
+                    ldb: kvWidth, c: scores, ldc: length)
+                for r in 0..<n {
+                    softmaxCausal(
+                        scores + r * length, valid: firstPosition + b + r + 1, length: length)
+                }
+                // out_h (n, headDim) = P · V_g
+                BLAS.sgemm(
+                    transA: false, transB: false, m: n, n: headDim, k: length,
+                    a: scores, lda: length, b: values + g * headDim, ldb: kvWidth,
+                    c: out + b * width + hd * headDim, ldc: width)
+            }
+        }
+    }
+
+    /// Softmax over the first `valid` entries; the rest (future positions) become 0.
+    @inline(__always)
+    static func softmaxCausal(_ row: UnsafeMutablePointer<Float>, valid: Int, length: Int) {
+        var maxValue = -Float.infinity
+        for j in 0..<valid { maxValue = max(maxValue, row[j]) }
+        let sum = FastExp.expShifted(row, count: valid, shift: maxValue)
+        let inv = 1 / sum
+        for j in 0..<valid { row[j] *= inv }
+        for j in valid..<length { row[j] = 0 }
+    }
+
+    /// gate ← silu(gate) · up.
+    static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        let g8 = UnsafeMutableRawPointer(gate)
+        let u8 = UnsafeRawPointer(up)
+        var i = 0
+        while i + 8 <= count {
+            let g = g8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let u = u8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            g8.storeBytes(
+                of: g / (1 + FastExp.exp(-g)) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            let g = gate[i]
+            gate[i] = g / (1 + FastExp.exp(-g)) * up[i]
+            i += 1
+        }
+    }
+}

