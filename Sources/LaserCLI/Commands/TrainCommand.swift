@@ -144,13 +144,15 @@ struct TrainBC: ParsableCommand {
             "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples\n".utf8))
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        let bar = ProgressBar(label: "bc", total: steps)
+        // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
+        let firstStep = trainer.step
+        let bar = ProgressBar(label: "bc \(firstStep)→\(steps)", total: max(1, steps - firstStep))
         var recent = 0.0
         let started = Date()
         try run.run(
             tick: { step, r in
                 recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
-                bar.update(step, status: String(format: "loss %.3f", recent))
+                bar.update(step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
             },
             report: { report in
                 let line = String(

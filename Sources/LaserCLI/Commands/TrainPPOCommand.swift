@@ -79,10 +79,10 @@ struct TrainPPO: ParsableCommand {
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         let model = trainer.model
         FileHandle.standardError.write(Data("ppo: \(model.architectureName) policy from \(origin); \(pool.count) training levels; \(config.updates) updates of \(config.batchSize) steps\n".utf8))
-        let bar = ProgressBar(label: "ppo", total: config.updates)
+        let bar = ProgressBar(label: "ppo \(startUpdate)→\(config.updates)", total: max(1, config.updates - startUpdate))
         let started = Date()
         try ppo.run { r in
-            bar.update(r.update, status: String(format: "solve %.2f return %.2f kl %.4f", r.solveRate, r.meanReturn, r.approximateKL))
+            bar.update(r.update - startUpdate, status: String(format: "solve %.2f return %.2f kl %.4f", r.solveRate, r.meanReturn, r.approximateKL))
             var entry: [String: Any] = [
                 "update": r.update, "env_steps": r.environmentSteps, "policy_loss": r.policyLoss, "value_loss": r.valueLoss,
                 "entropy": r.entropy, "approx_kl": r.approximateKL, "clip_fraction": r.clipFraction,
