@@ -15,5 +15,9 @@ extension LaserCommand {
         QA.self,
         FetchModel.self,
         SweepText.self,
+        TrainCommand.self,
+        EvalCommand.self,
+        SweepCommand.self,
+        WatchCommand.self,
     ]
 }
