@@ -8,9 +8,16 @@ extension LaserCommand {
         MergeResults.self,
         SampleCheckpoint.self,
         Bench.self,
+        SolveCommand.self,
+        GenerateCommand.self,
+        PlayCommand.self,
         GenerateText.self,
         QA.self,
         FetchModel.self,
         SweepText.self,
+        TrainCommand.self,
+        EvalCommand.self,
+        SweepCommand.self,
+        WatchCommand.self,
     ]
 }

@@ -10,6 +10,8 @@ struct Bench: ParsableCommand {
 extension Bench {
     static let allSubcommands: [any ParsableCommand.Type] = [
         BenchLinalg.self,
+        BenchEnv.self,
+        BenchPolicy.self,
         BenchText.self,
     ]
 }

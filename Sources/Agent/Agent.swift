@@ -1,1 +1,0 @@
-// Agent module: see the issue that builds it. Nothing here yet.

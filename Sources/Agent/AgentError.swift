@@ -1,0 +1,26 @@
+// Errors of the Agent module: each names the file, level or value that is wrong.
+
+/// A problem with demonstrations, training settings, level sets or evaluation inputs.
+public enum AgentError: Error, CustomStringConvertible, Equatable {
+    /// A demonstration cache made with other settings or another format version.
+    case cacheMismatch(path: String, reason: String)
+    /// A level whose recorded solution does not solve it.
+    case badSolution(level: Int, title: String, reason: String)
+    /// A level set with nothing usable in it.
+    case noLevels(String)
+    /// A setting outside its range.
+    case invalidSetting(String)
+
+    public var description: String {
+        switch self {
+        case .cacheMismatch(let path, let reason):
+            return "demonstration cache \(path) cannot be reused: \(reason) (delete it or choose another --cache)"
+        case .badSolution(let level, let title, let reason):
+            return "level \(level) (\(title)): its solution \(reason)"
+        case .noLevels(let message):
+            return "no levels: \(message)"
+        case .invalidSetting(let message):
+            return message
+        }
+    }
+}

@@ -1,0 +1,217 @@
+// Behavior cloning: cross-entropy on the solver's actions plus value regression on the return-to-go,
+// over symmetry-augmented demonstration batches, with held-out accuracy, checkpoints and resume.
+import Foundation
+import LinearAlgebra
+import Policy
+import Sokoban
+
+/// Every behavior-cloning hyperparameter, in one place.
+public struct BehaviorCloningConfig: Sendable {
+    /// Samples per optimizer step.
+    public var batchSize = 256
+    /// Optimizer steps in total (the cosine schedule ends here).
+    public var steps = 6000
+    /// Peak learning rate, reached after `warmupSteps`.
+    public var learningRate: Float = 2e-3
+    public var warmupSteps = 200
+    /// AdamW weight decay on weight matrices.
+    public var weightDecay: Float = 1e-4
+    /// Weight of the value MSE beside the policy cross-entropy.
+    public var valueWeight: Float = 0.25
+    /// Discount of the return-to-go targets (PPO's value head uses the same).
+    public var gamma: Float = 0.99
+    /// The value head predicts returns times this (PPO's `rewardScale`): raw returns reach ±10 and
+    /// their squared error would swamp the cross-entropy in the shared trunk.
+    public var returnScale: Float = 0.1
+    /// Train on a random one of the board's eight symmetries of each sample.
+    public var augment = true
+    /// Steps between held-out evaluations (and checkpoints).
+    public var evaluateEvery = 500
+    /// Held-out samples scored at each evaluation (from levels never trained on).
+    public var heldOutSamples = 4096
+    /// Held-out levels played greedily at each evaluation (0 for none).
+    public var solveLevels = 100
+    /// Seed of the batch sampling (batch n draws from a stream derived from seed and n, so a
+    /// resumed run draws the same batches as an uninterrupted one).
+    public var seed: UInt64 = 1
+
+    public init() {}
+
+    /// The optimizer schedule this run uses.
+    public var optimizer: OptimizerConfig {
+        var o = OptimizerConfig()
+        o.learningRate = learningRate
+        o.warmupSteps = warmupSteps
+        o.totalSteps = steps
+        o.weightDecay = weightDecay
+        o.maxGradientNorm = 1
+        return o
+    }
+
+    func validate() throws {
+        guard (1...65536).contains(batchSize) else { throw AgentError.invalidSetting("batch size must be in 1...65536") }
+        guard steps >= 1 else { throw AgentError.invalidSetting("steps must be positive") }
+        guard evaluateEvery >= 1 else { throw AgentError.invalidSetting("evaluation interval must be positive") }
+        guard gamma > 0 && gamma <= 1 else { throw AgentError.invalidSetting("gamma must be in (0, 1]") }
+        try optimizer.validate()
+    }
+}
+
+/// Mean losses and accuracy over held-out samples.
+public struct HeldOutScore: Sendable {
+    public var policyLoss = 0.0
+    public var valueLoss = 0.0
+    public var accuracy = 0.0
+}
+
+/// One held-out evaluation during training.
+public struct BehaviorCloningReport: Sendable {
+    public var step: Int
+    /// Mean training losses and accuracy since the previous report.
+    public var trainPolicyLoss: Double
+    public var trainValueLoss: Double
+    public var trainAccuracy: Double
+    /// On held-out samples.
+    public var heldOut: HeldOutScore
+    /// Greedy solve rate on held-out levels (nil when `solveLevels` is 0).
+    public var solveRate: Double?
+    public var seconds: Double
+}
+
+/// A behavior-cloning run over demonstration levels: the last `heldOutLevels` levels are kept out
+/// of training and used for held-out accuracy and solve rate.
+public final class BehaviorCloning {
+    public let config: BehaviorCloningConfig
+    public let trainer: PolicyTrainer
+    let data: DemonstrationData
+    let trainSamples: [Int]
+    let heldOutSampleIndices: [Int]
+    let heldOutLevels: [Level]
+    private var observations: [Float]
+    private var actions: [Int]
+    private var targets: [Float]
+
+    /// Builds the run. `trainer` may come from a checkpoint (its step is where training resumes).
+    public init(
+        trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
+        config: BehaviorCloningConfig
+    ) throws {
+        try config.validate()
+        guard heldOutCount >= 0 && heldOutCount < levels.count else {
+            throw AgentError.invalidSetting("held-out levels (\(heldOutCount)) must be fewer than the \(levels.count) levels")
+        }
+        guard trainer.context.batchCapacity >= config.batchSize else {
+            throw AgentError.invalidSetting("the trainer holds batches of \(trainer.context.batchCapacity), fewer than \(config.batchSize)")
+        }
+        self.config = config
+        self.trainer = trainer
+        data = try DemonstrationData(levels: levels, gamma: config.gamma)
+        let firstHeldOut = Int32(levels.count - heldOutCount)
+        var train: [Int] = [], held: [Int] = []
+        for i in 0..<data.count {
+            if data.levelIndex[i] < firstHeldOut { train.append(i) } else { held.append(i) }
+        }
+        trainSamples = train
+        // An evenly spaced subset keeps the held-out score cheap.
+        let keep = min(held.count, config.heldOutSamples)
+        heldOutSampleIndices = (0..<keep).map { held[$0 * held.count / max(1, keep)] }
+        heldOutLevels = Array(levels.suffix(heldOutCount))
+        observations = [Float](repeating: 0, count: config.batchSize * AgentGeometry.observationCount)
+        actions = [Int](repeating: 0, count: config.batchSize)
+        targets = [Float](repeating: 0, count: config.batchSize)
+    }
+
+    /// Training samples (after holding levels out).
+    public var trainingSampleCount: Int { trainSamples.count }
+    public var heldOutSampleCount: Int { heldOutSampleIndices.count }
+
+    /// One optimizer step on a freshly drawn batch.
+    public func step() throws -> SupervisedResult {
+        var random = Self.stream(seed: config.seed, index: trainer.step)
+        let n = config.batchSize
+        observations.withUnsafeMutableBufferPointer { obs in
+            for b in 0..<n {
+                let sample = trainSamples[Int(random.next() % UInt64(trainSamples.count))]
+                let symmetry = config.augment ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
+                actions[b] = data.write(sample: sample, symmetry: symmetry, into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                targets[b] = data.returns[sample] * config.returnScale
+            }
+        }
+        return try trainer.supervisedStep(
+            observations: observations, actions: actions, valueTargets: targets, valueWeight: config.valueWeight)
+    }
+
+    /// An independent stream per (seed, index). Seeding SplitMix64 with seed + index·γ would not
+    /// do: its state advances by γ per draw, so consecutive indices would give the same stream
+    /// shifted by one draw (and nearly the same batch every step).
+    static func stream(seed: UInt64, index: Int) -> SplitMix64 {
+        var mixer = SplitMix64(seed: seed ^ (UInt64(index) &* 0xD1B5_4A32_D192_ED03))
+        _ = mixer.next()
+        return SplitMix64(seed: mixer.next())
+    }
+
+    /// Loss and accuracy on the held-out samples (unaugmented).
+    public func heldOutScore() throws -> HeldOutScore {
+        var total = HeldOutScore()
+        var seen = 0
+        var start = 0
+        while start < heldOutSampleIndices.count {
+            let n = min(config.batchSize, heldOutSampleIndices.count - start)
+            observations.withUnsafeMutableBufferPointer { obs in
+                for b in 0..<n {
+                    let sample = heldOutSampleIndices[start + b]
+                    actions[b] = data.write(sample: sample, symmetry: BoardSymmetry.all[0], into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                    targets[b] = data.returns[sample] * config.returnScale
+                }
+            }
+            let r = try trainer.evaluate(
+                observations: Array(observations.prefix(n * AgentGeometry.observationCount)),
+                actions: Array(actions.prefix(n)), valueTargets: Array(targets.prefix(n)))
+            total.policyLoss += r.policyLoss * Double(n)
+            total.valueLoss += r.valueLoss * Double(n)
+            total.accuracy += r.accuracy * Double(n)
+            seen += n
+            start += n
+        }
+        let d = Double(max(1, seen))
+        return HeldOutScore(policyLoss: total.policyLoss / d, valueLoss: total.valueLoss / d, accuracy: total.accuracy / d)
+    }
+
+    /// Greedy solve rate on the first `solveLevels` held-out levels.
+    public func heldOutSolveRate(workers: Int) throws -> Double? {
+        let levels = Array(heldOutLevels.prefix(config.solveLevels))
+        guard !levels.isEmpty else { return nil }
+        var options = EvaluationOptions()
+        options.workers = workers
+        return try Evaluator.evaluate(model: trainer.model, levels: levels, options: options).summary.greedySolveRate
+    }
+
+    /// Trains until `config.steps`, calling `report` after each evaluation (the caller saves the
+    /// checkpoint there) and `tick` after every step.
+    public func run(
+        workers: Int = 2, tick: ((Int, SupervisedResult) -> Void)? = nil,
+        report: (BehaviorCloningReport) throws -> Void
+    ) throws {
+        let start = Date()
+        var sums = (0.0, 0.0, 0.0), count = 0
+        while trainer.step < config.steps {
+            let r = try step()
+            sums.0 += r.policyLoss
+            sums.1 += r.valueLoss
+            sums.2 += r.accuracy
+            count += 1
+            tick?(trainer.step, r)
+            if trainer.step % config.evaluateEvery == 0 || trainer.step == config.steps {
+                let held = try heldOutScore()
+                let solve = try heldOutSolveRate(workers: workers)
+                let c = Double(max(1, count))
+                try report(BehaviorCloningReport(
+                    step: trainer.step, trainPolicyLoss: sums.0 / c, trainValueLoss: sums.1 / c,
+                    trainAccuracy: sums.2 / c, heldOut: held, solveRate: solve,
+                    seconds: Date().timeIntervalSince(start)))
+                sums = (0, 0, 0)
+                count = 0
+            }
+        }
+    }
+}

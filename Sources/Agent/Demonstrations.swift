@@ -1,0 +1,191 @@
+// Solver demonstrations: levels generated from seeds and solved (in parallel, deterministic per
+// seed, cached on disk with a version stamp), and the solutions replayed into training samples.
+import Dispatch
+import Foundation
+import LinearAlgebra
+import Sokoban
+
+/// Generating and caching solved levels.
+public enum Demonstrations {
+    /// Cache format name and version, stamped into the cache's notes.
+    public static let format = "laser-demonstrations"
+    public static let version = "1"
+
+    /// What a cache was made with, as its first `Comment` note; a cache is reused only when this
+    /// matches exactly. (Level files keep only known note keys, hence comments.)
+    static func stamp(_ options: GeneratorOptions, seed: UInt64) -> String {
+        "\(format) version \(version); generator \(options.width)x\(options.height), \(options.boxes) boxes; seed \(seed)"
+    }
+
+    static let seedsUsedPrefix = "seeds used: "
+
+    /// `count` solved levels from the SplitMix64 seed stream of `seed` (the same stream as
+    /// `laser generate --seed`), generated over `workers` threads. With `cachePath`, levels already
+    /// in the cache are reused and new ones appended (atomically, after every chunk), so an
+    /// interrupted run continues where it stopped. Levels carry `Seed` and `Solution` notes.
+    public static func generate(
+        options: GeneratorOptions, seed: UInt64, count: Int, cachePath: String? = nil,
+        workers: Int = ProcessInfo.processInfo.activeProcessorCount,
+        progress: ((Int, Int) -> Void)? = nil
+    ) throws -> [Level] {
+        guard count >= 1 else { throw AgentError.invalidSetting("demonstration count must be positive") }
+        if let problem = options.problem() { throw AgentError.invalidSetting(problem) }
+        var levels: [Level] = []
+        var seedsUsed = 0
+        let expected = stamp(options, seed: seed)
+        if let cachePath, FileManager.default.fileExists(atPath: cachePath) {
+            let cache = try LevelCollection(path: cachePath)
+            let comments = cache.notes.filter { $0.key.lowercased() == "comment" }.map(\.value)
+            guard comments.first == expected else {
+                throw AgentError.cacheMismatch(
+                    path: cachePath, reason: "it was made as '\(comments.first ?? "(no stamp)")', expected '\(expected)'")
+            }
+            guard let usedText = comments.first(where: { $0.hasPrefix(seedsUsedPrefix) }),
+                  let used = Int(usedText.dropFirst(seedsUsedPrefix.count)), used >= cache.levels.count
+            else {
+                throw AgentError.cacheMismatch(path: cachePath, reason: "no valid '\(seedsUsedPrefix)N' comment")
+            }
+            levels = cache.levels
+            seedsUsed = used
+        }
+        var stream = SplitMix64(seed: seed)
+        for _ in 0..<seedsUsed { _ = stream.next() }
+        progress?(min(levels.count, count), count)
+        while levels.count < count {
+            let chunk = max(16, min(256, (count - levels.count) * 9 / 8))
+            let seeds = (0..<chunk).map { _ in stream.next() }
+            seedsUsed += chunk
+            for case let made? in generate(seeds: seeds, options: options, workers: workers) {
+                levels.append(made.level)
+            }
+            if let cachePath {
+                var collection = LevelCollection(levels: levels)
+                collection.notes = [
+                    ("Title", "solver demonstrations"), ("Comment", expected),
+                    ("Comment", seedsUsedPrefix + "\(seedsUsed)"),
+                ]
+                try AtomicFile.write(string: collection.xsb(), to: cachePath)
+            }
+            progress?(min(levels.count, count), count)
+            if seedsUsed > 4 * count + 256 {
+                throw AgentError.invalidSetting("too many seeds give no level; try other sizes")
+            }
+        }
+        return Array(levels.prefix(count))
+    }
+
+    /// Generates one level per seed in parallel; results in seed order (nil where a seed failed).
+    static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int) -> [GeneratedLevel?] {
+        let results = LockedArray<GeneratedLevel?>(repeating: nil, count: seeds.count)
+        let counter = LockedCounter()
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, seeds.count))) { _ in
+            while let i = counter.claim(below: seeds.count) {
+                results[i] = Generator.generate(
+                    options: options, seed: seeds[i], makeGenerator: { SplitMix64(seed: $0) })
+            }
+        }
+        return results.values
+    }
+}
+
+/// Training samples replayed from solved levels: per step the board (as cell codes), the solver's
+/// action and the discounted return-to-go under the environment's rewards.
+public struct DemonstrationData: Sendable {
+    /// (samples, 100) cell codes: the `ObservationPlane` raw value of each cell.
+    public private(set) var codes: [UInt8] = []
+    /// The demonstrated action of each sample (a `Direction` raw value).
+    public private(set) var actions: [UInt8] = []
+    /// Discounted return from each sample's state to the end of its episode.
+    public private(set) var returns: [Float] = []
+    /// The level each sample came from (index into the levels given).
+    public private(set) var levelIndex: [Int32] = []
+
+    public var count: Int { actions.count }
+
+    /// Replays each level's `Solution` note in the environment. Levels larger than 10×10 or whose
+    /// solution does not solve them are errors naming the level.
+    public init(levels: [Level], gamma: Float, config: EnvironmentConfig = EnvironmentConfig()) throws {
+        var env = BatchedEnvironment(count: 1, config: config)
+        let cells = AgentGeometry.cells
+        var board = [UInt8](repeating: 0, count: cells)
+        var rewards: [Float] = []
+        for (n, level) in levels.enumerated() {
+            let title = level.title ?? "untitled"
+            guard let solution = level.note("Solution") else {
+                throw AgentError.badSolution(level: n + 1, title: title, reason: "is missing (no Solution note)")
+            }
+            let steps: [(direction: Direction, push: Bool)]
+            do { steps = try LURD.parse(solution) } catch {
+                throw AgentError.badSolution(level: n + 1, title: title, reason: "does not parse: \(error)")
+            }
+            do { try env.reset(0, level: level) } catch {
+                throw AgentError.badSolution(level: n + 1, title: title, reason: "cannot be played: \(error)")
+            }
+            rewards.removeAll(keepingCapacity: true)
+            var solved = false
+            for (i, step) in steps.enumerated() {
+                board.withUnsafeMutableBufferPointer { AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!) }
+                codes.append(contentsOf: board)
+                actions.append(UInt8(step.direction.rawValue))
+                levelIndex.append(Int32(n))
+                let result = env.step(0, action: step.direction.rawValue)
+                rewards.append(result.reward)
+                if result.solved {
+                    guard i == steps.count - 1 else {
+                        throw AgentError.badSolution(level: n + 1, title: title, reason: "solves it before its last move")
+                    }
+                    solved = true
+                }
+            }
+            guard solved else {
+                throw AgentError.badSolution(level: n + 1, title: title, reason: "does not solve it")
+            }
+            var running: Float = 0
+            var tail = [Float](repeating: 0, count: rewards.count)
+            for i in stride(from: rewards.count - 1, through: 0, by: -1) {
+                running = rewards[i] + gamma * running
+                tail[i] = running
+            }
+            returns.append(contentsOf: tail)
+        }
+    }
+
+    /// Writes sample `sample` transformed by `symmetry` as planes at `out` and returns its
+    /// (transformed) action.
+    func write(sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>) -> Int {
+        codes.withUnsafeBufferPointer { c in
+            symmetry.writePlanes(
+                codes: c.baseAddress! + sample * AgentGeometry.cells,
+                planeCount: AgentGeometry.planeCount, into: out)
+        }
+        return symmetry.action[Int(actions[sample])]
+    }
+}
+
+/// An array written by several threads at distinct indices.
+final class LockedArray<Element>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [Element]
+
+    init(repeating value: Element, count: Int) { items = Array(repeating: value, count: count) }
+
+    subscript(i: Int) -> Element {
+        get { lock.lock(); defer { lock.unlock() }; return items[i] }
+        set { lock.lock(); items[i] = newValue; lock.unlock() }
+    }
+
+    var values: [Element] { lock.lock(); defer { lock.unlock() }; return items }
+}
+
+/// A shared work counter handing out indices once each.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func claim(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
+}

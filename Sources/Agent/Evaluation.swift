@@ -1,0 +1,251 @@
+// Measuring a policy's solve rate: greedy and best-of-k sampled rollouts over a level set, batched
+// per worker thread, deterministic for a seed.
+import Dispatch
+import Foundation
+import LinearAlgebra
+import Policy
+import Sokoban
+
+/// How to evaluate.
+public struct EvaluationOptions: Sendable {
+    /// Attempts per level: the first is greedy (argmax), the others sample from the policy.
+    public var attempts = 1
+    /// Seed of the sampled attempts (attempt j of level i uses its own stream, so results do not
+    /// depend on scheduling).
+    public var seed: UInt64 = 0
+    /// Worker threads, each with its own environments and network workspace.
+    public var workers = 2
+    /// Episodes stepped together per worker.
+    public var batch = 32
+    /// Rewards and the step limit.
+    public var environment = EnvironmentConfig()
+
+    public init() {}
+
+    func validate() throws {
+        guard (1...1000).contains(attempts) else { throw AgentError.invalidSetting("attempts must be in 1...1000") }
+        guard (1...64).contains(workers) else { throw AgentError.invalidSetting("workers must be in 1...64") }
+        guard (1...4096).contains(batch) else { throw AgentError.invalidSetting("batch must be in 1...4096") }
+        guard environment.maxSteps >= 1 else { throw AgentError.invalidSetting("the step limit must be positive") }
+    }
+}
+
+/// How the policy did on one level.
+public struct LevelOutcome: Codable, Sendable, Equatable {
+    /// 1-based position in the level set.
+    public var level: Int
+    public var title: String
+    /// The greedy attempt solved it.
+    public var greedySolved: Bool
+    /// Steps the greedy attempt took (the step limit when unsolved).
+    public var greedySteps: Int
+    /// Sampled attempts that solved it (of `attempts - 1`).
+    public var sampledSolved: Int
+    /// Fewest steps of any solving attempt, nil when none solved it.
+    public var bestSteps: Int?
+    /// Some attempt solved it.
+    public var solved: Bool { greedySolved || sampledSolved > 0 }
+
+    enum CodingKeys: String, CodingKey {
+        case level, title, greedySolved = "greedy_solved", greedySteps = "greedy_steps"
+        case sampledSolved = "sampled_solved", bestSteps = "best_steps", solved
+    }
+
+    public init(level: Int, title: String, greedySolved: Bool, greedySteps: Int, sampledSolved: Int, bestSteps: Int?) {
+        self.level = level
+        self.title = title
+        self.greedySolved = greedySolved
+        self.greedySteps = greedySteps
+        self.sampledSolved = sampledSolved
+        self.bestSteps = bestSteps
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        level = try c.decode(Int.self, forKey: .level)
+        title = try c.decode(String.self, forKey: .title)
+        greedySolved = try c.decode(Bool.self, forKey: .greedySolved)
+        greedySteps = try c.decode(Int.self, forKey: .greedySteps)
+        sampledSolved = try c.decode(Int.self, forKey: .sampledSolved)
+        bestSteps = try c.decodeIfPresent(Int.self, forKey: .bestSteps)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(level, forKey: .level)
+        try c.encode(title, forKey: .title)
+        try c.encode(greedySolved, forKey: .greedySolved)
+        try c.encode(greedySteps, forKey: .greedySteps)
+        try c.encode(sampledSolved, forKey: .sampledSolved)
+        try c.encode(bestSteps, forKey: .bestSteps)
+        try c.encode(solved, forKey: .solved)
+    }
+}
+
+/// The totals of an evaluation.
+public struct EvaluationSummary: Codable, Sendable, Equatable {
+    public var levels: Int
+    public var attempts: Int
+    /// Fraction solved by the greedy attempt.
+    public var greedySolveRate: Double
+    /// Fraction solved by any of the attempts (equals the greedy rate for one attempt).
+    public var bestOfKSolveRate: Double
+    /// Mean steps of the greedy attempt over the levels it solved (nil when none).
+    public var meanStepsSolved: Double?
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case levels, attempts, greedySolveRate = "greedy_solve_rate"
+        case bestOfKSolveRate = "best_of_k_solve_rate", meanStepsSolved = "mean_steps_solved", seconds
+    }
+
+    init(outcomes: [LevelOutcome], attempts: Int, seconds: Double) {
+        levels = outcomes.count
+        self.attempts = attempts
+        let n = Double(max(1, outcomes.count))
+        greedySolveRate = Double(outcomes.filter(\.greedySolved).count) / n
+        bestOfKSolveRate = Double(outcomes.filter(\.solved).count) / n
+        let solvedSteps = outcomes.filter(\.greedySolved).map { Double($0.greedySteps) }
+        meanStepsSolved = solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count)
+        self.seconds = seconds
+    }
+
+    /// Metrics for the Laser search and reports.
+    public var metrics: [String: Double] {
+        var m = ["solve_rate": greedySolveRate, "levels": Double(levels)]
+        if attempts > 1 { m["best_of_\(attempts)"] = bestOfKSolveRate }
+        if let meanStepsSolved { m["mean_steps"] = meanStepsSolved }
+        return m
+    }
+}
+
+/// Runs a policy on levels.
+public enum Evaluator {
+    /// Plays every level `options.attempts` times and returns per-level outcomes (in level order)
+    /// and the summary. `progress` is called with (episodes finished, episodes in total).
+    ///
+    /// Deterministic for a seed: the greedy attempt depends only on the weights, and sampled attempt
+    /// j of level i draws from its own seeded stream. Work is split statically over the workers.
+    /// With several workers, set OpenBLAS to one thread first (`OpenBLASInfo.setThreads(1)`): the
+    /// workers are the parallelism, and nested BLAS threads only contend with them.
+    public static func evaluate(
+        model: any PolicyNetwork, levels: [Level], options: EvaluationOptions = EvaluationOptions(),
+        progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) throws -> (outcomes: [LevelOutcome], summary: EvaluationSummary) {
+        try options.validate()
+        guard !levels.isEmpty else { throw AgentError.noLevels("the level set is empty") }
+        guard model.planeCount == AgentGeometry.planeCount else {
+            throw AgentError.invalidSetting(
+                "the policy takes \(model.planeCount) observation planes; the environment gives \(AgentGeometry.planeCount)")
+        }
+        for (i, level) in levels.enumerated() where level.width > AgentGeometry.boardSize || level.height > AgentGeometry.boardSize {
+            throw AgentError.invalidSetting(
+                "level \(i + 1) (\(level.title ?? "untitled")) is \(level.width)×\(level.height); the policy plays boards up to 10×10")
+        }
+        let start = Date()
+        let episodes = levels.count * options.attempts
+        let workers = max(1, min(options.workers, episodes))
+        let results = LockedArray<EpisodeResult?>(repeating: nil, count: episodes)
+        let finished = LockedCounter()
+        let failure = LockedArray<Error?>(repeating: nil, count: 1)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let mine = Array(stride(from: worker, to: episodes, by: workers))
+            do {
+                try runEpisodes(
+                    mine, model: model, levels: levels, options: options, batch: min(options.batch, max(1, mine.count))
+                ) { episode, result in
+                    results[episode] = result
+                    if let done = finished.claim(below: Int.max) { progress?(done + 1, episodes) }
+                }
+            } catch {
+                failure[0] = error
+            }
+        }
+        if let error = failure[0] { throw error }
+        let all = results.values
+        var outcomes: [LevelOutcome] = []
+        for (i, level) in levels.enumerated() {
+            let tries = (0..<options.attempts).map { all[i * options.attempts + $0]! }
+            let solving = tries.filter(\.solved).map(\.steps)
+            outcomes.append(LevelOutcome(
+                level: i + 1, title: level.title ?? "level \(i + 1)", greedySolved: tries[0].solved,
+                greedySteps: tries[0].steps, sampledSolved: tries.dropFirst().filter(\.solved).count,
+                bestSteps: solving.min()))
+        }
+        let summary = EvaluationSummary(outcomes: outcomes, attempts: options.attempts, seconds: Date().timeIntervalSince(start))
+        return (outcomes, summary)
+    }
+
+    struct EpisodeResult: Sendable {
+        var solved: Bool
+        var steps: Int
+    }
+
+    /// The seed of sampled attempt `attempt` of level `level`.
+    static func attemptSeed(_ seed: UInt64, level: Int, attempt: Int) -> UInt64 {
+        var mix = SplitMix64(seed: seed ^ (UInt64(level) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(attempt) &* 0xC2B2_AE3D_27D4_EB4F))
+        return mix.next()
+    }
+
+    /// One worker: keeps `batch` episodes running, loading the next of `episodes` into a slot as
+    /// soon as its episode ends.
+    static func runEpisodes(
+        _ episodes: [Int], model: any PolicyNetwork, levels: [Level], options: EvaluationOptions,
+        batch: Int, report: (Int, EpisodeResult) -> Void
+    ) throws {
+        guard !episodes.isEmpty else { return }
+        var env = BatchedEnvironment(count: batch, config: options.environment)
+        let context = model.makeContext(batchCapacity: batch)
+        // The evaluation's own workers are the parallelism: no nested batch split.
+        if options.workers > 1 { context.maximumWorkers = 1 }
+        var slotEpisode = [Int](repeating: -1, count: batch)
+        var slotRandom = [SplitMix64](repeating: SplitMix64(seed: 0), count: batch)
+        var nextEpisode = 0
+        func load(_ slot: Int) throws {
+            guard nextEpisode < episodes.count else { slotEpisode[slot] = -1; return }
+            let episode = episodes[nextEpisode]
+            nextEpisode += 1
+            let level = episode / options.attempts, attempt = episode % options.attempts
+            try env.reset(slot, level: levels[level])
+            slotEpisode[slot] = episode
+            slotRandom[slot] = SplitMix64(seed: attemptSeed(options.seed, level: level, attempt: attempt))
+        }
+        for slot in 0..<batch { try load(slot) }
+        var logits: [Float] = [], values: [Float] = []
+        while slotEpisode.contains(where: { $0 >= 0 }) {
+            try context.setObservations(env.observations, batch: batch)
+            model.forward(context, batch: batch)
+            context.copyOutputs(logits: &logits, values: &values)
+            for slot in 0..<batch where slotEpisode[slot] >= 0 {
+                let episode = slotEpisode[slot]
+                let action: Int
+                if episode % options.attempts == 0 {
+                    action = context.greedyAction(sample: slot)
+                } else {
+                    action = sampleAction(logits: logits, sample: slot, random: &slotRandom[slot])
+                }
+                let step = env.step(slot, action: action)
+                if step.done {
+                    report(episode, EpisodeResult(solved: step.solved, steps: env.stepCount(slot)))
+                    try load(slot)
+                }
+            }
+        }
+    }
+
+    /// Draws an action from softmax(logits) of one sample (two passes over the four logits, no
+    /// allocation).
+    static func sampleAction(logits: [Float], sample: Int, random: inout SplitMix64) -> Int {
+        let a = PolicyGeometry.actionCount, base = sample * a
+        var maximum = -Float.infinity
+        for i in 0..<a { maximum = max(maximum, logits[base + i]) }
+        var total: Float = 0
+        for i in 0..<a { total += expf(logits[base + i] - maximum) }
+        var u = Float(random.nextUnit()) * total
+        for i in 0..<a {
+            u -= expf(logits[base + i] - maximum)
+            if u < 0 { return i }
+        }
+        return a - 1
+    }
+}

@@ -1,0 +1,62 @@
+// A policy playing one level step by step, keeping a `Game` beside the environment so front ends
+// (`laser watch`) can draw each position and the action probabilities behind it.
+import LinearAlgebra
+import Policy
+import Sokoban
+
+/// One episode of a policy on a level.
+public struct PolicyPlayer {
+    public let model: any PolicyNetwork
+    /// The position as the player and renderer see it.
+    public private(set) var game: Game
+    private var environment: SokobanEnvironment
+    private let context: PolicyContext
+    private var random: SplitMix64
+    /// Whether the last step ended the episode (solved or out of steps).
+    public private(set) var done = false
+    public private(set) var solved = false
+
+    public init(model: any PolicyNetwork, level: Level, config: EnvironmentConfig = EnvironmentConfig(), seed: UInt64 = 0) throws {
+        guard level.width <= AgentGeometry.boardSize && level.height <= AgentGeometry.boardSize else {
+            throw AgentError.invalidSetting("level is \(level.width)×\(level.height); the policy plays boards up to 10×10")
+        }
+        self.model = model
+        game = Game(level: level)
+        environment = SokobanEnvironment(config: config)
+        try environment.reset(level: level)
+        context = model.makeContext(batchCapacity: 1)
+        random = SplitMix64(seed: seed)
+    }
+
+    /// The policy's action probabilities (up, down, left, right) and value in the current position.
+    public func evaluate() throws -> (probabilities: [Float], value: Float) {
+        try context.setObservations(environment.observation, batch: 1)
+        model.forward(context, batch: 1)
+        return (context.probabilities(sample: 0), context.value(sample: 0))
+    }
+
+    /// Takes the greedy action (or a sampled one) and returns it.
+    @discardableResult
+    public mutating func step(sample: Bool = false) throws -> Direction {
+        let (probabilities, _) = try evaluate()
+        var action = 0
+        if sample {
+            var u = Float(random.nextUnit())
+            action = probabilities.count - 1
+            for (i, p) in probabilities.enumerated() {
+                u -= p
+                if u < 0 { action = i; break }
+            }
+        } else {
+            for i in 1..<probabilities.count where probabilities[i] > probabilities[action] { action = i }
+        }
+        let direction = Direction(rawValue: action)!
+        let result = environment.step(action)
+        _ = game.step(direction)
+        done = result.done
+        solved = result.solved
+        return direction
+    }
+
+    public var steps: Int { environment.stepCount }
+}

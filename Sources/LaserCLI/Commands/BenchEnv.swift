@@ -1,0 +1,143 @@
+// `laser bench env`: environment steps per second, single and batched, printed as JSON.
+
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import Sokoban
+
+struct BenchEnv: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Measure Sokoban environment steps per second (single-threaded and batched).",
+        discussion: """
+            Random actions (pre-drawn from --seed) are played on the levels of FILE in turn; an
+            episode that ends (solved or at the step limit) resets to the next level, and resets
+            are timed too. Prints one JSON object. scripts/bench-env.sh runs gym-sokoban on the
+            same levels for comparison.
+            """)
+
+    @Argument(help: "Levels to play (10x10 or smaller, e.g. a Boxoban file).") var file: String
+    @Option(name: .long, help: "Steps for the single environment.") var steps = 2_000_000
+    @Option(name: .long, help: "Environments in the batch.") var batch = 64
+    @Option(name: .long, help: "Batched steps per environment.") var batchSteps = 50_000
+    @Option(name: .long, help: "Seed of the random actions.") var seed: UInt64 = 0
+
+    func validate() throws {
+        if steps < 1 || batch < 1 || batchSteps < 1 {
+            throw ValidationError("--steps, --batch and --batch-steps must be positive")
+        }
+        if steps > 1_000_000_000 || batch > 100_000 || batch * batchSteps > 2_000_000_000 {
+            throw ValidationError("the run is too large")
+        }
+    }
+
+    struct Measure: Codable {
+        var steps: Int
+        var seconds: Double
+        var stepsPerSecond: Double
+        /// CPU time of the process: robust to other work on a shared machine.
+        var cpuSeconds: Double
+        var stepsPerCpuSecond: Double
+        var episodes: Int
+        var solved: Int
+        /// The sum of rewards: equal to gym-sokoban's on the same levels and actions.
+        var totalReward: Double
+    }
+
+    struct Report: Codable {
+        var levels: String
+        var levelCount: Int
+        var implementation = "laser (Swift)"
+        var single: Measure
+        var batched: Measure
+        var batch: Int
+    }
+
+    /// CPU seconds used by this process so far.
+    static func cpuTime() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+    }
+
+    func run() throws {
+        let collection: LevelCollection
+        do { collection = try LevelCollection(path: file) } catch let error as LevelError {
+            throw CLIError(error.description)
+        }
+        let levels = collection.levels
+        var rng = SplitMix64(seed: seed)
+        let actionCount = 1 << 16
+        let actions = (0..<actionCount).map { _ in Int(rng.next() & 3) }
+
+        // Single environment.
+        var env = SokobanEnvironment()
+        var next = 0
+        do { try env.reset(level: levels[0]) } catch { throw CLIError("\(error)") }
+        var episodes = 0
+        var solved = 0
+        var totalReward = 0.0
+        var start = ContinuousClock.now
+        var cpuStart = Self.cpuTime()
+        for i in 0..<steps {
+            let r = env.step(actions[i & (actionCount - 1)])
+            totalReward += Double(r.reward)
+            if r.done {
+                episodes += 1
+                if r.solved { solved += 1 }
+                next = (next + 1) % levels.count
+                try env.reset(level: levels[next])
+            }
+        }
+        var seconds = (ContinuousClock.now - start).inSeconds
+        var cpu = Self.cpuTime() - cpuStart
+        let single = Measure(
+            steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds,
+            cpuSeconds: cpu, stepsPerCpuSecond: Double(steps) / cpu,
+            episodes: episodes, solved: solved,
+            totalReward: (totalReward * 1000).rounded() / 1000)
+
+        // Batched environments.
+        var envs = BatchedEnvironment(count: batch)
+        for i in 0..<batch { try envs.reset(i, level: levels[i % levels.count]) }
+        next = batch % levels.count
+        var rewards = [Float](repeating: 0, count: batch)
+        var dones = [Bool](repeating: false, count: batch)
+        var solvedFlags = dones
+        var batchActions = [Int](repeating: 0, count: batch)
+        episodes = 0
+        solved = 0
+        var cursor = 0
+        totalReward = 0
+        start = ContinuousClock.now
+        cpuStart = Self.cpuTime()
+        for _ in 0..<batchSteps {
+            for i in 0..<batch {
+                batchActions[i] = actions[cursor & (actionCount - 1)]
+                cursor += 1
+            }
+            envs.step(actions: batchActions, rewards: &rewards, dones: &dones, solved: &solvedFlags)
+            for r in rewards { totalReward += Double(r) }
+            for i in 0..<batch where dones[i] {
+                episodes += 1
+                if solvedFlags[i] { solved += 1 }
+                try envs.reset(i, level: levels[next])
+                next = (next + 1) % levels.count
+            }
+        }
+        seconds = (ContinuousClock.now - start).inSeconds
+        cpu = Self.cpuTime() - cpuStart
+        let total = batch * batchSteps
+        let batched = Measure(
+            steps: total, seconds: seconds,
+            stepsPerSecond: Double(total) / seconds, cpuSeconds: cpu,
+            stepsPerCpuSecond: Double(total) / cpu, episodes: episodes,
+            solved: solved, totalReward: (totalReward * 1000).rounded() / 1000)
+        let report = Report(
+            levels: file, levelCount: levels.count, single: single,
+            batched: batched, batch: batch)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+    }
+}

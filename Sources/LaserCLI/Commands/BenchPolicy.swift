@@ -1,0 +1,142 @@
+// `laser bench policy`: training and inference samples/s of the policy networks at several batches.
+import ArgumentParser
+import Foundation
+import LinearAlgebra
+import Policy
+
+struct BenchPolicy: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "policy",
+        abstract: "Training steps/s and inference samples/s of ConvPolicy and TransformerPolicy.",
+        discussion: """
+            A training step is forward, cross-entropy + value loss, backward, global-norm clipping
+            and an AdamW update. Inputs are random one-hot 10×10 boards. scripts/bench-policy.sh
+            runs this beside the same networks in PyTorch.
+            """)
+
+    @Option(help: "Architectures to measure: conv, transformer.") var arch: [String] = [
+        "conv", "transformer",
+    ]
+    @Option(help: "Batch sizes.") var batches: [Int] = [1, 32, 256]
+    @Option(help: "Minimum seconds per measurement.") var seconds = 1.0
+    @Option(help: "OpenBLAS threads (the networks already split each batch across 2 workers).")
+    var blasThreads = 1
+    @Flag(help: "Inference only.") var inferOnly = false
+    @Flag(help: "Print JSON.") var json = false
+    @Option(
+        help: ArgumentHelp(
+            "Instead of timing, write for each architecture a checkpoint, an input batch and our outputs into this directory (for scripts/bench_policy.py --check).",
+            valueName: "dir"))
+    var exportCheck: String?
+    @Option(help: "Observation planes.") var planes = 7
+    @Option(help: "ConvPolicy channels.") var channels = ConvPolicyConfig().channels
+    @Option(help: "ConvPolicy residual blocks.") var blocks = ConvPolicyConfig().blocks
+    @Option(help: "TransformerPolicy width.") var dim = TransformerPolicyConfig().dim
+    @Option(help: "TransformerPolicy layers.") var layers = TransformerPolicyConfig().layers
+    @Option(help: "TransformerPolicy heads.") var heads = TransformerPolicyConfig().heads
+    @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = TransformerPolicyConfig()
+        .mlpHidden
+
+    func validate() throws {
+        for a in arch where a != "conv" && a != "transformer" {
+            throw ValidationError("unknown architecture '\(a)' (expected conv or transformer)")
+        }
+        guard batches.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
+            throw ValidationError("batch sizes must be in 1...65536")
+        }
+        guard seconds > 0 && seconds <= 600 else {
+            throw ValidationError("--seconds must be in (0, 600]")
+        }
+        guard blasThreads >= 1 && blasThreads <= 256 else {
+            throw ValidationError("--blas-threads must be in 1...256")
+        }
+    }
+
+    struct Output: Codable {
+        let workers: Int, blasThreads: Int, openblasCore: String
+        let conv: ConvPolicyConfig, transformer: TransformerPolicyConfig
+        let rows: [PolicyBenchmarkRow]
+    }
+
+    func run() throws {
+        OpenBLASInfo.setThreads(blasThreads)
+        let convConfig = ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks)
+        let transformerConfig = TransformerPolicyConfig(
+            planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden)
+        if let exportCheck {
+            try writeCheck(to: exportCheck, conv: convConfig, transformer: transformerConfig)
+            return
+        }
+        var rows: [PolicyBenchmarkRow] = []
+        for a in arch {
+            let model: any PolicyNetwork =
+                a == "conv"
+                ? try ConvPolicy(config: convConfig, seed: 1)
+                : try TransformerPolicy(config: transformerConfig, seed: 1)
+            rows += try PolicyBenchmark.run(
+                model: model, batches: batches, seconds: seconds, train: !inferOnly)
+        }
+        if json {
+            print(
+                try jsonText(
+                    Output(
+                        workers: PolicyThreads.workers, blasThreads: blasThreads,
+                        openblasCore: OpenBLASInfo.coreName, conv: convConfig,
+                        transformer: transformerConfig, rows: rows)))
+            return
+        }
+        print(
+            "\(PolicyThreads.workers) workers, OpenBLAS \(OpenBLASInfo.coreName) with \(blasThreads) thread(s)"
+        )
+        print("arch         mode   batch   samples/s   params")
+        for r in rows {
+            let name = r.architecture.padding(toLength: 12, withPad: " ", startingAt: 0)
+            let mode = r.mode.padding(toLength: 6, withPad: " ", startingAt: 0)
+            let rate = String(format: "%11.1f", r.samplesPerSecond)
+            let batch = String(format: "%5d", r.batch)
+            print("\(name) \(mode) \(batch) \(rate)   \(r.parameters)")
+        }
+    }
+
+    struct CheckOutput: Codable { let logits: [Float], values: [Float] }
+
+    /// A random-weight checkpoint per architecture, 4 random boards as raw little-endian float32,
+    /// and our logits and values on them.
+    private func writeCheck(
+        to directory: String, conv: ConvPolicyConfig, transformer: TransformerPolicyConfig
+    ) throws {
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
+        var rng = SplitMix64(seed: 11)
+        for a in arch {
+            let model: any PolicyNetwork =
+                a == "conv"
+                ? try ConvPolicy(config: conv, seed: 5)
+                : try TransformerPolicy(config: transformer, seed: 5)
+            // Perturb every parameter so biases and norms are exercised too.
+            for info in model.parameters.infos {
+                let t = try model.parameters.tensor(named: info.name)
+                let noise = Tensor(randomNormal: t.shape, standardDeviation: 0.05, using: &rng)
+                try model.parameters.setTensor(named: info.name, to: t + noise)
+            }
+            let batch = 4
+            var observations = [Float](repeating: 0, count: batch * planes * PolicyGeometry.cells)
+            for b in 0..<batch {
+                for cell in 0..<PolicyGeometry.cells {
+                    observations[
+                        (b * planes + Int(rng.next() % UInt64(planes))) * PolicyGeometry.cells
+                            + cell] = 1
+                }
+            }
+            let (logits, values) = try model.predict(observations: observations, batch: batch)
+            try PolicyCheckpoint.save(
+                model: model, to: "\(directory)/\(a).safetensors", step: 0, dataSeed: 11)
+            let bytes = observations.withUnsafeBufferPointer { Data(buffer: $0) }
+            try bytes.write(
+                to: URL(fileURLWithPath: "\(directory)/\(a).input.f32"), options: .atomic)
+            let json = try jsonText(CheckOutput(logits: logits, values: values))
+            try Data(json.utf8).write(
+                to: URL(fileURLWithPath: "\(directory)/\(a).output.json"), options: .atomic)
+        }
+    }
+}

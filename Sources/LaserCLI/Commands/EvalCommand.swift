@@ -1,0 +1,149 @@
+// `laser eval --policy CKPT`: a policy's solve rate on a level set, optionally with LASER applied.
+import Agent
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+import Policy
+import Sokoban
+
+/// Loads a policy checkpoint with a one-line error naming the file.
+func loadPolicy(_ path: String) throws -> PolicyCheckpoint.Loaded {
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw CLIError("policy checkpoint \(path) does not exist")
+    }
+    do { return try PolicyCheckpoint.load(from: path) } catch {
+        throw CLIError("cannot load policy \(path): \(error)")
+    }
+}
+
+/// Loads a level file with a one-line error naming the file.
+func loadLevels(_ path: String, limit: Int? = nil) throws -> [Level] {
+    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("level file \(path) does not exist") }
+    let levels: [Level]
+    do { levels = try LevelCollection(path: path).levels } catch {
+        throw CLIError("cannot read levels from \(path): \(error)")
+    }
+    guard !levels.isEmpty else { throw CLIError("\(path) holds no levels") }
+    if let limit { return Array(levels.prefix(limit)) }
+    return levels
+}
+
+/// Evaluation settings shared by `eval` and `sweep --policy`.
+struct PolicyEvaluationOptions: ParsableArguments {
+    @Option(help: "Attempts per level: the first greedy, the rest sampled (best of k).") var attempts = 1
+    @Option(help: "Seed of the sampled attempts.") var seed: UInt64 = 0
+    @Option(help: "Worker threads (default: all cores).") var jobs: Int?
+    @Option(help: "Step limit per episode.") var maxSteps = 120
+
+    func validate() throws {
+        guard (1...1000).contains(attempts) else { throw ValidationError("--attempts must be in 1...1000") }
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
+        guard (1...10000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
+    }
+
+    /// The evaluation settings; also sets OpenBLAS to one thread when the workers are the
+    /// parallelism.
+    var options: EvaluationOptions {
+        var o = EvaluationOptions()
+        o.attempts = attempts
+        o.seed = seed
+        o.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        o.environment.maxSteps = maxSteps
+        if o.workers > 1 { OpenBLASInfo.setThreads(1) }
+        return o
+    }
+}
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Measure a Sokoban policy's solve rate on a level set.",
+        discussion: """
+            Every level is played greedily (argmax action) up to --max-steps; with --attempts k,
+            k-1 more attempts sample from the policy and a level counts for best-of-k when any
+            attempt solves it. Results are the same for the same --seed. --intervene applies LASER
+            rank reductions (LAYER:TYPE:RHO, repeatable) before evaluating, and the unreduced
+            policy is evaluated beside it.
+            """)
+
+    @Option(help: "Policy checkpoint (safetensors).") var policy: String
+    @Option(help: "Level file (XSB/SOK/Boxoban).") var levels = "levels/test-10x10-4.xsb"
+    @Option(help: "Evaluate only the first N levels.") var limit: Int?
+    @Option(help: "LASER intervention LAYER:TYPE:RHO (repeatable).") var intervene: [String] = []
+    @OptionGroup var evaluation: PolicyEvaluationOptions
+    @Option(help: "Write one JSON line per level here.") var perLevel: String?
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+    }
+
+    func run() throws {
+        let interventions = try parseInterventionsForCLI(intervene)
+        let loaded = try loadPolicy(policy)
+        let model = loaded.model
+        for intervention in interventions {
+            do { _ = try intervention.targets(in: model) } catch { throw CLIError("--intervene: \(error)") }
+        }
+        let set = try loadLevels(levels, limit: limit)
+        let options = evaluation.options
+        var rows: [(String, EvaluationSummary)] = []
+        var reports: [ReductionReport] = []
+        func evaluate(_ label: String) throws -> [LevelOutcome] {
+            let bar = ProgressBar(label: label, total: set.count * options.attempts)
+            let (outcomes, summary) = try Evaluator.evaluate(
+                model: model, levels: set, options: options, progress: { done, _ in bar.update(done) })
+            rows.append((label, summary))
+            return outcomes
+        }
+        var outcomes = try evaluate("unreduced")
+        if !interventions.isEmpty {
+            do { reports = try applyInterventions(interventions, to: model) } catch {
+                throw CLIError("--intervene: \(error)")
+            }
+            outcomes = try evaluate(interventions.map(\.description).joined(separator: " "))
+        }
+        if let perLevel {
+            let lines = try outcomes.map { try jsonText($0, pretty: false) }.joined(separator: "\n") + "\n"
+            try AtomicFile.write(string: lines, to: perLevel)
+        }
+        if json {
+            struct Output: Encodable {
+                let policy: String, levels: String, count: Int
+                let unreduced: EvaluationSummary
+                let interventions: [String]
+                let reduced: EvaluationSummary?
+                let reductions: [ReductionReport]
+            }
+            print(try jsonText(Output(
+                policy: policy, levels: levels, count: set.count, unreduced: rows[0].1,
+                interventions: interventions.map(\.description), reduced: rows.count > 1 ? rows[1].1 : nil,
+                reductions: reports)))
+            return
+        }
+        print("\(model.architectureName) policy \(policy) on \(levels) (\(set.count) levels, \(options.attempts) attempt\(options.attempts == 1 ? "" : "s") each)")
+        let header = ["model", "greedy solved", options.attempts > 1 ? "best of \(options.attempts)" : nil,
+                      "mean steps (solved)", "seconds"].compactMap { $0 }
+        print(table(header, rows.map { label, s in
+            [label, String(format: "%.1f%% (%d)", 100 * s.greedySolveRate, Int((s.greedySolveRate * Double(s.levels)).rounded())),
+             options.attempts > 1 ? String(format: "%.1f%%", 100 * s.bestOfKSolveRate) : nil,
+             s.meanStepsSolved.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.1f", s.seconds)].compactMap { $0 }
+        }))
+        for r in reports {
+            print("reduced \(r.name): rank \(r.rankKept) of \(r.fullRank), parameters \(r.parametersBefore) → \(r.parametersAfter)")
+        }
+    }
+}
+
+/// Applies interventions to a model in place (the reduced matrices stay reduced).
+func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], to model: Model) throws
+    -> [ReductionReport]
+{
+    try Reducer(model: model).apply(interventions)
+}
+
+/// Parses interventions with the CLI's one-line error.
+func parseInterventionsForCLI(_ texts: [String]) throws -> [Intervention] {
+    do { return try parseInterventions(texts) } catch { throw CLIError("--intervene: \(error)") }
+}

@@ -1,0 +1,61 @@
+// `laser play`: the full-screen terminal player (the tutorial by default) and solution replays.
+
+import ArgumentParser
+import Foundation
+import Sokoban
+
+struct PlayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "play",
+        abstract: "Play Sokoban in the terminal (the built-in tutorial unless FILE is given).",
+        discussion: """
+            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; r restart; n / p next or
+            previous level; ? or H hint (the solver's way to its next push); q or Ctrl-C quit.
+            Solutions are saved per collection under $XDG_DATA_HOME/laser/solutions (best by
+            pushes, then moves). NO_COLOR or a non-terminal output turns colours off.
+            """)
+
+    @Argument(help: "An XSB/SOK level file.") var file: String?
+    @Option(name: .long, help: "Start at level N (1-based).") var level = 1
+    @Flag(name: .long, help: "ASCII glyphs instead of Unicode.") var ascii = false
+    @Option(name: .long, help: "Animate this LURD solution instead of playing.") var replay: String?
+    @Option(name: .long, help: "Milliseconds per replay step.") var delay = 120
+    @Flag(name: .long, help: "Do not save solutions.") var noSave = false
+
+    func validate() throws {
+        if level < 1 { throw ValidationError("--level must be 1 or more") }
+        if delay < 0 || delay > 10_000 { throw ValidationError("--delay must be in 0...10000") }
+        if let replay {
+            do { _ = try LURD.parse(replay) } catch { throw ValidationError("--replay: \(error)") }
+        }
+    }
+
+    func run() throws {
+        let collection: LevelCollection
+        let name: String
+        if let file {
+            do { collection = try LevelCollection(path: file) } catch let error as LevelError {
+                throw CLIError(error.description)
+            }
+            name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        } else {
+            collection = Tutorial.collection()
+            name = "tutorial"
+        }
+        var options = PlayerOptions(collectionName: name)
+        options.startLevel = level
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        options.style = PlayerStyle(ascii: ascii, color: !noColor && isatty(1) == 1)
+        options.saveDirectory = noSave ? nil : SolutionStore.defaultDirectory()
+        options.replay = replay
+        options.replayDelay = Int32(delay)
+        let player: TerminalPlayer
+        do { player = try TerminalPlayer(collection: collection, options: options) } catch {
+            throw CLIError("\(error)")
+        }
+        switch player.run() {
+        case .quit: return
+        case .signal(let s): throw ExitCode(128 + s)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+// `laser sweep`: LASER over a grid of (layer, type, ρ), chosen on validation and reported on test,
+// for whichever model is given (a Sokoban policy with --policy).
+import Agent
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+import Policy
+import Sokoban
+
+/// The options of a sweep over a Sokoban policy; the objective is the greedy solve rate.
+struct PolicySweepOptions: ParsableArguments {
+    @Option(help: "Sokoban policy checkpoint to sweep (safetensors).") var policy: String?
+    @Option(help: "Validation levels: the best intervention is chosen on these.")
+    var levels = "levels/valid-10x10-4.xsb"
+    @Option(help: "Test levels: the chosen intervention and the unreduced policy are reported on these.")
+    var test = "levels/test-10x10-4.xsb"
+    @Option(help: "Use only the first N validation levels.") var limit: Int?
+    @Option(help: "Use only the first N test levels.") var testLimit: Int?
+    @Option(help: "Worker threads for evaluation (default: all cores).") var jobs: Int?
+    @Option(help: "Step limit per episode.") var maxSteps = 120
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
+        if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be positive") }
+        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
+        guard (1...10000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
+    }
+
+    /// The sweep's default matrix types per architecture.
+    static func defaultTypes(architecture: String) -> [String] {
+        architecture == "conv" ? ["conv", "head"] : ["attn", "mlp", "head"]
+    }
+
+    func run(policy path: String, sweep: SweepOptions) throws {
+        let loaded = try loadPolicy(path)
+        let model = loaded.model
+        let validation = try loadLevels(levels, limit: limit)
+        let testSet = try loadLevels(test, limit: testLimit)
+        var options = EvaluationOptions()
+        options.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        options.environment.maxSteps = maxSteps
+        if options.workers > 1 { OpenBLASInfo.setThreads(1) }
+        do {
+            try sweepPolicy(model: model, sweep: sweep, validation: validation, testSet: testSet, options: options, path: path)
+        } catch let error as ValidationError {
+            // Grid problems are found only once the model is loaded: report them as one line.
+            throw CLIError(error.message)
+        }
+    }
+
+    private func sweepPolicy(
+        model: any PolicyNetwork, sweep: SweepOptions, validation: [Level], testSet: [Level],
+        options: EvaluationOptions, path: String
+    ) throws {
+        try runSweep(
+            model: model, options: sweep, defaultTypes: Self.defaultTypes(architecture: model.architectureName),
+            objective: Objective(metric: "solve_rate"), reportMetrics: ["solve_rate", "mean_steps"],
+            label: "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)"
+        ) { context in
+            let set = context.split == .validation ? validation : testSet
+            return try Evaluator.evaluate(model: model, levels: set, options: options).summary.metrics
+        }
+    }
+}
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Sweep LASER rank reductions over a model's layers, types and ρ.",
+        discussion: """
+            Every grid point (one layer, one matrix type, one ρ = fraction of rank kept) is
+            evaluated on the validation set; the best is reported on the test set beside the
+            unreduced model (with --compose, also a greedy composition from the last layer down).
+            Results go to a resumable JSONL log: rerun the same command to continue, or split the
+            grid with --shard i/n and join the logs with `laser merge-results`.
+
+            Sokoban policies: --policy CKPT --levels VALID --test TEST; the metric is the greedy
+            solve rate.
+            """)
+
+    @OptionGroup(title: "Sokoban policy") var policy: PolicySweepOptions
+    @OptionGroup(title: "Sweep") var sweep: SweepOptions
+
+    func run() throws {
+        if let path = policy.policy {
+            try policy.run(policy: path, sweep: sweep)
+        } else {
+            throw CLIError("nothing to sweep: give --policy CKPT")
+        }
+    }
+}

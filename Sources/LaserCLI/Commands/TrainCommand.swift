@@ -1,0 +1,179 @@
+// `laser train bc|ppo`: behavior cloning on solver demonstrations, then PPO from a checkpoint.
+import Agent
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+import Policy
+import Sokoban
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train Sokoban policies: imitation of the solver (bc), then reinforcement learning (ppo).",
+        subcommands: [TrainBC.self, TrainPPO.self])
+}
+
+/// Architecture choice and sizes, shared by commands that build a fresh network.
+struct ArchitectureOptions: ParsableArguments {
+    @Option(help: "Architecture: conv (ResNet) or transformer.") var arch = "conv"
+    @Option(help: "ConvPolicy channels.") var channels = 32
+    @Option(help: "ConvPolicy residual blocks.") var blocks = 4
+    @Option(help: "TransformerPolicy width.") var dim = 64
+    @Option(help: "TransformerPolicy layers.") var layers = 4
+    @Option(help: "TransformerPolicy attention heads.") var heads = 4
+    @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = 256
+
+    func validate() throws {
+        guard arch == "conv" || arch == "transformer" else {
+            throw ValidationError("--arch: '\(arch)' is not an architecture (expected conv or transformer)")
+        }
+    }
+
+    func makeModel(seed: UInt64) throws -> any PolicyNetwork {
+        switch arch {
+        case "conv":
+            return try ConvPolicy(config: ConvPolicyConfig(channels: channels, blocks: blocks), seed: seed)
+        default:
+            return try TransformerPolicy(
+                config: TransformerPolicyConfig(dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden), seed: seed)
+        }
+    }
+}
+
+/// Where demonstrations come from: a solved level file, or levels generated from a seed.
+struct DemonstrationOptions: ParsableArguments {
+    @Option(help: "Use the solved levels of this XSB file (each with a Solution note) instead of generating.")
+    var demos: String?
+    @Option(help: "Levels to generate and solve for demonstrations.") var levelCount = 2000
+    @Option(help: "Seed of the generated levels' seed stream (as `laser generate --seed`).")
+    var dataSeed: UInt64 = 1000
+    @Option(help: "Room width of generated levels.") var width = 10
+    @Option(help: "Room height of generated levels.") var height = 10
+    @Option(help: "Boxes per generated level.") var boxes = 4
+    @Option(help: "Demonstration cache (XSB with solutions; reused and extended; default out/demos-WxH-B-SEED.xsb).")
+    var cache: String?
+
+    var cachePath: String { cache ?? "out/demos-\(width)x\(height)-\(boxes)-\(dataSeed).xsb" }
+
+    func validate() throws {
+        guard levelCount >= 2 && levelCount <= 1_000_000 else { throw ValidationError("--level-count must be in 2...1000000") }
+        if let problem = GeneratorOptions(width: width, height: height, boxes: boxes).problem() {
+            throw ValidationError(problem)
+        }
+        if width > 10 || height > 10 { throw ValidationError("the policies play boards up to 10×10") }
+    }
+
+    func load() throws -> [Level] {
+        if let demos {
+            let levels = try LevelCollection(path: demos).levels
+            guard levels.count >= 2 else { throw CLIError("\(demos): need at least 2 levels, found \(levels.count)") }
+            return levels
+        }
+        try FileManager.default.createDirectory(
+            atPath: (cachePath as NSString).deletingLastPathComponent.isEmpty ? "." : (cachePath as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
+        let bar = ProgressBar(label: "demonstrations", total: levelCount)
+        return try Demonstrations.generate(
+            options: GeneratorOptions(width: width, height: height, boxes: boxes), seed: dataSeed,
+            count: levelCount, cachePath: cachePath, progress: { done, _ in bar.update(done) })
+    }
+}
+
+/// Appends one JSON line to a log file (created when missing).
+func appendLogLine(_ path: String?, _ object: [String: Any]) {
+    guard let path else { return }
+    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    guard let handle = FileHandle(forWritingAtPath: path) else { return }
+    handle.seekToEndOfFile()
+    handle.write(data + Data("\n".utf8))
+    try? handle.close()
+}
+
+struct TrainBC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bc",
+        abstract: "Behavior cloning: cross-entropy on solver actions plus value regression.",
+        discussion: """
+            Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses
+            them), their solutions replayed into (board, action, return-to-go) samples; the last
+            --held-out levels are never trained on and give the held-out accuracy and greedy solve
+            rate printed every --eval-every steps, when the checkpoint (with optimizer state) is
+            saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume
+            continues from --out exactly where it stopped.
+            """)
+
+    @OptionGroup var architecture: ArchitectureOptions
+    @OptionGroup var demonstrations: DemonstrationOptions
+    @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
+    @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
+    @Option(help: "Optimizer steps.") var steps = BehaviorCloningConfig().steps
+    @Option(help: "Samples per step.") var batch = BehaviorCloningConfig().batchSize
+    @Option(help: "Peak learning rate.") var lr = BehaviorCloningConfig().learningRate
+    @Option(help: "Steps between held-out evaluations and checkpoints.") var evalEvery = BehaviorCloningConfig().evaluateEvery
+    @Option(help: "Held-out levels played greedily at each evaluation.") var solveLevels = BehaviorCloningConfig().solveLevels
+    @Option(help: "Seed of the initial weights and batch sampling.") var seed: UInt64 = 1
+    @Option(help: "Append a JSON line per evaluation to this file.") var log: String?
+    @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
+    @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).") var resume = false
+    @Flag(help: "Do not augment with board symmetries.") var noAugment = false
+
+    func run() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        OpenBLASInfo.setThreads(threads)
+        var config = BehaviorCloningConfig()
+        config.steps = steps
+        config.batchSize = batch
+        config.learningRate = lr
+        config.evaluateEvery = evalEvery
+        config.solveLevels = solveLevels
+        config.seed = seed
+        config.augment = !noAugment
+        let levels = try demonstrations.load()
+        let trainer: PolicyTrainer
+        if resume && FileManager.default.fileExists(atPath: out) {
+            trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: batch, config: config.optimizer)
+            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
+        } else {
+            trainer = try PolicyTrainer(model: try architecture.makeModel(seed: seed), config: config.optimizer, batchCapacity: batch)
+        }
+        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config)
+        let model = trainer.model
+        FileHandle.standardError.write(Data(
+            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples\n".utf8))
+        let dir = (out as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        let bar = ProgressBar(label: "bc", total: steps)
+        var recent = 0.0
+        let started = Date()
+        try run.run(
+            tick: { step, r in
+                recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
+                bar.update(step, status: String(format: "loss %.3f", recent))
+            },
+            report: { report in
+                let line = String(
+                    format: "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
+                    report.step, report.trainPolicyLoss, report.trainAccuracy, report.heldOut.policyLoss,
+                    report.heldOut.accuracy, report.heldOut.valueLoss,
+                    report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "", report.seconds)
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+                appendLogLine(log, [
+                    "step": report.step, "train_loss": report.trainPolicyLoss, "train_accuracy": report.trainAccuracy,
+                    "heldout_loss": report.heldOut.policyLoss, "heldout_accuracy": report.heldOut.accuracy,
+                    "heldout_value_mse": report.heldOut.valueLoss, "solve_rate": report.solveRate ?? -1,
+                    "seconds": report.seconds,
+                ])
+                try PolicyCheckpoint.save(
+                    model: model, trainer: trainer, to: out, dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
+                    metadata: [
+                        "trained_by": "laser train bc", "demonstration_levels": "\(levels.count)",
+                        "held_out_levels": "\(heldOut)", "demonstrations": demonstrations.demos ?? demonstrations.cachePath,
+                        "heldout_accuracy": String(format: "%.4f", report.heldOut.accuracy),
+                        "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) } ?? "",
+                    ])
+            })
+        FileHandle.standardError.write(Data(String(format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out).utf8))
+    }
+}

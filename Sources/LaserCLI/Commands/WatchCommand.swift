@@ -1,0 +1,108 @@
+// `laser watch`: a policy plays levels in the terminal, animated, with its action probabilities.
+import Agent
+import ArgumentParser
+import Foundation
+import Policy
+import Sokoban
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Restores the screen when the watcher is interrupted.
+private let restoreOnSignal: @convention(c) (Int32) -> Void = { signal in
+    let text = "\u{1B}[?25h\u{1B}[?1049l"
+    _ = text.withCString { write(1, $0, strlen($0)) }
+    _exit(128 + signal)
+}
+
+struct WatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Watch a Sokoban policy play, animated in the terminal with its action probabilities.",
+        discussion: """
+            Drawn with `laser play`'s renderer. The line under the board shows the probabilities
+            of up, down, left and right and the value estimate in the position shown. When the
+            output is not a terminal, each position is printed in turn (without colour).
+            """)
+
+    @Option(help: "Policy checkpoint (safetensors).") var policy: String
+    @Argument(help: "Level file (default levels/test-10x10-4.xsb).") var file = "levels/test-10x10-4.xsb"
+    @Option(help: "First level to play (1-based).") var level = 1
+    @Option(help: "Levels to play in turn.") var count = 1
+    @Option(help: "Milliseconds per step.") var delay = 150
+    @Option(help: "Step limit per episode.") var maxSteps = 120
+    @Flag(help: "Sample actions instead of taking the most probable.") var sample = false
+    @Option(help: "Seed of sampled actions.") var seed: UInt64 = 0
+    @Flag(help: "ASCII glyphs instead of Unicode.") var ascii = false
+
+    func validate() throws {
+        guard level >= 1 else { throw ValidationError("--level must be 1 or more") }
+        guard count >= 1 else { throw ValidationError("--count must be 1 or more") }
+        guard (0...10_000).contains(delay) else { throw ValidationError("--delay must be in 0...10000") }
+        guard (1...10_000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
+    }
+
+    func run() throws {
+        let model = try loadPolicy(policy).model
+        let levels = try loadLevels(file)
+        guard level <= levels.count else { throw CLIError("\(file) has \(levels.count) levels; there is no level \(level)") }
+        let terminal = isatty(1) == 1
+        let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+        let style = PlayerStyle(ascii: ascii, color: terminal && !noColor)
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        var config = EnvironmentConfig()
+        config.maxSteps = maxSteps
+        if terminal {
+            signal(SIGINT, restoreOnSignal)
+            signal(SIGTERM, restoreOnSignal)
+            print("\u{1B}[?1049h\u{1B}[?25l", terminator: "")
+        }
+        defer { if terminal { print("\u{1B}[?25h\u{1B}[?1049l", terminator: ""); fflush(nil) } }
+        var results: [String] = []
+        let arrows = style.ascii ? ["U", "D", "L", "R"] : ["↑", "↓", "←", "→"]
+        for number in level..<min(levels.count + 1, level + count) {
+            var player = try PolicyPlayer(model: model, level: levels[number - 1], config: config, seed: seed &+ UInt64(number))
+            var banner: String?
+            while true {
+                let (p, value) = try player.evaluate()
+                let message = zip(arrows, p).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: "  ")
+                    + String(format: "   value %.2f", value)
+                if player.done {
+                    banner = player.solved ? "Solved in \(player.steps) steps" : "Not solved within \(maxSteps) steps"
+                }
+                draw(player.game, name: name, number: number, total: levels.count, message: message, banner: banner,
+                     style: style, terminal: terminal)
+                if player.done { break }
+                try player.step(sample: sample)
+                if terminal && delay > 0 { usleep(useconds_t(delay * 1000)) }
+            }
+            results.append("level \(number): \(player.solved ? "solved in \(player.steps) steps" : "not solved")")
+            if terminal && delay > 0 { usleep(useconds_t(min(2000, delay * 8) * 1000)) }
+        }
+        if terminal { print("\u{1B}[?25h\u{1B}[?1049l", terminator: "") }
+        print(results.joined(separator: "\n"))
+    }
+
+    private func draw(
+        _ game: Game, name: String, number: Int, total: Int, message: String, banner: String?,
+        style: PlayerStyle, terminal: Bool
+    ) {
+        if terminal {
+            var w = winsize()
+            let ok = ioctl(1, UInt(TIOCGWINSZ), &w) == 0 && w.ws_col > 0
+            let columns = ok ? Int(w.ws_col) : 80, rows = ok ? Int(w.ws_row) : 24
+            print(BoardRendering.render(
+                game: game, collectionName: name, levelNumber: number, levelCount: total, message: message,
+                banner: banner, help: "Ctrl-C quits", style: style, columns: columns, rows: rows), terminator: "")
+            fflush(nil)
+        } else {
+            let lines = BoardRendering.lines(
+                game: game, collectionName: name, levelNumber: number, levelCount: total, message: message,
+                banner: banner, style: style, columns: 60, rows: 16)
+            print(lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(separator: "\n") + "\n")
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Policy module: see the issue that builds it. Nothing here yet.

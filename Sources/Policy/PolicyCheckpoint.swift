@@ -1,0 +1,207 @@
+// Policy checkpoints in safetensors: parameters under their stable names, the architecture and its
+// hyperparameters, step and data seed in `__metadata__`, optionally the Adam state for resuming.
+import Foundation
+import LinearAlgebra
+
+/// Saving and loading policy networks and their training state.
+///
+/// Layout: every parameter as F32 under its stable name in PyTorch's shape (a conv kernel is
+/// out × in × kh × kw). With optimizer state, each parameter also has `optimizer.adam_m.NAME` and
+/// `optimizer.adam_v.NAME`, flat (1-D) in the same element order, so tools that treat rank ≥ 2
+/// tensors as matrices ignore them. Metadata keys: `format` = `laser-policy`, `format_version`,
+/// `architecture` (`conv` | `transformer`), `hp.KEY` for each hyperparameter, `step`, `data_seed`,
+/// `optimizer` (the optimizer config as JSON, when the state is included), plus caller keys.
+/// A LASER-reduced matrix is saved as its dense reconstruction. Saving goes through
+/// `SafetensorsWriter` (temporary file + rename), so a crash never leaves a partial checkpoint.
+public enum PolicyCheckpoint {
+    public static let format = "laser-policy"
+    public static let formatVersion = "1"
+    static let momentPrefix = "optimizer.adam_m."
+    static let secondMomentPrefix = "optimizer.adam_v."
+
+    /// A freshly initialised network of a named architecture.
+    public static func makeModel(
+        architecture: String, hyperparameters: [String: String], seed: UInt64
+    )
+        throws -> any PolicyNetwork
+    {
+        switch architecture {
+        case "conv":
+            return try ConvPolicy(
+                config: ConvPolicyConfig(hyperparameters: hyperparameters), seed: seed)
+        case "transformer":
+            return try TransformerPolicy(
+                config: TransformerPolicyConfig(hyperparameters: hyperparameters), seed: seed)
+        default:
+            throw PolicyError.invalidCheckpoint(
+                "unknown architecture '\(architecture)' (expected conv or transformer)")
+        }
+    }
+
+    /// Writes the model (and, given a trainer, its optimizer state and step) atomically.
+    public static func save(
+        model: any PolicyNetwork, trainer: PolicyTrainer? = nil, to path: String, step: Int? = nil,
+        dataSeed: UInt64? = nil, metadata extra: [String: String] = [:]
+    ) throws {
+        if let trainer, trainer.model !== model {
+            throw PolicyError.invalidCheckpoint("the trainer given trains another model")
+        }
+        var metadata = extra
+        metadata["format"] = format
+        metadata["format_version"] = formatVersion
+        metadata["architecture"] = model.architectureName
+        for (key, value) in model.hyperparameters { metadata["hp." + key] = value }
+        if let step = step ?? trainer?.step { metadata["step"] = "\(step)" }
+        if let dataSeed { metadata["data_seed"] = "\(dataSeed)" }
+        var entries: [SafetensorsEntry] = []
+        for info in model.parameters.infos {
+            entries.append(
+                SafetensorsEntry(
+                    name: info.name, tensor: try model.parameters.tensor(named: info.name)))
+        }
+        if let trainer {
+            let json = try JSONEncoder().encode(trainer.config)
+            metadata["optimizer"] = String(decoding: json, as: UTF8.self)
+            for info in model.parameters.infos {
+                for (prefix, buffer) in [
+                    (momentPrefix, trainer.adam.m), (secondMomentPrefix, trainer.adam.v),
+                ] {
+                    let values = ParameterStore.export(info, from: buffer)
+                    entries.append(
+                        SafetensorsEntry(
+                            name: prefix + info.name,
+                            tensor: Tensor(shape: [info.count], scalars: values)))
+                }
+            }
+        }
+        try SafetensorsWriter.write(entries, metadata: metadata, to: path)
+    }
+
+    /// A loaded checkpoint: the model, its metadata, and the optimizer state when present.
+    public struct Loaded {
+        public let model: any PolicyNetwork
+        public let metadata: [String: String]
+        /// Training step recorded in the file (0 when absent).
+        public let step: Int
+        /// Data seed recorded in the file.
+        public let dataSeed: UInt64?
+        /// The optimizer config saved with the state, when the file has optimizer state.
+        public let optimizerConfig: OptimizerConfig?
+        let file: SafetensorsFile
+    }
+
+    /// Reads a checkpoint, checking every name and shape against the architecture it declares.
+    public static func load(from path: String) throws -> Loaded {
+        let file = try SafetensorsFile(path: path)
+        let metadata = file.metadata
+        guard metadata["format"] == format else {
+            throw PolicyError.invalidCheckpoint(
+                "\(path) is not a policy checkpoint (metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')"
+            )
+        }
+        guard let architecture = metadata["architecture"] else {
+            throw PolicyError.invalidCheckpoint("\(path) has no 'architecture' in its metadata")
+        }
+        var hyperparameters: [String: String] = [:]
+        for (key, value) in metadata where key.hasPrefix("hp.") {
+            hyperparameters[String(key.dropFirst(3))] = value
+        }
+        let model = try makeModel(
+            architecture: architecture, hyperparameters: hyperparameters, seed: 0)
+
+        let expected = Set(model.parameters.infos.map(\.name))
+        let hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optimizer.") }
+        for tensor in file.tensors {
+            let name = tensor.name
+            if expected.contains(name) { continue }
+            if name.hasPrefix(momentPrefix)
+                && expected.contains(String(name.dropFirst(momentPrefix.count)))
+            {
+                continue
+            }
+            if name.hasPrefix(secondMomentPrefix)
+                && expected.contains(String(name.dropFirst(secondMomentPrefix.count)))
+            {
+                continue
+            }
+            throw PolicyError.invalidCheckpoint(
+                "\(path): unexpected tensor '\(name)' for a \(architecture) policy")
+        }
+        for info in model.parameters.infos {
+            guard let entry = file.info(named: info.name) else {
+                throw PolicyError.invalidCheckpoint("\(path): missing tensor '\(info.name)'")
+            }
+            guard entry.shape == info.shape else {
+                throw PolicyError.invalidCheckpoint(
+                    "\(path): tensor '\(info.name)' has shape \(entry.shape), the \(architecture) policy needs \(info.shape)"
+                )
+            }
+            try model.parameters.setTensor(named: info.name, to: try file.tensor(named: info.name))
+            if hasOptimizer {
+                for prefix in [momentPrefix, secondMomentPrefix] {
+                    guard let moment = file.info(named: prefix + info.name) else {
+                        throw PolicyError.invalidCheckpoint(
+                            "\(path): missing optimizer tensor '\(prefix + info.name)'")
+                    }
+                    guard moment.shape == [info.count] else {
+                        throw PolicyError.invalidCheckpoint(
+                            "\(path): optimizer tensor '\(prefix + info.name)' has shape \(moment.shape), expected [\(info.count)]"
+                        )
+                    }
+                }
+            }
+        }
+        var optimizerConfig: OptimizerConfig?
+        if hasOptimizer {
+            guard let text = metadata["optimizer"],
+                let config = try? JSONDecoder().decode(OptimizerConfig.self, from: Data(text.utf8))
+            else {
+                throw PolicyError.invalidCheckpoint(
+                    "\(path) has optimizer state but no readable 'optimizer' config")
+            }
+            optimizerConfig = config
+        }
+        let step =
+            try metadata["step"].map { text -> Int in
+                guard let value = Int(text), value >= 0 else {
+                    throw PolicyError.invalidCheckpoint(
+                        "\(path): step '\(text)' is not a non-negative integer")
+                }
+                return value
+            } ?? 0
+        let dataSeed = try metadata["data_seed"].map { text -> UInt64 in
+            guard let value = UInt64(text) else {
+                throw PolicyError.invalidCheckpoint(
+                    "\(path): data_seed '\(text)' is not an unsigned integer")
+            }
+            return value
+        }
+        return Loaded(
+            model: model, metadata: metadata, step: step, dataSeed: dataSeed,
+            optimizerConfig: optimizerConfig, file: file)
+    }
+
+    /// Rebuilds a trainer from a checkpoint saved with its optimizer state: same weights, Adam
+    /// moments and step, so training continues exactly where it stopped. `config` overrides the
+    /// saved optimizer config (for example a longer schedule).
+    public static func resume(
+        from path: String, batchCapacity: Int, config: OptimizerConfig? = nil
+    ) throws -> PolicyTrainer {
+        let loaded = try load(from: path)
+        guard let saved = loaded.optimizerConfig else {
+            throw PolicyError.invalidCheckpoint("\(path) holds no optimizer state to resume from")
+        }
+        let trainer = try PolicyTrainer(
+            model: loaded.model, config: config ?? saved, batchCapacity: batchCapacity)
+        for info in loaded.model.parameters.infos {
+            ParameterStore.import(
+                info, try loaded.file.tensor(named: momentPrefix + info.name).scalars,
+                into: trainer.adam.m)
+            ParameterStore.import(
+                info, try loaded.file.tensor(named: secondMomentPrefix + info.name).scalars,
+                into: trainer.adam.v)
+        }
+        trainer.step = loaded.step
+        return trainer
+    }
+}

@@ -1,0 +1,143 @@
+// One training loop's state: gradients, Adam moments, the step counter and a reusable workspace.
+import LinearAlgebra
+
+/// Losses and statistics of one supervised step (or evaluation) over a batch.
+public struct SupervisedResult: Sendable {
+    /// Mean softmax cross-entropy of the target actions.
+    public var policyLoss: Double
+    /// Mean squared error of the value.
+    public var valueLoss: Double
+    /// Fraction of samples whose greedy action is the target.
+    public var accuracy: Double
+    /// Global gradient norm before clipping (0 for an evaluation).
+    public var gradientNorm: Double = 0
+    /// Learning rate used (0 for an evaluation).
+    public var learningRate: Float = 0
+}
+
+/// What one optimizer step did.
+public struct OptimizerStepResult: Sendable {
+    public var gradientNorm: Double
+    public var learningRate: Float
+}
+
+/// Trains a policy network: forward, loss gradients, backward, clipping, Adam/AdamW.
+///
+/// For supervised learning call `supervisedStep`; for any other loss (PPO) call `forward`, read the
+/// outputs from `context`, hand the loss gradients to `context.setOutputGradients`, then call
+/// `backward` and `applyGradients`. A step allocates nothing proportional to the batch.
+public final class PolicyTrainer {
+    public let model: any PolicyNetwork
+    public let config: OptimizerConfig
+    /// The workspace of every forward/backward pass the trainer runs.
+    public let context: PolicyContext
+    /// Accumulated gradients (zeroed by `applyGradients`).
+    public let gradients: ParameterGradients
+    let adam: AdamState
+    /// Optimizer steps taken so far.
+    public internal(set) var step = 0
+    private var targetActions: [Int]
+
+    public init(model: any PolicyNetwork, config: OptimizerConfig, batchCapacity: Int) throws {
+        try config.validate()
+        guard batchCapacity >= 1 else {
+            throw PolicyError.invalidBatch("batch capacity must be positive")
+        }
+        self.model = model
+        self.config = config
+        context = model.makeContext(batchCapacity: batchCapacity)
+        gradients = model.makeGradients()
+        adam = AdamState(count: model.parameters.allocatedCount)
+        targetActions = [Int](repeating: 0, count: batchCapacity)
+    }
+
+    /// Runs the forward pass on `batch` observations (planes × 10 × 10 floats each).
+    public func forward(observations: [Float], batch: Int) throws {
+        try context.setObservations(observations, batch: batch)
+        model.forward(context, batch: batch)
+    }
+
+    /// Adds the gradients of the loss set with `context.setOutputGradients` to `gradients`.
+    public func backward() throws {
+        if let name = model.reducedMatrixNames.first {
+            throw PolicyError.reducedMatrixInTraining(name)
+        }
+        model.backward(context, gradients: gradients)
+    }
+
+    /// Clips the accumulated gradients by global norm, takes one Adam(W) step at the scheduled
+    /// learning rate, zeroes the gradients and advances the step counter.
+    @discardableResult
+    public func applyGradients() -> OptimizerStepResult {
+        let norm = gradients.norm
+        var scale: Float = 1
+        if let maximum = config.maxGradientNorm, norm > Double(maximum) {
+            scale = Float(Double(maximum) / (norm + 1e-6))
+        }
+        let lr = config.learningRate(atStep: step)
+        step += 1
+        adam.update(
+            parameters: model.parameters, gradients: gradients.buffer, config: config,
+            learningRate: lr, gradientScale: scale, step: step)
+        gradients.zero()
+        return OptimizerStepResult(gradientNorm: norm, learningRate: lr)
+    }
+
+    /// One step of cross-entropy on `actions` plus `valueWeight` × MSE on `valueTargets`.
+    public func supervisedStep(
+        observations: [Float], actions: [Int], valueTargets: [Float], valueWeight: Float = 0.5
+    ) throws -> SupervisedResult {
+        var result = try losses(
+            observations: observations, actions: actions, valueTargets: valueTargets,
+            valueWeight: valueWeight)
+        try backward()
+        let step = applyGradients()
+        result.gradientNorm = step.gradientNorm
+        result.learningRate = step.learningRate
+        return result
+    }
+
+    /// The supervised losses and accuracy of a batch without changing the model.
+    public func evaluate(observations: [Float], actions: [Int], valueTargets: [Float]) throws
+        -> SupervisedResult
+    {
+        try losses(
+            observations: observations, actions: actions, valueTargets: valueTargets, valueWeight: 0
+        )
+    }
+
+    private func losses(
+        observations: [Float], actions: [Int], valueTargets: [Float], valueWeight: Float
+    ) throws -> SupervisedResult {
+        let batch = actions.count
+        guard valueTargets.count == batch else {
+            throw PolicyError.invalidBatch(
+                "\(batch) actions but \(valueTargets.count) value targets")
+        }
+        guard batch <= context.batchCapacity else {
+            throw PolicyError.invalidBatch(
+                "batch \(batch) exceeds the capacity \(context.batchCapacity)")
+        }
+        for (i, a) in actions.enumerated() {
+            guard a >= 0 && a < PolicyGeometry.actionCount else {
+                throw PolicyError.invalidBatch("action \(a) at sample \(i) is not in 0..<4")
+            }
+            targetActions[i] = a
+        }
+        try forward(observations: observations, batch: batch)
+        let scale = 1 / Float(batch)
+        let (ce, correct) = targetActions.withUnsafeBufferPointer { t in
+            LossKernels.softmaxCrossEntropy(
+                context.dLogits.pointer, context.logits.pointer, t.baseAddress!, batch: batch,
+                classes: PolicyGeometry.actionCount, scale: scale)
+        }
+        let mse = valueTargets.withUnsafeBufferPointer { t in
+            LossKernels.meanSquaredError(
+                context.dValues.pointer, context.values.pointer, t.baseAddress!, batch: batch,
+                scale: valueWeight * scale)
+        }
+        return SupervisedResult(
+            policyLoss: ce / Double(batch), valueLoss: mse / Double(batch),
+            accuracy: Double(correct) / Double(batch))
+    }
+}

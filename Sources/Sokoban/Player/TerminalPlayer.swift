@@ -1,0 +1,220 @@
+// The full-screen terminal player: the event loop joining keys, rules, hints, saving and drawing.
+
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// A player failure shown to the user as one line.
+public struct PlayerError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ message: String) { description = message }
+}
+
+/// Settings of a player session.
+public struct PlayerOptions: Sendable {
+    /// Shown in the header and used to name the solutions file.
+    public var collectionName: String
+    /// The 1-based level to start on.
+    public var startLevel = 1
+    public var style = PlayerStyle()
+    /// Where solutions are saved (nil: do not save).
+    public var saveDirectory: String?
+    /// A LURD solution to animate instead of playing.
+    public var replay: String?
+    /// Milliseconds between replay steps.
+    public var replayDelay: Int32 = 120
+    /// Install SIGTERM/SIGINT/SIGHUP/SIGWINCH handlers (the CLI does; tests driving a
+    /// pseudo-terminal in-process do not).
+    public var handleSignals = true
+    /// Seconds the hint solver may take.
+    public var hintTimeLimit = 3.0
+
+    public init(collectionName: String) { self.collectionName = collectionName }
+}
+
+/// How a session ended.
+public enum PlayerExit: Equatable, Sendable {
+    /// The user quit (q, Ctrl-C or end of input).
+    case quit
+    /// A signal ended the session; the terminal was restored first.
+    case signal(Int32)
+}
+
+/// Plays a collection in a terminal given by two file descriptors.
+public final class TerminalPlayer {
+    let collection: LevelCollection
+    var options: PlayerOptions
+    let terminal: Terminal
+    var index: Int
+    var game: Game
+    var message: String?
+    var store: SolutionStore?
+    var decoder = KeyDecoder()
+
+    static let help =
+        "arrows/WASD/hjkl move · u undo · U redo · r restart · n/p level · ? hint · q quit"
+
+    public init(
+        collection: LevelCollection, options: PlayerOptions, input: Int32 = 0,
+        output: Int32 = 1
+    ) throws {
+        guard !collection.levels.isEmpty else { throw PlayerError("the collection has no levels") }
+        guard options.startLevel >= 1 && options.startLevel <= collection.levels.count else {
+            throw PlayerError(
+                "level \(options.startLevel) requested; there are \(collection.levels.count)"
+            )
+        }
+        self.collection = collection
+        self.options = options
+        terminal = Terminal(input: input, output: output)
+        index = options.startLevel - 1
+        game = Game(level: collection.levels[index])
+        if let directory = options.saveDirectory {
+            store = SolutionStore(directory: directory, collection: options.collectionName)
+        }
+        if let replay = options.replay {
+            do { _ = try LURD.parse(replay) } catch { throw PlayerError("--replay: \(error)") }
+        }
+    }
+
+    func draw() {
+        let (columns, rows) = terminal.size()
+        var banner: String?
+        if game.isSolved {
+            banner = "★ Solved in \(game.moves) moves, \(game.pushes) pushes! n: next level ★"
+            if options.style.ascii { banner = banner!.replacingOccurrences(of: "★", with: "*") }
+        }
+        let screen = PlayerScreen(
+            game: game, collectionName: options.collectionName, levelNumber: index + 1,
+            levelCount: collection.levels.count, best: store?.solutions[index + 1],
+            message: message ?? (game.moves == 0 ? game.level.note("comment") : nil),
+            banner: banner,
+            help: options.replay == nil ? Self.help : "replay · q quit", style: options.style)
+        terminal.write(screen.render(columns: columns, rows: rows))
+    }
+
+    /// Runs until the user quits or a signal arrives; the terminal is restored either way.
+    public func run() -> PlayerExit {
+        terminal.enter(handleSignals: options.handleSignals)
+        defer { terminal.leave() }
+        draw()
+        if let replay = options.replay { return runReplay(replay) }
+        while true {
+            if let s = terminal.takeTermination() { return .signal(s) }
+            if terminal.takeResize() { draw() }
+            guard let bytes = terminal.read(timeout: 100) else { return .quit }
+            if bytes.isEmpty { continue }
+            for key in decoder.decode(bytes) {
+                if key == .quit { return .quit }
+                handle(key)
+            }
+            draw()
+        }
+    }
+
+    func runReplay(_ text: String) -> PlayerExit {
+        let steps = (try? LURD.parse(text)) ?? []
+        for (n, step) in steps.enumerated() {
+            if let s = terminal.takeTermination() { return .signal(s) }
+            if let bytes = terminal.read(timeout: options.replayDelay) {
+                if decoder.decode(bytes).contains(.quit) { return .quit }
+            } else {
+                return .quit
+            }
+            if game.step(step.direction) == .blocked {
+                message = "replay stops at step \(n + 1): the way is blocked"
+                draw()
+                break
+            }
+            message = "replay: step \(n + 1)/\(steps.count)"
+            draw()
+        }
+        if message?.hasPrefix("replay stops") != true {
+            message = "replay finished · q quit"
+        }
+        draw()
+        while true {
+            if let s = terminal.takeTermination() { return .signal(s) }
+            if terminal.takeResize() { draw() }
+            guard let bytes = terminal.read(timeout: 100) else { return .quit }
+            if decoder.decode(bytes).contains(.quit) { return .quit }
+        }
+    }
+
+    func handle(_ key: PlayerKey) {
+        message = nil
+        switch key {
+        case .move(let direction):
+            guard !game.isSolved else {
+                message = "solved · n next level · u undo"
+                return
+            }
+            if game.step(direction) != .blocked && game.isSolved { solved() }
+        case .undo:
+            if !game.undo() { message = "nothing to undo" }
+        case .redo:
+            if game.redo() {
+                if game.isSolved { solved() }
+            } else {
+                message = "nothing to redo"
+            }
+        case .restart:
+            game.restart()
+        case .next:
+            if index + 1 < collection.levels.count {
+                select(index + 1)
+            } else {
+                message = "this is the last level"
+            }
+        case .previous:
+            if index > 0 { select(index - 1) } else { message = "this is the first level" }
+        case .hint:
+            hint()
+        case .quit:
+            break
+        }
+    }
+
+    func select(_ newIndex: Int) {
+        index = newIndex
+        game = Game(level: collection.levels[index])
+    }
+
+    func solved() {
+        guard store != nil else { return }
+        let solution = SavedSolution(
+            title: game.level.title, lurd: game.lurd, moves: game.moves, pushes: game.pushes)
+        do {
+            if try store!.record(solution, level: index + 1) {
+                message = "solution saved"
+            }
+        } catch {
+            message = "could not save: \(error)"
+        }
+    }
+
+    func hint() {
+        guard !game.isSolved else { return }
+        message = "thinking…"
+        draw()
+        let result = Solver.solve(
+            game.level, boxes: game.boxes, player: game.player,
+            options: SolverOptions(timeLimit: options.hintTimeLimit, nodeLimit: 2_000_000))
+        switch result.status {
+        case .solved:
+            let lurd = result.solution ?? ""
+            let upTo =
+                lurd.firstIndex(where: \.isUppercase).map { lurd.index(after: $0) }
+                ?? lurd.endIndex
+            message = "hint: \(lurd[..<upTo])  (\(result.pushes) pushes to go)"
+        case .unsolvable:
+            message = "hint: no solution from here — undo (u) or restart (r)"
+        case .timeLimit, .nodeLimit:
+            message = "hint: the solver found nothing in time"
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Sokoban module: see the issue that builds it. Nothing here yet.

@@ -1,0 +1,125 @@
+// The agent commands end to end on tiny levels: train bc → eval → sweep (and its resume), and
+// one-line errors for missing or truncated checkpoints, bad interventions and absent layers.
+import Foundation
+import Testing
+
+@Suite(.serialized) struct AgentCommandTests {
+    let dir = CLI.temporaryDirectory()
+
+    /// Corridor levels with solutions, as a file.
+    func levels() throws -> String {
+        let path = dir + "/corridors.xsb"
+        if !FileManager.default.fileExists(atPath: path) {
+            let text = """
+                #######
+                #@ $ .#
+                #######
+                Title: right
+                Solution: rRR
+
+                #######
+                #. $ @#
+                #######
+                Title: left
+                Solution: lLL
+
+                #####
+                #@$.#
+                #####
+                Title: short right
+                Solution: R
+
+                #####
+                #.$@#
+                #####
+                Title: short left
+                Solution: L
+
+                """
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return path
+    }
+
+    /// A tiny conv policy trained for a few steps.
+    func policy() throws -> String {
+        let path = dir + "/tiny.safetensors"
+        if !FileManager.default.fileExists(atPath: path) {
+            let r = try CLI.run([
+                "train", "bc", "--demos", try levels(), "--channels", "4", "--blocks", "2", "--steps", "4",
+                "--batch", "16", "--eval-every", "2", "--held-out", "1", "--solve-levels", "1", "--out", path,
+            ])
+            #expect(r.status == 0, "\(r.stderr)")
+            #expect(r.stderr.contains("held-out loss"))
+        }
+        return path
+    }
+
+    @Test func evalIsDeterministicAndWritesPerLevelLines() throws {
+        let p = try policy(), l = try levels()
+        let args = ["eval", "--policy", p, "--levels", l, "--attempts", "3", "--seed", "4", "--max-steps", "10", "--json"]
+        let a = try CLI.run(args + ["--per-level", dir + "/a.jsonl"])
+        let b = try CLI.run(args + ["--per-level", dir + "/b.jsonl", "--jobs", "1"])
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
+        let lines = try String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 4 && lines[0].contains("\"greedy_solved\""))
+        #expect(try String(contentsOfFile: dir + "/b.jsonl", encoding: .utf8) == lines.joined(separator: "\n") + "\n")
+        #expect(a.stdout.contains("\"greedy_solve_rate\""))
+        let table = try CLI.run(["eval", "--policy", p, "--levels", l, "--intervene", "0:conv:0.5"])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(table.stdout.contains("unreduced") && table.stdout.contains("0:conv:0.5"))
+    }
+
+    @Test func sweepWritesItsReportsAndResumes() throws {
+        let p = try policy(), l = try levels()
+        let out = dir + "/sweep"
+        let args = ["sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "0-1", "--types", "conv",
+                    "--rhos", "0.5,0.25", "--out-dir", out, "--max-steps", "10"]
+        let first = try CLI.run(args)
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("solve_rate"))
+        for file in ["report.md", "results.csv", "results.jsonl", "heatmap-conv.svg"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let log = try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8)
+        // Baseline, 4 grid points, best and baseline on test.
+        #expect(log.split(separator: "\n").count >= 5)
+        let second = try CLI.run(args)
+        #expect(second.status == 0)
+        #expect(second.stderr.contains("results already in"))
+        #expect(try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8) == log)
+    }
+
+    @Test func watchPrintsEachPositionWithTheActionProbabilities() throws {
+        let r = try CLI.run(["watch", "--policy", try policy(), try levels(), "--count", "2", "--max-steps", "3", "--ascii"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("U 0.") && r.stdout.contains("value"))
+        // ASCII glyphs are two columns wide: a wall is `##`, the player `@ `, a box `$ `.
+        #expect(r.stdout.contains("##@ ") && r.stdout.contains("$ "))
+        #expect(r.stdout.contains("level 1:") && r.stdout.contains("level 2:"))
+    }
+
+    func expectOneLineError(_ args: [String], _ message: String) throws {
+        let r = try CLI.run(args)
+        #expect(r.status != 0, "\(args)")
+        let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(r.stderr)")
+    }
+
+    @Test func badInputGivesOneLineErrors() throws {
+        let p = try policy(), l = try levels()
+        try expectOneLineError(["eval", "--policy", dir + "/missing.safetensors", "--levels", l], "does not exist")
+        let data = try Data(contentsOf: URL(fileURLWithPath: p))
+        let truncated = dir + "/truncated.safetensors"
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: truncated))
+        try expectOneLineError(["eval", "--policy", truncated, "--levels", l], "cannot load policy")
+        try expectOneLineError(["eval", "--policy", p, "--levels", l, "--intervene", "0:conv"], "--intervene")
+        try expectOneLineError(["eval", "--policy", p, "--levels", l, "--intervene", "9:conv:0.5"], "--intervene")
+        try expectOneLineError(["eval", "--policy", p, "--levels", dir + "/none.xsb"], "does not exist")
+        try expectOneLineError(
+            ["sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "7", "--out-dir", dir + "/s2"],
+            "layer 7 does not exist")
+        try expectOneLineError(["train", "ppo", "--levels", l, "--out", dir + "/never.safetensors"], "--init")
+    }
+}

@@ -1,0 +1,134 @@
+// TransformerPolicy: forward against a float64 reference, gradients, LASER addresses.
+import Foundation
+import Laser
+import LinearAlgebra
+import Testing
+
+@testable import Policy
+
+/// The TransformerPolicy forward in float64.
+func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> ReferenceForward {
+    { p, obs in
+        let d = config.dim
+        let cells = 100
+        let t = 101
+        let rows = batch * t
+        // Channels-last cells, embedded, plus positions; the summary token first.
+        var cellsLast = [Double](repeating: 0, count: batch * cells * config.planes)
+        for b in 0..<batch {
+            for c in 0..<config.planes {
+                for cell in 0..<cells {
+                    cellsLast[(b * cells + cell) * config.planes + c] =
+                        obs[(b * config.planes + c) * cells + cell]
+                }
+            }
+        }
+        let embedded = Reference.linear(
+            cellsLast, p["embed.weight"]!, p["embed.bias"]!,
+            n: batch * cells, ic: config.planes, oc: d)
+        var x = [Double](repeating: 0, count: rows * d)
+        for b in 0..<batch {
+            for i in 0..<d { x[b * t * d + i] = p["summary_token"]![i] }
+            for cell in 0..<cells {
+                for i in 0..<d {
+                    x[(b * t + 1 + cell) * d + i] =
+                        embedded[(b * cells + cell) * d + i]
+                        + p["pos_row"]![(cell / 10) * d + i] + p["pos_col"]![(cell % 10) * d + i]
+                }
+            }
+        }
+        for l in 0..<config.layers {
+            let n = "layers.\(l)"
+            let h = Reference.layerNorm(
+                x, p["\(n).ln1.weight"]!, p["\(n).ln1.bias"]!, n: rows, c: d)
+            func proj(_ name: String, _ input: [Double], _ ic: Int, _ oc: Int) -> [Double] {
+                Reference.linear(
+                    input, p["\(n).\(name).weight"]!, p["\(n).\(name).bias"]!, n: rows, ic: ic,
+                    oc: oc)
+            }
+            let att = Reference.attention(
+                proj("attn.q_proj", h, d, d), proj("attn.k_proj", h, d, d),
+                proj("attn.v_proj", h, d, d),
+                batch: batch, tokens: t, dim: d, heads: config.heads)
+            x = zip(x, proj("attn.out_proj", att, d, d)).map { $0 + $1 }
+            let h2 = Reference.layerNorm(
+                x, p["\(n).ln2.weight"]!, p["\(n).ln2.bias"]!, n: rows, c: d)
+            let mlp = proj(
+                "mlp.fc_out", Reference.gelu(proj("mlp.fc_in", h2, d, config.mlpHidden)),
+                config.mlpHidden, d)
+            x = zip(x, mlp).map { $0 + $1 }
+        }
+        var summary = [Double]()
+        for b in 0..<batch { summary += x[(b * t * d)..<(b * t * d + d)] }
+        let s = Reference.layerNorm(summary, p["ln_f.weight"]!, p["ln_f.bias"]!, n: batch, c: d)
+        return (
+            Reference.linear(
+                s, p["policy_head.weight"]!, p["policy_head.bias"]!, n: batch, ic: d, oc: 4),
+            Reference.linear(
+                s, p["value_head.weight"]!, p["value_head.bias"]!, n: batch, ic: d, oc: 1)
+        )
+    }
+}
+
+@Suite struct TransformerPolicyTests {
+    let config = TransformerPolicyConfig(planes: 3, dim: 8, layers: 2, heads: 2, mlpHidden: 12)
+
+    @Test func forwardAndGradientsMatchFloat64Reference() throws {
+        let model = try TransformerPolicy(config: config, seed: 1)
+        try perturbAll(model, seed: 2, scale: 0.5)
+        try checkModel(
+            model, batch: 2, reference: transformerReference(config, batch: 2), seed: 3,
+            samplesPerTensor: 4)
+    }
+
+    /// A batch large enough that attention is split across both cores gives the same numbers.
+    @Test func parallelAttentionMatchesSerial() throws {
+        let model = try TransformerPolicy(config: config, seed: 7)
+        var rng = SplitMix64(seed: 8)
+        let obs = randomObservations(batch: 9, planes: 3, rng: &rng)
+        let all = try model.predict(observations: obs, batch: 9)
+        let count = 3 * 100
+        for b in 0..<9 {
+            let one = try model.predict(
+                observations: Array(obs[(b * count)..<((b + 1) * count)]), batch: 1)
+            for a in 0..<4 { #expect(abs(one.logits[a] - all.logits[b * 4 + a]) < 1e-5) }
+        }
+    }
+
+    @Test func laserAddressesAreStable() throws {
+        let model = try TransformerPolicy(config: TransformerPolicyConfig(layers: 3), seed: 1)
+        let q = try model.matrixInfo(named: "layers.2.attn.q_proj.weight")
+        #expect(q.layer == 2 && q.type == "q_proj" && q.rows == 64 && q.columns == 64)
+        let fc = try model.matrixInfo(named: "layers.2.mlp.fc_in.weight")
+        #expect(fc.type == "fc_in" && fc.rows == 256 && fc.columns == 64)
+        #expect(try model.matrixInfo(named: "layers.0.mlp.fc_out.weight").type == "fc_out")
+        #expect(try model.matrixInfo(named: "policy_head.weight").layer == 3)
+        #expect(
+            Set(model.matrixTypes) == [
+                "embed", "q_proj", "k_proj", "v_proj", "out_proj", "fc_in", "fc_out", "head",
+            ])
+    }
+
+    @Test func factoredForwardEqualsDenseReconstruction() throws {
+        let model = try TransformerPolicy(config: config, seed: 4)
+        var rng = SplitMix64(seed: 6)
+        let obs = randomObservations(batch: 5, planes: config.planes, rng: &rng)
+        var factors: [String: FactoredMatrix] = [:]
+        for info in model.reducibleMatrices {
+            let k = max(1, info.fullRank / 2)
+            factors[info.name] = FactoredMatrix(
+                left: Tensor(randomNormal: [info.rows, k], standardDeviation: 0.3, using: &rng),
+                right: Tensor(randomNormal: [k, info.columns], standardDeviation: 0.3, using: &rng))
+            try model.setWeightMatrix(named: info.name, to: .factored(factors[info.name]!))
+        }
+        let factored = try model.predict(observations: obs, batch: 5)
+        for (name, f) in factors {
+            try model.setWeightMatrix(named: name, to: .dense(f.reconstructed()))
+        }
+        let dense = try model.predict(observations: obs, batch: 5)
+        let diff = zip(factored.logits + factored.values, dense.logits + dense.values).map {
+            abs($0 - $1)
+        }.max()!
+        #expect(diff < 1e-4, "factored and dense forward differ by \(diff)")
+    }
+}

@@ -1,1 +1,0 @@
-// SokobanTests: tests of the module arrive with the issue that builds it.

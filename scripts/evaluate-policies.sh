@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Measures the shipped Sokoban policies' greedy solve rates for the README's model card: levels/test
+# and, when ../shared/data/boxoban is present, Boxoban's unfiltered-valid-000 and medium-valid-001.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+laser=.build/release/laser
+[ -x "$laser" ] || swift build -c release --product laser
+boxoban=${BOXOBAN:-../shared/data/boxoban}
+sets=(levels/test-10x10-4.xsb)
+for f in unfiltered-valid-000.txt medium-valid-001.txt; do
+    [ -f "$boxoban/$f" ] && sets+=("$boxoban/$f")
+done
+[ $# -gt 0 ] || set -- policies/*.safetensors
+for policy in "$@"; do
+    for set in "${sets[@]}"; do
+        rate=$($laser eval --policy "$policy" --levels "$set" --json 2>/dev/null \
+            | python3 -c 'import json,sys; s=json.load(sys.stdin)["unreduced"]; print("%.1f%% (%d levels, %.0f s)" % (100*s["greedy_solve_rate"], s["levels"], s["seconds"]))')
+        echo "$(basename "$policy")  $(basename "$set")  $rate"
+    done
+done
