@@ -8,6 +8,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/data/qa/known_facts_dev.json}"
 threads="${THREADS:-2}"
+# QA_LIMIT=N scores only the first N items (llama-cpp-python's Python loop is slow).
+limit_args=()
+[ -n "${QA_LIMIT:-}" ] && limit_args=(--limit "$QA_LIMIT")
+# llama.cpp's OpenMP threads spin while waiting; on a shared machine that starves them (pp64 fell
+# from 92 to 8.5 tok/s here). Passive waiting is its best setting on a busy host.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 model="$(scripts/fetch-model.sh)"
 
 if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
@@ -21,7 +27,7 @@ fi
 
 swift build -c release --product laser >/dev/null
 qa_args=()
-[ -f "$dataset" ] && qa_args=(--dataset "$dataset")
+[ -f "$dataset" ] && qa_args=(--dataset "$dataset" "${limit_args[@]}")
 echo "== laser (Swift)" >&2
 .build/release/laser bench text --model "$model" --threads "$threads" "${qa_args[@]}" > .cache/bench-laser.json
 echo "== llama.cpp" >&2

@@ -14,7 +14,6 @@ extension LaserCommand {
         GenerateText.self,
         QA.self,
         FetchModel.self,
-        SweepText.self,
         TrainCommand.self,
         EvalCommand.self,
         SweepCommand.self,

@@ -6,8 +6,12 @@ enum FastExp {
     @inline(__always)
     static func exp(_ input: SIMD8<Float>) -> SIMD8<Float> {
         let x = input.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88))
-        // x = n·ln2 + r with |r| ≤ ln2/2; ln2 split in two so n·ln2 is exact enough.
-        let n = (x * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+        // x = n·ln2 + r with |r| ≤ ln2/2; ln2 split in two so n·ln2 is exact enough. Adding
+        // 1.5·2^23 rounds x·log2(e) to an integer held in the low mantissa bits, which gives n
+        // without a float-to-int conversion (Swift's generic SIMD conversion is slow).
+        let magic = SIMD8<Float>(repeating: 12_582_912)
+        let t = x * 1.442_695_040_888_963_4 + magic
+        let n = t - magic
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         let r2 = r * r
         var p = SIMD8<Float>(repeating: 1.987_569_150_0e-4)
@@ -18,7 +22,7 @@ enum FastExp {
         p = p * r + 5.000_000_120_1e-1
         let er = p * r2 + r + 1
         // 2^n through the exponent bits.
-        let bits = (SIMD8<Int32>(n) &+ 127) &<< 23
+        let bits = (unsafeBitCast(t, to: SIMD8<Int32>.self) &- 0x4B40_0000 &+ 127) &<< 23
         return er * unsafeBitCast(bits, to: SIMD8<Float>.self)
     }
 

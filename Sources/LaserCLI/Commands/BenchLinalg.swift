@@ -9,9 +9,7 @@ struct BenchLinalg: ParsableCommand {
         commandName: "linalg",
         abstract: "sgemm GFLOP/s at 256–2048 and SVD times for 576×1536 and 2048×8192, as JSON.",
         discussion: """
-            The OpenBLAS kernels in use are reported. On AVX-512 CPUs `laser` re-executes itself with
-            OPENBLAS_CORETYPE=SKYLAKEX unless the variable is already set; --compare-cores runs the
-            benchmark once with Haswell and once with SkylakeX kernels to show the difference.
+            The OpenBLAS kernels in use are reported. On AVX-512 CPUs `laser` re-executes itself with OPENBLAS_CORETYPE=SKYLAKEX unless the variable is already set; --compare-cores runs the benchmark once with Haswell and once with SkylakeX kernels to show the difference.
             """)
 
     @Option(help: "Square sgemm sizes.") var sizes: [Int] = [256, 576, 1024, 2048]

@@ -9,9 +9,7 @@ struct BenchPolicy: ParsableCommand {
         commandName: "policy",
         abstract: "Training steps/s and inference samples/s of ConvPolicy and TransformerPolicy.",
         discussion: """
-            A training step is forward, cross-entropy + value loss, backward, global-norm clipping
-            and an AdamW update. Inputs are random one-hot 10×10 boards. scripts/bench-policy.sh
-            runs this beside the same networks in PyTorch.
+            A training step is forward, cross-entropy + value loss, backward, global-norm clipping and an AdamW update. Inputs are random one-hot 10×10 boards. scripts/bench-policy.sh runs this beside the same networks in PyTorch.
             """)
 
     @Option(help: "Architectures to measure: conv, transformer.") var arch: [String] = [

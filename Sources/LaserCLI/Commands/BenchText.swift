@@ -11,10 +11,7 @@ struct BenchText: ParsableCommand {
         abstract:
             "Language-model throughput: prompt processing at batch 64 and 512, generation, QA items/s.",
         discussion: """
-            Prompt processing runs one forward pass over N tokens from an empty cache and computes
-            the logits of the last position only (as llama.cpp does by default); generation decodes
-            one token at a time after a 16-token prompt. Peak memory is the process's maximum
-            resident set size. Use a release build.
+            Prompt processing runs one forward pass over N tokens from an empty cache and computes the logits of the last position only (as llama.cpp does by default); generation decodes one token at a time after a 16-token prompt. Peak memory is the process's maximum resident set size. Use a release build.
             """)
 
     @Option(help: "Prompt lengths to measure.") var promptSizes: [Int] = [64, 512]

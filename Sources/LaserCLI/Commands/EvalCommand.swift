@@ -60,11 +60,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure a Sokoban policy's solve rate on a level set.",
         discussion: """
-            Every level is played greedily (argmax action) up to --max-steps; with --attempts k,
-            k-1 more attempts sample from the policy and a level counts for best-of-k when any
-            attempt solves it. Results are the same for the same --seed. --intervene applies LASER
-            rank reductions (LAYER:TYPE:RHO, repeatable) before evaluating, and the unreduced
-            policy is evaluated beside it.
+            Every level is played greedily (argmax action) up to --max-steps; with --attempts k, k-1 more attempts sample from the policy and a level counts for best-of-k when any attempt solves it. Results are the same for the same --seed. --intervene applies LASER rank reductions (LAYER:TYPE:RHO, repeatable) before evaluating, and the unreduced policy is evaluated beside it.
             """)
 
     @Option(help: "Policy checkpoint (safetensors).") var policy: String

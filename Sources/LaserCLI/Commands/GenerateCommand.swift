@@ -11,12 +11,7 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate Sokoban levels the way Boxoban was made, each solved and titled.",
         discussion: """
-            Rooms are carved by a random walk of 3x3 floor masks; goals and the player are placed at
-            random; reverse play (pulls from the solved state) places the boxes, keeping the
-            position with the highest box-switches x displacement score. Every level is solved by
-            `laser solve`'s solver and written with its seed, optimal push count and solution.
-            The same --seed gives the same file on any number of cores; `--level-seed S --count 1`
-            reproduces one level from the seed in its title.
+            Rooms are carved by a random walk of 3x3 floor masks; goals and the player are placed at random; reverse play (pulls from the solved state) places the boxes, keeping the position with the highest box-switches x displacement score. Every level is solved by `laser solve`'s solver and written with its seed, optimal push count and solution. The same --seed gives the same file on any number of cores; `--level-seed S --count 1` reproduces one level from the seed in its title.
             """)
 
     @Option(name: .long, help: "Room width including walls.") var width = 10

@@ -8,8 +8,7 @@ struct GenerateText: ParsableCommand {
         commandName: "generate-text",
         abstract: "Continue a text prompt greedily with the language model (SmolLM2 by default).",
         discussion: """
-            Example: laser generate-text "The capital of France is"  →  " Paris.\\n\\nThe United ..."
-            With --chat the prompt is wrapped in the model's chat format (<|im_start|>user ...).
+            Example: laser generate-text "The capital of France is"  →  " Paris.\\n\\nThe United ..." With --chat the prompt is wrapped in the model's chat format (<|im_start|>user ...).
             """)
 
     @Argument(help: "The prompt.")

@@ -8,14 +8,10 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the tensors of a safetensors file; with --spectrum, rank LASER candidates.",
         discussion: """
-            Each tensor of rank 2 or more is a matrix LASER can reduce (a conv kernel is viewed as
-            out × in·kh·kw); its layer is the first number in its name and its type the last other
-            component (layers.27.mlp.fc_in.weight → layer 27, type fc_in).
+            Each tensor of rank 2 or more is a matrix LASER can reduce (a conv kernel is viewed as out × in·kh·kw); its layer is the first number in its name and its type the last other component (layers.27.mlp.fc_in.weight → layer 27, type fc_in).
 
             --spectrum adds, per matrix: effective rank (exp of the entropy of the normalised singular
-            values), stable rank (‖W‖²_F/σ₁²) and laserRMT's signal-to-noise ratio: noise σ from the
-            singular values' interquartile range (IQR/1.349), Marchenko–Pastur edge σ·(1+√β); SNR =
-            Σσ above the edge / Σσ below. Low SNR marks matrices whose small directions look like noise.
+            values), stable rank (‖W‖²_F/σ₁²) and laserRMT's signal-to-noise ratio: noise σ from the singular values' interquartile range (IQR/1.349), Marchenko–Pastur edge σ·(1+√β); SNR = Σσ above the edge / Σσ below. Low SNR marks matrices whose small directions look like noise.
             """)
 
     @Argument(help: "A .safetensors file.") var file: String

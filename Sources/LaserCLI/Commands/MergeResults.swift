@@ -7,8 +7,7 @@ struct MergeResults: ParsableCommand {
         commandName: "merge-results",
         abstract: "Join the result logs of sweep shards (--shard i/n) into one log.",
         discussion: """
-            Each shard of a sweep logs the baseline and its share of the grid. The merged log holds
-            every result once, in canonical order; give it to the same sweep command with
+            Each shard of a sweep logs the baseline and its share of the grid. The merged log holds every result once, in canonical order; give it to the same sweep command with
             --results to finish the protocol (test-split evaluations, composition) without
             re-running any finished evaluation. Two shards disagreeing on a result is an error.
             """)

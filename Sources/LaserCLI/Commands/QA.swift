@@ -11,11 +11,7 @@ struct QA: ParsableCommand {
         abstract:
             "Factual-QA benchmark: generation match, first-token top-1/top-k, answer log-probability.",
         discussion: """
-            Datasets: ROME's known facts (JSON array of {prompt, attribute}), CounterFact (JSON array
-            of {requested_rewrite, paraphrase_prompts}, each prompt scored against target_true), or
-            JSONL lines {"question", "answer"}. Default: data/qa/facts.jsonl (our own set).
-            Answers are scored with one leading space; generation match looks for the stripped,
-            lower-cased answer in the greedy continuation only (at most --max-new-tokens tokens).
+            Datasets: ROME's known facts (JSON array of {prompt, attribute}), CounterFact (JSON array of {requested_rewrite, paraphrase_prompts}, each prompt scored against target_true), or JSONL lines {"question", "answer"}. Default: data/qa/facts.jsonl (our own set). Answers are scored with one leading space; generation match looks for the stripped, lower-cased answer in the greedy continuation only (at most --max-new-tokens tokens).
             """)
 
     @Option(

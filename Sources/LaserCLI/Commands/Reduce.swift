@@ -8,14 +8,9 @@ struct Reduce: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replace matrices of a safetensors file by their best rank-k approximations.",
         discussion: """
-            Name matrices with --tensor NAME --rho R (repeatable; one --rho applies to every --tensor,
-            otherwise give one per tensor) or with --intervene LAYER:TYPE:RHO (layer and type parsed
-            from tensor names, see `laser inspect --help`). k = max(1, ⌊ρ·min(m, n)⌋).
+            Name matrices with --tensor NAME --rho R (repeatable; one --rho applies to every --tensor, otherwise give one per tensor) or with --intervene LAYER:TYPE:RHO (layer and type parsed from tensor names, see `laser inspect --help`). k = max(1, ⌊ρ·min(m, n)⌋).
 
-            The output is a standard safetensors file: reduced matrices stored dense in their original
-            shape (PyTorch loads it as before), or with --factored as two tensors NAME.left (m × k,
-            U_k·diag(S_k)) and NAME.right (k × n, V_kᵀ), listed in the metadata key laser.factored.
-            Every other tensor is copied byte for byte.
+            The output is a standard safetensors file: reduced matrices stored dense in their original shape (PyTorch loads it as before), or with --factored as two tensors NAME.left (m × k, U_k·diag(S_k)) and NAME.right (k × n, V_kᵀ), listed in the metadata key laser.factored. Every other tensor is copied byte for byte.
             """ + "\n\n" + InterventionHelp.text)
 
     @Argument(help: "The input .safetensors file.") var file: String

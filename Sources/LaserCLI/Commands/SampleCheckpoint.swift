@@ -8,10 +8,7 @@ struct SampleCheckpoint: ParsableCommand {
         commandName: "sample-checkpoint",
         abstract: "Write a small synthetic transformer-shaped safetensors checkpoint (seeded).",
         discussion: """
-            Layers of q/k/v/out projections (width × width) and an MLP (fc_in hidden × width,
-            fc_out width × hidden), each a low-rank signal plus noise so its spectrum has structure,
-            with an embedding and norm vectors. Names follow the paper code's convention
-            (layers.3.mlp.fc_in.weight), so `laser inspect --spectrum` and `laser reduce
+            Layers of q/k/v/out projections (width × width) and an MLP (fc_in hidden × width, fc_out width × hidden), each a low-rank signal plus noise so its spectrum has structure, with an embedding and norm vectors. Names follow the paper code's convention (layers.3.mlp.fc_in.weight), so `laser inspect --spectrum` and `laser reduce
             --intervene` work on it.
             """)
 

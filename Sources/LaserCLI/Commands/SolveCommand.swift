@@ -9,11 +9,7 @@ struct SolveCommand: ParsableCommand {
         commandName: "solve",
         abstract: "Solve Sokoban levels (A* on pushes, Hungarian lower bound, deadlock pruning).",
         discussion: """
-            Prints the LURD solution (lowercase moves, uppercase pushes), moves, pushes, nodes and
-            time for each level. Without --level every level of FILE is solved and a summary
-            follows.
-            Solutions are push-optimal; with --minimize-moves they also have the fewest moves
-            among push-optimal solutions (a larger search).
+            Prints the LURD solution (lowercase moves, uppercase pushes), moves, pushes, nodes and time for each level. Without --level every level of FILE is solved and a summary follows. Solutions are push-optimal; with --minimize-moves they also have the fewest moves among push-optimal solutions (a larger search).
             """)
 
     @Argument(help: "An XSB/SOK level file (Boxoban files work as they are).")

@@ -69,24 +69,29 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Sweep LASER rank reductions over a model's layers, types and ρ.",
         discussion: """
-            Every grid point (one layer, one matrix type, one ρ = fraction of rank kept) is
-            evaluated on the validation set; the best is reported on the test set beside the
-            unreduced model (with --compose, also a greedy composition from the last layer down).
-            Results go to a resumable JSONL log: rerun the same command to continue, or split the
-            grid with --shard i/n and join the logs with `laser merge-results`.
+            Every grid point (one layer, one matrix type, one ρ = fraction of rank kept) is evaluated on the validation set; the best is reported on the test set beside the unreduced model (with --compose, also a greedy composition from the last layer down). Results go to a resumable JSONL log: rerun the same command to continue, or split the grid with --shard i/n and join the logs with `laser merge-results`.
 
-            Sokoban policies: --policy CKPT --levels VALID --test TEST; the metric is the greedy
-            solve rate.
+            Sokoban policies: --policy CKPT --levels VALID --test TEST; the metric is the greedy solve rate.
+
+            The language model: --model GGUF (default: the cached SmolLM2, see `laser fetch-model`) --dataset FILE (default: data/qa/facts.jsonl); the first --validation-fraction of the items (20%, as in the paper) choose, the rest report. Objectives top1, topk and mean_logprob are scored teacher-forced in packed batches, restarting at the lowest reduced layer from the unreduced model's recorded activations; generation_match runs greedy generation (slower). Example:
+              laser sweep --dataset ../shared/data/qa/known_facts_dev.json --layers 20-29 \\
+                --types fc_in,fc_up,fc_out --rhos 0.5,0.1,0.01
             """)
 
     @OptionGroup(title: "Sokoban policy") var policy: PolicySweepOptions
+    @OptionGroup(title: "Language model") var text: TextSweepOptions
     @OptionGroup(title: "Sweep") var sweep: SweepOptions
 
     func run() throws {
-        if let path = policy.policy {
+        switch (policy.policy, text.isRequested) {
+        case (let path?, false):
             try policy.run(policy: path, sweep: sweep)
-        } else {
-            throw CLIError("nothing to sweep: give --policy CKPT")
+        case (nil, true):
+            try text.run(sweep: sweep)
+        case (.some, true):
+            throw CLIError("give either --policy (a Sokoban policy) or --model/--dataset (the language model), not both")
+        case (nil, false):
+            throw CLIError("nothing to sweep: give --policy CKPT, or --model GGUF and/or --dataset FILE")
         }
     }
 }

@@ -1,24 +1,13 @@
-// `laser sweep-text`: the LASER sweep on the language model over a QA dataset, through the Laser
-// module's search (validation → test protocol, resumable, shardable, greedy composition).
+// The language-model half of `laser sweep` (--model / --dataset): LASER over a QA dataset through
+// the Laser module's search (validation → test protocol, resumable, shardable, greedy composition).
 import ArgumentParser
 import Foundation
 import Laser
 import LinearAlgebra
 import TextModel
 
-struct SweepText: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sweep-text",
-        abstract: "Sweep LASER interventions on the language model over a factual-QA dataset.",
-        discussion: """
-            The dataset is split in file order: the first --validation-fraction (default 20%, as in
-            the paper) chooses, the rest reports. Objectives top1, topk and mean_logprob are scored
-            teacher-forced in packed batches, restarting at the lowest reduced layer from the
-            unreduced model's recorded activations; generation_match runs greedy generation (slower).
-            Example: laser sweep-text --dataset ../shared/data/qa/known_facts_dev.json \\
-                       --layers 20-29 --types fc_in,fc_up,fc_out --rhos 0.5,0.1,0.01
-            """)
-
+/// The options of a sweep over the language model; the objective is a QA metric.
+struct TextSweepOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The QA dataset (default: data/qa/facts.jsonl).", valueName: "file"))
     var dataset: String?
     @Option(help: "Fraction of items (from the start) used for validation.")
@@ -28,7 +17,6 @@ struct SweepText: ParsableCommand {
     @Option(help: "k of the top-k metric.") var topK = 5
     @Option(help: "Greedy continuation length when the objective is generation_match.")
     var maxNewTokens = 10
-    @OptionGroup var sweep: SweepOptions
     @Option(help: ArgumentHelp("A GGUF file (default: the cached SmolLM2).", valueName: "path"))
     var model: String?
     @Option(help: "OpenBLAS threads.") var threads = 2
@@ -52,7 +40,10 @@ struct SweepText: ParsableCommand {
         }
     }
 
-    func run() throws {
+    /// Whether any language-model option was given (so `laser sweep` takes this path).
+    var isRequested: Bool { model != nil || dataset != nil }
+
+    func run(sweep: SweepOptions) throws {
         let llama = try loadTextModel(path: model, threads: threads, verbose: true)
         let path = try dataset ?? DefaultQASet.locate()
         let all = try QADataset.load(path: path)
@@ -80,7 +71,7 @@ struct SweepText: ParsableCommand {
             defaultTypes: ["fc_in", "fc_up", "fc_out", "q_proj", "k_proj", "v_proj", "out_proj"],
             objective: Objective(metric: objective, higherIsBetter: true),
             reportMetrics: reportMetrics,
-            label: "sweep-text"
+            label: "sweep of the language model"
         ) { context in
             let items = context.split == .validation ? validation : test
             if useGeneration {

@@ -96,12 +96,9 @@ struct TrainBC: ParsableCommand {
         commandName: "bc",
         abstract: "Behavior cloning: cross-entropy on solver actions plus value regression.",
         discussion: """
-            Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses
-            them), their solutions replayed into (board, action, return-to-go) samples; the last
+            Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses them), their solutions replayed into (board, action, return-to-go) samples; the last
             --held-out levels are never trained on and give the held-out accuracy and greedy solve
-            rate printed every --eval-every steps, when the checkpoint (with optimizer state) is
-            saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume
-            continues from --out exactly where it stopped.
+            rate printed every --eval-every steps, when the checkpoint (with optimizer state) is saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume continues from --out exactly where it stopped.
             """)
 
     @OptionGroup var architecture: ArchitectureOptions

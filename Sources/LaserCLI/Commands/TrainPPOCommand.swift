@@ -13,12 +13,7 @@ struct TrainPPO: ParsableCommand {
         commandName: "ppo",
         abstract: "Reinforcement learning with PPO from a checkpoint (usually a behavior-cloned one).",
         discussion: """
-            Environments step levels drawn at random from --levels (a finished episode continues on
-            a new random level); rollouts of --envs × --rollout steps feed GAE advantages, the
-            clipped surrogate, a clipped value loss and an entropy bonus (see PPOConfig for every
-            hyperparameter and its default). Every --eval-every updates the policy is played
-            greedily on --eval-levels and the checkpoint (with optimizer state) is saved; --resume
-            continues from --out.
+            Environments step levels drawn at random from --levels (a finished episode continues on a new random level); rollouts of --envs × --rollout steps feed GAE advantages, the clipped surrogate, a clipped value loss and an entropy bonus (see PPOConfig for every hyperparameter and its default). Every --eval-every updates the policy is played greedily on --eval-levels and the checkpoint (with optimizer state) is saved; --resume continues from --out.
             """)
 
     @Option(name: .customLong("init"), help: "Checkpoint to start from.") var initial: String?

@@ -23,9 +23,7 @@ struct WatchCommand: ParsableCommand {
         commandName: "watch",
         abstract: "Watch a Sokoban policy play, animated in the terminal with its action probabilities.",
         discussion: """
-            Drawn with `laser play`'s renderer. The line under the board shows the probabilities
-            of up, down, left and right and the value estimate in the position shown. When the
-            output is not a terminal, each position is printed in turn (without colour).
+            Drawn with `laser play`'s renderer. The line under the board shows the probabilities of up, down, left and right and the value estimate in the position shown. When the output is not a terminal, each position is printed in turn (without colour).
             """)
 
     @Option(help: "Policy checkpoint (safetensors).") var policy: String
