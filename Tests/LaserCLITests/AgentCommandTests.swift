@@ -99,6 +99,14 @@ import Testing
         #expect(r.stdout.contains("level 1:") && r.stdout.contains("level 2:"))
     }
 
+    @Test func sweepDefaultsCoverOnlyLayersWithTheSweptTypes() throws {
+        // `--layers all` with the default type (conv) must skip the head layer, which has none.
+        let r = try CLI.run(["sweep", "--policy", try policy(), "--levels", try levels(), "--test", try levels(),
+                             "--rhos", "0.5", "--max-steps", "5", "--out-dir", dir + "/defaults"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("2 grid points (2 layers × 1 types × 1 ρ)"), "\(r.stderr)")
+    }
+
     func expectOneLineError(_ args: [String], _ message: String) throws {
         let r = try CLI.run(args)
         #expect(r.status != 0, "\(args)")

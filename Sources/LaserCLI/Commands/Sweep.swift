@@ -29,7 +29,25 @@ struct PolicySweepOptions: ParsableArguments {
 
     /// The sweep's default matrix types per architecture.
     static func defaultTypes(architecture: String) -> [String] {
-        architecture == "conv" ? ["conv", "head"] : ["attn", "mlp", "head"]
+        architecture == "conv" ? ["conv"] : ["attn", "mlp"]
+    }
+
+    /// `--layers all` means the layers where every swept type has a matrix (a policy's head layer
+    /// has no conv or attention matrices, and a grid point matching nothing is an error).
+    static func narrowed(_ sweep: SweepOptions, model: any PolicyNetwork, defaults: [String]) throws -> SweepOptions {
+        guard sweep.layers == "all" else { return sweep }
+        let types = sweep.types.map { $0.split(separator: ",").map(String.init) } ?? defaults
+        let layers = model.layerIndices.filter { layer in
+            layer >= 0 && types.allSatisfy { type in
+                (try? Intervention(layer: .index(layer), type: type, rho: 0.5).targets(in: model)) != nil
+            }
+        }
+        guard !layers.isEmpty else {
+            throw CLIError("no layer has every type in --types \(types.joined(separator: ",")); give --layers")
+        }
+        var narrowed = sweep
+        narrowed.layers = layers.map(String.init).joined(separator: ",")
+        return narrowed
     }
 
     func run(policy path: String, sweep: SweepOptions) throws {
@@ -53,8 +71,9 @@ struct PolicySweepOptions: ParsableArguments {
         model: any PolicyNetwork, sweep: SweepOptions, validation: [Level], testSet: [Level],
         options: EvaluationOptions, path: String
     ) throws {
+        let defaults = Self.defaultTypes(architecture: model.architectureName)
         try runSweep(
-            model: model, options: sweep, defaultTypes: Self.defaultTypes(architecture: model.architectureName),
+            model: model, options: try Self.narrowed(sweep, model: model, defaults: defaults), defaultTypes: defaults,
             objective: Objective(metric: "solve_rate"), reportMetrics: ["solve_rate", "mean_steps"],
             label: "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)"
         ) { context in
