@@ -84,7 +84,7 @@ struct DemonstrationOptions: ParsableArguments {
 func appendLogLine(_ path: String?, _ object: [String: Any]) {
     guard let path else { return }
     guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-    if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
     guard let handle = FileHandle(forWritingAtPath: path) else { return }
     handle.seekToEndOfFile()
     handle.write(data + Data("\n".utf8))
