@@ -1,6 +1,7 @@
 // Tokenizer: the pre-tokenizer's splits, BPE merge order on a tiny vocabulary, and the real
 // SmolLM2 vocabulary against token ids from llama.cpp.
 import Foundation
+import LinearAlgebra
 import Testing
 
 @testable import TextModel
@@ -30,7 +31,7 @@ import Testing
     }
 
     @Test func splitsConcatenateBackToTheText() {
-        var rng = SplitMix64Local(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let alphabet = Array("ab Z9'\n\t.,é日😀 ").map(String.init)
         for _ in 0..<300 {
             let n = Int(rng.next() % 20)
@@ -48,19 +49,6 @@ import Testing
         #expect(PreTokenizer(ggufName: "smollm") == .smollm)
         #expect(PreTokenizer(ggufName: "gpt2") == .gpt2)
         #expect(PreTokenizer(ggufName: "llama-bpe") == nil)
-    }
-}
-
-/// A tiny generator so this file does not depend on LinearAlgebra.
-struct SplitMix64Local {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
