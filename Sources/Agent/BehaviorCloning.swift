@@ -31,6 +31,8 @@ public struct BehaviorCloningConfig: Sendable {
     public var heldOutSamples = 4096
     /// Held-out levels played greedily at each evaluation (0 for none).
     public var solveLevels = 100
+    /// Collection rounds of solver-labelled positions from the policy's own play (off by default).
+    public var dagger = DAggerConfig()
     /// Seed of the batch sampling (batch n draws from a stream derived from seed and n, so a
     /// resumed run draws the same batches as an uninterrupted one).
     public var seed: UInt64 = 1
@@ -54,6 +56,7 @@ public struct BehaviorCloningConfig: Sendable {
         guard evaluateEvery >= 1 else { throw AgentError.invalidSetting("evaluation interval must be positive") }
         guard gamma > 0 && gamma <= 1 else { throw AgentError.invalidSetting("gamma must be in (0, 1]") }
         try optimizer.validate()
+        try dagger.validate()
     }
 }
 
@@ -83,18 +86,23 @@ public struct BehaviorCloningReport: Sendable {
 public final class BehaviorCloning {
     public let config: BehaviorCloningConfig
     public let trainer: PolicyTrainer
-    let data: DemonstrationData
-    let trainSamples: [Int]
+    var data: DemonstrationData
+    var trainSamples: [Int]
     let heldOutSampleIndices: [Int]
     let heldOutLevels: [Level]
+    let trainingLevels: [Level]
+    /// Positions collected by DAgger rounds so far (solver-labelled levels), oldest first.
+    public private(set) var collectedStates: [Level] = []
     private var observations: [Float]
-    private var actions: [Int]
+    private var actionSets: [ActionSet]
     private var targets: [Float]
 
-    /// Builds the run. `trainer` may come from a checkpoint (its step is where training resumes).
+    /// Builds the run. `trainer` may come from a checkpoint (its step is where training resumes);
+    /// `collected` are the positions earlier DAgger rounds added (those of rounds after the
+    /// trainer's step are dropped, so a resumed run sees the data an uninterrupted one saw).
     public init(
         trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
-        config: BehaviorCloningConfig
+        config: BehaviorCloningConfig, collected: [Level] = []
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
@@ -116,9 +124,34 @@ public final class BehaviorCloning {
         let keep = min(held.count, config.heldOutSamples)
         heldOutSampleIndices = (0..<keep).map { held[$0 * held.count / max(1, keep)] }
         heldOutLevels = Array(levels.suffix(heldOutCount))
+        trainingLevels = Array(levels.prefix(levels.count - heldOutCount))
         observations = [Float](repeating: 0, count: config.batchSize * AgentGeometry.observationCount)
-        actions = [Int](repeating: 0, count: config.batchSize)
+        actionSets = [ActionSet](repeating: [], count: config.batchSize)
         targets = [Float](repeating: 0, count: config.batchSize)
+        let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
+        let kept = collected.filter { (DAgger.round(ofTitle: $0.title) ?? Int.max) <= roundsDone }
+        try add(collected: kept)
+    }
+
+    /// Adds solver-labelled positions to the training samples.
+    func add(collected states: [Level]) throws {
+        guard !states.isEmpty else { return }
+        let first = data.count
+        try data.append(levels: states, firstStepOnly: true, indexed: false)
+        trainSamples.append(contentsOf: first..<data.count)
+        collectedStates.append(contentsOf: states)
+    }
+
+    /// DAgger round `round`: the policy plays the next `levelsPerRound` training levels (in turn,
+    /// wrapping around) and the labelled positions join the training samples.
+    public func collect(round: Int, workers: Int) throws -> DAggerRound {
+        let k = min(config.dagger.levelsPerRound, trainingLevels.count)
+        let numbers = (0..<k).map { ((round - 1) * k + $0) % trainingLevels.count }
+        let (states, report) = try DAgger.collect(
+            model: trainer.model, levels: numbers.map { trainingLevels[$0] }, levelNumbers: numbers.map { $0 + 1 },
+            round: round, config: config.dagger, workers: workers)
+        try add(collected: states)
+        return report
     }
 
     /// Training samples (after holding levels out).
@@ -133,12 +166,12 @@ public final class BehaviorCloning {
             for b in 0..<n {
                 let sample = trainSamples[Int(random.next() % UInt64(trainSamples.count))]
                 let symmetry = config.augment ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
-                actions[b] = data.write(sample: sample, symmetry: symmetry, into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                actionSets[b] = data.write(sample: sample, symmetry: symmetry, into: obs.baseAddress! + b * AgentGeometry.observationCount)
                 targets[b] = data.returns[sample] * config.returnScale
             }
         }
         return try trainer.supervisedStep(
-            observations: observations, actions: actions, valueTargets: targets, valueWeight: config.valueWeight)
+            observations: observations, actionSets: actionSets, valueTargets: targets, valueWeight: config.valueWeight)
     }
 
     /// An independent stream per (seed, index). Seeding SplitMix64 with seed + index·γ would not
@@ -160,13 +193,13 @@ public final class BehaviorCloning {
             observations.withUnsafeMutableBufferPointer { obs in
                 for b in 0..<n {
                     let sample = heldOutSampleIndices[start + b]
-                    actions[b] = data.write(sample: sample, symmetry: BoardSymmetry.all[0], into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                    actionSets[b] = data.write(sample: sample, symmetry: BoardSymmetry.all[0], into: obs.baseAddress! + b * AgentGeometry.observationCount)
                     targets[b] = data.returns[sample] * config.returnScale
                 }
             }
             let r = try trainer.evaluate(
                 observations: Array(observations.prefix(n * AgentGeometry.observationCount)),
-                actions: Array(actions.prefix(n)), valueTargets: Array(targets.prefix(n)))
+                actionSets: Array(actionSets.prefix(n)), valueTargets: Array(targets.prefix(n)))
             total.policyLoss += r.policyLoss * Double(n)
             total.valueLoss += r.valueLoss * Double(n)
             total.accuracy += r.accuracy * Double(n)
@@ -187,9 +220,11 @@ public final class BehaviorCloning {
     }
 
     /// Trains until `config.steps`, calling `report` after each evaluation (the caller saves the
-    /// checkpoint there) and `tick` after every step.
+    /// checkpoint there), `tick` after every step and `collected` after each DAgger round (the
+    /// caller saves `collectedStates` there, before the next checkpoint).
     public func run(
         workers: Int = 2, tick: ((Int, SupervisedResult) -> Void)? = nil,
+        collected: ((DAggerRound) throws -> Void)? = nil,
         report: (BehaviorCloningReport) throws -> Void
     ) throws {
         let start = Date()
@@ -201,6 +236,10 @@ public final class BehaviorCloning {
             sums.2 += r.accuracy
             count += 1
             tick?(trainer.step, r)
+            if config.dagger.every > 0 && trainer.step % config.dagger.every == 0 && trainer.step < config.steps {
+                let round = try collect(round: trainer.step / config.dagger.every, workers: workers)
+                try collected?(round)
+            }
             if trainer.step % config.evaluateEvery == 0 || trainer.step == config.steps {
                 let held = try heldOutScore()
                 let solve = try heldOutSolveRate(workers: workers)

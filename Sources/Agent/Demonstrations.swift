@@ -3,6 +3,7 @@
 import Dispatch
 import Foundation
 import LinearAlgebra
+import Policy
 import Sokoban
 
 /// Generating and caching solved levels.
@@ -89,26 +90,46 @@ public enum Demonstrations {
 }
 
 /// Training samples replayed from solved levels: per step the board (as cell codes), the solver's
-/// action and the discounted return-to-go under the environment's rewards.
+/// action, every action as good as it (see `OptimalActions`) and the discounted return-to-go under
+/// the environment's rewards.
 public struct DemonstrationData: Sendable {
     /// (samples, 100) cell codes: the `ObservationPlane` raw value of each cell.
     public private(set) var codes: [UInt8] = []
     /// The demonstrated action of each sample (a `Direction` raw value).
     public private(set) var actions: [UInt8] = []
+    /// The actions as good as the demonstrated one (`ActionSet` raw values; always holds it).
+    public private(set) var actionSets: [UInt8] = []
     /// Discounted return from each sample's state to the end of its episode.
     public private(set) var returns: [Float] = []
-    /// The level each sample came from (index into the levels given).
+    /// The level each sample came from (index into the levels given), or -1 for states added with
+    /// `append(levels:firstStepOnly:)` without an index.
     public private(set) var levelIndex: [Int32] = []
+
+    /// Levels given with `indexed` so far.
+    public private(set) var indexedLevels = 0
+    let gamma: Float
+    let config: EnvironmentConfig
 
     public var count: Int { actions.count }
 
     /// Replays each level's `Solution` note in the environment. Levels larger than 10×10 or whose
     /// solution does not solve them are errors naming the level.
     public init(levels: [Level], gamma: Float, config: EnvironmentConfig = EnvironmentConfig()) throws {
+        self.gamma = gamma
+        self.config = config
+        try append(levels: levels, firstStepOnly: false, indexed: true)
+    }
+
+    /// Adds samples replayed from more solved levels. With `firstStepOnly`, only each level's
+    /// starting position becomes a sample (as for states the policy visited, labelled by the
+    /// solver), its return still that of the whole solution. With `indexed`, sample level indices
+    /// continue from the levels given so far; otherwise they are -1.
+    public mutating func append(levels: [Level], firstStepOnly: Bool, indexed: Bool) throws {
         var env = BatchedEnvironment(count: 1, config: config)
         let cells = AgentGeometry.cells
-        var board = [UInt8](repeating: 0, count: cells)
+        var boards: [UInt8] = []
         var rewards: [Float] = []
+        let firstIndex = Int32(indexedLevels)
         for (n, level) in levels.enumerated() {
             let title = level.title ?? "untitled"
             guard let solution = level.note("Solution") else {
@@ -121,13 +142,14 @@ public struct DemonstrationData: Sendable {
             do { try env.reset(0, level: level) } catch {
                 throw AgentError.badSolution(level: n + 1, title: title, reason: "cannot be played: \(error)")
             }
+            boards.removeAll(keepingCapacity: true)
             rewards.removeAll(keepingCapacity: true)
             var solved = false
             for (i, step) in steps.enumerated() {
-                board.withUnsafeMutableBufferPointer { AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!) }
-                codes.append(contentsOf: board)
-                actions.append(UInt8(step.direction.rawValue))
-                levelIndex.append(Int32(n))
+                boards.append(contentsOf: repeatElement(0, count: cells))
+                boards.withUnsafeMutableBufferPointer {
+                    AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress! + i * cells)
+                }
                 let result = env.step(0, action: step.direction.rawValue)
                 rewards.append(result.reward)
                 if result.solved {
@@ -146,19 +168,32 @@ public struct DemonstrationData: Sendable {
                 running = rewards[i] + gamma * running
                 tail[i] = running
             }
-            returns.append(contentsOf: tail)
+            let kept = firstStepOnly ? 1 : steps.count
+            boards.withUnsafeBufferPointer { b in
+                for i in 0..<kept {
+                    let board = b.baseAddress! + i * cells
+                    codes.append(contentsOf: UnsafeBufferPointer(start: board, count: cells))
+                    actions.append(UInt8(steps[i].direction.rawValue))
+                    actionSets.append(OptimalActions.set(codes: board, steps: steps[i...]).rawValue)
+                    levelIndex.append(indexed ? firstIndex + Int32(n) : -1)
+                }
+            }
+            returns.append(contentsOf: tail.prefix(kept))
         }
+        if indexed { indexedLevels += levels.count }
     }
 
     /// Writes sample `sample` transformed by `symmetry` as planes at `out` and returns its
-    /// (transformed) action.
-    func write(sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>) -> Int {
+    /// (transformed) optimal-action set.
+    func write(sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>) -> ActionSet {
         codes.withUnsafeBufferPointer { c in
             symmetry.writePlanes(
                 codes: c.baseAddress! + sample * AgentGeometry.cells,
                 planeCount: AgentGeometry.planeCount, into: out)
         }
-        return symmetry.action[Int(actions[sample])]
+        var set: ActionSet = []
+        for a in ActionSet(rawValue: actionSets[sample]).actions { set.insert(ActionSet(action: symmetry.action[a])) }
+        return set
     }
 }
 

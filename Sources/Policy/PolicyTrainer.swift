@@ -36,7 +36,7 @@ public final class PolicyTrainer {
     let adam: AdamState
     /// Optimizer steps taken so far.
     public internal(set) var step = 0
-    private var targetActions: [Int]
+    private var targetSets: [UInt8]
 
     public init(model: any PolicyNetwork, config: OptimizerConfig, batchCapacity: Int) throws {
         try config.validate()
@@ -48,7 +48,7 @@ public final class PolicyTrainer {
         context = model.makeContext(batchCapacity: batchCapacity)
         gradients = model.makeGradients()
         adam = AdamState(count: model.parameters.allocatedCount)
-        targetActions = [Int](repeating: 0, count: batchCapacity)
+        targetSets = [UInt8](repeating: 0, count: batchCapacity)
     }
 
     /// Runs the forward pass on `batch` observations (planes × 10 × 10 floats each).
@@ -87,8 +87,17 @@ public final class PolicyTrainer {
     public func supervisedStep(
         observations: [Float], actions: [Int], valueTargets: [Float], valueWeight: Float = 0.5
     ) throws -> SupervisedResult {
+        try supervisedStep(
+            observations: observations, actionSets: try Self.singletons(actions),
+            valueTargets: valueTargets, valueWeight: valueWeight)
+    }
+
+    /// One step of −log P(target set) (see `ActionSet`) plus `valueWeight` × MSE on `valueTargets`.
+    public func supervisedStep(
+        observations: [Float], actionSets: [ActionSet], valueTargets: [Float], valueWeight: Float = 0.5
+    ) throws -> SupervisedResult {
         var result = try losses(
-            observations: observations, actions: actions, valueTargets: valueTargets,
+            observations: observations, actionSets: actionSets, valueTargets: valueTargets,
             valueWeight: valueWeight)
         try backward()
         let step = applyGradients()
@@ -101,32 +110,46 @@ public final class PolicyTrainer {
     public func evaluate(observations: [Float], actions: [Int], valueTargets: [Float]) throws
         -> SupervisedResult
     {
-        try losses(
-            observations: observations, actions: actions, valueTargets: valueTargets, valueWeight: 0
-        )
+        try evaluate(observations: observations, actionSets: try Self.singletons(actions), valueTargets: valueTargets)
+    }
+
+    /// The losses of a batch with target action sets; accuracy counts argmaxes inside the set.
+    public func evaluate(observations: [Float], actionSets: [ActionSet], valueTargets: [Float]) throws
+        -> SupervisedResult
+    {
+        try losses(observations: observations, actionSets: actionSets, valueTargets: valueTargets, valueWeight: 0)
+    }
+
+    static func singletons(_ actions: [Int]) throws -> [ActionSet] {
+        try actions.enumerated().map { i, a in
+            guard a >= 0 && a < PolicyGeometry.actionCount else {
+                throw PolicyError.invalidBatch("action \(a) at sample \(i) is not in 0..<4")
+            }
+            return ActionSet(action: a)
+        }
     }
 
     private func losses(
-        observations: [Float], actions: [Int], valueTargets: [Float], valueWeight: Float
+        observations: [Float], actionSets: [ActionSet], valueTargets: [Float], valueWeight: Float
     ) throws -> SupervisedResult {
-        let batch = actions.count
+        let batch = actionSets.count
         guard valueTargets.count == batch else {
             throw PolicyError.invalidBatch(
-                "\(batch) actions but \(valueTargets.count) value targets")
+                "\(batch) action targets but \(valueTargets.count) value targets")
         }
         guard batch <= context.batchCapacity else {
             throw PolicyError.invalidBatch(
                 "batch \(batch) exceeds the capacity \(context.batchCapacity)")
         }
-        for (i, a) in actions.enumerated() {
-            guard a >= 0 && a < PolicyGeometry.actionCount else {
-                throw PolicyError.invalidBatch("action \(a) at sample \(i) is not in 0..<4")
+        for (i, set) in actionSets.enumerated() {
+            guard !set.isEmpty else {
+                throw PolicyError.invalidBatch("the target action set of sample \(i) is empty")
             }
-            targetActions[i] = a
+            targetSets[i] = set.rawValue
         }
         try forward(observations: observations, batch: batch)
         let scale = 1 / Float(batch)
-        let (ce, correct) = targetActions.withUnsafeBufferPointer { t in
+        let (ce, correct) = targetSets.withUnsafeBufferPointer { t in
             LossKernels.softmaxCrossEntropy(
                 context.dLogits.pointer, context.logits.pointer, t.baseAddress!, batch: batch,
                 classes: PolicyGeometry.actionCount, scale: scale)

@@ -236,14 +236,54 @@ private func expectGradient(
             reference: { att(q64, k64, $0) }, rng: &rng)
     }
 
+    /// The action-set loss −log Σ_{i∈S} softmax_i against a float64 reference and its numeric
+    /// gradient, on sets of one to four actions.
+    @Test func actionSetCrossEntropy() {
+        var rng = SplitMix64(seed: 16)
+        let (batch, a) = (6, 4)
+        let logits = randomValues(batch * a, scale: 2, rng: &rng)
+        let sets: [UInt8] = [0b0001, 0b0110, 0b1011, 0b1111, 0b1000, 0b0101]
+        var dlogits = [Float](repeating: 0, count: batch * a)
+        let (loss, correct) = logits.withUnsafeBufferPointer { l in
+            sets.withUnsafeBufferPointer { t in
+                dlogits.withUnsafeMutableBufferPointer { d in
+                    LossKernels.softmaxCrossEntropy(
+                        d.baseAddress!, l.baseAddress!, t.baseAddress!, batch: batch,
+                        classes: a, scale: 1 / Float(batch))
+                }
+            }
+        }
+        func reference(_ x: [Double]) -> Double {
+            var total = 0.0
+            for b in 0..<batch {
+                let row = x[(b * a)..<((b + 1) * a)]
+                let all = row.map { exp($0) }.reduce(0, +)
+                let inSet = row.enumerated().filter { sets[b] & (1 << $0.offset) != 0 }.map { exp($0.element) }.reduce(0, +)
+                total += -log(inSet / all)
+            }
+            return total / Double(batch)
+        }
+        #expect(abs(loss / Double(batch) - reference(logits.map(Double.init))) < 1e-5)
+        // The full set costs nothing and has no gradient.
+        #expect(dlogits[12..<16].allSatisfy { abs($0) < 1e-7 })
+        let hits = (0..<batch).filter { b in
+            let row = Array(logits[(b * a)..<((b + 1) * a)])
+            return sets[b] & (1 << row.firstIndex(of: row.max()!)!) != 0
+        }.count
+        #expect(correct == hits)
+        let numeric = numericGradient(at: logits.map(Double.init), indices: Array(0..<(batch * a)), loss: reference)
+        #expect(relativeError(dlogits.map(Double.init), numeric) < 1e-4)
+    }
+
     @Test func crossEntropyAndMeanSquaredError() {
         var rng = SplitMix64(seed: 6)
         let (batch, a) = (5, 4)
         let logits = randomValues(batch * a, scale: 2, rng: &rng)
         let targets = (0..<batch).map { _ in Int(rng.next() % 4) }
         var dlogits = [Float](repeating: 0, count: batch * a)
+        let sets = targets.map { UInt8(1 << $0) }
         let (loss, correct) = logits.withUnsafeBufferPointer { l in
-            targets.withUnsafeBufferPointer { t in
+            sets.withUnsafeBufferPointer { t in
                 dlogits.withUnsafeMutableBufferPointer { d in
                     LossKernels.softmaxCrossEntropy(
                         d.baseAddress!, l.baseAddress!, t.baseAddress!, batch: batch,

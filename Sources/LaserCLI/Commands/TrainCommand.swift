@@ -104,6 +104,8 @@ struct TrainBC: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var demonstrations: DemonstrationOptions
     @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
+    @Option(name: .customLong("init"), help: "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored).")
+    var initial: String?
     @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
     @Option(help: "Optimizer steps.") var steps = BehaviorCloningConfig().steps
     @Option(help: "Samples per step.") var batch = BehaviorCloningConfig().batchSize
@@ -115,6 +117,15 @@ struct TrainBC: ParsableCommand {
     @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
     @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).") var resume = false
     @Flag(help: "Do not augment with board symmetries.") var noAugment = false
+    @Option(help: "DAgger: every this many steps the policy plays training levels and the solver labels the positions it reaches (0: off).")
+    var daggerEvery = 0
+    @Option(help: "DAgger: training levels played per round.") var daggerLevels = DAggerConfig().levelsPerRound
+    @Option(help: "DAgger: solver positions allowed per labelled state (harder states are skipped).")
+    var daggerNodeLimit = DAggerConfig().solverNodeLimit
+    @Option(help: "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb).")
+    var daggerStates: String?
+
+    var daggerPath: String { daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb") }
 
     func run() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
@@ -127,18 +138,28 @@ struct TrainBC: ParsableCommand {
         config.solveLevels = solveLevels
         config.seed = seed
         config.augment = !noAugment
+        config.dagger.every = daggerEvery
+        config.dagger.levelsPerRound = daggerLevels
+        config.dagger.solverNodeLimit = daggerNodeLimit
         let levels = try demonstrations.load()
         let trainer: PolicyTrainer
         if resume && FileManager.default.fileExists(atPath: out) {
             trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: batch, config: config.optimizer)
             FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
+        } else if let initial {
+            trainer = try PolicyTrainer(model: try loadPolicy(initial).model, config: config.optimizer, batchCapacity: batch)
         } else {
             trainer = try PolicyTrainer(model: try architecture.makeModel(seed: seed), config: config.optimizer, batchCapacity: batch)
         }
-        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config)
+        // Positions collected by earlier DAgger rounds of this run (only when resuming).
+        var collected: [Level] = []
+        if daggerEvery > 0 && resume && trainer.step > 0 && FileManager.default.fileExists(atPath: daggerPath) {
+            collected = try LevelCollection(path: daggerPath).levels
+        }
+        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config, collected: collected)
         let model = trainer.model
         FileHandle.standardError.write(Data(
-            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples\n".utf8))
+            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger)\n".utf8))
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
@@ -150,6 +171,21 @@ struct TrainBC: ParsableCommand {
             tick: { step, r in
                 recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
                 bar.update(step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
+            },
+            collected: { round in
+                let line = String(
+                    format: "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d skipped at the node limit); %d collected in all  %.0fs",
+                    round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded, round.deadEnds, round.skipped,
+                    run.collectedStates.count, round.seconds)
+                FileHandle.standardError.write(Data((line + "\n").utf8))
+                appendLogLine(log, [
+                    "dagger_round": round.round, "levels_played": round.levelsPlayed, "levels_solved": round.levelsSolved,
+                    "states_added": round.statesAdded, "dead_ends": round.deadEnds, "skipped": round.skipped,
+                    "collected": run.collectedStates.count, "seconds": round.seconds,
+                ])
+                var file = LevelCollection(levels: run.collectedStates)
+                file.notes = [("Title", "DAgger positions labelled by the solver"), ("Comment", "for \(out)")]
+                try AtomicFile.write(string: file.xsb(), to: daggerPath)
             },
             report: { report in
                 let line = String(
@@ -171,6 +207,7 @@ struct TrainBC: ParsableCommand {
                         "held_out_levels": "\(heldOut)", "demonstrations": demonstrations.demos ?? demonstrations.cachePath,
                         "heldout_accuracy": String(format: "%.4f", report.heldOut.accuracy),
                         "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) } ?? "",
+                        "dagger_every": "\(daggerEvery)", "dagger_positions": "\(run.collectedStates.count)",
                     ])
             })
         FileHandle.standardError.write(Data(String(format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out).utf8))

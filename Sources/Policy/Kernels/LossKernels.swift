@@ -6,10 +6,14 @@
 #endif
 
 enum LossKernels {
-    /// Sum over the batch of −log softmax(logits)[target]; dlogits = (softmax − onehot) · scale.
-    /// Returns the loss sum and how many argmaxes equal the target.
+    /// Sum over the batch of −log P(S), the log-likelihood of the target action *set* S (bit i of
+    /// `targets[b]` set when action i is a correct choice): P(S) = Σ_{i∈S} softmax(logits)_i.
+    /// dlogits = (softmax − softmax·[i∈S] / P(S)) · scale. With one bit set this is the usual
+    /// cross-entropy; with several (equally good actions, as when two shortest paths lead to the
+    /// next push) the network is free to put its mass on any of them instead of splitting it.
+    /// Returns the loss sum and how many argmaxes fall in the target set.
     static func softmaxCrossEntropy(
-        _ dlogits: FloatPointer, _ logits: ConstFloatPointer, _ targets: UnsafePointer<Int>,
+        _ dlogits: FloatPointer, _ logits: ConstFloatPointer, _ targets: UnsafePointer<UInt8>,
         batch: Int, classes a: Int, scale: Float
     ) -> (loss: Double, correct: Int) {
         var total = 0.0
@@ -17,23 +21,28 @@ enum LossKernels {
         for b in 0..<batch {
             let row = logits + b * a
             let drow = dlogits + b * a
-            let target = targets[b]
+            let set = targets[b]
             var m = -Float.infinity
             var best = 0
             for i in 0..<a where row[i] > m {
                 m = row[i]
                 best = i
             }
-            if best == target { correct += 1 }
+            if set & (1 << best) != 0 { correct += 1 }
             var sum: Float = 0
+            var inSet: Float = 0
             for i in 0..<a {
                 let e = expf(row[i] - m)
                 drow[i] = e
                 sum += e
+                if set & (1 << i) != 0 { inSet += e }
             }
-            total += Double(logf(sum) + m - row[target])
-            let inv = 1 / sum
-            for i in 0..<a { drow[i] = (drow[i] * inv - (i == target ? 1 : 0)) * scale }
+            total += Double(logf(sum) - logf(inSet))
+            let inv = 1 / sum, invSet = 1 / inSet
+            for i in 0..<a {
+                let target = set & (1 << i) != 0 ? drow[i] * invSet : 0
+                drow[i] = (drow[i] * inv - target) * scale
+            }
         }
         return (total, correct)
     }

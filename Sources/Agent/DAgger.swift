@@ -1,0 +1,174 @@
+// DAgger (Ross, Gordon & Bagnell 2011) with the solver as the expert: the policy plays training
+// levels, the solver labels every position it reached, and those positions join the imitation data.
+// Plain behavior cloning only ever sees positions on the solver's own paths, so one early mistake
+// leaves the policy somewhere it has never been taught; DAgger teaches it exactly there.
+import Dispatch
+import Foundation
+import LinearAlgebra
+import Policy
+import Sokoban
+
+/// Every DAgger setting, in one place.
+public struct DAggerConfig: Sendable {
+    /// Optimizer steps between collection rounds (0: no DAgger, plain behavior cloning).
+    public var every = 0
+    /// Training levels the policy plays (greedily) per round, taken in turn from the training set.
+    public var levelsPerRound = 500
+    /// Positions the solver may store for one state; harder states are skipped.
+    public var solverNodeLimit = 200_000
+    /// Episodes stepped together per worker.
+    public var batch = 32
+    /// Rewards and the step limit of the rollouts.
+    public var environment = EnvironmentConfig()
+
+    public init() {}
+
+    func validate() throws {
+        guard every >= 0 else { throw AgentError.invalidSetting("the DAgger interval must be 0 (off) or positive") }
+        guard levelsPerRound >= 1 else { throw AgentError.invalidSetting("DAgger levels per round must be positive") }
+        guard solverNodeLimit >= 1000 else { throw AgentError.invalidSetting("the DAgger solver node limit must be at least 1000") }
+        guard (1...4096).contains(batch) else { throw AgentError.invalidSetting("the DAgger batch must be in 1...4096") }
+    }
+}
+
+/// What one collection round found.
+public struct DAggerRound: Sendable, Equatable {
+    /// 1-based round number (round r runs after optimizer step r·every).
+    public var round: Int
+    public var levelsPlayed = 0
+    /// Levels the greedy policy solved while playing.
+    public var levelsSolved = 0
+    /// Distinct positions reached (per unsolved episode) before the first dead end.
+    public var statesVisited = 0
+    /// Positions labelled by the solver and added.
+    public var statesAdded = 0
+    /// Episodes that reached a position no solution exists from (a deadlock).
+    public var deadEnds = 0
+    /// Positions skipped because the solver hit its node limit.
+    public var skipped = 0
+    public var seconds = 0.0
+}
+
+/// Collecting solver-labelled positions from the policy's own play.
+public enum DAgger {
+    /// Title prefix of collected positions: "dagger round R level N step T".
+    static let titlePrefix = "dagger round "
+
+    /// The round a collected position's title names, nil for other titles.
+    public static func round(ofTitle title: String?) -> Int? {
+        guard let title, title.hasPrefix(titlePrefix) else { return nil }
+        return Int(title.dropFirst(titlePrefix.count).prefix { $0.isNumber })
+    }
+
+    /// Plays `model` greedily on `levels` and returns the distinct positions of each unsolved episode up to
+    /// its first dead end (the solver proves no solution exists; later positions are lost causes),
+    /// each as a level whose `Solution` note is the solver's (fewest pushes, then fewest moves).
+    /// `levelNumbers[i]` names level i in the titles. Deterministic: the greedy play depends only on
+    /// the weights, and the solver is exact.
+    public static func collect(
+        model: any PolicyNetwork, levels: [Level], levelNumbers: [Int], round: Int, config: DAggerConfig,
+        workers: Int = 2
+    ) throws -> (states: [Level], report: DAggerRound) {
+        try config.validate()
+        precondition(levelNumbers.count == levels.count, "one number per level")
+        let start = Date()
+        let workers = max(1, min(workers, levels.count))
+        // Phase 1: play, recording each episode's distinct positions.
+        let trajectories = LockedArray<[Level]>(repeating: [], count: levels.count)
+        let solvedByPolicy = LockedArray<Bool>(repeating: false, count: levels.count)
+        let failure = LockedArray<Error?>(repeating: nil, count: 1)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            let mine = Array(stride(from: worker, to: levels.count, by: workers))
+            do {
+                try play(mine, model: model, levels: levels, config: config, maximumWorkers: workers > 1 ? 1 : nil) { i, states, solved in
+                    trajectories[i] = states
+                    solvedByPolicy[i] = solved
+                }
+            } catch {
+                failure[0] = error
+            }
+        }
+        if let error = failure[0] { throw error }
+        // Phase 2: label, episode by episode, stopping at each episode's first dead end.
+        let labelled = LockedArray<[Level]>(repeating: [], count: levels.count)
+        let counts = LockedArray<(visited: Int, dead: Bool, skipped: Int)>(repeating: (0, false, 0), count: levels.count)
+        let next = LockedCounter()
+        let options = SolverOptions(nodeLimit: config.solverNodeLimit, minimizeMoves: true)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let i = next.claim(below: levels.count) {
+                var out: [Level] = []
+                var visited = 0, skipped = 0, dead = false
+                // A solved episode needs no teaching (and the solver's time is better spent elsewhere).
+                for (t, state) in (solvedByPolicy[i] ? [] : trajectories[i]).enumerated() {
+                    let result = Solver.solve(state, options: options)
+                    if result.status == .unsolvable { dead = true; break }
+                    visited += 1
+                    guard result.status == .solved, let solution = result.solution, !solution.isEmpty else {
+                        skipped += 1
+                        continue
+                    }
+                    var labelledState = state
+                    labelledState.title = "\(titlePrefix)\(round) level \(levelNumbers[i]) step \(t)"
+                    labelledState.notes = [("Solution", solution)]
+                    out.append(labelledState)
+                }
+                labelled[i] = out
+                counts[i] = (visited, dead, skipped)
+            }
+        }
+        var report = DAggerRound(round: round)
+        report.levelsPlayed = levels.count
+        report.levelsSolved = solvedByPolicy.values.filter { $0 }.count
+        let states = labelled.values.flatMap { $0 }
+        for c in counts.values {
+            report.statesVisited += c.visited
+            report.skipped += c.skipped
+            if c.dead { report.deadEnds += 1 }
+        }
+        report.statesAdded = states.count
+        report.seconds = Date().timeIntervalSince(start)
+        return (states, report)
+    }
+
+    /// One worker's greedy episodes over `indices`; calls `finished(level index, distinct
+    /// positions before each move, solved)` as each ends. Solved positions themselves are not
+    /// recorded (there is nothing left to do there).
+    static func play(
+        _ indices: [Int], model: any PolicyNetwork, levels: [Level], config: DAggerConfig, maximumWorkers: Int?,
+        finished: (Int, [Level], Bool) -> Void
+    ) throws {
+        guard !indices.isEmpty else { return }
+        let batch = min(config.batch, indices.count)
+        var env = BatchedEnvironment(count: batch, config: config.environment)
+        let context = model.makeContext(batchCapacity: batch)
+        if let maximumWorkers { context.maximumWorkers = maximumWorkers }
+        var slotLevel = [Int](repeating: -1, count: batch)
+        var slotStates = [[Level]](repeating: [], count: batch)
+        var slotSeen = [Set<[Int]>](repeating: [], count: batch)
+        var nextIndex = 0
+        func load(_ slot: Int) throws {
+            slotStates[slot] = []
+            slotSeen[slot] = []
+            guard nextIndex < indices.count else { slotLevel[slot] = -1; return }
+            slotLevel[slot] = indices[nextIndex]
+            nextIndex += 1
+            try env.reset(slot, level: levels[slotLevel[slot]])
+        }
+        for slot in 0..<batch { try load(slot) }
+        while slotLevel.contains(where: { $0 >= 0 }) {
+            for slot in 0..<batch where slotLevel[slot] >= 0 {
+                let state = env.snapshot(slot)
+                if slotSeen[slot].insert(state.boxes + [state.player]).inserted { slotStates[slot].append(state) }
+            }
+            try context.setObservations(env.observations, batch: batch)
+            model.forward(context, batch: batch)
+            for slot in 0..<batch where slotLevel[slot] >= 0 {
+                let step = env.step(slot, action: context.greedyAction(sample: slot))
+                if step.done {
+                    finished(slotLevel[slot], slotStates[slot], step.solved)
+                    try load(slot)
+                }
+            }
+        }
+    }
+}

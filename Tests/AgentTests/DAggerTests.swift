@@ -1,0 +1,106 @@
+// Optimal-action sets from solutions, and DAgger: the positions the policy reaches come back
+// labelled by the solver, deterministically, and a resumed run keeps only the rounds it had done.
+import Foundation
+import Policy
+import Sokoban
+import Testing
+@testable import Agent
+
+@Suite struct DAggerTests {
+    /// Cell codes of a level on the padded 10×10 board, as the environment shows it.
+    func codes(_ level: Level) throws -> [UInt8] {
+        var env = BatchedEnvironment(count: 1)
+        try env.reset(0, level: level)
+        var out = [UInt8](repeating: 0, count: AgentGeometry.cells)
+        out.withUnsafeMutableBufferPointer { AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!) }
+        return out
+    }
+
+    func set(_ rows: [String], _ solution: String) throws -> ActionSet {
+        let board = try codes(try Level(rows: rows))
+        let steps = try LURD.parse(solution)
+        return board.withUnsafeBufferPointer { OptimalActions.set(codes: $0.baseAddress!, steps: steps[...]) }
+    }
+
+    @Test func everyFirstStepOfAShortestWalkToTheNextPushIsOptimal() throws {
+        let room = ["#######", "#@    #", "#     #", "#   $ #", "#    .#", "#######"]
+        let down = 1, left = 2, right = 3
+        // The push starts from (2, 4) of the room: right or down both begin a shortest walk.
+        #expect(try set(room, "rrrdD").actions == [down, right])
+        #expect(try set(room, "drrrD").actions == [down, right])
+        // In a corridor there is one way; a push is its own set.
+        #expect(try set(["#######", "#@ $ .#", "#######"], "rRR") == ActionSet(action: right))
+        #expect(try set(["#####", "#@$.#", "#####"], "R") == ActionSet(action: right))
+        // A walk that is not shortest keeps the demonstrated step alone.
+        let middle = ["#######", "#     #", "# @   #", "#   $ #", "#    .#", "#######"]
+        #expect(try set(middle, "rrD") == ActionSet(action: right))
+        #expect(try set(middle, "lrrrD") == ActionSet(action: left))
+    }
+
+    @Test func demonstrationSetsAlwaysHoldTheDemonstratedAction() throws {
+        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 8, height: 8, boxes: 2), seed: 9, count: 8, workers: 2)
+        let data = try DemonstrationData(levels: levels, gamma: 0.99)
+        #expect(data.count > 8)
+        for i in 0..<data.count {
+            let set = ActionSet(rawValue: data.actionSets[i])
+            #expect(set.contains(action: Int(data.actions[i])))
+        }
+        // Open rooms leave real choices: some samples have more than one optimal action.
+        #expect(data.actionSets.contains { ActionSet(rawValue: $0).actions.count > 1 })
+    }
+
+    @Test func collectedPositionsCarryTheSolversSolutionAndRepeatExactly() throws {
+        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 6, workers: 2)
+        let model = try Fixtures.tinyConv(seed: 5)
+        var config = DAggerConfig()
+        config.environment.maxSteps = 30
+        config.batch = 4
+        let (states, report) = try DAgger.collect(
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config, workers: 2)
+        #expect(report.levelsPlayed == 6)
+        #expect(states.count == report.statesAdded && report.statesAdded > 0)
+        #expect(report.statesVisited >= report.statesAdded)
+        for state in states {
+            #expect(DAgger.round(ofTitle: state.title) == 3)
+            // Each position's solution solves it.
+            _ = try DemonstrationData(levels: [state], gamma: 0.99)
+        }
+        let again = try DAgger.collect(
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config, workers: 1)
+        #expect(again.states == states)
+    }
+
+    @Test func behaviorCloningWithDAggerGrowsItsDataAndResumesWithTheRoundsItHad() throws {
+        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
+        var config = BehaviorCloningConfig()
+        config.batchSize = 16
+        config.steps = 4
+        config.warmupSteps = 1
+        config.evaluateEvery = 4
+        config.heldOutSamples = 16
+        config.solveLevels = 0
+        config.dagger.every = 2
+        config.dagger.levelsPerRound = 4
+        config.dagger.environment.maxSteps = 20
+        let trainer = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
+        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
+        let before = run.trainingSampleCount
+        var rounds: [DAggerRound] = []
+        try run.run(workers: 1, collected: { rounds.append($0) }) { _ in }
+        // Rounds run after steps 2 (not after the last step, 4).
+        #expect(rounds.map(\.round) == [1])
+        #expect(run.trainingSampleCount == before + rounds[0].statesAdded)
+        #expect(run.collectedStates.allSatisfy { DAgger.round(ofTitle: $0.title) == 1 })
+        // A run resumed at step 1 has done no round yet: collected positions are left out.
+        let early = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
+        _ = try BehaviorCloning(trainer: early, levels: levels, heldOutLevels: 2, config: config).step()
+        let resumed = try BehaviorCloning(
+            trainer: early, levels: levels, heldOutLevels: 2, config: config, collected: run.collectedStates)
+        #expect(resumed.collectedStates.isEmpty && resumed.trainingSampleCount == before)
+        // At step 2 it keeps round 1.
+        _ = try resumed.step()
+        let later = try BehaviorCloning(
+            trainer: early, levels: levels, heldOutLevels: 2, config: config, collected: run.collectedStates)
+        #expect(later.collectedStates.count == run.collectedStates.count)
+    }
+}
