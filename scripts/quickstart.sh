@@ -16,8 +16,8 @@ $laser eval --policy "$policy" --levels levels/test-10x10-4.xsb --per-level "$ou
 echo
 echo "== LASER sweep: conv matrices of residual blocks 0-3 at two ranks, chosen on 200 valid levels,"
 echo "   reported on 500 test levels"
-# The sweep log belongs to one checkpoint: start afresh so a retrained policy is never reported
-# with another's results (an interrupted `laser sweep` resumes from its log when rerun by hand).
+# A fresh sweep each time: the log would refuse to mix in another checkpoint's results (it records
+# the checkpoint's fingerprint), and the main job should not stop on a stale log.
 rm -f "$out/sweep/results.jsonl"
 $laser sweep --policy "$policy" --levels levels/valid-10x10-4.xsb --limit 200 \
     --test levels/test-10x10-4.xsb --test-limit 500 --layers 0-3 --types conv --rhos 0.5,0.1 \

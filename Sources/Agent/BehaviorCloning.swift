@@ -229,6 +229,15 @@ public final class BehaviorCloning {
     ) throws {
         let start = Date()
         var sums = (0.0, 0.0, 0.0), count = 0
+        // A run resumed (or extended) at a round boundary whose round was never collected (the
+        // previous run ended or was killed right there) collects it first.
+        let every = config.dagger.every
+        if every > 0 && trainer.step > 0 && trainer.step % every == 0 && trainer.step < config.steps {
+            let due = trainer.step / every
+            if !collectedStates.contains(where: { DAgger.round(ofTitle: $0.title) == due }) {
+                try collected?(try collect(round: due, workers: workers))
+            }
+        }
         while trainer.step < config.steps {
             let r = try step()
             sums.0 += r.policyLoss

@@ -21,6 +21,9 @@ public struct SweepRecord: Codable, Sendable, Equatable {
     public let parametersAfter: Int
     /// Wall-clock seconds the evaluation took (not part of the identity of a result).
     public let seconds: Double
+    /// What was evaluated: the model file's fingerprint and the evaluation's data and settings
+    /// (set by the store that writes the record; nil in logs written before it existed).
+    public var setup: String?
 
     /// The identity of a result: what was evaluated, on which split.
     public var key: String { Self.key(interventions: interventions, split: split) }
@@ -34,19 +37,25 @@ public struct SweepRecord: Codable, Sendable, Equatable {
         phase == other.phase && order == other.order && split == other.split
             && interventions == other.interventions && metrics == other.metrics
             && parametersBefore == other.parametersBefore && parametersAfter == other.parametersAfter
+            && setup == other.setup
     }
 }
 
 /// A JSONL file of `SweepRecord`s, appended one whole line per write and re-read on resume.
 public final class ResultStore {
     public let path: String
+    /// The setup every record of this log belongs to (nil: not checked).
+    public let setup: String?
     public private(set) var records: [SweepRecord] = []
     private var byKey: [String: Int] = [:]
 
     /// Opens (or creates) the log. A torn final line, left by a kill mid-write, is dropped and the
-    /// file truncated to the last whole line; any other unreadable line is an error.
-    public init(path: String) throws {
+    /// file truncated to the last whole line; any other unreadable line is an error. With `setup`,
+    /// a log holding results of another setup (another checkpoint, other levels) is refused rather
+    /// than silently resumed, and records appended are stamped with it.
+    public init(path: String, setup: String? = nil) throws {
         self.path = path
+        self.setup = setup
         if FileManager.default.fileExists(atPath: path) {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw LaserError.io("cannot read results file \(path)")
@@ -67,6 +76,10 @@ public final class ResultStore {
                     throw LaserError.corruptResults(path: path, line: i + 1, reason: "not a sweep record")
                 }
             }
+            if let setup, let other = records.first(where: { $0.setup != setup }) {
+                throw LaserError.io(
+                    "\(path) holds results of another setup (\(other.setup ?? "unrecorded")); this run is \(setup): give another --out-dir or --results, or delete the log")
+            }
         }
     }
 
@@ -84,6 +97,8 @@ public final class ResultStore {
 
     /// Appends a record as one line and flushes it to disk before returning.
     public func append(_ record: SweepRecord) throws {
+        var record = record
+        if let setup { record.setup = setup }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var line = try encoder.encode(record)
@@ -103,6 +118,9 @@ public final class ResultStore {
         for input in inputs {
             guard FileManager.default.fileExists(atPath: input) else { throw LaserError.io("no results file \(input)") }
             for r in try ResultStore(path: input).records {
+                if let first = merged.values.first, first.setup != r.setup {
+                    throw LaserError.io("\(input): results of another setup (\(r.setup ?? "unrecorded") vs \(first.setup ?? "unrecorded"))")
+                }
                 if let existing = merged[r.key], !existing.sameResult(as: r) {
                     throw LaserError.io("\(input): result for \(r.key) differs from another shard's")
                 }

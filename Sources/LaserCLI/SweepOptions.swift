@@ -63,7 +63,7 @@ struct SweepOptions: ParsableArguments {
 /// Runs the search for a model and writes every output; prints the Markdown table.
 func runSweep<Model: ReducibleModel>(
     model: Model, options: SweepOptions, defaultTypes: [String], objective: Objective, reportMetrics: [String],
-    label: String, evaluate: @escaping Search<Model>.Evaluate
+    label: String, setup: String, evaluate: @escaping Search<Model>.Evaluate
 ) throws {
     let grid = try SweepGrid(
         layers: options.layerList(available: model.layerIndices), types: options.typeList(default: defaultTypes, model: model),
@@ -71,7 +71,7 @@ func runSweep<Model: ReducibleModel>(
     let shard = try options.shard.map { try Shard(parsing: $0) } ?? .whole
     try FileManager.default.createDirectory(atPath: options.outDir, withIntermediateDirectories: true)
     let logPath = options.results ?? (options.outDir + "/results.jsonl")
-    let store = try ResultStore(path: logPath)
+    let store = try ResultStore(path: logPath, setup: setup)
     let search = Search(reducer: Reducer(model: model), objective: objective, store: store, evaluate: evaluate)
     let planned = grid.points.indices.filter { shard.owns($0) }.count + 1
     let already = store.records.count

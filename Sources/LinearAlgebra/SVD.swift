@@ -46,6 +46,7 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
     case lapackFailed(routine: String, info: Int)
     case notAMatrix(shape: [Int])
     case nonFinite(String)
+    case io(String)
 
     public var description: String {
         switch self {
@@ -55,6 +56,8 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
             return "expected a matrix, got a tensor of shape \(shape)"
         case .nonFinite(let what):
             return "\(what) contains NaN or infinity"
+        case .io(let message):
+            return message
         }
     }
 }

@@ -88,6 +88,40 @@ import Testing
         #expect(second.status == 0)
         #expect(second.stderr.contains("results already in"))
         #expect(try String(contentsOfFile: out + "/results.jsonl", encoding: .utf8) == log)
+        // The log names the checkpoint it belongs to: another checkpoint may not resume it.
+        let other = dir + "/other.safetensors"
+        let trained = try CLI.run([
+            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "2", "--steps", "2", "--batch", "16",
+            "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--seed", "9", "--out", other,
+        ])
+        #expect(trained.status == 0, "\(trained.stderr)")
+        var otherArgs = args
+        otherArgs[2] = other
+        let refused = try CLI.run(otherArgs)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("another setup"), "\(refused.stderr)")
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func daggerRoundsAreLoggedSavedAndResumed() throws {
+        let l = try levels()
+        let out = dir + "/dagger.safetensors"
+        func args(steps: Int) -> [String] {
+            [
+                "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "\(steps)", "--batch", "16",
+                "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--dagger-every", "1", "--dagger-levels", "3",
+                "--out", out,
+            ]
+        }
+        let first = try CLI.run(args(steps: 4))
+        #expect(first.status == 0, "\(first.stderr)")
+        // Rounds after steps 1, 2 and 3 (none after the last).
+        #expect(first.stderr.components(separatedBy: "dagger round").count - 1 == 3, "\(first.stderr)")
+        let saved = dir + "/dagger.dagger.xsb"
+        #expect(FileManager.default.fileExists(atPath: saved))
+        let resumed = try CLI.run(args(steps: 6) + ["--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("resuming") && resumed.stderr.contains("dagger round 4"), "\(resumed.stderr)")
     }
 
     @Test func watchPrintsEachPositionWithTheActionProbabilities() throws {

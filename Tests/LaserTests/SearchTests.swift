@@ -95,6 +95,19 @@ struct Killed: Error {}
         #expect(throws: LaserError.self) { try ResultStore.merge([a, b], into: dir + "/c.jsonl") }
     }
 
+    @Test func aLogOfAnotherSetupIsRefusedAndRecordsCarryTheirSetup() throws {
+        let path = dir + "/setup.jsonl"
+        let r = SweepRecord(phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"], metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        try ResultStore(path: path, setup: "checkpoint A").append(r)
+        #expect(try ResultStore(path: path, setup: "checkpoint A").records.first?.setup == "checkpoint A")
+        #expect(throws: LaserError.self) { try ResultStore(path: path, setup: "checkpoint B") }
+        // Shards of different setups do not merge.
+        let other = dir + "/setup-b.jsonl"
+        let r2 = SweepRecord(phase: "sweep", order: 1, split: .validation, interventions: ["1:fc_in:0.5"], metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        try ResultStore(path: other, setup: "checkpoint B").append(r2)
+        #expect(throws: LaserError.self) { try ResultStore.merge([path, other], into: dir + "/setup-merged.jsonl") }
+    }
+
     @Test func aCorruptLineInTheMiddleIsAnError() throws {
         let path = dir + "/corrupt.jsonl"
         try "not json\n{}\n".write(toFile: path, atomically: true, encoding: .utf8)

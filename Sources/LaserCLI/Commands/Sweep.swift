@@ -67,6 +67,12 @@ struct PolicySweepOptions: ParsableArguments {
         }
     }
 
+    /// What the results depend on: the checkpoint's bytes, the level files and how many of their
+    /// levels, and the step limit.
+    func setup(path: String, validation: [Level], testSet: [Level]) throws -> String {
+        "policy \(try FileFingerprint.of(path: path)); validation \(try FileFingerprint.of(path: levels)) first \(validation.count); test \(try FileFingerprint.of(path: test)) first \(testSet.count); max steps \(maxSteps)"
+    }
+
     private func sweepPolicy(
         model: any PolicyNetwork, sweep: SweepOptions, validation: [Level], testSet: [Level],
         options: EvaluationOptions, path: String
@@ -75,7 +81,8 @@ struct PolicySweepOptions: ParsableArguments {
         try runSweep(
             model: model, options: try Self.narrowed(sweep, model: model, defaults: defaults), defaultTypes: defaults,
             objective: Objective(metric: "solve_rate"), reportMetrics: ["solve_rate", "mean_steps"],
-            label: "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)"
+            label: "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)",
+            setup: try setup(path: path, validation: validation, testSet: testSet)
         ) { context in
             let set = context.split == .validation ? validation : testSet
             return try Evaluator.evaluate(model: model, levels: set, options: options).summary.metrics

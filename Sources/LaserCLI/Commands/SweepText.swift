@@ -71,7 +71,8 @@ struct TextSweepOptions: ParsableArguments {
             defaultTypes: ["fc_in", "fc_up", "fc_out", "q_proj", "k_proj", "v_proj", "out_proj"],
             objective: Objective(metric: objective, higherIsBetter: true),
             reportMetrics: reportMetrics,
-            label: "sweep of the language model"
+            label: "sweep of the language model",
+            setup: "model \(try FileFingerprint.of(path: try resolveModelPath(model))); dataset \(try FileFingerprint.of(path: path)); validation fraction \(validationFraction); top-k \(topK)\(useGeneration ? "; generation \(maxNewTokens) tokens" : "")"
         ) { context in
             let items = context.split == .validation ? validation : test
             if useGeneration {
