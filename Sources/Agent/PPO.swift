@@ -96,6 +96,10 @@ public struct PPOUpdateReport: Sendable {
     public var meanReturn: Double
     public var solveRate: Double
     public var stepsPerSecond: Double
+    /// The curriculum stage after this update (nil without a curriculum), and whether this update
+    /// moved to it.
+    public var stage: Int? = nil
+    public var advanced = false
 }
 
 /// A PPO run on a pool of levels; each finished episode continues on a random level of the pool.
@@ -103,6 +107,8 @@ public final class PPO {
     public let config: PPOConfig
     public let trainer: PolicyTrainer
     let levels: [Level]
+    /// When set, episodes draw from the curriculum's current stage instead of `levels`.
+    public private(set) var curriculum: Curriculum?
     /// Updates completed (a resumed run starts from its checkpoint's count).
     public var update: Int
 
@@ -128,7 +134,9 @@ public final class PPO {
     private var outValues: [Float] = []
     private var order: [Int]
 
-    public init(trainer: PolicyTrainer, levels: [Level], config: PPOConfig, startUpdate: Int = 0) throws {
+    public init(
+        trainer: PolicyTrainer, levels: [Level], config: PPOConfig, startUpdate: Int = 0, curriculum: Curriculum? = nil
+    ) throws {
         try config.validate()
         guard !levels.isEmpty else { throw AgentError.noLevels("PPO needs training levels") }
         guard trainer.context.batchCapacity >= config.minibatchSize else {
@@ -137,6 +145,7 @@ public final class PPO {
         self.config = config
         self.trainer = trainer
         self.levels = levels
+        self.curriculum = curriculum
         update = startUpdate
         env = BatchedEnvironment(count: config.environments)
         // The stream depends on the update, so a resumed run continues with fresh draws.
@@ -160,7 +169,8 @@ public final class PPO {
     }
 
     private func resetRandom(_ i: Int) throws {
-        try env.reset(i, level: levels[Int(random.next() % UInt64(levels.count))])
+        let pool = curriculum?.levels ?? levels
+        try env.reset(i, level: pool[Int(random.next() % UInt64(pool.count))])
         episodeReturn[i] = 0
     }
 
@@ -176,6 +186,7 @@ public final class PPO {
         let start = Date()
         let nEnv = config.environments, o = AgentGeometry.observationCount, a = PolicyGeometry.actionCount
         var finishedReturns = 0.0, finished = 0, solved = 0
+        var advanced = false
         // Rollout.
         for t in 0..<config.rolloutSteps {
             try rolloutContext.setObservations(env.observations, batch: nEnv)
@@ -200,6 +211,7 @@ public final class PPO {
                     finished += 1
                     finishedReturns += Double(episodeReturn[i])
                     if result.solved { solved += 1 }
+                    if curriculum?.record(solved: result.solved) == true { advanced = true }
                     try resetRandom(i)
                 }
             }
@@ -324,7 +336,8 @@ public final class PPO {
             explainedVariance: varReturn > 0 ? Double(1 - varResidual / varReturn) : 0, learningRate: lr,
             episodes: finished, meanReturn: finished > 0 ? finishedReturns / Double(finished) : 0,
             solveRate: finished > 0 ? Double(solved) / Double(finished) : 0,
-            stepsPerSecond: Double(config.batchSize) / Date().timeIntervalSince(start))
+            stepsPerSecond: Double(config.batchSize) / Date().timeIntervalSince(start),
+            stage: curriculum?.stage, advanced: advanced)
     }
 
     static func logSoftmax(_ logits: [Float], sample: Int, action: Int) -> Float {

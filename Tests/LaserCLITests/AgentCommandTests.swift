@@ -103,6 +103,20 @@ import Testing
         #expect(refused.stderr.split(separator: "\n").count == 1)
     }
 
+    @Test func ppoWithACurriculumNamesItsStagesAndRecordsTheStage() throws {
+        let l = try levels()
+        let out = dir + "/curriculum.safetensors"
+        let r = try CLI.run([
+            "train", "ppo", "--init", try policy(), "--levels", l, "--eval-levels", l, "--curriculum", "7x7x1",
+            "--curriculum-levels", "3", "--total-steps", "64", "--envs", "4", "--rollout", "16", "--minibatches", "2",
+            "--eval-every", "1", "--out", out,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("curriculum: 7x7x1 → final"), "\(r.stderr)")
+        let text = try String(contentsOfFile: out, encoding: .isoLatin1)
+        #expect(text.contains("ppo_curriculum_stage"))
+    }
+
     @Test func daggerRoundsAreLoggedSavedAndResumed() throws {
         let l = try levels()
         let out = dir + "/dagger.safetensors"
@@ -163,5 +177,8 @@ import Testing
             ["sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "7", "--out-dir", dir + "/s2"],
             "layer 7 does not exist")
         try expectOneLineError(["train", "ppo", "--levels", l, "--out", dir + "/never.safetensors"], "--init")
+        try expectOneLineError(
+            ["train", "ppo", "--init", try policy(), "--levels", l, "--curriculum", "7x7", "--out", dir + "/never.safetensors"],
+            "WIDTHxHEIGHTxBOXES")
     }
 }

@@ -34,6 +34,12 @@ struct TrainPPO: ParsableCommand {
     @Option(help: "Seed of level choice and sampling.") var seed: UInt64 = 1
     @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
     @Flag(help: "Continue from --out if it exists.") var resume = false
+    @Option(help: "Curriculum: stages of generated levels before --levels, as WIDTHxHEIGHTxBOXES, comma-separated (like 7x7x2,8x8x3).")
+    var curriculum: String?
+    @Option(help: "Curriculum: levels generated per stage.") var curriculumLevels = 300
+    @Option(help: "Curriculum: move on when the last --curriculum-window episodes of a stage solve at least this fraction.")
+    var advanceAt = 0.7
+    @Option(help: "Curriculum: episodes the advance rule looks back over.") var curriculumWindow = 200
 
     func run() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
@@ -53,9 +59,11 @@ struct TrainPPO: ParsableCommand {
         let trainer: PolicyTrainer
         var startUpdate = 0
         var origin = initial ?? ""
+        var startStage = 0
         if resume && FileManager.default.fileExists(atPath: out) {
             let loaded = try loadPolicy(out)
             startUpdate = Int(loaded.metadata["ppo_update"] ?? "") ?? 0
+            startStage = Int(loaded.metadata["ppo_curriculum_stage"] ?? "") ?? 0
             origin = loaded.metadata["ppo_init"] ?? origin
             do { trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: config.minibatchSize, config: config.optimizer) } catch {
                 throw CLIError("cannot resume \(out): \(error)")
@@ -66,8 +74,20 @@ struct TrainPPO: ParsableCommand {
             let loaded = try loadPolicy(initial)
             trainer = try PolicyTrainer(model: loaded.model, config: config.optimizer, batchCapacity: config.minibatchSize)
         }
+        var schedule: Curriculum?
+        if let curriculum {
+            guard (1...100_000).contains(curriculumLevels) else { throw ValidationError("--curriculum-levels must be in 1...100000") }
+            do {
+                let specs = curriculum.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+                let stages = try Curriculum.generated(specs: specs, count: curriculumLevels, seed: seed &+ 7000, final: pool)
+                schedule = try Curriculum(stages: stages, advanceAt: advanceAt, window: curriculumWindow, stage: startStage)
+            } catch {
+                throw CLIError("--curriculum: \(error)")
+            }
+            FileHandle.standardError.write(Data("curriculum: \(schedule!.stages.map(\.name).joined(separator: " → ")), \(curriculumLevels) levels per generated stage; now at \(schedule!.stages[startStage].name)\n".utf8))
+        }
         let ppo: PPO
-        do { ppo = try PPO(trainer: trainer, levels: pool, config: config, startUpdate: startUpdate) } catch {
+        do { ppo = try PPO(trainer: trainer, levels: pool, config: config, startUpdate: startUpdate, curriculum: schedule) } catch {
             throw CLIError("\(error)")
         }
         let dir = (out as NSString).deletingLastPathComponent
@@ -85,6 +105,12 @@ struct TrainPPO: ParsableCommand {
                 "episode_return": r.meanReturn, "episode_solve_rate": r.solveRate, "sps": r.stepsPerSecond,
                 "seconds": Date().timeIntervalSince(started),
             ]
+            if let stage = r.stage {
+                entry["curriculum_stage"] = stage
+                if r.advanced, let name = ppo.curriculum?.stages[stage].name {
+                    FileHandle.standardError.write(Data("update \(r.update): curriculum moves to stage \(stage + 1) (\(name))\n".utf8))
+                }
+            }
             if r.update % evalEvery == 0 || r.update == config.updates {
                 let summary = try Evaluator.evaluate(model: model, levels: held).summary
                 entry["heldout_solve_rate"] = summary.greedySolveRate
@@ -95,7 +121,8 @@ struct TrainPPO: ParsableCommand {
                 try PolicyCheckpoint.save(
                     model: model, trainer: trainer, to: out, metadata: [
                         "trained_by": "laser train ppo", "ppo_update": "\(r.update)", "ppo_env_steps": "\(r.environmentSteps)",
-                        "ppo_init": origin, "ppo_levels": levels,
+                        "ppo_init": origin, "ppo_levels": levels, "ppo_curriculum": curriculum ?? "",
+                        "ppo_curriculum_stage": "\(ppo.curriculum?.stage ?? 0)",
                         "heldout_solve_rate": String(format: "%.4f", summary.greedySolveRate),
                     ])
             }
