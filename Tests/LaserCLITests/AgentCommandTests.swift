@@ -173,6 +173,14 @@ import Testing
         try expectOneLineError(["eval", "--policy", p, "--levels", l, "--intervene", "0:conv"], "--intervene")
         try expectOneLineError(["eval", "--policy", p, "--levels", l, "--intervene", "9:conv:0.5"], "--intervene")
         try expectOneLineError(["eval", "--policy", p, "--levels", dir + "/none.xsb"], "does not exist")
+        // A training log that cannot be written stops the run with the reason.
+        let unwritable = try CLI.run([
+            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "2", "--batch", "16",
+            "--eval-every", "1", "--held-out", "1", "--solve-levels", "0", "--out", dir + "/log-test.safetensors",
+            "--log", dir + "/no/such/dir/log.jsonl",
+        ])
+        #expect(unwritable.status != 0)
+        #expect(unwritable.stderr.split(separator: "\n").last?.contains("cannot create log") == true, "\(unwritable.stderr)")
         try expectOneLineError(
             ["sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "7", "--out-dir", dir + "/s2"],
             "layer 7 does not exist")

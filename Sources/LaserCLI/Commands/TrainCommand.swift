@@ -80,15 +80,22 @@ struct DemonstrationOptions: ParsableArguments {
     }
 }
 
-/// Appends one JSON line to a log file (created when missing).
-func appendLogLine(_ path: String?, _ object: [String: Any]) {
+/// Appends one JSON line to a training log (created when missing). A log that cannot be written is
+/// an error: a run whose record is silently lost is worse than one that stops.
+func appendLogLine(_ path: String?, _ object: [String: Any]) throws {
     guard let path else { return }
-    guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-    guard let handle = FileHandle(forWritingAtPath: path) else { return }
-    handle.seekToEndOfFile()
-    handle.write(data + Data("\n".utf8))
-    try? handle.close()
+    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    if !FileManager.default.fileExists(atPath: path) {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CLIError("cannot create log \(path)") }
+    }
+    guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write log \(path)") }
+    defer { try? handle.close() }
+    do {
+        try handle.seekToEnd()
+        try handle.write(contentsOf: data + Data("\n".utf8))
+    } catch {
+        throw CLIError("cannot write log \(path): \(error.localizedDescription)")
+    }
 }
 
 struct TrainBC: ParsableCommand {
@@ -178,7 +185,7 @@ struct TrainBC: ParsableCommand {
                     round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded, round.deadEnds, round.skipped,
                     run.collectedStates.count, round.seconds)
                 FileHandle.standardError.write(Data((line + "\n").utf8))
-                appendLogLine(log, [
+                try appendLogLine(log, [
                     "dagger_round": round.round, "levels_played": round.levelsPlayed, "levels_solved": round.levelsSolved,
                     "states_added": round.statesAdded, "dead_ends": round.deadEnds, "skipped": round.skipped,
                     "collected": run.collectedStates.count, "seconds": round.seconds,
@@ -194,7 +201,7 @@ struct TrainBC: ParsableCommand {
                     report.heldOut.accuracy, report.heldOut.valueLoss,
                     report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "", report.seconds)
                 FileHandle.standardError.write(Data((line + "\n").utf8))
-                appendLogLine(log, [
+                try appendLogLine(log, [
                     "step": report.step, "train_loss": report.trainPolicyLoss, "train_accuracy": report.trainAccuracy,
                     "heldout_loss": report.heldOut.policyLoss, "heldout_accuracy": report.heldOut.accuracy,
                     "heldout_value_mse": report.heldOut.valueLoss, "solve_rate": report.solveRate ?? -1,

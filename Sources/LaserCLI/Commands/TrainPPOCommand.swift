@@ -126,7 +126,7 @@ struct TrainPPO: ParsableCommand {
                         "heldout_solve_rate": String(format: "%.4f", summary.greedySolveRate),
                     ])
             }
-            appendLogLine(log, entry)
+            try appendLogLine(log, entry)
         }
         FileHandle.standardError.write(Data(String(format: "ppo: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out).utf8))
     }
