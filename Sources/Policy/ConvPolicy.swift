@@ -122,7 +122,7 @@ struct ConvPlan {
 /// A ResNet policy: stem 3×3 conv + ReLU; `blocks` residual blocks
 /// (h ← ReLU(h + conv2(ReLU(conv1(h))))); a policy head (1×1 conv, ReLU, linear to 4 logits) and a
 /// value head (1×1 conv, ReLU, linear, ReLU, linear to 1), all convs with bias and padding 1.
-public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
+public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendable {
     public let config: ConvPolicyConfig
     public let parameters: ParameterStore
     let reducible: ReducibleParameters
@@ -258,28 +258,10 @@ public final class ConvPolicy: PolicyNetwork, @unchecked Sendable {
             scratch: scratch)
     }
 
-    private func linear(
-        _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, rows: Int, ic: Int,
-        oc: Int, scratch: FloatPointer
-    ) {
-        let values = parameters.values
-        LinearKernels.forward(
-            out, inp, values.at(layer.weight), values.at(layer.bias), n: rows, ic: ic, oc: oc,
-            reduced: layer.matrix.flatMap { reducible.reduced[$0] }, scratch: scratch)
-    }
-
-    public func forward(_ context: PolicyContext, batch: Int) {
-        precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
-        precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
-        let plan = context.plan as! ConvPlan
-        context.batch = batch
-        Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
-            for chunk in Parallel.chunks(samples) { forward(context, plan: plan, samples: chunk) }
-        }
-    }
+    public func forward(_ context: PolicyContext, batch: Int) { forwardBatch(context, batch: batch) }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
-    private func forward(_ context: PolicyContext, plan: ConvPlan, samples: Range<Int>) {
+    func forward(_ context: PolicyContext, plan: ConvPlan, samples: Range<Int>) {
         let act = context.activations
         let s0 = samples.lowerBound
         let batch = samples.count

@@ -142,7 +142,7 @@ struct TransformerLayerOffsets {
 }
 
 /// A pre-norm transformer policy over the 100 cells plus a summary token.
-public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
+public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked Sendable {
     public let config: TransformerPolicyConfig
     public let parameters: ParameterStore
     let reducible: ReducibleParameters
@@ -284,28 +284,10 @@ public final class TransformerPolicy: PolicyNetwork, @unchecked Sendable {
             activationCount: plan.activationCount, gradientCount: plan.gradientCount, plan: plan)
     }
 
-    private func linear(
-        _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, rows: Int, ic: Int,
-        oc: Int, scratch: FloatPointer
-    ) {
-        let values = parameters.values
-        LinearKernels.forward(
-            out, inp, values.at(layer.weight), values.at(layer.bias), n: rows, ic: ic, oc: oc,
-            reduced: layer.matrix.flatMap { reducible.reduced[$0] }, scratch: scratch)
-    }
-
-    public func forward(_ context: PolicyContext, batch: Int) {
-        precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
-        precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
-        let plan = context.plan as! TransformerPlan
-        context.batch = batch
-        Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
-            for chunk in Parallel.chunks(samples) { forward(context, plan: plan, samples: chunk) }
-        }
-    }
+    public func forward(_ context: PolicyContext, batch: Int) { forwardBatch(context, batch: batch) }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
-    private func forward(_ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>) {
+    func forward(_ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>) {
         let act = context.activations
         let w = parameters.values
         let s0 = samples.lowerBound
