@@ -101,11 +101,11 @@ func appendLogLine(_ path: String?, _ object: [String: Any]) throws {
 struct TrainBC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bc",
-        abstract: "Behavior cloning: cross-entropy on solver actions plus value regression.",
+        abstract: "Behavior cloning of the solver (optionally with DAgger): action-set cross-entropy plus value regression.",
         discussion: """
-            Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses them), their solutions replayed into (board, action, return-to-go) samples; the last
-            --held-out levels are never trained on and give the held-out accuracy and greedy solve
-            rate printed every --eval-every steps, when the checkpoint (with optimizer state) is saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume continues from --out exactly where it stopped.
+            Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses them), their solutions replayed into (board, action set, return-to-go) samples. The action set holds every action as good as the solver's: each first step of a shortest walk to the next push, since the solver's own pick among equally short walks is arbitrary. The loss is −log P(action set) plus the value MSE. The last --held-out levels are never trained on and give the held-out accuracy (argmax inside the set) and greedy solve rate printed every --eval-every steps, when the checkpoint (with optimizer state) is saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume continues from --out exactly where it stopped.
+
+            With --dagger-every N (DAgger, the solver as the expert), every N steps the policy plays --dagger-levels training levels greedily; each distinct position of an unsolved episode, up to the first deadlock, is solved and added as a sample labelled with its optimal action set from the solver's solution. The collected positions are saved beside --out (--dagger-states) so --resume keeps them.
             """)
 
     @OptionGroup var architecture: ArchitectureOptions
