@@ -33,6 +33,10 @@ public struct BehaviorCloningConfig: Sendable {
     public var solveLevels = 100
     /// Collection rounds of solver-labelled positions from the policy's own play (off by default).
     public var dagger = DAggerConfig()
+    /// Fraction of each batch drawn from the DAgger positions once there are some (0: every
+    /// training sample equally likely). The positions the policy itself reaches are a small part
+    /// of the data but the part that decides its solve rate.
+    public var daggerShare = 0.0
     /// Seed of the batch sampling (batch n draws from a stream derived from seed and n, so a
     /// resumed run draws the same batches as an uninterrupted one).
     public var seed: UInt64 = 1
@@ -55,6 +59,7 @@ public struct BehaviorCloningConfig: Sendable {
         guard steps >= 1 else { throw AgentError.invalidSetting("steps must be positive") }
         guard evaluateEvery >= 1 else { throw AgentError.invalidSetting("evaluation interval must be positive") }
         guard gamma > 0 && gamma <= 1 else { throw AgentError.invalidSetting("gamma must be in (0, 1]") }
+        guard daggerShare >= 0 && daggerShare < 1 else { throw AgentError.invalidSetting("the DAgger share of a batch must be in [0, 1)") }
         try optimizer.validate()
         try dagger.validate()
     }
@@ -88,6 +93,8 @@ public final class BehaviorCloning {
     public let trainer: PolicyTrainer
     var data: DemonstrationData
     var trainSamples: [Int]
+    /// The indices of DAgger positions among the samples.
+    var collectedSamples: [Int] = []
     let heldOutSampleIndices: [Int]
     let heldOutLevels: [Level]
     let trainingLevels: [Level]
@@ -139,6 +146,7 @@ public final class BehaviorCloning {
         let first = data.count
         try data.append(levels: states, firstStepOnly: true, indexed: false)
         trainSamples.append(contentsOf: first..<data.count)
+        collectedSamples.append(contentsOf: first..<data.count)
         collectedStates.append(contentsOf: states)
     }
 
@@ -164,7 +172,7 @@ public final class BehaviorCloning {
         let n = config.batchSize
         observations.withUnsafeMutableBufferPointer { obs in
             for b in 0..<n {
-                let sample = trainSamples[Int(random.next() % UInt64(trainSamples.count))]
+                let sample = drawSample(&random)
                 let symmetry = config.augment ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
                 actionSets[b] = data.write(sample: sample, symmetry: symmetry, into: obs.baseAddress! + b * AgentGeometry.observationCount)
                 targets[b] = data.returns[sample] * config.returnScale
@@ -172,6 +180,15 @@ public final class BehaviorCloning {
         }
         return try trainer.supervisedStep(
             observations: observations, actionSets: actionSets, valueTargets: targets, valueWeight: config.valueWeight)
+    }
+
+    /// One training sample: with probability `daggerShare` a DAgger position, otherwise any
+    /// training sample.
+    func drawSample(_ random: inout SplitMix64) -> Int {
+        if config.daggerShare > 0 && !collectedSamples.isEmpty && random.nextUnit() < config.daggerShare {
+            return collectedSamples[Int(random.next() % UInt64(collectedSamples.count))]
+        }
+        return trainSamples[Int(random.next() % UInt64(trainSamples.count))]
     }
 
     /// An independent stream per (seed, index). Seeding SplitMix64 with seed + index·γ would not

@@ -1,6 +1,7 @@
 // Optimal-action sets from solutions, and DAgger: the positions the policy reaches come back
 // labelled by the solver, deterministically, and a resumed run keeps only the rounds it had done.
 import Foundation
+import LinearAlgebra
 import Policy
 import Sokoban
 import Testing
@@ -102,5 +103,26 @@ import Testing
         let later = try BehaviorCloning(
             trainer: early, levels: levels, heldOutLevels: 2, config: config, collected: run.collectedStates)
         #expect(later.collectedStates.count == run.collectedStates.count)
+    }
+
+    @Test func theDAggerShareSetsHowOftenBatchesDrawCollectedPositions() throws {
+        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
+        var config = BehaviorCloningConfig()
+        config.batchSize = 16
+        config.dagger.every = 1
+        config.dagger.levelsPerRound = 6
+        config.dagger.environment.maxSteps = 20
+        config.daggerShare = 0.5
+        let trainer = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
+        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
+        _ = try run.collect(round: 1, workers: 1)
+        let collected = Set(run.collectedSamples)
+        #expect(!collected.isEmpty && collected.count < run.trainingSampleCount / 2)
+        var random = SplitMix64(seed: 3)
+        let draws = (0..<4000).map { _ in run.drawSample(&random) }
+        let share = Double(draws.filter { collected.contains($0) }.count) / 4000
+        // Half directly, plus the collected positions' share of the uniform half.
+        let expected = 0.5 + 0.5 * Double(collected.count) / Double(run.trainingSampleCount)
+        #expect(abs(share - expected) < 0.04, "share \(share), expected \(expected)")
     }
 }

@@ -127,6 +127,8 @@ struct TrainBC: ParsableCommand {
     @Option(help: "DAgger: every this many steps the policy plays training levels and the solver labels the positions it reaches (0: off).")
     var daggerEvery = 0
     @Option(help: "DAgger: training levels played per round.") var daggerLevels = DAggerConfig().levelsPerRound
+    @Option(help: "DAgger: fraction of each batch drawn from the collected positions (0: all samples alike).")
+    var daggerShare = BehaviorCloningConfig().daggerShare
     @Option(help: "DAgger: solver positions allowed per labelled state (harder states are skipped).")
     var daggerNodeLimit = DAggerConfig().solverNodeLimit
     @Option(help: "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb).")
@@ -148,6 +150,7 @@ struct TrainBC: ParsableCommand {
         config.dagger.every = daggerEvery
         config.dagger.levelsPerRound = daggerLevels
         config.dagger.solverNodeLimit = daggerNodeLimit
+        config.daggerShare = daggerShare
         let levels = try demonstrations.load()
         let trainer: PolicyTrainer
         if resume && FileManager.default.fileExists(atPath: out) {
@@ -215,6 +218,7 @@ struct TrainBC: ParsableCommand {
                         "heldout_accuracy": String(format: "%.4f", report.heldOut.accuracy),
                         "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) } ?? "",
                         "dagger_every": "\(daggerEvery)", "dagger_positions": "\(run.collectedStates.count)",
+                        "dagger_share": "\(daggerShare)",
                     ])
             })
         FileHandle.standardError.write(Data(String(format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out).utf8))
