@@ -239,8 +239,10 @@ public final class BehaviorCloning {
     /// Trains until `config.steps`, calling `report` after each evaluation (the caller saves the
     /// checkpoint there), `tick` after every step and `collected` after each DAgger round (the
     /// caller saves `collectedStates` there, before the next checkpoint).
+    /// With `until`, stops after that step (evaluating and reporting there) without changing the
+    /// schedule, which still runs to `config.steps`: a long run split over sessions.
     public func run(
-        workers: Int = 2, tick: ((Int, SupervisedResult) -> Void)? = nil,
+        workers: Int = 2, until: Int? = nil, tick: ((Int, SupervisedResult) -> Void)? = nil,
         collected: ((DAggerRound) throws -> Void)? = nil,
         report: (BehaviorCloningReport) throws -> Void
     ) throws {
@@ -255,7 +257,8 @@ public final class BehaviorCloning {
                 try collected?(try collect(round: due, workers: workers))
             }
         }
-        while trainer.step < config.steps {
+        let last = min(config.steps, until ?? config.steps)
+        while trainer.step < last {
             let r = try step()
             sums.0 += r.policyLoss
             sums.1 += r.valueLoss
@@ -266,7 +269,7 @@ public final class BehaviorCloning {
                 let round = try collect(round: trainer.step / config.dagger.every, workers: workers)
                 try collected?(round)
             }
-            if trainer.step % config.evaluateEvery == 0 || trainer.step == config.steps {
+            if trainer.step % config.evaluateEvery == 0 || trainer.step == last {
                 let held = try heldOutScore()
                 let solve = try heldOutSolveRate(workers: workers)
                 let c = Double(max(1, count))

@@ -117,6 +117,22 @@ import Testing
         #expect(text.contains("ppo_curriculum_stage"))
     }
 
+    @Test func untilStopsARunThatResumeContinues() throws {
+        let l = try levels()
+        let out = dir + "/until.safetensors"
+        let args = [
+            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "6", "--batch", "16",
+            "--eval-every", "4", "--held-out", "1", "--solve-levels", "0", "--out", out, "--resume",
+        ]
+        let first = try CLI.run(args + ["--until", "3"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("step 3 ") && !first.stderr.contains("step 4 "), "\(first.stderr)")
+        let second = try CLI.run(args)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("resuming \(out) at step 3"))
+        #expect(second.stderr.contains("step 4 ") && second.stderr.contains("step 6 "), "\(second.stderr)")
+    }
+
     @Test func daggerRoundsAreLoggedSavedAndResumed() throws {
         let l = try levels()
         let out = dir + "/dagger.safetensors"

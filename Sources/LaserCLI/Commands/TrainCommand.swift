@@ -114,7 +114,9 @@ struct TrainBC: ParsableCommand {
     @Option(name: .customLong("init"), help: "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored).")
     var initial: String?
     @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
-    @Option(help: "Optimizer steps.") var steps = BehaviorCloningConfig().steps
+    @Option(help: "Optimizer steps (the learning-rate schedule's length).") var steps = BehaviorCloningConfig().steps
+    @Option(help: "Stop after this step (checkpoint written) without shortening the schedule; --resume continues.")
+    var until: Int?
     @Option(help: "Samples per step.") var batch = BehaviorCloningConfig().batchSize
     @Option(help: "Peak learning rate.") var lr = BehaviorCloningConfig().learningRate
     @Option(help: "Steps between held-out evaluations and checkpoints.") var evalEvery = BehaviorCloningConfig().evaluateEvery
@@ -174,10 +176,13 @@ struct TrainBC: ParsableCommand {
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
         let firstStep = trainer.step
-        let bar = ProgressBar(label: "bc \(firstStep)→\(steps)", total: max(1, steps - firstStep))
+        let stop = min(steps, until ?? steps)
+        let bar = ProgressBar(label: "bc \(firstStep)→\(stop)", total: max(1, stop - firstStep))
         var recent = 0.0
         let started = Date()
+        if let until, until < 1 { throw ValidationError("--until must be positive") }
         try run.run(
+            until: until,
             tick: { step, r in
                 recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
                 bar.update(step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))

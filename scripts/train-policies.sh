@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The commands that trained the shipped policies, in order (about 2 hours on 2 cores). Rerun after a
+# kill, each command resumes from its checkpoint. The conv run's schedule was shortened twice on the
+# way (--steps) to fit a session; --until stops where the original run was stopped to change it.
+#
+# Start: the policies the previous session shipped (behavior cloning on 3,000 levels; the README's
+# model card), taken from git history.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+laser=.build/release/laser
+[ -x "$laser" ] || swift build -c release --product laser
+out=${OUT:-out/train}
+mkdir -p "$out"
+for p in conv-4x32 transformer-2x48; do
+    [ -f "$out/$p-start.safetensors" ] || git show 509e5d7:policies/$p.safetensors > "$out/$p-start.safetensors"
+done
+demos=(--level-count 20000 --data-seed 1000 --cache "$out/demos-20000.xsb" --held-out 500)
+
+# conv-4x32: action-set targets and DAgger; from step 12,000 rounds of 1,500 levels and 35% of each
+# batch from the DAgger positions.
+conv=("${demos[@]}" --out "$out/conv-4x32.safetensors" --log "$out/conv-4x32.jsonl" --eval-every 2000
+      --solve-levels 200 --dagger-every 2000 --resume)
+"$laser" train bc --init "$out/conv-4x32-start.safetensors" "${conv[@]}" --steps 36000 --until 4000 --dagger-levels 1000
+"$laser" train bc "${conv[@]}" --steps 24000 --until 12000 --dagger-levels 1000
+"$laser" train bc "${conv[@]}" --steps 24000 --until 16000 --dagger-levels 1500 --dagger-share 0.35
+"$laser" train bc "${conv[@]}" --steps 21000 --dagger-levels 1500 --dagger-share 0.35
+"$laser" train bc "${conv[@]}" --steps 25000 --dagger-levels 1500 --dagger-share 0.35
+
+# transformer-2x48: the same recipe at batch 128.
+"$laser" train bc --init "$out/transformer-2x48-start.safetensors" "${demos[@]}" --resume \
+    --out "$out/transformer-2x48.safetensors" --log "$out/transformer-2x48.jsonl" --steps 14000 --batch 128 \
+    --lr 1e-3 --eval-every 2000 --solve-levels 100 --dagger-every 2000 --dagger-levels 400 --dagger-share 0.35
