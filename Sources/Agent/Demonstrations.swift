@@ -191,9 +191,11 @@ public struct DemonstrationData: Sendable {
                 codes: c.baseAddress! + sample * AgentGeometry.cells,
                 planeCount: AgentGeometry.planeCount, into: out)
         }
-        var set: ActionSet = []
-        for a in ActionSet(rawValue: actionSets[sample]).actions { set.insert(ActionSet(action: symmetry.action[a])) }
-        return set
+        // Map each member through the symmetry bit by bit (this runs per sample of every batch).
+        let raw = actionSets[sample]
+        var mapped: UInt8 = 0
+        for a in 0..<4 where raw & (1 << UInt8(a)) != 0 { mapped |= 1 << UInt8(symmetry.action[a]) }
+        return ActionSet(rawValue: mapped)
     }
 }
 

@@ -7,7 +7,7 @@ public enum FileFingerprint {
     public static func of(path: String) throws -> String {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
-            throw LinearAlgebraError.io("cannot read \(path) to fingerprint it: \(error.localizedDescription)")
+            throw FileError.cannotRead(path, reason: error.localizedDescription)
         }
         return "fnv1a64:" + String(format: "%016llx", fnv1a64(data))
     }

@@ -46,7 +46,6 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
     case lapackFailed(routine: String, info: Int)
     case notAMatrix(shape: [Int])
     case nonFinite(String)
-    case io(String)
 
     public var description: String {
         switch self {
@@ -56,8 +55,6 @@ public enum LinearAlgebraError: Error, CustomStringConvertible, Equatable {
             return "expected a matrix, got a tensor of shape \(shape)"
         case .nonFinite(let what):
             return "\(what) contains NaN or infinity"
-        case .io(let message):
-            return message
         }
     }
 }

@@ -48,6 +48,14 @@ import Testing
         }
         // Open rooms leave real choices: some samples have more than one optimal action.
         #expect(data.actionSets.contains { ActionSet(rawValue: $0).actions.count > 1 })
+        // A transformed sample's set is its members mapped through the symmetry.
+        let multi = data.actionSets.firstIndex { ActionSet(rawValue: $0).actions.count > 1 }!
+        var planes = [Float](repeating: 0, count: AgentGeometry.observationCount)
+        for symmetry in BoardSymmetry.all {
+            let set = planes.withUnsafeMutableBufferPointer { data.write(sample: multi, symmetry: symmetry, into: $0.baseAddress!) }
+            let expected = ActionSet(rawValue: data.actionSets[multi]).actions.map { symmetry.action[$0] }.sorted()
+            #expect(set.actions == expected)
+        }
     }
 
     @Test func collectedPositionsCarryTheSolversSolutionAndRepeatExactly() throws {
