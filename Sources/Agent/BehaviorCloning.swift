@@ -107,9 +107,11 @@ public final class BehaviorCloning {
     /// Builds the run. `trainer` may come from a checkpoint (its step is where training resumes);
     /// `collected` are the positions earlier DAgger rounds added (those of rounds after the
     /// trainer's step are dropped, so a resumed run sees the data an uninterrupted one saw).
+    /// `imported` are solver-labelled positions from another run (e.g. the DAgger file of the
+    /// policy this run starts from): sampled like collected ones, but never saved with them.
     public init(
         trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
-        config: BehaviorCloningConfig, collected: [Level] = []
+        config: BehaviorCloningConfig, collected: [Level] = [], imported: [Level] = []
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
@@ -137,17 +139,27 @@ public final class BehaviorCloning {
         targets = [Float](repeating: 0, count: config.batchSize)
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
         let kept = collected.filter { (DAgger.round(ofTitle: $0.title) ?? Int.max) <= roundsDone }
+        try add(states: imported)
+        importedCount = imported.count
         try add(collected: kept)
     }
 
-    /// Adds solver-labelled positions to the training samples.
+    /// Positions imported from another run (sampled as DAgger positions, not saved).
+    public private(set) var importedCount = 0
+
+    /// Adds positions collected by this run's DAgger rounds to the training samples.
     func add(collected states: [Level]) throws {
+        try add(states: states)
+        collectedStates.append(contentsOf: states)
+    }
+
+    /// Adds solver-labelled positions (a solution from each) as DAgger samples.
+    private func add(states: [Level]) throws {
         guard !states.isEmpty else { return }
         let first = data.count
         try data.append(levels: states, firstStepOnly: true, indexed: false)
         trainSamples.append(contentsOf: first..<data.count)
         collectedSamples.append(contentsOf: first..<data.count)
-        collectedStates.append(contentsOf: states)
     }
 
     /// DAgger round `round`: the policy plays the next `levelsPerRound` training levels (in turn,

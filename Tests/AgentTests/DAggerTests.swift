@@ -133,4 +133,34 @@ import Testing
         let expected = 0.5 + 0.5 * Double(collected.count) / Double(run.trainingSampleCount)
         #expect(abs(share - expected) < 0.04, "share \(share), expected \(expected)")
     }
+
+    @Test func importedPositionsAreTrainedOnButNotSavedWithThisRunsRounds() throws {
+        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
+        var config = BehaviorCloningConfig()
+        config.batchSize = 16
+        config.dagger.every = 1
+        config.dagger.levelsPerRound = 6
+        config.dagger.environment.maxSteps = 20
+        config.daggerShare = 0.5
+        // Another run's positions (round 1 of its file), imported into a run at step 0.
+        let other = try BehaviorCloning(
+            trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
+            levels: levels, heldOutLevels: 2, config: config)
+        _ = try other.collect(round: 1, workers: 1)
+        let imported = other.collectedStates
+        #expect(!imported.isEmpty)
+        let plain = try BehaviorCloning(
+            trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
+            levels: levels, heldOutLevels: 2, config: config)
+        let run = try BehaviorCloning(
+            trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
+            levels: levels, heldOutLevels: 2, config: config, imported: imported)
+        #expect(run.importedCount == imported.count)
+        #expect(run.trainingSampleCount == plain.trainingSampleCount + imported.count)
+        #expect(run.collectedSamples.count == imported.count && run.collectedStates.isEmpty)
+        // A round of this run adds its own positions; only those are what --dagger-states saves.
+        let round = try run.collect(round: 1, workers: 1)
+        #expect(run.collectedStates.count == round.statesAdded)
+        #expect(run.collectedSamples.count == imported.count + round.statesAdded)
+    }
 }

@@ -117,6 +117,35 @@ import Testing
         #expect(text.contains("ppo_curriculum_stage"))
     }
 
+    @Test func growEnlargesTheInitPolicyWithoutChangingWhatItComputes() throws {
+        let l = try levels()
+        // One step at a negligible learning rate: the held-out figures are the --init policy's.
+        func train(_ extra: [String], out: String) throws -> CLIResult {
+            try CLI.run([
+                "train", "bc", "--demos", l, "--init", try policy(), "--steps", "2", "--until", "1", "--lr", "1e-12",
+                "--batch", "16", "--eval-every", "1", "--held-out", "1", "--solve-levels", "1", "--out", out,
+            ] + extra)
+        }
+        // The evaluation line without its timing: losses, accuracies and solve rate.
+        func heldOut(_ r: CLIResult) -> String? {
+            r.stderr.split(separator: "\n").first { $0.hasPrefix("step 1 ") && $0.contains("held-out") }
+                .map { $0.components(separatedBy: "  ").dropLast().joined(separator: "  ") }
+        }
+        let plain = try train([], out: dir + "/plain.safetensors")
+        let grown = try train(["--grow", "--channels", "6", "--blocks", "3"], out: dir + "/grown.safetensors")
+        #expect(plain.status == 0 && grown.status == 0, "\(plain.stderr)\n\(grown.stderr)")
+        #expect(heldOut(plain) != nil && heldOut(plain) == heldOut(grown), "\(plain.stderr)\n\(grown.stderr)")
+        #expect(grown.stderr.contains("conv policy, ") && !grown.stderr.contains(plain.stderr.split(separator: ";")[0]))
+        let eval = try CLI.run(["eval", "--policy", dir + "/grown.safetensors", "--levels", l, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        // Growing needs --init and cannot shrink; both are one-line errors.
+        let missing = try CLI.run(["train", "bc", "--demos", l, "--grow", "--out", dir + "/x.safetensors"])
+        #expect(missing.status != 0 && missing.stderr.contains("--grow needs --init"), "\(missing.stderr)")
+        let shrink = try train(["--grow", "--channels", "4", "--blocks", "1"], out: dir + "/shrunk.safetensors")
+        #expect(shrink.status != 0 && shrink.stderr.contains("cannot grow blocks from 2 down to 1"), "\(shrink.stderr)")
+        #expect(shrink.stderr.split(separator: "\n").count == 1, "\(shrink.stderr)")
+    }
+
     @Test func untilStopsARunThatResumeContinues() throws {
         let l = try levels()
         let out = dir + "/until.safetensors"

@@ -111,8 +111,10 @@ struct TrainBC: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var demonstrations: DemonstrationOptions
     @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
-    @Option(name: .customLong("init"), help: "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored).")
+    @Option(name: .customLong("init"), help: "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored unless --grow).")
     var initial: String?
+    @Flag(help: "With --init (conv): enlarge the checkpoint to --channels/--blocks computing the same policy (new blocks start as identities, new channels unread), then train.")
+    var grow = false
     @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
     @Option(help: "Optimizer steps (the learning-rate schedule's length).") var steps = BehaviorCloningConfig().steps
     @Option(help: "Stop after this step (checkpoint written) without shortening the schedule; --resume continues.")
@@ -135,6 +137,23 @@ struct TrainBC: ParsableCommand {
     var daggerNodeLimit = DAggerConfig().solverNodeLimit
     @Option(help: "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb).")
     var daggerStates: String?
+    @Option(help: "DAgger: also train on the positions in this file (another run's --dagger-states, e.g. of the --init policy); sampled like collected positions, not copied into --dagger-states.")
+    var daggerImport: String?
+
+    /// The --init network enlarged to the architecture options (--grow).
+    func grown(_ model: any PolicyNetwork) throws -> any PolicyNetwork {
+        guard let conv = model as? ConvPolicy, architecture.arch == "conv" else {
+            throw ValidationError("--grow: only conv policies can be grown (\(initial ?? "") is \(model.architectureName))")
+        }
+        var config = conv.config
+        config.channels = architecture.channels
+        config.blocks = architecture.blocks
+        return try ConvPolicy.grown(from: conv, to: config, seed: seed)
+    }
+
+    func validate() throws {
+        if grow && initial == nil { throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)") }
+    }
 
     var daggerPath: String { daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb") }
 
@@ -159,7 +178,9 @@ struct TrainBC: ParsableCommand {
             trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: batch, config: config.optimizer)
             FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
         } else if let initial {
-            trainer = try PolicyTrainer(model: try loadPolicy(initial).model, config: config.optimizer, batchCapacity: batch)
+            var model = try loadPolicy(initial).model
+            if grow { model = try grown(model) }
+            trainer = try PolicyTrainer(model: model, config: config.optimizer, batchCapacity: batch)
         } else {
             trainer = try PolicyTrainer(model: try architecture.makeModel(seed: seed), config: config.optimizer, batchCapacity: batch)
         }
@@ -168,10 +189,12 @@ struct TrainBC: ParsableCommand {
         if daggerEvery > 0 && resume && trainer.step > 0 && FileManager.default.fileExists(atPath: daggerPath) {
             collected = try LevelCollection(path: daggerPath).levels
         }
-        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config, collected: collected)
+        let imported = try daggerImport.map { try LevelCollection(path: $0).levels } ?? []
+        let run = try BehaviorCloning(
+            trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config, collected: collected, imported: imported)
         let model = trainer.model
         FileHandle.standardError.write(Data(
-            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger)\n".utf8))
+            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger, \(run.importedCount) imported)\n".utf8))
         let dir = (out as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
@@ -223,7 +246,7 @@ struct TrainBC: ParsableCommand {
                         "heldout_accuracy": String(format: "%.4f", report.heldOut.accuracy),
                         "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) } ?? "",
                         "dagger_every": "\(daggerEvery)", "dagger_positions": "\(run.collectedStates.count)",
-                        "dagger_share": "\(daggerShare)",
+                        "dagger_share": "\(daggerShare)", "dagger_imported": "\(run.importedCount)",
                     ])
             })
         FileHandle.standardError.write(Data(String(format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out).utf8))
