@@ -113,7 +113,9 @@ import Testing
         #expect(later.collectedStates.count == run.collectedStates.count)
     }
 
-    @Test func theDAggerShareSetsHowOftenBatchesDrawCollectedPositions() throws {
+    /// Eight small generated levels and a DAgger config collecting every step, half of each batch
+    /// drawn from the collected positions.
+    static func halfDAggerSetup() throws -> ([Level], BehaviorCloningConfig) {
         let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
         var config = BehaviorCloningConfig()
         config.batchSize = 16
@@ -121,6 +123,11 @@ import Testing
         config.dagger.levelsPerRound = 6
         config.dagger.environment.maxSteps = 20
         config.daggerShare = 0.5
+        return (levels, config)
+    }
+
+    @Test func theDAggerShareSetsHowOftenBatchesDrawCollectedPositions() throws {
+        let (levels, config) = try Self.halfDAggerSetup()
         let trainer = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
         let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
         _ = try run.collect(round: 1, workers: 1)
@@ -135,13 +142,7 @@ import Testing
     }
 
     @Test func importedPositionsAreTrainedOnButNotSavedWithThisRunsRounds() throws {
-        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
-        var config = BehaviorCloningConfig()
-        config.batchSize = 16
-        config.dagger.every = 1
-        config.dagger.levelsPerRound = 6
-        config.dagger.environment.maxSteps = 20
-        config.daggerShare = 0.5
+        let (levels, config) = try Self.halfDAggerSetup()
         // Another run's positions (round 1 of its file), imported into a run at step 0.
         let other = try BehaviorCloning(
             trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
