@@ -141,6 +141,8 @@ import Testing
         // Growing needs --init and cannot shrink; both are one-line errors.
         let missing = try CLI.run(["train", "bc", "--demos", l, "--grow", "--out", dir + "/x.safetensors"])
         #expect(missing.status != 0 && missing.stderr.contains("--grow needs --init"), "\(missing.stderr)")
+        let zero = try train(["--until", "0"], out: dir + "/zero.safetensors")
+        #expect(zero.status != 0 && zero.stderr.contains("--until must be positive"), "\(zero.stderr)")
         let shrink = try train(["--grow", "--channels", "4", "--blocks", "1"], out: dir + "/shrunk.safetensors")
         #expect(shrink.status != 0 && shrink.stderr.contains("cannot grow blocks from 2 down to 1"), "\(shrink.stderr)")
         #expect(shrink.stderr.split(separator: "\n").count == 1, "\(shrink.stderr)")

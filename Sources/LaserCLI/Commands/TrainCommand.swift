@@ -142,7 +142,7 @@ struct TrainBC: ParsableCommand {
 
     /// The --init network enlarged to the architecture options (--grow).
     func grown(_ model: any PolicyNetwork) throws -> any PolicyNetwork {
-        guard let conv = model as? ConvPolicy, architecture.arch == "conv" else {
+        guard let conv = model as? ConvPolicy else {
             throw ValidationError("--grow: only conv policies can be grown (\(initial ?? "") is \(model.architectureName))")
         }
         var config = conv.config
@@ -153,6 +153,7 @@ struct TrainBC: ParsableCommand {
 
     func validate() throws {
         if grow && initial == nil { throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)") }
+        if let until, until < 1 { throw ValidationError("--until must be positive") }
     }
 
     var daggerPath: String { daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb") }
@@ -203,7 +204,6 @@ struct TrainBC: ParsableCommand {
         let bar = ProgressBar(label: "bc \(firstStep)→\(stop)", total: max(1, stop - firstStep))
         var recent = 0.0
         let started = Date()
-        if let until, until < 1 { throw ValidationError("--until must be positive") }
         try run.run(
             until: until,
             tick: { step, r in
