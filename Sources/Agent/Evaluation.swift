@@ -19,6 +19,13 @@ public struct EvaluationOptions: Sendable {
     public var batch = 32
     /// Rewards and the step limit.
     public var environment = EnvironmentConfig()
+    /// Ask the solver whether each failed greedy attempt ended in a dead position (one no push
+    /// sequence solves), which tells a fatal push from aimless play. Costs a solver run per failure.
+    public var diagnose = false
+    /// Play the symmetry-averaged policy (`SymmetryAveraging`): eight forward passes per step.
+    public var symmetryAveraging = false
+    /// The solver's position budget per diagnosed failure (beyond it the answer is "unknown").
+    public var diagnoseNodeLimit = 300_000
 
     public init() {}
 
@@ -27,7 +34,18 @@ public struct EvaluationOptions: Sendable {
         guard (1...64).contains(workers) else { throw AgentError.invalidSetting("workers must be in 1...64") }
         guard (1...4096).contains(batch) else { throw AgentError.invalidSetting("batch must be in 1...4096") }
         guard environment.maxSteps >= 1 else { throw AgentError.invalidSetting("the step limit must be positive") }
+        guard diagnoseNodeLimit >= 1 else { throw AgentError.invalidSetting("the diagnosis node limit must be positive") }
     }
+}
+
+/// How a greedy attempt ended.
+public enum GreedyEnd: String, Codable, Sendable {
+    case solved
+    /// It came back to a position it had been in: policy and rules are deterministic, so it
+    /// would go round the same cycle until the step limit. The attempt stops there.
+    case looped
+    /// It reached the step limit without repeating a position.
+    case outOfSteps = "out-of-steps"
 }
 
 /// How the policy did on one level.
@@ -37,8 +55,14 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
     public var title: String
     /// The greedy attempt solved it.
     public var greedySolved: Bool
-    /// Steps the greedy attempt took (the step limit when unsolved).
+    /// Steps the greedy attempt took (when unsolved: until it repeated a position or hit the
+    /// step limit).
     public var greedySteps: Int
+    /// How the greedy attempt ended.
+    public var greedyEnd: GreedyEnd
+    /// With `diagnose`: whether an unsolved greedy attempt ended in a dead position (nil when
+    /// solved, not diagnosed, or the solver ran out of budget).
+    public var greedyDeadEnd: Bool?
     /// Sampled attempts that solved it (of `attempts - 1`).
     public var sampledSolved: Int
     /// Fewest steps of any solving attempt, nil when none solved it.
@@ -49,13 +73,19 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case level, title, greedySolved = "greedy_solved", greedySteps = "greedy_steps"
         case sampledSolved = "sampled_solved", bestSteps = "best_steps", solved
+        case greedyEnd = "greedy_end", greedyDeadEnd = "greedy_dead_end"
     }
 
-    public init(level: Int, title: String, greedySolved: Bool, greedySteps: Int, sampledSolved: Int, bestSteps: Int?) {
+    public init(
+        level: Int, title: String, greedySolved: Bool, greedySteps: Int, greedyEnd: GreedyEnd? = nil,
+        greedyDeadEnd: Bool? = nil, sampledSolved: Int, bestSteps: Int?
+    ) {
         self.level = level
         self.title = title
         self.greedySolved = greedySolved
         self.greedySteps = greedySteps
+        self.greedyEnd = greedyEnd ?? (greedySolved ? .solved : .outOfSteps)
+        self.greedyDeadEnd = greedyDeadEnd
         self.sampledSolved = sampledSolved
         self.bestSteps = bestSteps
     }
@@ -66,6 +96,8 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         title = try c.decode(String.self, forKey: .title)
         greedySolved = try c.decode(Bool.self, forKey: .greedySolved)
         greedySteps = try c.decode(Int.self, forKey: .greedySteps)
+        greedyEnd = try c.decodeIfPresent(GreedyEnd.self, forKey: .greedyEnd) ?? (greedySolved ? .solved : .outOfSteps)
+        greedyDeadEnd = try c.decodeIfPresent(Bool.self, forKey: .greedyDeadEnd)
         sampledSolved = try c.decode(Int.self, forKey: .sampledSolved)
         bestSteps = try c.decodeIfPresent(Int.self, forKey: .bestSteps)
     }
@@ -76,6 +108,8 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         try c.encode(title, forKey: .title)
         try c.encode(greedySolved, forKey: .greedySolved)
         try c.encode(greedySteps, forKey: .greedySteps)
+        try c.encode(greedyEnd, forKey: .greedyEnd)
+        try c.encodeIfPresent(greedyDeadEnd, forKey: .greedyDeadEnd)
         try c.encode(sampledSolved, forKey: .sampledSolved)
         try c.encode(bestSteps, forKey: .bestSteps)
         try c.encode(solved, forKey: .solved)
@@ -92,14 +126,24 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
     public var bestOfKSolveRate: Double
     /// Mean steps of the greedy attempt over the levels it solved (nil when none).
     public var meanStepsSolved: Double?
+    /// Unsolved greedy attempts that repeated a position (optional only so older logs decode).
+    public var greedyLooped: Int?
+    /// Unsolved greedy attempts that hit the step limit without repeating a position.
+    public var greedyOutOfSteps: Int?
+    /// With `diagnose`: unsolved greedy attempts that ended in a dead position, and those the
+    /// solver could not decide within its budget.
+    public var greedyDeadEnds: Int?
+    public var greedyUndiagnosed: Int?
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
         case levels, attempts, greedySolveRate = "greedy_solve_rate"
         case bestOfKSolveRate = "best_of_k_solve_rate", meanStepsSolved = "mean_steps_solved", seconds
+        case greedyLooped = "greedy_looped", greedyOutOfSteps = "greedy_out_of_steps"
+        case greedyDeadEnds = "greedy_dead_ends", greedyUndiagnosed = "greedy_undiagnosed"
     }
 
-    init(outcomes: [LevelOutcome], attempts: Int, seconds: Double) {
+    init(outcomes: [LevelOutcome], attempts: Int, diagnosed: Bool, seconds: Double) {
         levels = outcomes.count
         self.attempts = attempts
         let n = Double(max(1, outcomes.count))
@@ -107,6 +151,13 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         bestOfKSolveRate = Double(outcomes.filter(\.solved).count) / n
         let solvedSteps = outcomes.filter(\.greedySolved).map { Double($0.greedySteps) }
         meanStepsSolved = solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count)
+        greedyLooped = outcomes.filter { $0.greedyEnd == .looped }.count
+        greedyOutOfSteps = outcomes.filter { $0.greedyEnd == .outOfSteps }.count
+        if diagnosed {
+            let failed = outcomes.filter { !$0.greedySolved }
+            greedyDeadEnds = failed.filter { $0.greedyDeadEnd == true }.count
+            greedyUndiagnosed = failed.filter { $0.greedyDeadEnd == nil }.count
+        }
         self.seconds = seconds
     }
 
@@ -169,16 +220,23 @@ public enum Evaluator {
             let solving = tries.filter(\.solved).map(\.steps)
             outcomes.append(LevelOutcome(
                 level: i + 1, title: level.title ?? "level \(i + 1)", greedySolved: tries[0].solved,
-                greedySteps: tries[0].steps, sampledSolved: tries.dropFirst().filter(\.solved).count,
+                greedySteps: tries[0].steps, greedyEnd: tries[0].solved ? .solved : tries[0].looped ? .looped : .outOfSteps,
+                greedyDeadEnd: tries[0].deadEnd, sampledSolved: tries.dropFirst().filter(\.solved).count,
                 bestSteps: solving.min()))
         }
-        let summary = EvaluationSummary(outcomes: outcomes, attempts: options.attempts, seconds: Date().timeIntervalSince(start))
+        let summary = EvaluationSummary(
+            outcomes: outcomes, attempts: options.attempts, diagnosed: options.diagnose,
+            seconds: Date().timeIntervalSince(start))
         return (outcomes, summary)
     }
 
     struct EpisodeResult: Sendable {
         var solved: Bool
         var steps: Int
+        /// A greedy attempt stopped because it repeated a position.
+        var looped = false
+        /// A diagnosed greedy failure ended in a dead position (nil: not asked or undecided).
+        var deadEnd: Bool?
     }
 
     /// The seed of sampled attempt `attempt` of level `level`.
@@ -188,18 +246,21 @@ public enum Evaluator {
     }
 
     /// One worker: keeps `batch` episodes running, loading the next of `episodes` into a slot as
-    /// soon as its episode ends.
+    /// soon as its episode ends. A greedy attempt ends early when it repeats a position (it could
+    /// only cycle from there), which also saves most of the time failures used to cost.
     static func runEpisodes(
         _ episodes: [Int], model: any PolicyNetwork, levels: [Level], options: EvaluationOptions,
         batch: Int, report: (Int, EpisodeResult) -> Void
     ) throws {
         guard !episodes.isEmpty else { return }
         var env = BatchedEnvironment(count: batch, config: options.environment)
-        let context = model.makeContext(batchCapacity: batch)
+        let views = options.symmetryAveraging ? SymmetryAveraging.views : 1
+        let context = model.makeContext(batchCapacity: batch * views)
         // The evaluation's own workers are the parallelism: no nested batch split.
         if options.workers > 1 { context.maximumWorkers = 1 }
         var slotEpisode = [Int](repeating: -1, count: batch)
         var slotRandom = [SplitMix64](repeating: SplitMix64(seed: 0), count: batch)
+        var slotVisited = [Set<UInt64>](repeating: [], count: batch)
         var nextEpisode = 0
         func load(_ slot: Int) throws {
             guard nextEpisode < episodes.count else { slotEpisode[slot] = -1; return }
@@ -209,28 +270,58 @@ public enum Evaluator {
             try env.reset(slot, level: levels[level])
             slotEpisode[slot] = episode
             slotRandom[slot] = SplitMix64(seed: attemptSeed(options.seed, level: level, attempt: attempt))
+            slotVisited[slot].removeAll(keepingCapacity: true)
+            if attempt == 0 { slotVisited[slot].insert(env.positionHash(slot)) }
+        }
+        func finish(_ slot: Int, solved: Bool, looped: Bool) throws {
+            let episode = slotEpisode[slot]
+            var result = EpisodeResult(solved: solved, steps: env.stepCount(slot), looped: looped)
+            if options.diagnose && !solved && episode % options.attempts == 0 {
+                let verdict = Solver.solve(env.snapshot(slot), options: SolverOptions(nodeLimit: options.diagnoseNodeLimit))
+                result.deadEnd = verdict.status == .unsolvable ? true : verdict.status == .solved ? false : nil
+            }
+            report(episode, result)
+            try load(slot)
         }
         for slot in 0..<batch { try load(slot) }
-        var logits: [Float] = [], values: [Float] = []
+        var logits: [Float] = [], values: [Float] = [], viewInputs: [Float] = [], viewLogits: [Float] = []
         while slotEpisode.contains(where: { $0 >= 0 }) {
-            try context.setObservations(env.observations, batch: batch)
-            model.forward(context, batch: batch)
-            context.copyOutputs(logits: &logits, values: &values)
+            if views > 1 {
+                SymmetryAveraging.expand(env.observations, batch: batch, planeCount: env.planeCount, into: &viewInputs)
+                try context.setObservations(viewInputs, batch: batch * views)
+                model.forward(context, batch: batch * views)
+                context.copyOutputs(logits: &viewLogits, values: &values)
+                SymmetryAveraging.combine(viewLogits: viewLogits, batch: batch, into: &logits)
+            } else {
+                try context.setObservations(env.observations, batch: batch)
+                model.forward(context, batch: batch)
+                context.copyOutputs(logits: &logits, values: &values)
+            }
             for slot in 0..<batch where slotEpisode[slot] >= 0 {
                 let episode = slotEpisode[slot]
+                let greedy = episode % options.attempts == 0
                 let action: Int
-                if episode % options.attempts == 0 {
-                    action = context.greedyAction(sample: slot)
+                if greedy {
+                    action = greedyAction(logits: logits, sample: slot)
                 } else {
                     action = sampleAction(logits: logits, sample: slot, random: &slotRandom[slot])
                 }
                 let step = env.step(slot, action: action)
                 if step.done {
-                    report(episode, EpisodeResult(solved: step.solved, steps: env.stepCount(slot)))
-                    try load(slot)
+                    try finish(slot, solved: step.solved, looped: false)
+                } else if greedy && !slotVisited[slot].insert(env.positionHash(slot)).inserted {
+                    try finish(slot, solved: false, looped: true)
                 }
             }
         }
+    }
+
+    /// The action with the largest logit (the first on ties), as `PolicyContext.greedyAction`.
+    static func greedyAction(logits: [Float], sample: Int) -> Int {
+        let a = PolicyGeometry.actionCount, base = sample * a
+        var best = 0
+        for i in 1..<a where logits[base + i] > logits[base + best] { best = i }
+        return best
     }
 
     /// Draws an action from softmax(logits) of one sample (two passes over the four logits, no

@@ -113,6 +113,23 @@ public struct BatchedEnvironment: Sendable {
     /// Boxes on goals in environment `index`.
     public func boxesOnGoals(_ index: Int) -> Int { onGoal[index] }
 
+    /// A 64-bit hash of environment `index`'s position (the player's square and the box squares):
+    /// equal positions hash equal, so an evaluator can see a deterministic policy revisit one.
+    /// FNV-1a over the box bitmap and the player; different positions collide with probability
+    /// about 2⁻⁶⁴ per pair.
+    public func positionHash(_ index: Int) -> UInt64 {
+        let squares = height * width
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        cells.withUnsafeBufferPointer { c in
+            let base = index * squares
+            for s in 0..<squares where c[base + s] & Self.boxBit != 0 {
+                hash = (hash ^ UInt64(s)) &* 0x0000_0100_0000_01B3
+            }
+        }
+        hash = (hash ^ UInt64(squares + player[index])) &* 0x0000_0100_0000_01B3
+        return hash
+    }
+
     /// Environment `index`'s current position as a level on the full `height` x `width` board
     /// (padding as wall), for example to ask the solver for an expert action mid-episode.
     public func snapshot(_ index: Int) -> Level {

@@ -82,6 +82,29 @@ import Testing
         #expect(other.map(\.greedySteps) == one.map(\.greedySteps))
     }
 
+    @Test func greedyLoopsStopEarlyAndFailuresAreDiagnosed() throws {
+        let model = try Fixtures.tinyConv(seed: 3)
+        var options = EvaluationOptions()
+        options.environment.maxSteps = 50
+        options.diagnose = true
+        // Walled in beside a box against the wall: no action moves anything, so the first step
+        // repeats the start position, and the box can never reach the goal (a dead position).
+        let trapped = try Level(rows: ["####", "#+$#", "####"])
+        // Two steps from solved, with a one-step limit: out of steps in a solvable position.
+        let corridor = try Fixtures.corridorLevels()[0]
+        let (outcomes, summary) = try Evaluator.evaluate(model: model, levels: [trapped], options: options)
+        #expect(outcomes[0].greedyEnd == .looped && outcomes[0].greedySteps == 1)
+        #expect(outcomes[0].greedyDeadEnd == true)
+        #expect(summary.greedyLooped == 1 && summary.greedyDeadEnds == 1 && summary.greedyUndiagnosed == 0)
+        options.environment.maxSteps = 1
+        let short = try Evaluator.evaluate(model: model, levels: [corridor], options: options).outcomes[0]
+        #expect(short.greedyEnd == .outOfSteps && short.greedyDeadEnd == false && !short.greedySolved)
+        // Without diagnosis nothing is claimed about dead ends.
+        options.diagnose = false
+        let plain = try Evaluator.evaluate(model: model, levels: [trapped], options: options)
+        #expect(plain.outcomes[0].greedyDeadEnd == nil && plain.summary.greedyDeadEnds == nil)
+    }
+
     @Test func ppoRaisesTheSolveRateOfAnUntrainedPolicy() throws {
         // The shortest corridors: the policy must learn to push towards the goal.
         let levels = Array(try Fixtures.corridorLevels().suffix(4))

@@ -86,6 +86,27 @@ import Testing
         #expect(Solver.solve(env.snapshot).pushes == 1)
     }
 
+    @Test func positionHashSeesRevisitsAndPushes() throws {
+        var env = BatchedEnvironment(count: 2)
+        let l = try level("#######\n#@ $ .#\n#    ##\n#######")
+        try env.reset(0, level: l)
+        try env.reset(1, level: l)
+        let start = env.positionHash(0)
+        #expect(env.positionHash(1) == start)
+        _ = env.step(0, action: Direction.down.rawValue)
+        let below = env.positionHash(0)
+        #expect(below != start)  // the player moved
+        _ = env.step(0, action: Direction.up.rawValue)
+        #expect(env.positionHash(0) == start)  // back where it was
+        _ = env.step(0, action: Direction.right.rawValue)
+        _ = env.step(0, action: Direction.right.rawValue)  // pushes the box
+        _ = env.step(0, action: Direction.left.rawValue)
+        // Environment 1 steps right once: the same player square, but its box has not moved.
+        _ = env.step(1, action: Direction.right.rawValue)
+        #expect(env.snapshot(0).player == env.snapshot(1).player)
+        #expect(env.positionHash(0) != env.positionHash(1))
+    }
+
     @Test func layeredPlanes() throws {
         var config = EnvironmentConfig()
         config.observation = .layered

@@ -35,6 +35,8 @@ struct PolicyEvaluationOptions: ParsableArguments {
     @Option(help: "Seed of the sampled attempts.") var seed: UInt64 = 0
     @Option(help: "Worker threads (default: all cores).") var jobs: Int?
     @Option(help: "Step limit per episode.") var maxSteps = 120
+    @Flag(help: "Average the policy's action probabilities over the board's 8 rotations and reflections (8 forward passes per step).")
+    var averageSymmetries = false
 
     func validate() throws {
         guard (1...1000).contains(attempts) else { throw ValidationError("--attempts must be in 1...1000") }
@@ -50,6 +52,7 @@ struct PolicyEvaluationOptions: ParsableArguments {
         o.seed = seed
         o.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         o.environment.maxSteps = maxSteps
+        o.symmetryAveraging = averageSymmetries
         if o.workers > 1 { OpenBLASInfo.setThreads(1) }
         return o
     }
@@ -60,7 +63,7 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval",
         abstract: "Measure a Sokoban policy's solve rate on a level set.",
         discussion: """
-            Every level is played greedily (argmax action) up to --max-steps; with --attempts k, k-1 more attempts sample from the policy and a level counts for best-of-k when any attempt solves it. Results are the same for the same --seed. --intervene applies LASER rank reductions (LAYER:TYPE:RHO, repeatable) before evaluating, and the unreduced policy is evaluated beside it.
+            Every level is played greedily (argmax action) up to --max-steps; with --attempts k, k-1 more attempts sample from the policy and a level counts for best-of-k when any attempt solves it. A greedy attempt that comes back to a position it was in stops there (it could only cycle); the summary counts such loops apart from attempts that ran out of steps, and --diagnose also asks the solver whether each failure ended in a dead position. Results are the same for the same --seed. --intervene applies LASER rank reductions (LAYER:TYPE:RHO, repeatable) before evaluating, and the unreduced policy is evaluated beside it.
             """)
 
     @Option(help: "Policy checkpoint (safetensors).") var policy: String
@@ -69,6 +72,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "LASER intervention LAYER:TYPE:RHO (repeatable).") var intervene: [String] = []
     @OptionGroup var evaluation: PolicyEvaluationOptions
     @Option(help: "Write one JSON line per level here.") var perLevel: String?
+    @Flag(help: "Ask the solver whether each failed greedy attempt ended in a dead position (a fatal push) or could still be solved.")
+    var diagnose = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func validate() throws {
@@ -83,7 +88,8 @@ struct EvalCommand: ParsableCommand {
             do { _ = try intervention.targets(in: model) } catch { throw CLIError("--intervene: \(error)") }
         }
         let set = try loadLevels(levels, limit: limit)
-        let options = evaluation.options
+        var options = evaluation.options
+        options.diagnose = diagnose
         var rows: [(String, EvaluationSummary)] = []
         var reports: [ReductionReport] = []
         func evaluate(_ label: String) throws -> [LevelOutcome] {
@@ -126,6 +132,9 @@ struct EvalCommand: ParsableCommand {
              options.attempts > 1 ? String(format: "%.1f%%", 100 * s.bestOfKSolveRate) : nil,
              s.meanStepsSolved.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.1f", s.seconds)].compactMap { $0 }
         }))
+        for (label, s) in rows {
+            print("\(label): " + failureSummary(s))
+        }
         for r in reports {
             print("reduced \(r.name): rank \(r.rankKept) of \(r.fullRank), parameters \(r.parametersBefore) → \(r.parametersAfter)")
         }
@@ -142,4 +151,16 @@ func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], 
 /// Parses interventions with the CLI's one-line error.
 func parseInterventionsForCLI(_ texts: [String]) throws -> [Intervention] {
     do { return try parseInterventions(texts) } catch { throw CLIError("--intervene: \(error)") }
+}
+
+/// One line on how the greedy attempts failed, e.g. "greedy failures 12: 9 repeated a position,
+/// 3 ran out of steps; 7 ended in a dead position".
+func failureSummary(_ s: EvaluationSummary) -> String {
+    let failed = s.levels - Int((s.greedySolveRate * Double(s.levels)).rounded())
+    var text = "greedy failures \(failed): \(s.greedyLooped ?? 0) repeated a position, \(s.greedyOutOfSteps ?? 0) ran out of steps"
+    if let dead = s.greedyDeadEnds {
+        text += "; \(dead) ended in a dead position, \(failed - dead - (s.greedyUndiagnosed ?? 0)) in a solvable one"
+        if let unknown = s.greedyUndiagnosed, unknown > 0 { text += ", \(unknown) undecided" }
+    }
+    return text
 }

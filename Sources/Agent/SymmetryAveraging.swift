@@ -1,0 +1,62 @@
+// Test-time symmetry averaging: the policy looks at a position in all eight orientations of the
+// board and its action probabilities, mapped back to the original board's directions, are
+// averaged. Sokoban's rules do not change under rotation or reflection, and the networks were
+// trained on all eight (see `BoardSymmetry`), so the average is the same policy with the
+// orientation-dependent part of its errors averaged out; it costs eight forward passes per step.
+import Foundation
+import Policy
+
+enum SymmetryAveraging {
+    static let views = BoardSymmetry.all.count
+
+    /// Writes the eight views of each of `batch` observations (planes × 10 × 10 floats, cells
+    /// row-major) into `out`: view v of sample s is sample s·8 + v.
+    static func expand(_ observations: [Float], batch: Int, planeCount: Int, into out: inout [Float]) {
+        let cells = AgentGeometry.cells, size = planeCount * cells
+        if out.count != batch * views * size { out = [Float](repeating: 0, count: batch * views * size) }
+        observations.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                for s in 0..<batch {
+                    for (v, symmetry) in BoardSymmetry.all.enumerated() {
+                        let from = source.baseAddress! + s * size
+                        let to = target.baseAddress! + (s * views + v) * size
+                        symmetry.sourceCell.withUnsafeBufferPointer { map in
+                            for p in 0..<planeCount {
+                                for c in 0..<cells { to[p * cells + c] = from[p * cells + map[c]] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Averages the views' softmax probabilities per sample, each mapped back to the original
+    /// board's actions, and writes their logarithms (batch × 4) to `out`, so argmax and sampling
+    /// work on them as on logits.
+    static func combine(viewLogits: [Float], batch: Int, into out: inout [Float]) {
+        let a = PolicyGeometry.actionCount
+        if out.count != batch * a { out = [Float](repeating: 0, count: batch * a) }
+        for s in 0..<batch {
+            var mean = (Float(0), Float(0), Float(0), Float(0))
+            for (v, symmetry) in BoardSymmetry.all.enumerated() {
+                let base = (s * views + v) * a
+                var maximum = -Float.infinity
+                for i in 0..<a { maximum = max(maximum, viewLogits[base + i]) }
+                var total: Float = 0
+                for i in 0..<a { total += expf(viewLogits[base + i] - maximum) }
+                // Action i on the original board is action symmetry.action[i] in this view.
+                func p(_ i: Int) -> Float { expf(viewLogits[base + symmetry.action[i]] - maximum) / total }
+                mean.0 += p(0)
+                mean.1 += p(1)
+                mean.2 += p(2)
+                mean.3 += p(3)
+            }
+            let n = Float(views)
+            out[s * a] = logf(mean.0 / n)
+            out[s * a + 1] = logf(mean.1 / n)
+            out[s * a + 2] = logf(mean.2 / n)
+            out[s * a + 3] = logf(mean.3 / n)
+        }
+    }
+}
