@@ -1,5 +1,6 @@
 // A policy playing one level step by step, keeping a `Game` beside the environment so front ends
 // (`laser watch`) can draw each position and the action probabilities behind it.
+import Foundation
 import LinearAlgebra
 import Policy
 import Sokoban
@@ -12,11 +13,21 @@ public struct PolicyPlayer {
     private var environment: SokobanEnvironment
     private let context: PolicyContext
     private var random: SplitMix64
+    /// Play the 8-view symmetry-averaged policy (`SymmetryAveraging`).
+    public let symmetryAveraging: Bool
+    /// Positions seen so far (`BatchedEnvironment.positionHash`).
+    private var visited: Set<UInt64> = []
+    /// Whether the last step came back to a position seen before: from there a greedy player
+    /// only goes round the same cycle.
+    public private(set) var repeated = false
     /// Whether the last step ended the episode (solved or out of steps).
     public private(set) var done = false
     public private(set) var solved = false
 
-    public init(model: any PolicyNetwork, level: Level, config: EnvironmentConfig = EnvironmentConfig(), seed: UInt64 = 0) throws {
+    public init(
+        model: any PolicyNetwork, level: Level, config: EnvironmentConfig = EnvironmentConfig(), seed: UInt64 = 0,
+        symmetryAveraging: Bool = false
+    ) throws {
         guard level.width <= AgentGeometry.boardSize && level.height <= AgentGeometry.boardSize else {
             throw AgentError.invalidSetting("level is \(level.width)×\(level.height); the policy plays boards up to 10×10")
         }
@@ -24,15 +35,27 @@ public struct PolicyPlayer {
         game = Game(level: level)
         environment = SokobanEnvironment(config: config)
         try environment.reset(level: level)
-        context = model.makeContext(batchCapacity: 1)
+        self.symmetryAveraging = symmetryAveraging
+        context = model.makeContext(batchCapacity: symmetryAveraging ? SymmetryAveraging.views : 1)
         random = SplitMix64(seed: seed)
+        visited.insert(environment.positionHash)
     }
 
     /// The policy's action probabilities (up, down, left, right) and value in the current position.
     public func evaluate() throws -> (probabilities: [Float], value: Float) {
-        try context.setObservations(environment.observation, batch: 1)
-        model.forward(context, batch: 1)
-        return (context.probabilities(sample: 0), context.value(sample: 0))
+        guard symmetryAveraging else {
+            try context.setObservations(environment.observation, batch: 1)
+            model.forward(context, batch: 1)
+            return (context.probabilities(sample: 0), context.value(sample: 0))
+        }
+        var views: [Float] = [], logits: [Float] = [], values: [Float] = [], averaged: [Float] = []
+        SymmetryAveraging.expand(environment.observation, batch: 1, planeCount: environment.planeCount, into: &views)
+        try context.setObservations(views, batch: SymmetryAveraging.views)
+        model.forward(context, batch: SymmetryAveraging.views)
+        context.copyOutputs(logits: &logits, values: &values)
+        SymmetryAveraging.combine(viewLogits: logits, batch: 1, into: &averaged)
+        // The value is invariant under the symmetries: average it too.
+        return (averaged.map { expf($0) }, values.reduce(0, +) / Float(values.count))
     }
 
     /// Takes the greedy action (or a sampled one) and returns it.
@@ -55,6 +78,7 @@ public struct PolicyPlayer {
         _ = game.step(direction)
         done = result.done
         solved = result.solved
+        repeated = !visited.insert(environment.positionHash).inserted
         return direction
     }
 

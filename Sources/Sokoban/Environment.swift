@@ -323,6 +323,8 @@ public struct SokobanEnvironment: Sendable {
     public var planeCount: Int { batch.planeCount }
     /// The current position as a level (see `BatchedEnvironment.snapshot`).
     public var snapshot: Level { batch.snapshot(0) }
+    /// `BatchedEnvironment.positionHash` of the position.
+    public var positionHash: UInt64 { batch.positionHash(0) }
 
     /// Starts an episode on `level`.
     public mutating func reset(level: Level) throws { try batch.reset(0, level: level) }

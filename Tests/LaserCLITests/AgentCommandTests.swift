@@ -194,6 +194,25 @@ import Testing
         #expect(r.stdout.contains("level 1:") && r.stdout.contains("level 2:"))
     }
 
+    @Test func evalCountsLoopsDiagnosesAndAveragesOverSymmetries() throws {
+        let p = try policy(), l = try levels()
+        let r = try CLI.run(["eval", "--policy", p, "--levels", l, "--max-steps", "6", "--diagnose", "--average-symmetries", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(json["average_symmetries"] as? Bool == true)
+        let s = try #require(json["unreduced"] as? [String: Any])
+        let levels = try #require(s["levels"] as? Int), rate = try #require(s["greedy_solve_rate"] as? Double)
+        let looped = try #require(s["greedy_looped"] as? Int), out = try #require(s["greedy_out_of_steps"] as? Int)
+        let dead = try #require(s["greedy_dead_ends"] as? Int)
+        // Every greedy failure either cycled or ran out of steps; dead ends are some of the failures.
+        #expect(Int((rate * Double(levels)).rounded()) + looped + out == levels)
+        #expect(dead <= looped + out)
+        let text = try CLI.run(["eval", "--policy", p, "--levels", l, "--max-steps", "6", "--average-symmetries"])
+        #expect(text.status == 0 && text.stdout.contains("8-view symmetry-averaged") && text.stdout.contains("greedy failures"))
+        let watch = try CLI.run(["watch", "--policy", p, l, "--max-steps", "3", "--ascii", "--average-symmetries"])
+        #expect(watch.status == 0 && watch.stdout.contains("U 0.") && watch.stdout.contains("level 1:"), "\(watch.stderr)")
+    }
+
     @Test func sweepDefaultsCoverOnlyLayersWithTheSweptTypes() throws {
         // `--layers all` with the default type (conv) must skip the head layer, which has none.
         let r = try CLI.run(["sweep", "--policy", try policy(), "--levels", try levels(), "--test", try levels(),

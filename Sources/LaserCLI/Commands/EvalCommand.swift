@@ -113,18 +113,23 @@ struct EvalCommand: ParsableCommand {
         if json {
             struct Output: Encodable {
                 let policy: String, levels: String, count: Int
+                let averageSymmetries: Bool
                 let unreduced: EvaluationSummary
                 let interventions: [String]
                 let reduced: EvaluationSummary?
                 let reductions: [ReductionReport]
+                enum CodingKeys: String, CodingKey {
+                    case policy, levels, count, averageSymmetries = "average_symmetries", unreduced, interventions
+                    case reduced, reductions
+                }
             }
             print(try jsonText(Output(
-                policy: policy, levels: levels, count: set.count, unreduced: rows[0].1,
+                policy: policy, levels: levels, count: set.count, averageSymmetries: options.symmetryAveraging, unreduced: rows[0].1,
                 interventions: interventions.map(\.description), reduced: rows.count > 1 ? rows[1].1 : nil,
                 reductions: reports)))
             return
         }
-        print("\(model.architectureName) policy \(policy) on \(levels) (\(set.count) levels, \(options.attempts) attempt\(options.attempts == 1 ? "" : "s") each)")
+        print("\(model.architectureName) policy \(policy) on \(levels) (\(set.count) levels, \(options.attempts) attempt\(options.attempts == 1 ? "" : "s") each\(options.symmetryAveraging ? ", 8-view symmetry-averaged" : ""))")
         let header = ["model", "greedy solved", options.attempts > 1 ? "best of \(options.attempts)" : nil,
                       "mean steps (solved)", "seconds"].compactMap { $0 }
         print(table(header, rows.map { label, s in

@@ -19,6 +19,8 @@ struct PolicySweepOptions: ParsableArguments {
     @Option(help: "Use only the first N test levels.") var testLimit: Int?
     @Option(help: "Worker threads for evaluation (default: all cores).") var jobs: Int?
     @Option(help: "Step limit per episode.") var maxSteps = 120
+    @Flag(help: "Play the 8-view symmetry-averaged policy (8 forward passes per step).")
+    var averageSymmetries = false
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
@@ -58,6 +60,7 @@ struct PolicySweepOptions: ParsableArguments {
         var options = EvaluationOptions()
         options.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
         options.environment.maxSteps = maxSteps
+        options.symmetryAveraging = averageSymmetries
         if options.workers > 1 { OpenBLASInfo.setThreads(1) }
         do {
             try sweepPolicy(model: model, sweep: sweep, validation: validation, testSet: testSet, options: options, path: path)
@@ -68,9 +71,9 @@ struct PolicySweepOptions: ParsableArguments {
     }
 
     /// What the results depend on: the checkpoint's bytes, the level files and how many of their
-    /// levels, and the step limit.
+    /// levels, the step limit, and symmetry averaging (named only when on, so older logs match).
     func setup(path: String, validation: [Level], testSet: [Level]) throws -> String {
-        "policy \(try FileFingerprint.of(path: path)); validation \(try FileFingerprint.of(path: levels)) first \(validation.count); test \(try FileFingerprint.of(path: test)) first \(testSet.count); max steps \(maxSteps)"
+        "policy \(try FileFingerprint.of(path: path)); validation \(try FileFingerprint.of(path: levels)) first \(validation.count); test \(try FileFingerprint.of(path: test)) first \(testSet.count); max steps \(maxSteps)\(averageSymmetries ? "; 8-view symmetry averaging" : "")"
     }
 
     private func sweepPolicy(

@@ -34,6 +34,8 @@ struct WatchCommand: ParsableCommand {
     @Option(help: "Step limit per episode.") var maxSteps = 120
     @Flag(help: "Sample actions instead of taking the most probable.") var sample = false
     @Option(help: "Seed of sampled actions.") var seed: UInt64 = 0
+    @Flag(help: "Play the 8-view symmetry-averaged policy (as `laser eval --average-symmetries`).")
+    var averageSymmetries = false
     @Flag(help: "ASCII glyphs instead of Unicode.") var ascii = false
 
     func validate() throws {
@@ -62,7 +64,8 @@ struct WatchCommand: ParsableCommand {
         var results: [String] = []
         let arrows = style.ascii ? ["U", "D", "L", "R"] : ["↑", "↓", "←", "→"]
         for number in level..<min(levels.count + 1, level + count) {
-            var player = try PolicyPlayer(model: model, level: levels[number - 1], config: config, seed: seed &+ UInt64(number))
+            var player = try PolicyPlayer(model: model, level: levels[number - 1], config: config, seed: seed &+ UInt64(number),
+                symmetryAveraging: averageSymmetries)
             var banner: String?
             while true {
                 let (p, value) = try player.evaluate()
@@ -70,14 +73,18 @@ struct WatchCommand: ParsableCommand {
                     + String(format: "   value %.2f", value)
                 if player.done {
                     banner = player.solved ? "Solved in \(player.steps) steps" : "Not solved within \(maxSteps) steps"
+                } else if player.repeated && !sample {
+                    // Greedy play is deterministic: from a position seen before it only cycles.
+                    banner = "Stuck after \(player.steps) steps: back in a position it was in, so greedy play cycles"
                 }
                 draw(player.game, name: name, number: number, total: levels.count, message: message, banner: banner,
                      style: style, terminal: terminal)
-                if player.done { break }
+                if player.done || (player.repeated && !sample) { break }
                 try player.step(sample: sample)
                 if terminal && delay > 0 { usleep(useconds_t(delay * 1000)) }
             }
-            results.append("level \(number): \(player.solved ? "solved in \(player.steps) steps" : "not solved")")
+            let failure = player.repeated && !sample ? "not solved (cycles after \(player.steps) steps)" : "not solved"
+            results.append("level \(number): \(player.solved ? "solved in \(player.steps) steps" : failure)")
             if terminal && delay > 0 { usleep(useconds_t(min(2000, delay * 8) * 1000)) }
         }
         if terminal { print("\u{1B}[?25h\u{1B}[?1049l", terminator: "") }
