@@ -11,8 +11,11 @@ laser=.build/release/laser
 policy=${POLICY:-policies/conv-8x32.safetensors}
 out=${OUT:-out/quickstart}
 mkdir -p "$out"
-echo "== the policy on levels/test (1000 held-out 10x10 levels, 4 boxes; greedy)"
+echo "== the policy on levels/test (1000 held-out 10x10 levels, 4 boxes; greedy): the network alone"
 $laser eval --policy "$policy" --levels levels/test-10x10-4.xsb --per-level "$out/test-levels.jsonl"
+echo
+echo "== the same, symmetry-averaged (the policy's probabilities averaged over the board's 8 orientations)"
+$laser eval --policy "$policy" --levels levels/test-10x10-4.xsb --average-symmetries
 echo
 echo "== LASER sweep: conv matrices of residual blocks 0-7 at rho 0.5, chosen on 200 valid levels,"
 echo "   reported on 500 test levels"
