@@ -287,11 +287,9 @@ public enum Evaluator {
         var logits: [Float] = [], values: [Float] = [], viewInputs: [Float] = [], viewLogits: [Float] = []
         while slotEpisode.contains(where: { $0 >= 0 }) {
             if views > 1 {
-                SymmetryAveraging.expand(env.observations, batch: batch, planeCount: env.planeCount, into: &viewInputs)
-                try context.setObservations(viewInputs, batch: batch * views)
-                model.forward(context, batch: batch * views)
-                context.copyOutputs(logits: &viewLogits, values: &values)
-                SymmetryAveraging.combine(viewLogits: viewLogits, batch: batch, into: &logits)
+                try SymmetryAveraging.forward(
+                    model, context: context, observations: env.observations, batch: batch, planeCount: env.planeCount,
+                    viewInputs: &viewInputs, viewLogits: &viewLogits, logits: &logits, values: &values)
             } else {
                 try context.setObservations(env.observations, batch: batch)
                 model.forward(context, batch: batch)

@@ -48,14 +48,12 @@ public struct PolicyPlayer {
             model.forward(context, batch: 1)
             return (context.probabilities(sample: 0), context.value(sample: 0))
         }
-        var views: [Float] = [], logits: [Float] = [], values: [Float] = [], averaged: [Float] = []
-        SymmetryAveraging.expand(environment.observation, batch: 1, planeCount: environment.planeCount, into: &views)
-        try context.setObservations(views, batch: SymmetryAveraging.views)
-        model.forward(context, batch: SymmetryAveraging.views)
-        context.copyOutputs(logits: &logits, values: &values)
-        SymmetryAveraging.combine(viewLogits: logits, batch: 1, into: &averaged)
-        // The value is invariant under the symmetries: average it too.
-        return (averaged.map { expf($0) }, values.reduce(0, +) / Float(values.count))
+        var views: [Float] = [], viewLogits: [Float] = [], logits: [Float] = [], values: [Float] = []
+        try SymmetryAveraging.forward(
+            model, context: context, observations: environment.observation, batch: 1,
+            planeCount: environment.planeCount, viewInputs: &views, viewLogits: &viewLogits, logits: &logits,
+            values: &values)
+        return (logits.map { expf($0) }, values[0])
     }
 
     /// Takes the greedy action (or a sampled one) and returns it.

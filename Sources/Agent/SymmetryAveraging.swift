@@ -31,6 +31,28 @@ enum SymmetryAveraging {
         }
     }
 
+    /// One forward pass of `batch` observations' eight views: writes the averaged action
+    /// log-probabilities (batch × 4) to `logits` and the views' mean value to `values` (batch).
+    /// `viewInputs` and `viewLogits` are the caller's scratch buffers, reused across calls.
+    static func forward(
+        _ model: any PolicyNetwork, context: PolicyContext, observations: [Float], batch: Int, planeCount: Int,
+        viewInputs: inout [Float], viewLogits: inout [Float], logits: inout [Float], values: inout [Float]
+    ) throws {
+        expand(observations, batch: batch, planeCount: planeCount, into: &viewInputs)
+        try context.setObservations(viewInputs, batch: batch * views)
+        model.forward(context, batch: batch * views)
+        var viewValues: [Float] = []
+        context.copyOutputs(logits: &viewLogits, values: &viewValues)
+        combine(viewLogits: viewLogits, batch: batch, into: &logits)
+        // The value does not depend on the orientation: average it too.
+        if values.count < batch { values = [Float](repeating: 0, count: batch) }
+        for s in 0..<batch {
+            var total: Float = 0
+            for v in 0..<views { total += viewValues[s * views + v] }
+            values[s] = total / Float(views)
+        }
+    }
+
     /// Averages the views' softmax probabilities per sample, each mapped back to the original
     /// board's actions, and writes their logarithms (batch × 4) to `out`, so argmax and sampling
     /// work on them as on logits.

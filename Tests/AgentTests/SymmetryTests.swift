@@ -66,21 +66,18 @@ import Testing
         try env.reset(0, level: level)
         let batch = views ? SymmetryAveraging.views : 1
         let context = model.makeContext(batchCapacity: batch)
-        var inputs: [Float] = [], logits: [Float] = [], values: [Float] = [], out: [Float] = []
+        var inputs: [Float] = [], viewLogits: [Float] = [], logits: [Float] = [], values: [Float] = []
         if views {
-            SymmetryAveraging.expand(env.observations, batch: 1, planeCount: env.planeCount, into: &inputs)
-        } else {
-            inputs = env.observations
+            try SymmetryAveraging.forward(
+                model, context: context, observations: env.observations, batch: 1, planeCount: env.planeCount,
+                viewInputs: &inputs, viewLogits: &viewLogits, logits: &logits, values: &values)
+            return logits
         }
-        try context.setObservations(inputs, batch: batch)
+        try context.setObservations(env.observations, batch: 1)
         model.forward(context, batch: batch)
         context.copyOutputs(logits: &logits, values: &values)
-        if !views {
-            let m = logits.max()!, total = logits.map { expf($0 - m) }.reduce(0, +)
-            return logits.map { $0 - m - logf(total) }
-        }
-        SymmetryAveraging.combine(viewLogits: logits, batch: 1, into: &out)
-        return out
+        let m = logits.max()!, total = logits.map { expf($0 - m) }.reduce(0, +)
+        return logits.map { $0 - m - logf(total) }
     }
 
     @Test func symmetryAveragingMakesThePolicyEquivariant() throws {
