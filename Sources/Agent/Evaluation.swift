@@ -284,12 +284,12 @@ public enum Evaluator {
             try load(slot)
         }
         for slot in 0..<batch { try load(slot) }
-        var logits: [Float] = [], values: [Float] = [], viewInputs: [Float] = [], viewLogits: [Float] = []
+        var logits: [Float] = [], values: [Float] = [], scratch = SymmetryAveraging.Scratch()
         while slotEpisode.contains(where: { $0 >= 0 }) {
             if views > 1 {
                 try SymmetryAveraging.forward(
                     model, context: context, observations: env.observations, batch: batch, planeCount: env.planeCount,
-                    viewInputs: &viewInputs, viewLogits: &viewLogits, logits: &logits, values: &values)
+                    scratch: &scratch, logits: &logits, values: &values)
             } else {
                 try context.setObservations(env.observations, batch: batch)
                 model.forward(context, batch: batch)

@@ -48,11 +48,10 @@ public struct PolicyPlayer {
             model.forward(context, batch: 1)
             return (context.probabilities(sample: 0), context.value(sample: 0))
         }
-        var views: [Float] = [], viewLogits: [Float] = [], logits: [Float] = [], values: [Float] = []
+        var scratch = SymmetryAveraging.Scratch(), logits: [Float] = [], values: [Float] = []
         try SymmetryAveraging.forward(
             model, context: context, observations: environment.observation, batch: 1,
-            planeCount: environment.planeCount, viewInputs: &views, viewLogits: &viewLogits, logits: &logits,
-            values: &values)
+            planeCount: environment.planeCount, scratch: &scratch, logits: &logits, values: &values)
         return (logits.map { expf($0) }, values[0])
     }
 

@@ -31,24 +31,27 @@ enum SymmetryAveraging {
         }
     }
 
+    /// Buffers of the eight views, kept by the caller and reused across forward passes.
+    struct Scratch {
+        var inputs: [Float] = [], logits: [Float] = [], values: [Float] = []
+    }
+
     /// One forward pass of `batch` observations' eight views: writes the averaged action
     /// log-probabilities (batch × 4) to `logits` and the views' mean value to `values` (batch).
-    /// `viewInputs` and `viewLogits` are the caller's scratch buffers, reused across calls.
     static func forward(
         _ model: any PolicyNetwork, context: PolicyContext, observations: [Float], batch: Int, planeCount: Int,
-        viewInputs: inout [Float], viewLogits: inout [Float], logits: inout [Float], values: inout [Float]
+        scratch: inout Scratch, logits: inout [Float], values: inout [Float]
     ) throws {
-        expand(observations, batch: batch, planeCount: planeCount, into: &viewInputs)
-        try context.setObservations(viewInputs, batch: batch * views)
+        expand(observations, batch: batch, planeCount: planeCount, into: &scratch.inputs)
+        try context.setObservations(scratch.inputs, batch: batch * views)
         model.forward(context, batch: batch * views)
-        var viewValues: [Float] = []
-        context.copyOutputs(logits: &viewLogits, values: &viewValues)
-        combine(viewLogits: viewLogits, batch: batch, into: &logits)
+        context.copyOutputs(logits: &scratch.logits, values: &scratch.values)
+        combine(viewLogits: scratch.logits, batch: batch, into: &logits)
         // The value does not depend on the orientation: average it too.
         if values.count < batch { values = [Float](repeating: 0, count: batch) }
         for s in 0..<batch {
             var total: Float = 0
-            for v in 0..<views { total += viewValues[s * views + v] }
+            for v in 0..<views { total += scratch.values[s * views + v] }
             values[s] = total / Float(views)
         }
     }

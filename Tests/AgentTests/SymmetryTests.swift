@@ -60,24 +60,25 @@ import Testing
         "#  ## .  #", "#   $    #", "#  .     #", "#        #", "##########",
     ]
 
-    /// The symmetry-averaged action log-probabilities of a tiny network in one position.
+    /// The action log-probabilities of a tiny network in one position, symmetry-averaged or not,
+    /// followed by its value estimate.
     func averaged(_ model: any PolicyNetwork, _ level: Level, views: Bool) throws -> [Float] {
         var env = BatchedEnvironment(count: 1)
         try env.reset(0, level: level)
         let batch = views ? SymmetryAveraging.views : 1
         let context = model.makeContext(batchCapacity: batch)
-        var inputs: [Float] = [], viewLogits: [Float] = [], logits: [Float] = [], values: [Float] = []
+        var scratch = SymmetryAveraging.Scratch(), logits: [Float] = [], values: [Float] = []
         if views {
             try SymmetryAveraging.forward(
                 model, context: context, observations: env.observations, batch: 1, planeCount: env.planeCount,
-                viewInputs: &inputs, viewLogits: &viewLogits, logits: &logits, values: &values)
-            return logits
+                scratch: &scratch, logits: &logits, values: &values)
+            return logits + [values[0]]
         }
         try context.setObservations(env.observations, batch: 1)
         model.forward(context, batch: batch)
         context.copyOutputs(logits: &logits, values: &values)
         let m = logits.max()!, total = logits.map { expf($0 - m) }.reduce(0, +)
-        return logits.map { $0 - m - logf(total) }
+        return logits.map { $0 - m - logf(total) } + [values[0]]
     }
 
     @Test func symmetryAveragingMakesThePolicyEquivariant() throws {
@@ -87,7 +88,7 @@ import Testing
         try env.reset(0, level: original)
         let board = codes(env)
         let base = try averaged(model, original, views: true)
-        #expect(abs(base.map { expf($0) }.reduce(0, +) - 1) < 1e-5)  // log-probabilities
+        #expect(abs(base.prefix(4).map { expf($0) }.reduce(0, +) - 1) < 1e-5)  // log-probabilities
         var plainDiffers = false
         let plain = try averaged(model, original, views: false)
         for s in BoardSymmetry.all.dropFirst() {
@@ -95,6 +96,7 @@ import Testing
             // Action a on the original board is action s.action[a] on the turned one.
             let mine = try averaged(model, turned, views: true)
             for a in 0..<4 { #expect(abs(mine[s.action[a]] - base[a]) < 1e-5, "symmetry \(s.index), action \(a)") }
+            #expect(abs(mine[4] - base[4]) < 1e-5, "symmetry \(s.index): the averaged value is invariant")
             let plainTurned = try averaged(model, turned, views: false)
             if (0..<4).contains(where: { abs(plainTurned[s.action[$0]] - plain[$0]) > 1e-4 }) { plainDiffers = true }
         }
