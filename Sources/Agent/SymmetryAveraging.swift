@@ -18,13 +18,9 @@ enum SymmetryAveraging {
             out.withUnsafeMutableBufferPointer { target in
                 for s in 0..<batch {
                     for (v, symmetry) in BoardSymmetry.all.enumerated() {
-                        let from = source.baseAddress! + s * size
-                        let to = target.baseAddress! + (s * views + v) * size
-                        symmetry.sourceCell.withUnsafeBufferPointer { map in
-                            for p in 0..<planeCount {
-                                for c in 0..<cells { to[p * cells + c] = from[p * cells + map[c]] }
-                            }
-                        }
+                        symmetry.transformPlanes(
+                            source.baseAddress! + s * size, planeCount: planeCount,
+                            into: target.baseAddress! + (s * views + v) * size)
                     }
                 }
             }

@@ -104,6 +104,26 @@ import Testing
         #expect(plainDiffers)
     }
 
+    @Test func transformingFloatPlanesMatchesWritingPlanesFromCodes() throws {
+        var env = BatchedEnvironment(count: 1)
+        try env.reset(0, level: try Level(rows: Self.tenByTen))
+        let board = codes(env), n = AgentGeometry.observationCount
+        for s in BoardSymmetry.all {
+            var fromCodes = [Float](repeating: -1, count: n), fromFloats = [Float](repeating: -1, count: n)
+            board.withUnsafeBufferPointer { c in
+                fromCodes.withUnsafeMutableBufferPointer {
+                    s.writePlanes(codes: c.baseAddress!, planeCount: AgentGeometry.planeCount, into: $0.baseAddress!)
+                }
+            }
+            env.observations.withUnsafeBufferPointer { o in
+                fromFloats.withUnsafeMutableBufferPointer {
+                    s.transformPlanes(o.baseAddress!, planeCount: AgentGeometry.planeCount, into: $0.baseAddress!)
+                }
+            }
+            #expect(fromFloats == fromCodes, "symmetry \(s.index)")
+        }
+    }
+
     @Test func symmetryAveragedEvaluationIsTheSameOnATurnedLevelSet() throws {
         let model = try Fixtures.tinyConv(seed: 9)
         var env = BatchedEnvironment(count: 1)
