@@ -54,14 +54,15 @@ public struct Level: Sendable, Equatable {
     /// Builds a level from rows of XSB characters (`#@+$*.` and space, `-` or `_` for floor).
     /// Throws a `LevelError` naming the row and column of the first problem.
     public init(rows: [String], title: String? = nil) throws {
-        let parsed = try LevelParser.parse(
-            text: rows.joined(separator: "\n"), allowEmpty: false)
-        guard parsed.count == 1 else {
+        let parsed = LevelParser.parse(text: rows.joined(separator: "\n"))
+        if let error = parsed.skipped.first { throw error }
+        guard parsed.levels.count == 1 else {
             throw LevelError(
                 level: 1, line: 1, column: 1, title: title,
-                problem: .malformed("expected one board, found \(parsed.count)"))
+                problem: parsed.levels.isEmpty
+                    ? .noLevels : .malformed("expected one board, found \(parsed.levels.count)"))
         }
-        var level = parsed[0]
+        var level = parsed.levels[0]
         if let title { level.title = title }
         self = level
     }

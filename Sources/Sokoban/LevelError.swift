@@ -25,11 +25,17 @@ public struct LevelError: Error, Sendable, Equatable, CustomStringConvertible {
     public var column: Int
     /// The level's title, if known.
     public var title: String?
+    /// The file the level came from, when it was read from one.
+    public var file: String?
     /// What is wrong.
     public var problem: Problem
 
     /// An error at a place in a file (0 for a part that does not apply).
-    public init(level: Int, line: Int, column: Int, title: String? = nil, problem: Problem) {
+    public init(
+        level: Int, line: Int, column: Int, title: String? = nil, file: String? = nil,
+        problem: Problem
+    ) {
+        self.file = file
         self.level = level
         self.line = line
         self.column = column
@@ -38,9 +44,9 @@ public struct LevelError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var place = ""
+        var place = file ?? ""
         if level > 0 {
-            place = "level \(level)"
+            place += (place.isEmpty ? "" : ": ") + "level \(level)"
             if let title, !title.isEmpty { place += " (\(title))" }
         }
         if line > 0 {
@@ -59,12 +65,13 @@ public struct LevelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .openToOutside: what = "the player's region is open to the outside (a wall is missing)"
         case .tooLarge(let w, let h, let limit):
             what = "board is \(w)x\(h); the limit is \(limit)x\(limit)"
-        case .outsidePlayerRegion(let thing): what = "\(thing) outside the player's region"
+        case .outsidePlayerRegion(let thing):
+            what = "\(thing) on the board's edge, outside the walls"
         case .malformed(let text): what = text
         case .noLevels: what = "no levels found"
         case .levelIndex(let n, let available):
             what = "level \(n) requested but the collection has \(available)"
         }
-        return place.isEmpty ? what : "\(place): \(what)"
+        return TerminalText.escaped(place.isEmpty ? what : "\(place): \(what)")
     }
 }

@@ -6,8 +6,11 @@ import Foundation
 public struct LevelCollection: Sendable {
     /// `Key: value` notes before the first board (for example the collection's `Title:`).
     public var notes: [(key: String, value: String)]
-    /// The levels in file order.
+    /// The levels in file order (the boards the parser refused are left out; see `skipped`).
     public var levels: [Level]
+    /// The boards that were refused, each with its place in the file and what is wrong, so a
+    /// collection with one bad level still loads the rest.
+    public var skipped: [LevelError] = []
 
     /// A collection built in memory (for example of generated levels).
     public init(notes: [(key: String, value: String)] = [], levels: [Level]) {
@@ -18,34 +21,53 @@ public struct LevelCollection: Sendable {
     /// The largest file read, in bytes.
     public static let maxFileBytes = 64 << 20
 
-    /// Parses a collection from text. Throws `LevelError` for the first bad level.
+    /// Parses a collection from text. Boards that are refused are listed in `skipped`; throws the
+    /// first one's `LevelError` when no board is good, and `.noLevels` when there is none at all.
     public init(text: String) throws {
         var notes: [(key: String, value: String)] = []
-        levels = try LevelParser.parse(text: text, allowEmpty: false, collectionNotes: &notes)
+        let parsed = LevelParser.parse(text: text, collectionNotes: &notes)
+        if parsed.levels.isEmpty {
+            throw parsed.skipped.first
+                ?? LevelError(level: 0, line: 0, column: 0, problem: .noLevels)
+        }
+        levels = parsed.levels
+        skipped = parsed.skipped
         self.notes = notes
     }
 
-    /// Reads a collection from a file.
+    /// Reads a collection from a file; every error names the file.
     public init(path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        if let size = attributes?[.size] as? Int, size > Self.maxFileBytes {
-            throw LevelError(
-                level: 0, line: 0, column: 0,
-                problem: .malformed("\(path) is \(size) bytes; the limit is \(Self.maxFileBytes)"))
+        func fail(_ text: String) -> LevelError {
+            LevelError(level: 0, line: 0, column: 0, file: path, problem: .malformed(text))
         }
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw fail("cannot read it: \(String(cString: strerror(errno)))")
+        }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw fail("is a directory, not a level file") }
+        if (status.st_mode & S_IFMT) == S_IFREG && Int(status.st_size) > Self.maxFileBytes {
+            throw fail("is \(status.st_size) bytes; the limit is \(Self.maxFileBytes)")
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw fail("cannot read it: \(String(cString: strerror(errno)))")
+        }
+        defer { try? handle.close() }
+        // Read one byte past the limit so a file that grows (or a device) is still bounded.
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw LevelError(
-                level: 0, line: 0, column: 0,
-                problem: .malformed("cannot read \(path): \(error.localizedDescription)"))
+        do { data = try handle.read(upToCount: Self.maxFileBytes + 1) ?? Data() } catch {
+            throw fail("cannot read it: \(error.localizedDescription)")
+        }
+        if data.count > Self.maxFileBytes {
+            throw fail("is over \(Self.maxFileBytes) bytes, the limit")
         }
         guard let text = String(data: data, encoding: .utf8) else {
-            throw LevelError(
-                level: 0, line: 0, column: 0,
-                problem: .malformed("\(path) is not UTF-8 text"))
+            throw fail("is not UTF-8 text")
         }
-        try self.init(text: text)
+        do { try self.init(text: text) } catch var error as LevelError {
+            error.file = path
+            throw error
+        }
+        for i in skipped.indices { skipped[i].file = path }
     }
 
     /// The collection's title note, if any.
@@ -79,47 +101,79 @@ enum LevelParser {
         var column: Int
     }
 
-    static func parse(text: String, allowEmpty: Bool) throws -> [Level] {
+    /// The rows of the board being read. Cells are stored only while the board fits
+    /// `Level.maxSide`; past it only the extent is counted, so an oversized board costs no memory
+    /// and its error reports its true size.
+    struct Board {
+        var rows: [[Cell]] = []
+        var firstLine = 0
+        /// Rows seen, and the widest row (trailing blanks excluded), stored or not.
+        var height = 0
+        var width = 0
+        var isEmpty: Bool { height == 0 }
+        var tooLarge: Bool { width > Level.maxSide || height > Level.maxSide }
+    }
+
+    static func parse(text: String) -> (levels: [Level], skipped: [LevelError]) {
         var ignored: [(key: String, value: String)] = []
-        return try parse(text: text, allowEmpty: allowEmpty, collectionNotes: &ignored)
+        return parse(text: text, collectionNotes: &ignored)
     }
 
     static func parse(
-        text: String, allowEmpty: Bool, collectionNotes: inout [(key: String, value: String)]
-    ) throws -> [Level] {
+        text: String, collectionNotes: inout [(key: String, value: String)]
+    ) -> (levels: [Level], skipped: [LevelError]) {
         var levels: [Level] = []
-        var board: [[Cell]] = []
-        var boardLine = 0
+        var skipped: [LevelError] = []
+        var board = Board()
+        var boardError: LevelError?
+        var boardsSeen = 0
+        // Whether the notes that follow belong to a refused board (and are dropped with it).
+        var lastBoardRefused = false
         var pendingTitle: String?
         var lineNumber = 0
 
-        func finishBoard() throws {
+        func finishBoard() {
             guard !board.isEmpty else { return }
-            let level = try build(
-                rows: board, number: levels.count + 1, firstLine: boardLine, title: pendingTitle)
-            levels.append(level)
-            board = []
+            boardsSeen += 1
+            do {
+                if let boardError { throw boardError }
+                levels.append(try build(board: board, number: boardsSeen, title: pendingTitle))
+                lastBoardRefused = false
+            } catch let error as LevelError {
+                skipped.append(error)
+                lastBoardRefused = true
+            } catch {}
+            board = Board()
+            boardError = nil
             pendingTitle = nil
         }
 
         // A byte-order mark is not part of the first line.
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        // "\r\n" is one Character in Swift, so both line ends are separators.
-        for rawLine in text.split(
-            omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        {
+        // Lines split on "\n" bytes ("\r\n" loses its "\r" below): linear in the file's size
+        // however long a line is.
+        for rawLine in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = String(rawLine)
-            if line.hasSuffix("\r") { line.removeLast() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            var bytes = rawLine
+            if bytes.last == 0x0D { bytes = bytes.dropLast() }
+            let line = Substring(bytes)
             if isBoardLine(line) {
-                if board.isEmpty { boardLine = lineNumber }
-                board += try expand(
-                    line: line, lineNumber: lineNumber, level: levels.count + 1,
-                    title: pendingTitle)
+                if board.isEmpty { board.firstLine = lineNumber }
+                if boardError == nil {
+                    do {
+                        try expand(
+                            line: line, lineNumber: lineNumber, level: boardsSeen + 1,
+                            title: pendingTitle, into: &board)
+                    } catch let error as LevelError {
+                        boardError = error
+                    } catch {}
+                } else {
+                    board.height += 1
+                }
                 continue
             }
-            try finishBoard()
+            finishBoard()
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty || trimmed.hasPrefix("::") { continue }
             if trimmed.hasPrefix(";") {
                 pendingTitle = String(trimmed.dropFirst()).trimmingCharacters(in: .whitespaces)
@@ -130,9 +184,9 @@ enum LevelParser {
                 if noteKeys.contains(key.lowercased()) {
                     let value = trimmed[trimmed.index(after: colon)...]
                         .trimmingCharacters(in: .whitespaces)
-                    if levels.isEmpty {
+                    if boardsSeen == 0 {
                         collectionNotes.append((key, value))
-                    } else {
+                    } else if !lastBoardRefused {
                         switch key.lowercased() {
                         case "title": levels[levels.count - 1].title = value
                         case "author": levels[levels.count - 1].author = value
@@ -144,78 +198,95 @@ enum LevelParser {
             }
             pendingTitle = trimmed
         }
-        try finishBoard()
-        if levels.isEmpty && !allowEmpty {
-            throw LevelError(level: 0, line: 0, column: 0, problem: .noLevels)
-        }
-        return levels
+        finishBoard()
+        return (levels, skipped)
     }
 
     /// A board row starts (after indentation) with a board character or a run-length count and
     /// holds at least one wall.
-    static func isBoardLine(_ line: String) -> Bool {
-        guard let first = line.first(where: { $0 != " " && $0 != "\t" }) else { return false }
-        guard first.isASCII && (boardCharacters.contains(first) || first.isNumber) else {
+    static func isBoardLine(_ line: Substring) -> Bool {
+        guard let first = line.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }) else {
             return false
         }
-        return line.contains("#")
+        let isCount = first >= 0x30 && first <= 0x39
+        guard isCount || boardBytes.contains(first) else { return false }
+        return line.utf8.contains(0x23)
     }
 
-    /// Expands run-length counts (`4#`) and `|` row separators into rows of located cells.
-    static func expand(line: String, lineNumber: Int, level: Int, title: String?) throws -> [[Cell]]
-    {
-        var rows: [[Cell]] = [[]]
+    /// The board characters as bytes (all ASCII).
+    static let boardBytes: Set<UInt8> = Set(boardCharacters.map { $0.asciiValue! })
+
+    /// Expands run-length counts (`4#`) and `|` row separators into rows of located cells,
+    /// appended to `board`. Columns count characters; every character before an error is ASCII,
+    /// so byte and character columns agree.
+    static func expand(
+        line: Substring, lineNumber: Int, level: Int, title: String?, into board: inout Board
+    ) throws {
+        var row: [Cell] = []
+        var position = 0  // squares in this row so far, blanks included
+        var width = 0  // position of the last non-blank square
         var count = 0
         var column = 0
-        for ch in line {
+        func endRow() {
+            row.removeLast(max(0, row.count - width))
+            board.height += 1
+            board.width = max(board.width, width)
+            if !board.tooLarge { board.rows.append(row) }
+            row = []
+            position = 0
+            width = 0
+        }
+        var index = line.startIndex
+        for byte in line.utf8 {
+            defer { index = line.utf8.index(after: index) }
             column += 1
-            if ch.isASCII, let digit = ch.wholeNumberValue {
-                count = count * 10 + digit
-                if count > Level.maxSide {
-                    throw LevelError(
-                        level: level, line: lineNumber, column: column, title: title,
-                        problem: .tooLarge(width: count, height: 0, limit: Level.maxSide))
-                }
+            if byte >= 0x30 && byte <= 0x39 {
+                // Saturating: a huge count only has to be reported as too large.
+                count = min(count * 10 + Int(byte - 0x30), 1 << 40)
                 continue
             }
-            if ch == "|" {
-                rows.append([])
+            if byte == 0x7C {  // "|"
+                endRow()
                 count = 0
                 continue
             }
-            let cell = ch == "\t" ? " " : ch
-            guard boardCharacters.contains(cell) else {
+            let cell: UInt8 = byte == 0x09 ? 0x20 : byte
+            guard boardBytes.contains(cell) else {
                 throw LevelError(
                     level: level, line: lineNumber, column: column, title: title,
-                    problem: .unknownCharacter(ch))
+                    problem: .unknownCharacter(line[index]))
             }
-            for _ in 0..<max(count, 1) {
-                rows[rows.count - 1].append(Cell(character: cell, line: lineNumber, column: column))
-            }
+            let repeats = max(count, 1)
             count = 0
+            let blank = cell == 0x20 || cell == 0x2D || cell == 0x5F
+            let stored = min(position + repeats, Level.maxSide) - position
+            position = min(position + repeats, 1 << 50)
+            if !blank { width = position }
+            // Only squares inside the limit are stored; trailing blanks are dropped at the row's end.
+            if stored > 0 && board.height < Level.maxSide {
+                let character = blank ? " " : Character(Unicode.Scalar(cell))
+                for _ in 0..<stored {
+                    row.append(Cell(character: character, line: lineNumber, column: column))
+                }
+            }
         }
-        return rows
+        endRow()
     }
 
     /// Validates a board and builds its level.
-    static func build(rows: [[Cell]], number: Int, firstLine: Int, title: String?) throws -> Level {
+    static func build(board: Board, number: Int, title: String?) throws -> Level {
+        let firstLine = board.firstLine
         func fail(_ line: Int, _ column: Int, _ problem: LevelError.Problem) -> LevelError {
             LevelError(level: number, line: line, column: column, title: title, problem: problem)
         }
-        // Trailing spaces are outside; drop them so they do not widen the board.
-        let rows = rows.map { row -> [Cell] in
-            var row = row
-            while let last = row.last,
-                last.character == " " || last.character == "-"
-                    || last.character == "_"
-            { row.removeLast() }
-            return row
+        if board.tooLarge {
+            throw fail(
+                firstLine, 0,
+                .tooLarge(width: board.width, height: board.height, limit: Level.maxSide))
         }
+        let rows = board.rows
         let height = rows.count
         let width = rows.map(\.count).max() ?? 0
-        if width > Level.maxSide || height > Level.maxSide {
-            throw fail(firstLine, 0, .tooLarge(width: width, height: height, limit: Level.maxSide))
-        }
         var chars = [Character](repeating: " ", count: width * height)
         var located = [(line: Int, column: Int)](repeating: (0, 0), count: width * height)
         var players: [Int] = []
@@ -266,8 +337,16 @@ enum LevelParser {
             if inside[i] {
                 squares[i] = .floor
             } else if box || goal {
-                let at = located[i]
-                throw fail(at.line, at.column, .outsidePlayerRegion(box ? "a box" : "a goal"))
+                // A box or goal the player cannot reach is legal when walls enclose it (a box
+                // already on its goal is decoration; an unmatched one makes the level unsolvable,
+                // which is the solver's verdict). On the board's edge nothing encloses it.
+                let r = i / width
+                let c = i % width
+                if r == 0 || c == 0 || r == height - 1 || c == width - 1 {
+                    let at = located[i]
+                    throw fail(at.line, at.column, .outsidePlayerRegion(box ? "a box" : "a goal"))
+                }
+                squares[i] = .floor
             }
             if box { boxes.append(i) }
             if goal {

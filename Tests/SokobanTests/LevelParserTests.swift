@@ -123,11 +123,13 @@ import Testing
         #expect(again.levels[0].note("solution") == "lurd")
     }
 
+    /// The error of the first refused board: thrown when no board is good, else listed as skipped.
     func error(_ text: String) -> LevelError? {
-        do { _ = try LevelCollection(text: text) } catch let e as LevelError { return e } catch {
+        do { return try LevelCollection(text: text).skipped.first } catch let e as LevelError {
+            return e
+        } catch {
             return nil
         }
-        return nil
     }
 
     @Test func unknownCharacterNamesLevelLineAndColumn() {
@@ -158,17 +160,83 @@ import Testing
         #expect(gap?.problem == .openToOutside && gap?.line == 1 && gap?.column == 3)
     }
 
-    @Test func boxOutsideTheRegion() {
-        let e = error("#####   \n#@$.# $.\n#####   ")
+    @Test func boxOnTheBoardEdgeOutsideTheWalls() {
+        let e = error("#####  \n#@$.# .$\n#####  ")
         #expect(e?.problem == .outsidePlayerRegion("a box"))
-        #expect(e?.column == 7)
+        #expect(e?.column == 8)
+    }
+
+    /// Microban 155 ("The Dungeon") has a box on a goal walled off from the player: legal, as
+    /// players load it. An unmatched box walled off makes the level unsolvable: the solver's
+    /// verdict, not a parse error.
+    @Test func boxesWalledOffFromThePlayer() throws {
+        let decorated = try Level(rows: ["#######", "#@$.#*#", "#######"])
+        #expect(decorated.boxCount == 2)
+        #expect(Solver.solve(decorated).status == .solved)
+        #expect(decorated.rows() == ["#######", "#@$.#*#", "#######"])
+        let stranded = try Level(rows: ["#######", "#@ .#$#", "#######"])
+        #expect(Solver.solve(stranded).status == .unsolvable)
     }
 
     @Test func sizeBound() {
         let wide = String(repeating: "#", count: 70)
         let e = error("\(wide)\n#@$.\(String(repeating: " ", count: 65))#\n\(wide)")
         #expect(e?.problem == .tooLarge(width: 70, height: 3, limit: Level.maxSide))
-        #expect(error("999#\n")?.problem == .tooLarge(width: 99, height: 0, limit: Level.maxSide))
+        // Run-length boards report their true size, rows and all.
+        #expect(error("999#\n")?.problem == .tooLarge(width: 999, height: 1, limit: Level.maxSide))
+        #expect(
+            error("70#|#@$.65-#|70#\n")?.problem
+                == .tooLarge(width: 70, height: 3, limit: Level.maxSide))
+        let tall = (0..<100).map { _ in "#" }.joined(separator: "|")
+        #expect(error(tall)?.problem == .tooLarge(width: 1, height: 100, limit: Level.maxSide))
+        // Trailing blanks do not widen a board.
+        #expect(error("#####\n#@$.#\(String(repeating: " ", count: 200))\n#####")?.problem == nil)
+    }
+
+    /// A board far over the limit is refused without building it: a 4-million-square row costs
+    /// the time of one pass over its bytes (a 64 MB line took 25 s and 2.3 GB before).
+    @Test func hugeRowIsRefusedWithItsTrueWidth() {
+        let row = String(repeating: "#", count: 4_000_000)
+        let e = error(row + "\n#@$.#\n#####\n")
+        #expect(e?.problem == .tooLarge(width: 4_000_000, height: 3, limit: Level.maxSide))
+        #expect(e?.level == 1 && e?.line == 1)
+    }
+
+    @Test func aBadLevelIsSkippedAndNamed() throws {
+        let text = """
+            Title: Set
+
+            ; First
+            #####
+            #@$.#
+            #####
+
+            ; Second
+            #####
+            #@$x#
+            #####
+            Author: dropped with its level
+
+            ; Third
+            ######
+            #@$ .#
+            ######
+            Author: Someone
+            """
+        let c = try LevelCollection(text: text)
+        #expect(c.levels.map(\.title) == ["First", "Third"])
+        #expect(c.levels[1].author == "Someone")
+        #expect(c.skipped.count == 1)
+        #expect(c.skipped[0].level == 2 && c.skipped[0].line == 10 && c.skipped[0].title == "Second")
+        #expect(c.skipped[0].problem == .unknownCharacter("x"))
+        // Nothing good: the first refused board is the error.
+        #expect(throws: LevelError.self) { try LevelCollection(text: "#####\n#@$x#\n#####") }
+    }
+
+    @Test func titlesWithControlCharactersAreEscapedInErrors() {
+        let e = error("Title: x\n\n; evil\u{1B}]0;pwned\u{07}\n#####\n#@$x#\n#####\n")
+        #expect(e?.description.contains("\u{1B}") == false)
+        #expect(e?.description.contains("evil\\x1B]0;pwned\\x07") == true)
     }
 
     @Test func emptyAndMissing() throws {
@@ -187,6 +255,17 @@ import Testing
         let binary = dir + "/bad.xsb"
         try Data([0xFF, 0xFE, 0x00]).write(to: URL(fileURLWithPath: binary))
         #expect(throws: LevelError.self) { try LevelCollection(path: binary) }
+        // Every file error names the file, in one line.
+        for path in [dir + "/missing.xsb", binary, dir, "/dev/null"] {
+            do {
+                _ = try LevelCollection(path: path)
+                Issue.record("\(path) loaded")
+            } catch let e as LevelError {
+                #expect(e.description.hasPrefix(path + ": "), "\(e)")
+                #expect(!e.description.contains("\n"))
+                #expect(!e.description.contains("permission"), "\(e)")
+            }
+        }
     }
 }
 

@@ -76,18 +76,41 @@ import Testing
         #expect(reopened.solutions[3]?.lurd == "z")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir)
         #expect(leftovers == ["my_set.json"])
-        // A corrupt file counts as empty and is replaced.
+        // A damaged file is kept aside, never overwritten, and the store says so.
         try "{not json".write(toFile: store.path, atomically: false, encoding: .utf8)
         var fresh = SolutionStore(directory: dir, collection: "my set")
         #expect(fresh.solutions.isEmpty)
+        #expect(fresh.notice?.contains("my_set.json.damaged") == true)
+        #expect(try String(contentsOfFile: store.path + ".damaged", encoding: .utf8) == "{not json")
         #expect(
             try fresh.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1))
+        try "[1,".write(toFile: store.path, atomically: false, encoding: .utf8)
+        _ = SolutionStore(directory: dir, collection: "my set")
+        #expect(try String(contentsOfFile: store.path + ".damaged-2", encoding: .utf8) == "[1,")
         #expect(
             SolutionStore.defaultDirectory(environment: ["XDG_DATA_HOME": "/x"])
                 == "/x/laser/solutions")
         #expect(
             SolutionStore.defaultDirectory(environment: ["HOME": "/h"])
                 == "/h/.local/share/laser/solutions")
+    }
+
+    /// A save that fails is not shown as saved: the error is thrown (the player shows it) and the
+    /// failed solution does not become the level's best.
+    @Test func aFailedSaveIsReported() throws {
+        let blocker = FileManagerTemp.make() + "/file"
+        try "x".write(toFile: blocker, atomically: false, encoding: .utf8)
+        var store = SolutionStore(directory: blocker + "/solutions", collection: "set")
+        #expect(throws: PlayerError.self) {
+            try store.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1)
+        }
+        #expect(store.solutions.isEmpty)
+        do {
+            try store.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1)
+        } catch {
+            #expect("\(error)".hasPrefix("cannot create \(blocker)/solutions: "))
+            #expect(!"\(error)".contains("\n") && !"\(error)".contains("NSCocoaErrorDomain"))
+        }
     }
 
     @Test func rejectsBadStarts() {
@@ -149,6 +172,35 @@ import Testing
         tcgetattr(pty.slave, &after)
         #expect(after.c_lflag == originalAttributes.c_lflag)
         #expect(after.c_oflag == originalAttributes.c_oflag)
+    }
+
+    /// A save into a data directory that cannot be created says so on screen.
+    @Test func aFailedSaveShowsOnScreen() throws {
+        let blocker = FileManagerTemp.make() + "/file"
+        try "x".write(toFile: blocker, atomically: false, encoding: .utf8)
+        let pty = try PseudoTerminal(columns: 120, rows: 30)
+        var options = PlayerOptions(collectionName: "tutorial")
+        options.saveDirectory = blocker + "/solutions"
+        options.handleSignals = false
+        options.style = PlayerStyle(ascii: true, color: false)
+        let player = try TerminalPlayer(
+            collection: Tutorial.collection(), options: options,
+            input: pty.slave, output: pty.slave)
+        let session = PlayerSession(player)
+        try pty.expect("Moves 0   Pushes 0")
+        pty.send("dll")
+        try pty.expect("NOT saved: cannot create")
+        pty.send("q")
+        #expect(session.wait() == .quit)
+    }
+
+    @Test func titlesAndCommentsCannotDriveTheTerminal() throws {
+        var l = try level("#######\n#@ $ .#\n#######")
+        l.title = "evil\u{1B}]0;pwned\u{07}\u{9B}2J"
+        let lines = screen(l, style: PlayerStyle(ascii: true, color: false))
+            .frame(columns: 80, rows: 20).joined(separator: "\n")
+        #expect(!lines.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B })
+        #expect(lines.contains("evil\\x1B]0;pwned\\x07\\u{9B}2J"))
     }
 
     @Test func replayAnimatesASolution() throws {

@@ -62,8 +62,9 @@ struct PlayerScreen {
             return [String(notice.prefix(max(columns, 1)))]
         }
         var lines: [String] = []
+        // Titles, comments and messages come from files: escaped so they cannot drive the terminal.
         func centred(_ text: String) -> String {
-            let clipped = String(text.prefix(columns))
+            let clipped = String(TerminalText.escaped(text).prefix(columns))
             return String(repeating: " ", count: max(0, (columns - clipped.count) / 2)) + clipped
         }
         var header = "\(collectionName) — level \(levelNumber)/\(levelCount)"

@@ -55,6 +55,7 @@ public final class TerminalPlayer {
     var store: SolutionStore?
     var decoder = KeyDecoder()
 
+    static let notSaved = "NOT saved: "
     static let help =
         "arrows/WASD/hjkl move · u undo · U redo · r restart · n/p level · ? hint · q quit"
 
@@ -75,6 +76,7 @@ public final class TerminalPlayer {
         game = Game(level: collection.levels[index])
         if let directory = options.saveDirectory {
             store = SolutionStore(directory: directory, collection: options.collectionName)
+            message = store?.notice
         }
         if let replay = options.replay {
             do { _ = try LURD.parse(replay) } catch { throw PlayerError("--replay: \(error)") }
@@ -87,6 +89,8 @@ public final class TerminalPlayer {
         if game.isSolved {
             banner = "★ Solved in \(game.moves) moves, \(game.pushes) pushes! n: next level ★"
             if options.style.ascii { banner = banner!.replacingOccurrences(of: "★", with: "*") }
+            // A failed save must be seen even under the banner.
+            if let message, message.hasPrefix(Self.notSaved) { banner! += " · " + message }
         }
         let screen = PlayerScreen(
             game: game, collectionName: options.collectionName, levelNumber: index + 1,
@@ -193,7 +197,7 @@ public final class TerminalPlayer {
                 message = "solution saved"
             }
         } catch {
-            message = "could not save: \(error)"
+            message = Self.notSaved + "\(error)"
         }
     }
 
