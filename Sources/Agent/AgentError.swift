@@ -10,6 +10,8 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
     case noLevels(String)
     /// A setting outside its range.
     case invalidSetting(String)
+    /// An error in the levels of a file, with the file named.
+    indirect case inFile(path: String, error: AgentError)
 
     public var description: String {
         switch self {
@@ -21,6 +23,19 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
             return "no levels: \(message)"
         case .invalidSetting(let message):
             return message
+        case .inFile(let path, let error):
+            return "\(path): \(error)"
+        }
+    }
+}
+
+extension AgentError {
+    /// Runs `body`, naming `path` (when given) in the level errors it throws.
+    static func naming<T>(_ path: String?, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as AgentError {
+            guard let path else { throw error }
+            if case .badSolution = error { throw AgentError.inFile(path: path, error: error) }
+            throw error
         }
     }
 }

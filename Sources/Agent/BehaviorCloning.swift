@@ -54,7 +54,8 @@ public struct BehaviorCloningConfig: Sendable {
         return o
     }
 
-    func validate() throws {
+    /// Throws for the first setting out of its range.
+    public func validate() throws {
         guard (1...65536).contains(batchSize) else { throw AgentError.invalidSetting("batch size must be in 1...65536") }
         guard steps >= 1 else { throw AgentError.invalidSetting("steps must be positive") }
         guard evaluateEvery >= 1 else { throw AgentError.invalidSetting("evaluation interval must be positive") }
@@ -109,9 +110,11 @@ public final class BehaviorCloning {
     /// trainer's step are dropped, so a resumed run sees the data an uninterrupted one saw).
     /// `imported` are solver-labelled positions from another run (e.g. the DAgger file of the
     /// policy this run starts from): sampled like collected ones, but never saved with them.
+    /// `files` names where each list came from, for errors about their levels.
     public init(
         trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
-        config: BehaviorCloningConfig, collected: [Level] = [], imported: [Level] = []
+        config: BehaviorCloningConfig, collected: [Level] = [], imported: [Level] = [],
+        files: (levels: String?, collected: String?, imported: String?) = (nil, nil, nil)
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
@@ -122,7 +125,9 @@ public final class BehaviorCloning {
         }
         self.config = config
         self.trainer = trainer
-        data = try DemonstrationData(levels: levels, gamma: config.gamma)
+        data = try AgentError.naming(files.levels) {
+            try DemonstrationData(levels: levels, gamma: config.gamma)
+        }
         let firstHeldOut = Int32(levels.count - heldOutCount)
         var train: [Int] = [], held: [Int] = []
         for i in 0..<data.count {
@@ -139,9 +144,9 @@ public final class BehaviorCloning {
         targets = [Float](repeating: 0, count: config.batchSize)
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
         let kept = collected.filter { (DAgger.round(ofTitle: $0.title) ?? Int.max) <= roundsDone }
-        try add(states: imported)
+        try AgentError.naming(files.imported) { try add(states: imported) }
         importedCount = imported.count
-        try add(collected: kept)
+        try AgentError.naming(files.collected) { try add(collected: kept) }
     }
 
     /// Positions imported from another run (sampled as DAgger positions, not saved).

@@ -36,6 +36,9 @@ public enum Demonstrations {
         let expected = stamp(options, seed: seed)
         if let cachePath, FileManager.default.fileExists(atPath: cachePath) {
             let cache = try LevelCollection(path: cachePath)
+            if let refused = cache.skipped.first {
+                throw AgentError.cacheMismatch(path: cachePath, reason: "\(refused)")
+            }
             let comments = cache.notes.filter { $0.key.lowercased() == "comment" }.map(\.value)
             guard comments.first == expected else {
                 throw AgentError.cacheMismatch(

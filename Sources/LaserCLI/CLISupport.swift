@@ -2,11 +2,45 @@
 import ArgumentParser
 import Foundation
 import Laser
+import Sokoban
 
 /// An error the CLI prints as one line before exiting non-zero.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
+}
+
+/// Checks, before any long work, that `path` can be written: its folder is created if missing and
+/// a probe file is made and removed there. A path that is a folder is refused.
+func checkWritable(_ path: String, option: String) throws {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw CLIError("\(option) \(path) is a folder, not a file")
+    }
+    let folder = (path as NSString).deletingLastPathComponent
+    let directory = folder.isEmpty ? "." : folder
+    do {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+        throw CLIError("\(option): cannot create \(directory): \(TerminalText.reason(error))")
+    }
+    let probe = directory + "/.laser-write-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else {
+        throw CLIError("\(option): cannot write \(path): \(String(cString: strerror(errno)))")
+    }
+    close(fd)
+    unlink(probe)
+}
+
+/// Reads a level collection; a board the parser refuses is reported on standard error (file,
+/// level, line and reason, one line each) and left out, the rest is used.
+func readCollection(_ path: String) throws -> LevelCollection {
+    let collection = try LevelCollection(path: path)
+    for problem in collection.skipped {
+        FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8))
+    }
+    return collection
 }
 
 /// Parses every `LAYER:TYPE:RHO` argument, naming the bad one.

@@ -1,5 +1,6 @@
 // The `laser` command: the root of every subcommand.
 import ArgumentParser
+import Foundation
 
 @main
 struct LaserCommand: ParsableCommand {
@@ -12,6 +13,12 @@ struct LaserCommand: ParsableCommand {
 
     static func main() {
         FastKernels.reexecIfUseful()
-        Self.main(nil)
+        let arguments = ErrorExit.joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst()))
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            ErrorExit.exit(with: error)
+        }
     }
 }

@@ -110,7 +110,7 @@ public final class SafetensorsFile: @unchecked Sendable {
         do {
             json = try JSONValue.parse(headerData)
         } catch {
-            throw SafetensorsError.invalidJSON(path: path, reason: "cannot parse the header")
+            throw SafetensorsError.invalidJSON(path: path, reason: "\(error)")
         }
         guard let object = json.objectValue else {
             throw SafetensorsError.invalidJSON(path: path, reason: "the top level is not an object")

@@ -99,6 +99,11 @@ public enum PolicyCheckpoint {
                 "\(path) is not a policy checkpoint (metadata format is \(metadata["format"].map { "'\($0)'" } ?? "missing"), expected '\(format)')"
             )
         }
+        guard metadata["format_version"] == formatVersion else {
+            throw PolicyError.invalidCheckpoint(
+                "\(path) has format_version \(metadata["format_version"].map { "'\($0)'" } ?? "missing"); this laser reads version \(formatVersion)"
+            )
+        }
         guard let architecture = metadata["architecture"] else {
             throw PolicyError.invalidCheckpoint("\(path) has no 'architecture' in its metadata")
         }
@@ -136,7 +141,9 @@ public enum PolicyCheckpoint {
                     "\(path): tensor '\(info.name)' has shape \(entry.shape), the \(architecture) policy needs \(info.shape)"
                 )
             }
-            try model.parameters.setTensor(named: info.name, to: try file.tensor(named: info.name))
+            let tensor = try file.tensor(named: info.name)
+            try requireFinite(tensor.scalars, name: info.name, path: path)
+            try model.parameters.setTensor(named: info.name, to: tensor)
             if hasOptimizer {
                 for prefix in [momentPrefix, secondMomentPrefix] {
                     guard let moment = file.info(named: prefix + info.name) else {
@@ -194,14 +201,23 @@ public enum PolicyCheckpoint {
         let trainer = try PolicyTrainer(
             model: loaded.model, config: config ?? saved, batchCapacity: batchCapacity)
         for info in loaded.model.parameters.infos {
-            ParameterStore.import(
-                info, try loaded.file.tensor(named: momentPrefix + info.name).scalars,
-                into: trainer.adam.m)
-            ParameterStore.import(
-                info, try loaded.file.tensor(named: secondMomentPrefix + info.name).scalars,
-                into: trainer.adam.v)
+            let m = try loaded.file.tensor(named: momentPrefix + info.name).scalars
+            let v = try loaded.file.tensor(named: secondMomentPrefix + info.name).scalars
+            try requireFinite(m, name: momentPrefix + info.name, path: path)
+            try requireFinite(v, name: secondMomentPrefix + info.name, path: path)
+            ParameterStore.import(info, m, into: trainer.adam.m)
+            ParameterStore.import(info, v, into: trainer.adam.v)
         }
         trainer.step = loaded.step
         return trainer
+    }
+
+    /// A NaN or infinite weight would make every output meaningless (a policy scored 0% solved
+    /// without a word): refused at load, naming the tensor.
+    static func requireFinite(_ values: [Float], name: String, path: String) throws {
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw PolicyError.invalidCheckpoint(
+                "\(path): tensor '\(name)' holds a non-finite value (\(values[i])) at element \(i)")
+        }
     }
 }

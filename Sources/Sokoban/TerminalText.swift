@@ -69,4 +69,17 @@ public enum TerminalText {
         if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
         return escaped(String(describing: error))
     }
+
+    /// An error as one line naming what it concerns: a Foundation file error becomes
+    /// "PATH: reason", anything else its description with control characters escaped.
+    public static func describe(_ error: Error) -> String {
+        let ns = error as NSError
+        if ns.domain == NSCocoaErrorDomain || ns.domain == NSPOSIXErrorDomain {
+            let path =
+                ns.userInfo[NSFilePathErrorKey] as? String
+                ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+            return escaped(path.map { "\($0): " } ?? "") + reason(error)
+        }
+        return escaped(String(describing: error))
+    }
 }

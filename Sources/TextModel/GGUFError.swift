@@ -23,6 +23,9 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case missingKey(String)
     case wrongKeyType(key: String, expected: String)
     case shapeMismatch(tensor: String, expected: [Int], found: [Int])
+    case nonFiniteTensor(tensor: String, element: Int)
+    case tensorsOverlap(first: String, second: String)
+    case tensorExtentMismatch(tensor: String, type: String, bytes: Int, extent: Int)
 
     public var description: String {
         switch self {
@@ -68,6 +71,14 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             return "GGUF metadata key '\(key)' is not \(expected)"
         case .shapeMismatch(let name, let expected, let found):
             return "GGUF tensor '\(name)' has shape \(found), expected \(expected)"
+        case .nonFiniteTensor(let name, let element):
+            return "GGUF tensor '\(name)' holds a non-finite value (NaN or infinity) at element \(element)"
+        case .tensorsOverlap(let first, let second):
+            return "GGUF tensors '\(first)' and '\(second)' overlap in the data section"
+        case .tensorExtentMismatch(let name, let type, let bytes, let extent):
+            return
+                "GGUF tensor '\(name)': its type \(type) and dimensions need \(bytes) bytes, but its "
+                + "data spans \(extent) (to the next tensor or the end of the file)"
         }
     }
 }

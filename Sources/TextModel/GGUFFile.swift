@@ -151,6 +151,25 @@ public final class GGUFFile: @unchecked Sendable {
                 name: t.name, dimensions: t.dims, type: t.type,
                 offset: Int(t.offset), byteCount: t.bytes)
         }
+        try Self.checkLayout(tensors, dataBytes: dataBytes, alignment: alignment)
+    }
+
+    /// Tensors must not share bytes, and each must fill its extent (the bytes up to the next
+    /// tensor, or to the end of the file) but for alignment padding: ggml lays tensors out back to
+    /// back, so a larger gap means the declared type or dimensions do not describe the data.
+    static func checkLayout(_ tensors: [GGUFTensorInfo], dataBytes: Int, alignment: Int) throws {
+        let byOffset = tensors.sorted { ($0.offset, $0.name) < ($1.offset, $1.name) }
+        for (i, t) in byOffset.enumerated() {
+            let extentEnd = i + 1 < byOffset.count ? byOffset[i + 1].offset : dataBytes
+            if i + 1 < byOffset.count && t.offset + t.byteCount > extentEnd {
+                throw GGUFError.tensorsOverlap(first: t.name, second: byOffset[i + 1].name)
+            }
+            let extent = extentEnd - t.offset
+            if extent - t.byteCount >= alignment {
+                throw GGUFError.tensorExtentMismatch(
+                    tensor: t.name, type: t.type.name, bytes: t.byteCount, extent: extent)
+            }
+        }
     }
 
     /// The info of a tensor, or `GGUFError.missingTensor`.
@@ -173,6 +192,10 @@ public final class GGUFFile: @unchecked Sendable {
                 (dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
         values.withUnsafeMutableBufferPointer { out in
             Dequantize.run(type: info.type, from: source, into: out)
+        }
+        // A NaN or infinite weight (or block scale) would poison every output: refused by name.
+        if let i = values.firstIndex(where: { !$0.isFinite }) {
+            throw GGUFError.nonFiniteTensor(tensor: name, element: i)
         }
         return Tensor(shape: info.shape, scalars: values)
     }

@@ -7,6 +7,8 @@ public enum TextModelError: Error, CustomStringConvertible, Equatable {
     case tokenOutOfRange(Int, vocabulary: Int)
     case contextFull(needed: Int, capacity: Int)
     case emptyInput
+    /// The model produced a NaN or infinite logit (its weights or a reduction are broken).
+    case nonFiniteLogits(context: String)
 
     public var description: String {
         switch self {
@@ -18,6 +20,8 @@ public enum TextModelError: Error, CustomStringConvertible, Equatable {
         case .contextFull(let needed, let capacity):
             return "sequence of \(needed) tokens exceeds the context capacity of \(capacity)"
         case .emptyInput: return "no tokens to run"
+        case .nonFiniteLogits(let context):
+            return "the model produced a non-finite logit (NaN or infinity) \(context); its weights are broken"
         }
     }
 }

@@ -9,6 +9,17 @@ import LinearAlgebra
 
 /// Operations on one row of logits (a vocabulary-sized slice of a logits tensor).
 public enum LogitMath {
+    /// Throws unless every logit is finite: a NaN would otherwise be scored as a rank-0 answer.
+    public static func requireFinite(_ logits: Tensor, context: @autoclosure () -> String) throws {
+        let finite = logits.scalars.withUnsafeBufferPointer { p in
+            // Exponent bits all ones is NaN or infinity; OR-ing a flag keeps the loop vectorisable.
+            var bad: UInt32 = 0
+            for x in p { bad |= (x.bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+            return bad == 0
+        }
+        if !finite { throw TextModelError.nonFiniteLogits(context: context()) }
+    }
+
     /// Index of the largest logit (the first on ties, as llama.cpp's greedy sampler).
     public static func argmax(_ logits: Tensor, row: Int = 0) -> Int {
         let n = logits.shape[1]

@@ -109,6 +109,30 @@ import Testing
         expectError(rawFile(header, data: [UInt8](repeating: 0, count: 12))) { if case .overlap = $0 { return true }; return false }
     }
 
+    /// Foundation's decoder keeps one of two equal keys and Python's reader the other: refused.
+    @Test func duplicateKeysAreRefused() {
+        let tensor = #"{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"#
+        expectError(rawFile(#"{"x":\#(tensor),"x":\#(tensor)}"#, data: [0, 0, 0, 0])) {
+            if case .invalidJSON(_, let reason) = $0 { return reason.contains("\"x\" appears twice") }
+            return false
+        }
+        expectError(rawFile(#"{"__metadata__":{"a":"1","a":"2"}}"#)) {
+            if case .invalidJSON(_, let reason) = $0 { return reason.contains("appears twice") }
+            return false
+        }
+    }
+
+    @Test func strictJSON() throws {
+        #expect(try JSONValue.parse(Data(#" {"a":[1,-2.5e3,true,null,"\u00e9\ud83d\ude00\n"]} "#.utf8))
+            == .object(["a": .array([.integer(1), .number(-2500), .bool(true), .null, .string("é😀\n")])]))
+        for bad in [#"{"a":1,}"#, #"[1 2]"#, #"{"a":1} x"#, #""\ud800""#, "\"a\u{1}\"", #"01"#, #"1."#, #"-"#, #"[1e999]"#, ""] {
+            #expect(throws: JSONError.self, "\(bad)") { try JSONValue.parse(Data(bad.utf8)) }
+        }
+        let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        #expect(throws: JSONError.self) { try JSONValue.parse(Data(deep.utf8)) }
+        #expect(throws: JSONError.self) { try JSONValue.parse(Data([0x22, 0xFF, 0x22])) }
+    }
+
     @Test func negativeOrFractionalShape() {
         expectError(rawFile(#"{"x":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0])) {
             if case .invalidEntry = $0 { return true }; return false

@@ -50,7 +50,7 @@ private func temporaryPath(_ name: String) -> String {
         var entries = try model.parameters.infos.map {
             SafetensorsEntry(name: $0.name, tensor: try model.parameters.tensor(named: $0.name))
         }
-        var metadata = ["format": "laser-policy", "architecture": "conv"]
+        var metadata = ["format": "laser-policy", "format_version": "1", "architecture": "conv"]
         for (k, v) in model.hyperparameters { metadata["hp." + k] = v }
 
         entries[0] = SafetensorsEntry(name: "stem.weight", tensor: Tensor(zeros: [4, 3, 3, 2]))
@@ -77,7 +77,8 @@ private func temporaryPath(_ name: String) -> String {
             try PolicyCheckpoint.load(from: path)
         }
         try SafetensorsWriter.write(
-            entries, metadata: ["format": "laser-policy", "architecture": "mlp"], to: path)
+            entries, metadata: ["format": "laser-policy", "format_version": "1", "architecture": "mlp"],
+            to: path)
         #expect(
             throws: PolicyError.invalidCheckpoint(
                 "unknown architecture 'mlp' (expected conv or transformer)")
@@ -88,6 +89,42 @@ private func temporaryPath(_ name: String) -> String {
         #expect(throws: PolicyError.self) { try PolicyCheckpoint.load(from: path) }
         #expect(throws: PolicyError.self) {
             try PolicyCheckpoint.resume(from: path, batchCapacity: 2)
+        }
+    }
+
+    /// A checkpoint of a format version this build does not know, or with a NaN weight or
+    /// optimizer moment, is refused naming the problem (a NaN policy was evaluated as 0% solved).
+    @Test func unknownVersionsAndNonFiniteValuesAreRefused() throws {
+        let model = try ConvPolicy(
+            config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
+        let trainer = try PolicyTrainer(model: model, config: OptimizerConfig(), batchCapacity: 2)
+        let path = temporaryPath("version.safetensors")
+        try PolicyCheckpoint.save(model: model, trainer: trainer, to: path)
+        let file = try SafetensorsFile(path: path)
+        func rewrite(metadata edit: (inout [String: String]) -> Void, tensor: String? = nil) throws {
+            var metadata = file.metadata
+            edit(&metadata)
+            let entries = try file.tensors.map { info -> SafetensorsEntry in
+                var t = try file.tensor(named: info.name)
+                if info.name == tensor { t.scalars[1] = .nan }
+                return SafetensorsEntry(name: info.name, tensor: t)
+            }
+            try SafetensorsWriter.write(entries, metadata: metadata, to: path + ".edited")
+        }
+        try rewrite(metadata: { $0["format_version"] = "2" })
+        #expect(
+            throws: PolicyError.invalidCheckpoint(
+                "\(path).edited has format_version '2'; this laser reads version 1")
+        ) { try PolicyCheckpoint.load(from: path + ".edited") }
+        try rewrite(metadata: { _ in }, tensor: "stem.weight")
+        #expect(
+            throws: PolicyError.invalidCheckpoint(
+                "\(path).edited: tensor 'stem.weight' holds a non-finite value (nan) at element 1")
+        ) { try PolicyCheckpoint.load(from: path + ".edited") }
+        try rewrite(metadata: { _ in }, tensor: "optimizer.adam_v.stem.weight")
+        _ = try PolicyCheckpoint.load(from: path + ".edited")
+        #expect(throws: PolicyError.self) {
+            try PolicyCheckpoint.resume(from: path + ".edited", batchCapacity: 2)
         }
     }
 

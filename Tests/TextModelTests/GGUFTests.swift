@@ -225,6 +225,44 @@ import Testing
         #expect(openError(b.bytes()) as? GGUFError == .duplicateTensor("t"))
     }
 
+    /// ggml lays tensors out back to back: shared bytes, or a declared type and dimensions that do
+    /// not fill the tensor's extent, mean the file does not describe its data.
+    @Test func rejectsOverlappingTensorsAndTypesThatDoNotFitTheirExtent() {
+        let data = [UInt8](repeating: 0, count: 32)
+        var b = GGUFBuilder()
+        b.addRaw("a", dims: [8], type: 0, data: data)
+        b.addRaw("b", dims: [8], type: 0, data: data)
+        #expect(openError(b.bytes()) == nil)
+        #expect(openError(b.bytes(offsets: [0, 0])) as? GGUFError == .tensorsOverlap(first: "a", second: "b"))
+        // "a" claims F16 (16 bytes) but its data runs 32 bytes to "b"... (within one alignment: fine)
+        var f16 = GGUFBuilder()
+        f16.addRaw("a", dims: [8], type: 1, data: data)
+        f16.addRaw("b", dims: [8], type: 0, data: data)
+        #expect(openError(f16.bytes(offsets: [0, 32])) == nil)
+        // ...but F16 over 64 bytes of data is not what the file holds.
+        var wide = GGUFBuilder()
+        wide.addRaw("a", dims: [8], type: 1, data: data + data)
+        wide.addRaw("b", dims: [8], type: 0, data: data)
+        #expect(
+            openError(wide.bytes()) as? GGUFError
+                == .tensorExtentMismatch(tensor: "a", type: "F16", bytes: 16, extent: 64))
+        // The last tensor's extent runs to the end of the file.
+        var last = GGUFBuilder()
+        last.addRaw("a", dims: [8], type: 1, data: data + data)
+        #expect(
+            openError(last.bytes()) as? GGUFError
+                == .tensorExtentMismatch(tensor: "a", type: "F16", bytes: 16, extent: 64))
+    }
+
+    @Test func nonFiniteValuesAreNamedWhenRead() throws {
+        var b = GGUFBuilder()
+        b.addF32("w", dims: [4], values: [1, 2, .infinity, 4])
+        let path = b.write()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let f = try GGUFFile(path: path)
+        #expect(throws: GGUFError.nonFiniteTensor(tensor: "w", element: 2)) { try f.tensor(named: "w") }
+    }
+
     @Test func unsupportedTypeIsNamedWhenRead() throws {
         var b = GGUFBuilder()
         b.addRaw(

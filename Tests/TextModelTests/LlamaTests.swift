@@ -268,6 +268,33 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
             try LlamaModel(path: arch)
         }
     }
+
+    /// A NaN weight is refused at load, naming the tensor (it was scored as top-1 100% before).
+    @Test func nonFiniteWeightsAreRefusedAtLoad() throws {
+        var broken = tiny
+        broken.weights["output_norm.weight"]![3] = .nan
+        let path = broken.builder().write(name: "nan")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(throws: GGUFError.nonFiniteTensor(tensor: "output_norm.weight", element: 3)) {
+            try LlamaModel(path: path)
+        }
+    }
+
+    /// Finite weights can still overflow to infinite logits; scoring refuses them.
+    @Test func nonFiniteLogitsAreRefusedWhereScored() throws {
+        var huge = tiny
+        huge.weights["output_norm.weight"] = huge.weights["output_norm.weight"]!.map { _ in 3e38 }
+        let path = huge.builder().write(name: "overflow")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let model = try LlamaModel(path: path)
+        let evaluator = QAEvaluator(model: model, options: QAOptions(maxNewTokens: 2, topK: 2))
+        #expect {
+            try evaluator.evaluate([QAItem(question: "ab c", answer: "abc")])
+        } throws: { error in
+            guard case TextModelError.nonFiniteLogits = error else { return false }
+            return true
+        }
+    }
 }
 
 @Suite struct LlamaLaserTests {

@@ -59,9 +59,7 @@ struct BenchEnv: ParsableCommand {
 
     func run() throws {
         let collection: LevelCollection
-        do { collection = try LevelCollection(path: file) } catch let error as LevelError {
-            throw CLIError(error.description)
-        }
+        collection = try readCollection(file)
         let levels = collection.levels
         var rng = SplitMix64(seed: seed)
         let actionCount = 1 << 16

@@ -19,12 +19,7 @@ func loadPolicy(_ path: String) throws -> PolicyCheckpoint.Loaded {
 
 /// Loads a level file with a one-line error naming the file.
 func loadLevels(_ path: String, limit: Int? = nil) throws -> [Level] {
-    guard FileManager.default.fileExists(atPath: path) else { throw CLIError("level file \(path) does not exist") }
-    let levels: [Level]
-    do { levels = try LevelCollection(path: path).levels } catch {
-        throw CLIError("cannot read levels from \(path): \(error)")
-    }
-    guard !levels.isEmpty else { throw CLIError("\(path) holds no levels") }
+    let levels = try readCollection(path).levels
     if let limit { return Array(levels.prefix(limit)) }
     return levels
 }

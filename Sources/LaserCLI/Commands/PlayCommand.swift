@@ -31,9 +31,7 @@ struct PlayCommand: ParsableCommand {
         let collection: LevelCollection
         let name: String
         if let file {
-            do { collection = try LevelCollection(path: file) } catch let error as LevelError {
-                throw CLIError(error.description)
-            }
+            collection = try readCollection(file)
             name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         } else {
             collection = Tutorial.collection()

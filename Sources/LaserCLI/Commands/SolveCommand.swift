@@ -60,9 +60,7 @@ struct SolveCommand: ParsableCommand {
 
     func run() throws {
         let collection: LevelCollection
-        do { collection = try LevelCollection(path: file) } catch let error as LevelError {
-            throw CLIError(error.description)
-        }
+        collection = try readCollection(file)
         let numbers: [Int]
         if let level {
             guard level <= collection.levels.count else {

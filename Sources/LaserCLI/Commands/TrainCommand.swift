@@ -66,7 +66,7 @@ struct DemonstrationOptions: ParsableArguments {
 
     func load() throws -> [Level] {
         if let demos {
-            let levels = try LevelCollection(path: demos).levels
+            let levels = try readCollection(demos).levels
             guard levels.count >= 2 else { throw CLIError("\(demos): need at least 2 levels, found \(levels.count)") }
             return levels
         }
@@ -154,13 +154,19 @@ struct TrainBC: ParsableCommand {
     func validate() throws {
         if grow && initial == nil { throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)") }
         if let until, until < 1 { throw ValidationError("--until must be positive") }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        guard heldOut >= 0 else { throw ValidationError("--held-out must not be negative") }
+        if demonstrations.demos == nil && heldOut >= demonstrations.levelCount {
+            throw ValidationError("--held-out (\(heldOut)) must be fewer than --level-count (\(demonstrations.levelCount))")
+        }
+        guard solveLevels >= 0 else { throw ValidationError("--solve-levels must not be negative") }
+        guard daggerEvery >= 0 else { throw ValidationError("--dagger-every must not be negative") }
+        do { try makeConfig().validate() } catch { throw ValidationError("\(error)") }
     }
 
     var daggerPath: String { daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb") }
 
-    func run() throws {
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
-        OpenBLASInfo.setThreads(threads)
+    func makeConfig() -> BehaviorCloningConfig {
         var config = BehaviorCloningConfig()
         config.steps = steps
         config.batchSize = batch
@@ -173,26 +179,57 @@ struct TrainBC: ParsableCommand {
         config.dagger.levelsPerRound = daggerLevels
         config.dagger.solverNodeLimit = daggerNodeLimit
         config.daggerShare = daggerShare
-        let levels = try demonstrations.load()
-        let trainer: PolicyTrainer
-        if resume && FileManager.default.fileExists(atPath: out) {
-            trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: batch, config: config.optimizer)
-            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
-        } else if let initial {
-            var model = try loadPolicy(initial).model
-            if grow { model = try grown(model) }
-            trainer = try PolicyTrainer(model: model, config: config.optimizer, batchCapacity: batch)
+        return config
+    }
+
+    /// The trainer: resumed from --out, started from --init, or fresh. A resumed checkpoint must
+    /// be of the network this command describes (architecture and sizes), so a wrong --out is
+    /// refused instead of being trained and overwritten.
+    func makeTrainer(_ config: BehaviorCloningConfig) throws -> PolicyTrainer {
+        var described: any PolicyNetwork
+        if let initial {
+            described = try loadPolicy(initial).model
+            if grow { described = try grown(described) }
         } else {
-            trainer = try PolicyTrainer(model: try architecture.makeModel(seed: seed), config: config.optimizer, batchCapacity: batch)
+            described = try architecture.makeModel(seed: seed)
         }
+        if resume && FileManager.default.fileExists(atPath: out) {
+            let trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: batch, config: config.optimizer)
+            let saved = trainer.model
+            guard saved.architectureName == described.architectureName,
+                  saved.hyperparameters == described.hyperparameters
+            else {
+                func name(_ m: any PolicyNetwork) -> String {
+                    m.architectureName + " " + m.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                }
+                throw CLIError(
+                    "--resume: \(out) holds a \(name(saved)) policy, but this command trains a \(name(described)) one; choose another --out or matching options")
+            }
+            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
+            return trainer
+        }
+        return try PolicyTrainer(model: described, config: config.optimizer, batchCapacity: batch)
+    }
+
+    func run() throws {
+        OpenBLASInfo.setThreads(threads)
+        let config = makeConfig()
+        // Everything that can be checked is checked before the demonstrations are generated.
+        try checkWritable(out, option: "--out")
+        if let log { try checkWritable(log, option: "--log") }
+        if daggerEvery > 0 { try checkWritable(daggerPath, option: "--dagger-states") }
+        if demonstrations.demos == nil { try checkWritable(demonstrations.cachePath, option: "--cache") }
+        let trainer = try makeTrainer(config)
+        let imported = try daggerImport.map { try readCollection($0).levels } ?? []
+        let levels = try demonstrations.load()
         // Positions collected by earlier DAgger rounds of this run (only when resuming).
         var collected: [Level] = []
         if daggerEvery > 0 && resume && trainer.step > 0 && FileManager.default.fileExists(atPath: daggerPath) {
-            collected = try LevelCollection(path: daggerPath).levels
+            collected = try readCollection(daggerPath).levels
         }
-        let imported = try daggerImport.map { try LevelCollection(path: $0).levels } ?? []
         let run = try BehaviorCloning(
-            trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config, collected: collected, imported: imported)
+            trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config, collected: collected, imported: imported,
+            files: (demonstrations.demos ?? demonstrations.cachePath, daggerPath, daggerImport))
         let model = trainer.model
         FileHandle.standardError.write(Data(
             "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger, \(run.importedCount) imported)\n".utf8))
