@@ -19,6 +19,9 @@ func checkWritable(_ path: String, option: String) throws {
     }
     let folder = (path as NSString).deletingLastPathComponent
     let directory = folder.isEmpty ? "." : folder
+    if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+        throw CLIError("\(option) \(path): \(directory) is a file, not a folder")
+    }
     do {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     } catch {
@@ -53,7 +56,7 @@ func jsonText(_ value: some Encodable, pretty: Bool = true) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    return terminalSafeJSON(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 /// Bytes as "12.3 MB".

@@ -32,16 +32,21 @@ enum ErrorExit {
         return Double(rest) != nil || rest.lowercased() == "inf" || rest.lowercased() == "nan"
     }
 
-    /// Errors of the argument parser (usage, help, validation) keep its format, their text
-    /// escaped; every other error is printed as `Error: ONE LINE` and exits with status 1.
+    /// Every error is printed as `Error: ONE LINE` (control characters escaped) with a non-zero
+    /// status; the parser's usage errors point to `--help` on the same line instead of printing
+    /// the usage block. Help and version requests print as usual.
     static func exit(with error: Error) -> Never {
-        if let validation = error as? ValidationError {
-            LaserCommand.exit(withError: ValidationError(TerminalText.escaped(validation.message)))
+        let code = LaserCommand.exitCode(for: error)
+        if code == .success { LaserCommand.exit(withError: error) }
+        let fromParser = error is ValidationError
+            || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
+        var message = fromParser ? LaserCommand.message(for: error) : TerminalText.describe(error)
+        message = TerminalText.escaped(message)
+        if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+        if fromParser && error is ValidationError == false && code != .failure {
+            message += " (see --help)"
         }
-        if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            LaserCommand.exit(withError: error)
-        }
-        FileHandle.standardError.write(Data("Error: \(TerminalText.describe(error))\n".utf8))
-        Foundation.exit(1)
+        FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+        Foundation.exit(code == .success ? 1 : code.rawValue)
     }
 }

@@ -69,7 +69,7 @@ func runSweep<Model: ReducibleModel>(
         layers: options.layerList(available: model.layerIndices), types: options.typeList(default: defaultTypes, model: model),
         rhos: options.rhoList())
     let shard = try options.shard.map { try Shard(parsing: $0) } ?? .whole
-    try FileManager.default.createDirectory(atPath: options.outDir, withIntermediateDirectories: true)
+    try checkWritable(options.outDir + "/report.md", option: "--out-dir")
     let logPath = options.results ?? (options.outDir + "/results.jsonl")
     let store = try ResultStore(path: logPath, setup: setup)
     let search = Search(reducer: Reducer(model: model), objective: objective, store: store, evaluate: evaluate)

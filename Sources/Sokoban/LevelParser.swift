@@ -42,6 +42,7 @@ public struct LevelCollection: Sendable {
         }
         var status = stat()
         guard stat(path, &status) == 0 else {
+            if errno == ENOENT { throw fail("the level file does not exist") }
             throw fail("cannot read it: \(String(cString: strerror(errno)))")
         }
         if (status.st_mode & S_IFMT) == S_IFDIR { throw fail("is a directory, not a level file") }

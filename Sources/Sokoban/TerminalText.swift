@@ -38,7 +38,8 @@ public enum TerminalText {
         return out
     }
 
-    static func needsEscape(_ scalar: Unicode.Scalar, keepNewlines: Bool) -> Bool {
+    /// Whether `escaped` rewrites this scalar.
+    public static func needsEscape(_ scalar: Unicode.Scalar, keepNewlines: Bool) -> Bool {
         let v = scalar.value
         if keepNewlines && (v == 0x0A || v == 0x09) { return false }
         return v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)

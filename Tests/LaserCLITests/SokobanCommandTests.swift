@@ -28,10 +28,17 @@ import Testing
 
     @Test func solveReportsBadLevelsOnOneLine() throws {
         let file = write("#####\n#@$.#\n#####\n\n#####\n#@$%.#\n#####\n")
+        // The bad level is named on one line and skipped; the good one is solved.
         let r = try CLI.run(["solve", file])
-        #expect(r.status != 0)
+        #expect(r.status == 0)
         #expect(r.stderr.contains("level 2, line 6, column 4: unknown character '%'"))
         #expect(r.stderr.split(separator: "\n").count == 1)
+        #expect(r.stdout.contains("level 1: solved"))
+        // With no good level, that one line is the error.
+        let bad = try CLI.run(["solve", write("#####\n#@$%.#\n#####\n")])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("level 1, line 2, column 4: unknown character '%'"))
+        #expect(bad.stderr.split(separator: "\n").count == 1)
         let missing = try CLI.run(["solve", write(twoLevels), "--level", "3"])
         #expect(missing.status != 0 && missing.stderr.contains("level 3 requested"))
     }

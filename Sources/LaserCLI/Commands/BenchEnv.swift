@@ -133,6 +133,6 @@ struct BenchEnv: ParsableCommand {
             batched: batched, batch: batch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        print(terminalSafeJSON(String(decoding: try encoder.encode(report), as: UTF8.self)))
     }
 }

@@ -107,7 +107,7 @@ struct BenchText: ParsableCommand {
             peakResidentMB: Double(peakResidentBytes()) / 1_048_576)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        print(String(decoding: try encoder.encode(output), as: UTF8.self))
+        print(terminalSafeJSON(String(decoding: try encoder.encode(output), as: UTF8.self)))
     }
 }
 

@@ -76,6 +76,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let perLevel { try checkWritable(perLevel, option: "--per-level") }
         let interventions = try parseInterventionsForCLI(intervene)
         let loaded = try loadPolicy(policy)
         let model = loaded.model

@@ -1,6 +1,7 @@
 // `laser generate-text`: greedy continuation of a prompt by the language model, streamed.
 import ArgumentParser
 import Foundation
+import Sokoban
 import TextModel
 
 struct GenerateText: ParsableCommand {
@@ -39,14 +40,16 @@ struct GenerateText: ParsableCommand {
         var generated: [Int] = []
         var printed = 0
         let out = FileHandle.standardOutput
-        if !chat { out.write(Data(prompt.utf8)) }
+        // The model's tokens are the GGUF file's bytes: escaped like any text from a file.
+        if !chat { out.write(Data(TerminalText.escaped(prompt, keepNewlines: true).utf8)) }
         _ = try model.generate(prompt: ids, maxNewTokens: maxNewTokens) { token in
             generated.append(token)
             // Print only whole characters: a token may end inside a UTF-8 sequence.
             let bytes = generated.flatMap { model.tokenizer.bytes(of: $0) }
             let valid = String(validatingUTF8Prefix: bytes)
             if valid.utf8.count > printed {
-                out.write(Data(valid.utf8.dropFirst(printed)))
+                let piece = String(decoding: valid.utf8.dropFirst(printed), as: UTF8.self)
+                out.write(Data(TerminalText.escaped(piece, keepNewlines: true).utf8))
                 printed = valid.utf8.count
             }
         }

@@ -21,6 +21,7 @@ struct MergeResults: ParsableCommand {
     }
 
     func run() throws {
+        try checkWritable(out, option: "--out")
         let n = try ResultStore.merge(inputs, into: out)
         print("merged \(inputs.count) logs into \(out): \(n) results")
     }

@@ -52,6 +52,7 @@ struct QA: ParsableCommand {
     }
 
     func run() throws {
+        if let output { try checkWritable(output + "/items.jsonl", option: "--out-dir") }
         let path = try dataset ?? DefaultQASet.locate()
         var items = try QADataset.load(path: path)
         if let n = limit { items = Array(items.prefix(n)) }
@@ -81,7 +82,7 @@ struct QA: ParsableCommand {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+            print(terminalSafeJSON(String(decoding: try encoder.encode(summary), as: UTF8.self)))
             return
         }
         print("dataset            \(path) (\(items.count) items)")

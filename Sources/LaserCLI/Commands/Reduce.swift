@@ -39,6 +39,7 @@ struct Reduce: ParsableCommand {
     }
 
     func run() throws {
+        try checkWritable(out, option: "--out")
         let model = try CheckpointModel(path: file)
         let reducer = Reducer(model: model, storage: .factored)
         if randomized { reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed)) }

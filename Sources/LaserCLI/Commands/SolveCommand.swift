@@ -110,7 +110,7 @@ struct SolveCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             let output = Output(levels: entries, summary: numbers.count > 1 ? summary : nil)
-            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            print(terminalSafeJSON(String(decoding: try encoder.encode(output), as: UTF8.self)))
         } else if numbers.count > 1 {
             print(
                 String(

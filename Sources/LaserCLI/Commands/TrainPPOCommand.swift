@@ -54,6 +54,8 @@ struct TrainPPO: ParsableCommand {
         config.clipCoefficient = clip
         config.entropyCoefficient = entropy
         config.seed = seed
+        try checkWritable(out, option: "--out")
+        if let log { try checkWritable(log, option: "--log") }
         let pool = try loadLevels(levels)
         let held = try loadLevels(evalLevels, limit: evalLimit)
         let trainer: PolicyTrainer

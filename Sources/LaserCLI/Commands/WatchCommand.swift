@@ -58,9 +58,9 @@ struct WatchCommand: ParsableCommand {
         if terminal {
             signal(SIGINT, restoreOnSignal)
             signal(SIGTERM, restoreOnSignal)
-            print("\u{1B}[?1049h\u{1B}[?25l", terminator: "")
+            Swift.print("\u{1B}[?1049h\u{1B}[?25l", terminator: "")
         }
-        defer { if terminal { print("\u{1B}[?25h\u{1B}[?1049l", terminator: ""); fflush(nil) } }
+        defer { if terminal { Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: ""); fflush(nil) } }
         var results: [String] = []
         let arrows = style.ascii ? ["U", "D", "L", "R"] : ["↑", "↓", "←", "→"]
         for number in level..<min(levels.count + 1, level + count) {
@@ -87,7 +87,7 @@ struct WatchCommand: ParsableCommand {
             results.append("level \(number): \(player.solved ? "solved in \(player.steps) steps" : failure)")
             if terminal && delay > 0 { usleep(useconds_t(min(2000, delay * 8) * 1000)) }
         }
-        if terminal { print("\u{1B}[?25h\u{1B}[?1049l", terminator: "") }
+        if terminal { Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: "") }
         print(results.joined(separator: "\n"))
     }
 
@@ -99,7 +99,8 @@ struct WatchCommand: ParsableCommand {
             var w = winsize()
             let ok = ioctl(1, UInt(TIOCGWINSZ), &w) == 0 && w.ws_col > 0
             let columns = ok ? Int(w.ws_col) : 80, rows = ok ? Int(w.ws_row) : 24
-            print(BoardRendering.render(
+            // The screen's own control sequences; what came from the level file is escaped in it.
+            Swift.print(BoardRendering.render(
                 game: game, collectionName: name, levelNumber: number, levelCount: total, message: message,
                 banner: banner, help: "Ctrl-C quits", style: style, columns: columns, rows: rows), terminator: "")
             fflush(nil)
@@ -107,7 +108,7 @@ struct WatchCommand: ParsableCommand {
             let lines = BoardRendering.lines(
                 game: game, collectionName: name, levelNumber: number, levelCount: total, message: message,
                 banner: banner, style: style, columns: 60, rows: 16)
-            print(lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(separator: "\n") + "\n")
+            Swift.print(lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(separator: "\n") + "\n")
         }
     }
 }

@@ -1,0 +1,162 @@
+// Hostile input through the command line: each bad input gets one line naming the problem and a
+// non-zero exit before any long work; nothing printed from a file can drive the terminal; a
+// collection with one bad level still loads; nothing saved is overwritten by a refused run.
+import Foundation
+import Testing
+
+@Suite(.serialized) struct HostileInputTests {
+    let dir = CLI.temporaryDirectory()
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let path = dir + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Exits non-zero with exactly one line on standard error, holding `message`, and no raw
+    /// control characters anywhere in the output.
+    @discardableResult
+    func expectOneLineError(_ args: [String], _ message: String) throws -> CLIResult {
+        let r = try CLI.run(args)
+        #expect(r.status != 0, "\(args)")
+        let lines = r.stderr.split(separator: "\n").filter { !$0.isEmpty }
+        #expect(lines.count == 1, "one line: \(r.stderr)")
+        #expect(r.stderr.contains(message), "\(args): \(r.stderr)")
+        #expect(!r.stderr.contains("NSCocoaErrorDomain") && !r.stderr.contains("Error Domain"))
+        expectNoControlCharacters(r)
+        return r
+    }
+
+    func expectNoControlCharacters(_ r: CLIResult) {
+        for text in [r.stdout, r.stderr] {
+            let bad = text.unicodeScalars.filter {
+                ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value)
+            }
+            #expect(bad.isEmpty, "control characters in \(text.debugDescription)")
+        }
+    }
+
+    @Test func negativeNumbersReachTheRangeCheck() throws {
+        let r = try CLI.run(["reduce", "in.safetensors", "--tensor", "w", "--rho", "-1", "--out", dir + "/o.safetensors"])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("ρ must be in (0, 1], got -1.0"), "\(r.stderr)")
+        #expect(!r.stderr.contains("Missing value"))
+    }
+
+    @Test func fileErrorsAreOneLineNamingThePath() throws {
+        try expectOneLineError(["solve", "/dev/null"], "/dev/null: no levels found")
+        let r = try CLI.run(["solve", "/dev/null"])
+        #expect(!r.stderr.lowercased().contains("permission"))
+        try expectOneLineError(["solve", dir + "/none.xsb"], dir + "/none.xsb: the level file does not exist")
+        try expectOneLineError(["solve", dir], dir + ": is a directory")
+        try expectOneLineError(["inspect", dir + "/none.safetensors"], dir + "/none.safetensors")
+        try expectOneLineError(["qa", "--dataset", dir + "/none.json", "--model", dir + "/none.gguf"], "none")
+    }
+
+    @Test func aCollectionWithOneBadLevelLoadsTheRest() throws {
+        let path = try write("""
+            ; good
+            #####
+            #@$.#
+            #####
+
+            ; bad
+            #####
+            #@$?#
+            #####
+
+            ; also good
+            ######
+            #@$ .#
+            ######
+            """, "mixed.xsb")
+        let r = try CLI.run(["solve", path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("warning: skipped \(path): level 2 (bad), line 8, column 4: unknown character '?'"), "\(r.stderr)")
+        #expect(r.stdout.contains("also good"))
+    }
+
+    @Test func titlesAndMetadataCannotDriveTheTerminal() throws {
+        let evil = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m"
+        let path = try write("; \(evil)\n#####\n#@$.#\n#####\n", "evil.xsb")
+        let solved = try CLI.run(["solve", path])
+        #expect(solved.status == 0, "\(solved.stderr)")
+        #expect(solved.stdout.contains("\\x1B]0;pwned\\x07"), "\(solved.stdout)")
+        expectNoControlCharacters(solved)
+        let json = try CLI.run(["solve", path, "--json"])
+        expectNoControlCharacters(json)
+        let bad = try write("; \(evil)\n#####\n#@$x#\n#####\n", "evil-bad.xsb")
+        try expectOneLineError(["solve", bad], "unknown character")
+        // Safetensors metadata and tensor names.
+        let tensors = dir + "/evil.safetensors"
+        let header = #"{"__metadata__":{"note\u001b]0;x\u0007":"v\u001b[2J"},"w\u001b[31m":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
+        var bytes = Data()
+        var length = UInt64(header.utf8.count).littleEndian
+        bytes.append(Data(bytes: &length, count: 8))
+        bytes.append(Data(header.utf8))
+        bytes.append(Data(count: 16))
+        try bytes.write(to: URL(fileURLWithPath: tensors))
+        let inspected = try CLI.run(["inspect", tensors])
+        #expect(inspected.status == 0, "\(inspected.stderr)")
+        #expect(inspected.stdout.contains("\\x1B"), "\(inspected.stdout)")
+        expectNoControlCharacters(inspected)
+        expectNoControlCharacters(try CLI.run(["inspect", tensors, "--json"]))
+    }
+
+    /// Options and output paths are checked before demonstrations are generated: with a million
+    /// levels to generate, each of these would otherwise run for hours before failing.
+    @Test func trainingOptionsAreCheckedBeforeLongWork() throws {
+        let cache = dir + "/demos.xsb"
+        let base = ["train", "bc", "--level-count", "1000000", "--cache", cache]
+        try expectOneLineError(base + ["--steps", "0", "--out", dir + "/a.safetensors"], "steps must be positive")
+        try expectOneLineError(base + ["--batch", "0", "--out", dir + "/a.safetensors"], "batch size")
+        try expectOneLineError(base + ["--lr", "nan", "--out", dir + "/a.safetensors"], "learning rate nan")
+        try expectOneLineError(base + ["--dagger-share", "1.5", "--out", dir + "/a.safetensors"], "DAgger share")
+        try expectOneLineError(base + ["--held-out", "-3", "--out", dir + "/a.safetensors"], "--held-out")
+        let blocker = try write("x", "blocker")
+        try expectOneLineError(base + ["--out", blocker + "/a.safetensors"], "\(blocker) is a file, not a folder")
+        try expectOneLineError(base + ["--out", dir], "is a folder")
+        #expect(!FileManager.default.fileExists(atPath: cache))
+    }
+
+    @Test func perLevelOutputIsCheckedBeforeTheEvaluation() throws {
+        let blocker = try write("x", "blocker2")
+        let r = try expectOneLineError(
+            ["eval", "--policy", "policies/conv-8x32.safetensors", "--per-level", blocker + "/out.jsonl"],
+            "is a file, not a folder")
+        #expect(r.stdout.isEmpty)
+    }
+
+    /// --resume into a checkpoint of another network (or of an unknown format) is refused and the
+    /// file is left as it was.
+    @Test func resumeIntoAnotherArchitectureIsRefused() throws {
+        let levels = try write("""
+            #######
+            #@ $ .#
+            #######
+            Solution: rRR
+
+            #####
+            #@$.#
+            #####
+            Solution: R
+
+            """, "demos.xsb")
+        let out = dir + "/tiny.safetensors"
+        let train = try CLI.run([
+            "train", "bc", "--demos", levels, "--channels", "4", "--blocks", "1", "--steps", "2", "--batch", "8",
+            "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--out", out,
+        ])
+        #expect(train.status == 0, "\(train.stderr)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+        try expectOneLineError(
+            ["train", "bc", "--demos", levels, "--arch", "transformer", "--dim", "8", "--layers", "1", "--heads", "2",
+             "--mlp-hidden", "8", "--steps", "4", "--batch", "8", "--held-out", "1", "--out", out, "--resume"],
+            "holds a conv")
+        try expectOneLineError(
+            ["train", "bc", "--demos", levels, "--channels", "8", "--blocks", "1", "--steps", "4", "--batch", "8",
+             "--held-out", "1", "--out", out, "--resume"],
+            "channels=4")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
+    }
+}
