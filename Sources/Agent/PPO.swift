@@ -66,8 +66,10 @@ public struct PPOConfig: Sendable {
         return o
     }
 
-    func validate() throws {
+    /// Throws for the first setting out of its range.
+    public func validate() throws {
         func fail(_ m: String) -> AgentError { .invalidSetting(m) }
+        guard totalSteps >= 1 else { throw fail("total environment steps must be positive") }
         guard (1...4096).contains(environments) else { throw fail("environments must be in 1...4096") }
         guard (1...4096).contains(rolloutSteps) else { throw fail("rollout steps must be in 1...4096") }
         guard minibatches >= 1 && batchSize % minibatches == 0 else {
@@ -75,7 +77,10 @@ public struct PPOConfig: Sendable {
         }
         guard updateEpochs >= 1 else { throw fail("update epochs must be positive") }
         guard gamma > 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1 else { throw fail("gamma and λ must be in (0, 1]") }
-        guard clipCoefficient > 0 else { throw fail("the clip coefficient must be positive") }
+        guard clipCoefficient > 0 && clipCoefficient.isFinite else { throw fail("the clip coefficient must be positive") }
+        guard entropyCoefficient >= 0 && entropyCoefficient.isFinite else {
+            throw fail("the entropy coefficient must be a non-negative number")
+        }
         try optimizer.validate()
     }
 }

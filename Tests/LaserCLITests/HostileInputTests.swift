@@ -119,6 +119,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cache))
     }
 
+    /// Level errors in --demos files name the file, whether the board or its solution is bad.
+    @Test func demonstrationFileErrorsNameTheFile() throws {
+        let wrong = try write("#####\n#@$.#\n#####\nSolution: L\n\n#####\n#@$.#\n#####\nSolution: R\n", "wrong.xsb")
+        try expectOneLineError(
+            ["train", "bc", "--demos", wrong, "--steps", "1", "--held-out", "1", "--out", dir + "/w.safetensors"],
+            "\(wrong): level 1 (untitled): its solution")
+        let broken = try write("#####\n#@$?#\n#####\n", "broken.xsb")
+        try expectOneLineError(
+            ["train", "bc", "--demos", broken, "--steps", "1", "--held-out", "1", "--out", dir + "/w.safetensors"],
+            "\(broken): level 1, line 2, column 4")
+    }
+
+    /// PPO settings are checked before anything runs (--envs 0 crashed the trainer).
+    @Test func ppoOptionsAreCheckedFirst() throws {
+        let base = ["train", "ppo", "--init", "policies/conv-8x32.safetensors", "--out", dir + "/p.safetensors"]
+        try expectOneLineError(base + ["--envs", "0"], "environments must be in 1...4096")
+        try expectOneLineError(base + ["--total-steps", "0"], "total environment steps must be positive")
+        try expectOneLineError(base + ["--entropy", "nan"], "entropy coefficient")
+        try expectOneLineError(base + ["--minibatches", "7"], "must divide")
+        try expectOneLineError(base + ["--eval-every", "-1"], "--eval-every")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/p.safetensors"))
+    }
+
     @Test func perLevelOutputIsCheckedBeforeTheEvaluation() throws {
         let blocker = try write("x", "blocker2")
         let r = try expectOneLineError(

@@ -41,9 +41,25 @@ struct TrainPPO: ParsableCommand {
     var advanceAt = 0.7
     @Option(help: "Curriculum: episodes the advance rule looks back over.") var curriculumWindow = 200
 
-    func run() throws {
+    func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        guard evalEvery >= 1 else { throw ValidationError("--eval-every must be positive") }
+        guard evalLimit >= 1 else { throw ValidationError("--eval-limit must be positive") }
+        guard curriculumLevels >= 1 else { throw ValidationError("--curriculum-levels must be positive") }
+        guard curriculumWindow >= 1 else { throw ValidationError("--curriculum-window must be positive") }
+        guard advanceAt > 0 && advanceAt <= 1 else { throw ValidationError("--advance-at must be in (0, 1]") }
+        do { try makeConfig().validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    func run() throws {
         OpenBLASInfo.setThreads(threads)
+        let config = makeConfig()
+        try checkWritable(out, option: "--out")
+        if let log { try checkWritable(log, option: "--log") }
+        try run(config: config)
+    }
+
+    func makeConfig() -> PPOConfig {
         var config = PPOConfig()
         config.environments = envs
         config.rolloutSteps = rollout
@@ -54,8 +70,10 @@ struct TrainPPO: ParsableCommand {
         config.clipCoefficient = clip
         config.entropyCoefficient = entropy
         config.seed = seed
-        try checkWritable(out, option: "--out")
-        if let log { try checkWritable(log, option: "--log") }
+        return config
+    }
+
+    func run(config: PPOConfig) throws {
         let pool = try loadLevels(levels)
         let held = try loadLevels(evalLevels, limit: evalLimit)
         let trainer: PolicyTrainer
