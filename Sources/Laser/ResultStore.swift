@@ -24,6 +24,9 @@ public struct SweepRecord: Codable, Sendable, Equatable {
     /// What was evaluated: the model file's fingerprint and the evaluation's data and settings
     /// (set by the store that writes the record; nil in logs written before it existed).
     public var setup: String?
+    /// Per-item scores by metric, in item order (0/1 for a rate), so any two results on the same
+    /// split can be compared item by item (nil in logs written before they were kept).
+    public var items: [String: [Double]]?
 
     /// The identity of a result: what was evaluated, on which split.
     public var key: String { Self.key(interventions: interventions, split: split) }
@@ -37,7 +40,7 @@ public struct SweepRecord: Codable, Sendable, Equatable {
         phase == other.phase && order == other.order && split == other.split
             && interventions == other.interventions && metrics == other.metrics
             && parametersBefore == other.parametersBefore && parametersAfter == other.parametersAfter
-            && setup == other.setup
+            && setup == other.setup && items == other.items
     }
 }
 

@@ -15,11 +15,20 @@ public struct SearchSummary: Sendable {
     public let best: (intervention: Intervention, validation: Metrics, test: Metrics?)?
     /// The greedy composition kept, with its validation and test metrics.
     public let composition: (interventions: [Intervention], validation: Metrics, test: Metrics?)?
+    /// Each sweep row's objective against the unreduced model on validation, item by item
+    /// (nil where the log holds no per-item scores), parallel to `sweep`.
+    public let sweepComparisons: [MetricComparison?]
+    /// The chosen intervention and the composition against the unreduced model on test.
+    public let bestTestComparison: MetricComparison?
+    public let compositionTestComparison: MetricComparison?
+    /// Configurations evaluated on validation to make the choice (grid points and composition
+    /// steps): the number of chances a noisy validation score had to look like a gain.
+    public let configurationsTried: Int
 }
 
 /// Runs sweeps and compositions of interventions on one model with a caller-supplied evaluation.
 public final class Search<Model: ReducibleModel> {
-    public typealias Evaluate = (EvaluationContext) throws -> Metrics
+    public typealias Evaluate = (EvaluationContext) throws -> Evaluation
     /// Called after each evaluation: (finished so far, total planned, the record).
     public typealias Progress = (Int, Int, SweepRecord) -> Void
 
@@ -46,16 +55,18 @@ public final class Search<Model: ReducibleModel> {
         let targets = try interventions.flatMap { try $0.targets(in: reducer.model) }
         let context = EvaluationContext(split: split, interventions: interventions, firstChangedLayer: targets.map(\.layer).min())
         let start = Date()
-        let metrics = try evaluate(context)
+        let evaluation = try evaluate(context)
+        let metrics = evaluation.metrics
         let seconds = Date().timeIntervalSince(start)
         try reducer.restoreAll()
         guard metrics[objective.metric] != nil else {
             throw LaserError.io("the evaluation returned no metric '\(objective.metric)' (it returned \(metrics.keys.sorted().joined(separator: ", ")))")
         }
-        let record = SweepRecord(
+        var record = SweepRecord(
             phase: phase, order: order, split: split, interventions: names, metrics: metrics,
             parametersBefore: reports.reduce(0) { $0 + $1.parametersBefore },
             parametersAfter: reports.reduce(0) { $0 + $1.parametersAfter }, seconds: seconds)
+        record.items = evaluation.items.isEmpty ? nil : evaluation.items
         try store.append(record)
         return record
     }
@@ -153,9 +164,21 @@ public final class Search<Model: ReducibleModel> {
                 composition = (kept, metrics(kept, .validation) ?? [:], metrics(kept, .test))
             }
         }
+        func compare(_ i: [Intervention], _ s: Split) -> MetricComparison? {
+            guard let base = record([], s)?.items?[objective.metric],
+                let reduced = record(i, s)?.items?[objective.metric]
+            else { return nil }
+            return try? MetricComparison(baseline: base, reduced: reduced)
+        }
+        let greedySteps = composed
+            ? store.records.filter { $0.split == .validation && $0.phase == "greedy" }.count : 0
         return SearchSummary(
             objective: objective, baselineValidation: metrics([], .validation) ?? [:],
-            baselineTest: metrics([], .test), sweep: rows, best: best, composition: composition)
+            baselineTest: metrics([], .test), sweep: rows, best: best, composition: composition,
+            sweepComparisons: rows.map { compare([$0.0], .validation) },
+            bestTestComparison: best.flatMap { compare([$0.0], .test) },
+            compositionTestComparison: composition.flatMap { $0.0.isEmpty ? nil : compare($0.0, .test) },
+            configurationsTried: rows.count + greedySteps)
     }
 
     private func replayComposition(_ grid: SweepGrid) throws -> [Intervention] {
@@ -181,7 +204,9 @@ public final class Search<Model: ReducibleModel> {
         return kept
     }
 
-    private func metrics(_ i: [Intervention], _ s: Split) -> Metrics? {
-        store.record(for: SweepRecord.key(interventions: i.map(\.description), split: s))?.metrics
+    private func metrics(_ i: [Intervention], _ s: Split) -> Metrics? { record(i, s)?.metrics }
+
+    private func record(_ i: [Intervention], _ s: Split) -> SweepRecord? {
+        store.record(for: SweepRecord.key(interventions: i.map(\.description), split: s))
     }
 }

@@ -2,55 +2,185 @@
 import Foundation
 
 public enum SearchReport {
-    /// A Markdown report: baseline, best single intervention and composition on both splits, and
-    /// the full grid on validation.
+    /// A Markdown report: baseline, best single intervention and composition on both splits with
+    /// the paired statistics against the unreduced model, a verdict on the choice, and the full grid
+    /// on validation.
     public static func markdown(_ s: SearchSummary, metrics: [String]) -> String {
+        let objective = s.objective.metric
         func cells(_ m: Metrics?) -> String {
             metrics.map { key in m?[key].map { format($0) } ?? "–" }.joined(separator: " | ")
         }
-        var out = "| model | split | " + metrics.joined(separator: " | ") + " |\n"
-        out += "|---|---|" + metrics.map { _ in "---:|" }.joined() + "\n"
-        out += "| unreduced | validation | \(cells(s.baselineValidation)) |\n"
-        if let t = s.baselineTest { out += "| unreduced | test | \(cells(t)) |\n" }
+        func stats(_ c: MetricComparison?) -> String {
+            guard let c else { return "– | –" }
+            return "\(delta(c)) | \(Statistics.formatP(c.pValue))"
+        }
+        var out = "| model | split | " + metrics.joined(separator: " | ")
+            + " | Δ \(objective) [95% CI] | p_value |\n"
+        out += "|---|---|" + metrics.map { _ in "---:|" }.joined() + "---:|---:|\n"
+        out += "| unreduced | validation | \(cells(s.baselineValidation)) | | |\n"
+        if let t = s.baselineTest { out += "| unreduced | test | \(cells(t)) | | |\n" }
         if let b = s.best {
-            out += "| best: `\(b.intervention)` | validation | \(cells(b.validation)) |\n"
-            if let t = b.test { out += "| best: `\(b.intervention)` | test | \(cells(t)) |\n" }
+            let row = s.sweep.firstIndex { $0.intervention == b.intervention }
+            let validation = row.flatMap { s.sweepComparisons[$0] }
+            out += "| best: `\(b.intervention)` | validation | \(cells(b.validation)) | \(stats(validation)) |\n"
+            if let t = b.test { out += "| best: `\(b.intervention)` | test | \(cells(t)) | \(stats(s.bestTestComparison)) |\n" }
         }
         if let c = s.composition {
             let name = c.interventions.isEmpty ? "none kept" : c.interventions.map(\.description).joined(separator: " + ")
-            out += "| greedy: `\(name)` | validation | \(cells(c.validation)) |\n"
-            if let t = c.test { out += "| greedy: `\(name)` | test | \(cells(t)) |\n" }
+            out += "| greedy: `\(name)` | validation | \(cells(c.validation)) | | |\n"
+            if let t = c.test { out += "| greedy: `\(name)` | test | \(cells(t)) | \(stats(s.compositionTestComparison)) |\n" }
         }
-        out += "\nSweep on validation (objective `\(s.objective.metric)`, \(s.objective.higherIsBetter ? "higher" : "lower") is better):\n\n"
-        out += "| layer | type | ρ | " + metrics.joined(separator: " | ") + " | Δ \(s.objective.metric) | params after/before |\n"
-        out += "|---:|---|---:|" + metrics.map { _ in "---:|" }.joined() + "---:|---:|\n"
-        let base = s.baselineValidation[s.objective.metric]
-        for (i, r) in s.sweep {
-            let delta = base.flatMap { b in r.metrics[s.objective.metric].map { $0 - b } }
+        out += "\n" + verdict(s) + "\n"
+        out += "\nSweep on validation (objective `\(objective)`, \(s.objective.higherIsBetter ? "higher" : "lower") is better; "
+            + "Δ against the unreduced model on the same items, McNemar p for rates, bootstrap p for means):\n\n"
+        out += "| layer | type | ρ | " + metrics.joined(separator: " | ") + " | Δ \(objective) [95% CI] | p_value | params after/before |\n"
+        out += "|---:|---|---:|" + metrics.map { _ in "---:|" }.joined() + "---:|---:|---:|\n"
+        let base = s.baselineValidation[objective]
+        for (row, (i, r)) in s.sweep.enumerated() {
             let ratio = r.parametersBefore > 0 ? Double(r.parametersAfter) / Double(r.parametersBefore) : 1
-            out += "| \(i.layer) | \(i.type) | \(Intervention.format(i.rho)) | \(cells(r.metrics)) | \(delta.map { signed($0) } ?? "–") | \(String(format: "%.3f", ratio)) |\n"
+            let comparison = s.sweepComparisons[row]
+            let fallback = base.flatMap { b in r.metrics[objective].map { signed($0 - b) } } ?? "–"
+            let statCells = comparison.map { stats($0) } ?? "\(fallback) | –"
+            out += "| \(i.layer) | \(i.type) | \(Intervention.format(i.rho)) | \(cells(r.metrics)) | \(statCells) | \(String(format: "%.3f", ratio)) |\n"
         }
         return out
     }
 
-    /// CSV, one row per logged grid point (validation) plus baseline rows.
+    /// The report's conclusion in words: what was chosen among how many configurations, and
+    /// whether its change on test is beyond noise.
+    public static func verdict(_ s: SearchSummary) -> String {
+        let objective = s.objective.metric
+        guard let b = s.best else { return "No grid point has been evaluated yet." }
+        var text = "**Chosen on validation** among \(s.configurationsTried) configuration\(s.configurationsTried == 1 ? "" : "s"): `\(b.intervention)`."
+        guard let c = s.bestTestComparison else {
+            return text + (b.test == nil ? " Not yet evaluated on test." : " (No per-item scores in the log: no test statistics.)")
+        }
+        text += " **On test**: Δ \(objective) \(c.summary)"
+        text += c.significant
+            ? (c.difference * (s.objective.higherIsBetter ? 1 : -1) > 0
+                ? " — a significant improvement." : " — a significant loss.")
+            : " — no evidence that the reduction changes \(objective)."
+        if let g = s.compositionTestComparison, let comp = s.composition {
+            text += " The greedy composition `\(comp.interventions.map(\.description).joined(separator: " + "))` on test: \(g.summary)."
+        }
+        if s.configurationsTried > 1 {
+            text += " With \(s.configurationsTried) configurations tried, the best validation score is biased upwards; only the test comparison counts."
+        }
+        return text
+    }
+
+    /// "+1.2 [−0.5, +2.9]" in percentage points for rates, in units for means.
+    static func delta(_ c: MetricComparison) -> String {
+        switch c {
+        case .rate(let r):
+            return "\(Statistics.signedPoints(r.difference)) [\(Statistics.signedPoints(r.differenceCI.low)), \(Statistics.signedPoints(r.differenceCI.high))] pts"
+        case .mean(let m):
+            return String(format: "%+.4f [%+.4f, %+.4f]", m.difference, m.differenceCI.low, m.differenceCI.high)
+        }
+    }
+
+    /// CSV, one row per logged grid point (validation) plus baseline, best and greedy rows; the
+    /// comparison columns hold the objective's paired statistics against the unreduced model on
+    /// the same split (empty where they do not apply).
     public static func csv(_ s: SearchSummary, metrics: [String]) -> String {
-        var out = "phase,split,layer,type,rho,interventions," + metrics.joined(separator: ",") + ",params_before,params_after\n"
-        func row(_ phase: String, _ split: String, _ layer: String, _ type: String, _ rho: String, _ name: String, _ m: Metrics, _ pb: Int, _ pa: Int) {
-            out += "\(phase),\(split),\(layer),\(type),\(rho),\(name)," + metrics.map { m[$0].map { String($0) } ?? "" }.joined(separator: ",") + ",\(pb),\(pa)\n"
+        var out = "phase,split,layer,type,rho,interventions," + metrics.joined(separator: ",")
+            + ",params_before,params_after,delta,ci95_low,ci95_high,p_value,gained,lost\n"
+        func row(
+            _ phase: String, _ split: String, _ layer: String, _ type: String, _ rho: String, _ name: String,
+            _ m: Metrics, _ pb: Int, _ pa: Int, _ c: MetricComparison? = nil
+        ) {
+            var cells = [phase, split, layer, type, rho, name] + metrics.map { m[$0].map { String($0) } ?? "" }
+            cells += ["\(pb)", "\(pa)"]
+            if let c {
+                cells += [String(c.difference), String(c.interval.low), String(c.interval.high), String(c.pValue)]
+                cells += c.gainedLost.map { ["\($0.gained)", "\($0.lost)"] } ?? ["", ""]
+            } else {
+                cells += ["", "", "", "", "", ""]
+            }
+            out += cells.joined(separator: ",") + "\n"
         }
         row("baseline", "validation", "", "", "", "", s.baselineValidation, 0, 0)
         if let t = s.baselineTest { row("baseline", "test", "", "", "", "", t, 0, 0) }
-        for (i, r) in s.sweep {
-            row("sweep", "validation", "\(i.layer)", i.type, Intervention.format(i.rho), i.description, r.metrics, r.parametersBefore, r.parametersAfter)
+        for (k, (i, r)) in s.sweep.enumerated() {
+            row("sweep", "validation", "\(i.layer)", i.type, Intervention.format(i.rho), i.description, r.metrics,
+                r.parametersBefore, r.parametersAfter, s.sweepComparisons[k])
         }
         if let b = s.best, let t = b.test {
-            row("best", "test", "\(b.intervention.layer)", b.intervention.type, Intervention.format(b.intervention.rho), b.intervention.description, t, 0, 0)
+            row("best", "test", "\(b.intervention.layer)", b.intervention.type, Intervention.format(b.intervention.rho),
+                b.intervention.description, t, 0, 0, s.bestTestComparison)
         }
         if let c = s.composition, let t = c.test {
-            row("greedy", "test", "", "", "", c.interventions.map(\.description).joined(separator: "+"), t, 0, 0)
+            row("greedy", "test", "", "", "", c.interventions.map(\.description).joined(separator: "+"), t, 0, 0,
+                s.compositionTestComparison)
         }
         return out
+    }
+
+    /// The summary as JSON (the same figures as the Markdown report, named plainly).
+    public static func json(_ s: SearchSummary) throws -> String {
+        struct Comparison: Encodable {
+            let difference: Double, ci95Low: Double, ci95High: Double, pValue: Double
+            let gained: Int?, lost: Int?, n: Int, significant: Bool
+            enum CodingKeys: String, CodingKey {
+                case difference, ci95Low = "ci95_low", ci95High = "ci95_high", pValue = "p_value"
+                case gained, lost, n, significant
+            }
+            init?(_ c: MetricComparison?) {
+                guard let c else { return nil }
+                difference = c.difference
+                ci95Low = c.interval.low
+                ci95High = c.interval.high
+                pValue = c.pValue
+                gained = c.gainedLost?.gained
+                lost = c.gainedLost?.lost
+                switch c {
+                case .rate(let r): n = r.n
+                case .mean(let m): n = m.n
+                }
+                significant = c.significant
+            }
+        }
+        struct Row: Encodable {
+            let interventions: [String], validation: Metrics?, test: Metrics?
+            let validationComparison: Comparison?, testComparison: Comparison?
+            enum CodingKeys: String, CodingKey {
+                case interventions, validation, test
+                case validationComparison = "validation_comparison", testComparison = "test_comparison"
+            }
+        }
+        struct Output: Encodable {
+            let objective: String, higherIsBetter: Bool, configurationsTried: Int
+            let baseline: Row, best: Row?, composition: Row?, sweep: [Row], verdict: String
+            enum CodingKeys: String, CodingKey {
+                case objective, higherIsBetter = "higher_is_better", configurationsTried = "configurations_tried"
+                case baseline, best, composition, sweep, verdict
+            }
+        }
+        let bestRow = s.best.map { b in
+            Row(
+                interventions: [b.intervention.description], validation: b.validation, test: b.test,
+                validationComparison: Comparison(s.sweep.firstIndex { $0.intervention == b.intervention }.flatMap { s.sweepComparisons[$0] }),
+                testComparison: Comparison(s.bestTestComparison))
+        }
+        let output = Output(
+            objective: s.objective.metric, higherIsBetter: s.objective.higherIsBetter,
+            configurationsTried: s.configurationsTried,
+            baseline: Row(interventions: [], validation: s.baselineValidation, test: s.baselineTest,
+                          validationComparison: nil, testComparison: nil),
+            best: bestRow,
+            composition: s.composition.map {
+                Row(interventions: $0.interventions.map(\.description), validation: $0.validation, test: $0.test,
+                    validationComparison: nil, testComparison: Comparison(s.compositionTestComparison))
+            },
+            sweep: s.sweep.enumerated().map { k, row in
+                Row(interventions: [row.intervention.description], validation: row.record.metrics, test: nil,
+                    validationComparison: Comparison(s.sweepComparisons[k]), testComparison: nil)
+            },
+            verdict: verdict(s))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try encoder.encode(output), as: UTF8.self) + "\n"
     }
 
     /// An SVG heatmap for one type: rows are layers, columns ρ (descending), colour the change of

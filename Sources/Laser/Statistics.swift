@@ -133,6 +133,58 @@ public struct PairedMeanComparison: Codable, Sendable, Equatable {
     }
 }
 
+/// A comparison of one metric, item by item: a rate (every score 0 or 1) or a mean.
+public enum MetricComparison: Sendable, Equatable {
+    case rate(PairedComparison)
+    case mean(PairedMeanComparison)
+
+    /// Compares per-item scores of the same items; rates when both hold only 0 and 1.
+    public init(baseline: [Double], reduced: [Double]) throws {
+        let binary = (baseline + reduced).allSatisfy { $0 == 0 || $0 == 1 }
+        if binary {
+            self = .rate(try PairedComparison(baseline: baseline.map { $0 == 1 }, reduced: reduced.map { $0 == 1 }))
+        } else {
+            self = .mean(try PairedMeanComparison(baseline: baseline, reduced: reduced))
+        }
+    }
+
+    public var difference: Double {
+        switch self {
+        case .rate(let c): return c.difference
+        case .mean(let c): return c.difference
+        }
+    }
+    public var interval: Interval {
+        switch self {
+        case .rate(let c): return c.differenceCI
+        case .mean(let c): return c.differenceCI
+        }
+    }
+    public var pValue: Double {
+        switch self {
+        case .rate(let c): return c.pValue
+        case .mean(let c): return c.pValue
+        }
+    }
+    public var significant: Bool {
+        switch self {
+        case .rate(let c): return c.significant
+        case .mean(let c): return c.significant
+        }
+    }
+    public var summary: String {
+        switch self {
+        case .rate(let c): return c.summary
+        case .mean(let c): return c.summary
+        }
+    }
+    /// Discordant pairs of a rate (nil for a mean).
+    public var gainedLost: (gained: Int, lost: Int)? {
+        if case .rate(let c) = self { return (c.gained, c.lost) }
+        return nil
+    }
+}
+
 /// The formulas, each checked in the tests against values computed independently.
 public enum Statistics {
     /// Two-sided exact McNemar test: P(X ≤ min(b, c)) doubled (capped at 1) for X ~ Bin(b + c, ½),
@@ -207,8 +259,6 @@ public enum Statistics {
         return points == 0 ? "0.0" : String(format: "%+.1f", points)
     }
 
-    /// A p-value to three significant figures, "< 0.0001" below.
-    public static func formatP(_ p: Double) -> String {
-        p < 0.0001 ? "< 0.0001" : String(format: "%.3g", p)
-    }
+    /// A p-value to three significant figures ("0.0525", "1.86e-09").
+    public static func formatP(_ p: Double) -> String { String(format: "%.3g", p) }
 }

@@ -9,6 +9,26 @@ public enum Split: String, Codable, Sendable, CaseIterable {
     case test
 }
 
+/// What an evaluation returns: aggregate metrics and, item by item, the scores behind them.
+public struct Evaluation: Sendable {
+    public var metrics: Metrics
+    /// Per-item scores by metric name, in a fixed item order (0/1 for a rate such as `solve_rate`
+    /// or `top1`), so two evaluations of the same items can be compared pair by pair.
+    public var items: [String: [Double]]
+
+    public init(metrics: Metrics, items: [String: [Double]] = [:]) {
+        self.metrics = metrics
+        self.items = items
+    }
+}
+
+/// Metrics alone, written as a dictionary literal (no per-item scores).
+extension Evaluation: ExpressibleByDictionaryLiteral {
+    public init(dictionaryLiteral elements: (String, Double)...) {
+        self.init(metrics: Dictionary(elements, uniquingKeysWith: { $1 }))
+    }
+}
+
 /// What an evaluation is told about the model state it is evaluating.
 public struct EvaluationContext: Sendable {
     public let split: Split

@@ -85,6 +85,7 @@ func runSweep<Model: ReducibleModel>(
     let markdown = SearchReport.markdown(summary, metrics: reportMetrics)
     try AtomicFile.write(string: markdown, to: options.outDir + "/report.md")
     try AtomicFile.write(string: SearchReport.csv(summary, metrics: reportMetrics), to: options.outDir + "/results.csv")
+    try AtomicFile.write(string: SearchReport.json(summary), to: options.outDir + "/summary.json")
     var svgs: [String] = []
     for type in grid.types {
         let path = options.outDir + "/heatmap-\(type).svg"
@@ -92,5 +93,5 @@ func runSweep<Model: ReducibleModel>(
         svgs.append(path)
     }
     print(markdown)
-    print("wrote \(options.outDir)/report.md, results.csv, \(svgs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")); log \(logPath)")
+    print("wrote \(options.outDir)/report.md, results.csv, summary.json, \(svgs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")); log \(logPath)")
 }

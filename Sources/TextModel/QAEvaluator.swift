@@ -49,6 +49,19 @@ public struct QASummary: Codable, Sendable, Equatable {
     public let k: Int
     public let meanLogProb: Double
 
+    /// Each item's scores under the Laser module's metric names (0/1 for the rates), in order.
+    public static func itemScores(_ results: [QAItemResult], k: Int) -> [String: [Double]] {
+        var items: [String: [Double]] = [
+            "top1": results.map { $0.firstTokenRank == 0 ? 1 : 0 },
+            "topk": results.map { $0.firstTokenRank < k ? 1 : 0 },
+            "mean_logprob": results.map(\.meanLogProb),
+        ]
+        if results.allSatisfy({ $0.generationMatch != nil }) && !results.isEmpty {
+            items["generation_match"] = results.map { $0.generationMatch! ? 1 : 0 }
+        }
+        return items
+    }
+
     /// The Laser module's metric names.
     public var metrics: [String: Double] {
         var m = ["top1": top1, "topk": topK, "mean_logprob": meanLogProb]

@@ -1,5 +1,6 @@
 // Cheap QA scoring for sweeps: teacher-forced metrics over packed batches of whole sequences,
 // restarting at the lowest changed layer from the unreduced model's recorded residual stream.
+import Laser
 import LinearAlgebra
 
 /// First-token top-1 / top-k accuracy and mean answer log-probability of a fixed item set.
@@ -13,8 +14,9 @@ public final class TeacherForcedScorer {
     public let model: LlamaModel
     public let items: [QAItem]
     public let topK: Int
-    /// Metrics of the unreduced model, measured at construction.
-    public private(set) var baseline: [String: Double] = [:]
+    /// Metrics of the unreduced model, measured at construction, and their per-item scores.
+    public var baseline: [String: Double] { baselineEvaluation.metrics }
+    public private(set) var baselineEvaluation = Evaluation(metrics: [:])
     /// Whether the residual streams are recorded (false when over the memory budget).
     public let recordsLayerInputs: Bool
 
@@ -64,22 +66,27 @@ public final class TeacherForcedScorer {
         let capacity = lengths.max()!
         let perChunk = chunks.map(\.items.count).max()!
         states = (0..<perChunk).map { _ in model.makeState(capacity: capacity) }
-        baseline = try score(from: 0, record: recordsLayerInputs)
+        baselineEvaluation = try score(from: 0, record: recordsLayerInputs)
     }
 
     /// The metrics with the model's current weights, where every layer below `firstChangedLayer`
     /// still holds its original weights (nil: nothing changed, the recorded baseline is returned).
     public func score(firstChangedLayer: Int?) throws -> [String: Double] {
-        guard let layer = firstChangedLayer else { return baseline }
+        try evaluation(firstChangedLayer: firstChangedLayer).metrics
+    }
+
+    /// The metrics and each item's scores (`top1`, `topk` as 0/1, `mean_logprob`), as `score`.
+    public func evaluation(firstChangedLayer: Int?) throws -> Evaluation {
+        guard let layer = firstChangedLayer else { return baselineEvaluation }
         return try score(
             from: recordsLayerInputs ? max(0, min(layer, model.config.layers)) : 0, record: false)
     }
 
-    private func score(from startLayer: Int, record: Bool) throws -> [String: Double] {
+    private func score(from startLayer: Int, record: Bool) throws -> Evaluation {
         let h = model.config.hiddenSize
-        var top1 = 0
-        var inTopK = 0
-        var logProbSum = 0.0
+        var top1 = [Double](repeating: 0, count: items.count)
+        var inTopK = [Double](repeating: 0, count: items.count)
+        var logProbs = [Double](repeating: 0, count: items.count)
         for c in chunks.indices {
             let chunk = chunks[c]
             let inputs = chunk.items.enumerated().map { j, i -> SequenceInput in
@@ -107,19 +114,23 @@ public final class TeacherForcedScorer {
             }
             if record { chunks[c].layerInputs = recorded }
             for (j, i) in chunk.items.enumerated() {
+                try LogitMath.requireFinite(logits[j], context: "scoring \"\(items[i].question)\"")
                 let rank = LogitMath.rank(logits[j], token: answers[i][0])
-                if rank == 0 { top1 += 1 }
-                if rank < topK { inTopK += 1 }
+                top1[i] = rank == 0 ? 1 : 0
+                inTopK[i] = rank < topK ? 1 : 0
                 var sum = 0.0
                 for (row, token) in answers[i].enumerated() {
                     sum += LogitMath.logProbability(logits[j], row: row, token: token)
                 }
-                logProbSum += sum / Double(answers[i].count)
+                logProbs[i] = sum / Double(answers[i].count)
             }
         }
         let n = Double(items.count)
-        return [
-            "top1": Double(top1) / n, "topk": Double(inTopK) / n, "mean_logprob": logProbSum / n,
-        ]
+        return Evaluation(
+            metrics: [
+                "top1": top1.reduce(0, +) / n, "topk": inTopK.reduce(0, +) / n,
+                "mean_logprob": logProbs.reduce(0, +) / n,
+            ],
+            items: ["top1": top1, "topk": inTopK, "mean_logprob": logProbs])
     }
 }

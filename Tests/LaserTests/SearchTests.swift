@@ -157,6 +157,42 @@ struct Killed: Error {}
         #expect(seen == [nil, 1, 2])
     }
 
+    /// Per-item scores flow from the evaluation into the log and the report: each grid point is
+    /// compared with the unreduced model on the same items, and the choice is judged on test.
+    @Test func pairedStatisticsReachTheReports() throws {
+        let model = StackModel()
+        // 100 items; the unreduced model gets the first 50 right. `2:fc_out:0.1` also gets items
+        // 50..<80 (30 gained, none lost: p < 0.001); every other point loses item 0.
+        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "solved"),
+                            store: try ResultStore(path: dir + "/items.jsonl")) { context in
+            let names = context.interventions.map(\.description)
+            let right: Int = names == ["2:fc_out:0.1"] ? 80 : 50
+            var items = (0..<100).map { $0 < right ? 1.0 : 0.0 }
+            if !names.isEmpty && right == 50 { items[0] = 0 }
+            return Evaluation(metrics: ["solved": items.reduce(0, +) / 100], items: ["solved": items])
+        }
+        let s = try search.run(grid)
+        #expect(s.configurationsTried == 18)
+        let best = try #require(s.bestTestComparison)
+        guard case .rate(let c) = best else { Issue.record("a rate"); return }
+        #expect(c.gained == 30 && c.lost == 0 && c.n == 100 && c.pValue < 0.001 && c.significant)
+        #expect(abs(c.difference - 0.3) < 1e-12)
+        let other = try #require(s.sweepComparisons[0])
+        #expect(other.gainedLost! == (0, 1) && other.pValue == 1)
+        let md = SearchReport.markdown(s, metrics: ["solved"])
+        #expect(md.contains("**Chosen on validation** among 18 configurations: `2:fc_out:0.1`."), "\(md)")
+        #expect(md.contains("+30.0 points [+20.5, +38.7], p = 1.86e-09 (gained 30, lost 0; n = 100) — a significant improvement."), "\(md)")
+        let csv = SearchReport.csv(s, metrics: ["solved"])
+        #expect(csv.hasPrefix("phase,split,layer,type,rho,interventions,solved,params_before,params_after,delta,ci95_low,ci95_high,p_value,gained,lost\n"))
+        let bestRow = try #require(csv.split(separator: "\n").first { $0.hasPrefix("best,test") })
+        #expect(bestRow.hasSuffix(",30,0"))
+        let json = try JSONSerialization.jsonObject(with: Data(try SearchReport.json(s).utf8)) as? [String: Any]
+        let bestJSON = json?["best"] as? [String: Any]
+        let testComparison = bestJSON?["test_comparison"] as? [String: Any]
+        #expect(testComparison?["gained"] as? Int == 30 && (testComparison?["p_value"] as? Double ?? 1) < 0.001)
+        #expect(json?["configurations_tried"] as? Int == 18)
+    }
+
     @Test func reportsRenderEveryGridPoint() throws {
         let (s, _) = try runSearch(path: dir + "/report.jsonl", compose: true)
         let md = SearchReport.markdown(s, metrics: ["score"])

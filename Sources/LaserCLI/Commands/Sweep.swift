@@ -88,7 +88,8 @@ struct PolicySweepOptions: ParsableArguments {
             setup: try setup(path: path, validation: validation, testSet: testSet)
         ) { context in
             let set = context.split == .validation ? validation : testSet
-            return try Evaluator.evaluate(model: model, levels: set, options: options).summary.metrics
+            let (outcomes, summary) = try Evaluator.evaluate(model: model, levels: set, options: options)
+            return Evaluation(metrics: summary.metrics, items: ["solve_rate": outcomes.map { $0.greedySolved ? 1 : 0 }])
         }
     }
 }

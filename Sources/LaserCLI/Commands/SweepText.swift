@@ -76,9 +76,12 @@ struct TextSweepOptions: ParsableArguments {
         ) { context in
             let items = context.split == .validation ? validation : test
             if useGeneration {
-                return QASummary(results: try generator.evaluate(items), k: topK).metrics
+                let results = try generator.evaluate(items)
+                return Evaluation(
+                    metrics: QASummary(results: results, k: topK).metrics,
+                    items: QASummary.itemScores(results, k: topK))
             }
-            return try scorers[context.split]!.score(firstChangedLayer: context.firstChangedLayer)
+            return try scorers[context.split]!.evaluation(firstChangedLayer: context.firstChangedLayer)
         }
     }
 }
