@@ -70,7 +70,7 @@ public enum SearchReport {
     }
 
     /// "+1.2 [−0.5, +2.9]" in percentage points for rates, in units for means.
-    static func delta(_ c: MetricComparison) -> String {
+    public static func delta(_ c: MetricComparison) -> String {
         switch c {
         case .rate(let r):
             return "\(Statistics.signedPoints(r.difference)) [\(Statistics.signedPoints(r.differenceCI.low)), \(Statistics.signedPoints(r.differenceCI.high))] pts"
@@ -118,31 +118,9 @@ public enum SearchReport {
 
     /// The summary as JSON (the same figures as the Markdown report, named plainly).
     public static func json(_ s: SearchSummary) throws -> String {
-        struct Comparison: Encodable {
-            let difference: Double, ci95Low: Double, ci95High: Double, pValue: Double
-            let gained: Int?, lost: Int?, n: Int, significant: Bool
-            enum CodingKeys: String, CodingKey {
-                case difference, ci95Low = "ci95_low", ci95High = "ci95_high", pValue = "p_value"
-                case gained, lost, n, significant
-            }
-            init?(_ c: MetricComparison?) {
-                guard let c else { return nil }
-                difference = c.difference
-                ci95Low = c.interval.low
-                ci95High = c.interval.high
-                pValue = c.pValue
-                gained = c.gainedLost?.gained
-                lost = c.gainedLost?.lost
-                switch c {
-                case .rate(let r): n = r.n
-                case .mean(let m): n = m.n
-                }
-                significant = c.significant
-            }
-        }
         struct Row: Encodable {
             let interventions: [String], validation: Metrics?, test: Metrics?
-            let validationComparison: Comparison?, testComparison: Comparison?
+            let validationComparison: MetricComparison?, testComparison: MetricComparison?
             enum CodingKeys: String, CodingKey {
                 case interventions, validation, test
                 case validationComparison = "validation_comparison", testComparison = "test_comparison"
@@ -159,8 +137,8 @@ public enum SearchReport {
         let bestRow = s.best.map { b in
             Row(
                 interventions: [b.intervention.description], validation: b.validation, test: b.test,
-                validationComparison: Comparison(s.sweep.firstIndex { $0.intervention == b.intervention }.flatMap { s.sweepComparisons[$0] }),
-                testComparison: Comparison(s.bestTestComparison))
+                validationComparison: s.sweep.firstIndex { $0.intervention == b.intervention }.flatMap { s.sweepComparisons[$0] },
+                testComparison: s.bestTestComparison)
         }
         let output = Output(
             objective: s.objective.metric, higherIsBetter: s.objective.higherIsBetter,
@@ -170,11 +148,11 @@ public enum SearchReport {
             best: bestRow,
             composition: s.composition.map {
                 Row(interventions: $0.interventions.map(\.description), validation: $0.validation, test: $0.test,
-                    validationComparison: nil, testComparison: Comparison(s.compositionTestComparison))
+                    validationComparison: nil, testComparison: s.compositionTestComparison)
             },
             sweep: s.sweep.enumerated().map { k, row in
                 Row(interventions: [row.intervention.description], validation: row.record.metrics, test: nil,
-                    validationComparison: Comparison(s.sweepComparisons[k]), testComparison: nil)
+                    validationComparison: s.sweepComparisons[k], testComparison: nil)
             },
             verdict: verdict(s))
         let encoder = JSONEncoder()

@@ -21,7 +21,7 @@ public struct Interval: Codable, Sendable, Equatable {
 }
 
 /// The comparison of two binary scorings of the same items: baseline (unreduced) and reduced.
-public struct PairedComparison: Codable, Sendable, Equatable {
+public struct PairedComparison: Encodable, Sendable, Equatable {
     /// Items compared.
     public let n: Int
     /// Items each scoring got right.
@@ -73,6 +73,33 @@ public struct PairedComparison: Codable, Sendable, Equatable {
     /// Whether the change is significant at the 5% level.
     public var significant: Bool { pValue < 0.05 }
 
+    enum CodingKeys: String, CodingKey {
+        case kind, n, gained, lost, pValue = "p_value", difference, ci95Low = "ci95_low"
+        case ci95High = "ci95_high", significant, baselineRate = "baseline_rate"
+        case baselineLow = "baseline_ci95_low", baselineHigh = "baseline_ci95_high"
+        case reducedRate = "reduced_rate", reducedLow = "reduced_ci95_low", reducedHigh = "reduced_ci95_high"
+    }
+
+    /// Flat, plainly named fields: `p_value`, `difference`, `ci95_low`, `ci95_high`, ...
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("rate", forKey: .kind)
+        try c.encode(n, forKey: .n)
+        try c.encode(gained, forKey: .gained)
+        try c.encode(lost, forKey: .lost)
+        try c.encode(pValue, forKey: .pValue)
+        try c.encode(difference, forKey: .difference)
+        try c.encode(differenceCI.low, forKey: .ci95Low)
+        try c.encode(differenceCI.high, forKey: .ci95High)
+        try c.encode(significant, forKey: .significant)
+        try c.encode(baselineRate, forKey: .baselineRate)
+        try c.encode(baselineCI.low, forKey: .baselineLow)
+        try c.encode(baselineCI.high, forKey: .baselineHigh)
+        try c.encode(reducedRate, forKey: .reducedRate)
+        try c.encode(reducedCI.low, forKey: .reducedLow)
+        try c.encode(reducedCI.high, forKey: .reducedHigh)
+    }
+
     /// One line: "+2.4 points [−0.3, +5.1], p = 0.083 (gained 14, lost 2; n = 500)".
     public var summary: String {
         String(
@@ -85,7 +112,7 @@ public struct PairedComparison: Codable, Sendable, Equatable {
 
 /// The comparison of two continuous per-item scores (such as mean log-probability) on the same
 /// items: the mean difference with a paired bootstrap 95% interval (percentile method, fixed seed).
-public struct PairedMeanComparison: Codable, Sendable, Equatable {
+public struct PairedMeanComparison: Encodable, Sendable, Equatable {
     public let n: Int
     public let baselineMean: Double
     public let reducedMean: Double
@@ -126,6 +153,26 @@ public struct PairedMeanComparison: Codable, Sendable, Equatable {
 
     public var significant: Bool { pValue < 0.05 && !differenceCI.contains(0) }
 
+    enum CodingKeys: String, CodingKey {
+        case kind, n, pValue = "p_value", difference, ci95Low = "ci95_low", ci95High = "ci95_high"
+        case significant, baselineMean = "baseline_mean", reducedMean = "reduced_mean", resamples, seed
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode("mean", forKey: .kind)
+        try c.encode(n, forKey: .n)
+        try c.encode(pValue, forKey: .pValue)
+        try c.encode(difference, forKey: .difference)
+        try c.encode(differenceCI.low, forKey: .ci95Low)
+        try c.encode(differenceCI.high, forKey: .ci95High)
+        try c.encode(significant, forKey: .significant)
+        try c.encode(baselineMean, forKey: .baselineMean)
+        try c.encode(reducedMean, forKey: .reducedMean)
+        try c.encode(resamples, forKey: .resamples)
+        try c.encode(seed, forKey: .seed)
+    }
+
     public var summary: String {
         String(
             format: "%+.4f [%+.4f, %+.4f], bootstrap p = %@ (n = %d)%@", difference, differenceCI.low,
@@ -134,7 +181,7 @@ public struct PairedMeanComparison: Codable, Sendable, Equatable {
 }
 
 /// A comparison of one metric, item by item: a rate (every score 0 or 1) or a mean.
-public enum MetricComparison: Sendable, Equatable {
+public enum MetricComparison: Encodable, Sendable, Equatable {
     case rate(PairedComparison)
     case mean(PairedMeanComparison)
 
@@ -178,6 +225,13 @@ public enum MetricComparison: Sendable, Equatable {
         case .mean(let c): return c.summary
         }
     }
+    public func encode(to encoder: Encoder) throws {
+        switch self {
+        case .rate(let c): try c.encode(to: encoder)
+        case .mean(let c): try c.encode(to: encoder)
+        }
+    }
+
     /// Discordant pairs of a rate (nil for a mean).
     public var gainedLost: (gained: Int, lost: Int)? {
         if case .rate(let c) = self { return (c.gained, c.lost) }

@@ -6,6 +6,7 @@ extension LaserCommand {
         Inspect.self,
         Reduce.self,
         MergeResults.self,
+        Compare.self,
         SampleCheckpoint.self,
         Bench.self,
         SolveCommand.self,

@@ -42,19 +42,22 @@ struct TextModelOptions: ParsableArguments {
     /// Loads the model and applies `--intervene` (factored, so the forward uses the factors).
     func load(verbose: Bool = true) throws -> (LlamaModel, [ReductionReport]) {
         let llama = try loadTextModel(path: model, threads: threads, verbose: verbose)
+        return (llama, try applyInterventions(to: llama, verbose: verbose))
+    }
+
+    /// Applies `--intervene` to a loaded model (factored, so the forward uses the factors).
+    func applyInterventions(to llama: LlamaModel, verbose: Bool = true) throws -> [ReductionReport] {
         let parsed = try interventions.map { try Intervention(parsing: $0) }
-        var reports: [ReductionReport] = []
-        if !parsed.isEmpty {
-            reports = try Reducer(model: llama).apply(parsed)
-            if verbose {
-                for r in reports {
-                    stderrLine(
-                        "reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
-                            + String(format: "relative error %.3f", r.relativeError))
-                }
+        guard !parsed.isEmpty else { return [] }
+        let reports = try Reducer(model: llama).apply(parsed)
+        if verbose {
+            for r in reports {
+                stderrLine(
+                    "reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
+                        + String(format: "relative error %.3f", r.relativeError))
             }
         }
-        return (llama, reports)
+        return reports
     }
 }
 

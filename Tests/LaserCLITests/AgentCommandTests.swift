@@ -229,6 +229,35 @@ import Testing
         #expect(r.stderr.contains(message), "\(r.stderr)")
     }
 
+    /// eval --intervene compares the two policies level by level; `laser compare` gives the same
+    /// figures from the two per-level files, and refuses files of different items.
+    @Test func evalAndCompareGivePairedStatistics() throws {
+        let p = try policy(), l = try levels()
+        let base = try CLI.run(["eval", "--policy", p, "--levels", l, "--per-level", dir + "/base.jsonl"])
+        #expect(base.status == 0, "\(base.stderr)")
+        let reduced = try CLI.run([
+            "eval", "--policy", p, "--levels", l, "--intervene", "0:conv:0.25", "--per-level", dir + "/reduced.jsonl", "--json",
+        ])
+        #expect(reduced.status == 0, "\(reduced.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(reduced.stdout.utf8)) as! [String: Any]
+        let inline = try #require(summary["greedy_solved_comparison"] as? [String: Any])
+        #expect(inline["n"] as? Int == 4 && inline["p_value"] is Double)
+        let compared = try CLI.run(["compare", dir + "/base.jsonl", dir + "/reduced.jsonl", "--json"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        let c = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
+        let fromFiles = try #require((c["comparisons"] as? [String: [String: Any]])?["greedy_solved"])
+        for key in ["p_value", "difference", "ci95_low", "ci95_high", "gained", "lost"] {
+            #expect("\(fromFiles[key] ?? "nil")" == "\(inline[key] ?? "nil")", "\(key)")
+        }
+        let text = try CLI.run(["compare", dir + "/base.jsonl", dir + "/reduced.jsonl"])
+        #expect(text.stdout.contains("greedy_solved") && text.stdout.contains("p_value"))
+        let short = dir + "/short.jsonl"
+        try String(contentsOfFile: dir + "/base.jsonl", encoding: .utf8).split(separator: "\n").prefix(2)
+            .joined(separator: "\n").write(toFile: short, atomically: true, encoding: .utf8)
+        try expectOneLineError(["compare", dir + "/base.jsonl", short], "do not hold the same items")
+        try expectOneLineError(["compare", l, short], "not a per-level line")
+    }
+
     @Test func badInputGivesOneLineErrors() throws {
         let p = try policy(), l = try levels()
         try expectOneLineError(["eval", "--policy", dir + "/missing.safetensors", "--levels", l], "does not exist")

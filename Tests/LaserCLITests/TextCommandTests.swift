@@ -106,6 +106,25 @@ enum CachedModel {
         #expect(
             reduced.stderr.contains("reduced blk.29.ffn_gate.weight (fc_in) to rank 57/576"),
             "\(reduced.stderr)")
+        // With --intervene the unreduced model answers too, and every metric is compared item by
+        // item; the items files of two runs compare the same way with `laser compare`.
+        let paired = try CLI.run([
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "6",
+            "--intervene", "29:fc_in:0.1", "--output", dir + "/qa-reduced", "--json",
+        ])
+        #expect(paired.status == 0, "\(paired.stderr)")
+        let report = try JSONSerialization.jsonObject(with: Data(paired.stdout.utf8)) as! [String: Any]
+        let comparisons = report["comparisons"] as? [String: [String: Any]]
+        let top1 = try #require(comparisons?["top1"])
+        #expect(top1["n"] as? Int == 6 && top1["p_value"] is Double && top1["ci95_low"] is Double)
+        #expect((report["unreduced"] as? [String: Any])?["top1"] as? Double == summary["top1"] as? Double)
+        #expect(comparisons?["mean_logprob"]?["kind"] as? String == "mean")
+        let compared = try CLI.run(["compare", out + "/items.jsonl", dir + "/qa-reduced/items.jsonl", "--json"])
+        #expect(compared.status == 0, "\(compared.stderr)")
+        let c = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
+        let fromFiles = (c["comparisons"] as? [String: [String: Any]])?["top1"]
+        #expect(fromFiles?["p_value"] as? Double == top1["p_value"] as? Double)
+        #expect(fromFiles?["gained"] as? Int == top1["gained"] as? Int)
     }
 
     @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))

@@ -96,11 +96,16 @@ struct EvalCommand: ParsableCommand {
             return outcomes
         }
         var outcomes = try evaluate("unreduced")
+        var comparison: PairedComparison?
         if !interventions.isEmpty {
             do { reports = try applyInterventions(interventions, to: model) } catch {
                 throw CLIError("--intervene: \(error)")
             }
+            let unreduced = outcomes
             outcomes = try evaluate(interventions.map(\.description).joined(separator: " "))
+            // The same levels played by both: compared level by level.
+            comparison = try PairedComparison(
+                baseline: unreduced.map(\.greedySolved), reduced: outcomes.map(\.greedySolved))
         }
         if let perLevel {
             let lines = try outcomes.map { try jsonText($0, pretty: false) }.joined(separator: "\n") + "\n"
@@ -114,15 +119,16 @@ struct EvalCommand: ParsableCommand {
                 let interventions: [String]
                 let reduced: EvaluationSummary?
                 let reductions: [ReductionReport]
+                let comparison: PairedComparison?
                 enum CodingKeys: String, CodingKey {
                     case policy, levels, count, averageSymmetries = "average_symmetries", unreduced, interventions
-                    case reduced, reductions
+                    case reduced, reductions, comparison = "greedy_solved_comparison"
                 }
             }
             print(try jsonText(Output(
                 policy: policy, levels: levels, count: set.count, averageSymmetries: options.symmetryAveraging, unreduced: rows[0].1,
                 interventions: interventions.map(\.description), reduced: rows.count > 1 ? rows[1].1 : nil,
-                reductions: reports)))
+                reductions: reports, comparison: comparison)))
             return
         }
         print("\(model.architectureName) policy \(policy) on \(levels) (\(set.count) levels, \(options.attempts) attempt\(options.attempts == 1 ? "" : "s") each\(options.symmetryAveraging ? ", 8-view symmetry-averaged" : ""))")
@@ -138,6 +144,9 @@ struct EvalCommand: ParsableCommand {
         }
         for r in reports {
             print("reduced \(r.name): rank \(r.rankKept) of \(r.fullRank), parameters \(r.parametersBefore) → \(r.parametersAfter)")
+        }
+        if let comparison {
+            print("greedy solved, reduced vs unreduced on the same levels: \(comparison.summary)")
         }
     }
 }

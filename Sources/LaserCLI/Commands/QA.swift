@@ -38,6 +38,9 @@ struct QA: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @Flag(help: "With --intervene, skip the unreduced run (no paired comparison).")
+    var noBaseline = false
+
     @OptionGroup var modelOptions: TextModelOptions
 
     func validate() throws {
@@ -56,15 +59,36 @@ struct QA: ParsableCommand {
         let path = try dataset ?? DefaultQASet.locate()
         var items = try QADataset.load(path: path)
         if let n = limit { items = Array(items.prefix(n)) }
-        let (model, _) = try modelOptions.load()
+        let model = try loadTextModel(path: modelOptions.model, threads: modelOptions.threads, verbose: true)
         let evaluator = QAEvaluator(
             model: model, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK),
             batchSize: batchSize)
-        let bar = ProgressBar(label: "qa", total: items.count)
-        let start = Date()
-        let results = try evaluator.evaluate(items) { bar.update($0) }
-        let seconds = Date().timeIntervalSince(start)
+        func run(_ label: String) throws -> (results: [QAItemResult], seconds: Double) {
+            let bar = ProgressBar(label: label, total: items.count)
+            let start = Date()
+            let results = try evaluator.evaluate(items) { bar.update($0) }
+            return (results, Date().timeIntervalSince(start))
+        }
+        // With --intervene, the unreduced model answers the same items first: every metric is
+        // then compared item by item.
+        var unreduced: [QAItemResult]?
+        if !modelOptions.interventions.isEmpty && !noBaseline {
+            unreduced = try run("qa unreduced").results
+        }
+        _ = try modelOptions.applyInterventions(to: model)
+        let (results, seconds) = try run(modelOptions.interventions.isEmpty ? "qa" : "qa reduced")
         let summary = QASummary(results: results, k: topK)
+        var comparisons: [String: MetricComparison] = [:]
+        if let unreduced {
+            let before = QASummary.itemScores(unreduced, k: topK)
+            for (metric, after) in QASummary.itemScores(results, k: topK) {
+                if let base = before[metric] { comparisons[metric] = try MetricComparison(baseline: base, reduced: after) }
+            }
+        }
+        let report = QAReport(
+            dataset: path, interventions: modelOptions.interventions,
+            unreduced: unreduced.map { QASummary(results: $0, k: topK) }, summary: summary,
+            comparisons: comparisons)
         if let dir = output {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
@@ -74,34 +98,56 @@ struct QA: ParsableCommand {
                 lines += String(decoding: try encoder.encode(r), as: UTF8.self) + "\n"
             }
             try AtomicFile.write(string: lines, to: dir + "/items.jsonl")
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            try AtomicFile.write(
-                string: String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n",
-                to: dir + "/summary.json")
+            try AtomicFile.write(string: try jsonText(report) + "\n", to: dir + "/summary.json")
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            print(terminalSafeJSON(String(decoding: try encoder.encode(summary), as: UTF8.self)))
+            print(try jsonText(report))
             return
         }
         print("dataset            \(path) (\(items.count) items)")
         if !modelOptions.interventions.isEmpty {
             print("interventions      \(modelOptions.interventions.joined(separator: " "))")
         }
-        if let g = summary.generationMatch {
-            print(
-                String(
-                    format: "generation match   %.2f%%  (greedy, ≤ %d new tokens)", 100 * g,
-                    maxNewTokens))
+        func line(_ label: String, _ value: String, _ metric: String) {
+            var text = label.padding(toLength: 19, withPad: " ", startingAt: 0) + value
+            if let c = comparisons[metric] {
+                text += "   Δ " + c.summary
+            }
+            print(text)
         }
-        print(String(format: "top-1 first token  %.2f%%", 100 * summary.top1))
-        print(String(format: "top-%d first token  %.2f%%", topK, 100 * summary.topK))
-        print(String(format: "mean log-prob      %.4f  (per answer token)", summary.meanLogProb))
-        print(
-            String(
-                format: "time               %.1fs  (%.2f items/s)", seconds,
-                Double(items.count) / seconds))
+        if let g = summary.generationMatch {
+            line("generation match", String(format: "%.2f%%  (greedy, ≤ %d new tokens)", 100 * g, maxNewTokens), "generation_match")
+        }
+        line("top-1 first token", String(format: "%.2f%%", 100 * summary.top1), "top1")
+        line("top-\(topK) first token", String(format: "%.2f%%", 100 * summary.topK), "topk")
+        line("mean log-prob", String(format: "%.4f  (per answer token)", summary.meanLogProb), "mean_logprob")
+        if let before = report.unreduced {
+            print(String(format: "unreduced          generation %@, top-1 %.2f%%, top-%d %.2f%%, mean log-prob %.4f",
+                         before.generationMatch.map { String(format: "%.2f%%", 100 * $0) } ?? "–",
+                         100 * before.top1, topK, 100 * before.topK, before.meanLogProb))
+        }
+        print(String(format: "time               %.1fs  (%.2f items/s)", seconds, Double(items.count) / seconds))
+    }
+}
+
+/// What `laser qa` reports: the summary, and with --intervene the unreduced model's summary and
+/// each metric compared item by item (`p_value`, `ci95_low`, `ci95_high`, ...).
+struct QAReport: Encodable {
+    let dataset: String
+    let interventions: [String]
+    let unreduced: QASummary?
+    let summary: QASummary
+    let comparisons: [String: MetricComparison]
+
+    func encode(to encoder: Encoder) throws {
+        // The summary's fields stay at the top level (as before); the rest beside them.
+        try summary.encode(to: encoder)
+        enum Keys: String, CodingKey { case dataset, interventions, unreduced, comparisons }
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(dataset, forKey: .dataset)
+        try c.encode(interventions, forKey: .interventions)
+        try c.encodeIfPresent(unreduced, forKey: .unreduced)
+        if !comparisons.isEmpty { try c.encode(comparisons, forKey: .comparisons) }
     }
 }
 
