@@ -80,11 +80,13 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
 
     public var description: String { "\(layer):\(type):\(Self.format(rho))" }
 
-    /// ρ printed without float noise (0.01, not 0.010000000000000009).
+    /// ρ printed without float noise (0.01, not 0.010000000000000009), and always parsing back to
+    /// a ρ that prints the same: below 10⁻⁶ in exponent form (1e-07), never as a refused 0.
     public static func format(_ rho: Double) -> String {
         var s = String(format: "%.6f", rho)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }
+        if s == "0" && rho != 0 { return String(format: "%.6g", rho) }
         return s
     }
 

@@ -300,7 +300,14 @@ enum LevelParser {
                 firstLine, 0,
                 .tooLarge(width: board.width, height: board.height, limit: Level.maxSide))
         }
-        let rows = board.rows
+        // A `|` at either end of a run-length board makes an empty row: not part of the board (the
+        // writer could not write it back). An empty row inside a board cannot be written either.
+        var rows = board.rows
+        while rows.last?.isEmpty == true { rows.removeLast() }
+        while rows.first?.isEmpty == true { rows.removeFirst() }
+        if let empty = rows.firstIndex(where: \.isEmpty) {
+            throw fail(firstLine, 0, .malformed("row \(empty + 1) of the board is empty (from '||')"))
+        }
         let height = rows.count
         let width = rows.map(\.count).max() ?? 0
         var chars = [Character](repeating: " ", count: width * height)

@@ -3,6 +3,17 @@ import Testing
 @testable import Laser
 
 @Suite struct InterventionTests {
+    /// Found by the fuzzer's round-trip check: ρ = 1e-7 printed as 0, which does not parse.
+    @Test func tinyRhoPrintsAsItParses() throws {
+        for text in ["1:n:1e-7", "2:fc_in:0.000000123", "3:mlp:0.01", "0:conv:1"] {
+            let a = try Intervention(parsing: text)
+            let b = try Intervention(parsing: a.description)
+            #expect(b.description == a.description, "\(text)")
+            #expect(abs(b.rho - a.rho) <= 1e-6 * a.rho, "\(text)")
+        }
+        #expect(try Intervention(parsing: "1:n:1e-7").description == "1:n:1e-07")
+    }
+
     @Test func parsesTheNotation() throws {
         let a = try Intervention(parsing: "27:fc_in:0.01")
         #expect(a.layer == .index(27) && a.type == "fc_in" && a.rho == 0.01)

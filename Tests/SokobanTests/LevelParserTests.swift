@@ -202,6 +202,16 @@ import Testing
         #expect(e?.level == 1 && e?.line == 1)
     }
 
+    /// Found by the fuzzer's round-trip check: a trailing `|` made an empty row that the writer
+    /// turned into a blank line, so the level read back differently.
+    @Test func emptyRunLengthRowsAtTheEdgesAreDropped() throws {
+        let level = try #require(try LevelCollection(text: "7#|#.@$#|7#|\n").levels.first)
+        #expect(level.height == 3)
+        #expect(try LevelCollection(text: LevelCollection(levels: [level]).xsb()).levels == [level])
+        #expect(try LevelCollection(text: "7#|#.@$#|7#||\n").levels.first?.height == 3)
+        #expect(error("7#||#.@$#|7#\n")?.problem == .malformed("row 2 of the board is empty (from '||')"))
+    }
+
     @Test func aBadLevelIsSkippedAndNamed() throws {
         let text = """
             Title: Set
