@@ -214,7 +214,7 @@ public enum SearchReport {
 
     static func format(_ v: Double) -> String { String(format: abs(v) >= 100 ? "%.1f" : "%.4f", v) }
     static func signed(_ v: Double, digits: Int = 4) -> String { String(format: "%+.\(digits)f", v) }
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -7,6 +7,7 @@ extension LaserCommand {
         Reduce.self,
         MergeResults.self,
         Compare.self,
+        Report.self,
         SampleCheckpoint.self,
         Bench.self,
         SolveCommand.self,

@@ -184,17 +184,17 @@ enum LevelParser {
                 }
                 let line = String(decoding: bytes, as: UTF8.self)
                 finishBoard()
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
                 if trimmed.isEmpty || trimmed.hasPrefix("::") { continue }
                 if trimmed.hasPrefix(";") {
-                    pendingTitle = String(trimmed.dropFirst()).trimmingCharacters(in: .whitespaces)
+                    pendingTitle = String(trimmed.dropFirst()).trimmingCharacters(in: .whitespacesAndNewlines)
                     continue
                 }
                 if let colon = trimmed.firstIndex(of: ":") {
-                    let key = trimmed[..<colon].trimmingCharacters(in: .whitespaces)
+                    let key = trimmed[..<colon].trimmingCharacters(in: .whitespacesAndNewlines)
                     if noteKeys.contains(key.lowercased()) {
                         let value = trimmed[trimmed.index(after: colon)...]
-                            .trimmingCharacters(in: .whitespaces)
+                            .trimmingCharacters(in: .whitespacesAndNewlines)
                         if boardsSeen == 0 {
                             collectionNotes.append((key, value))
                         } else if !lastBoardRefused {

@@ -212,6 +212,15 @@ import Testing
         #expect(error("7#||#.@$#|7#\n")?.problem == .malformed("row 2 of the board is empty (from '||')"))
     }
 
+    /// Found by the fuzzer's round-trip check: a stray carriage return became a title that the
+    /// writer could not write back.
+    @Test func strayCarriageReturnsAreNotTitles() throws {
+        let c = try LevelCollection(text: "\r\r\n####\n#@$.#\n####")
+        #expect(c.levels[0].title == nil)
+        #expect(try LevelCollection(text: c.xsb()).levels == c.levels)
+        #expect(try LevelCollection(text: "; A\r\r\n#####\n#@$.#\n#####").levels[0].title == "A")
+    }
+
     @Test func aBadLevelIsSkippedAndNamed() throws {
         let text = """
             Title: Set

@@ -1,0 +1,175 @@
+// Several sweeps in one report, side by side: for each model, the unreduced score, the reduction
+// chosen on validation and what it does on test, with intervals and p-values; and an SVG figure of
+// the test rates. Reads each sweep's summary.json, so any model family's sweep can take part.
+import Foundation
+
+/// The parts of a sweep's `summary.json` (written by `SearchReport.json`) this report reads.
+public struct SweepSummaryFile: Decodable, Sendable {
+    public struct Comparison: Decodable, Sendable {
+        public let kind: String
+        public let n: Int
+        public let pValue: Double
+        public let difference: Double
+        public let ci95Low: Double
+        public let ci95High: Double
+        public let significant: Bool
+        public let gained: Int?
+        public let lost: Int?
+        public let baselineRate: Double?
+        public let baselineCi95Low: Double?
+        public let baselineCi95High: Double?
+        public let reducedRate: Double?
+        public let reducedCi95Low: Double?
+        public let reducedCi95High: Double?
+        enum CodingKeys: String, CodingKey {
+            case kind, n, pValue = "p_value", difference, ci95Low = "ci95_low", ci95High = "ci95_high"
+            case significant, gained, lost, baselineRate = "baseline_rate"
+            case baselineCi95Low = "baseline_ci95_low", baselineCi95High = "baseline_ci95_high"
+            case reducedRate = "reduced_rate", reducedCi95Low = "reduced_ci95_low"
+            case reducedCi95High = "reduced_ci95_high"
+        }
+    }
+    public struct Row: Decodable, Sendable {
+        public let interventions: [String]
+        public let validation: [String: Double]?
+        public let test: [String: Double]?
+        public let validationComparison: Comparison?
+        public let testComparison: Comparison?
+        enum CodingKeys: String, CodingKey {
+            case interventions, validation, test
+            case validationComparison = "validation_comparison", testComparison = "test_comparison"
+        }
+    }
+    public let objective: String
+    public let higherIsBetter: Bool
+    public let configurationsTried: Int
+    public let baseline: Row
+    public let best: Row?
+    public let verdict: String
+    enum CodingKeys: String, CodingKey {
+        case objective, higherIsBetter = "higher_is_better", configurationsTried = "configurations_tried"
+        case baseline, best, verdict
+    }
+
+    /// Reads a sweep's summary.json.
+    public init(path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw LaserError.io("cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file (run the sweep first)")")
+        }
+        do { self = try JSONDecoder().decode(Self.self, from: data) } catch {
+            throw LaserError.io("\(path) is not a sweep summary.json")
+        }
+    }
+}
+
+/// The side-by-side report of labelled sweeps.
+public enum SideBySideReport {
+    public typealias Entry = (label: String, summary: SweepSummaryFile)
+
+    static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", 100 * $0) } ?? "–" }
+
+    static func rate(_ value: Double?, _ low: Double?, _ high: Double?) -> String {
+        guard let value else { return "–" }
+        guard let low, let high else { return percent(value) }
+        return String(format: "%.1f%% [%.1f, %.1f]", 100 * value, 100 * low, 100 * high)
+    }
+
+    static func delta(_ c: SweepSummaryFile.Comparison?) -> String {
+        guard let c else { return "–" }
+        if c.kind == "rate" {
+            return "\(Statistics.signedPoints(c.difference)) [\(Statistics.signedPoints(c.ci95Low)), \(Statistics.signedPoints(c.ci95High))] pts"
+        }
+        return String(format: "%+.4f [%+.4f, %+.4f]", c.difference, c.ci95Low, c.ci95High)
+    }
+
+    public static func markdown(_ entries: [Entry]) -> String {
+        var rows: [(String, [String])] = []
+        func add(_ name: String, _ cell: (SweepSummaryFile) -> String) {
+            rows.append((name, entries.map { cell($0.summary) }))
+        }
+        add("objective") { "`\($0.objective)`" }
+        add("configurations tried on validation") { "\($0.configurationsTried)" }
+        add("unreduced, validation") { s in
+            let c = s.best?.validationComparison
+            return rate(s.baseline.validation?[s.objective], c?.baselineCi95Low, c?.baselineCi95High)
+        }
+        add("chosen on validation") { s in
+            guard let b = s.best else { return "–" }
+            return "`\(b.interventions.joined(separator: " + "))`: \(delta(b.validationComparison))"
+        }
+        add("unreduced, test") { s in
+            let c = s.best?.testComparison
+            return rate(s.baseline.test?[s.objective], c?.baselineCi95Low, c?.baselineCi95High)
+        }
+        add("chosen, test") { s in
+            let c = s.best?.testComparison
+            return rate(s.best?.test?[s.objective], c?.reducedCi95Low, c?.reducedCi95High)
+        }
+        add("Δ on test [95% CI]") { delta($0.best?.testComparison) }
+        add("p-value on test") { s in
+            guard let c = s.best?.testComparison else { return "–" }
+            let test = c.kind == "rate" ? "exact McNemar" : "paired bootstrap"
+            let pairs = c.gained.map { g in ", gained \(g), lost \(c.lost ?? 0)" } ?? ""
+            return "\(Statistics.formatP(c.pValue)) (\(test)\(pairs); n = \(c.n))"
+        }
+        add("beyond noise?") { s in
+            guard let c = s.best?.testComparison else { return "–" }
+            guard c.significant else { return "no" }
+            let better = (c.difference > 0) == s.higherIsBetter
+            return better ? "**yes: better**" : "**yes: worse**"
+        }
+        var out = "| | " + entries.map(\.label).joined(separator: " | ") + " |\n"
+        out += "|---|" + entries.map { _ in "---|" }.joined() + "\n"
+        for (name, cells) in rows {
+            out += "| \(name) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        out += "\n"
+        for e in entries { out += "- **\(e.label)**: \(e.summary.verdict)\n" }
+        return out
+    }
+
+    /// Bars of the test rates (unreduced, chosen) with their Wilson intervals, one pair per model.
+    public static func svg(_ entries: [Entry]) -> String {
+        let groupWidth = 220, barWidth = 70, left = 60, top = 50, plotHeight = 240
+        let width = left + groupWidth * entries.count + 20
+        let height = top + plotHeight + 90
+        func y(_ v: Double) -> Int { top + plotHeight - Int((max(0, min(1, v)) * Double(plotHeight)).rounded()) }
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="10" y="20" font-size="14" font-weight="bold">LASER on test: unreduced vs the reduction chosen on validation (95% Wilson intervals)</text>
+
+            """
+        for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
+            svg += "<line x1=\"\(left - 5)\" y1=\"\(y(tick))\" x2=\"\(width - 10)\" y2=\"\(y(tick))\" stroke=\"#e5e5e5\"/>"
+            svg += "<text x=\"\(left - 8)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100))%</text>\n"
+        }
+        for (g, entry) in entries.enumerated() {
+            let s = entry.summary
+            let c = s.best?.testComparison
+            let bars: [(String, Double?, Double?, Double?, String)] = [
+                ("unreduced", s.baseline.test?[s.objective], c?.baselineCi95Low, c?.baselineCi95High, "#9aa5b1"),
+                (s.best?.interventions.joined(separator: "+") ?? "–", s.best?.test?[s.objective], c?.reducedCi95Low,
+                 c?.reducedCi95High, "#3b6fb6"),
+            ]
+            let x0 = left + g * groupWidth + 20
+            for (k, bar) in bars.enumerated() {
+                let x = x0 + k * (barWidth + 10)
+                guard let v = bar.1 else { continue }
+                svg += "<rect x=\"\(x)\" y=\"\(y(v))\" width=\"\(barWidth)\" height=\"\(top + plotHeight - y(v))\" fill=\"\(bar.4)\"/>\n"
+                if let lo = bar.2, let hi = bar.3 {
+                    let cx = x + barWidth / 2
+                    svg += "<line x1=\"\(cx)\" y1=\"\(y(lo))\" x2=\"\(cx)\" y2=\"\(y(hi))\" stroke=\"black\"/>"
+                    svg += "<line x1=\"\(cx - 8)\" y1=\"\(y(lo))\" x2=\"\(cx + 8)\" y2=\"\(y(lo))\" stroke=\"black\"/>"
+                    svg += "<line x1=\"\(cx - 8)\" y1=\"\(y(hi))\" x2=\"\(cx + 8)\" y2=\"\(y(hi))\" stroke=\"black\"/>\n"
+                }
+                svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(y(v) - 6)\" text-anchor=\"middle\" font-size=\"11\">\(percent(v))</text>\n"
+                svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\" font-size=\"10\">\(SearchReport.escape(bar.0))</text>\n"
+            }
+            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 36)\" text-anchor=\"middle\" font-weight=\"bold\">\(SearchReport.escape(entry.label))</text>\n"
+            let note = c.map { "Δ \(delta($0)), p = \(Statistics.formatP($0.pValue))" } ?? "not evaluated on test"
+            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 54)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(s.objective)): \(SearchReport.escape(note))</text>\n"
+        }
+        return svg + "</svg>\n"
+    }
+}
