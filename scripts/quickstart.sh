@@ -1,30 +1,45 @@
 #!/usr/bin/env bash
-# The main job: builds the release tool, measures the shipped Sokoban policy's solve rate on
-# levels/test, and runs a small LASER sweep over it (prints the table, writes the heatmap).
-# Under 10 minutes on 2 cores. POLICY=... picks another checkpoint; OUT=... another output folder.
+# The main job: LASER on both model families, side by side.
+#   1. builds the release tool;
+#   2. Sokoban: plays the best shipped policy greedily on the 1,000 held-out levels of levels/test,
+#      then sweeps LASER over its residual blocks (conv, rho 0.9 and 0.5), chosen on 200 valid
+#      levels and reported on 500 test levels;
+#   3. language model: fetches SmolLM2-135M (as the tests do) and sweeps LASER over its last six
+#      MLP layers (fc_in, fc_out; rho 0.1 and 0.01) on the project's own QA set, data/qa/facts.jsonl
+#      (the first 20% choose, the rest report), scored by first-token top-1 accuracy;
+#   4. `laser report` puts both side by side in out/quickstart/report.md and report.svg: unreduced,
+#      chosen on validation, result on test, with 95% intervals and exact McNemar p-values.
+# Under 12 minutes on 2 cores including the build. POLICY=... picks another checkpoint, OUT=...
+# another output folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 scripts/install-deps.sh
 swift build -c release --product laser
 laser=.build/release/laser
-policy=${POLICY:-policies/conv-8x32.safetensors}
+policy=${POLICY:-policies/conv-8x32-ppo.safetensors}
 out=${OUT:-out/quickstart}
 mkdir -p "$out"
-echo "== the policy on levels/test (1000 held-out 10x10 levels, 4 boxes; greedy): the network alone"
+# Fresh sweeps each time: a log refuses results of another checkpoint or dataset (it records their
+# fingerprints), and the main job should not stop on a stale one.
+rm -f "$out/policy-sweep/results.jsonl" "$out/text-sweep/results.jsonl"
+
+echo "== Sokoban: the policy alone on levels/test (1000 held-out 10x10 levels, 4 boxes; greedy)"
 $laser eval --policy "$policy" --levels levels/test-10x10-4.xsb --per-level "$out/test-levels.jsonl"
 echo
-echo "== the same, symmetry-averaged (the policy's probabilities averaged over the board's 8 orientations)"
-$laser eval --policy "$policy" --levels levels/test-10x10-4.xsb --average-symmetries
-echo
-echo "== LASER sweep: conv matrices of residual blocks 0-7 at rho 0.9 and 0.5, chosen on 200 valid levels,"
-echo "   reported on 500 test levels"
-# A fresh sweep each time: the log would refuse to mix in another checkpoint's results (it records
-# the checkpoint's fingerprint), and the main job should not stop on a stale log.
-rm -f "$out/sweep/results.jsonl"
+echo "== Sokoban: LASER over the policy's residual blocks (conv, rho 0.9 and 0.5)"
 $laser sweep --policy "$policy" --levels levels/valid-10x10-4.xsb --limit 200 \
     --test levels/test-10x10-4.xsb --test-limit 500 --layers 0-7 --types conv --rhos 0.9,0.5 \
-    --out-dir "$out/sweep"
+    --out-dir "$out/policy-sweep"
 echo
-echo "heatmap: $out/sweep/heatmap-conv.svg   report: $out/sweep/report.md"
+echo "== SmolLM2-135M: LASER over layers 24-29 (fc_in, fc_out; rho 0.1 and 0.01) on data/qa/facts.jsonl"
+model=$(scripts/fetch-model.sh)
+$laser sweep --model "$model" --dataset data/qa/facts.jsonl --layers 24-29 --types fc_in,fc_out \
+    --rhos 0.1,0.01 --objective top1 --out-dir "$out/text-sweep"
+echo
+echo "== Both families side by side"
+$laser report --sweep "Sokoban: $(basename "$policy" .safetensors)=$out/policy-sweep" \
+    --sweep "SmolLM2-135M=$out/text-sweep" --out-dir "$out"
+echo
+echo "report: $out/report.md   figure: $out/report.svg   sweeps: $out/policy-sweep, $out/text-sweep"
 echo "quickstart took $(( $(date +%s) - start )) s"
