@@ -130,8 +130,8 @@ public enum SideBySideReport {
 
     /// Bars of the test rates (unreduced, chosen) with their Wilson intervals, one pair per model.
     public static func svg(_ entries: [Entry]) -> String {
-        let groupWidth = 220, barWidth = 70, left = 60, top = 50, plotHeight = 240
-        let width = left + groupWidth * entries.count + 20
+        let groupWidth = 330, barWidth = 90, left = 60, top = 50, plotHeight = 240
+        let width = max(720, left + groupWidth * entries.count + 20)
         let height = top + plotHeight + 90
         func y(_ v: Double) -> Int { top + plotHeight - Int((max(0, min(1, v)) * Double(plotHeight)).rounded()) }
         var svg = """
@@ -152,7 +152,7 @@ public enum SideBySideReport {
                 (s.best?.interventions.joined(separator: "+") ?? "–", s.best?.test?[s.objective], c?.reducedCi95Low,
                  c?.reducedCi95High, "#3b6fb6"),
             ]
-            let x0 = left + g * groupWidth + 20
+            let x0 = left + g * groupWidth + 60
             for (k, bar) in bars.enumerated() {
                 let x = x0 + k * (barWidth + 10)
                 guard let v = bar.1 else { continue }
@@ -163,12 +163,13 @@ public enum SideBySideReport {
                     svg += "<line x1=\"\(cx - 8)\" y1=\"\(y(lo))\" x2=\"\(cx + 8)\" y2=\"\(y(lo))\" stroke=\"black\"/>"
                     svg += "<line x1=\"\(cx - 8)\" y1=\"\(y(hi))\" x2=\"\(cx + 8)\" y2=\"\(y(hi))\" stroke=\"black\"/>\n"
                 }
-                svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(y(v) - 6)\" text-anchor=\"middle\" font-size=\"11\">\(percent(v))</text>\n"
+                svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(y(max(v, bar.3 ?? v)) - 6)\" text-anchor=\"middle\" font-size=\"11\">\(percent(v))</text>\n"
                 svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\" font-size=\"10\">\(SearchReport.escape(bar.0))</text>\n"
             }
             svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 36)\" text-anchor=\"middle\" font-weight=\"bold\">\(SearchReport.escape(entry.label))</text>\n"
             let note = c.map { "Δ \(delta($0)), p = \(Statistics.formatP($0.pValue))" } ?? "not evaluated on test"
-            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 54)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(s.objective)): \(SearchReport.escape(note))</text>\n"
+            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 54)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(s.objective)) on test</text>\n"
+            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 70)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(note))</text>\n"
         }
         return svg + "</svg>\n"
     }

@@ -101,6 +101,20 @@ import Testing
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("another setup"), "\(refused.stderr)")
         #expect(refused.stderr.split(separator: "\n").count == 1)
+        // The sweep's summary.json feeds the side-by-side report.
+        let summary = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+        #expect(summary["configurations_tried"] as? Int == 4 && summary["objective"] as? String == "solve_rate")
+        let csv = try String(contentsOfFile: out + "/results.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n")[0].hasSuffix(",delta,ci95_low,ci95_high,p_value,gained,lost"))
+        let report = try CLI.run(["report", "--sweep", "policy A=\(out)", "--sweep", "policy B=\(out)", "--out-dir", dir + "/both"])
+        #expect(report.status == 0, "\(report.stderr)")
+        #expect(report.stdout.contains("| | policy A | policy B |"))
+        #expect(report.stdout.contains("| configurations tried on validation | 4 | 4 |"))
+        let svg = try String(contentsOfFile: dir + "/both/report.svg", encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("policy B"))
+        try expectOneLineError(["report", "--sweep", "x=\(dir)/nowhere", "--out-dir", dir + "/none"], "no such file")
+        try expectOneLineError(["report", "--sweep", "nolabel"], "LABEL=DIR")
     }
 
     @Test func ppoWithACurriculumNamesItsStagesAndRecordsTheStage() throws {
