@@ -39,6 +39,7 @@ func checkWritable(_ path: String, option: String) throws {
 /// Reads a level collection; a board the parser refuses is reported on standard error (file,
 /// level, line and reason, one line each) and left out, the rest is used.
 func readCollection(_ path: String) throws -> LevelCollection {
+    try FileFormat.require(.text, path: path, purpose: "a level file (XSB/SOK text)")
     let collection = try LevelCollection(path: path)
     for problem in collection.skipped {
         FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8))

@@ -74,8 +74,10 @@ func resolveModelPath(_ given: String?) throws -> String {
 func loadTextModel(path given: String?, threads: Int, verbose: Bool) throws -> LlamaModel {
     OpenBLASInfo.setThreads(threads)
     let path = try resolveModelPath(given)
+    try FileFormat.require(.gguf, path: path, purpose: "a GGUF language model")
     let start = Date()
-    let llama = try LlamaModel(path: path)
+    let llama: LlamaModel
+    do { llama = try LlamaModel(path: path) } catch let error as GGUFError { throw CLIError("\(path): \(error)") }
     if verbose {
         stderrLine(
             String(

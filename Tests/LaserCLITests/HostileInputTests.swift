@@ -53,6 +53,18 @@ import Testing
         try expectOneLineError(["qa", "--dataset", dir + "/none.json", "--model", dir + "/none.gguf"], "none")
     }
 
+    /// A file of the wrong kind is named for what it looks like.
+    @Test func wrongFormatsAreNamed() throws {
+        let gguf = try write("GGUF\u{3}\0\0\0 not really", "fake.gguf")
+        let text = try write("#####\n#@$.#\n#####\n", "level.xsb")
+        try expectOneLineError(["eval", "--policy", gguf, "--levels", text], "is a GGUF file, not a policy checkpoint")
+        try expectOneLineError(["qa", "--model", text, "--limit", "1"], "is a text file, not a GGUF language model")
+        try expectOneLineError(["solve", "policies/conv-8x32.safetensors"], "is a safetensors file, not a level file")
+        try expectOneLineError(["inspect", text], "is a text file, not a safetensors or GGUF file")
+        try expectOneLineError(["inspect", gguf], gguf)
+        try expectOneLineError(["reduce", gguf, "--intervene", "0:conv:0.5", "--out", dir + "/r.safetensors"], "is a GGUF file")
+    }
+
     @Test func aCollectionWithOneBadLevelLoadsTheRest() throws {
         let path = try write("""
             ; good

@@ -52,7 +52,7 @@ enum CachedModel {
         try Data("GGUX0000".utf8).write(to: URL(fileURLWithPath: path))
         let r = try CLI.run(["generate-text", "hello", "--model", path])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("not a GGUF file"), "\(r.stderr)")
+        #expect(r.stderr.contains("bad.gguf is a text file, not a GGUF language model"), "\(r.stderr)")
         let missing = try CLI.run([
             "qa", "--model", dir + "/none.gguf", "--dataset", dir + "/none.jsonl",
         ])
@@ -125,6 +125,26 @@ enum CachedModel {
         let fromFiles = (c["comparisons"] as? [String: [String: Any]])?["top1"]
         #expect(fromFiles?["p_value"] as? Double == top1["p_value"] as? Double)
         #expect(fromFiles?["gained"] as? Int == top1["gained"] as? Int)
+    }
+
+    /// GGUF is first-class in `inspect`: metadata (the vocabulary summarised), ggml types, the LASER
+    /// names of the Llama matrices, and spectra of quantized matrices.
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func inspectReadsGGUF() throws {
+        let model = CachedModel.path!
+        let r = try CLI.run(["inspect", model])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("GGUF version 3, 272 tensors, 210 reducible matrices"), "\(r.stdout.prefix(300))")
+        #expect(r.stdout.contains("tokenizer.ggml.tokens = [49152 strings]"))
+        let row = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("blk.29.ffn_down.weight ") })
+        #expect(row.contains("Q4_1") && row.contains("576×1536") && row.contains("29") && row.contains("fc_out"), "\(row)")
+        let spectrum = try CLI.run(["inspect", model, "--filter", "blk.29.ffn_down", "--spectrum", "--json"])
+        #expect(spectrum.status == 0, "\(spectrum.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(spectrum.stdout.utf8)) as! [String: Any]
+        let tensors = json["tensors"] as! [[String: Any]]
+        #expect(tensors.count == 1 && tensors[0]["type"] as? String == "fc_out")
+        let diag = tensors[0]["spectrum"] as? [String: Any]
+        #expect((diag?["singularValues"] as? [Double])?.count == 576)
     }
 
     @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))

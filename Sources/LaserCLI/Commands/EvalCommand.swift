@@ -12,6 +12,7 @@ func loadPolicy(_ path: String) throws -> PolicyCheckpoint.Loaded {
     guard FileManager.default.fileExists(atPath: path) else {
         throw CLIError("policy checkpoint \(path) does not exist")
     }
+    try FileFormat.require(.safetensors, path: path, purpose: "a policy checkpoint (safetensors)")
     do { return try PolicyCheckpoint.load(from: path) } catch {
         throw CLIError("cannot load policy \(path): \(error)")
     }

@@ -3,18 +3,22 @@ import ArgumentParser
 import Foundation
 import Laser
 import LinearAlgebra
+import Sokoban
+import TextModel
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the tensors of a safetensors file; with --spectrum, rank LASER candidates.",
+        abstract: "List the tensors of a safetensors or GGUF file; with --spectrum, rank LASER candidates.",
         discussion: """
-            Each tensor of rank 2 or more is a matrix LASER can reduce (a conv kernel is viewed as out × in·kh·kw); its layer is the first number in its name and its type the last other component (layers.27.mlp.fc_in.weight → layer 27, type fc_in).
+            GGUF files (llama.cpp's format) list their metadata (long arrays such as the vocabulary summarised), tensors with their ggml types and byte sizes; for a Llama model each matrix also gets the layer and LASER type the other commands use (blk.27.ffn_down.weight → 27:fc_out). Quantized matrices are dequantized for --spectrum.
+
+            In a safetensors file each tensor of rank 2 or more is a matrix LASER can reduce (a conv kernel is viewed as out × in·kh·kw); its layer is the first number in its name and its type the last other component (layers.27.mlp.fc_in.weight → layer 27, type fc_in).
 
             --spectrum adds, per matrix: effective rank (exp of the entropy of the normalised singular
             values), stable rank (‖W‖²_F/σ₁²) and laserRMT's signal-to-noise ratio: noise σ from the singular values' interquartile range (IQR/1.349), Marchenko–Pastur edge σ·(1+√β); SNR = Σσ above the edge / Σσ below. Low SNR marks matrices whose small directions look like noise.
             """)
 
-    @Argument(help: "A .safetensors file.") var file: String
+    @Argument(help: "A .safetensors or .gguf file.") var file: String
     @Flag(help: "Compute singular-value diagnostics for every matrix.") var spectrum = false
     @Option(help: "Only tensors whose name contains this text.") var filter: String?
     @Option(help: "How many leading singular values to print with --spectrum.") var top = 5
@@ -31,6 +35,12 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
+        switch FileFormat.of(path: file) {
+        case .gguf: return try inspectGGUF()
+        case .safetensors, nil: break
+        case let other?:
+            throw CLIError("\(file) is \(other), not a safetensors or GGUF file")
+        }
         let model = try CheckpointModel(path: file)
         let matrices = Dictionary(uniqueKeysWithValues: model.reducibleMatrices.map { ($0.name, $0) })
         var rows: [MatrixRow] = []
@@ -48,30 +58,96 @@ struct Inspect: ParsableCommand {
         }
         print("\(file): \(model.file.tensors.count) tensors, \(model.reducibleMatrices.count) reducible matrices, \(formatBytes(fileSize(file)))")
         if !model.file.metadata.isEmpty {
-            for k in model.file.metadata.keys.sorted() { print("  \(k) = \(model.file.metadata[k]!)") }
+            for k in model.file.metadata.keys.sorted() {
+                print("  \(k) = \(TerminalText.escaped(model.file.metadata[k]!))")
+            }
         }
         var header = ["name", "dtype", "shape", "layer", "type"]
         if spectrum { header += ["eff.rank", "stable", "SNR", "signal", "top σ"] }
         let body = rows.map { r -> [String] in
             var cells = [r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"), r.layer.map(String.init) ?? "", r.type ?? ""]
-            if spectrum {
-                if let s = r.spectrum {
-                    cells += [String(format: "%.1f", s.effectiveRank), String(format: "%.1f", s.stableRank),
-                              s.signalToNoise.isFinite ? String(format: "%.3f", s.signalToNoise) : "inf",
-                              "\(s.signalRank)/\(min(s.rows, s.columns))",
-                              s.singularValues.prefix(top).map { String(format: "%.3g", $0) }.joined(separator: " ")]
-                } else {
-                    cells += ["", "", "", "", ""]
-                }
-            }
+            if spectrum { cells += spectrumCells(r.spectrum) }
             return cells
         }
         print(table(header, body))
-        if spectrum {
-            let ranked = rows.compactMap { r in r.spectrum.map { (r.name, $0.signalToNoise) } }.sorted { $0.1 < $1.1 }
-            if !ranked.isEmpty {
-                print("\nLowest SNR first (candidates for reduction): " + ranked.prefix(5).map { "\($0.0) (\(String(format: "%.3f", $0.1)))" }.joined(separator: ", "))
+        printCandidates(rows)
+    }
+
+    /// `inspect` for GGUF: metadata, tensors with ggml types, and (for a Llama model) LASER names.
+    func inspectGGUF() throws {
+        let gguf: GGUFFile
+        do { gguf = try GGUFFile(path: file) } catch let error as GGUFError { throw CLIError("\(file): \(error)") }
+        // Layer and type of each reducible matrix, when the file is a Llama model we can load.
+        var matrices: [String: WeightMatrixInfo] = [:]
+        if (try? gguf.string("general.architecture")) == "llama" {
+            let llama = try LlamaModel(path: file)
+            for m in llama.reducibleMatrices { matrices[m.name] = m }
+        }
+        var rows: [MatrixRow] = []
+        var bytes: [String: Int] = [:]
+        for t in gguf.tensors where filter.map({ t.name.contains($0) }) ?? true {
+            var diag: SpectralDiagnostics?
+            if spectrum && t.dimensions.count == 2 && t.type.isDequantizable {
+                diag = try SpectralDiagnostics(matrix: try gguf.tensor(named: t.name))
             }
+            let info = matrices[t.name]
+            rows.append(MatrixRow(name: t.name, dtype: t.type.name, shape: t.shape, layer: info?.layer, type: info?.type, spectrum: diag))
+            bytes[t.name] = t.byteCount
+        }
+        let metadata = Dictionary(uniqueKeysWithValues: gguf.metadataKeys.map { ($0, Self.summary(gguf.metadata[$0]!)) })
+        if json {
+            print(try jsonText(Output(file: file, bytes: fileSize(file), metadata: metadata, tensors: rows)))
+            return
+        }
+        print("\(file): GGUF version \(gguf.version), \(gguf.tensors.count) tensors, \(matrices.count) reducible matrices, \(formatBytes(fileSize(file)))")
+        for key in gguf.metadataKeys { print("  \(key) = \(TerminalText.escaped(metadata[key]!))") }
+        var header = ["name", "type", "shape", "bytes", "layer", "laser type"]
+        if spectrum { header += ["eff.rank", "stable", "SNR", "signal", "top σ"] }
+        print(table(header, rows.map { r in
+            var cells = [r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"), formatBytes(bytes[r.name] ?? 0),
+                         r.layer.map(String.init) ?? "", r.type ?? ""]
+            if spectrum { cells += spectrumCells(r.spectrum) }
+            return cells
+        }))
+        printCandidates(rows)
+    }
+
+    func spectrumCells(_ s: SpectralDiagnostics?) -> [String] {
+        guard let s else { return ["", "", "", "", ""] }
+        return [String(format: "%.1f", s.effectiveRank), String(format: "%.1f", s.stableRank),
+                s.signalToNoise.isFinite ? String(format: "%.3f", s.signalToNoise) : "inf",
+                "\(s.signalRank)/\(min(s.rows, s.columns))",
+                s.singularValues.prefix(top).map { String(format: "%.3g", $0) }.joined(separator: " ")]
+    }
+
+    func printCandidates(_ rows: [MatrixRow]) {
+        guard spectrum else { return }
+        let ranked = rows.compactMap { r in r.spectrum.map { (r.name, $0.signalToNoise) } }.sorted { $0.1 < $1.1 }
+        if !ranked.isEmpty {
+            print("\nLowest SNR first (candidates for reduction): " + ranked.prefix(5).map { "\($0.0) (\(String(format: "%.3f", $0.1)))" }.joined(separator: ", "))
+        }
+    }
+
+    /// A metadata value in a few words: scalars as they are, short arrays in full, long ones as
+    /// their length and element type (a vocabulary has tens of thousands of entries).
+    static func summary(_ value: GGUFValue) -> String {
+        switch value {
+        case .string(let s): return s.count > 200 ? String(s.prefix(200)) + "… (\(s.count) characters)" : s
+        case .array(_, let values):
+            if values.count <= 8 { return "[" + values.map { summary($0) }.joined(separator: ", ") + "]" }
+            let kind: String
+            switch values.first {
+            case .string?: kind = "strings"
+            case .float32?, .float64?: kind = "numbers"
+            case .array?: kind = "arrays"
+            default: kind = "integers"
+            }
+            return "[\(values.count) \(kind)]"
+        default:
+            if let i = value.intValue { return String(i) }
+            if let d = value.doubleValue { return String(d) }
+            if case .bool(let b) = value { return String(b) }
+            return "\(value)"
         }
     }
 }

@@ -40,6 +40,7 @@ struct Reduce: ParsableCommand {
 
     func run() throws {
         try checkWritable(out, option: "--out")
+        try FileFormat.require(.safetensors, path: file, purpose: "a safetensors file (GGUF export is not supported yet)")
         let model = try CheckpointModel(path: file)
         let reducer = Reducer(model: model, storage: .factored)
         if randomized { reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed)) }
