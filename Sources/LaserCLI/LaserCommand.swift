@@ -15,6 +15,11 @@ struct LaserCommand: ParsableCommand {
         FastKernels.reexecIfUseful()
         let arguments = ErrorExit.joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst()))
         do {
+            if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"],
+                !(Int(text).map { (1...256).contains($0) } ?? false)
+            {
+                throw CLIError("LASER_WORKERS='\(text)' is not a worker count in 1...256")
+            }
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {

@@ -5,12 +5,6 @@ import Laser
 import LinearAlgebra
 import TextModel
 
-/// An error a text-model subcommand prints as one line before exiting non-zero.
-struct TextCommandError: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
-}
-
 /// `--model` and `--threads`, and loading the model with interventions applied.
 struct TextModelOptions: ParsableArguments {
     @Option(
@@ -65,7 +59,7 @@ struct TextModelOptions: ParsableArguments {
 func resolveModelPath(_ given: String?) throws -> String {
     if let path = given { return path }
     if let path = DefaultModel.locate() { return path }
-    throw TextCommandError(
+    throw CLIError(
         "no model given and none cached at \(DefaultModel.cachedPath): run scripts/fetch-model.sh "
             + "or `laser fetch-model`, or pass --model PATH")
 }

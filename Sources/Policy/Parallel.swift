@@ -1,9 +1,16 @@
-// Splitting a batch across the two cores for the kernels BLAS does not parallelise itself.
+// Splitting a batch across the cores for the kernels BLAS does not parallelise itself.
 import Dispatch
+import Foundation
 
 enum Parallel {
-    /// Workers a batch is split across (the machine's two cores).
-    static let workers = 2
+    /// Workers a batch is split across: the machine's cores, or `LASER_WORKERS` (1...256) when set.
+    /// Read once, before any network sizes its per-worker scratch.
+    static let workers: Int = {
+        if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"], let n = Int(text), (1...256).contains(n) {
+            return n
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
     /// Below this many samples per worker the split costs more than it saves.
     static let minimumSamplesPerWorker = 4
 

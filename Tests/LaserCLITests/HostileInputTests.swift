@@ -43,6 +43,13 @@ import Testing
         #expect(!r.stderr.contains("Missing value"))
     }
 
+    @Test func workerCountOverrideIsChecked() throws {
+        let bad = try CLI.run(["solve", "/dev/null"], environment: ["LASER_WORKERS": "lots"])
+        #expect(bad.status != 0 && bad.stderr.contains("LASER_WORKERS='lots' is not a worker count"), "\(bad.stderr)")
+        let one = try CLI.run(["bench", "policy", "--help"], environment: ["LASER_WORKERS": "1"])
+        #expect(one.status == 0)
+    }
+
     @Test func fileErrorsAreOneLineNamingThePath() throws {
         try expectOneLineError(["solve", "/dev/null"], "/dev/null: no levels found")
         let r = try CLI.run(["solve", "/dev/null"])

