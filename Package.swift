@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "laser", targets: ["LaserCLI"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "Laser", targets: ["Laser"]),
+        .library(name: "Sokoban", targets: ["Sokoban"]),
+        .library(name: "TextModel", targets: ["TextModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
