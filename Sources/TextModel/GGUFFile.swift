@@ -42,6 +42,8 @@ public final class GGUFFile: @unchecked Sendable {
     public let alignment: Int
     /// Offset of the data section from the start of the file.
     public let dataOffset: Int
+    /// Where the metadata key-values start and end in the file (a writer copies them verbatim).
+    public let metadataRange: Range<Int>
 
     private let file: MappedFile
     private let tensorIndex: [String: Int]
@@ -66,6 +68,7 @@ public final class GGUFFile: @unchecked Sendable {
         // Each key-value takes at least 8 (key length) + 4 (type) + 1 bytes; each tensor info 8+4+4+8.
         try reader.checkCount(kvCount, minimumBytesEach: 13, what: "metadata", at: kvCountOffset)
 
+        let metadataStart = reader.offset
         var keys: [String] = []
         var values: [String: GGUFValue] = [:]
         for _ in 0..<Int(kvCount) {
@@ -79,6 +82,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         metadataKeys = keys
         metadata = values
+        metadataRange = metadataStart..<reader.offset
 
         var alignment = 32
         if let value = values["general.alignment"] {
@@ -179,6 +183,15 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     public func hasTensor(named name: String) -> Bool { tensorIndex[name] != nil }
+
+    /// The file's bytes (valid while this object lives).
+    public var bytes: UnsafeRawBufferPointer { file.bytes }
+
+    /// A tensor's bytes as stored (valid while this object lives).
+    public func rawBytes(of info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(
+            rebasing: file.bytes[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
+    }
 
     /// The tensor dequantized to Float32, shaped outermost first.
     public func tensor(named name: String) throws -> Tensor {

@@ -147,6 +147,32 @@ enum CachedModel {
         #expect((diag?["singularValues"] as? [Double])?.count == 576)
     }
 
+    /// `laser reduce MODEL.gguf` writes a GGUF that scores like `--intervene` on the original.
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func reduceExportsGGUF() throws {
+        let model = CachedModel.path!
+        let out = dir + "/reduced.gguf"
+        let r = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--out", out])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("blk.29.ffn_gate.weight") && r.stdout.contains("as F16"), "\(r.stdout)")
+        let inspected = try CLI.run(["inspect", out, "--filter", "blk.29.ffn_gate"])
+        #expect(inspected.stdout.contains("F16"), "\(inspected.stdout)")
+        let args = ["qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "8", "--json"]
+        let exported = try CLI.run(args + ["--model", out, "--output", dir + "/qa-exported"])
+        let intervened = try CLI.run(args + ["--model", model, "--intervene", "29:fc_in:0.1", "--no-baseline", "--output", dir + "/qa-intervened"])
+        #expect(exported.status == 0 && intervened.status == 0, "\(exported.stderr) \(intervened.stderr)")
+        let a = try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as! [String: Any]
+        let b = try JSONSerialization.jsonObject(with: Data(intervened.stdout.utf8)) as! [String: Any]
+        for key in ["top1", "topk", "generation_match"] { #expect(a[key] as? Double == b[key] as? Double, "\(key)") }
+        #expect(abs((a["mean_logprob"] as! Double) - (b["mean_logprob"] as! Double)) < 1e-3)
+        let q8 = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--storage", "q8_0", "--out", dir + "/q8.gguf"])
+        #expect(q8.status == 0 && q8.stdout.contains("as Q8_0"), "\(q8.stderr)")
+        let bad = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--factored", "--out", dir + "/x.gguf"])
+        #expect(bad.status != 0 && bad.stderr.contains("--factored applies to safetensors"))
+        let storage = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--storage", "q4", "--out", dir + "/x.gguf"])
+        #expect(storage.status != 0 && storage.stderr.contains("--storage must be f16 or q8_0"))
+    }
+
     @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
     func sweepWritesReportsAndResumes() throws {
         let lines = try String(contentsOfFile: repository + "/data/qa/facts.jsonl", encoding: .utf8)
