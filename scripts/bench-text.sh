@@ -3,7 +3,7 @@
 # prompt processing at batch 64 and 512, generation, QA items/s, peak memory; prints the ratios.
 #
 # Usage: scripts/bench-text.sh [QA_DATASET]   (default ../shared/data/qa/known_facts_dev.json)
-# Installs llama-cpp-python into .venv on first use (it compiles llama.cpp: ~30 min on 2 cores).
+# Installs llama-cpp-python into .venv on first use (scripts/llamacpp-venv.sh; it compiles llama.cpp).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dataset="${1:-../shared/data/qa/known_facts_dev.json}"
@@ -16,14 +16,7 @@ limit_args=()
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
 model="$(scripts/fetch-model.sh)"
 
-if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
-    python3 -m venv .venv
-    # Portable x86 build: AVX-512 only where the CPU has it; AMX off (it faults on some hosts).
-    flags="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-    flags="$flags -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
-    if grep -q avx512f /proc/cpuinfo; then flags="$flags -DGGML_AVX512=ON"; else flags="$flags -DGGML_AVX512=OFF"; fi
-    CMAKE_ARGS="$flags" nice .venv/bin/pip install --quiet llama-cpp-python==0.3.36 numpy
-fi
+scripts/llamacpp-venv.sh >/dev/null
 
 swift build -c release --product laser >/dev/null
 qa_args=()
