@@ -36,11 +36,20 @@ public final class LlamaModel: ReducibleModel {
     /// RoPE cos/sin for positions < contextLength, (position, headDim / 2), built on demand.
     private(set) var ropeTable: (cos: [Float], sin: [Float], positions: Int) = ([], [], 0)
 
-    /// The reference code's matrix types mapped to GGUF tensor names.
-    static let typeNames: [(type: String, gguf: String)] = [
-        ("q_proj", "attn_q"), ("k_proj", "attn_k"), ("v_proj", "attn_v"),
-        ("out_proj", "attn_output"),
-        ("fc_in", "ffn_gate"), ("fc_up", "ffn_up"), ("fc_out", "ffn_down"),
+    /// Each reducible matrix once: the reference code's type, the GGUF tensor name, the layer field.
+    struct Matrix: Sendable {
+        let type: String
+        let gguf: String
+        let field: WritableKeyPath<LlamaLayer, LinearWeight> & Sendable
+    }
+    static let matrices: [Matrix] = [
+        Matrix(type: "q_proj", gguf: "attn_q", field: \.query),
+        Matrix(type: "k_proj", gguf: "attn_k", field: \.key),
+        Matrix(type: "v_proj", gguf: "attn_v", field: \.value),
+        Matrix(type: "out_proj", gguf: "attn_output", field: \.output),
+        Matrix(type: "fc_in", gguf: "ffn_gate", field: \.gate),
+        Matrix(type: "fc_up", gguf: "ffn_up", field: \.up),
+        Matrix(type: "fc_out", gguf: "ffn_down", field: \.down),
     ]
 
     /// Loads the model and tokenizer from a GGUF file, dequantizing every weight to Float32.
@@ -113,11 +122,11 @@ public final class LlamaModel: ReducibleModel {
     public var reducibleMatrices: [WeightMatrixInfo] {
         var infos: [WeightMatrixInfo] = []
         for (i, layer) in layers.enumerated() {
-            for (type, gguf) in Self.typeNames {
-                let w = Self.weight(layer, type)
+            for m in Self.matrices {
+                let w = layer[keyPath: m.field]
                 infos.append(
                     WeightMatrixInfo(
-                        name: "blk.\(i).\(gguf).weight", layer: i, type: type,
+                        name: "blk.\(i).\(m.gguf).weight", layer: i, type: m.type,
                         rows: w.rows, columns: w.columns))
             }
         }
@@ -125,43 +134,23 @@ public final class LlamaModel: ReducibleModel {
     }
 
     public func weightMatrix(named name: String) throws -> Tensor {
-        let (layer, type) = try locate(name)
-        return Self.weight(layers[layer], type).dense
+        let (layer, m) = try locate(name)
+        return layers[layer][keyPath: m.field].dense
     }
 
     public func setWeightMatrix(named name: String, to value: WeightValue) throws {
-        let (layer, type) = try locate(name)
-        switch type {
-        case "q_proj": layers[layer].query.set(value)
-        case "k_proj": layers[layer].key.set(value)
-        case "v_proj": layers[layer].value.set(value)
-        case "out_proj": layers[layer].output.set(value)
-        case "fc_in": layers[layer].gate.set(value)
-        case "fc_up": layers[layer].up.set(value)
-        default: layers[layer].down.set(value)
-        }
+        let (layer, m) = try locate(name)
+        layers[layer][keyPath: m.field].set(value)
     }
 
-    static func weight(_ layer: LlamaLayer, _ type: String) -> LinearWeight {
-        switch type {
-        case "q_proj": return layer.query
-        case "k_proj": return layer.key
-        case "v_proj": return layer.value
-        case "out_proj": return layer.output
-        case "fc_in": return layer.gate
-        case "fc_up": return layer.up
-        default: return layer.down
-        }
-    }
-
-    /// (layer, type) of a matrix name such as `blk.27.ffn_gate.weight`.
-    private func locate(_ name: String) throws -> (Int, String) {
+    /// The layer and matrix of a name such as `blk.27.ffn_gate.weight`.
+    private func locate(_ name: String) throws -> (Int, Matrix) {
         let parts = name.split(separator: ".")
         if parts.count == 4, parts[0] == "blk", parts[3] == "weight", let layer = Int(parts[1]),
             layer >= 0, layer < layers.count,
-            let type = Self.typeNames.first(where: { $0.gguf == parts[2] })?.type
+            let m = Self.matrices.first(where: { $0.gguf == parts[2] })
         {
-            return (layer, type)
+            return (layer, m)
         }
         throw LaserError.unknownMatrix(name, known: reducibleMatrices.map(\.name))
     }
