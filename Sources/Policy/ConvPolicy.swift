@@ -44,6 +44,12 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
         ] where value < low || value > high {
             throw PolicyError.invalidConfiguration("\(name) = \(value) is outside \(low)...\(high)")
         }
+        // Checked before anything is allocated: a checkpoint's metadata may ask for any size.
+        let weights = 9 * channels * (planes + 2 * blocks * channels)
+        guard weights <= PolicyLimits.maximumParameters else {
+            throw PolicyError.invalidConfiguration(
+                "a conv network of \(channels) channels and \(blocks) blocks has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)")
+        }
     }
 
     var hyperparameters: [String: String] {

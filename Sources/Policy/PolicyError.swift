@@ -44,3 +44,11 @@ public enum PolicyError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+/// Bounds on what a policy network may be.
+public enum PolicyLimits {
+    /// The most parameters a policy network may have (400 MB as Float32, 1.2 GB with Adam's
+    /// moments): far beyond what is trained here, small enough that a hostile checkpoint cannot
+    /// make the tool allocate without bound.
+    public static let maximumParameters = 100_000_000
+}

@@ -42,6 +42,12 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
         guard dim % heads == 0 else {
             throw PolicyError.invalidConfiguration("dim \(dim) is not a multiple of heads \(heads)")
         }
+        // Checked before anything is allocated: a checkpoint's metadata may ask for any size.
+        let weights = layers * (4 * dim * dim + 2 * dim * mlpHidden)
+        guard weights <= PolicyLimits.maximumParameters else {
+            throw PolicyError.invalidConfiguration(
+                "a transformer of dim \(dim), \(layers) layers and MLP \(mlpHidden) has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)")
+        }
     }
 
     var hyperparameters: [String: String] {

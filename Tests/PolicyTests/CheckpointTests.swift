@@ -128,6 +128,30 @@ private func temporaryPath(_ name: String) -> String {
         }
     }
 
+    /// Hyperparameters in a checkpoint's metadata cannot make the loader allocate without bound.
+    @Test func oversizedArchitecturesAreRefusedBeforeAllocating() throws {
+        #expect(throws: PolicyError.self) {
+            try PolicyCheckpoint.makeModel(
+                architecture: "transformer",
+                hyperparameters: ["planes": "4", "dim": "4096", "layers": "64", "heads": "64", "mlp_hidden": "16384"],
+                seed: 0)
+        }
+        #expect(throws: PolicyError.self) {
+            try PolicyCheckpoint.makeModel(
+                architecture: "conv",
+                hyperparameters: ["planes": "4", "channels": "1024", "blocks": "64", "policy_channels": "2",
+                                  "value_channels": "1", "value_hidden": "64"],
+                seed: 0)
+        }
+        #expect(throws: Never.self) {
+            try PolicyCheckpoint.makeModel(
+                architecture: "conv",
+                hyperparameters: ["planes": "4", "channels": "32", "blocks": "8", "policy_channels": "2",
+                                  "value_channels": "1", "value_hidden": "64"],
+                seed: 0)
+        }
+    }
+
     /// Training 3 steps, saving, and resuming for 2 more gives bit-identical weights to 5 steps.
     @Test(arguments: ["conv", "transformer"])
     func resumeContinuesExactly(arch: String) throws {
