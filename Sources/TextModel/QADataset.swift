@@ -36,7 +36,15 @@ public enum QADatasetError: Error, CustomStringConvertible, Equatable {
 /// Loads the dataset formats the QA benchmark accepts.
 public enum QADataset {
     /// Reads a file, recognising its format from its content.
+    /// The largest dataset file read, in bytes (CounterFact's full JSON is about 40 MB).
+    public static let maxFileBytes = 512 << 20
+
     public static func load(path: String) throws -> [QAItem] {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
+            size > maxFileBytes
+        {
+            throw QADatasetError.unreadable(path: path, reason: "\(size) bytes, over the limit of \(maxFileBytes)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw QADatasetError.unreadable(path: path, reason: "no such file or not readable")
         }
@@ -50,7 +58,7 @@ public enum QADataset {
         if firstByte == UInt8(ascii: "[") {
             let json: JSONValue
             do { json = try JSONValue.parse(data) } catch {
-                throw QADatasetError.unreadable(path: path, reason: "invalid JSON")
+                throw QADatasetError.unreadable(path: path, reason: "invalid JSON: \(error)")
             }
             guard let array = json.arrayValue else {
                 throw QADatasetError.unknownFormat(path: path)
