@@ -69,7 +69,7 @@ import Testing
         try expectOneLineError(["solve", "policies/conv-8x32.safetensors"], "is a safetensors file, not a level file")
         try expectOneLineError(["inspect", text], "is a text file, not a safetensors or GGUF file")
         try expectOneLineError(["inspect", gguf], gguf)
-        try expectOneLineError(["reduce", gguf, "--intervene", "0:conv:0.5", "--out", dir + "/r.safetensors"], "is a GGUF file")
+        try expectOneLineError(["reduce", gguf, "--intervene", "0:conv:0.5", "--out", dir + "/r.gguf"], gguf + ": GGUF file truncated")
     }
 
     @Test func aCollectionWithOneBadLevelLoadsTheRest() throws {

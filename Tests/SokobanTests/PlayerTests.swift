@@ -134,14 +134,7 @@ import Testing
         var originalAttributes = termios()
         tcgetattr(pty.slave, &originalAttributes)
         let saveDir = FileManagerTemp.make()
-        var options = PlayerOptions(collectionName: "tutorial")
-        options.saveDirectory = saveDir
-        options.handleSignals = false
-        options.style = PlayerStyle(ascii: true, color: false)
-        let player = try TerminalPlayer(
-            collection: Tutorial.collection(), options: options,
-            input: pty.slave, output: pty.slave)
-        let session = PlayerSession(player)
+        let session = try tutorialSession(on: pty, saveDirectory: saveDir)
         try pty.expect("tutorial — level 1/14: First push")
         try pty.expect("##@   $   . ##")
         try pty.expect("Moves 0   Pushes 0")
@@ -174,19 +167,23 @@ import Testing
         #expect(after.c_oflag == originalAttributes.c_oflag)
     }
 
+    /// The tutorial played in ASCII on a pseudo-terminal, saving solutions in `saveDirectory`.
+    func tutorialSession(on pty: PseudoTerminal, saveDirectory: String) throws -> PlayerSession {
+        var options = PlayerOptions(collectionName: "tutorial")
+        options.saveDirectory = saveDirectory
+        options.handleSignals = false
+        options.style = PlayerStyle(ascii: true, color: false)
+        return PlayerSession(
+            try TerminalPlayer(
+                collection: Tutorial.collection(), options: options, input: pty.slave, output: pty.slave))
+    }
+
     /// A save into a data directory that cannot be created says so on screen.
     @Test func aFailedSaveShowsOnScreen() throws {
         let blocker = FileManagerTemp.make() + "/file"
         try "x".write(toFile: blocker, atomically: false, encoding: .utf8)
         let pty = try PseudoTerminal(columns: 120, rows: 30)
-        var options = PlayerOptions(collectionName: "tutorial")
-        options.saveDirectory = blocker + "/solutions"
-        options.handleSignals = false
-        options.style = PlayerStyle(ascii: true, color: false)
-        let player = try TerminalPlayer(
-            collection: Tutorial.collection(), options: options,
-            input: pty.slave, output: pty.slave)
-        let session = PlayerSession(player)
+        let session = try tutorialSession(on: pty, saveDirectory: blocker + "/solutions")
         try pty.expect("Moves 0   Pushes 0")
         pty.send("dll")
         try pty.expect("NOT saved: cannot create")
