@@ -20,8 +20,18 @@ public struct Interval: Codable, Sendable, Equatable {
     public func contains(_ x: Double) -> Bool { low <= x && x <= high }
 }
 
+/// What every paired comparison reports: the reduced score minus the baseline's, its 95%
+/// interval, a p-value, and the verdict in a line.
+public protocol PairedStatistic: Encodable, Sendable {
+    var difference: Double { get }
+    var differenceCI: Interval { get }
+    var pValue: Double { get }
+    var significant: Bool { get }
+    var summary: String { get }
+}
+
 /// The comparison of two binary scorings of the same items: baseline (unreduced) and reduced.
-public struct PairedComparison: Encodable, Sendable, Equatable {
+public struct PairedComparison: PairedStatistic, Equatable {
     /// Items compared.
     public let n: Int
     /// Items each scoring got right.
@@ -112,7 +122,7 @@ public struct PairedComparison: Encodable, Sendable, Equatable {
 
 /// The comparison of two continuous per-item scores (such as mean log-probability) on the same
 /// items: the mean difference with a paired bootstrap 95% interval (percentile method, fixed seed).
-public struct PairedMeanComparison: Encodable, Sendable, Equatable {
+public struct PairedMeanComparison: PairedStatistic, Equatable {
     public let n: Int
     public let baselineMean: Double
     public let reducedMean: Double
@@ -195,42 +205,20 @@ public enum MetricComparison: Encodable, Sendable, Equatable {
         }
     }
 
-    public var difference: Double {
+    /// The comparison, whichever kind it is.
+    public var statistic: any PairedStatistic {
         switch self {
-        case .rate(let c): return c.difference
-        case .mean(let c): return c.difference
+        case .rate(let c): return c
+        case .mean(let c): return c
         }
     }
-    public var interval: Interval {
-        switch self {
-        case .rate(let c): return c.differenceCI
-        case .mean(let c): return c.differenceCI
-        }
-    }
-    public var pValue: Double {
-        switch self {
-        case .rate(let c): return c.pValue
-        case .mean(let c): return c.pValue
-        }
-    }
-    public var significant: Bool {
-        switch self {
-        case .rate(let c): return c.significant
-        case .mean(let c): return c.significant
-        }
-    }
-    public var summary: String {
-        switch self {
-        case .rate(let c): return c.summary
-        case .mean(let c): return c.summary
-        }
-    }
-    public func encode(to encoder: Encoder) throws {
-        switch self {
-        case .rate(let c): try c.encode(to: encoder)
-        case .mean(let c): try c.encode(to: encoder)
-        }
-    }
+    public var difference: Double { statistic.difference }
+    public var interval: Interval { statistic.differenceCI }
+    public var pValue: Double { statistic.pValue }
+    public var significant: Bool { statistic.significant }
+    public var summary: String { statistic.summary }
+
+    public func encode(to encoder: Encoder) throws { try statistic.encode(to: encoder) }
 
     /// Discordant pairs of a rate (nil for a mean).
     public var gainedLost: (gained: Int, lost: Int)? {
