@@ -43,14 +43,18 @@ import json, sys
 laser, gym, jum, check = (json.loads(a) for a in sys.argv[1:5])
 out = {"laser": laser, "gym_sokoban": gym, "jumanji": jum, "ratios": {}}
 r = out["ratios"]
-# Ratios of steps per wall-clock second, and per CPU second (steadier on a busy machine).
+# Ratios of steps per wall-clock second, and per CPU second (steadier on a busy machine). Like for
+# like: gym-sokoban and jumanji hand out an observation from every step, so laser's figures with
+# an observation copy per step are compared with them; the rules-only ratios are given beside.
 for unit, key in (("", "stepsPerSecond"), ("_cpu", "stepsPerCpuSecond")):
-    ls, lb = laser["single"][key], laser["batched"][key]
-    for mode in ("rgb_array", "tiny_rgb_array", "logic"):
-        r[f"laser_single_over_gym_sokoban_{mode}{unit}"] = ls / gym[mode][key]
-    if jum:
-        r[f"laser_single_over_jumanji_single{unit}"] = ls / jum["single"][key]
-        r[f"laser_batched_over_jumanji_batched{unit}"] = lb / jum["batched"][key]
+    for suffix, single, batched in (("", "singleWithObservation", "batchedWithObservation"),
+                                    ("_rules_only", "single", "batched")):
+        ls, lb = laser[single][key], laser[batched][key]
+        for mode in ("rgb_array", "tiny_rgb_array", "logic"):
+            r[f"laser_single_over_gym_sokoban_{mode}{suffix}{unit}"] = ls / gym[mode][key]
+        if jum:
+            r[f"laser_single_over_jumanji_single{suffix}{unit}"] = ls / jum["single"][key]
+            r[f"laser_batched_over_jumanji_batched{suffix}{unit}"] = lb / jum["batched"][key]
 # The same levels and actions must give the same rewards everywhere (checks the rules).
 want = (check["single"]["episodes"], check["single"]["totalReward"])
 r["same_rewards_as_gym_sokoban"] = want == (

@@ -10,7 +10,7 @@ struct BenchEnv: ParsableCommand {
         commandName: "env",
         abstract: "Measure Sokoban environment steps per second (single-threaded and batched).",
         discussion: """
-            Random actions (pre-drawn from --seed) are played on the levels of FILE in turn; an episode that ends (solved or at the step limit) resets to the next level, and resets are timed too. Prints one JSON object. scripts/bench-env.sh runs gym-sokoban on the same levels for comparison.
+            Random actions (pre-drawn from --seed) are played on the levels of FILE in turn; an episode that ends (solved or at the step limit) resets to the next level, and resets are timed too. Every step keeps the observation planes the policy reads up to date in place (a step rewrites at most three squares). `single` and `batched` time that; `singleWithObservation` and `batchedWithObservation` also copy each step's full observation out, as gym-sokoban and jumanji return one from every step: the like-for-like figure. Prints one JSON object. scripts/bench-env.sh runs gym-sokoban and jumanji on the same levels for comparison.
             """)
 
     @Argument(help: "Levels to play (10x10 or smaller, e.g. a Boxoban file).") var file: String
@@ -45,8 +45,12 @@ struct BenchEnv: ParsableCommand {
         var levels: String
         var levelCount: Int
         var implementation = "laser (Swift)"
+        /// The rules alone (the observation planes are still kept up to date in place).
         var single: Measure
         var batched: Measure
+        /// The same steps, each also handing out a copy of its observation (gym's contract).
+        var singleWithObservation: Measure
+        var batchedWithObservation: Measure
         var batch: Int
     }
 
@@ -58,24 +62,39 @@ struct BenchEnv: ParsableCommand {
     }
 
     func run() throws {
-        let collection: LevelCollection
-        collection = try readCollection(file)
-        let levels = collection.levels
+        let levels = try readCollection(file).levels
         var rng = SplitMix64(seed: seed)
-        let actionCount = 1 << 16
-        let actions = (0..<actionCount).map { _ in Int(rng.next() & 3) }
+        let actions = (0..<Self.actionCount).map { _ in Int(rng.next() & 3) }
+        let single = try measureSingle(levels: levels, actions: actions, copyObservation: false)
+        let singleObserved = try measureSingle(levels: levels, actions: actions, copyObservation: true)
+        let batched = try measureBatched(levels: levels, actions: actions, copyObservations: false)
+        let batchedObserved = try measureBatched(levels: levels, actions: actions, copyObservations: true)
+        let report = Report(
+            levels: file, levelCount: levels.count, single: single, batched: batched,
+            singleWithObservation: singleObserved, batchedWithObservation: batchedObserved, batch: batch)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        print(terminalSafeJSON(String(decoding: try encoder.encode(report), as: UTF8.self)))
+    }
 
-        // Single environment.
+    static let actionCount = 1 << 16
+
+    /// One environment, `steps` random actions, resetting to the next level when an episode ends.
+    /// With `copyObservation`, each step also hands out its observation planes as a fresh copy, as
+    /// gym-sokoban and jumanji return one from every step (the environment keeps its planes up to
+    /// date in place either way; the copy is the like-for-like cost).
+    func measureSingle(levels: [Level], actions: [Int], copyObservation: Bool) throws -> Measure {
         var env = SokobanEnvironment()
         var next = 0
-        do { try env.reset(level: levels[0]) } catch { throw CLIError("\(error)") }
-        var episodes = 0
-        var solved = 0
+        try env.reset(level: levels[0])
+        var observation = [Float](repeating: 0, count: env.observation.count)
+        var episodes = 0, solved = 0
         var totalReward = 0.0
-        var start = ContinuousClock.now
-        var cpuStart = Self.cpuTime()
+        var checksum: Float = 0
+        let start = ContinuousClock.now
+        let cpuStart = Self.cpuTime()
         for i in 0..<steps {
-            let r = env.step(actions[i & (actionCount - 1)])
+            let r = env.step(actions[i & (Self.actionCount - 1)])
             totalReward += Double(r.reward)
             if r.done {
                 episodes += 1
@@ -83,32 +102,41 @@ struct BenchEnv: ParsableCommand {
                 next = (next + 1) % levels.count
                 try env.reset(level: levels[next])
             }
+            if copyObservation {
+                env.observation.withUnsafeBufferPointer { source in
+                    observation.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source.baseAddress!, count: source.count) }
+                }
+                checksum += observation[i % observation.count]
+            }
         }
-        var seconds = (ContinuousClock.now - start).inSeconds
-        var cpu = Self.cpuTime() - cpuStart
-        let single = Measure(
+        let seconds = (ContinuousClock.now - start).inSeconds
+        let cpu = Self.cpuTime() - cpuStart
+        _ = checksum
+        return Measure(
             steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds,
-            cpuSeconds: cpu, stepsPerCpuSecond: Double(steps) / cpu,
-            episodes: episodes, solved: solved,
+            cpuSeconds: cpu, stepsPerCpuSecond: Double(steps) / cpu, episodes: episodes, solved: solved,
             totalReward: (totalReward * 1000).rounded() / 1000)
+    }
 
-        // Batched environments.
+    /// `batch` environments stepped together; with `copyObservations`, every step also copies all
+    /// their observation planes out, as a batched gym/jumanji step returns them.
+    func measureBatched(levels: [Level], actions: [Int], copyObservations: Bool) throws -> Measure {
         var envs = BatchedEnvironment(count: batch)
         for i in 0..<batch { try envs.reset(i, level: levels[i % levels.count]) }
-        next = batch % levels.count
+        var next = batch % levels.count
         var rewards = [Float](repeating: 0, count: batch)
         var dones = [Bool](repeating: false, count: batch)
         var solvedFlags = dones
         var batchActions = [Int](repeating: 0, count: batch)
-        episodes = 0
-        solved = 0
-        var cursor = 0
-        totalReward = 0
-        start = ContinuousClock.now
-        cpuStart = Self.cpuTime()
-        for _ in 0..<batchSteps {
+        var observations = [Float](repeating: 0, count: envs.observations.count)
+        var episodes = 0, solved = 0, cursor = 0
+        var totalReward = 0.0
+        var checksum: Float = 0
+        let start = ContinuousClock.now
+        let cpuStart = Self.cpuTime()
+        for step in 0..<batchSteps {
             for i in 0..<batch {
-                batchActions[i] = actions[cursor & (actionCount - 1)]
+                batchActions[i] = actions[cursor & (Self.actionCount - 1)]
                 cursor += 1
             }
             envs.step(actions: batchActions, rewards: &rewards, dones: &dones, solved: &solvedFlags)
@@ -119,20 +147,20 @@ struct BenchEnv: ParsableCommand {
                 try envs.reset(i, level: levels[next])
                 next = (next + 1) % levels.count
             }
+            if copyObservations {
+                envs.observations.withUnsafeBufferPointer { source in
+                    observations.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source.baseAddress!, count: source.count) }
+                }
+                checksum += observations[step % observations.count]
+            }
         }
-        seconds = (ContinuousClock.now - start).inSeconds
-        cpu = Self.cpuTime() - cpuStart
+        let seconds = (ContinuousClock.now - start).inSeconds
+        let cpu = Self.cpuTime() - cpuStart
+        _ = checksum
         let total = batch * batchSteps
-        let batched = Measure(
-            steps: total, seconds: seconds,
-            stepsPerSecond: Double(total) / seconds, cpuSeconds: cpu,
-            stepsPerCpuSecond: Double(total) / cpu, episodes: episodes,
-            solved: solved, totalReward: (totalReward * 1000).rounded() / 1000)
-        let report = Report(
-            levels: file, levelCount: levels.count, single: single,
-            batched: batched, batch: batch)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        print(terminalSafeJSON(String(decoding: try encoder.encode(report), as: UTF8.self)))
+        return Measure(
+            steps: total, seconds: seconds, stepsPerSecond: Double(total) / seconds, cpuSeconds: cpu,
+            stepsPerCpuSecond: Double(total) / cpu, episodes: episodes, solved: solved,
+            totalReward: (totalReward * 1000).rounded() / 1000)
     }
 }
