@@ -104,31 +104,46 @@ public final class Search<Model: ReducibleModel> {
     /// each layer and type try ρ in decreasing order on top of what was kept so far, keep going while
     /// the validation metric does not drop, and keep the last reduction that did not drop it.
     public func compose(_ grid: SweepGrid) throws -> (interventions: [Intervention], record: SweepRecord) {
-        var kept: [Intervention] = []
-        var current = try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
         var step = 0
         let total = grid.layers.count * grid.types.count * grid.rhos.count
+        let kept = try greedyWalk(grid) { interventions in
+            if interventions.isEmpty {
+                return try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
+                    .metrics[objective.metric]!
+            }
+            let r = try evaluateLogged(interventions, split: .validation, phase: "greedy", order: step)
+            step += 1
+            progress?(step, total, r)
+            return r.metrics[objective.metric]!
+        }
+        return (kept, record(kept, .validation)!)
+    }
+
+    /// The greedy walk over a scorer of intervention lists on validation. `score` returns nil when
+    /// a score is unknown (a log replayed before the walk finished), which ends the walk there.
+    private func greedyWalk(
+        _ grid: SweepGrid, score: ([Intervention]) throws -> Double?
+    ) throws -> [Intervention] {
+        var kept: [Intervention] = []
+        guard var current = try score(kept) else { return [] }
         for layer in grid.layers.sorted(by: >) {
             for type in grid.types {
-                var accepted: (Intervention, SweepRecord)?
-                var running = current.metrics[objective.metric]!
+                var accepted: Intervention?
+                var running = current
                 for rho in grid.rhos {
                     let candidate = try Intervention(layer: .index(layer), type: type, rho: rho)
-                    let r = try evaluateLogged(kept + [candidate], split: .validation, phase: "greedy", order: step)
-                    step += 1
-                    progress?(step, total, r)
-                    let score = r.metrics[objective.metric]!
-                    guard objective.atLeastAsGood(score, running) else { break }
-                    accepted = (candidate, r)
-                    running = score
+                    guard let s = try score(kept + [candidate]) else { return kept }
+                    guard objective.atLeastAsGood(s, running) else { break }
+                    accepted = candidate
+                    running = s
                 }
-                if let (intervention, record) = accepted {
-                    kept.append(intervention)
-                    current = record
+                if let accepted {
+                    kept.append(accepted)
+                    current = running
                 }
             }
         }
-        return (kept, current)
+        return kept
     }
 
     /// The full protocol: sweep on validation, choose the best, report it and the baseline on test;
@@ -181,27 +196,9 @@ public final class Search<Model: ReducibleModel> {
             configurationsTried: rows.count + greedySteps)
     }
 
+    /// The composition the log records, re-derived by walking it without evaluating.
     private func replayComposition(_ grid: SweepGrid) throws -> [Intervention] {
-        var kept: [Intervention] = []
-        guard var current = metrics(kept, .validation)?[objective.metric] else { return [] }
-        for layer in grid.layers.sorted(by: >) {
-            for type in grid.types {
-                var accepted: Intervention?
-                var running = current
-                for rho in grid.rhos {
-                    let c = try Intervention(layer: .index(layer), type: type, rho: rho)
-                    guard let s = metrics(kept + [c], .validation)?[objective.metric] else { return kept }
-                    guard objective.atLeastAsGood(s, running) else { break }
-                    accepted = c
-                    running = s
-                }
-                if let a = accepted {
-                    kept.append(a)
-                    current = running
-                }
-            }
-        }
-        return kept
+        try greedyWalk(grid) { metrics($0, .validation)?[objective.metric] }
     }
 
     private func metrics(_ i: [Intervention], _ s: Split) -> Metrics? { record(i, s)?.metrics }
