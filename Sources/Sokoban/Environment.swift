@@ -119,15 +119,13 @@ public struct BatchedEnvironment: Sendable {
     /// about 2⁻⁶⁴ per pair.
     public func positionHash(_ index: Int) -> UInt64 {
         let squares = height * width
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var hash = FNV1a()
         cells.withUnsafeBufferPointer { c in
             let base = index * squares
-            for s in 0..<squares where c[base + s] & Self.boxBit != 0 {
-                hash = (hash ^ UInt64(s)) &* 0x0000_0100_0000_01B3
-            }
+            for s in 0..<squares where c[base + s] & Self.boxBit != 0 { hash.combine(UInt64(s)) }
         }
-        hash = (hash ^ UInt64(squares + player[index])) &* 0x0000_0100_0000_01B3
-        return hash
+        hash.combine(UInt64(squares + player[index]))
+        return hash.value
     }
 
     /// Environment `index`'s current position as a level on the full `height` x `width` board

@@ -223,10 +223,9 @@ final class PushSearch {
     }
 
     func hashKey() -> Int {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in childKey {
-            h = (h ^ UInt64(v)) &* 0x100_0000_01b3
-        }
+        var hash = FNV1a()
+        for v in childKey { hash.combine(UInt64(v)) }
+        var h = hash.value
         h ^= h >> 29
         return Int(truncatingIfNeeded: h)
     }
