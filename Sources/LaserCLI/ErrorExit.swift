@@ -6,8 +6,9 @@ import Sokoban
 
 enum ErrorExit {
     /// `--name -1` becomes `--name=-1`: the parser would otherwise read `-1` as a flag and answer
-    /// "Missing value", hiding the range error the option's check gives. Only a value that is a
-    /// number is joined; no option of `laser` is a digit.
+    /// "Missing value", hiding the error the option's own check gives (a range, or a bad
+    /// intervention such as `-1:fc_in:0.5`). Only a value starting with `-` and a digit (or `-inf`,
+    /// `-nan`) is joined; no option of `laser` is spelled that way.
     static func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
         var out: [String] = []
         var i = 0
@@ -29,7 +30,8 @@ enum ErrorExit {
     static func isNegativeNumber(_ text: String) -> Bool {
         guard text.hasPrefix("-"), text.count > 1 else { return false }
         let rest = text.dropFirst()
-        return Double(rest) != nil || rest.lowercased() == "inf" || rest.lowercased() == "nan"
+        if let first = rest.first, first.isASCII, first.isNumber || first == "." { return true }
+        return rest.lowercased() == "inf" || rest.lowercased() == "nan"
     }
 
     /// Every error is printed as `Error: ONE LINE` (control characters escaped) with a non-zero

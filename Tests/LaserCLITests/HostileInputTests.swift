@@ -41,6 +41,9 @@ import Testing
         #expect(r.status != 0)
         #expect(r.stderr.contains("ρ must be in (0, 1], got -1.0"), "\(r.stderr)")
         #expect(!r.stderr.contains("Missing value"))
+        let layer = try CLI.run(["eval", "--policy", "policies/conv-8x32.safetensors", "--intervene", "-1:conv:0.5"])
+        #expect(layer.status != 0)
+        #expect(layer.stderr.contains("invalid intervention '-1:conv:0.5'"), "\(layer.stderr)")
     }
 
     @Test func workerCountOverrideIsChecked() throws {
