@@ -10,7 +10,7 @@ let package = Package(
     dependencies: [.package(name: "laser", path: "..")],
     targets: [
         // The driver entry, the failure of a check and the scratch file every harness uses.
-        .target(name: "FuzzSupport"),
+        .target(name: "FuzzSupport", dependencies: [.product(name: "LinearAlgebra", package: "laser")]),
         .executableTarget(
             name: "FuzzLevels",
             dependencies: ["FuzzSupport", .product(name: "Sokoban", package: "laser")]),

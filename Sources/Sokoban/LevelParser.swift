@@ -88,7 +88,12 @@ public struct LevelCollection: Sendable {
 /// The parser behind `LevelCollection` and `Level(rows:)`.
 enum LevelParser {
     /// Characters allowed on a board row (after run-length expansion).
-    static let boardCharacters: Set<Character> = ["#", "@", "+", "$", "*", ".", " ", "-", "_"]
+    /// Whether a byte is a board character (`#@+$*.`, space, `-` or `_`), indexed by byte.
+    static let isBoardByte: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in "#@+$*. -_".utf8 { table[Int(byte)] = true }
+        return table
+    }()
     /// Keys recognised as `Key: value` notes.
     static let noteKeys: Set<String> = [
         "title", "author", "comment", "solution", "seed", "pushes", "moves", "collection",
@@ -221,13 +226,10 @@ enum LevelParser {
             return false
         }
         let isCount = first >= 0x30 && first <= 0x39
-        guard isCount || boardBytes.contains(first) else { return false }
+        guard isCount || isBoardByte[Int(first)] else { return false }
         return memchr(line.baseAddress!, 0x23, line.count) != nil
     }
 
-    /// The board characters as bytes (all ASCII), and as a table indexed by byte.
-    static let boardBytes: Set<UInt8> = Set(boardCharacters.map { $0.asciiValue! })
-    static let isBoardByte: [Bool] = (0..<256).map { boardBytes.contains(UInt8($0)) }
 
     /// Expands run-length counts (`4#`) and `|` row separators into rows of located cells,
     /// appended to `board`. Columns count characters; every character before an error is ASCII,

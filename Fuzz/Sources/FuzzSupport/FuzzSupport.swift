@@ -1,6 +1,7 @@
 // What every harness shares: the checks' failure, the scratch file for readers that only open
 // paths, and the entry point that hands control to libFuzzer's driver.
 import Foundation
+import LinearAlgebra
 
 /// FUZZ_DEBUG=1 makes harnesses print what each input parsed to (for checking the seed corpus).
 public let fuzzDebug = ProcessInfo.processInfo.environment["FUZZ_DEBUG"] == "1"
@@ -30,13 +31,10 @@ public final class ScratchFile: @unchecked Sendable {
     public func write(_ bytes: UnsafeRawBufferPointer) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         require(fd >= 0, "ScratchFile", "cannot create \(path)")
-        var done = 0
-        while done < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            require(n > 0, "ScratchFile", "cannot write \(path)")
-            done += n
+        defer { close(fd) }
+        do { try AtomicFile.writeAll(fd, bytes, path: path) } catch {
+            require(false, "ScratchFile", "\(error)")
         }
-        close(fd)
     }
 }
 
