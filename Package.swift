@@ -35,7 +35,12 @@ let package = Package(
         .target(
             name: "Agent", dependencies: ["Policy", "Sokoban", "Laser", "LinearAlgebra"],
             swiftSettings: optimize),
-        .target(name: "TextModel", dependencies: ["LinearAlgebra", "Laser"], swiftSettings: optimize),
+        // Products through ggml-quantized weights (C: AVX2 / AVX-512 VNNI, chosen at run time).
+        // Optimized in every configuration: debug tests run the real model through it.
+        .target(name: "QuantizedKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(
+            name: "TextModel", dependencies: ["LinearAlgebra", "Laser", "QuantizedKernels"],
+            swiftSettings: optimize),
         .executableTarget(
             name: "LaserCLI",
             dependencies: [
@@ -48,7 +53,9 @@ let package = Package(
         .testTarget(name: "SokobanTests", dependencies: ["Sokoban"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy", "Laser", "LinearAlgebra"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "Policy", "Sokoban", "Laser"]),
-        .testTarget(name: "TextModelTests", dependencies: ["TextModel", "Laser", "LinearAlgebra"]),
+        .testTarget(
+            name: "TextModelTests",
+            dependencies: ["TextModel", "Laser", "LinearAlgebra", "QuantizedKernels"]),
         .testTarget(name: "LaserCLITests", dependencies: ["LaserCLI"]),
     ]
 )

@@ -13,8 +13,14 @@ struct TextModelOptions: ParsableArguments {
             valueName: "path"))
     var model: String?
 
-    @Option(help: "OpenBLAS threads.")
-    var threads: Int = 2
+    @Option(help: "Threads (quantized products and OpenBLAS; default: every core, or $LASER_WORKERS).")
+    var threads: Int = LlamaModel.defaultThreads
+
+    @Option(
+        help: ArgumentHelp(
+            "quantized: multiply Q4_0/Q4_1/Q8_0/Q4_K/Q6_K weights as stored; float32: dequantize every weight at load (the reference path).",
+            valueName: "format"))
+    var weights: WeightFormat = .quantized
 
     @Option(
         name: .customLong("intervene"), parsing: .singleValue,
@@ -35,7 +41,8 @@ struct TextModelOptions: ParsableArguments {
 
     /// Loads the model and applies `--intervene` (factored, so the forward uses the factors).
     func load(verbose: Bool = true) throws -> (LlamaModel, [ReductionReport]) {
-        let llama = try loadTextModel(path: model, threads: threads, verbose: verbose)
+        let llama = try loadTextModel(
+            path: model, threads: threads, weights: weights, verbose: verbose)
         return (llama, try applyInterventions(to: llama, verbose: verbose))
     }
 
@@ -65,13 +72,19 @@ func resolveModelPath(_ given: String?) throws -> String {
 }
 
 /// Sets the OpenBLAS threads and loads a GGUF language model.
-func loadTextModel(path given: String?, threads: Int, verbose: Bool) throws -> LlamaModel {
+func loadTextModel(
+    path given: String?, threads: Int, weights: WeightFormat = .quantized, verbose: Bool
+) throws -> LlamaModel {
     OpenBLASInfo.setThreads(threads)
     let path = try resolveModelPath(given)
     try FileFormat.require(.gguf, path: path, purpose: "a GGUF language model")
     let start = Date()
     let llama: LlamaModel
-    do { llama = try LlamaModel(path: path) } catch let error as GGUFError { throw CLIError("\(path): \(error)") }
+    do {
+        llama = try LlamaModel(path: path, weights: weights, threads: threads)
+    } catch let error as GGUFError {
+        throw CLIError("\(path): \(error)")
+    }
     if verbose {
         stderrLine(
             String(
@@ -85,3 +98,5 @@ func loadTextModel(path given: String?, threads: Int, verbose: Bool) throws -> L
 func stderrLine(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+extension WeightFormat: ExpressibleByArgument {}

@@ -12,6 +12,7 @@
 // Version 1 (u32 counts) is not read. Nothing is allocated from a count before the count is
 // checked against the bytes that remain.
 import LinearAlgebra
+import QuantizedKernels
 
 /// One tensor's description in a GGUF file.
 public struct GGUFTensorInfo: Sendable, Equatable {
@@ -220,6 +221,27 @@ public final class GGUFFile: @unchecked Sendable {
             throw GGUFError.shapeMismatch(tensor: name, expected: shape, found: info.shape)
         }
         return try tensor(named: name)
+    }
+
+    /// The (rows, columns) tensor kept in its block format, or nil when the quantized kernels do
+    /// not multiply its type (the caller then dequantizes). Block scales are checked finite.
+    public func quantizedMatrix(named name: String, shape: [Int]) throws -> QuantizedMatrix? {
+        let info = try tensorInfo(named: name)
+        guard info.shape == shape else {
+            throw GGUFError.shapeMismatch(tensor: name, expected: shape, found: info.shape)
+        }
+        guard shape.count == 2, QuantizedMatrix.supports(info.type),
+            shape[1] % info.type.blockSize == 0
+        else { return nil }
+        let bytes = rawBytes(of: info)
+        let blocks = Int64(info.elementCount / info.type.blockSize)
+        let bad = qk_first_nonfinite_block(Int32(info.type.rawValue), bytes.baseAddress, blocks)
+        if bad >= 0 {
+            throw GGUFError.nonFiniteTensor(tensor: name, element: Int(bad) * info.type.blockSize)
+        }
+        return QuantizedMatrix(
+            type: info.type, rows: shape[0], columns: shape[1], data: bytes.baseAddress!,
+            owner: self)
     }
 
     // MARK: Typed metadata access

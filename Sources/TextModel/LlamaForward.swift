@@ -1,6 +1,7 @@
 // The Llama forward pass: any number of sequences' new tokens batched through sgemm, each sequence
 // attending over its own KV cache.
 import LinearAlgebra
+import QuantizedKernels
 
 #if canImport(Glibc)
     import Glibc
@@ -65,19 +66,18 @@ extension LlamaModel {
         }
         let plan = BatchPlan(inputs)
         let h = config.hiddenSize
-        let work = Workspace(config: config, plan: plan, memory: scratchMemory)
+        let work = Workspace(
+            config: config, plan: plan, memory: scratchMemory, activationMemory: activationMemory)
         ensureRope(positions: plan.maxLength)
         if let hidden {
             work.x.update(from: hidden, count: plan.rows * h)
         } else {
             // Embedding lookup. x: (T, hidden)
-            embedding.scalars.withUnsafeBufferPointer { e in
-                var row = 0
-                for input in inputs {
-                    for id in input.tokens {
-                        (work.x + row * h).update(from: e.baseAddress! + id * h, count: h)
-                        row += 1
-                    }
+            var row = 0
+            for input in inputs {
+                for id in input.tokens {
+                    embedding.copyRow(id, into: work.x + row * h)
+                    row += 1
                 }
             }
         }
@@ -109,12 +109,10 @@ extension LlamaModel {
                     out: work.q, x: work.xn, weight: w.baseAddress!, rows: rows, dim: h,
                     epsilon: config.rmsEpsilon)
             }
-            (outputWeight ?? embedding).scalars.withUnsafeBufferPointer { e in
-                all.withUnsafeMutableBufferPointer { o in
-                    BLAS.sgemm(
-                        transA: false, transB: true, m: rows, n: vocab, k: h, a: work.q, lda: h,
-                        b: e.baseAddress!, ldb: h, c: o.baseAddress!, ldc: vocab)
-                }
+            all.withUnsafeMutableBufferPointer { o in
+                multiply(
+                    [(outputWeight ?? embedding, o.baseAddress!)], x: work.q, batch: rows,
+                    accumulate: false, work: work)
             }
         }
         if inputs.count == 1 { return [Tensor(shape: [rows, vocab], scalars: all)] }
@@ -143,9 +141,9 @@ extension LlamaModel {
                 out: work.xn, x: work.x, weight: w.baseAddress!, rows: t, dim: h,
                 epsilon: c.rmsEpsilon)
         }
-        layer.query.apply(x: work.xn, batch: t, into: work.q, scratch: work.scratch)
-        layer.key.apply(x: work.xn, batch: t, into: work.k, scratch: work.scratch)
-        layer.value.apply(x: work.xn, batch: t, into: work.v, scratch: work.scratch)
+        multiply(
+            [(layer.query, work.q), (layer.key, work.k), (layer.value, work.v)], x: work.xn,
+            batch: t, accumulate: false, work: work)
         ropeTable.cos.withUnsafeBufferPointer { cosT in
             ropeTable.sin.withUnsafeBufferPointer { sinT in
                 plan.positions.withUnsafeBufferPointer { pos in
@@ -171,18 +169,50 @@ extension LlamaModel {
                 keys: keys, values: values, rows: n, firstPosition: p0, heads: c.heads,
                 kvHeads: c.kvHeads, headDim: c.headDim)
         }
-        layer.output.apply(
-            x: work.attention, batch: t, into: work.x, beta: 1, scratch: work.scratch)
+        multiply([(layer.output, work.x)], x: work.attention, batch: t, accumulate: true, work: work)
 
         layer.ffnNorm.withUnsafeBufferPointer { w in
             Kernels.rmsNorm(
                 out: work.xn, x: work.x, weight: w.baseAddress!, rows: t, dim: h,
                 epsilon: c.rmsEpsilon)
         }
-        layer.gate.apply(x: work.xn, batch: t, into: work.gate, scratch: work.scratch)
-        layer.up.apply(x: work.xn, batch: t, into: work.up, scratch: work.scratch)
+        multiply(
+            [(layer.gate, work.gate), (layer.up, work.up)], x: work.xn, batch: t,
+            accumulate: false, work: work)
         Kernels.swiglu(work.gate, up: work.up, count: t * c.intermediateSize)
-        layer.down.apply(x: work.gate, batch: t, into: work.x, beta: 1, scratch: work.scratch)
+        multiply([(layer.down, work.x)], x: work.gate, batch: t, accumulate: true, work: work)
+    }
+
+    /// out (batch, rows) (+)= x (batch, columns) · Wᵀ for matrices that share their input: the
+    /// quantized ones run together on the pool (the input quantized once per block size), the
+    /// Float32 and factored ones through BLAS.
+    func multiply(
+        _ products: [(matrix: LlamaMatrix, out: UnsafeMutablePointer<Float>)],
+        x: UnsafePointer<Float>, batch: Int, accumulate: Bool, work: Workspace
+    ) {
+        withUnsafeTemporaryAllocation(of: qk_matmul_task.self, capacity: products.count) { tasks in
+            var count = 0
+            var quantized32 = false
+            var quantized256 = false
+            for (matrix, out) in products {
+                guard matrix.linear == nil, let q = matrix.quantized else {
+                    matrix.linear!.apply(
+                        x: x, batch: batch, into: out, beta: accumulate ? 1 : 0,
+                        scratch: work.scratch)
+                    continue
+                }
+                let small = q.type.blockSize == 32
+                let activations = small ? work.activations32 : work.activations256
+                if small ? !quantized32 : !quantized256 {
+                    q.quantizeActivations(x, batch: batch, into: activations)
+                    if small { quantized32 = true } else { quantized256 = true }
+                }
+                tasks[count] = q.task(
+                    activations: activations, batch: batch, into: out, accumulate: accumulate)
+                count += 1
+            }
+            if count > 0 { pool.run(UnsafeBufferPointer(rebasing: tasks[..<count])) }
+        }
     }
 }
 
@@ -246,8 +276,20 @@ struct Workspace {
     let gate: UnsafeMutablePointer<Float>  // (T, intermediate)
     let up: UnsafeMutablePointer<Float>  // (T, intermediate)
     let scratch: UnsafeMutablePointer<Float>  // (T, intermediate) factored weights' inner product
+    /// Quantized activations of one product's input for 32- and 256-element block formats.
+    let activations32: UnsafeMutableRawPointer
+    let activations256: UnsafeMutableRawPointer
 
-    init(config: LlamaConfig, plan: BatchPlan, memory: ScratchMemory) {
+    init(
+        config: LlamaConfig, plan: BatchPlan, memory: ScratchMemory,
+        activationMemory: ScratchMemory
+    ) {
+        // Per token and input column: 40 bytes per 32 (Q8 blocks), 292 per 256 (Q8_K blocks).
+        let widest = max(config.hiddenSize, config.intermediateSize)
+        let regionFloats = (plan.rows * (widest / 32 + 1) * 40 + 63) / 4
+        let base = UnsafeMutableRawPointer(activationMemory.reserve(2 * regionFloats))
+        activations32 = base
+        activations256 = base + 4 * regionFloats
         let t = plan.rows
         let h = config.hiddenSize
         let ff = config.intermediateSize

@@ -1,4 +1,5 @@
-// SmolLM2 / Llama weights loaded from GGUF (dequantized to Float32) and exposed to LASER.
+// SmolLM2 / Llama weights loaded from GGUF (kept quantized, or dequantized to Float32) and exposed
+// to LASER.
 import Laser
 import LinearAlgebra
 
@@ -11,25 +12,31 @@ import LinearAlgebra
 /// One transformer block's weights; linear weights are (out, in) and may be factored by LASER.
 struct LlamaLayer {
     var attentionNorm: [Float]  // (hidden)
-    var query: LinearWeight  // (hidden, hidden)
-    var key: LinearWeight  // (kvDim, hidden)
-    var value: LinearWeight  // (kvDim, hidden)
-    var output: LinearWeight  // (hidden, hidden)
+    var query: LlamaMatrix  // (hidden, hidden)
+    var key: LlamaMatrix  // (kvDim, hidden)
+    var value: LlamaMatrix  // (kvDim, hidden)
+    var output: LlamaMatrix  // (hidden, hidden)
     var ffnNorm: [Float]  // (hidden)
-    var gate: LinearWeight  // (intermediate, hidden)
-    var up: LinearWeight  // (intermediate, hidden)
-    var down: LinearWeight  // (hidden, intermediate)
+    var gate: LlamaMatrix  // (intermediate, hidden)
+    var up: LlamaMatrix  // (intermediate, hidden)
+    var down: LlamaMatrix  // (hidden, intermediate)
 }
 
-/// A Llama-architecture language model (SmolLM2-135M by default) running on the CPU in Float32.
+/// A Llama-architecture language model (SmolLM2-135M by default) running on the CPU: weights kept
+/// in the file's quantized blocks (or all in Float32, the reference), activations in Float32.
 public final class LlamaModel: ReducibleModel {
     public let config: LlamaConfig
     public let tokenizer: BPETokenizer
+    public let weightFormat: WeightFormat
     /// (vocab, hidden) token embeddings; also the output projection when tied.
-    let embedding: Tensor
+    let embedding: LlamaMatrix
     /// The output projection when not tied to the embedding.
-    let outputWeight: Tensor?
+    let outputWeight: LlamaMatrix?
     let outputNorm: [Float]
+    /// The threads of the quantized products.
+    let pool: QuantizedThreadPool
+    /// Quantized activations of the forward pass, grown to the largest batch seen.
+    let activationMemory = ScratchMemory()
     var layers: [LlamaLayer]
     /// Scratch memory of the forward pass, grown to the largest batch seen.
     let scratchMemory = ScratchMemory()
@@ -40,7 +47,7 @@ public final class LlamaModel: ReducibleModel {
     struct Matrix: Sendable {
         let type: String
         let gguf: String
-        let field: WritableKeyPath<LlamaLayer, LinearWeight> & Sendable
+        let field: WritableKeyPath<LlamaLayer, LlamaMatrix> & Sendable
     }
     static let matrices: [Matrix] = [
         Matrix(type: "q_proj", gguf: "attn_q", field: \.query),
@@ -52,14 +59,29 @@ public final class LlamaModel: ReducibleModel {
         Matrix(type: "fc_out", gguf: "ffn_down", field: \.down),
     ]
 
-    /// Loads the model and tokenizer from a GGUF file, dequantizing every weight to Float32.
-    public convenience init(path: String) throws {
-        try self.init(gguf: try GGUFFile(path: path))
+    /// Loads the model and tokenizer from a GGUF file. `.quantized` keeps Q4_0, Q4_1, Q8_0, Q4_K
+    /// and Q6_K matrices in the mapped file; `threads` run the quantized products.
+    public convenience init(
+        path: String, weights: WeightFormat = .quantized, threads: Int = defaultThreads
+    ) throws {
+        try self.init(gguf: try GGUFFile(path: path), weights: weights, threads: threads)
     }
 
-    public init(gguf: GGUFFile) throws {
+    /// Every core, or LASER_WORKERS when set.
+    public static var defaultThreads: Int {
+        if let text = getenv("LASER_WORKERS"), let n = Int(String(cString: text)), n >= 1 {
+            return min(n, 256)
+        }
+        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    public init(gguf: GGUFFile, weights: WeightFormat = .quantized, threads: Int = defaultThreads)
+        throws
+    {
         let c = try LlamaConfig(gguf: gguf)
         config = c
+        weightFormat = weights
+        pool = QuantizedThreadPool(threads: threads)
         tokenizer = try BPETokenizer(gguf: gguf)
         guard tokenizer.vocabularySize == c.vocabularySize else {
             throw TextModelError.invalidConfig(
@@ -69,15 +91,21 @@ public final class LlamaModel: ReducibleModel {
         let h = c.hiddenSize
         let kv = c.kvDim
         let ff = c.intermediateSize
-        embedding = try gguf.tensor(named: "token_embd.weight", shape: [c.vocabularySize, h])
+        func matrix(_ name: String, _ shape: [Int]) throws -> LlamaMatrix {
+            if weights == .quantized, let q = try gguf.quantizedMatrix(named: name, shape: shape) {
+                return LlamaMatrix(quantized: q)
+            }
+            return LlamaMatrix(dense: try gguf.tensor(named: name, shape: shape))
+        }
+        embedding = try matrix("token_embd.weight", [c.vocabularySize, h])
         outputWeight =
             gguf.hasTensor(named: "output.weight")
-            ? try gguf.tensor(named: "output.weight", shape: [c.vocabularySize, h]) : nil
+            ? try matrix("output.weight", [c.vocabularySize, h]) : nil
         outputNorm = try gguf.tensor(named: "output_norm.weight", shape: [h]).scalars
         var layers: [LlamaLayer] = []
         for i in 0..<c.layers {
-            func w(_ name: String, _ shape: [Int]) throws -> LinearWeight {
-                LinearWeight(try gguf.tensor(named: "blk.\(i).\(name).weight", shape: shape))
+            func w(_ name: String, _ shape: [Int]) throws -> LlamaMatrix {
+                try matrix("blk.\(i).\(name).weight", shape)
             }
             layers.append(
                 LlamaLayer(

@@ -64,6 +64,47 @@ struct RealModelTests {
         #expect(reduced.maxAbsDifference(before) > 0.01)
         try reducer.restoreAll()
         #expect(m.layers[28].down.factoredRank == nil)
+        // Restored to the file's blocks, not to a Float32 copy of them.
+        #expect(m.layers[28].down.linear == nil && m.layers[28].down.quantized != nil)
         #expect(try m.forward(tokens, state: m.makeState(capacity: 32)) == before)
+    }
+
+    @Test func quantizedProductsAgreeWithTheFloat32Reference() throws {
+        let m = try #require(Self.model)
+        let path = try #require(RealModel.path)
+        let reference = try LlamaModel(path: path, weights: .float32, threads: 1)
+        #expect(m.layers[0].query.quantized?.type == .q4_1)
+        #expect(m.embedding.quantized?.type == .q8_0)
+        #expect(reference.layers[0].query.quantized == nil)
+        for prompt in ["The capital of France is", "Beats Music is owned by"] {
+            let tokens = m.tokenizer.encode(prompt)
+            // Every position's logits, batched (prompt path) and one token at a time (generation).
+            let quantized = try m.forward(tokens, state: m.makeState(capacity: 32), logitsFrom: 0)
+            let exact = try reference.forward(
+                tokens, state: reference.makeState(capacity: 32), logitsFrom: 0)
+            let state = m.makeState(capacity: 32)
+            for (i, token) in tokens.enumerated() {
+                let step = try m.forward([token], state: state)
+                let row = Tensor(
+                    shape: [1, m.config.vocabularySize],
+                    scalars: Array(quantized.scalars[(i * m.config.vocabularySize)..<((i + 1) * m.config.vocabularySize)]))
+                #expect(step.maxAbsDifference(row) < 1e-3, "\(prompt) position \(i)")
+            }
+            // 8-bit activations move logits by a few hundredths of their spread of about 20.
+            for i in 0..<tokens.count {
+                let v = m.config.vocabularySize
+                let q = Array(quantized.scalars[(i * v)..<((i + 1) * v)])
+                let e = Array(exact.scalars[(i * v)..<((i + 1) * v)])
+                let difference = zip(q, e).map { abs($0 - $1) }.max()!
+                #expect(difference < 0.6, "\(prompt) position \(i): \(difference)")
+                let mean = zip(q, e).map { abs($0 - $1) }.reduce(0, +) / Float(v)
+                #expect(mean < 0.1, "\(prompt) position \(i): mean \(mean)")
+            }
+            let v = m.config.vocabularySize
+            let last = (tokens.count - 1) * v
+            #expect(
+                LogitMath.argmax(Tensor(shape: [1, v], scalars: Array(quantized.scalars[last...])))
+                    == LogitMath.argmax(Tensor(shape: [1, v], scalars: Array(exact.scalars[last...]))))
+        }
     }
 }

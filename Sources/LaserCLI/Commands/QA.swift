@@ -59,7 +59,9 @@ struct QA: ParsableCommand {
         let path = try dataset ?? DefaultQASet.locate()
         var items = try QADataset.load(path: path)
         if let n = limit { items = Array(items.prefix(n)) }
-        let model = try loadTextModel(path: modelOptions.model, threads: modelOptions.threads, verbose: true)
+        let model = try loadTextModel(
+            path: modelOptions.model, threads: modelOptions.threads, weights: modelOptions.weights,
+            verbose: true)
         let evaluator = QAEvaluator(
             model: model, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK),
             batchSize: batchSize)

@@ -81,7 +81,7 @@ struct Reduce: ParsableCommand {
         guard architecture == "llama" else {
             throw CLIError("\(file): a '\(architecture)' GGUF; only Llama models can be reduced")
         }
-        let model = try loadTextModel(path: file, threads: 2, verbose: false)
+        let model = try loadTextModel(path: file, threads: LlamaModel.defaultThreads, verbose: false)
         let reducer = Reducer(model: model, storage: .factored)
         if randomized { reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed)) }
         for (i, name) in tensors.enumerated() {

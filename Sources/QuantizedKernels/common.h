@@ -1,0 +1,59 @@
+// Internal helpers shared by the kernels: half floats, block layouts, per-ISA entry points.
+#ifndef QK_COMMON_H
+#define QK_COMMON_H
+
+#include <stdint.h>
+#include <string.h>
+#include "QuantizedKernels.h"
+
+/// IEEE half to float, portable (the vector paths use F16C).
+static inline float qk_half(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exponent = (h >> 10) & 0x1F;
+    uint32_t mantissa = h & 0x3FF;
+    uint32_t bits;
+    if (exponent == 0) {
+        float magnitude = (float)mantissa * (1.0f / 16777216.0f);
+        return sign ? -magnitude : magnitude;
+    }
+    if (exponent == 31) {
+        bits = sign | 0x7F800000u | (mantissa << 13);
+    } else {
+        bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/// Q4_K's 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
+static inline void qk_scale_min_k4(int j, const uint8_t *q, int *scale, int *min) {
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/// The row kernels of one instruction set: every token of a row range.
+typedef void (*qk_matmul_fn)(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const void *xq, int tokens, float *y, int ldy, int accumulate);
+
+void qk_matmul_scalar(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const void *xq, int tokens, float *y, int ldy, int accumulate);
+#if defined(__x86_64__)
+void qk_matmul_avx2(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const void *xq, int tokens, float *y, int ldy, int accumulate);
+void qk_matmul_avx512vnni(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const void *xq, int tokens, float *y, int ldy, int accumulate);
+#endif
+
+#endif
