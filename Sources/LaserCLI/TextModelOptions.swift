@@ -13,7 +13,7 @@ struct TextModelOptions: ParsableArguments {
             valueName: "path"))
     var model: String?
 
-    @Option(help: "Threads (quantized products and OpenBLAS; default: every core, or $LASER_WORKERS).")
+    @Option(help: "Threads of the forward pass (default: every core, or $LASER_WORKERS).")
     var threads: Int = LlamaModel.defaultThreads
 
     @Option(
@@ -71,11 +71,10 @@ func resolveModelPath(_ given: String?) throws -> String {
             + "or `laser fetch-model`, or pass --model PATH")
 }
 
-/// Sets the OpenBLAS threads and loads a GGUF language model.
+/// Loads a GGUF language model running on `threads` threads.
 func loadTextModel(
     path given: String?, threads: Int, weights: WeightFormat = .quantized, verbose: Bool
 ) throws -> LlamaModel {
-    OpenBLASInfo.setThreads(threads)
     let path = try resolveModelPath(given)
     try FileFormat.require(.gguf, path: path, purpose: "a GGUF language model")
     let start = Date()

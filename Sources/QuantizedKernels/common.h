@@ -47,7 +47,17 @@ typedef void (*qk_matmul_fn)(
 void qk_matmul_scalar(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const void *xq, int tokens, float *y, int ldy, int accumulate);
+/// A per-thread scratch buffer (slot 0 or 1) of at least `floats`, kept for the next call.
+float *qk_thread_buffer(int slot, size_t floats);
+void qk_dequantize_row_scalar(int type, const uint8_t *row, int columns, float *out);
+
 #if defined(__x86_64__)
+void qk_gemm_float_avx2(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate);
+void qk_gemm_float_avx512vnni(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate);
 void qk_matmul_avx2(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const void *xq, int tokens, float *y, int ldy, int accumulate);

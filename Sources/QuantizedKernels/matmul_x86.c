@@ -13,6 +13,7 @@
 #define DOT(acc, u, s) \
     _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)))
 #include "matmul_simd.h"
+#include "gemm_simd.h"
 #undef ISA
 #undef TARGET
 #undef MAX_NR
@@ -28,4 +29,5 @@
 #define QK_WIDE 1
 #define DOT(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
 #include "matmul_simd.h"
+#include "gemm_simd.h"
 #endif

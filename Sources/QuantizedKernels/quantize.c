@@ -1,5 +1,6 @@
 // Block layouts, activation quantization, scale checks and the instruction-set dispatch.
 #include <math.h>
+#include <stdlib.h>
 #include "common.h"
 
 int qk_supports(int type) { return qk_block_elements(type) != 0; }
@@ -109,6 +110,72 @@ int64_t qk_first_nonfinite_block(int type, const void *blocks, int64_t count) {
     return -1;
 }
 
+void qk_dequantize_row(int type, const void *row, int columns, float *out) {
+    qk_dequantize_row_scalar(type, row, columns, out);
+}
+
+void qk_dequantize_row_scalar(int type, const uint8_t *row, int columns, float *out) {
+    const uint8_t *w = row;
+    switch (type) {
+    case QK_TYPE_Q4_0:
+    case QK_TYPE_Q4_1:
+        for (int b = 0; b < columns / 32; b++, w += type == QK_TYPE_Q4_1 ? 20 : 18) {
+            float d = qk_half(w), m = type == QK_TYPE_Q4_1 ? qk_half(w + 2) : -8.0f * d;
+            const uint8_t *qs = w + (type == QK_TYPE_Q4_1 ? 4 : 2);
+            for (int j = 0; j < 16; j++) {
+                out[32 * b + j] = d * (float)(qs[j] & 0x0F) + m;
+                out[32 * b + j + 16] = d * (float)(qs[j] >> 4) + m;
+            }
+        }
+        break;
+    case QK_TYPE_Q8_0:
+        for (int b = 0; b < columns / 32; b++, w += 34) {
+            float d = qk_half(w);
+            for (int j = 0; j < 32; j++) out[32 * b + j] = d * (float)(int8_t)w[2 + j];
+        }
+        break;
+    case QK_TYPE_Q4_K:
+        for (int b = 0; b < columns / 256; b++, w += 144) {
+            float d = qk_half(w), dmin = qk_half(w + 2);
+            for (int j = 0; j < 8; j++) {
+                int sc, m;
+                qk_scale_min_k4(j, w + 4, &sc, &m);
+                const uint8_t *q = w + 16 + 32 * (j / 2);
+                for (int l = 0; l < 32; l++) {
+                    out[256 * b + 32 * j + l] =
+                        d * (float)sc * (float)((q[l] >> (4 * (j % 2))) & 0x0F) - dmin * (float)m;
+                }
+            }
+        }
+        break;
+    case QK_TYPE_Q6_K:
+        for (int b = 0; b < columns / 256; b++, w += 210) {
+            float d = qk_half(w + 208);
+            const int8_t *scales = (const int8_t *)(w + 192);
+            for (int e = 0; e < 256; e++) {
+                const uint8_t *ql = w + 64 * (e / 128), *qh = w + 128 + 32 * (e / 128);
+                int g = (e % 128) / 32, l = e % 32;
+                int q = ((ql[l + 32 * (g & 1)] >> (4 * (g >> 1))) & 0x0F) | (((qh[l] >> (2 * g)) & 3) << 4);
+                out[256 * b + e] = d * (float)scales[e / 16] * (float)(q - 32);
+            }
+        }
+        break;
+    default:
+        for (int k = 0; k < columns; k++) out[k] = 0;
+    }
+}
+
+float *qk_thread_buffer(int slot, size_t floats) {
+    static _Thread_local float *buffers[2];
+    static _Thread_local size_t capacity[2];
+    if (capacity[slot] < floats) {
+        free(buffers[slot]);
+        buffers[slot] = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
+        capacity[slot] = buffers[slot] ? floats : 0;
+    }
+    return buffers[slot];
+}
+
 // MARK: dispatch
 
 static int detect_best_isa(void) {
@@ -146,10 +213,32 @@ int qk_use_isa(int isa) {
     return current_isa;
 }
 
+/// From this many tokens on, dequantized panels and Float32 FMAs beat integer dot products
+/// (`laser bench quantized` measures both).
+#define QK_FLOAT_GEMM_TOKENS 8
+
+int qk_uses_quantized_activations(int tokens) {
+    return tokens < QK_FLOAT_GEMM_TOKENS || qk_current_isa() == QK_ISA_SCALAR;
+}
+
 void qk_matmul(
     int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
-    const void *xq, int tokens, float *y, int ldy, int accumulate) {
+    const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate) {
     if (row_begin >= row_end || tokens <= 0) return;
+    if (!qk_uses_quantized_activations(tokens)) {
+#if defined(__x86_64__)
+        if (qk_current_isa() == QK_ISA_AVX512VNNI) {
+            qk_gemm_float_avx512vnni(
+                type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy,
+                accumulate);
+        } else {
+            qk_gemm_float_avx2(
+                type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy,
+                accumulate);
+        }
+        return;
+#endif
+    }
     switch (qk_current_isa()) {
 #if defined(__x86_64__)
     case QK_ISA_AVX512VNNI:

@@ -38,6 +38,9 @@ struct qk_pool {
     int count;
     int units;
     int chunk_rows[QK_MAX_TASKS];
+    // Or a loop body (when set, units are its indices).
+    void (*body)(void *context, int index, int thread);
+    void *context;
     atomic_int next_unit;
     atomic_int finished;
 };
@@ -54,10 +57,14 @@ static int task_units(const qk_matmul_task *task, int chunk) {
 }
 
 /// Takes units until none are left.
-static void run_units(qk_pool *pool) {
+static void run_units(qk_pool *pool, int thread) {
     for (;;) {
         int unit = atomic_fetch_add_explicit(&pool->next_unit, 1, memory_order_relaxed);
         if (unit >= pool->units) return;
+        if (pool->body) {
+            pool->body(pool->context, unit, thread);
+            continue;
+        }
         int i = 0;
         while (unit >= task_units(&pool->tasks[i], pool->chunk_rows[i])) {
             unit -= task_units(&pool->tasks[i], pool->chunk_rows[i]);
@@ -68,13 +75,20 @@ static void run_units(qk_pool *pool) {
         int begin = unit * chunk;
         int end = begin + chunk < t->rows ? begin + chunk : t->rows;
         qk_matmul(
-            t->type, t->w, t->row_bytes, t->columns, begin, end, t->xq, t->tokens, t->y, t->ldy,
-            t->accumulate);
+            t->type, t->w, t->row_bytes, t->columns, begin, end, t->x, t->ldx, t->xq, t->tokens,
+            t->y, t->ldy, t->accumulate);
     }
 }
 
+typedef struct {
+    qk_pool *pool;
+    int thread;
+} worker_start;
+
 static void *worker_main(void *argument) {
-    qk_pool *pool = argument;
+    worker_start start = *(worker_start *)argument;
+    free(argument);
+    qk_pool *pool = start.pool;
     // Jobs are counted from the pool's creation (a thread that starts late must still see job 1).
     unsigned seen = 0;
     for (;;) {
@@ -95,10 +109,12 @@ static void *worker_main(void *argument) {
         }
         if (atomic_load(&pool->stop)) return NULL;
         seen = atomic_load(&pool->generation);
-        run_units(pool);
+        run_units(pool, start.thread);
         atomic_fetch_add_explicit(&pool->finished, 1, memory_order_release);
     }
 }
+
+static void run_job(qk_pool *pool, int units);
 
 qk_pool *qk_pool_create(int threads) {
     qk_pool *pool = calloc(1, sizeof(qk_pool));
@@ -109,7 +125,11 @@ qk_pool *qk_pool_create(int threads) {
     if (pool->threads > 1) {
         pool->workers = calloc((size_t)pool->threads - 1, sizeof(pthread_t));
         for (int i = 0; i < pool->threads - 1; i++) {
-            if (!pool->workers || pthread_create(&pool->workers[i], NULL, worker_main, pool) != 0) {
+            worker_start *start = malloc(sizeof(worker_start));
+            if (start) *start = (worker_start){pool, i + 1};
+            if (!pool->workers || !start
+                || pthread_create(&pool->workers[i], NULL, worker_main, start) != 0) {
+                free(start);
                 pool->threads = i + 1;
                 break;
             }
@@ -138,8 +158,8 @@ void qk_pool_matmul(qk_pool *pool, const qk_matmul_task *tasks, int count) {
         for (int i = 0; i < count; i++) {
             const qk_matmul_task *t = &tasks[i];
             qk_matmul(
-                t->type, t->w, t->row_bytes, t->columns, 0, t->rows, t->xq, t->tokens, t->y,
-                t->ldy, t->accumulate);
+                t->type, t->w, t->row_bytes, t->columns, 0, t->rows, t->x, t->ldx, t->xq,
+                t->tokens, t->y, t->ldy, t->accumulate);
         }
         return;
     }
@@ -151,6 +171,24 @@ void qk_pool_matmul(qk_pool *pool, const qk_matmul_task *tasks, int count) {
     if (units == 0) return;
     pool->tasks = tasks;
     pool->count = count;
+    pool->body = NULL;
+    run_job(pool, units);
+}
+
+void qk_pool_parallel_for(
+    qk_pool *pool, int count, void (*body)(void *context, int index, int thread), void *context) {
+    if (count <= 0) return;
+    if (!pool || pool->threads == 1 || count == 1) {
+        for (int i = 0; i < count; i++) body(context, i, 0);
+        return;
+    }
+    pool->body = body;
+    pool->context = context;
+    run_job(pool, count);
+}
+
+/// Publishes a job of `units` units, takes part in it, and waits for every worker to finish.
+static void run_job(qk_pool *pool, int units) {
     pool->units = units;
     atomic_store(&pool->next_unit, 0);
     atomic_store(&pool->finished, 0);
@@ -160,7 +198,7 @@ void qk_pool_matmul(qk_pool *pool, const qk_matmul_task *tasks, int count) {
         pthread_cond_broadcast(&pool->wake);
         pthread_mutex_unlock(&pool->lock);
     }
-    run_units(pool);
+    run_units(pool, 0);
     // Workers that woke late find no units left and finish at once.
     int spins = 0;
     while (atomic_load_explicit(&pool->finished, memory_order_acquire) < pool->threads - 1) {

@@ -67,7 +67,8 @@ extension LlamaModel {
         let plan = BatchPlan(inputs)
         let h = config.hiddenSize
         let work = Workspace(
-            config: config, plan: plan, memory: scratchMemory, activationMemory: activationMemory)
+            config: config, plan: plan, threads: pool.threads, memory: scratchMemory,
+            activationMemory: activationMemory)
         ensureRope(positions: plan.maxLength)
         if let hidden {
             work.x.update(from: hidden, count: plan.rows * h)
@@ -164,10 +165,13 @@ extension LlamaModel {
             let values = input.state.values(layer: l)
             (keys + p0 * kvDim).update(from: work.k + r0 * kvDim, count: n * kvDim)
             (values + p0 * kvDim).update(from: work.v + r0 * kvDim, count: n * kvDim)
-            Kernels.attention(
-                out: work.attention + r0 * h, scores: work.scores, q: work.q + r0 * h,
-                keys: keys, values: values, rows: n, firstPosition: p0, heads: c.heads,
-                kvHeads: c.kvHeads, headDim: c.headDim)
+            // Heads in parallel on the pool, each thread with its own score matrix.
+            pool.parallelFor(c.heads) { head, thread in
+                Kernels.attention(
+                    out: work.attention + r0 * h, scores: work.scores + thread * plan.maxScores,
+                    q: work.q + r0 * h, keys: keys, values: values, rows: n, firstPosition: p0,
+                    heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, only: head)
+            }
         }
         multiply([(layer.output, work.x)], x: work.attention, batch: t, accumulate: true, work: work)
 
@@ -184,8 +188,8 @@ extension LlamaModel {
     }
 
     /// out (batch, rows) (+)= x (batch, columns) · Wᵀ for matrices that share their input: the
-    /// quantized ones run together on the pool (the input quantized once per block size), the
-    /// Float32 and factored ones through BLAS.
+    /// quantized ones run together on the pool (the input quantized once per block size when the
+    /// kernels read quantized activations), the Float32 and factored ones through BLAS.
     func multiply(
         _ products: [(matrix: LlamaMatrix, out: UnsafeMutablePointer<Float>)],
         x: UnsafePointer<Float>, batch: Int, accumulate: Bool, work: Workspace
@@ -196,19 +200,41 @@ extension LlamaModel {
             var quantized256 = false
             for (matrix, out) in products {
                 guard matrix.linear == nil, let q = matrix.quantized else {
-                    matrix.linear!.apply(
-                        x: x, batch: batch, into: out, beta: accumulate ? 1 : 0,
-                        scratch: work.scratch)
+                    let linear = matrix.linear!
+                    if case .dense(let w) = linear.value {
+                        // Float32 rows split over the threads (BLAS itself runs single-threaded).
+                        let rows = matrix.rows
+                        let parts = min(2 * pool.threads, (rows + 15) / 16)
+                        w.scalars.withUnsafeBufferPointer { wp in
+                            pool.parallelFor(parts) { part, _ in
+                                let r0 = rows * part / parts
+                                let r1 = rows * (part + 1) / parts
+                                BLAS.sgemm(
+                                    transA: false, transB: true, m: batch, n: r1 - r0,
+                                    k: matrix.columns, a: x, lda: matrix.columns,
+                                    b: wp.baseAddress! + r0 * matrix.columns, ldb: matrix.columns,
+                                    beta: accumulate ? 1 : 0, c: out + r0, ldc: rows)
+                            }
+                        }
+                    } else {
+                        linear.apply(
+                            x: x, batch: batch, into: out, beta: accumulate ? 1 : 0,
+                            scratch: work.scratch)
+                    }
                     continue
                 }
-                let small = q.type.blockSize == 32
-                let activations = small ? work.activations32 : work.activations256
-                if small ? !quantized32 : !quantized256 {
-                    q.quantizeActivations(x, batch: batch, into: activations)
-                    if small { quantized32 = true } else { quantized256 = true }
+                var activations: UnsafeMutableRawPointer? = nil
+                if QuantizedMatrix.usesQuantizedActivations(batch: batch) {
+                    let small = q.type.blockSize == 32
+                    activations = small ? work.activations32 : work.activations256
+                    if small ? !quantized32 : !quantized256 {
+                        q.quantizeActivations(x, batch: batch, into: activations!)
+                        if small { quantized32 = true } else { quantized256 = true }
+                    }
                 }
                 tasks[count] = q.task(
-                    activations: activations, batch: batch, into: out, accumulate: accumulate)
+                    x: x, activations: activations, batch: batch, into: out,
+                    accumulate: accumulate)
                 count += 1
             }
             if count > 0 { pool.run(UnsafeBufferPointer(rebasing: tasks[..<count])) }
@@ -272,7 +298,7 @@ struct Workspace {
     let k: UnsafeMutablePointer<Float>  // (T, kvDim) new keys
     let v: UnsafeMutablePointer<Float>  // (T, kvDim) new values
     let attention: UnsafeMutablePointer<Float>  // (T, hidden) attention output before out_proj
-    let scores: UnsafeMutablePointer<Float>  // (rows, length) one head's weights, largest input
+    let scores: UnsafeMutablePointer<Float>  // threads × (rows, length): one head's weights each
     let gate: UnsafeMutablePointer<Float>  // (T, intermediate)
     let up: UnsafeMutablePointer<Float>  // (T, intermediate)
     let scratch: UnsafeMutablePointer<Float>  // (T, intermediate) factored weights' inner product
@@ -281,7 +307,7 @@ struct Workspace {
     let activations256: UnsafeMutableRawPointer
 
     init(
-        config: LlamaConfig, plan: BatchPlan, memory: ScratchMemory,
+        config: LlamaConfig, plan: BatchPlan, threads: Int, memory: ScratchMemory,
         activationMemory: ScratchMemory
     ) {
         // Per token and input column: 40 bytes per 32 (Q8 blocks), 292 per 256 (Q8_K blocks).
@@ -295,7 +321,7 @@ struct Workspace {
         let ff = config.intermediateSize
         let kv = config.kvDim
         let sizes = [
-            t * h, t * h, t * h, t * kv, t * kv, t * h, plan.maxScores, t * ff, t * ff,
+            t * h, t * h, t * h, t * kv, t * kv, t * h, threads * plan.maxScores, t * ff, t * ff,
             t * max(ff, h),
         ]
         var p = memory.reserve(sizes.reduce(0, +))
@@ -357,13 +383,14 @@ enum Kernels {
         }
     }
 
-    /// Causal grouped-query attention of `rows` new queries over all cached keys/values.
+    /// Causal grouped-query attention of `rows` new queries over all cached keys/values (of head
+    /// `only`, or every head).
     /// out (rows, heads·headDim); q (rows, heads·headDim); keys, values (positions, kvHeads·headDim).
     static func attention(
         out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
         values: UnsafePointer<Float>, rows: Int, firstPosition: Int, heads: Int,
-        kvHeads: Int, headDim: Int
+        kvHeads: Int, headDim: Int, only: Int? = nil
     ) {
         let width = heads * headDim
         let kvWidth = kvHeads * headDim
@@ -372,7 +399,7 @@ enum Kernels {
         // Query rows in blocks, each attending only up to its last row's position: a long prompt
         // skips most of the masked upper triangle.
         let block = 64
-        for hd in 0..<heads {
+        for hd in only.map({ $0..<($0 + 1) }) ?? 0..<heads {
             let g = hd / group
             for b in stride(from: 0, to: rows, by: block) {
                 let n = min(block, rows - b)

@@ -82,6 +82,9 @@ public final class LlamaModel: ReducibleModel {
         config = c
         weightFormat = weights
         pool = QuantizedThreadPool(threads: threads)
+        // The forward pass spreads products and attention heads over its own threads; BLAS calls
+        // inside them (attention, LASER factors) run single-threaded rather than oversubscribe.
+        OpenBLASInfo.setThreads(1)
         tokenizer = try BPETokenizer(gguf: gguf)
         guard tokenizer.vocabularySize == c.vocabularySize else {
             throw TextModelError.invalidConfig(

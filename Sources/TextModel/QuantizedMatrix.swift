@@ -55,15 +55,21 @@ public struct QuantizedMatrix: @unchecked Sendable {
             Int32(type.rawValue), x, Int32(columns), Int32(columns), Int32(batch), out)
     }
 
-    /// The product Y (batch × rows) (+)= X · Wᵀ of already-quantized activations, as a pool task.
+    /// Whether a product of `batch` tokens reads quantized activations (else the Float32 ones).
+    static func usesQuantizedActivations(batch: Int) -> Bool {
+        qk_uses_quantized_activations(Int32(batch)) != 0
+    }
+
+    /// The product Y (batch × rows) (+)= X · Wᵀ as a pool task; `activations` are X quantized
+    /// (needed only when `usesQuantizedActivations(batch:)`).
     func task(
-        activations: UnsafeRawPointer, batch: Int, into y: UnsafeMutablePointer<Float>,
-        accumulate: Bool
+        x: UnsafePointer<Float>, activations: UnsafeRawPointer?, batch: Int,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool
     ) -> qk_matmul_task {
         qk_matmul_task(
             type: Int32(type.rawValue), w: data, row_bytes: rowBytes, rows: Int32(rows),
-            columns: Int32(columns), xq: activations, tokens: Int32(batch), y: y,
-            ldy: Int32(rows), accumulate: accumulate ? 1 : 0)
+            columns: Int32(columns), x: x, ldx: Int32(columns), xq: activations,
+            tokens: Int32(batch), y: y, ldy: Int32(rows), accumulate: accumulate ? 1 : 0)
     }
 }
 
@@ -82,6 +88,21 @@ public final class QuantizedThreadPool: @unchecked Sendable {
     /// Runs the tasks' rows split over the threads.
     func run(_ tasks: UnsafeBufferPointer<qk_matmul_task>) {
         qk_pool_matmul(pool, tasks.baseAddress, Int32(tasks.count))
+    }
+
+    /// Calls body(index, thread) for every index < count on the pool's threads (thread < threads).
+    func parallelFor(_ count: Int, _ body: (_ index: Int, _ thread: Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            var context = body
+            withUnsafeMutablePointer(to: &context) { pointer in
+                qk_pool_parallel_for(
+                    pool, Int32(count),
+                    { context, index, thread in
+                        context!.assumingMemoryBound(to: ((Int, Int) -> Void).self).pointee(
+                            Int(index), Int(thread))
+                    }, pointer)
+            }
+        }
     }
 }
 

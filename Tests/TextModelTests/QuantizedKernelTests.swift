@@ -73,7 +73,8 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
     }
 
     @Test(arguments: types) func productsMatchTheDequantizedReference(type: GGMLType) throws {
-        // 37 rows and 1, 3, 6 tokens: full register tiles and every kind of edge.
+        // 37 rows and 1, 3, 6 tokens (integer dot products), 13 tokens (dequantized panels and
+        // Float32 FMAs on the vector paths): full register tiles and every kind of edge.
         let rows = 37
         let columns = 512
         let weights = randomBlocks(type, rows: rows, columns: columns, seed: UInt64(type.rawValue))
@@ -82,9 +83,20 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
             dense.withUnsafeMutableBufferPointer { Dequantize.run(type: type, from: w, into: $0) }
         }
         let rowBytes = columns / type.blockSize * type.blockBytes
+        // The kernels' own row dequantization agrees with the reference decoder.
+        for r in [0, rows - 1] {
+            var row = [Float](repeating: .nan, count: columns)
+            weights.withUnsafeBytes {
+                qk_dequantize_row(Int32(type.rawValue), $0.baseAddress! + r * rowBytes, Int32(columns), &row)
+            }
+            for j in 0..<columns {
+                let expected = dense[r * columns + j]
+                #expect(abs(row[j] - expected) <= 1e-6 * max(1, abs(expected)))
+            }
+        }
         var rng = SplitMix64(seed: 99)
         defer { QuantizedKernelISA.use(.best) }
-        for tokens in [1, 3, 6] {
+        for tokens in [1, 3, 6, 13] {
             let x = (0..<(tokens * columns)).map { _ in Float(rng.nextUnit() * 2 - 1) }
             let perToken = qk_activation_bytes(Int32(type.rawValue), Int32(columns))
             var activations = [UInt8](repeating: 0, count: tokens * perToken)
@@ -103,14 +115,16 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
             }
             for isa in Self.instructionSets {
                 #expect(QuantizedKernelISA.use(isa) == isa)
+                let quantized = qk_uses_quantized_activations(Int32(tokens)) != 0
+                #expect(quantized == (tokens < 8 || isa == .scalar))
                 for accumulate in [false, true] {
                     var y = [Float](repeating: 0.25, count: tokens * rows)
                     weights.withUnsafeBytes { w in
                         activations.withUnsafeBytes { a in
                             qk_matmul(
                                 Int32(type.rawValue), w.baseAddress, rowBytes, Int32(columns), 0,
-                                Int32(rows), a.baseAddress, Int32(tokens), &y, Int32(rows),
-                                accumulate ? 1 : 0)
+                                Int32(rows), x, Int32(columns), a.baseAddress, Int32(tokens), &y,
+                                Int32(rows), accumulate ? 1 : 0)
                         }
                     }
                     for t in 0..<tokens {
@@ -118,7 +132,8 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
                             var exact = 0.0
                             var scale = 0.0
                             for j in 0..<columns {
-                                let product = Double(dense[r * columns + j]) * xq[t][j]
+                                let input = quantized ? xq[t][j] : Double(x[t * columns + j])
+                                let product = Double(dense[r * columns + j]) * input
                                 exact += product
                                 scale += abs(product)
                             }
@@ -161,7 +176,8 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
                                     type: Int32(type.rawValue),
                                     w: w.baseAddress! + starts[i] * rowBytes, row_bytes: rowBytes,
                                     rows: Int32(shapes[i]), columns: Int32(columns),
-                                    xq: a.baseAddress, tokens: Int32(tokens),
+                                    x: x, ldx: Int32(columns), xq: a.baseAddress,
+                                    tokens: Int32(tokens),
                                     y: y.baseAddress! + tokens * starts[i], ldy: Int32(shapes[i]),
                                     accumulate: 1)
                             }

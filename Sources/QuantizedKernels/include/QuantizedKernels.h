@@ -68,11 +68,20 @@ int qk_best_isa(void);
 int qk_current_isa(void);
 int qk_use_isa(int isa);
 
+/// Whether a product of this many tokens reads quantized activations (`xq`). Otherwise (several
+/// tokens, a vector instruction set) weight panels are dequantized and multiplied with the Float32
+/// activations `x`: with tokens to share it the dequantization is cheap, and the result is exact.
+int qk_uses_quantized_activations(int tokens);
+
 /// y[t · ldy + r] (+)= W[r] · x[t] for rows [row_begin, row_end) and every token t < tokens.
-/// `w` is the whole matrix (rows of `row_bytes`), `xq` the tokens' quantized activations.
+/// `w` is the whole matrix (rows of `row_bytes`); `x` the tokens' Float32 activations (row stride
+/// `ldx`), `xq` their quantized activations (may be NULL when not `qk_uses_quantized_activations`).
 void qk_matmul(
     int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
-    const void *xq, int tokens, float *y, int ldy, int accumulate);
+    const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate);
+
+/// One weight row in Float32 (the scalar reference).
+void qk_dequantize_row(int type, const void *row, int columns, float *out);
 
 /// One product of a batch run on the pool.
 typedef struct {
@@ -81,6 +90,8 @@ typedef struct {
     size_t row_bytes;
     int rows;
     int columns;
+    const float *x;
+    int ldx;
     const void *xq;
     int tokens;
     float *y;
@@ -97,6 +108,10 @@ void qk_pool_destroy(qk_pool *pool);
 int qk_pool_threads(const qk_pool *pool);
 /// Runs every task's rows split over the pool's threads; returns when all are done.
 void qk_pool_matmul(qk_pool *pool, const qk_matmul_task *tasks, int count);
+/// Calls body(context, i, thread) for every i < count, spread over the pool's threads
+/// (`thread` < qk_pool_threads names the calling thread, for per-thread scratch).
+void qk_pool_parallel_for(
+    qk_pool *pool, int count, void (*body)(void *context, int index, int thread), void *context);
 
 #ifdef __cplusplus
 }

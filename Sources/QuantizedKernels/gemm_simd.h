@@ -1,0 +1,175 @@
+// Batched products (several tokens) in Float32: a panel of weight rows is dequantized once into a
+// k-major buffer and every token multiplies it with an outer-product register tile (broadcast one
+// activation, FMA a vector of rows). With tokens to share it, dequantizing costs little, the
+// activations stay exact (as in the Float32 reference) and FMA throughput sets the pace.
+// Included by matmul_x86.c per instruction set with ISA, TARGET and QK_WIDE defined.
+#define QK_CAT2(a, b) a##_##b
+#define QK_CAT(a, b) QK_CAT2(a, b)
+#define FN(name) QK_CAT(name, ISA)
+
+#pragma clang attribute push(__attribute__((target(TARGET))), apply_to = function)
+
+#if QK_WIDE
+#define GV __m512
+#define GV_LANES 16
+#define GV_TOKENS 8
+#define GV_LOAD _mm512_loadu_ps
+#define GV_STORE _mm512_storeu_ps
+#define GV_ZERO _mm512_setzero_ps
+#define GV_SET1 _mm512_set1_ps
+#define GV_FMA _mm512_fmadd_ps
+#define GV_ADD _mm512_add_ps
+#else
+#define GV __m256
+#define GV_LANES 8
+#define GV_TOKENS 6
+#define GV_LOAD _mm256_loadu_ps
+#define GV_STORE _mm256_storeu_ps
+#define GV_ZERO _mm256_setzero_ps
+#define GV_SET1 _mm256_set1_ps
+#define GV_FMA _mm256_fmadd_ps
+#define GV_ADD _mm256_add_ps
+#endif
+/// Rows in a panel column: two vectors.
+#define GV_ROWS (2 * GV_LANES)
+
+static inline float FN(g_half)(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+/// 32 values as two vectors of 16 (or four of 8) floats: v[i] = d · q[i] + m.
+static inline void FN(store_block32)(__m256i q8, int is_signed, float d, float m, float *out) {
+    const __m128i lo = _mm256_castsi256_si128(q8), hi = _mm256_extracti128_si256(q8, 1);
+#if QK_WIDE
+    const __m512 vd = _mm512_set1_ps(d), vm = _mm512_set1_ps(m);
+    __m512i a = is_signed ? _mm512_cvtepi8_epi32(lo) : _mm512_cvtepu8_epi32(lo);
+    __m512i b = is_signed ? _mm512_cvtepi8_epi32(hi) : _mm512_cvtepu8_epi32(hi);
+    _mm512_storeu_ps(out, _mm512_fmadd_ps(_mm512_cvtepi32_ps(a), vd, vm));
+    _mm512_storeu_ps(out + 16, _mm512_fmadd_ps(_mm512_cvtepi32_ps(b), vd, vm));
+#else
+    const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+    __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int i = 0; i < 4; i++) {
+        __m256i v = is_signed ? _mm256_cvtepi8_epi32(parts[i]) : _mm256_cvtepu8_epi32(parts[i]);
+        _mm256_storeu_ps(out + 8 * i, _mm256_fmadd_ps(_mm256_cvtepi32_ps(v), vd, vm));
+    }
+#endif
+}
+
+/// One weight row in Float32.
+static void FN(dequantize_row)(int type, const uint8_t *row, int columns, float *out) {
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    switch (type) {
+    case QK_TYPE_Q4_0:
+    case QK_TYPE_Q4_1:
+        for (int b = 0; b < columns / 32; b++) {
+            const uint8_t *block = row + (size_t)b * (type == QK_TYPE_Q4_1 ? 20 : 18);
+            float d = FN(g_half)(block);
+            float m = type == QK_TYPE_Q4_1 ? FN(g_half)(block + 2) : -8.0f * d;
+            __m128i q = _mm_loadu_si128((const __m128i *)(block + (type == QK_TYPE_Q4_1 ? 4 : 2)));
+            __m256i u = _mm256_set_m128i(
+                _mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
+            FN(store_block32)(u, 0, d, m, out + 32 * b);
+        }
+        break;
+    case QK_TYPE_Q8_0:
+        for (int b = 0; b < columns / 32; b++) {
+            const uint8_t *block = row + (size_t)b * 34;
+            __m256i q = _mm256_loadu_si256((const __m256i *)(block + 2));
+            FN(store_block32)(q, 1, FN(g_half)(block), 0, out + 32 * b);
+        }
+        break;
+    default:
+        qk_dequantize_row_scalar(type, row, columns, out);
+    }
+}
+
+/// NT tokens × GV_ROWS rows over every column: y[t][r] (+)= Σ_k x[t][k] · panel[k][r].
+static inline __attribute__((always_inline)) void FN(gemm_tile)(
+    const int NT, const float *panel, int columns, const float *x, int ldx, float *y, int ldy,
+    int rows, int accumulate) {
+    GV acc[GV_TOKENS][2];
+    for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = GV_ZERO();
+    for (int k = 0; k < columns; k++) {
+        const GV w0 = GV_LOAD(panel + (size_t)k * GV_ROWS);
+        const GV w1 = GV_LOAD(panel + (size_t)k * GV_ROWS + GV_LANES);
+        for (int t = 0; t < NT; t++) {
+            const GV b = GV_SET1(x[(size_t)t * ldx + k]);
+            acc[t][0] = GV_FMA(b, w0, acc[t][0]);
+            acc[t][1] = GV_FMA(b, w1, acc[t][1]);
+        }
+    }
+    for (int t = 0; t < NT; t++) {
+        float *out = y + (size_t)t * ldy;
+        if (rows == GV_ROWS) {
+            if (accumulate) {
+                acc[t][0] = GV_ADD(acc[t][0], GV_LOAD(out));
+                acc[t][1] = GV_ADD(acc[t][1], GV_LOAD(out + GV_LANES));
+            }
+            GV_STORE(out, acc[t][0]);
+            GV_STORE(out + GV_LANES, acc[t][1]);
+        } else {
+            float tmp[GV_ROWS];
+            GV_STORE(tmp, acc[t][0]);
+            GV_STORE(tmp + GV_LANES, acc[t][1]);
+            for (int r = 0; r < rows; r++) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
+        }
+    }
+}
+
+static void FN(gemm_tile_any)(
+    int nt, const float *panel, int columns, const float *x, int ldx, float *y, int ldy, int rows,
+    int accumulate) {
+    switch (nt) {
+#define QK_GEMM_CASE(N) \
+    case N: FN(gemm_tile)(N, panel, columns, x, ldx, y, ldy, rows, accumulate); break;
+        QK_GEMM_CASE(1) QK_GEMM_CASE(2) QK_GEMM_CASE(3) QK_GEMM_CASE(4) QK_GEMM_CASE(5)
+        QK_GEMM_CASE(6)
+#if GV_TOKENS > 6
+        QK_GEMM_CASE(7) QK_GEMM_CASE(8)
+#endif
+#undef QK_GEMM_CASE
+    }
+}
+
+void FN(qk_gemm_float)(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate) {
+    float *panel = qk_thread_buffer(0, (size_t)columns * GV_ROWS);
+    float *row = qk_thread_buffer(1, (size_t)columns);
+    for (int r0 = row_begin; r0 < row_end; r0 += GV_ROWS) {
+        int rows = row_end - r0 < GV_ROWS ? row_end - r0 : GV_ROWS;
+        for (int r = 0; r < GV_ROWS; r++) {
+            if (r < rows) {
+                FN(dequantize_row)(type, w + (size_t)(r0 + r) * row_bytes, columns, row);
+                for (int k = 0; k < columns; k++) panel[(size_t)k * GV_ROWS + r] = row[k];
+            } else {
+                for (int k = 0; k < columns; k++) panel[(size_t)k * GV_ROWS + r] = 0;
+            }
+        }
+        for (int t = 0; t < tokens; t += GV_TOKENS) {
+            int nt = tokens - t < GV_TOKENS ? tokens - t : GV_TOKENS;
+            FN(gemm_tile_any)(
+                nt, panel, columns, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + r0, ldy, rows,
+                accumulate);
+        }
+    }
+}
+
+#pragma clang attribute pop
+
+#undef GV
+#undef GV_LANES
+#undef GV_TOKENS
+#undef GV_LOAD
+#undef GV_STORE
+#undef GV_ZERO
+#undef GV_SET1
+#undef GV_FMA
+#undef GV_ADD
+#undef GV_ROWS
+#undef FN
+#undef QK_CAT
+#undef QK_CAT2
