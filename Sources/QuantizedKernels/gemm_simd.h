@@ -1,7 +1,8 @@
-// Batched products (several tokens) in Float32: a panel of weight rows is dequantized once into a
-// k-major buffer and every token multiplies it with an outer-product register tile (broadcast one
-// activation, FMA a vector of rows). With tokens to share it, dequantizing costs little, the
-// activations stay exact (as in the Float32 reference) and FMA throughput sets the pace.
+// Batched products (several tokens) in Float32: a few weight rows at a time are dequantized into
+// a small row-major panel, the tokens' activations are transposed once (k-major, tokens padded to
+// whole vectors), and a register tile of rows × token vectors accumulates outer products
+// (broadcast one weight, FMA a vector of tokens). With tokens to share it, dequantizing costs
+// little, the activations stay exact (as in the Float32 reference) and FMA throughput sets the pace.
 // Included by matmul_x86.c per instruction set with ISA, TARGET and QK_WIDE defined.
 #define QK_CAT2(a, b) a##_##b
 #define QK_CAT(a, b) QK_CAT2(a, b)
@@ -12,26 +13,24 @@
 #if QK_WIDE
 #define GV __m512
 #define GV_LANES 16
-#define GV_TOKENS 8
+#define GV_ROWS 8
 #define GV_LOAD _mm512_loadu_ps
 #define GV_STORE _mm512_storeu_ps
 #define GV_ZERO _mm512_setzero_ps
 #define GV_SET1 _mm512_set1_ps
 #define GV_FMA _mm512_fmadd_ps
-#define GV_ADD _mm512_add_ps
 #else
 #define GV __m256
 #define GV_LANES 8
-#define GV_TOKENS 6
+#define GV_ROWS 4
 #define GV_LOAD _mm256_loadu_ps
 #define GV_STORE _mm256_storeu_ps
 #define GV_ZERO _mm256_setzero_ps
 #define GV_SET1 _mm256_set1_ps
 #define GV_FMA _mm256_fmadd_ps
-#define GV_ADD _mm256_add_ps
 #endif
-/// Rows in a panel column: two vectors.
-#define GV_ROWS (2 * GV_LANES)
+/// Tokens transposed at a time (a multiple of two vectors).
+#define GV_TOKEN_BLOCK 64
 
 static inline float FN(g_half)(const uint8_t *p) {
     uint16_t h;
@@ -86,15 +85,94 @@ static void FN(dequantize_row)(int type, const uint8_t *row, int columns, float 
     }
 }
 
-/// NT tokens × GV_ROWS rows over every column: y[t][r] (+)= Σ_k x[t][k] · panel[k][r].
+/// GV_ROWS rows × NV token vectors over every column:
+/// out[r][t] = Σ_k panel[r][k] · xt[k][t] for the `rows` rows and `count` tokens that are real.
 static inline __attribute__((always_inline)) void FN(gemm_tile)(
+    const int NV, const float *panel, int columns, const float *xt, int stride, int rows,
+    int count, float *y, int ldy, int accumulate) {
+    GV acc[GV_ROWS][2];
+    for (int r = 0; r < GV_ROWS; r++) acc[r][0] = acc[r][1] = GV_ZERO();
+    for (int k = 0; k < columns; k++) {
+        const GV x0 = GV_LOAD(xt + (size_t)k * stride);
+        const GV x1 = NV == 2 ? GV_LOAD(xt + (size_t)k * stride + GV_LANES) : x0;
+        for (int r = 0; r < GV_ROWS; r++) {
+            const GV b = GV_SET1(panel[(size_t)r * columns + k]);
+            acc[r][0] = GV_FMA(b, x0, acc[r][0]);
+            if (NV == 2) acc[r][1] = GV_FMA(b, x1, acc[r][1]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float values[2 * GV_LANES];
+        GV_STORE(values, acc[r][0]);
+        if (NV == 2) GV_STORE(values + GV_LANES, acc[r][1]);
+        for (int t = 0; t < count; t++) {
+            float *out = y + (size_t)t * ldy + r;
+            *out = accumulate ? *out + values[t] : values[t];
+        }
+    }
+}
+
+/// Few tokens: the activations are transposed once per call.
+static void FN(gemm_tokens_major)(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate) {
+    float *xt = qk_thread_buffer(0, (size_t)columns * GV_TOKEN_BLOCK);
+    float *panel = qk_thread_buffer(1, (size_t)columns * GV_ROWS);
+    for (int t0 = 0; t0 < tokens; t0 += GV_TOKEN_BLOCK) {
+        int count = tokens - t0 < GV_TOKEN_BLOCK ? tokens - t0 : GV_TOKEN_BLOCK;
+        int stride = (count + GV_LANES - 1) / GV_LANES * GV_LANES;
+        for (int k = 0; k < columns; k++) {
+            float *column = xt + (size_t)k * stride;
+            for (int t = 0; t < count; t++) column[t] = x[(size_t)(t0 + t) * ldx + k];
+            for (int t = count; t < stride; t++) column[t] = 0;
+        }
+        for (int r0 = row_begin; r0 < row_end; r0 += GV_ROWS) {
+            int rows = row_end - r0 < GV_ROWS ? row_end - r0 : GV_ROWS;
+            for (int r = 0; r < GV_ROWS; r++) {
+                if (r < rows) {
+                    FN(dequantize_row)(
+                        type, w + (size_t)(r0 + r) * row_bytes, columns, panel + (size_t)r * columns);
+                } else {
+                    memset(panel + (size_t)r * columns, 0, sizeof(float) * (size_t)columns);
+                }
+            }
+            for (int t = 0; t < stride; t += 2 * GV_LANES) {
+                int n = count - t < 2 * GV_LANES ? count - t : 2 * GV_LANES;
+                float *out = y + (size_t)(t0 + t) * ldy + r0;
+                if (stride - t >= 2 * GV_LANES) {
+                    FN(gemm_tile)(2, panel, columns, xt + t, stride, rows, n, out, ldy, accumulate);
+                } else {
+                    FN(gemm_tile)(1, panel, columns, xt + t, stride, rows, n, out, ldy, accumulate);
+                }
+            }
+        }
+    }
+}
+
+#if QK_WIDE
+#define GW_ROWS 32
+#define GW_TOKENS 8
+#define GW_ADD _mm512_add_ps
+#else
+#define GW_ROWS 16
+#define GW_TOKENS 6
+#define GW_ADD _mm256_add_ps
+#endif
+/// From this many tokens on, transposing weight panels (paid per panel) beats transposing the
+/// activations (paid per call and row range).
+#define GW_MIN_TOKENS 128
+
+/// Many tokens: a panel of GW_ROWS rows is dequantized and transposed (k-major) once, and NT
+/// tokens × GW_ROWS rows accumulate y[t][r] (+)= Σ_k x[t][k] · panel[k][r], broadcasting the
+/// activations. The transposition is paid once per panel for every token.
+static inline __attribute__((always_inline)) void FN(gemm_rows_tile)(
     const int NT, const float *panel, int columns, const float *x, int ldx, float *y, int ldy,
     int rows, int accumulate) {
-    GV acc[GV_TOKENS][2];
+    GV acc[GW_TOKENS][2];
     for (int t = 0; t < NT; t++) acc[t][0] = acc[t][1] = GV_ZERO();
     for (int k = 0; k < columns; k++) {
-        const GV w0 = GV_LOAD(panel + (size_t)k * GV_ROWS);
-        const GV w1 = GV_LOAD(panel + (size_t)k * GV_ROWS + GV_LANES);
+        const GV w0 = GV_LOAD(panel + (size_t)k * GW_ROWS);
+        const GV w1 = GV_LOAD(panel + (size_t)k * GW_ROWS + GV_LANES);
         for (int t = 0; t < NT; t++) {
             const GV b = GV_SET1(x[(size_t)t * ldx + k]);
             acc[t][0] = GV_FMA(b, w0, acc[t][0]);
@@ -103,15 +181,15 @@ static inline __attribute__((always_inline)) void FN(gemm_tile)(
     }
     for (int t = 0; t < NT; t++) {
         float *out = y + (size_t)t * ldy;
-        if (rows == GV_ROWS) {
+        if (rows == GW_ROWS) {
             if (accumulate) {
-                acc[t][0] = GV_ADD(acc[t][0], GV_LOAD(out));
-                acc[t][1] = GV_ADD(acc[t][1], GV_LOAD(out + GV_LANES));
+                acc[t][0] = GW_ADD(acc[t][0], GV_LOAD(out));
+                acc[t][1] = GW_ADD(acc[t][1], GV_LOAD(out + GV_LANES));
             }
             GV_STORE(out, acc[t][0]);
             GV_STORE(out + GV_LANES, acc[t][1]);
         } else {
-            float tmp[GV_ROWS];
+            float tmp[GW_ROWS];
             GV_STORE(tmp, acc[t][0]);
             GV_STORE(tmp + GV_LANES, acc[t][1]);
             for (int r = 0; r < rows; r++) out[r] = accumulate ? out[r] + tmp[r] : tmp[r];
@@ -119,42 +197,54 @@ static inline __attribute__((always_inline)) void FN(gemm_tile)(
     }
 }
 
-static void FN(gemm_tile_any)(
+static void FN(gemm_rows_tile_any)(
     int nt, const float *panel, int columns, const float *x, int ldx, float *y, int ldy, int rows,
     int accumulate) {
     switch (nt) {
 #define QK_GEMM_CASE(N) \
-    case N: FN(gemm_tile)(N, panel, columns, x, ldx, y, ldy, rows, accumulate); break;
+    case N: FN(gemm_rows_tile)(N, panel, columns, x, ldx, y, ldy, rows, accumulate); break;
         QK_GEMM_CASE(1) QK_GEMM_CASE(2) QK_GEMM_CASE(3) QK_GEMM_CASE(4) QK_GEMM_CASE(5)
         QK_GEMM_CASE(6)
-#if GV_TOKENS > 6
+#if GW_TOKENS > 6
         QK_GEMM_CASE(7) QK_GEMM_CASE(8)
 #endif
 #undef QK_GEMM_CASE
     }
 }
 
-void FN(qk_gemm_float)(
+static void FN(gemm_rows_major)(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const float *x, int ldx, int tokens, float *y, int ldy, int accumulate) {
-    float *panel = qk_thread_buffer(0, (size_t)columns * GV_ROWS);
+    float *panel = qk_thread_buffer(0, (size_t)columns * GW_ROWS);
     float *row = qk_thread_buffer(1, (size_t)columns);
-    for (int r0 = row_begin; r0 < row_end; r0 += GV_ROWS) {
-        int rows = row_end - r0 < GV_ROWS ? row_end - r0 : GV_ROWS;
-        for (int r = 0; r < GV_ROWS; r++) {
+    for (int r0 = row_begin; r0 < row_end; r0 += GW_ROWS) {
+        int rows = row_end - r0 < GW_ROWS ? row_end - r0 : GW_ROWS;
+        for (int r = 0; r < GW_ROWS; r++) {
             if (r < rows) {
                 FN(dequantize_row)(type, w + (size_t)(r0 + r) * row_bytes, columns, row);
-                for (int k = 0; k < columns; k++) panel[(size_t)k * GV_ROWS + r] = row[k];
+                for (int k = 0; k < columns; k++) panel[(size_t)k * GW_ROWS + r] = row[k];
             } else {
-                for (int k = 0; k < columns; k++) panel[(size_t)k * GV_ROWS + r] = 0;
+                for (int k = 0; k < columns; k++) panel[(size_t)k * GW_ROWS + r] = 0;
             }
         }
-        for (int t = 0; t < tokens; t += GV_TOKENS) {
-            int nt = tokens - t < GV_TOKENS ? tokens - t : GV_TOKENS;
-            FN(gemm_tile_any)(
+        for (int t = 0; t < tokens; t += GW_TOKENS) {
+            int nt = tokens - t < GW_TOKENS ? tokens - t : GW_TOKENS;
+            FN(gemm_rows_tile_any)(
                 nt, panel, columns, x + (size_t)t * ldx, ldx, y + (size_t)t * ldy + r0, ldy, rows,
                 accumulate);
         }
+    }
+}
+
+void FN(qk_gemm_float)(
+    int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate) {
+    if (tokens >= GW_MIN_TOKENS) {
+        FN(gemm_rows_major)(
+            type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy, accumulate);
+    } else {
+        FN(gemm_tokens_major)(
+            type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy, accumulate);
     }
 }
 
@@ -162,13 +252,16 @@ void FN(qk_gemm_float)(
 
 #undef GV
 #undef GV_LANES
-#undef GV_TOKENS
+#undef GV_TOKEN_BLOCK
+#undef GW_ROWS
+#undef GW_TOKENS
+#undef GW_ADD
+#undef GW_MIN_TOKENS
 #undef GV_LOAD
 #undef GV_STORE
 #undef GV_ZERO
 #undef GV_SET1
 #undef GV_FMA
-#undef GV_ADD
 #undef GV_ROWS
 #undef FN
 #undef QK_CAT

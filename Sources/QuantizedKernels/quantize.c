@@ -215,7 +215,9 @@ int qk_use_isa(int isa) {
 
 /// From this many tokens on, dequantized panels and Float32 FMAs beat integer dot products
 /// (`laser bench quantized` measures both).
+#ifndef QK_FLOAT_GEMM_TOKENS
 #define QK_FLOAT_GEMM_TOKENS 8
+#endif
 
 int qk_uses_quantized_activations(int tokens) {
     return tokens < QK_FLOAT_GEMM_TOKENS || qk_current_isa() == QK_ISA_SCALAR;

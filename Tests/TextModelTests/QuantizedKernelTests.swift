@@ -73,8 +73,9 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
     }
 
     @Test(arguments: types) func productsMatchTheDequantizedReference(type: GGMLType) throws {
-        // 37 rows and 1, 3, 6 tokens (integer dot products), 13 tokens (dequantized panels and
-        // Float32 FMAs on the vector paths): full register tiles and every kind of edge.
+        // 37 rows and 1, 3, 6 tokens (integer dot products), 13 and 131 tokens (dequantized panels
+        // and Float32 FMAs on the vector paths, activations or weights transposed): full register
+        // tiles and every kind of edge.
         let rows = 37
         let columns = 512
         let weights = randomBlocks(type, rows: rows, columns: columns, seed: UInt64(type.rawValue))
@@ -96,7 +97,7 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
         }
         var rng = SplitMix64(seed: 99)
         defer { QuantizedKernelISA.use(.best) }
-        for tokens in [1, 3, 6, 13] {
+        for tokens in [1, 3, 6, 13, 131] {
             let x = (0..<(tokens * columns)).map { _ in Float(rng.nextUnit() * 2 - 1) }
             let perToken = qk_activation_bytes(Int32(type.rawValue), Int32(columns))
             var activations = [UInt8](repeating: 0, count: tokens * perToken)
@@ -107,10 +108,11 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
             // 16-bit for the 32-element formats, 8-bit for the K formats.
             let steps = type.blockSize == 32 ? 32767.0 : 127.0
             for t in 0..<tokens {
-                for j in 0..<columns {
-                    let block = j / type.blockSize * type.blockSize
-                    let amax = (block..<(block + type.blockSize)).map { abs(Double(x[t * columns + $0])) }.max()!
-                    #expect(abs(xq[t][j] - Double(x[t * columns + j])) <= amax / steps * 0.51 + 1e-12)
+                for block in stride(from: 0, to: columns, by: type.blockSize) {
+                    let span = block..<(block + type.blockSize)
+                    let amax = span.map { abs(Double(x[t * columns + $0])) }.max()!
+                    let worst = span.map { abs(xq[t][$0] - Double(x[t * columns + $0])) }.max()!
+                    #expect(worst <= amax / steps * 0.51 + 1e-12)
                 }
             }
             for isa in Self.instructionSets {
