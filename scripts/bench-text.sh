@@ -1,43 +1,97 @@
 #!/usr/bin/env bash
-# Benchmarks the Swift language model against llama.cpp (llama-cpp-python) on the same GGUF:
-# prompt processing at batch 64 and 512, generation, QA items/s, peak memory; prints the ratios.
+# The Swift language model side by side with llama.cpp on the same GGUF and thread count:
+#   - llama.cpp's own llama-bench (C++, scripts/build-llama-bench.sh builds it once from the
+#     llama-cpp-python 0.3.36 sdist's vendored source), under both OpenMP waiting policies:
+#     pp64, pp512 and tg128 tokens/s, and its peak resident memory;
+#   - `laser bench text`: the same three figures, QA items/s on the dataset, peak memory;
+#   - with QA_PEER=1, llama.cpp's QA figures through llama-cpp-python (slow: a Python loop).
+# Prints the ratios against each llama-bench setting and the issue's targets; --json prints one
+# JSON object instead.
 #
-# Usage: scripts/bench-text.sh [QA_DATASET]   (default ../shared/data/qa/known_facts_dev.json)
-# Installs llama-cpp-python into .venv on first use (scripts/llamacpp-venv.sh; it compiles llama.cpp).
+# Usage: scripts/bench-text.sh [--json] [QA_DATASET]   (default ../shared/data/qa/known_facts_dev.json)
+# Environment: THREADS (default 2), REPETITIONS (default 5), QA_LIMIT (score the first N items).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+json=0
+if [ "${1:-}" = "--json" ]; then json=1; shift; fi
 dataset="${1:-../shared/data/qa/known_facts_dev.json}"
 threads="${THREADS:-2}"
-# QA_LIMIT=N scores only the first N items (llama-cpp-python's Python loop is slow).
+repetitions="${REPETITIONS:-5}"
+model="$(scripts/fetch-model.sh)"
+llama_bench="$(scripts/build-llama-bench.sh)"
+swift build -c release --product laser >/dev/null
+mkdir -p .cache
 limit_args=()
 [ -n "${QA_LIMIT:-}" ] && limit_args=(--limit "$QA_LIMIT")
-# llama.cpp's OpenMP threads spin while waiting; on a shared machine that starves them (pp64 fell
-# from 92 to 8.5 tok/s here). Passive waiting is its best setting on a busy host.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-passive}"
-model="$(scripts/fetch-model.sh)"
-
-scripts/llamacpp-venv.sh >/dev/null
-
-swift build -c release --product laser >/dev/null
 qa_args=()
 [ -f "$dataset" ] && qa_args=(--dataset "$dataset" "${limit_args[@]}")
-echo "== laser (Swift)" >&2
-.build/release/laser bench text --model "$model" --threads "$threads" "${qa_args[@]}" > .cache/bench-laser.json
-echo "== llama.cpp" >&2
-.venv/bin/python scripts/bench_llamacpp.py --model "$model" --threads "$threads" "${qa_args[@]}" > .cache/bench-llamacpp.json
-python3 - .cache/bench-laser.json .cache/bench-llamacpp.json <<'PY'
+
+for policy in active passive; do
+    echo "== llama-bench (OMP_WAIT_POLICY=$policy)" >&2
+    OMP_WAIT_POLICY=$policy /usr/bin/time -f "%M" -o ".cache/llama-bench-$policy.rss" \
+        "$llama_bench" -m "$model" -t "$threads" -p 64,512 -n 128 -r "$repetitions" -o json \
+        > ".cache/llama-bench-$policy.json"
+done
+echo "== laser bench text" >&2
+.build/release/laser bench text --model "$model" --threads "$threads" --repetitions "$repetitions" \
+    --generate 128 "${qa_args[@]}" > .cache/bench-laser.json
+peer=""
+if [ "${QA_PEER:-0}" = 1 ] && [ -f "$dataset" ]; then
+    echo "== llama-cpp-python QA" >&2
+    python="$(scripts/llamacpp-venv.sh)"
+    "$python" scripts/bench_llamacpp.py --model "$model" --threads "$threads" --prompt-sizes 64 \
+        --generate 8 --repetitions 1 "${qa_args[@]}" > .cache/bench-llamacpp.json
+    peer=.cache/bench-llamacpp.json
+fi
+
+python3 - "$json" .cache/bench-laser.json "$peer" <<'PY'
 import json, sys
-ours, theirs = (json.load(open(p)) for p in sys.argv[1:3])
-rows = [(k + " tok/s", ours["promptTokensPerSecond"][k], theirs["promptTokensPerSecond"][k]) for k in sorted(ours["promptTokensPerSecond"])]
-rows += [(k + " tok/CPU-s", ours["promptTokensPerCPUSecond"][k], theirs["promptTokensPerCPUSecond"][k]) for k in sorted(ours["promptTokensPerCPUSecond"])]
-rows.append(("generation tok/s", ours["generationTokensPerSecond"], theirs["generationTokensPerSecond"]))
-rows.append(("generation tok/CPU-s", ours["generationTokensPerCPUSecond"], theirs["generationTokensPerCPUSecond"]))
-if ours.get("qaItemsPerSecond") and theirs.get("qaItemsPerSecond"):
-    rows.append(("QA items/s", ours["qaItemsPerSecond"], theirs["qaItemsPerSecond"]))
-rows.append(("peak resident MB", ours["peakResidentMB"], theirs["peakResidentMB"]))
-print(f"{'measure':<24}{'laser':>12}{'llama.cpp':>12}{'ratio':>8}")
-for name, a, b in rows:
-    print(f"{name:<24}{a:>12.1f}{b:>12.1f}{a / b:>8.2f}")
-if "qaTop1" in theirs:
-    print(f"llama.cpp QA: generation match {100*theirs['qaGenerationMatch']:.2f}%, top-1 {100*theirs['qaTop1']:.2f}%, mean log-prob {theirs['qaMeanLogProb']:.4f}")
+as_json, ours_path, peer_path = sys.argv[1] == "1", sys.argv[2], sys.argv[3]
+ours = json.load(open(ours_path))
+anchors = {}
+for policy in ("active", "passive"):
+    rows = json.load(open(f".cache/llama-bench-{policy}.json"))
+    figures = {}
+    for r in rows:
+        name = f"pp{r['n_prompt']}" if r["n_prompt"] else f"tg{r['n_gen']}"
+        figures[name] = r["avg_ts"]
+    figures["peakResidentMB"] = int(open(f".cache/llama-bench-{policy}.rss").read().split()[-1]) / 1024
+    anchors[policy] = figures
+laser = {
+    "pp64": ours["promptTokensPerSecond"]["pp64"],
+    "pp512": ours["promptTokensPerSecond"]["pp512"],
+    "tg128": ours["generationTokensPerSecond"],
+    "qaItemsPerSecond": ours.get("qaItemsPerSecond"),
+    "peakResidentMB": ours["peakResidentMB"],
+}
+best = {k: max(anchors[p][k] for p in anchors) for k in ("pp64", "pp512", "tg128")}
+targets = {
+    "tg128 ≥ 1.0× llama.cpp": laser["tg128"] / best["tg128"] >= 1.0,
+    "pp64 ≥ 2× llama.cpp": laser["pp64"] / best["pp64"] >= 2.0,
+    "pp512 ≥ 2× llama.cpp": laser["pp512"] / best["pp512"] >= 2.0,
+    "QA ≥ 30 items/s": (laser["qaItemsPerSecond"] or 0) >= 30,
+    "peak memory ≤ 200 MB": laser["peakResidentMB"] <= 200,
+}
+result = {"laser": laser, "llamaBench": anchors, "ratiosToBestLlamaBench": {
+    k: laser[k] / best[k] for k in best}, "targetsMet": targets,
+    "threads": ours["threads"], "kernels": ours.get("kernels")}
+if peer_path:
+    peer = json.load(open(peer_path))
+    result["llamaCppPythonQA"] = {k: peer.get(k) for k in ("qaItemsPerSecond", "qaGenerationMatch", "qaTop1", "qaMeanLogProb")}
+if as_json:
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    sys.exit(0)
+print(f"{'measure':<18}{'laser':>10}{'llama.cpp active':>18}{'ratio':>7}{'passive':>10}{'ratio':>7}")
+for k in ("pp64", "pp512", "tg128"):
+    a, p = anchors["active"][k], anchors["passive"][k]
+    print(f"{k + ' tok/s':<18}{laser[k]:>10.1f}{a:>18.1f}{laser[k] / a:>7.2f}{p:>10.1f}{laser[k] / p:>7.2f}")
+a, p = anchors["active"]["peakResidentMB"], anchors["passive"]["peakResidentMB"]
+print(f"{'peak MB':<18}{laser['peakResidentMB']:>10.1f}{a:>18.1f}{'':>7}{p:>10.1f}")
+if laser["qaItemsPerSecond"]:
+    print(f"{'QA items/s':<18}{laser['qaItemsPerSecond']:>10.1f}")
+if peer_path:
+    q = result["llamaCppPythonQA"]
+    print(f"llama-cpp-python QA: {q['qaItemsPerSecond']:.1f} items/s, generation match {100*q['qaGenerationMatch']:.2f}%, top-1 {100*q['qaTop1']:.2f}%, mean log-prob {q['qaMeanLogProb']:.4f}")
+for name, ok in targets.items():
+    print(f"{'met' if ok else 'MISSED':>6}  {name}")
 PY

@@ -8,7 +8,7 @@ struct LaserCommand: ParsableCommand {
         commandName: "laser",
         abstract: "LASER (layer-selective rank reduction) for Sokoban policies and language models.",
         discussion: InterventionHelp.text,
-        subcommands: LaserCommand.allSubcommands
+        groupedSubcommands: LaserCommand.subcommandGroups
     )
 
     static func main() {

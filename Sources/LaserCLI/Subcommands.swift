@@ -1,24 +1,21 @@
-// The list of subcommands of `laser`, one line each, so adding one touches one line.
+// The subcommands of `laser`, grouped as `laser --help` lists them; adding one touches one line.
 import ArgumentParser
 
 extension LaserCommand {
-    static let allSubcommands: [any ParsableCommand.Type] = [
-        Inspect.self,
-        Reduce.self,
-        MergeResults.self,
-        Compare.self,
-        Report.self,
-        SampleCheckpoint.self,
-        Bench.self,
-        SolveCommand.self,
-        GenerateCommand.self,
-        PlayCommand.self,
-        GenerateText.self,
-        QA.self,
-        FetchModel.self,
-        TrainCommand.self,
-        EvalCommand.self,
-        SweepCommand.self,
-        WatchCommand.self,
+    static let subcommandGroups: [CommandGroup] = [
+        CommandGroup(
+            name: "Sokoban",
+            subcommands: [PlayCommand.self, SolveCommand.self, GenerateCommand.self, WatchCommand.self]),
+        CommandGroup(name: "Agent", subcommands: [TrainCommand.self, EvalCommand.self]),
+        CommandGroup(
+            name: "Language model",
+            subcommands: [FetchModel.self, GenerateText.self, QA.self]),
+        CommandGroup(
+            name: "LASER",
+            subcommands: [
+                Inspect.self, Reduce.self, SweepCommand.self, Compare.self, Report.self,
+                MergeResults.self, SampleCheckpoint.self,
+            ]),
+        CommandGroup(name: "Benchmarks", subcommands: [Bench.self]),
     ]
 }

@@ -29,6 +29,9 @@ struct BenchText: ParsableCommand {
     struct Output: Codable {
         let model: String
         let threads: Int
+        /// How the weights are multiplied: quantized (with the kernels' instruction set) or float32.
+        let weights: String
+        let kernels: String
         let openblasCore: String
         let loadSeconds: Double
         let promptTokensPerSecond: [String: Double]
@@ -99,7 +102,8 @@ struct BenchText: ParsableCommand {
         }
         let output = Output(
             model: (try modelOptions.modelPath() as NSString).lastPathComponent,
-            threads: modelOptions.threads,
+            threads: modelOptions.threads, weights: model.weightFormat.rawValue,
+            kernels: QuantizedKernelISA.current.name,
             openblasCore: OpenBLASInfo.coreName, loadSeconds: loadSeconds,
             promptTokensPerSecond: prompt,
             promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,
