@@ -13,7 +13,7 @@
 #if QK_WIDE
 #define GV __m512
 #define GV_LANES 16
-#define GV_ROWS 8
+#define GV_ROWS 16
 #define GV_LOAD _mm512_loadu_ps
 #define GV_STORE _mm512_storeu_ps
 #define GV_ZERO _mm512_setzero_ps
@@ -85,17 +85,17 @@ static void FN(dequantize_row)(int type, const uint8_t *row, int columns, float 
     }
 }
 
-/// GV_ROWS rows × NV token vectors over every column:
+/// NR rows × NV token vectors over every column (NR · NV ≤ 16 accumulators):
 /// out[r][t] = Σ_k panel[r][k] · xt[k][t] for the `rows` rows and `count` tokens that are real.
 static inline __attribute__((always_inline)) void FN(gemm_tile)(
-    const int NV, const float *panel, int columns, const float *xt, int stride, int rows,
-    int count, float *y, int ldy, int accumulate) {
+    const int NR, const int NV, const float *panel, int columns, const float *xt, int stride,
+    int rows, int count, float *y, int ldy, int accumulate) {
     GV acc[GV_ROWS][2];
-    for (int r = 0; r < GV_ROWS; r++) acc[r][0] = acc[r][1] = GV_ZERO();
+    for (int r = 0; r < NR; r++) acc[r][0] = acc[r][1] = GV_ZERO();
     for (int k = 0; k < columns; k++) {
         const GV x0 = GV_LOAD(xt + (size_t)k * stride);
         const GV x1 = NV == 2 ? GV_LOAD(xt + (size_t)k * stride + GV_LANES) : x0;
-        for (int r = 0; r < GV_ROWS; r++) {
+        for (int r = 0; r < NR; r++) {
             const GV b = GV_SET1(panel[(size_t)r * columns + k]);
             acc[r][0] = GV_FMA(b, x0, acc[r][0]);
             if (NV == 2) acc[r][1] = GV_FMA(b, x1, acc[r][1]);
@@ -140,9 +140,19 @@ static void FN(gemm_tokens_major)(
                 int n = count - t < 2 * GV_LANES ? count - t : 2 * GV_LANES;
                 float *out = y + (size_t)(t0 + t) * ldy + r0;
                 if (stride - t >= 2 * GV_LANES) {
-                    FN(gemm_tile)(2, panel, columns, xt + t, stride, rows, n, out, ldy, accumulate);
+                    // Two token vectors: the panel in two halves of rows.
+                    const int half = GV_ROWS / 2;
+                    FN(gemm_tile)(
+                        half, 2, panel, columns, xt + t, stride, rows < half ? rows : half, n, out,
+                        ldy, accumulate);
+                    if (rows > half) {
+                        FN(gemm_tile)(
+                            half, 2, panel + (size_t)half * columns, columns, xt + t, stride,
+                            rows - half, n, out + half, ldy, accumulate);
+                    }
                 } else {
-                    FN(gemm_tile)(1, panel, columns, xt + t, stride, rows, n, out, ldy, accumulate);
+                    FN(gemm_tile)(
+                        GV_ROWS, 1, panel, columns, xt + t, stride, rows, n, out, ldy, accumulate);
                 }
             }
         }

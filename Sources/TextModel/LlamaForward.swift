@@ -159,19 +159,23 @@ extension LlamaModel {
         }
         for (i, input) in inputs.enumerated() {
             let r0 = plan.rowStart[i]
-            let n = input.tokens.count
             let p0 = input.state.length
-            let keys = input.state.keys(layer: l)
-            let values = input.state.values(layer: l)
-            (keys + p0 * kvDim).update(from: work.k + r0 * kvDim, count: n * kvDim)
-            (values + p0 * kvDim).update(from: work.v + r0 * kvDim, count: n * kvDim)
-            // Heads in parallel on the pool, each thread with its own score matrix.
-            pool.parallelFor(c.heads) { head, thread in
-                Kernels.attention(
-                    out: work.attention + r0 * h, scores: work.scores + thread * plan.maxScores,
-                    q: work.q + r0 * h, keys: keys, values: values, rows: n, firstPosition: p0,
-                    heads: c.heads, kvHeads: c.kvHeads, headDim: c.headDim, only: head)
-            }
+            (input.state.keys(layer: l) + p0 * kvDim).update(
+                from: work.k + r0 * kvDim, count: input.tokens.count * kvDim)
+            (input.state.values(layer: l) + p0 * kvDim).update(
+                from: work.v + r0 * kvDim, count: input.tokens.count * kvDim)
+        }
+        // Every (sequence, head) in one parallel loop, each thread with its own score matrix.
+        pool.parallelFor(inputs.count * c.heads) { job, thread in
+            let (i, head) = job.quotientAndRemainder(dividingBy: c.heads)
+            let input = inputs[i]
+            let r0 = plan.rowStart[i]
+            Kernels.attention(
+                out: work.attention + r0 * h, scores: work.scores + thread * plan.maxScores,
+                q: work.q + r0 * h, keys: input.state.keys(layer: l),
+                values: input.state.values(layer: l), rows: input.tokens.count,
+                firstPosition: input.state.length, heads: c.heads, kvHeads: c.kvHeads,
+                headDim: c.headDim, only: head)
         }
         multiply([(layer.output, work.x)], x: work.attention, batch: t, accumulate: true, work: work)
 
