@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // The LASER toolkit: one linear-algebra core and one LASER module shared by a Sokoban agent and a
 // small language model. Dependencies point one way:
-// CLI → Agent / TextModel → Policy / Sokoban / Laser → LinearAlgebra → CBLAS.
+// CLI → Agent / TextModel → Policy / Sokoban / Laser / QuantizedKernels → LinearAlgebra → CBLAS.
 import PackageDescription
 
 let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]

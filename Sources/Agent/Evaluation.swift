@@ -299,11 +299,8 @@ public enum Evaluator {
                 let episode = slotEpisode[slot]
                 let greedy = episode % options.attempts == 0
                 let action: Int
-                if greedy {
-                    action = greedyAction(logits: logits, sample: slot)
-                } else {
-                    action = sampleAction(logits: logits, sample: slot, random: &slotRandom[slot])
-                }
+                let distribution = ActionDistribution(logits, sample: slot)
+                action = greedy ? distribution.argmax : distribution.sample(&slotRandom[slot])
                 let step = env.step(slot, action: action)
                 if step.done {
                     try finish(slot, solved: step.solved, looped: false)
@@ -312,29 +309,5 @@ public enum Evaluator {
                 }
             }
         }
-    }
-
-    /// The action with the largest logit (the first on ties), as `PolicyContext.greedyAction`.
-    static func greedyAction(logits: [Float], sample: Int) -> Int {
-        let a = PolicyGeometry.actionCount, base = sample * a
-        var best = 0
-        for i in 1..<a where logits[base + i] > logits[base + best] { best = i }
-        return best
-    }
-
-    /// Draws an action from softmax(logits) of one sample (two passes over the four logits, no
-    /// allocation).
-    static func sampleAction(logits: [Float], sample: Int, random: inout SplitMix64) -> Int {
-        let a = PolicyGeometry.actionCount, base = sample * a
-        var maximum = -Float.infinity
-        for i in 0..<a { maximum = max(maximum, logits[base + i]) }
-        var total: Float = 0
-        for i in 0..<a { total += expf(logits[base + i] - maximum) }
-        var u = Float(random.nextUnit()) * total
-        for i in 0..<a {
-            u -= expf(logits[base + i] - maximum)
-            if u < 0 { return i }
-        }
-        return a - 1
     }
 }

@@ -138,6 +138,8 @@ public final class PPO {
     private var logits: [Float] = []
     private var outValues: [Float] = []
     private var order: [Int]
+    private var samples: [PPOLoss.Sample] = []
+    private let loss: PPOLoss
 
     public init(
         trainer: PolicyTrainer, levels: [Level], config: PPOConfig, startUpdate: Int = 0, curriculum: Curriculum? = nil
@@ -170,6 +172,8 @@ public final class PPO {
         gradLogits = [Float](repeating: 0, count: config.minibatchSize * 4)
         gradValues = [Float](repeating: 0, count: config.minibatchSize)
         order = Array(0..<n)
+        loss = PPOLoss(config)
+        samples.reserveCapacity(config.minibatchSize)
         for i in 0..<config.environments { try resetRandom(i) }
     }
 
@@ -189,7 +193,7 @@ public final class PPO {
     /// One rollout and one update.
     public func step() throws -> PPOUpdateReport {
         let start = Date()
-        let nEnv = config.environments, o = AgentGeometry.observationCount, a = PolicyGeometry.actionCount
+        let nEnv = config.environments, o = AgentGeometry.observationCount
         var finishedReturns = 0.0, finished = 0, solved = 0
         var advanced = false
         // Rollout.
@@ -204,9 +208,10 @@ public final class PPO {
             }
             for i in 0..<nEnv {
                 let k = t * nEnv + i
-                let action = Evaluator.sampleAction(logits: logits, sample: i, random: &random)
+                let distribution = ActionDistribution(logits, sample: i)
+                let action = distribution.sample(&random)
                 actions[k] = action
-                logProbabilities[k] = Self.logSoftmax(logits, sample: i, action: action)
+                logProbabilities[k] = distribution.logProbability(of: action)
                 values[k] = outValues[i]
                 let result = env.step(i, action: action)
                 rewards[k] = result.reward * config.rewardScale
@@ -266,56 +271,24 @@ public final class PPO {
                     variance /= Float(max(1, m - 1))
                 }
                 let std = config.normalizeAdvantages ? variance.squareRoot() + 1e-8 : 1
-                let scale = 1 / Float(m)
-                let lower = 1 - config.clipCoefficient, upper = 1 + config.clipCoefficient
-                for (j, k) in indices.enumerated() {
-                    let advantage = config.normalizeAdvantages ? (advantages[k] - mean) / std : advantages[k]
-                    // Log-softmax and probabilities of this sample.
-                    var maximum = -Float.infinity
-                    for c in 0..<a { maximum = max(maximum, logits[j * a + c]) }
-                    var total: Float = 0
-                    for c in 0..<a { total += expf(logits[j * a + c] - maximum) }
-                    let logTotal = logf(total) + maximum
-                    var entropy: Float = 0
-                    for c in 0..<a {
-                        let lp = logits[j * a + c] - logTotal
-                        entropy -= expf(lp) * lp
-                    }
-                    let newLog = logits[j * a + actions[k]] - logTotal
-                    let logRatio = newLog - logProbabilities[k]
-                    let ratio = expf(logRatio)
-                    let unclipped = -advantage * ratio
-                    let clipped = -advantage * min(max(ratio, lower), upper)
-                    sums.pg += Double(max(unclipped, clipped)) / Double(m)
-                    sums.ent += Double(entropy) / Double(m)
-                    let kl = Double((ratio - 1) - logRatio)
-                    sums.kl += kl / Double(m)
-                    epochKL += kl / Double(m)
-                    if abs(ratio - 1) > config.clipCoefficient { sums.clip += 1 / Double(m) }
-                    let surrogateActive = unclipped >= clipped
-                    for c in 0..<a {
-                        let lp = logits[j * a + c] - logTotal
-                        let p = expf(lp)
-                        var g: Float = 0
-                        if surrogateActive { g += -advantage * ratio * ((c == actions[k] ? 1 : 0) - p) }
-                        g += config.entropyCoefficient * p * (lp + entropy)
-                        gradLogits[j * a + c] = g * scale
-                    }
-                    // Value loss 0.5·max((v−R)², (clip(v)−R)²).
-                    let v = outValues[j], target = returns[k], old = values[k]
-                    var dv = v - target
-                    var loss = 0.5 * dv * dv
-                    if config.clipValueLoss {
-                        let clippedV = old + min(max(v - old, -config.clipCoefficient), config.clipCoefficient)
-                        let clippedLoss = 0.5 * (clippedV - target) * (clippedV - target)
-                        if clippedLoss > loss {
-                            loss = clippedLoss
-                            dv = abs(v - old) < config.clipCoefficient ? clippedV - target : 0
-                        }
-                    }
-                    sums.v += Double(loss) / Double(m)
-                    gradValues[j] = config.valueCoefficient * dv * scale
+                samples.removeAll(keepingCapacity: true)
+                for k in indices {
+                    samples.append(
+                        PPOLoss.Sample(
+                            action: actions[k], oldLogProbability: logProbabilities[k],
+                            advantage: config.normalizeAdvantages
+                                ? (advantages[k] - mean) / std : advantages[k],
+                            oldValue: values[k], target: returns[k]))
                 }
+                let terms = loss.evaluate(
+                    logits: logits, values: outValues, samples: samples, gradLogits: &gradLogits,
+                    gradValues: &gradValues)
+                sums.pg += terms.policy
+                sums.v += terms.value
+                sums.ent += terms.entropy
+                sums.kl += terms.approximateKL
+                sums.clip += terms.clipFraction
+                epochKL += terms.approximateKL
                 try trainer.context.setOutputGradients(logits: gradLogits, values: gradValues)
                 try trainer.backward()
                 lr = trainer.applyGradients().learningRate
@@ -343,14 +316,5 @@ public final class PPO {
             solveRate: finished > 0 ? Double(solved) / Double(finished) : 0,
             stepsPerSecond: Double(config.batchSize) / Date().timeIntervalSince(start),
             stage: curriculum?.stage, advanced: advanced)
-    }
-
-    static func logSoftmax(_ logits: [Float], sample: Int, action: Int) -> Float {
-        let a = PolicyGeometry.actionCount, base = sample * a
-        var maximum = -Float.infinity
-        for c in 0..<a { maximum = max(maximum, logits[base + c]) }
-        var total: Float = 0
-        for c in 0..<a { total += expf(logits[base + c] - maximum) }
-        return logits[base + action] - maximum - logf(total)
     }
 }

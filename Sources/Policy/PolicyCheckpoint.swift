@@ -60,7 +60,10 @@ public enum PolicyCheckpoint {
                     name: info.name, tensor: try model.parameters.tensor(named: info.name)))
         }
         if let trainer {
-            let json = try JSONEncoder().encode(trainer.config)
+            // Sorted keys: the same run writes the same bytes.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            let json = try encoder.encode(trainer.config)
             metadata["optimizer"] = String(decoding: json, as: UTF8.self)
             for info in model.parameters.infos {
                 for (prefix, buffer) in [

@@ -133,4 +133,26 @@ import Testing
         #expect(after.greedySolveRate > before.greedySolveRate, "solve rate \(before.greedySolveRate) → \(after.greedySolveRate)")
         #expect(reports.allSatisfy { $0.approximateKL.isFinite && $0.valueLoss.isFinite })
     }
+
+    @Test func ppoIsDeterministicForASeed() throws {
+        let levels = Array(try Fixtures.corridorLevels().suffix(4))
+        func run() throws -> ([Float], [Double]) {
+            let model = try Fixtures.tinyConv(seed: 5)
+            var config = PPOConfig()
+            config.environments = 4
+            config.rolloutSteps = 8
+            config.minibatches = 2
+            config.totalSteps = 3 * config.batchSize
+            let trainer = try PolicyTrainer(
+                model: model, config: config.optimizer, batchCapacity: config.minibatchSize)
+            var reports: [PPOUpdateReport] = []
+            try PPO(trainer: trainer, levels: levels, config: config).run { reports.append($0) }
+            let weights = try model.parameters.infos.flatMap { try model.parameters.tensor(named: $0.name).scalars }
+            return (weights, reports.flatMap { [$0.policyLoss, $0.valueLoss, $0.entropy, $0.approximateKL, $0.meanReturn] })
+        }
+        let (firstWeights, firstReports) = try run()
+        let (secondWeights, secondReports) = try run()
+        #expect(firstWeights == secondWeights)
+        #expect(firstReports == secondReports)
+    }
 }
