@@ -51,13 +51,33 @@ void qk_matmul_scalar(
 float *qk_thread_buffer(int slot, size_t floats);
 void qk_dequantize_row_scalar(int type, const uint8_t *row, int columns, float *out);
 
+/// Under this many tokens a batch's Float32 product reads the activations transposed (k-major,
+/// qk_transpose_tokens' layout); from it on it transposes weight panels instead.
+#define QK_TRANSPOSED_TOKENS_BELOW 128
+
+/// Whether a product of this many tokens reads transposed activations.
+int qk_uses_transposed_activations(int tokens);
+/// Floats qk_transpose_tokens writes for `tokens` × `columns`.
+size_t qk_transposed_floats(int tokens, int columns);
+/// Transposes with the current instruction set's layout.
+void qk_transpose_tokens(const float *x, int ldx, int tokens, int columns, float *xt);
+/// qk_matmul with the activations already transposed (`transposed` may be NULL).
+void qk_matmul_prepared(
+    int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, const float *transposed, const void *xq, int tokens, float *y,
+    int ldy, int accumulate);
+
 #if defined(__x86_64__)
+void qk_transpose_tokens_avx2(const float *x, int ldx, int tokens, int columns, float *xt);
+void qk_transpose_tokens_avx512vnni(const float *x, int ldx, int tokens, int columns, float *xt);
 void qk_gemm_float_avx2(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
-    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate);
+    const float *x, int ldx, const float *transposed, int tokens, float *y, int ldy,
+    int accumulate);
 void qk_gemm_float_avx512vnni(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
-    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate);
+    const float *x, int ldx, const float *transposed, int tokens, float *y, int ldy,
+    int accumulate);
 void qk_matmul_avx2(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const void *xq, int tokens, float *y, int ldy, int accumulate);

@@ -113,19 +113,62 @@ static inline __attribute__((always_inline)) void FN(gemm_tile)(
 }
 
 /// Few tokens: the activations are transposed once per call.
+/// out[j][i] = in[i][j] for an 8 × 8 block.
+static inline void FN(transpose8)(const float *in, size_t ldi, float *out, size_t ldo) {
+    __m256 r[8], t[8], u[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(in + i * ldi);
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int h = 0; h < 8; h += 4) {
+        u[h] = _mm256_shuffle_ps(t[h], t[h + 2], 0x44);
+        u[h + 1] = _mm256_shuffle_ps(t[h], t[h + 2], 0xEE);
+        u[h + 2] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0x44);
+        u[h + 3] = _mm256_shuffle_ps(t[h + 1], t[h + 3], 0xEE);
+    }
+    for (int j = 0; j < 4; j++) {
+        _mm256_storeu_ps(out + j * ldo, _mm256_permute2f128_ps(u[j], u[j + 4], 0x20));
+        _mm256_storeu_ps(out + (j + 4) * ldo, _mm256_permute2f128_ps(u[j], u[j + 4], 0x31));
+    }
+}
+
+/// The tokens' activations k-major, in blocks of GV_TOKEN_BLOCK tokens: block b starts at
+/// xt + b · columns · GV_TOKEN_BLOCK and holds (k, t) at [k · stride + t], stride = its token count
+/// rounded up to whole vectors, the padding zero.
+void FN(qk_transpose_tokens)(const float *x, int ldx, int tokens, int columns, float *xt) {
+    for (int t0 = 0; t0 < tokens; t0 += GV_TOKEN_BLOCK) {
+        int count = tokens - t0 < GV_TOKEN_BLOCK ? tokens - t0 : GV_TOKEN_BLOCK;
+        int stride = (count + GV_LANES - 1) / GV_LANES * GV_LANES;
+        float *block = xt + (size_t)t0 * columns;
+        int t = 0;
+        for (; t + 8 <= count; t += 8) {
+            for (int k = 0; k < columns; k += 8) {
+                FN(transpose8)(x + (size_t)(t0 + t) * ldx + k, (size_t)ldx, block + (size_t)k * stride + t, (size_t)stride);
+            }
+        }
+        for (int k = 0; k < columns; k++) {
+            float *column = block + (size_t)k * stride;
+            for (int u = t; u < count; u++) column[u] = x[(size_t)(t0 + u) * ldx + k];
+            for (int u = count; u < stride; u++) column[u] = 0;
+        }
+    }
+}
+
 static void FN(gemm_tokens_major)(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
-    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate) {
-    float *xt = qk_thread_buffer(0, (size_t)columns * GV_TOKEN_BLOCK);
+    const float *x, int ldx, const float *transposed, int tokens, float *y, int ldy,
+    int accumulate) {
+    if (!transposed) {
+        float *own = qk_thread_buffer(0, (size_t)columns * ((tokens + GV_TOKEN_BLOCK - 1) / GV_TOKEN_BLOCK) * GV_TOKEN_BLOCK);
+        FN(qk_transpose_tokens)(x, ldx, tokens, columns, own);
+        transposed = own;
+    }
     float *panel = qk_thread_buffer(1, (size_t)columns * GV_ROWS);
     for (int t0 = 0; t0 < tokens; t0 += GV_TOKEN_BLOCK) {
         int count = tokens - t0 < GV_TOKEN_BLOCK ? tokens - t0 : GV_TOKEN_BLOCK;
         int stride = (count + GV_LANES - 1) / GV_LANES * GV_LANES;
-        for (int k = 0; k < columns; k++) {
-            float *column = xt + (size_t)k * stride;
-            for (int t = 0; t < count; t++) column[t] = x[(size_t)(t0 + t) * ldx + k];
-            for (int t = count; t < stride; t++) column[t] = 0;
-        }
+        const float *xt = transposed + (size_t)t0 * columns;
         for (int r0 = row_begin; r0 < row_end; r0 += GV_ROWS) {
             int rows = row_end - r0 < GV_ROWS ? row_end - r0 : GV_ROWS;
             for (int r = 0; r < GV_ROWS; r++) {
@@ -168,9 +211,6 @@ static void FN(gemm_tokens_major)(
 #define GW_TOKENS 6
 #define GW_ADD _mm256_add_ps
 #endif
-/// From this many tokens on, transposing weight panels (paid per panel) beats transposing the
-/// activations (paid per call and row range).
-#define GW_MIN_TOKENS 128
 
 /// Many tokens: a panel of GW_ROWS rows is dequantized and transposed (k-major) once, and NT
 /// tokens × GW_ROWS rows accumulate y[t][r] (+)= Σ_k x[t][k] · panel[k][r], broadcasting the
@@ -248,13 +288,15 @@ static void FN(gemm_rows_major)(
 
 void FN(qk_gemm_float)(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
-    const float *x, int ldx, int tokens, float *y, int ldy, int accumulate) {
-    if (tokens >= GW_MIN_TOKENS) {
+    const float *x, int ldx, const float *transposed, int tokens, float *y, int ldy,
+    int accumulate) {
+    if (tokens >= QK_TRANSPOSED_TOKENS_BELOW) {
         FN(gemm_rows_major)(
             type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy, accumulate);
     } else {
         FN(gemm_tokens_major)(
-            type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy, accumulate);
+            type, w, row_bytes, columns, row_begin, row_end, x, ldx, transposed, tokens, y, ldy,
+            accumulate);
     }
 }
 
@@ -266,7 +308,6 @@ void FN(qk_gemm_float)(
 #undef GW_ROWS
 #undef GW_TOKENS
 #undef GW_ADD
-#undef GW_MIN_TOKENS
 #undef GV_LOAD
 #undef GV_STORE
 #undef GV_ZERO

@@ -223,20 +223,48 @@ int qk_uses_quantized_activations(int tokens) {
     return tokens < QK_FLOAT_GEMM_TOKENS || qk_current_isa() == QK_ISA_SCALAR;
 }
 
+int qk_uses_transposed_activations(int tokens) {
+    return !qk_uses_quantized_activations(tokens) && tokens < QK_TRANSPOSED_TOKENS_BELOW;
+}
+
+/// Token blocks of 64, each padded to whole vectors (at most 64).
+size_t qk_transposed_floats(int tokens, int columns) {
+    return (size_t)columns * (size_t)((tokens + 63) / 64) * 64;
+}
+
+void qk_transpose_tokens(const float *x, int ldx, int tokens, int columns, float *xt) {
+#if defined(__x86_64__)
+    if (qk_current_isa() == QK_ISA_AVX512VNNI) {
+        qk_transpose_tokens_avx512vnni(x, ldx, tokens, columns, xt);
+    } else {
+        qk_transpose_tokens_avx2(x, ldx, tokens, columns, xt);
+    }
+#endif
+}
+
 void qk_matmul(
     int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate) {
+    qk_matmul_prepared(
+        type, w, row_bytes, columns, row_begin, row_end, x, ldx, NULL, xq, tokens, y, ldy,
+        accumulate);
+}
+
+void qk_matmul_prepared(
+    int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, const float *transposed, const void *xq, int tokens, float *y,
+    int ldy, int accumulate) {
     if (row_begin >= row_end || tokens <= 0) return;
     if (!qk_uses_quantized_activations(tokens)) {
 #if defined(__x86_64__)
         if (qk_current_isa() == QK_ISA_AVX512VNNI) {
             qk_gemm_float_avx512vnni(
-                type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy,
-                accumulate);
+                type, w, row_bytes, columns, row_begin, row_end, x, ldx, transposed, tokens, y,
+                ldy, accumulate);
         } else {
             qk_gemm_float_avx2(
-                type, w, row_bytes, columns, row_begin, row_end, x, ldx, tokens, y, ldy,
-                accumulate);
+                type, w, row_bytes, columns, row_begin, row_end, x, ldx, transposed, tokens, y,
+                ldy, accumulate);
         }
         return;
 #endif

@@ -38,6 +38,10 @@ struct qk_pool {
     int count;
     int units;
     int chunk_rows[QK_MAX_TASKS];
+    // Each task's activations transposed once for all threads (NULL when not needed).
+    const float *transposed[QK_MAX_TASKS];
+    float *transposed_buffer;
+    size_t transposed_capacity;
     // Or a loop body (when set, units are its indices).
     void (*body)(void *context, int index, int thread);
     void *context;
@@ -74,9 +78,9 @@ static void run_units(qk_pool *pool, int thread) {
         int chunk = pool->chunk_rows[i];
         int begin = unit * chunk;
         int end = begin + chunk < t->rows ? begin + chunk : t->rows;
-        qk_matmul(
-            t->type, t->w, t->row_bytes, t->columns, begin, end, t->x, t->ldx, t->xq, t->tokens,
-            t->y, t->ldy, t->accumulate);
+        qk_matmul_prepared(
+            t->type, t->w, t->row_bytes, t->columns, begin, end, t->x, t->ldx,
+            pool->transposed[i], t->xq, t->tokens, t->y, t->ldy, t->accumulate);
     }
 }
 
@@ -146,6 +150,7 @@ void qk_pool_destroy(qk_pool *pool) {
     pthread_mutex_unlock(&pool->lock);
     for (int i = 0; i < pool->threads - 1; i++) pthread_join(pool->workers[i], NULL);
     free(pool->workers);
+    free(pool->transposed_buffer);
     pthread_mutex_destroy(&pool->lock);
     pthread_cond_destroy(&pool->wake);
     free(pool);
@@ -169,6 +174,33 @@ void qk_pool_matmul(qk_pool *pool, const qk_matmul_task *tasks, int count) {
         units += task_units(&tasks[i], pool->chunk_rows[i]);
     }
     if (units == 0) return;
+    // Transpose each distinct input once (tasks that share an input are adjacent).
+    size_t needed = 0;
+    for (int i = 0; i < count; i++) {
+        if (qk_uses_transposed_activations(tasks[i].tokens)) {
+            needed += qk_transposed_floats(tasks[i].tokens, tasks[i].columns);
+        }
+    }
+    if (needed > pool->transposed_capacity) {
+        free(pool->transposed_buffer);
+        pool->transposed_buffer = malloc(needed * sizeof(float));
+        pool->transposed_capacity = pool->transposed_buffer ? needed : 0;
+    }
+    float *next = pool->transposed_buffer;
+    for (int i = 0; i < count; i++) {
+        const qk_matmul_task *t = &tasks[i];
+        pool->transposed[i] = NULL;
+        if (!next || !qk_uses_transposed_activations(t->tokens)) continue;
+        const qk_matmul_task *p = i > 0 ? &tasks[i - 1] : NULL;
+        if (p && pool->transposed[i - 1] && p->x == t->x && p->ldx == t->ldx
+            && p->tokens == t->tokens && p->columns == t->columns) {
+            pool->transposed[i] = pool->transposed[i - 1];
+            continue;
+        }
+        qk_transpose_tokens(t->x, t->ldx, t->tokens, t->columns, next);
+        pool->transposed[i] = next;
+        next += qk_transposed_floats(t->tokens, t->columns);
+    }
     pool->tasks = tasks;
     pool->count = count;
     pool->body = NULL;

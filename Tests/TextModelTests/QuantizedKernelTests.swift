@@ -150,7 +150,9 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
         }
     }
 
-    @Test func theThreadPoolSplitsRowsLikeOneThread() throws {
+    /// 3 tokens: integer products; 13: Float32 panels with the activations transposed once by
+    /// the pool for all its threads.
+    @Test(arguments: [3, 13]) func theThreadPoolSplitsRowsLikeOneThread(tokens: Int) throws {
         let type = GGMLType.q4_1
         let columns = 64
         let shapes = [5, 16, 100, 333]
@@ -159,7 +161,6 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
         let weights = randomBlocks(type, rows: shapes.reduce(0, +), columns: columns, seed: 10)
         let starts = shapes.indices.map { shapes[..<$0].reduce(0, +) }
         var rng = SplitMix64(seed: 5)
-        let tokens = 3
         let x = (0..<(tokens * columns)).map { _ in Float(rng.nextUnit() - 0.5) }
         let perToken = qk_activation_bytes(Int32(type.rawValue), Int32(columns))
         var activations = [UInt8](repeating: 0, count: tokens * perToken)
