@@ -277,13 +277,14 @@ struct BatchPlan {
     }
 }
 
-/// Memory the forward pass borrows, grown on demand and kept for the next call.
+/// Memory the forward pass borrows, grown on demand and kept for the next call; given back when a
+/// call needs under a quarter of it (a long prompt's buffers do not stay for the generation).
 final class ScratchMemory {
     private(set) var pointer = UnsafeMutablePointer<Float>.allocate(capacity: 1)
     private(set) var count = 1
 
     func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
-        if n > count {
+        if n > count || n < count / 4 {
             pointer.deallocate()
             pointer = .allocate(capacity: n)
             count = n
@@ -405,6 +406,15 @@ enum Kernels {
         let block = 64
         for hd in only.map({ $0..<($0 + 1) }) ?? 0..<heads {
             let g = hd / group
+            if rows == 1 {
+                // One query (generation): plain loops, where two BLAS calls per head and sequence
+                // would cost more in call overhead than the arithmetic.
+                singleQueryAttention(
+                    out: out + hd * headDim, scores: scores, q: q + hd * headDim,
+                    keys: keys + g * headDim, values: values + g * headDim,
+                    length: firstPosition + 1, stride: kvWidth, headDim: headDim, scale: scale)
+                continue
+            }
             for b in stride(from: 0, to: rows, by: block) {
                 let n = min(block, rows - b)
                 let length = firstPosition + b + n
@@ -422,6 +432,53 @@ enum Kernels {
                     transA: false, transB: false, m: n, n: headDim, k: length,
                     a: scores, lda: length, b: values + g * headDim, ldb: kvWidth,
                     c: out + b * width + hd * headDim, ldc: width)
+            }
+        }
+    }
+
+    /// out (headDim) = softmax(scale · K q) · V over `length` cached positions (rows `stride` apart).
+    static func singleQueryAttention(
+        out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+        q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        length: Int, stride: Int, headDim: Int, scale: Float
+    ) {
+        let vectorized = headDim % 8 == 0
+        let raw = UnsafeRawPointer(q)
+        var maxScore = -Float.infinity
+        for j in 0..<length {
+            let k = keys + j * stride
+            var dot: Float = 0
+            if vectorized {
+                var sum = SIMD8<Float>(repeating: 0)
+                let kr = UnsafeRawPointer(k)
+                for i in Swift.stride(from: 0, to: headDim, by: 8) {
+                    sum += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                        * kr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                }
+                dot = sum.sum()
+            } else {
+                for i in 0..<headDim { dot += q[i] * k[i] }
+            }
+            scores[j] = dot * scale
+            maxScore = max(maxScore, scores[j])
+        }
+        let inverse = 1 / FastExp.expShifted(scores, count: length, shift: maxScore)
+        out.update(repeating: 0, count: headDim)
+        let outRaw = UnsafeMutableRawPointer(out)
+        for j in 0..<length {
+            let p = scores[j] * inverse
+            let v = values + j * stride
+            if vectorized {
+                let vr = UnsafeRawPointer(v)
+                let weight = SIMD8<Float>(repeating: p)
+                for i in Swift.stride(from: 0, to: headDim, by: 8) {
+                    let acc = outRaw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                    outRaw.storeBytes(
+                        of: acc + weight * vr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
+                        toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                }
+            } else {
+                for i in 0..<headDim { out[i] += p * v[i] }
             }
         }
     }

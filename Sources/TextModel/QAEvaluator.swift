@@ -101,7 +101,7 @@ public final class QAEvaluator {
     public let batchSize: Int
     private var states: [LlamaState] = []
 
-    public init(model: LlamaModel, options: QAOptions = QAOptions(), batchSize: Int = 16) {
+    public init(model: LlamaModel, options: QAOptions = QAOptions(), batchSize: Int = 24) {
         self.model = model
         self.options = options
         self.batchSize = max(1, batchSize)
