@@ -88,7 +88,9 @@ struct RealModelTests {
                 let row = Tensor(
                     shape: [1, m.config.vocabularySize],
                     scalars: Array(quantized.scalars[(i * m.config.vocabularySize)..<((i + 1) * m.config.vocabularySize)]))
-                #expect(step.maxAbsDifference(row) < 1e-3, "\(prompt) position \(i)")
+                // Single tokens multiply 16-bit activations, batches Float32 ones: logits of about
+                // ±20 agree to a few thousandths.
+                #expect(step.maxAbsDifference(row) < 1e-2, "\(prompt) position \(i)")
             }
             // 8-bit activations move logits by a few hundredths of their spread of about 20.
             for i in 0..<tokens.count {
