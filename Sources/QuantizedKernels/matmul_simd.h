@@ -6,11 +6,16 @@
 #define QK_CAT(a, b) QK_CAT2(a, b)
 #define FN(name) QK_CAT(name, ISA)
 
-#ifndef QK_PREFETCH
 /// Bytes ahead of the current block to prefetch when one token streams the weights: a single
-/// token's product is bound by memory bandwidth, which the hardware prefetcher alone leaves
-/// half unused here (2 threads: 10 → 19 GB/s on Q4_1, 8 → 37 GB/s on Q8_0).
-#define QK_PREFETCH 8192
+/// token's product is bound by memory bandwidth, which the hardware prefetcher alone leaves half
+/// unused here (2 threads: 10 → 19 GB/s on Q4_1, 8 → 44 GB/s on Q8_0). A sixteenth of the row
+/// range, 2–16 KB: further ahead than the range's end only fetches another thread's rows.
+#ifndef QK_PREFETCH_DISTANCE
+#define QK_PREFETCH_DISTANCE
+static inline size_t qk_prefetch_distance(size_t range_bytes) {
+    size_t d = range_bytes / 16;
+    return d < 2048 ? 2048 : d > 16384 ? 16384 : d;
+}
 #endif
 
 #pragma clang attribute push(__attribute__((target(TARGET))), apply_to = function)
@@ -82,7 +87,7 @@ static inline FN(w16) FN(widen)(const int type, const uint8_t *block) {
 /// after inlining, so the tile lives in registers.
 static inline __attribute__((always_inline)) void FN(tile32)(
     const int type, const int NR, const int NT, const uint8_t *w, size_t row_bytes,
-    const qk_block_q16 *x, int blocks, float *y, int ldy, int accumulate) {
+    const qk_block_q16 *x, int blocks, float *y, int ldy, int accumulate, size_t prefetch) {
     const size_t block_bytes = type == QK_TYPE_Q4_0 ? 18 : type == QK_TYPE_Q4_1 ? 20 : 34;
     VF acc[4][4];
     __m128 mins[4];
@@ -112,7 +117,7 @@ static inline __attribute__((always_inline)) void FN(tile32)(
         const __m128 sx = _mm_loadu_ps(xs);
         for (int r = 0; r < NR; r++) {
             const uint8_t *block = w + (size_t)r * row_bytes + (size_t)b * block_bytes;
-            if (NT == 1) _mm_prefetch((const char *)block + QK_PREFETCH, _MM_HINT_T0);
+            if (NT == 1) _mm_prefetch((const char *)block + prefetch, _MM_HINT_T0);
             const __m128 dw = _mm_set1_ps(FN(half)(block));
             const __m128 scale = _mm_mul_ps(dw, dx);
             const FN(w16) wv = FN(widen)(type, block);
@@ -151,7 +156,7 @@ static inline __attribute__((always_inline)) void FN(tile32)(
 
 #define QK_TILE_CASE(TYPE, NR, NT)                                                              \
     case (NR) * 8 + (NT):                                                                       \
-        FN(tile32)(TYPE, NR, NT, w, row_bytes, x, blocks, y, ldy, accumulate);                  \
+        FN(tile32)(TYPE, NR, NT, w, row_bytes, x, blocks, y, ldy, accumulate, prefetch);        \
         break;
 #define QK_TILE_CASES(TYPE)                                                                     \
     QK_TILE_CASE(TYPE, 1, 1) QK_TILE_CASE(TYPE, 1, 2) QK_TILE_CASE(TYPE, 1, 3)                  \
@@ -163,7 +168,7 @@ static inline __attribute__((always_inline)) void FN(tile32)(
 
 static void FN(tile32_any)(
     int type, int nr, int nt, const uint8_t *w, size_t row_bytes, const qk_block_q16 *x,
-    int blocks, float *y, int ldy, int accumulate) {
+    int blocks, float *y, int ldy, int accumulate, size_t prefetch) {
     switch (type) {
     case QK_TYPE_Q4_0:
         switch (nr * 8 + nt) { QK_TILE_CASES(QK_TYPE_Q4_0) }
@@ -256,6 +261,7 @@ void FN(qk_matmul)(
         return;
     }
     int blocks = columns / 32;
+    const size_t prefetch = qk_prefetch_distance((size_t)(row_end - row_begin) * row_bytes);
     // Tokens outside, rows inside: a tile of tokens stays in L1 while the row range streams by.
     for (int t = 0; t < tokens; t += MAX_NT) {
         int nt = tokens - t < MAX_NT ? tokens - t : MAX_NT;
@@ -264,7 +270,7 @@ void FN(qk_matmul)(
             int nr = row_end - r < MAX_NR ? row_end - r : MAX_NR;
             FN(tile32_any)(
                 type, nr, nt, w + (size_t)r * row_bytes, row_bytes, x, blocks,
-                y + (size_t)t * ldy + r, ldy, accumulate);
+                y + (size_t)t * ldy + r, ldy, accumulate, prefetch);
         }
     }
 }
