@@ -61,13 +61,9 @@ enum SymmetryAveraging {
         for s in 0..<batch {
             var mean = (Float(0), Float(0), Float(0), Float(0))
             for (v, symmetry) in BoardSymmetry.all.enumerated() {
-                let base = (s * views + v) * a
-                var maximum = -Float.infinity
-                for i in 0..<a { maximum = max(maximum, viewLogits[base + i]) }
-                var total: Float = 0
-                for i in 0..<a { total += expf(viewLogits[base + i] - maximum) }
+                let view = ActionDistribution(viewLogits, sample: s * views + v)
                 // Action i on the original board is action symmetry.action[i] in this view.
-                func p(_ i: Int) -> Float { expf(viewLogits[base + symmetry.action[i]] - maximum) / total }
+                func p(_ i: Int) -> Float { view.probability(of: symmetry.action[i]) }
                 mean.0 += p(0)
                 mean.1 += p(1)
                 mean.2 += p(2)

@@ -37,6 +37,9 @@ public struct ActionDistribution {
     /// log P(action), as the rollout records it.
     public func logProbability(of action: Int) -> Float { logits[action] - maximum - logf(total) }
 
+    /// P(action).
+    public func probability(of action: Int) -> Float { expf(logits[action] - maximum) / total }
+
     /// log P(c) for every action (logit − log-normaliser).
     public var logProbabilities: SIMD4<Float> { logits - SIMD4(repeating: logNormalizer) }
 
