@@ -80,15 +80,8 @@ public enum Demonstrations {
 
     /// Generates one level per seed in parallel; results in seed order (nil where a seed failed).
     static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int) -> [GeneratedLevel?] {
-        let results = LockedArray<GeneratedLevel?>(repeating: nil, count: seeds.count)
-        let counter = LockedCounter()
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, seeds.count))) { _ in
-            while let i = counter.claim(below: seeds.count) {
-                results[i] = Generator.generate(
-                    options: options, seed: seeds[i], makeGenerator: { SplitMix64(seed: $0) })
-            }
-        }
-        return results.values
+        Generator.generateMany(
+            seeds: seeds, options: options, workers: workers, makeGenerator: { SplitMix64(seed: $0) })
     }
 }
 

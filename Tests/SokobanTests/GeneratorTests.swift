@@ -23,6 +23,21 @@ import Testing
         #expect(others.contains { $0 != a.level })
     }
 
+    @Test func manySeedsAtOnceEqualOneAtATime() {
+        let seeds = (UInt64(100)..<UInt64(116)).map { $0 }
+        let options = GeneratorOptions(width: 7, height: 7, boxes: 2)
+        let one = seeds.map { make($0, options) }
+        for workers in [1, 3] {
+            let many = Generator.generateMany(
+                seeds: seeds, options: options, workers: workers,
+                makeGenerator: { TestRNG(seed: $0) })
+            #expect(many.count == seeds.count)
+            for (a, b) in zip(one, many) {
+                #expect(a?.level == b?.level && a?.solution == b?.solution && a?.score == b?.score)
+            }
+        }
+    }
+
     @Test func levelsAreValidSolvableAndRecorded() throws {
         var made = 0
         for seed in UInt64(1)...12 {

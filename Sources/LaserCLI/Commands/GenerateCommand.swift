@@ -64,7 +64,9 @@ struct GenerateCommand: ParsableCommand {
                 if attempts > 4 * count + 64 {
                     throw CLIError("too many failed rooms; try other sizes")
                 }
-                let results = Self.generate(seeds: seeds, options: options, workers: workers)
+                let results = Generator.generateMany(
+                    seeds: seeds, options: options, workers: workers,
+                    makeGenerator: { SplitMix64(seed: $0) })
                 for case let level? in results where made.count < count { made.append(level) }
             }
         }
@@ -84,49 +86,5 @@ struct GenerateCommand: ParsableCommand {
         } else {
             print(text, terminator: "")
         }
-    }
-
-    static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int)
-        -> [GeneratedLevel?]
-    {
-        let results = ResultBox(count: seeds.count)
-        let next = ResultBox(count: 0)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, seeds.count))) { _ in
-            while let i = next.claim(limit: seeds.count) {
-                let level = Generator.generate(
-                    options: options, seed: seeds[i], makeGenerator: { SplitMix64(seed: $0) })
-                results.set(i, level)
-            }
-        }
-        return results.values
-    }
-}
-
-/// A lock-protected result array and work counter shared by the generator's threads.
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [GeneratedLevel?]
-    private var counter = 0
-
-    init(count: Int) { items = [GeneratedLevel?](repeating: nil, count: count) }
-
-    func set(_ i: Int, _ value: GeneratedLevel?) {
-        lock.lock()
-        items[i] = value
-        lock.unlock()
-    }
-
-    func claim(limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard counter < limit else { return nil }
-        counter += 1
-        return counter - 1
-    }
-
-    var values: [GeneratedLevel?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
     }
 }
