@@ -4,7 +4,9 @@
 // CLI → Agent / TextModel → Policy / Sokoban / Laser / QuantizedKernels → LinearAlgebra → CBLAS.
 import PackageDescription
 
-let optimize: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+let optimize: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))
+]
 
 let package = Package(
     name: "laser",

@@ -10,5 +10,8 @@ export LASER_REQUIRE_PYTHON=1
 if [ -x scripts/fetch-model.sh ]; then
     export LASER_MODEL="$(scripts/fetch-model.sh)"
 fi
+# Formatting: swift-format (in the toolchain) with the committed .swift-format; lower-camel-case
+# is off because some names follow external formats (ggml's q4_K, q8_0).
+swift format lint --strict -r Sources Tests Package.swift
 swift build --build-tests
 swift test --skip-build "$@"

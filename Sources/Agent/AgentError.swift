@@ -16,7 +16,8 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .cacheMismatch(let path, let reason):
-            return "demonstration cache \(path) cannot be reused: \(reason) (delete it or choose another --cache)"
+            return
+                "demonstration cache \(path) cannot be reused: \(reason) (delete it or choose another --cache)"
         case .badSolution(let level, let title, let reason):
             return "level \(level) (\(title)): its solution \(reason)"
         case .noLevels(let message):

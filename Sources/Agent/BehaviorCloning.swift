@@ -56,11 +56,19 @@ public struct BehaviorCloningConfig: Sendable {
 
     /// Throws for the first setting out of its range.
     public func validate() throws {
-        guard (1...65536).contains(batchSize) else { throw AgentError.invalidSetting("batch size must be in 1...65536") }
+        guard (1...65536).contains(batchSize) else {
+            throw AgentError.invalidSetting("batch size must be in 1...65536")
+        }
         guard steps >= 1 else { throw AgentError.invalidSetting("steps must be positive") }
-        guard evaluateEvery >= 1 else { throw AgentError.invalidSetting("evaluation interval must be positive") }
-        guard gamma > 0 && gamma <= 1 else { throw AgentError.invalidSetting("gamma must be in (0, 1]") }
-        guard daggerShare >= 0 && daggerShare < 1 else { throw AgentError.invalidSetting("the DAgger share of a batch must be in [0, 1)") }
+        guard evaluateEvery >= 1 else {
+            throw AgentError.invalidSetting("evaluation interval must be positive")
+        }
+        guard gamma > 0 && gamma <= 1 else {
+            throw AgentError.invalidSetting("gamma must be in (0, 1]")
+        }
+        guard daggerShare >= 0 && daggerShare < 1 else {
+            throw AgentError.invalidSetting("the DAgger share of a batch must be in [0, 1)")
+        }
         try optimizer.validate()
         try dagger.validate()
     }
@@ -118,10 +126,13 @@ public final class BehaviorCloning {
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
-            throw AgentError.invalidSetting("held-out levels (\(heldOutCount)) must be fewer than the \(levels.count) levels")
+            throw AgentError.invalidSetting(
+                "held-out levels (\(heldOutCount)) must be fewer than the \(levels.count) levels")
         }
         guard trainer.context.batchCapacity >= config.batchSize else {
-            throw AgentError.invalidSetting("the trainer holds batches of \(trainer.context.batchCapacity), fewer than \(config.batchSize)")
+            throw AgentError.invalidSetting(
+                "the trainer holds batches of \(trainer.context.batchCapacity), fewer than \(config.batchSize)"
+            )
         }
         self.config = config
         self.trainer = trainer
@@ -129,7 +140,8 @@ public final class BehaviorCloning {
             try DemonstrationData(levels: levels, gamma: config.gamma)
         }
         let firstHeldOut = Int32(levels.count - heldOutCount)
-        var train: [Int] = [], held: [Int] = []
+        var train: [Int] = []
+        var held: [Int] = []
         for i in 0..<data.count {
             if data.levelIndex[i] < firstHeldOut { train.append(i) } else { held.append(i) }
         }
@@ -139,7 +151,8 @@ public final class BehaviorCloning {
         heldOutSampleIndices = (0..<keep).map { held[$0 * held.count / max(1, keep)] }
         heldOutLevels = Array(levels.suffix(heldOutCount))
         trainingLevels = Array(levels.prefix(levels.count - heldOutCount))
-        observations = [Float](repeating: 0, count: config.batchSize * AgentGeometry.observationCount)
+        observations = [Float](
+            repeating: 0, count: config.batchSize * AgentGeometry.observationCount)
         actionSets = [ActionSet](repeating: [], count: config.batchSize)
         targets = [Float](repeating: 0, count: config.batchSize)
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
@@ -173,7 +186,8 @@ public final class BehaviorCloning {
         let k = min(config.dagger.levelsPerRound, trainingLevels.count)
         let numbers = (0..<k).map { ((round - 1) * k + $0) % trainingLevels.count }
         let (states, report) = try DAgger.collect(
-            model: trainer.model, levels: numbers.map { trainingLevels[$0] }, levelNumbers: numbers.map { $0 + 1 },
+            model: trainer.model, levels: numbers.map { trainingLevels[$0] },
+            levelNumbers: numbers.map { $0 + 1 },
             round: round, config: config.dagger, workers: workers)
         try add(collected: states)
         return report
@@ -190,19 +204,26 @@ public final class BehaviorCloning {
         observations.withUnsafeMutableBufferPointer { obs in
             for b in 0..<n {
                 let sample = drawSample(&random)
-                let symmetry = config.augment ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
-                actionSets[b] = data.write(sample: sample, symmetry: symmetry, into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                let symmetry =
+                    config.augment
+                    ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
+                actionSets[b] = data.write(
+                    sample: sample, symmetry: symmetry,
+                    into: obs.baseAddress! + b * AgentGeometry.observationCount)
                 targets[b] = data.returns[sample] * config.returnScale
             }
         }
         return try trainer.supervisedStep(
-            observations: observations, actionSets: actionSets, valueTargets: targets, valueWeight: config.valueWeight)
+            observations: observations, actionSets: actionSets, valueTargets: targets,
+            valueWeight: config.valueWeight)
     }
 
     /// One training sample: with probability `daggerShare` a DAgger position, otherwise any
     /// training sample.
     func drawSample(_ random: inout SplitMix64) -> Int {
-        if config.daggerShare > 0 && !collectedSamples.isEmpty && random.nextUnit() < config.daggerShare {
+        if config.daggerShare > 0 && !collectedSamples.isEmpty
+            && random.nextUnit() < config.daggerShare
+        {
             return collectedSamples[Int(random.next() % UInt64(collectedSamples.count))]
         }
         return trainSamples[Int(random.next() % UInt64(trainSamples.count))]
@@ -227,7 +248,9 @@ public final class BehaviorCloning {
             observations.withUnsafeMutableBufferPointer { obs in
                 for b in 0..<n {
                     let sample = heldOutSampleIndices[start + b]
-                    actionSets[b] = data.write(sample: sample, symmetry: BoardSymmetry.all[0], into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                    actionSets[b] = data.write(
+                        sample: sample, symmetry: BoardSymmetry.all[0],
+                        into: obs.baseAddress! + b * AgentGeometry.observationCount)
                     targets[b] = data.returns[sample] * config.returnScale
                 }
             }
@@ -241,7 +264,9 @@ public final class BehaviorCloning {
             start += n
         }
         let d = Double(max(1, seen))
-        return HeldOutScore(policyLoss: total.policyLoss / d, valueLoss: total.valueLoss / d, accuracy: total.accuracy / d)
+        return HeldOutScore(
+            policyLoss: total.policyLoss / d, valueLoss: total.valueLoss / d,
+            accuracy: total.accuracy / d)
     }
 
     /// Greedy solve rate on the first `solveLevels` held-out levels.
@@ -250,7 +275,8 @@ public final class BehaviorCloning {
         guard !levels.isEmpty else { return nil }
         var options = EvaluationOptions()
         options.workers = workers
-        return try Evaluator.evaluate(model: trainer.model, levels: levels, options: options).summary.greedySolveRate
+        return try Evaluator.evaluate(model: trainer.model, levels: levels, options: options)
+            .summary.greedySolveRate
     }
 
     /// Trains until `config.steps`, calling `report` after each evaluation (the caller saves the
@@ -264,11 +290,13 @@ public final class BehaviorCloning {
         report: (BehaviorCloningReport) throws -> Void
     ) throws {
         let start = Date()
-        var sums = (0.0, 0.0, 0.0), count = 0
+        var sums = (0.0, 0.0, 0.0)
+        var count = 0
         // A run resumed (or extended) at a round boundary whose round was never collected (the
         // previous run ended or was killed right there) collects it first.
         let every = config.dagger.every
-        if every > 0 && trainer.step > 0 && trainer.step % every == 0 && trainer.step < config.steps {
+        if every > 0 && trainer.step > 0 && trainer.step % every == 0 && trainer.step < config.steps
+        {
             let due = trainer.step / every
             if !collectedStates.contains(where: { DAgger.round(ofTitle: $0.title) == due }) {
                 try collected?(try collect(round: due, workers: workers))
@@ -282,7 +310,9 @@ public final class BehaviorCloning {
             sums.2 += r.accuracy
             count += 1
             tick?(trainer.step, r)
-            if config.dagger.every > 0 && trainer.step % config.dagger.every == 0 && trainer.step < config.steps {
+            if config.dagger.every > 0 && trainer.step % config.dagger.every == 0
+                && trainer.step < config.steps
+            {
                 let round = try collect(round: trainer.step / config.dagger.every, workers: workers)
                 try collected?(round)
             }
@@ -290,10 +320,11 @@ public final class BehaviorCloning {
                 let held = try heldOutScore()
                 let solve = try heldOutSolveRate(workers: workers)
                 let c = Double(max(1, count))
-                try report(BehaviorCloningReport(
-                    step: trainer.step, trainPolicyLoss: sums.0 / c, trainValueLoss: sums.1 / c,
-                    trainAccuracy: sums.2 / c, heldOut: held, solveRate: solve,
-                    seconds: Date().timeIntervalSince(start)))
+                try report(
+                    BehaviorCloningReport(
+                        step: trainer.step, trainPolicyLoss: sums.0 / c, trainValueLoss: sums.1 / c,
+                        trainAccuracy: sums.2 / c, heldOut: held, solveRate: solve,
+                        seconds: Date().timeIntervalSince(start)))
                 sums = (0, 0, 0)
                 count = 0
             }

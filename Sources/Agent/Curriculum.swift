@@ -28,14 +28,21 @@ public struct Curriculum: Sendable {
     private var recent: [Bool] = []
     private var next = 0
 
-    public init(stages: [CurriculumStage], advanceAt: Double = 0.7, window: Int = 200, stage: Int = 0) throws {
+    public init(
+        stages: [CurriculumStage], advanceAt: Double = 0.7, window: Int = 200, stage: Int = 0
+    ) throws {
         guard !stages.isEmpty, stages.allSatisfy({ !$0.levels.isEmpty }) else {
             throw AgentError.noLevels("every curriculum stage needs levels")
         }
-        guard advanceAt > 0 && advanceAt <= 1 else { throw AgentError.invalidSetting("the advance threshold must be in (0, 1]") }
-        guard window >= 1 else { throw AgentError.invalidSetting("the curriculum window must be positive") }
+        guard advanceAt > 0 && advanceAt <= 1 else {
+            throw AgentError.invalidSetting("the advance threshold must be in (0, 1]")
+        }
+        guard window >= 1 else {
+            throw AgentError.invalidSetting("the curriculum window must be positive")
+        }
         guard stage >= 0 && stage < stages.count else {
-            throw AgentError.invalidSetting("curriculum stage \(stage) does not exist (there are \(stages.count))")
+            throw AgentError.invalidSetting(
+                "curriculum stage \(stage) does not exist (there are \(stages.count))")
         }
         self.stages = stages
         self.advanceAt = advanceAt
@@ -55,7 +62,9 @@ public struct Curriculum: Sendable {
     public mutating func record(solved: Bool) -> Bool {
         if recent.count < window { recent.append(solved) } else { recent[next] = solved }
         next = (next + 1) % window
-        guard stage < stages.count - 1, recent.count == window, let rate = recentSolveRate, rate >= advanceAt else {
+        guard stage < stages.count - 1, recent.count == window, let rate = recentSolveRate,
+            rate >= advanceAt
+        else {
             return false
         }
         stage += 1
@@ -73,7 +82,8 @@ public struct Curriculum: Sendable {
         var stages: [CurriculumStage] = []
         for (i, spec) in specs.enumerated() {
             let options = try parse(spec)
-            let levels = try Demonstrations.generate(options: options, seed: seed &+ UInt64(i), count: count, workers: workers)
+            let levels = try Demonstrations.generate(
+                options: options, seed: seed &+ UInt64(i), count: count, workers: workers)
             stages.append(CurriculumStage(name: spec, levels: levels))
         }
         stages.append(CurriculumStage(name: "final", levels: final))
@@ -84,12 +94,16 @@ public struct Curriculum: Sendable {
     public static func parse(_ spec: String) throws -> GeneratorOptions {
         let parts = spec.lowercased().split(separator: "x").map { Int($0) }
         guard parts.count == 3, let w = parts[0], let h = parts[1], let b = parts[2] else {
-            throw AgentError.invalidSetting("curriculum stage '\(spec)' is not WIDTHxHEIGHTxBOXES (like 7x7x2)")
+            throw AgentError.invalidSetting(
+                "curriculum stage '\(spec)' is not WIDTHxHEIGHTxBOXES (like 7x7x2)")
         }
         let options = GeneratorOptions(width: w, height: h, boxes: b)
-        if let problem = options.problem() { throw AgentError.invalidSetting("curriculum stage '\(spec)': \(problem)") }
+        if let problem = options.problem() {
+            throw AgentError.invalidSetting("curriculum stage '\(spec)': \(problem)")
+        }
         guard w <= AgentGeometry.boardSize && h <= AgentGeometry.boardSize else {
-            throw AgentError.invalidSetting("curriculum stage '\(spec)': the policies play boards up to 10×10")
+            throw AgentError.invalidSetting(
+                "curriculum stage '\(spec)': the policies play boards up to 10×10")
         }
         return options
     }

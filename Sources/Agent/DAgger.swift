@@ -24,10 +24,18 @@ public struct DAggerConfig: Sendable {
     public init() {}
 
     func validate() throws {
-        guard every >= 0 else { throw AgentError.invalidSetting("the DAgger interval must be 0 (off) or positive") }
-        guard levelsPerRound >= 1 else { throw AgentError.invalidSetting("DAgger levels per round must be positive") }
-        guard solverNodeLimit >= 1000 else { throw AgentError.invalidSetting("the DAgger solver node limit must be at least 1000") }
-        guard (1...4096).contains(batch) else { throw AgentError.invalidSetting("the DAgger batch must be in 1...4096") }
+        guard every >= 0 else {
+            throw AgentError.invalidSetting("the DAgger interval must be 0 (off) or positive")
+        }
+        guard levelsPerRound >= 1 else {
+            throw AgentError.invalidSetting("DAgger levels per round must be positive")
+        }
+        guard solverNodeLimit >= 1000 else {
+            throw AgentError.invalidSetting("the DAgger solver node limit must be at least 1000")
+        }
+        guard (1...4096).contains(batch) else {
+            throw AgentError.invalidSetting("the DAgger batch must be in 1...4096")
+        }
     }
 }
 
@@ -66,7 +74,8 @@ public enum DAgger {
     /// `levelNumbers[i]` names level i in the titles. Deterministic: the greedy play depends only on
     /// the weights, and the solver is exact.
     public static func collect(
-        model: any PolicyNetwork, levels: [Level], levelNumbers: [Int], round: Int, config: DAggerConfig,
+        model: any PolicyNetwork, levels: [Level], levelNumbers: [Int], round: Int,
+        config: DAggerConfig,
         workers: Int = 2
     ) throws -> (states: [Level], report: DAggerRound) {
         try config.validate()
@@ -80,7 +89,10 @@ public enum DAgger {
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
             let mine = Array(stride(from: worker, to: levels.count, by: workers))
             do {
-                try play(mine, model: model, levels: levels, config: config, maximumWorkers: workers > 1 ? 1 : nil) { i, states, solved in
+                try play(
+                    mine, model: model, levels: levels, config: config,
+                    maximumWorkers: workers > 1 ? 1 : nil
+                ) { i, states, solved in
                     trajectories[i] = states
                     solvedByPolicy[i] = solved
                 }
@@ -91,24 +103,33 @@ public enum DAgger {
         if let error = failure[0] { throw error }
         // Phase 2: label, episode by episode, stopping at each episode's first dead end.
         let labelled = LockedArray<[Level]>(repeating: [], count: levels.count)
-        let counts = LockedArray<(visited: Int, dead: Bool, skipped: Int)>(repeating: (0, false, 0), count: levels.count)
+        let counts = LockedArray<(visited: Int, dead: Bool, skipped: Int)>(
+            repeating: (0, false, 0), count: levels.count)
         let next = LockedCounter()
         let options = SolverOptions(nodeLimit: config.solverNodeLimit, minimizeMoves: true)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             while let i = next.claim(below: levels.count) {
                 var out: [Level] = []
-                var visited = 0, skipped = 0, dead = false
+                var visited = 0
+                var skipped = 0
+                var dead = false
                 // A solved episode needs no teaching (and the solver's time is better spent elsewhere).
                 for (t, state) in (solvedByPolicy[i] ? [] : trajectories[i]).enumerated() {
                     let result = Solver.solve(state, options: options)
-                    if result.status == .unsolvable { dead = true; break }
+                    if result.status == .unsolvable {
+                        dead = true
+                        break
+                    }
                     visited += 1
-                    guard result.status == .solved, let solution = result.solution, !solution.isEmpty else {
+                    guard result.status == .solved, let solution = result.solution,
+                        !solution.isEmpty
+                    else {
                         skipped += 1
                         continue
                     }
                     var labelledState = state
-                    labelledState.title = "\(titlePrefix)\(round) level \(levelNumbers[i]) step \(t)"
+                    labelledState.title =
+                        "\(titlePrefix)\(round) level \(levelNumbers[i]) step \(t)"
                     labelledState.notes = [("Solution", solution)]
                     out.append(labelledState)
                 }
@@ -134,7 +155,8 @@ public enum DAgger {
     /// positions before each move, solved)` as each ends. Solved positions themselves are not
     /// recorded (there is nothing left to do there).
     static func play(
-        _ indices: [Int], model: any PolicyNetwork, levels: [Level], config: DAggerConfig, maximumWorkers: Int?,
+        _ indices: [Int], model: any PolicyNetwork, levels: [Level], config: DAggerConfig,
+        maximumWorkers: Int?,
         finished: (Int, [Level], Bool) -> Void
     ) throws {
         guard !indices.isEmpty else { return }
@@ -149,7 +171,10 @@ public enum DAgger {
         func load(_ slot: Int) throws {
             slotStates[slot] = []
             slotSeen[slot] = []
-            guard nextIndex < indices.count else { slotLevel[slot] = -1; return }
+            guard nextIndex < indices.count else {
+                slotLevel[slot] = -1
+                return
+            }
             slotLevel[slot] = indices[nextIndex]
             nextIndex += 1
             try env.reset(slot, level: levels[slotLevel[slot]])
@@ -158,7 +183,9 @@ public enum DAgger {
         while slotLevel.contains(where: { $0 >= 0 }) {
             for slot in 0..<batch where slotLevel[slot] >= 0 {
                 let state = env.snapshot(slot)
-                if slotSeen[slot].insert(state.boxes + [state.player]).inserted { slotStates[slot].append(state) }
+                if slotSeen[slot].insert(state.boxes + [state.player]).inserted {
+                    slotStates[slot].append(state)
+                }
             }
             try context.setObservations(env.observations, batch: batch)
             model.forward(context, batch: batch)

@@ -29,7 +29,9 @@ public enum Demonstrations {
         workers: Int = ProcessInfo.processInfo.activeProcessorCount,
         progress: ((Int, Int) -> Void)? = nil
     ) throws -> [Level] {
-        guard count >= 1 else { throw AgentError.invalidSetting("demonstration count must be positive") }
+        guard count >= 1 else {
+            throw AgentError.invalidSetting("demonstration count must be positive")
+        }
         if let problem = options.problem() { throw AgentError.invalidSetting(problem) }
         var levels: [Level] = []
         var seedsUsed = 0
@@ -42,12 +44,17 @@ public enum Demonstrations {
             let comments = cache.notes.filter { $0.key.lowercased() == "comment" }.map(\.value)
             guard comments.first == expected else {
                 throw AgentError.cacheMismatch(
-                    path: cachePath, reason: "it was made as '\(comments.first ?? "(no stamp)")', expected '\(expected)'")
+                    path: cachePath,
+                    reason:
+                        "it was made as '\(comments.first ?? "(no stamp)")', expected '\(expected)'"
+                )
             }
             guard let usedText = comments.first(where: { $0.hasPrefix(seedsUsedPrefix) }),
-                  let used = Int(usedText.dropFirst(seedsUsedPrefix.count)), used >= cache.levels.count
+                let used = Int(usedText.dropFirst(seedsUsedPrefix.count)),
+                used >= cache.levels.count
             else {
-                throw AgentError.cacheMismatch(path: cachePath, reason: "no valid '\(seedsUsedPrefix)N' comment")
+                throw AgentError.cacheMismatch(
+                    path: cachePath, reason: "no valid '\(seedsUsedPrefix)N' comment")
             }
             levels = cache.levels
             seedsUsed = used
@@ -79,9 +86,12 @@ public enum Demonstrations {
     }
 
     /// Generates one level per seed in parallel; results in seed order (nil where a seed failed).
-    static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int) -> [GeneratedLevel?] {
+    static func generate(seeds: [UInt64], options: GeneratorOptions, workers: Int)
+        -> [GeneratedLevel?]
+    {
         Generator.generateMany(
-            seeds: seeds, options: options, workers: workers, makeGenerator: { SplitMix64(seed: $0) })
+            seeds: seeds, options: options, workers: workers,
+            makeGenerator: { SplitMix64(seed: $0) })
     }
 }
 
@@ -110,7 +120,9 @@ public struct DemonstrationData: Sendable {
 
     /// Replays each level's `Solution` note in the environment. Levels larger than 10×10 or whose
     /// solution does not solve them are errors naming the level.
-    public init(levels: [Level], gamma: Float, config: EnvironmentConfig = EnvironmentConfig()) throws {
+    public init(levels: [Level], gamma: Float, config: EnvironmentConfig = EnvironmentConfig())
+        throws
+    {
         self.gamma = gamma
         self.config = config
         try append(levels: levels, firstStepOnly: false, indexed: true)
@@ -129,14 +141,17 @@ public struct DemonstrationData: Sendable {
         for (n, level) in levels.enumerated() {
             let title = level.title ?? "untitled"
             guard let solution = level.note("Solution") else {
-                throw AgentError.badSolution(level: n + 1, title: title, reason: "is missing (no Solution note)")
+                throw AgentError.badSolution(
+                    level: n + 1, title: title, reason: "is missing (no Solution note)")
             }
             let steps: [(direction: Direction, push: Bool)]
             do { steps = try LURD.parse(solution) } catch {
-                throw AgentError.badSolution(level: n + 1, title: title, reason: "does not parse: \(error)")
+                throw AgentError.badSolution(
+                    level: n + 1, title: title, reason: "does not parse: \(error)")
             }
             do { try env.reset(0, level: level) } catch {
-                throw AgentError.badSolution(level: n + 1, title: title, reason: "cannot be played: \(error)")
+                throw AgentError.badSolution(
+                    level: n + 1, title: title, reason: "cannot be played: \(error)")
             }
             boards.removeAll(keepingCapacity: true)
             rewards.removeAll(keepingCapacity: true)
@@ -150,13 +165,15 @@ public struct DemonstrationData: Sendable {
                 rewards.append(result.reward)
                 if result.solved {
                     guard i == steps.count - 1 else {
-                        throw AgentError.badSolution(level: n + 1, title: title, reason: "solves it before its last move")
+                        throw AgentError.badSolution(
+                            level: n + 1, title: title, reason: "solves it before its last move")
                     }
                     solved = true
                 }
             }
             guard solved else {
-                throw AgentError.badSolution(level: n + 1, title: title, reason: "does not solve it")
+                throw AgentError.badSolution(
+                    level: n + 1, title: title, reason: "does not solve it")
             }
             var running: Float = 0
             var tail = [Float](repeating: 0, count: rewards.count)
@@ -181,7 +198,9 @@ public struct DemonstrationData: Sendable {
 
     /// Writes sample `sample` transformed by `symmetry` as planes at `out` and returns its
     /// (transformed) optimal-action set.
-    func write(sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>) -> ActionSet {
+    func write(sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>)
+        -> ActionSet
+    {
         codes.withUnsafeBufferPointer { c in
             symmetry.writePlanes(
                 codes: c.baseAddress! + sample * AgentGeometry.cells,
@@ -203,11 +222,23 @@ final class LockedArray<Element>: @unchecked Sendable {
     init(repeating value: Element, count: Int) { items = Array(repeating: value, count: count) }
 
     subscript(i: Int) -> Element {
-        get { lock.lock(); defer { lock.unlock() }; return items[i] }
-        set { lock.lock(); items[i] = newValue; lock.unlock() }
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return items[i]
+        }
+        set {
+            lock.lock()
+            items[i] = newValue
+            lock.unlock()
+        }
     }
 
-    var values: [Element] { lock.lock(); defer { lock.unlock() }; return items }
+    var values: [Element] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
 }
 
 /// A shared work counter handing out indices once each.
@@ -216,7 +247,8 @@ final class LockedCounter: @unchecked Sendable {
     private var next = 0
 
     func claim(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         guard next < limit else { return nil }
         next += 1
         return next - 1

@@ -30,11 +30,21 @@ public struct EvaluationOptions: Sendable {
     public init() {}
 
     func validate() throws {
-        guard (1...1000).contains(attempts) else { throw AgentError.invalidSetting("attempts must be in 1...1000") }
-        guard (1...64).contains(workers) else { throw AgentError.invalidSetting("workers must be in 1...64") }
-        guard (1...4096).contains(batch) else { throw AgentError.invalidSetting("batch must be in 1...4096") }
-        guard environment.maxSteps >= 1 else { throw AgentError.invalidSetting("the step limit must be positive") }
-        guard diagnoseNodeLimit >= 1 else { throw AgentError.invalidSetting("the diagnosis node limit must be positive") }
+        guard (1...1000).contains(attempts) else {
+            throw AgentError.invalidSetting("attempts must be in 1...1000")
+        }
+        guard (1...64).contains(workers) else {
+            throw AgentError.invalidSetting("workers must be in 1...64")
+        }
+        guard (1...4096).contains(batch) else {
+            throw AgentError.invalidSetting("batch must be in 1...4096")
+        }
+        guard environment.maxSteps >= 1 else {
+            throw AgentError.invalidSetting("the step limit must be positive")
+        }
+        guard diagnoseNodeLimit >= 1 else {
+            throw AgentError.invalidSetting("the diagnosis node limit must be positive")
+        }
     }
 }
 
@@ -71,13 +81,19 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
     public var solved: Bool { greedySolved || sampledSolved > 0 }
 
     enum CodingKeys: String, CodingKey {
-        case level, title, greedySolved = "greedy_solved", greedySteps = "greedy_steps"
-        case sampledSolved = "sampled_solved", bestSteps = "best_steps", solved
-        case greedyEnd = "greedy_end", greedyDeadEnd = "greedy_dead_end"
+        case level, title
+        case greedySolved = "greedy_solved"
+        case greedySteps = "greedy_steps"
+        case sampledSolved = "sampled_solved"
+        case bestSteps = "best_steps"
+        case solved
+        case greedyEnd = "greedy_end"
+        case greedyDeadEnd = "greedy_dead_end"
     }
 
     public init(
-        level: Int, title: String, greedySolved: Bool, greedySteps: Int, greedyEnd: GreedyEnd? = nil,
+        level: Int, title: String, greedySolved: Bool, greedySteps: Int,
+        greedyEnd: GreedyEnd? = nil,
         greedyDeadEnd: Bool? = nil, sampledSolved: Int, bestSteps: Int?
     ) {
         self.level = level
@@ -96,7 +112,9 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         title = try c.decode(String.self, forKey: .title)
         greedySolved = try c.decode(Bool.self, forKey: .greedySolved)
         greedySteps = try c.decode(Int.self, forKey: .greedySteps)
-        greedyEnd = try c.decodeIfPresent(GreedyEnd.self, forKey: .greedyEnd) ?? (greedySolved ? .solved : .outOfSteps)
+        greedyEnd =
+            try c.decodeIfPresent(GreedyEnd.self, forKey: .greedyEnd)
+            ?? (greedySolved ? .solved : .outOfSteps)
         greedyDeadEnd = try c.decodeIfPresent(Bool.self, forKey: .greedyDeadEnd)
         sampledSolved = try c.decode(Int.self, forKey: .sampledSolved)
         bestSteps = try c.decodeIfPresent(Int.self, forKey: .bestSteps)
@@ -137,10 +155,15 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case levels, attempts, greedySolveRate = "greedy_solve_rate"
-        case bestOfKSolveRate = "best_of_k_solve_rate", meanStepsSolved = "mean_steps_solved", seconds
-        case greedyLooped = "greedy_looped", greedyOutOfSteps = "greedy_out_of_steps"
-        case greedyDeadEnds = "greedy_dead_ends", greedyUndiagnosed = "greedy_undiagnosed"
+        case levels, attempts
+        case greedySolveRate = "greedy_solve_rate"
+        case bestOfKSolveRate = "best_of_k_solve_rate"
+        case meanStepsSolved = "mean_steps_solved"
+        case seconds
+        case greedyLooped = "greedy_looped"
+        case greedyOutOfSteps = "greedy_out_of_steps"
+        case greedyDeadEnds = "greedy_dead_ends"
+        case greedyUndiagnosed = "greedy_undiagnosed"
     }
 
     init(outcomes: [LevelOutcome], attempts: Int, diagnosed: Bool, seconds: Double) {
@@ -150,7 +173,8 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         greedySolveRate = Double(outcomes.filter(\.greedySolved).count) / n
         bestOfKSolveRate = Double(outcomes.filter(\.solved).count) / n
         let solvedSteps = outcomes.filter(\.greedySolved).map { Double($0.greedySteps) }
-        meanStepsSolved = solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count)
+        meanStepsSolved =
+            solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count)
         greedyLooped = outcomes.filter { $0.greedyEnd == .looped }.count
         greedyOutOfSteps = outcomes.filter { $0.greedyEnd == .outOfSteps }.count
         if diagnosed {
@@ -187,11 +211,14 @@ public enum Evaluator {
         guard !levels.isEmpty else { throw AgentError.noLevels("the level set is empty") }
         guard model.planeCount == AgentGeometry.planeCount else {
             throw AgentError.invalidSetting(
-                "the policy takes \(model.planeCount) observation planes; the environment gives \(AgentGeometry.planeCount)")
+                "the policy takes \(model.planeCount) observation planes; the environment gives \(AgentGeometry.planeCount)"
+            )
         }
-        for (i, level) in levels.enumerated() where level.width > AgentGeometry.boardSize || level.height > AgentGeometry.boardSize {
+        for (i, level) in levels.enumerated()
+        where level.width > AgentGeometry.boardSize || level.height > AgentGeometry.boardSize {
             throw AgentError.invalidSetting(
-                "level \(i + 1) (\(level.title ?? "untitled")) is \(level.width)×\(level.height); the policy plays boards up to 10×10")
+                "level \(i + 1) (\(level.title ?? "untitled")) is \(level.width)×\(level.height); the policy plays boards up to 10×10"
+            )
         }
         let start = Date()
         let episodes = levels.count * options.attempts
@@ -203,7 +230,8 @@ public enum Evaluator {
             let mine = Array(stride(from: worker, to: episodes, by: workers))
             do {
                 try runEpisodes(
-                    mine, model: model, levels: levels, options: options, batch: min(options.batch, max(1, mine.count))
+                    mine, model: model, levels: levels, options: options,
+                    batch: min(options.batch, max(1, mine.count))
                 ) { episode, result in
                     results[episode] = result
                     if let done = finished.claim(below: Int.max) { progress?(done + 1, episodes) }
@@ -218,11 +246,15 @@ public enum Evaluator {
         for (i, level) in levels.enumerated() {
             let tries = (0..<options.attempts).map { all[i * options.attempts + $0]! }
             let solving = tries.filter(\.solved).map(\.steps)
-            outcomes.append(LevelOutcome(
-                level: i + 1, title: level.title ?? "level \(i + 1)", greedySolved: tries[0].solved,
-                greedySteps: tries[0].steps, greedyEnd: tries[0].solved ? .solved : tries[0].looped ? .looped : .outOfSteps,
-                greedyDeadEnd: tries[0].deadEnd, sampledSolved: tries.dropFirst().filter(\.solved).count,
-                bestSteps: solving.min()))
+            outcomes.append(
+                LevelOutcome(
+                    level: i + 1, title: level.title ?? "level \(i + 1)",
+                    greedySolved: tries[0].solved,
+                    greedySteps: tries[0].steps,
+                    greedyEnd: tries[0].solved ? .solved : tries[0].looped ? .looped : .outOfSteps,
+                    greedyDeadEnd: tries[0].deadEnd,
+                    sampledSolved: tries.dropFirst().filter(\.solved).count,
+                    bestSteps: solving.min()))
         }
         let summary = EvaluationSummary(
             outcomes: outcomes, attempts: options.attempts, diagnosed: options.diagnose,
@@ -241,7 +273,9 @@ public enum Evaluator {
 
     /// The seed of sampled attempt `attempt` of level `level`.
     static func attemptSeed(_ seed: UInt64, level: Int, attempt: Int) -> UInt64 {
-        var mix = SplitMix64(seed: seed ^ (UInt64(level) &* 0x9E37_79B9_7F4A_7C15) ^ (UInt64(attempt) &* 0xC2B2_AE3D_27D4_EB4F))
+        var mix = SplitMix64(
+            seed: seed ^ (UInt64(level) &* 0x9E37_79B9_7F4A_7C15)
+                ^ (UInt64(attempt) &* 0xC2B2_AE3D_27D4_EB4F))
         return mix.next()
     }
 
@@ -263,13 +297,18 @@ public enum Evaluator {
         var slotVisited = [Set<UInt64>](repeating: [], count: batch)
         var nextEpisode = 0
         func load(_ slot: Int) throws {
-            guard nextEpisode < episodes.count else { slotEpisode[slot] = -1; return }
+            guard nextEpisode < episodes.count else {
+                slotEpisode[slot] = -1
+                return
+            }
             let episode = episodes[nextEpisode]
             nextEpisode += 1
-            let level = episode / options.attempts, attempt = episode % options.attempts
+            let level = episode / options.attempts
+            let attempt = episode % options.attempts
             try env.reset(slot, level: levels[level])
             slotEpisode[slot] = episode
-            slotRandom[slot] = SplitMix64(seed: attemptSeed(options.seed, level: level, attempt: attempt))
+            slotRandom[slot] = SplitMix64(
+                seed: attemptSeed(options.seed, level: level, attempt: attempt))
             slotVisited[slot].removeAll(keepingCapacity: true)
             if attempt == 0 { slotVisited[slot].insert(env.positionHash(slot)) }
         }
@@ -277,18 +316,24 @@ public enum Evaluator {
             let episode = slotEpisode[slot]
             var result = EpisodeResult(solved: solved, steps: env.stepCount(slot), looped: looped)
             if options.diagnose && !solved && episode % options.attempts == 0 {
-                let verdict = Solver.solve(env.snapshot(slot), options: SolverOptions(nodeLimit: options.diagnoseNodeLimit))
-                result.deadEnd = verdict.status == .unsolvable ? true : verdict.status == .solved ? false : nil
+                let verdict = Solver.solve(
+                    env.snapshot(slot), options: SolverOptions(nodeLimit: options.diagnoseNodeLimit)
+                )
+                result.deadEnd =
+                    verdict.status == .unsolvable ? true : verdict.status == .solved ? false : nil
             }
             report(episode, result)
             try load(slot)
         }
         for slot in 0..<batch { try load(slot) }
-        var logits: [Float] = [], values: [Float] = [], scratch = SymmetryAveraging.Scratch()
+        var logits: [Float] = []
+        var values: [Float] = []
+        var scratch = SymmetryAveraging.Scratch()
         while slotEpisode.contains(where: { $0 >= 0 }) {
             if views > 1 {
                 try SymmetryAveraging.forward(
-                    model, context: context, observations: env.observations, batch: batch, planeCount: env.planeCount,
+                    model, context: context, observations: env.observations, batch: batch,
+                    planeCount: env.planeCount,
                     scratch: &scratch, logits: &logits, values: &values)
             } else {
                 try context.setObservations(env.observations, batch: batch)

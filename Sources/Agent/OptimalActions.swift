@@ -12,7 +12,9 @@ public enum OptimalActions {
     /// push begins, or that push itself when it is the first step. `steps` is a solution from this
     /// board. When the solution's own first step is not among them (its walk was not shortest),
     /// the set is that step alone, so the demonstration is never contradicted.
-    static func set(codes: UnsafePointer<UInt8>, steps: ArraySlice<(direction: Direction, push: Bool)>) -> ActionSet {
+    static func set(
+        codes: UnsafePointer<UInt8>, steps: ArraySlice<(direction: Direction, push: Bool)>
+    ) -> ActionSet {
         guard let first = steps.first else { return [] }
         let demonstrated = ActionSet(action: first.direction.rawValue)
         if first.push { return demonstrated }
@@ -30,7 +32,11 @@ public enum OptimalActions {
     static func playerCell(_ codes: UnsafePointer<UInt8>) -> Int? {
         for c in 0..<(size * size) {
             let code = Int(codes[c])
-            if code == ObservationPlane.player.rawValue || code == ObservationPlane.playerOnGoal.rawValue { return c }
+            if code == ObservationPlane.player.rawValue
+                || code == ObservationPlane.playerOnGoal.rawValue
+            {
+                return c
+            }
         }
         return nil
     }
@@ -67,12 +73,15 @@ public enum OptimalActions {
                 distance.initialize(repeating: -1)
                 distance[to] = 0
                 queue[0] = to
-                var head = 0, tail = 1
+                var head = 0
+                var tail = 1
                 while head < tail {
                     let c = queue[head]
                     head += 1
                     for d in 0..<4 {
-                        guard let n = neighbour(c, d), distance[n] < 0, walkable(codes, n) else { continue }
+                        guard let n = neighbour(c, d), distance[n] < 0, walkable(codes, n) else {
+                            continue
+                        }
                         distance[n] = distance[c] + 1
                         queue[tail] = n
                         tail += 1
@@ -82,11 +91,15 @@ public enum OptimalActions {
                 // The player's own cell counts as walkable (its code is player or playerOnGoal).
                 var best = Int16.max
                 for d in 0..<4 {
-                    if let n = neighbour(from, d), distance[n] >= 0 { best = min(best, distance[n]) }
+                    if let n = neighbour(from, d), distance[n] >= 0 {
+                        best = min(best, distance[n])
+                    }
                 }
                 guard best != Int16.max else { return [] }
                 for d in 0..<4 {
-                    if let n = neighbour(from, d), distance[n] == best { set.insert(ActionSet(action: d)) }
+                    if let n = neighbour(from, d), distance[n] == best {
+                        set.insert(ActionSet(action: d))
+                    }
                 }
                 return set
             }

@@ -70,14 +70,24 @@ public struct PPOConfig: Sendable {
     public func validate() throws {
         func fail(_ m: String) -> AgentError { .invalidSetting(m) }
         guard totalSteps >= 1 else { throw fail("total environment steps must be positive") }
-        guard (1...4096).contains(environments) else { throw fail("environments must be in 1...4096") }
-        guard (1...4096).contains(rolloutSteps) else { throw fail("rollout steps must be in 1...4096") }
+        guard (1...4096).contains(environments) else {
+            throw fail("environments must be in 1...4096")
+        }
+        guard (1...4096).contains(rolloutSteps) else {
+            throw fail("rollout steps must be in 1...4096")
+        }
         guard minibatches >= 1 && batchSize % minibatches == 0 else {
-            throw fail("minibatches (\(minibatches)) must divide environments × rollout steps (\(batchSize))")
+            throw fail(
+                "minibatches (\(minibatches)) must divide environments × rollout steps (\(batchSize))"
+            )
         }
         guard updateEpochs >= 1 else { throw fail("update epochs must be positive") }
-        guard gamma > 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1 else { throw fail("gamma and λ must be in (0, 1]") }
-        guard clipCoefficient > 0 && clipCoefficient.isFinite else { throw fail("the clip coefficient must be positive") }
+        guard gamma > 0 && gamma <= 1 && gaeLambda >= 0 && gaeLambda <= 1 else {
+            throw fail("gamma and λ must be in (0, 1]")
+        }
+        guard clipCoefficient > 0 && clipCoefficient.isFinite else {
+            throw fail("the clip coefficient must be positive")
+        }
         guard entropyCoefficient >= 0 && entropyCoefficient.isFinite else {
             throw fail("the entropy coefficient must be a non-negative number")
         }
@@ -142,12 +152,15 @@ public final class PPO {
     private let loss: PPOLoss
 
     public init(
-        trainer: PolicyTrainer, levels: [Level], config: PPOConfig, startUpdate: Int = 0, curriculum: Curriculum? = nil
+        trainer: PolicyTrainer, levels: [Level], config: PPOConfig, startUpdate: Int = 0,
+        curriculum: Curriculum? = nil
     ) throws {
         try config.validate()
         guard !levels.isEmpty else { throw AgentError.noLevels("PPO needs training levels") }
         guard trainer.context.batchCapacity >= config.minibatchSize else {
-            throw AgentError.invalidSetting("the trainer holds batches of \(trainer.context.batchCapacity), fewer than the minibatch \(config.minibatchSize)")
+            throw AgentError.invalidSetting(
+                "the trainer holds batches of \(trainer.context.batchCapacity), fewer than the minibatch \(config.minibatchSize)"
+            )
         }
         self.config = config
         self.trainer = trainer
@@ -158,7 +171,8 @@ public final class PPO {
         // The stream depends on the update, so a resumed run continues with fresh draws.
         random = BehaviorCloning.stream(seed: config.seed, index: startUpdate)
         rolloutContext = trainer.model.makeContext(batchCapacity: config.environments)
-        let n = config.batchSize, o = AgentGeometry.observationCount
+        let n = config.batchSize
+        let o = AgentGeometry.observationCount
         observations = [Float](repeating: 0, count: n * o)
         actions = [Int](repeating: 0, count: n)
         logProbabilities = [Float](repeating: 0, count: n)
@@ -193,8 +207,11 @@ public final class PPO {
     /// One rollout and one update.
     public func step() throws -> PPOUpdateReport {
         let start = Date()
-        let nEnv = config.environments, o = AgentGeometry.observationCount
-        var finishedReturns = 0.0, finished = 0, solved = 0
+        let nEnv = config.environments
+        let o = AgentGeometry.observationCount
+        var finishedReturns = 0.0
+        var finished = 0
+        var solved = 0
         var advanced = false
         // Rollout.
         for t in 0..<config.rolloutSteps {
@@ -203,7 +220,8 @@ public final class PPO {
             rolloutContext.copyOutputs(logits: &logits, values: &outValues)
             observations.withUnsafeMutableBufferPointer { dst in
                 env.observations.withUnsafeBufferPointer { src in
-                    (dst.baseAddress! + t * nEnv * o).update(from: src.baseAddress!, count: nEnv * o)
+                    (dst.baseAddress! + t * nEnv * o).update(
+                        from: src.baseAddress!, count: nEnv * o)
                 }
             }
             for i in 0..<nEnv {
@@ -238,32 +256,37 @@ public final class PPO {
                 let nonTerminal: Float = endsEpisode[k] ? 0 : 1
                 let nextValue = t == config.rolloutSteps - 1 ? outValues[i] : values[k + nEnv]
                 let delta = rewards[k] + config.gamma * nextValue * nonTerminal - values[k]
-                lastAdvantage[i] = delta + config.gamma * config.gaeLambda * nonTerminal * lastAdvantage[i]
+                lastAdvantage[i] =
+                    delta + config.gamma * config.gaeLambda * nonTerminal * lastAdvantage[i]
                 advantages[k] = lastAdvantage[i]
                 returns[k] = advantages[k] + values[k]
             }
         }
         // Update.
         let m = config.minibatchSize
-        var sums = (pg: 0.0, v: 0.0, ent: 0.0, kl: 0.0, clip: 0.0), batches = 0
+        var sums = (pg: 0.0, v: 0.0, ent: 0.0, kl: 0.0, clip: 0.0)
+        var batches = 0
         var lr: Float = 0
         epochs: for _ in 0..<config.updateEpochs {
             for i in stride(from: order.count - 1, to: 0, by: -1) {
                 order.swapAt(i, Int(random.next() % UInt64(i + 1)))
             }
-            var epochKL = 0.0, epochBatches = 0
+            var epochKL = 0.0
+            var epochBatches = 0
             for b in 0..<config.minibatches {
                 let indices = order[(b * m)..<((b + 1) * m)]
                 batchObservations.withUnsafeMutableBufferPointer { dst in
                     observations.withUnsafeBufferPointer { src in
                         for (j, k) in indices.enumerated() {
-                            (dst.baseAddress! + j * o).update(from: src.baseAddress! + k * o, count: o)
+                            (dst.baseAddress! + j * o).update(
+                                from: src.baseAddress! + k * o, count: o)
                         }
                     }
                 }
                 try trainer.forward(observations: batchObservations, batch: m)
                 trainer.context.copyOutputs(logits: &logits, values: &outValues)
-                var mean: Float = 0, variance: Float = 0
+                var mean: Float = 0
+                var variance: Float = 0
                 if config.normalizeAdvantages {
                     for k in indices { mean += advantages[k] }
                     mean /= Float(m)
@@ -295,14 +318,18 @@ public final class PPO {
                 batches += 1
                 epochBatches += 1
             }
-            if let target = config.targetKL, epochKL / Double(max(1, epochBatches)) > Double(target) { break epochs }
+            if let target = config.targetKL, epochKL / Double(max(1, epochBatches)) > Double(target)
+            {
+                break epochs
+            }
         }
         update += 1
         // Explained variance of the rollout's values against its returns.
         var meanReturn: Float = 0
         for r in returns { meanReturn += r }
         meanReturn /= Float(returns.count)
-        var varReturn: Float = 0, varResidual: Float = 0
+        var varReturn: Float = 0
+        var varResidual: Float = 0
         for k in 0..<returns.count {
             varReturn += (returns[k] - meanReturn) * (returns[k] - meanReturn)
             varResidual += (returns[k] - values[k]) * (returns[k] - values[k])
@@ -310,8 +337,10 @@ public final class PPO {
         let c = Double(max(1, batches))
         return PPOUpdateReport(
             update: update, environmentSteps: update * config.batchSize, policyLoss: sums.pg / c,
-            valueLoss: sums.v / c, entropy: sums.ent / c, approximateKL: sums.kl / c, clipFraction: sums.clip / c,
-            explainedVariance: varReturn > 0 ? Double(1 - varResidual / varReturn) : 0, learningRate: lr,
+            valueLoss: sums.v / c, entropy: sums.ent / c, approximateKL: sums.kl / c,
+            clipFraction: sums.clip / c,
+            explainedVariance: varReturn > 0 ? Double(1 - varResidual / varReturn) : 0,
+            learningRate: lr,
             episodes: finished, meanReturn: finished > 0 ? finishedReturns / Double(finished) : 0,
             solveRate: finished > 0 ? Double(solved) / Double(finished) : 0,
             stepsPerSecond: Double(config.batchSize) / Date().timeIntervalSince(start),

@@ -42,7 +42,10 @@ struct PPOLoss {
         clipValueLoss = config.clipValueLoss
     }
 
-    init(clipCoefficient: Float, entropyCoefficient: Float, valueCoefficient: Float, clipValueLoss: Bool) {
+    init(
+        clipCoefficient: Float, entropyCoefficient: Float, valueCoefficient: Float,
+        clipValueLoss: Bool
+    ) {
         self.clipCoefficient = clipCoefficient
         self.entropyCoefficient = entropyCoefficient
         self.valueCoefficient = valueCoefficient
@@ -63,7 +66,8 @@ struct PPOLoss {
         let m = samples.count
         let a = PolicyGeometry.actionCount
         let scale = 1 / Float(m)
-        let lower = 1 - clipCoefficient, upper = 1 + clipCoefficient
+        let lower = 1 - clipCoefficient
+        let upper = 1 + clipCoefficient
         var terms = Terms()
         for (j, sample) in samples.enumerated() {
             let distribution = ActionDistribution(logits, sample: j)
@@ -83,7 +87,9 @@ struct PPOLoss {
                 let lp = logProbabilities[c]
                 let p = expf(lp)
                 var g: Float = 0
-                if surrogateActive { g += -sample.advantage * ratio * ((c == sample.action ? 1 : 0) - p) }
+                if surrogateActive {
+                    g += -sample.advantage * ratio * ((c == sample.action ? 1 : 0) - p)
+                }
                 g += entropyCoefficient * p * (lp + entropy)
                 gradLogits[j * a + c] = g * scale
             }
@@ -92,7 +98,8 @@ struct PPOLoss {
             var loss = 0.5 * dv * dv
             if clipValueLoss {
                 let clippedV =
-                    sample.oldValue + min(max(v - sample.oldValue, -clipCoefficient), clipCoefficient)
+                    sample.oldValue
+                    + min(max(v - sample.oldValue, -clipCoefficient), clipCoefficient)
                 let clippedLoss = 0.5 * (clippedV - sample.target) * (clippedV - sample.target)
                 if clippedLoss > loss {
                     loss = clippedLoss

@@ -25,11 +25,14 @@ public struct PolicyPlayer {
     public private(set) var solved = false
 
     public init(
-        model: any PolicyNetwork, level: Level, config: EnvironmentConfig = EnvironmentConfig(), seed: UInt64 = 0,
+        model: any PolicyNetwork, level: Level, config: EnvironmentConfig = EnvironmentConfig(),
+        seed: UInt64 = 0,
         symmetryAveraging: Bool = false
     ) throws {
-        guard level.width <= AgentGeometry.boardSize && level.height <= AgentGeometry.boardSize else {
-            throw AgentError.invalidSetting("level is \(level.width)×\(level.height); the policy plays boards up to 10×10")
+        guard level.width <= AgentGeometry.boardSize && level.height <= AgentGeometry.boardSize
+        else {
+            throw AgentError.invalidSetting(
+                "level is \(level.width)×\(level.height); the policy plays boards up to 10×10")
         }
         self.model = model
         game = Game(level: level)
@@ -48,7 +51,9 @@ public struct PolicyPlayer {
             model.forward(context, batch: 1)
             return (context.probabilities(sample: 0), context.value(sample: 0))
         }
-        var scratch = SymmetryAveraging.Scratch(), logits: [Float] = [], values: [Float] = []
+        var scratch = SymmetryAveraging.Scratch()
+        var logits: [Float] = []
+        var values: [Float] = []
         try SymmetryAveraging.forward(
             model, context: context, observations: environment.observation, batch: 1,
             planeCount: environment.planeCount, scratch: &scratch, logits: &logits, values: &values)
@@ -65,10 +70,15 @@ public struct PolicyPlayer {
             action = probabilities.count - 1
             for (i, p) in probabilities.enumerated() {
                 u -= p
-                if u < 0 { action = i; break }
+                if u < 0 {
+                    action = i
+                    break
+                }
             }
         } else {
-            for i in 1..<probabilities.count where probabilities[i] > probabilities[action] { action = i }
+            for i in 1..<probabilities.count where probabilities[i] > probabilities[action] {
+                action = i
+            }
         }
         let direction = Direction(rawValue: action)!
         let result = environment.step(action)

@@ -66,7 +66,9 @@ public struct BoardSymmetry: Sendable, Equatable {
 
     /// Writes float planes (planes × 10 × 10, as the environment gives them) transformed by this
     /// symmetry: the view of the same position that `writePlanes` gives from cell codes.
-    func transformPlanes(_ from: UnsafePointer<Float>, planeCount: Int, into to: UnsafeMutablePointer<Float>) {
+    func transformPlanes(
+        _ from: UnsafePointer<Float>, planeCount: Int, into to: UnsafeMutablePointer<Float>
+    ) {
         let cells = Self.size * Self.size
         sourceCell.withUnsafeBufferPointer { source in
             for p in 0..<planeCount {

@@ -11,9 +11,14 @@ enum SymmetryAveraging {
 
     /// Writes the eight views of each of `batch` observations (planes × 10 × 10 floats, cells
     /// row-major) into `out`: view v of sample s is sample s·8 + v.
-    static func expand(_ observations: [Float], batch: Int, planeCount: Int, into out: inout [Float]) {
-        let cells = AgentGeometry.cells, size = planeCount * cells
-        if out.count != batch * views * size { out = [Float](repeating: 0, count: batch * views * size) }
+    static func expand(
+        _ observations: [Float], batch: Int, planeCount: Int, into out: inout [Float]
+    ) {
+        let cells = AgentGeometry.cells
+        let size = planeCount * cells
+        if out.count != batch * views * size {
+            out = [Float](repeating: 0, count: batch * views * size)
+        }
         observations.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
                 for s in 0..<batch {
@@ -35,7 +40,8 @@ enum SymmetryAveraging {
     /// One forward pass of `batch` observations' eight views: writes the averaged action
     /// log-probabilities (batch × 4) to `logits` and the views' mean value to `values` (batch).
     static func forward(
-        _ model: any PolicyNetwork, context: PolicyContext, observations: [Float], batch: Int, planeCount: Int,
+        _ model: any PolicyNetwork, context: PolicyContext, observations: [Float], batch: Int,
+        planeCount: Int,
         scratch: inout Scratch, logits: inout [Float], values: inout [Float]
     ) throws {
         expand(observations, batch: batch, planeCount: planeCount, into: &scratch.inputs)

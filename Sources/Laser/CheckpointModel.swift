@@ -16,18 +16,23 @@ public final class CheckpointModel: ReducibleModel {
     public init(path: String) throws {
         file = try SafetensorsFile(path: path)
         reducibleMatrices = file.tensors.compactMap { info in
-            guard info.shape.count >= 2, [.f32, .f16, .bf16].contains(info.dtype), info.elementCount > 0 else { return nil }
+            guard info.shape.count >= 2, [.f32, .f16, .bf16].contains(info.dtype),
+                info.elementCount > 0
+            else { return nil }
             let (layer, type) = Self.parseName(info.name)
-            return WeightMatrixInfo(name: info.name, layer: layer, type: type, rows: info.shape[0],
-                                    columns: info.shape.dropFirst().reduce(1, *))
+            return WeightMatrixInfo(
+                name: info.name, layer: layer, type: type, rows: info.shape[0],
+                columns: info.shape.dropFirst().reduce(1, *))
         }
     }
 
     /// (layer, type) from a dotted tensor name.
     public static func parseName(_ name: String) -> (Int, String) {
         let parts = name.split(separator: ".").map(String.init)
-        let layer = parts.first { !$0.isEmpty && $0.allSatisfy(\.isNumber) }.flatMap { Int($0) } ?? -1
-        let type = parts.last { !($0.allSatisfy(\.isNumber)) && $0 != "weight" && $0 != "bias" } ?? name
+        let layer =
+            parts.first { !$0.isEmpty && $0.allSatisfy(\.isNumber) }.flatMap { Int($0) } ?? -1
+        let type =
+            parts.last { !($0.allSatisfy(\.isNumber)) && $0 != "weight" && $0 != "bias" } ?? name
         return (layer, type)
     }
 
@@ -45,7 +50,8 @@ public final class CheckpointModel: ReducibleModel {
     /// Writes the checkpoint with its current values: unchanged tensors byte for byte, replaced ones
     /// dense in their original shape, or — with `factored` — as `NAME.left` (m × k) and
     /// `NAME.right` (k × n) in F32, listed in the metadata key `laser.factored`.
-    public func write(to path: String, factored: Bool, extraMetadata: [String: String] = [:]) throws {
+    public func write(to path: String, factored: Bool, extraMetadata: [String: String] = [:]) throws
+    {
         var entries: [SafetensorsEntry] = []
         var factoredNames: [String] = []
         for info in file.tensors {
@@ -58,15 +64,22 @@ public final class CheckpointModel: ReducibleModel {
                 } else {
                     // Dense values keep the original dtype when it can be written (F32/F16), else F32.
                     let dtype: SafetensorsDType = info.dtype == .f16 ? .f16 : .f32
-                    entries.append(SafetensorsEntry(name: info.name, tensor: value.dense.reshaped(info.shape), dtype: dtype))
+                    entries.append(
+                        SafetensorsEntry(
+                            name: info.name, tensor: value.dense.reshaped(info.shape), dtype: dtype)
+                    )
                 }
             } else {
                 let raw = try file.rawBytes(named: info.name)
-                entries.append(SafetensorsEntry(name: info.name, dtype: info.dtype, shape: info.shape, data: Array(raw)))
+                entries.append(
+                    SafetensorsEntry(
+                        name: info.name, dtype: info.dtype, shape: info.shape, data: Array(raw)))
             }
         }
         var metadata = file.metadata.merging(extraMetadata) { _, new in new }
-        if !factoredNames.isEmpty { metadata["laser.factored"] = factoredNames.joined(separator: ",") }
+        if !factoredNames.isEmpty {
+            metadata["laser.factored"] = factoredNames.joined(separator: ",")
+        }
         try SafetensorsWriter.write(entries, metadata: metadata, to: path)
     }
 }

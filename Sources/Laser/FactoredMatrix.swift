@@ -7,8 +7,9 @@ public struct FactoredMatrix: Sendable {
     public let right: Tensor
 
     public init(left: Tensor, right: Tensor) {
-        precondition(left.rank == 2 && right.rank == 2 && left.shape[1] == right.shape[0],
-                     "factors do not chain: \(left.shape) · \(right.shape)")
+        precondition(
+            left.rank == 2 && right.rank == 2 && left.shape[1] == right.shape[0],
+            "factors do not chain: \(left.shape) · \(right.shape)")
         self.left = left
         self.right = right
     }
@@ -29,14 +30,18 @@ public struct FactoredMatrix: Sendable {
         x: UnsafePointer<Float>, batch: Int, into y: UnsafeMutablePointer<Float>, beta: Float = 0,
         scratch: UnsafeMutablePointer<Float>
     ) {
-        let k = rank, m = rows, n = columns
+        let k = rank
+        let m = rows
+        let n = columns
         right.scalars.withUnsafeBufferPointer { r in
-            BLAS.sgemm(transA: false, transB: true, m: batch, n: k, k: n, a: x, lda: n,
-                       b: r.baseAddress!, ldb: n, c: scratch, ldc: k)
+            BLAS.sgemm(
+                transA: false, transB: true, m: batch, n: k, k: n, a: x, lda: n,
+                b: r.baseAddress!, ldb: n, c: scratch, ldc: k)
         }
         left.scalars.withUnsafeBufferPointer { l in
-            BLAS.sgemm(transA: false, transB: true, m: batch, n: m, k: k, a: scratch, lda: k,
-                       b: l.baseAddress!, ldb: k, beta: beta, c: y, ldc: m)
+            BLAS.sgemm(
+                transA: false, transB: true, m: batch, n: m, k: k, a: scratch, lda: k,
+                b: l.baseAddress!, ldb: k, beta: beta, c: y, ldc: m)
         }
     }
 }
@@ -58,8 +63,12 @@ public struct LinearWeight: Sendable {
     /// Replace the value (same shape required).
     public mutating func set(_ newValue: WeightValue) {
         switch newValue {
-        case .dense(let t): precondition(t.count == rows * columns, "shape mismatch"); value = .dense(t.reshaped([rows, columns]))
-        case .factored(let f): precondition(f.rows == rows && f.columns == columns, "shape mismatch"); value = newValue
+        case .dense(let t):
+            precondition(t.count == rows * columns, "shape mismatch")
+            value = .dense(t.reshaped([rows, columns]))
+        case .factored(let f):
+            precondition(f.rows == rows && f.columns == columns, "shape mismatch")
+            value = newValue
         }
     }
 
@@ -84,8 +93,9 @@ public struct LinearWeight: Sendable {
         switch value {
         case .dense(let w):
             w.scalars.withUnsafeBufferPointer { wp in
-                BLAS.sgemm(transA: false, transB: true, m: batch, n: rows, k: columns, a: x,
-                           lda: columns, b: wp.baseAddress!, ldb: columns, beta: beta, c: y, ldc: rows)
+                BLAS.sgemm(
+                    transA: false, transB: true, m: batch, n: rows, k: columns, a: x,
+                    lda: columns, b: wp.baseAddress!, ldb: columns, beta: beta, c: y, ldc: rows)
             }
         case .factored(let f):
             f.applyTransposed(x: x, batch: batch, into: y, beta: beta, scratch: scratch!)
@@ -95,13 +105,17 @@ public struct LinearWeight: Sendable {
     /// Convenience: X (batch × columns) · Wᵀ as a new tensor.
     public func apply(_ x: Tensor) -> Tensor {
         let batch = x.count / columns
-        precondition(batch * columns == x.count, "input of \(x.count) floats is not a multiple of \(columns)")
+        precondition(
+            batch * columns == x.count, "input of \(x.count) floats is not a multiple of \(columns)"
+        )
         var y = Tensor(zeros: [batch, rows])
         var scratch = [Float](repeating: 0, count: max(1, scratchCount(batch: batch)))
         x.scalars.withUnsafeBufferPointer { xp in
             y.scalars.withUnsafeMutableBufferPointer { yp in
                 scratch.withUnsafeMutableBufferPointer { sp in
-                    apply(x: xp.baseAddress!, batch: batch, into: yp.baseAddress!, scratch: sp.baseAddress!)
+                    apply(
+                        x: xp.baseAddress!, batch: batch, into: yp.baseAddress!,
+                        scratch: sp.baseAddress!)
                 }
             }
         }

@@ -25,10 +25,12 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
 
     public init(layer: LayerSelector, type: String, rho: Double) throws {
         guard rho > 0, rho <= 1, rho.isFinite else {
-            throw LaserError.invalidIntervention("\(layer):\(type):\(rho)", reason: "ρ must be in (0, 1], got \(rho)")
+            throw LaserError.invalidIntervention(
+                "\(layer):\(type):\(rho)", reason: "ρ must be in (0, 1], got \(rho)")
         }
         guard !type.isEmpty, !type.contains(":") else {
-            throw LaserError.invalidIntervention("\(layer):\(type):\(rho)", reason: "empty or malformed type")
+            throw LaserError.invalidIntervention(
+                "\(layer):\(type):\(rho)", reason: "empty or malformed type")
         }
         self.layer = layer
         self.type = type
@@ -43,7 +45,8 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else {
-            throw LaserError.invalidIntervention(text, reason: "needs three fields separated by ':'")
+            throw LaserError.invalidIntervention(
+                text, reason: "needs three fields separated by ':'")
         }
         let layer: LayerSelector
         if parts[0] == "all" {
@@ -51,7 +54,8 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
         } else if let i = Int(parts[0]), i >= 0 {
             layer = .index(i)
         } else {
-            throw LaserError.invalidIntervention(text, reason: "layer '\(parts[0])' is neither a non-negative integer nor 'all'")
+            throw LaserError.invalidIntervention(
+                text, reason: "layer '\(parts[0])' is neither a non-negative integer nor 'all'")
         }
         guard !parts[1].isEmpty else {
             throw LaserError.invalidIntervention(text, reason: "the type is empty")
@@ -60,18 +64,23 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
         let rho: Double
         if rhoText.hasPrefix("rate=") {
             guard let rate = Double(rhoText.dropFirst(5)), rate.isFinite else {
-                throw LaserError.invalidIntervention(text, reason: "rate '\(rhoText.dropFirst(5))' is not a number")
+                throw LaserError.invalidIntervention(
+                    text, reason: "rate '\(rhoText.dropFirst(5))' is not a number")
             }
             rho = Self.rhoFromRate(rate)
             guard rho > 0, rho <= 1 else {
-                throw LaserError.invalidIntervention(text, reason: "rate \(rate) gives ρ = \(rho), outside (0, 1]; rate must be in [0, 10)")
+                throw LaserError.invalidIntervention(
+                    text,
+                    reason: "rate \(rate) gives ρ = \(rho), outside (0, 1]; rate must be in [0, 10)"
+                )
             }
         } else {
             guard let r = Double(rhoText), r.isFinite else {
                 throw LaserError.invalidIntervention(text, reason: "ρ '\(rhoText)' is not a number")
             }
             guard r > 0, r <= 1 else {
-                throw LaserError.invalidIntervention(text, reason: "ρ must be in (0, 1], got \(rhoText)")
+                throw LaserError.invalidIntervention(
+                    text, reason: "ρ must be in (0, 1], got \(rhoText)")
             }
             rho = r
         }
@@ -104,7 +113,8 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
         let groups = model.typeGroups
         let hits = model.reducibleMatrices.filter { matches($0, groups: groups) }
         guard !hits.isEmpty else {
-            throw LaserError.noMatrixMatches(description, layers: model.layerIndices, types: model.matrixTypes)
+            throw LaserError.noMatrixMatches(
+                description, layers: model.layerIndices, types: model.matrixTypes)
         }
         return hits
     }

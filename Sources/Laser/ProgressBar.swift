@@ -29,10 +29,13 @@ public final class ProgressBar: @unchecked Sendable {
         let eta = rate > 0 ? Double(total - done) / rate : 0
         let width = 24
         let filled = min(width, width * done / total)
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\(label) [\(bar)] \(done)/\(total)  \(Self.formatRate(rate))  elapsed \(Self.formatDuration(elapsed))  ETA \(Self.formatDuration(eta))\(status.isEmpty ? "" : "  " + status)"
+        let bar =
+            String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line =
+            "\(label) [\(bar)] \(done)/\(total)  \(Self.formatRate(rate))  elapsed \(Self.formatDuration(elapsed))  ETA \(Self.formatDuration(eta))\(status.isEmpty ? "" : "  " + status)"
         if isTerminal {
-            FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line + (finished ? "\n" : "")).utf8))
+            FileHandle.standardError.write(
+                Data(("\r\u{1B}[2K" + line + (finished ? "\n" : "")).utf8))
         } else {
             FileHandle.standardError.write(Data((line + "\n").utf8))
         }

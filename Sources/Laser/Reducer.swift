@@ -111,14 +111,16 @@ public final class Reducer<Model: ReducibleModel> {
         }
         let (left, right) = entry.svd.truncatedFactors(rank: k)
         let factors = FactoredMatrix(left: left, right: right)
-        let value: WeightValue = storage == .factored ? .factored(factors) : .dense(factors.reconstructed())
+        let value: WeightValue =
+            storage == .factored ? .factored(factors) : .dense(factors.reconstructed())
         try model.setWeightMatrix(named: info.name, to: value)
         originals[info.name] = original
         keptRanks[info.name] = k
         let kept = entry.svd.singularValues.prefix(k).reduce(0.0) { $0 + Double($1) * Double($1) }
         let total = entry.squaredNorm
         reports[info.name] = ReductionReport(
-            name: info.name, layer: info.layer, type: info.type, rows: info.rows, columns: info.columns,
+            name: info.name, layer: info.layer, type: info.type, rows: info.rows,
+            columns: info.columns,
             fullRank: info.fullRank, rankKept: k, parametersBefore: info.rows * info.columns,
             parametersAfter: k * (info.rows + info.columns),
             relativeError: total > 0 ? max(0, total - kept).squareRoot() / total.squareRoot() : 0,
@@ -127,7 +129,9 @@ public final class Reducer<Model: ReducibleModel> {
 
     /// Puts every reduced matrix back exactly as it was.
     public func restoreAll() throws {
-        for (name, original) in originals { try model.setWeightMatrix(named: name, to: .dense(original)) }
+        for (name, original) in originals {
+            try model.setWeightMatrix(named: name, to: .dense(original))
+        }
         originals.removeAll()
         keptRanks.removeAll()
         reports.removeAll()
@@ -145,7 +149,9 @@ public final class Reducer<Model: ReducibleModel> {
     public func decomposition(of name: String) throws -> SingularValueDecomposition {
         let original = try originals[name] ?? model.weightMatrix(named: name)
         let info = try model.matrixInfo(named: name)
-        return try cache.decomposition(of: name) { try svd(original.reshaped([info.rows, info.columns])) }.svd
+        return try cache.decomposition(of: name) {
+            try svd(original.reshaped([info.rows, info.columns]))
+        }.svd
     }
 }
 
@@ -164,14 +170,17 @@ struct SVDCache {
 
     init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
-    mutating func decomposition(of name: String, compute: () throws -> SingularValueDecomposition) rethrows -> Entry {
+    mutating func decomposition(of name: String, compute: () throws -> SingularValueDecomposition)
+        rethrows -> Entry
+    {
         if let hit = entries[name] {
             order.removeAll { $0 == name }
             order.append(name)
             return hit
         }
         let d = try compute()
-        let entry = Entry(svd: d, squaredNorm: d.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) })
+        let entry = Entry(
+            svd: d, squaredNorm: d.singularValues.reduce(0.0) { $0 + Double($1) * Double($1) })
         var used = entries.values.reduce(0) { $0 + $1.bytes }
         while used + entry.bytes > capacityBytes, let oldest = order.first {
             used -= entries[oldest]!.bytes

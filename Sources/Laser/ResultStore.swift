@@ -32,14 +32,16 @@ public struct SweepRecord: Codable, Sendable, Equatable {
     public var key: String { Self.key(interventions: interventions, split: split) }
 
     public static func key(interventions: [String], split: Split) -> String {
-        (interventions.isEmpty ? "baseline" : interventions.joined(separator: "+")) + "@" + split.rawValue
+        (interventions.isEmpty ? "baseline" : interventions.joined(separator: "+")) + "@"
+            + split.rawValue
     }
 
     /// Equal apart from timing.
     public func sameResult(as other: SweepRecord) -> Bool {
         phase == other.phase && order == other.order && split == other.split
             && interventions == other.interventions && metrics == other.metrics
-            && parametersBefore == other.parametersBefore && parametersAfter == other.parametersAfter
+            && parametersBefore == other.parametersBefore
+            && parametersAfter == other.parametersAfter
             && setup == other.setup && items == other.items
     }
 }
@@ -76,12 +78,14 @@ public final class ResultStore {
                     let record = try decoder.decode(SweepRecord.self, from: Data(line))
                     remember(record)
                 } catch {
-                    throw LaserError.corruptResults(path: path, line: i + 1, reason: "not a sweep record")
+                    throw LaserError.corruptResults(
+                        path: path, line: i + 1, reason: "not a sweep record")
                 }
             }
             if let setup, let other = records.first(where: { $0.setup != setup }) {
                 throw LaserError.io(
-                    "\(path) holds results of another setup (\(other.setup ?? "unrecorded")); this run is \(setup): give another --out-dir or --results, or delete the log")
+                    "\(path) holds results of another setup (\(other.setup ?? "unrecorded")); this run is \(setup): give another --out-dir or --results, or delete the log"
+                )
             }
         }
     }
@@ -107,7 +111,10 @@ public final class ResultStore {
         var line = try encoder.encode(record)
         line.append(UInt8(ascii: "\n"))
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { throw LaserError.io("cannot open results file \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw LaserError.io(
+                "cannot open results file \(path): \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
         fsync(fd)
@@ -119,20 +126,27 @@ public final class ResultStore {
     public static func merge(_ inputs: [String], into output: String) throws -> Int {
         var merged: [String: SweepRecord] = [:]
         for input in inputs {
-            guard FileManager.default.fileExists(atPath: input) else { throw LaserError.io("no results file \(input)") }
+            guard FileManager.default.fileExists(atPath: input) else {
+                throw LaserError.io("no results file \(input)")
+            }
             for r in try ResultStore(path: input).records {
                 if let first = merged.values.first, first.setup != r.setup {
-                    throw LaserError.io("\(input): results of another setup (\(r.setup ?? "unrecorded") vs \(first.setup ?? "unrecorded"))")
+                    throw LaserError.io(
+                        "\(input): results of another setup (\(r.setup ?? "unrecorded") vs \(first.setup ?? "unrecorded"))"
+                    )
                 }
                 if let existing = merged[r.key], !existing.sameResult(as: r) {
-                    throw LaserError.io("\(input): result for \(r.key) differs from another shard's")
+                    throw LaserError.io(
+                        "\(input): result for \(r.key) differs from another shard's")
                 }
                 merged[r.key] = merged[r.key] ?? r
             }
         }
         let phaseRank = ["baseline": 0, "sweep": 1, "greedy": 2]
         let sorted = merged.values.sorted {
-            (phaseRank[$0.phase] ?? 3, $0.order, $0.split.rawValue, $0.key) < (phaseRank[$1.phase] ?? 3, $1.order, $1.split.rawValue, $1.key)
+            (phaseRank[$0.phase] ?? 3, $0.order, $0.split.rawValue, $0.key) < (
+                phaseRank[$1.phase] ?? 3, $1.order, $1.split.rawValue, $1.key
+            )
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -38,7 +38,10 @@ public final class Search<Model: ReducibleModel> {
     private let evaluate: Evaluate
     public var progress: Progress?
 
-    public init(reducer: Reducer<Model>, objective: Objective, store: ResultStore, evaluate: @escaping Evaluate) {
+    public init(
+        reducer: Reducer<Model>, objective: Objective, store: ResultStore,
+        evaluate: @escaping Evaluate
+    ) {
         self.reducer = reducer
         self.objective = objective
         self.store = store
@@ -47,20 +50,28 @@ public final class Search<Model: ReducibleModel> {
 
     /// Evaluates a set of interventions on a split, or returns the logged result.
     @discardableResult
-    public func evaluateLogged(_ interventions: [Intervention], split: Split, phase: String, order: Int) throws -> SweepRecord {
+    public func evaluateLogged(
+        _ interventions: [Intervention], split: Split, phase: String, order: Int
+    ) throws -> SweepRecord {
         let names = interventions.map(\.description)
-        if let done = store.record(for: SweepRecord.key(interventions: names, split: split)) { return done }
+        if let done = store.record(for: SweepRecord.key(interventions: names, split: split)) {
+            return done
+        }
         try reducer.restoreAll()
         let reports = try reducer.apply(interventions)
         let targets = try interventions.flatMap { try $0.targets(in: reducer.model) }
-        let context = EvaluationContext(split: split, interventions: interventions, firstChangedLayer: targets.map(\.layer).min())
+        let context = EvaluationContext(
+            split: split, interventions: interventions,
+            firstChangedLayer: targets.map(\.layer).min())
         let start = Date()
         let evaluation = try evaluate(context)
         let metrics = evaluation.metrics
         let seconds = Date().timeIntervalSince(start)
         try reducer.restoreAll()
         guard metrics[objective.metric] != nil else {
-            throw LaserError.io("the evaluation returned no metric '\(objective.metric)' (it returned \(metrics.keys.sorted().joined(separator: ", ")))")
+            throw LaserError.io(
+                "the evaluation returned no metric '\(objective.metric)' (it returned \(metrics.keys.sorted().joined(separator: ", ")))"
+            )
         }
         var record = SweepRecord(
             phase: phase, order: order, split: split, interventions: names, metrics: metrics,
@@ -92,10 +103,14 @@ public final class Search<Model: ReducibleModel> {
     public func bestOfSweep(_ grid: SweepGrid) -> (Intervention, SweepRecord)? {
         var best: (Intervention, SweepRecord)?
         for p in grid.points {
-            guard let r = store.record(for: SweepRecord.key(interventions: [p.description], split: .validation)),
+            guard
+                let r = store.record(
+                    for: SweepRecord.key(interventions: [p.description], split: .validation)),
                 let v = r.metrics[objective.metric]
             else { continue }
-            if best == nil || objective.better(v, best!.1.metrics[objective.metric]!) { best = (p, r) }
+            if best == nil || objective.better(v, best!.1.metrics[objective.metric]!) {
+                best = (p, r)
+            }
         }
         return best
     }
@@ -103,7 +118,9 @@ public final class Search<Model: ReducibleModel> {
     /// Greedy composition as in the paper's compose script: walk layers from last to first; for
     /// each layer and type try ρ in decreasing order on top of what was kept so far, keep going while
     /// the validation metric does not drop, and keep the last reduction that did not drop it.
-    public func compose(_ grid: SweepGrid) throws -> (interventions: [Intervention], record: SweepRecord) {
+    public func compose(_ grid: SweepGrid) throws -> (
+        interventions: [Intervention], record: SweepRecord
+    ) {
         var step = 0
         let total = grid.layers.count * grid.types.count * grid.rhos.count
         let kept = try greedyWalk(grid) { interventions in
@@ -111,7 +128,8 @@ public final class Search<Model: ReducibleModel> {
                 return try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
                     .metrics[objective.metric]!
             }
-            let r = try evaluateLogged(interventions, split: .validation, phase: "greedy", order: step)
+            let r = try evaluateLogged(
+                interventions, split: .validation, phase: "greedy", order: step)
             step += 1
             progress?(step, total, r)
             return r.metrics[objective.metric]!
@@ -148,16 +166,21 @@ public final class Search<Model: ReducibleModel> {
 
     /// The full protocol: sweep on validation, choose the best, report it and the baseline on test;
     /// optionally compose greedily and report the composition on test too.
-    public func run(_ grid: SweepGrid, shard: Shard = .whole, compose doCompose: Bool = false) throws -> SearchSummary {
+    public func run(_ grid: SweepGrid, shard: Shard = .whole, compose doCompose: Bool = false)
+        throws -> SearchSummary
+    {
         try sweep(grid, shard: shard)
         guard shard.count == 1 else { return summary(grid) }
         _ = try evaluateLogged([], split: .test, phase: "baseline", order: -1)
         if let (best, _) = bestOfSweep(grid) {
-            _ = try evaluateLogged([best], split: .test, phase: "sweep", order: grid.points.firstIndex(of: best)!)
+            _ = try evaluateLogged(
+                [best], split: .test, phase: "sweep", order: grid.points.firstIndex(of: best)!)
         }
         if doCompose {
             let (kept, _) = try compose(grid)
-            if !kept.isEmpty { _ = try evaluateLogged(kept, split: .test, phase: "greedy", order: Int.max) }
+            if !kept.isEmpty {
+                _ = try evaluateLogged(kept, split: .test, phase: "greedy", order: Int.max)
+            }
         }
         return summary(grid, composed: doCompose)
     }
@@ -165,11 +188,16 @@ public final class Search<Model: ReducibleModel> {
     /// What the log says so far.
     public func summary(_ grid: SweepGrid, composed: Bool = false) -> SearchSummary {
         func metrics(_ i: [Intervention], _ s: Split) -> Metrics? {
-            store.record(for: SweepRecord.key(interventions: i.map(\.description), split: s))?.metrics
+            store.record(for: SweepRecord.key(interventions: i.map(\.description), split: s))?
+                .metrics
         }
         var rows: [(Intervention, SweepRecord)] = []
         for p in grid.points {
-            if let r = store.record(for: SweepRecord.key(interventions: [p.description], split: .validation)) { rows.append((p, r)) }
+            if let r = store.record(
+                for: SweepRecord.key(interventions: [p.description], split: .validation))
+            {
+                rows.append((p, r))
+            }
         }
         let best = bestOfSweep(grid).map { ($0.0, $0.1.metrics, metrics([$0.0], .test)) }
         var composition: ([Intervention], Metrics, Metrics?)?
@@ -185,14 +213,17 @@ public final class Search<Model: ReducibleModel> {
             else { return nil }
             return try? MetricComparison(baseline: base, reduced: reduced)
         }
-        let greedySteps = composed
+        let greedySteps =
+            composed
             ? store.records.filter { $0.split == .validation && $0.phase == "greedy" }.count : 0
         return SearchSummary(
             objective: objective, baselineValidation: metrics([], .validation) ?? [:],
             baselineTest: metrics([], .test), sweep: rows, best: best, composition: composition,
             sweepComparisons: rows.map { compare([$0.0], .validation) },
             bestTestComparison: best.flatMap { compare([$0.0], .test) },
-            compositionTestComparison: composition.flatMap { $0.0.isEmpty ? nil : compare($0.0, .test) },
+            compositionTestComparison: composition.flatMap {
+                $0.0.isEmpty ? nil : compare($0.0, .test)
+            },
             configurationsTried: rows.count + greedySteps)
     }
 

@@ -14,7 +14,8 @@ public enum SearchReport {
             guard let c else { return "– | –" }
             return "\(delta(c)) | \(Statistics.formatP(c.pValue))"
         }
-        var out = "| model | split | " + metrics.joined(separator: " | ")
+        var out =
+            "| model | split | " + metrics.joined(separator: " | ")
             + " | Δ \(objective) [95% CI] | p_value |\n"
         out += "|---|---|" + metrics.map { _ in "---:|" }.joined() + "---:|---:|\n"
         out += "| unreduced | validation | \(cells(s.baselineValidation)) | | |\n"
@@ -22,26 +23,40 @@ public enum SearchReport {
         if let b = s.best {
             let row = s.sweep.firstIndex { $0.intervention == b.intervention }
             let validation = row.flatMap { s.sweepComparisons[$0] }
-            out += "| best: `\(b.intervention)` | validation | \(cells(b.validation)) | \(stats(validation)) |\n"
-            if let t = b.test { out += "| best: `\(b.intervention)` | test | \(cells(t)) | \(stats(s.bestTestComparison)) |\n" }
+            out +=
+                "| best: `\(b.intervention)` | validation | \(cells(b.validation)) | \(stats(validation)) |\n"
+            if let t = b.test {
+                out +=
+                    "| best: `\(b.intervention)` | test | \(cells(t)) | \(stats(s.bestTestComparison)) |\n"
+            }
         }
         if let c = s.composition {
-            let name = c.interventions.isEmpty ? "none kept" : c.interventions.map(\.description).joined(separator: " + ")
+            let name =
+                c.interventions.isEmpty
+                ? "none kept" : c.interventions.map(\.description).joined(separator: " + ")
             out += "| greedy: `\(name)` | validation | \(cells(c.validation)) | | |\n"
-            if let t = c.test { out += "| greedy: `\(name)` | test | \(cells(t)) | \(stats(s.compositionTestComparison)) |\n" }
+            if let t = c.test {
+                out +=
+                    "| greedy: `\(name)` | test | \(cells(t)) | \(stats(s.compositionTestComparison)) |\n"
+            }
         }
         out += "\n" + verdict(s) + "\n"
-        out += "\nSweep on validation (objective `\(objective)`, \(s.objective.higherIsBetter ? "higher" : "lower") is better; "
+        out +=
+            "\nSweep on validation (objective `\(objective)`, \(s.objective.higherIsBetter ? "higher" : "lower") is better; "
             + "Δ against the unreduced model on the same items, McNemar p for rates, bootstrap p for means):\n\n"
-        out += "| layer | type | ρ | " + metrics.joined(separator: " | ") + " | Δ \(objective) [95% CI] | p_value | params after/before |\n"
+        out +=
+            "| layer | type | ρ | " + metrics.joined(separator: " | ")
+            + " | Δ \(objective) [95% CI] | p_value | params after/before |\n"
         out += "|---:|---|---:|" + metrics.map { _ in "---:|" }.joined() + "---:|---:|---:|\n"
         let base = s.baselineValidation[objective]
         for (row, (i, r)) in s.sweep.enumerated() {
-            let ratio = r.parametersBefore > 0 ? Double(r.parametersAfter) / Double(r.parametersBefore) : 1
+            let ratio =
+                r.parametersBefore > 0 ? Double(r.parametersAfter) / Double(r.parametersBefore) : 1
             let comparison = s.sweepComparisons[row]
             let fallback = base.flatMap { b in r.metrics[objective].map { signed($0 - b) } } ?? "–"
             let statCells = comparison.map { stats($0) } ?? "\(fallback) | –"
-            out += "| \(i.layer) | \(i.type) | \(Intervention.format(i.rho)) | \(cells(r.metrics)) | \(statCells) | \(String(format: "%.3f", ratio)) |\n"
+            out +=
+                "| \(i.layer) | \(i.type) | \(Intervention.format(i.rho)) | \(cells(r.metrics)) | \(statCells) | \(String(format: "%.3f", ratio)) |\n"
         }
         return out
     }
@@ -51,20 +66,27 @@ public enum SearchReport {
     public static func verdict(_ s: SearchSummary) -> String {
         let objective = s.objective.metric
         guard let b = s.best else { return "No grid point has been evaluated yet." }
-        var text = "**Chosen on validation** among \(s.configurationsTried) configuration\(s.configurationsTried == 1 ? "" : "s"): `\(b.intervention)`."
+        var text =
+            "**Chosen on validation** among \(s.configurationsTried) configuration\(s.configurationsTried == 1 ? "" : "s"): `\(b.intervention)`."
         guard let c = s.bestTestComparison else {
-            return text + (b.test == nil ? " Not yet evaluated on test." : " (No per-item scores in the log: no test statistics.)")
+            return text
+                + (b.test == nil
+                    ? " Not yet evaluated on test."
+                    : " (No per-item scores in the log: no test statistics.)")
         }
         text += " **On test**: Δ \(objective) \(c.summary)"
-        text += c.significant
+        text +=
+            c.significant
             ? (c.difference * (s.objective.higherIsBetter ? 1 : -1) > 0
                 ? " — a significant improvement." : " — a significant loss.")
             : " — no evidence that the reduction changes \(objective)."
         if let g = s.compositionTestComparison, let comp = s.composition {
-            text += " The greedy composition `\(comp.interventions.map(\.description).joined(separator: " + "))` on test: \(g.summary)."
+            text +=
+                " The greedy composition `\(comp.interventions.map(\.description).joined(separator: " + "))` on test: \(g.summary)."
         }
         if s.configurationsTried > 1 {
-            text += " With \(s.configurationsTried) configurations tried, the best validation score is biased upwards; only the test comparison counts."
+            text +=
+                " With \(s.configurationsTried) configurations tried, the best validation score is biased upwards; only the test comparison counts."
         }
         return text
     }
@@ -73,9 +95,12 @@ public enum SearchReport {
     public static func delta(_ c: MetricComparison) -> String {
         switch c {
         case .rate(let r):
-            return "\(Statistics.signedPoints(r.difference)) [\(Statistics.signedPoints(r.differenceCI.low)), \(Statistics.signedPoints(r.differenceCI.high))] pts"
+            return
+                "\(Statistics.signedPoints(r.difference)) [\(Statistics.signedPoints(r.differenceCI.low)), \(Statistics.signedPoints(r.differenceCI.high))] pts"
         case .mean(let m):
-            return String(format: "%+.4f [%+.4f, %+.4f]", m.difference, m.differenceCI.low, m.differenceCI.high)
+            return String(
+                format: "%+.4f [%+.4f, %+.4f]", m.difference, m.differenceCI.low,
+                m.differenceCI.high)
         }
     }
 
@@ -83,16 +108,23 @@ public enum SearchReport {
     /// comparison columns hold the objective's paired statistics against the unreduced model on
     /// the same split (empty where they do not apply).
     public static func csv(_ s: SearchSummary, metrics: [String]) -> String {
-        var out = "phase,split,layer,type,rho,interventions," + metrics.joined(separator: ",")
+        var out =
+            "phase,split,layer,type,rho,interventions," + metrics.joined(separator: ",")
             + ",params_before,params_after,delta,ci95_low,ci95_high,p_value,gained,lost\n"
         func row(
-            _ phase: String, _ split: String, _ layer: String, _ type: String, _ rho: String, _ name: String,
+            _ phase: String, _ split: String, _ layer: String, _ type: String, _ rho: String,
+            _ name: String,
             _ m: Metrics, _ pb: Int, _ pa: Int, _ c: MetricComparison? = nil
         ) {
-            var cells = [phase, split, layer, type, rho, name] + metrics.map { m[$0].map { String($0) } ?? "" }
+            var cells =
+                [phase, split, layer, type, rho, name]
+                + metrics.map { m[$0].map { String($0) } ?? "" }
             cells += ["\(pb)", "\(pa)"]
             if let c {
-                cells += [String(c.difference), String(c.interval.low), String(c.interval.high), String(c.pValue)]
+                cells += [
+                    String(c.difference), String(c.interval.low), String(c.interval.high),
+                    String(c.pValue),
+                ]
                 cells += c.gainedLost.map { ["\($0.gained)", "\($0.lost)"] } ?? ["", ""]
             } else {
                 cells += ["", "", "", "", "", ""]
@@ -102,15 +134,21 @@ public enum SearchReport {
         row("baseline", "validation", "", "", "", "", s.baselineValidation, 0, 0)
         if let t = s.baselineTest { row("baseline", "test", "", "", "", "", t, 0, 0) }
         for (k, (i, r)) in s.sweep.enumerated() {
-            row("sweep", "validation", "\(i.layer)", i.type, Intervention.format(i.rho), i.description, r.metrics,
+            row(
+                "sweep", "validation", "\(i.layer)", i.type, Intervention.format(i.rho),
+                i.description, r.metrics,
                 r.parametersBefore, r.parametersAfter, s.sweepComparisons[k])
         }
         if let b = s.best, let t = b.test {
-            row("best", "test", "\(b.intervention.layer)", b.intervention.type, Intervention.format(b.intervention.rho),
+            row(
+                "best", "test", "\(b.intervention.layer)", b.intervention.type,
+                Intervention.format(b.intervention.rho),
                 b.intervention.description, t, 0, 0, s.bestTestComparison)
         }
         if let c = s.composition, let t = c.test {
-            row("greedy", "test", "", "", "", c.interventions.map(\.description).joined(separator: "+"), t, 0, 0,
+            row(
+                "greedy", "test", "", "", "",
+                c.interventions.map(\.description).joined(separator: "+"), t, 0, 0,
                 s.compositionTestComparison)
         }
         return out
@@ -123,41 +161,51 @@ public enum SearchReport {
             let validationComparison: MetricComparison?, testComparison: MetricComparison?
             enum CodingKeys: String, CodingKey {
                 case interventions, validation, test
-                case validationComparison = "validation_comparison", testComparison = "test_comparison"
+                case validationComparison = "validation_comparison"
+                case testComparison = "test_comparison"
             }
         }
         struct Output: Encodable {
             let objective: String, higherIsBetter: Bool, configurationsTried: Int
             let baseline: Row, best: Row?, composition: Row?, sweep: [Row], verdict: String
             enum CodingKeys: String, CodingKey {
-                case objective, higherIsBetter = "higher_is_better", configurationsTried = "configurations_tried"
+                case objective
+                case higherIsBetter = "higher_is_better"
+                case configurationsTried = "configurations_tried"
                 case baseline, best, composition, sweep, verdict
             }
         }
         let bestRow = s.best.map { b in
             Row(
                 interventions: [b.intervention.description], validation: b.validation, test: b.test,
-                validationComparison: s.sweep.firstIndex { $0.intervention == b.intervention }.flatMap { s.sweepComparisons[$0] },
+                validationComparison: s.sweep.firstIndex { $0.intervention == b.intervention }
+                    .flatMap { s.sweepComparisons[$0] },
                 testComparison: s.bestTestComparison)
         }
         let output = Output(
             objective: s.objective.metric, higherIsBetter: s.objective.higherIsBetter,
             configurationsTried: s.configurationsTried,
-            baseline: Row(interventions: [], validation: s.baselineValidation, test: s.baselineTest,
-                          validationComparison: nil, testComparison: nil),
+            baseline: Row(
+                interventions: [], validation: s.baselineValidation, test: s.baselineTest,
+                validationComparison: nil, testComparison: nil),
             best: bestRow,
             composition: s.composition.map {
-                Row(interventions: $0.interventions.map(\.description), validation: $0.validation, test: $0.test,
+                Row(
+                    interventions: $0.interventions.map(\.description), validation: $0.validation,
+                    test: $0.test,
                     validationComparison: nil, testComparison: s.compositionTestComparison)
             },
             sweep: s.sweep.enumerated().map { k, row in
-                Row(interventions: [row.intervention.description], validation: row.record.metrics, test: nil,
+                Row(
+                    interventions: [row.intervention.description], validation: row.record.metrics,
+                    test: nil,
                     validationComparison: s.sweepComparisons[k], testComparison: nil)
             },
             verdict: verdict(s))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return String(decoding: try encoder.encode(output), as: UTF8.self) + "\n"
     }
 
@@ -172,7 +220,10 @@ public enum SearchReport {
             deltas[l, default: [:]][i.rho] = (v - base) * (s.objective.higherIsBetter ? 1 : -1)
         }
         let maxAbs = max(1e-12, deltas.values.flatMap(\.values).map(abs).max() ?? 0)
-        let cell = 44, labelWidth = 70, top = 60, cellHeight = 22
+        let cell = 44
+        let labelWidth = 70
+        let top = 60
+        let cellHeight = 22
         let width = labelWidth + cell * grid.rhos.count + 150
         let height = top + cellHeight * grid.layers.count + 50
         var svg = """
@@ -183,38 +234,50 @@ public enum SearchReport {
 
             """
         for (j, rho) in grid.rhos.enumerated() {
-            svg += "<text x=\"\(labelWidth + j * cell + cell / 2)\" y=\"\(top - 6)\" text-anchor=\"middle\">\(Intervention.format(rho))</text>\n"
+            svg +=
+                "<text x=\"\(labelWidth + j * cell + cell / 2)\" y=\"\(top - 6)\" text-anchor=\"middle\">\(Intervention.format(rho))</text>\n"
         }
         for (i, layer) in grid.layers.enumerated() {
             let y = top + i * cellHeight
-            svg += "<text x=\"\(labelWidth - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">layer \(layer)</text>\n"
+            svg +=
+                "<text x=\"\(labelWidth - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">layer \(layer)</text>\n"
             for (j, rho) in grid.rhos.enumerated() {
                 let x = labelWidth + j * cell
                 if let d = deltas[layer]?[rho] {
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cellHeight - 1)\" fill=\"\(color(d / maxAbs))\"><title>layer \(layer) ρ \(Intervention.format(rho)): \(signed(d))</title></rect>\n"
-                    svg += "<text x=\"\(x + cell / 2)\" y=\"\(y + 15)\" text-anchor=\"middle\" font-size=\"9\">\(signed(d, digits: 3))</text>\n"
+                    svg +=
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cellHeight - 1)\" fill=\"\(color(d / maxAbs))\"><title>layer \(layer) ρ \(Intervention.format(rho)): \(signed(d))</title></rect>\n"
+                    svg +=
+                        "<text x=\"\(x + cell / 2)\" y=\"\(y + 15)\" text-anchor=\"middle\" font-size=\"9\">\(signed(d, digits: 3))</text>\n"
                 } else {
-                    svg += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cellHeight - 1)\" fill=\"#dddddd\"/>\n"
+                    svg +=
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cellHeight - 1)\" fill=\"#dddddd\"/>\n"
                 }
             }
         }
         let lx = labelWidth + cell * grid.rhos.count + 20
-        svg += "<text x=\"\(lx)\" y=\"\(top + 10)\">+\(format(maxAbs))</text><rect x=\"\(lx)\" y=\"\(top + 14)\" width=\"16\" height=\"16\" fill=\"\(color(1))\"/>\n"
-        svg += "<text x=\"\(lx)\" y=\"\(top + 46)\">0</text><rect x=\"\(lx)\" y=\"\(top + 50)\" width=\"16\" height=\"16\" fill=\"\(color(0))\" stroke=\"#999\"/>\n"
-        svg += "<text x=\"\(lx)\" y=\"\(top + 82)\">−\(format(maxAbs))</text><rect x=\"\(lx)\" y=\"\(top + 86)\" width=\"16\" height=\"16\" fill=\"\(color(-1))\"/>\n"
+        svg +=
+            "<text x=\"\(lx)\" y=\"\(top + 10)\">+\(format(maxAbs))</text><rect x=\"\(lx)\" y=\"\(top + 14)\" width=\"16\" height=\"16\" fill=\"\(color(1))\"/>\n"
+        svg +=
+            "<text x=\"\(lx)\" y=\"\(top + 46)\">0</text><rect x=\"\(lx)\" y=\"\(top + 50)\" width=\"16\" height=\"16\" fill=\"\(color(0))\" stroke=\"#999\"/>\n"
+        svg +=
+            "<text x=\"\(lx)\" y=\"\(top + 82)\">−\(format(maxAbs))</text><rect x=\"\(lx)\" y=\"\(top + 86)\" width=\"16\" height=\"16\" fill=\"\(color(-1))\"/>\n"
         return svg + "</svg>\n"
     }
 
     /// Diverging colour: −1 red, 0 white, +1 blue.
     static func color(_ t: Double) -> String {
         let c = max(-1, min(1, t))
-        let (r, g, b): (Double, Double, Double) = c >= 0 ? (1 - 0.8 * c, 1 - 0.55 * c, 1) : (1, 1 + 0.75 * c, 1 + 0.8 * c)
+        let (r, g, b): (Double, Double, Double) =
+            c >= 0 ? (1 - 0.8 * c, 1 - 0.55 * c, 1) : (1, 1 + 0.75 * c, 1 + 0.8 * c)
         return String(format: "#%02x%02x%02x", Int(r * 255), Int(g * 255), Int(b * 255))
     }
 
     static func format(_ v: Double) -> String { String(format: abs(v) >= 100 ? "%.1f" : "%.4f", v) }
-    static func signed(_ v: Double, digits: Int = 4) -> String { String(format: "%+.\(digits)f", v) }
+    static func signed(_ v: Double, digits: Int = 4) -> String {
+        String(format: "%+.\(digits)f", v)
+    }
     public static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;")
     }
 }

@@ -22,10 +22,17 @@ public struct SweepSummaryFile: Decodable, Sendable {
         public let reducedCi95Low: Double?
         public let reducedCi95High: Double?
         enum CodingKeys: String, CodingKey {
-            case kind, n, pValue = "p_value", difference, ci95Low = "ci95_low", ci95High = "ci95_high"
-            case significant, gained, lost, baselineRate = "baseline_rate"
-            case baselineCi95Low = "baseline_ci95_low", baselineCi95High = "baseline_ci95_high"
-            case reducedRate = "reduced_rate", reducedCi95Low = "reduced_ci95_low"
+            case kind, n
+            case pValue = "p_value"
+            case difference
+            case ci95Low = "ci95_low"
+            case ci95High = "ci95_high"
+            case significant, gained, lost
+            case baselineRate = "baseline_rate"
+            case baselineCi95Low = "baseline_ci95_low"
+            case baselineCi95High = "baseline_ci95_high"
+            case reducedRate = "reduced_rate"
+            case reducedCi95Low = "reduced_ci95_low"
             case reducedCi95High = "reduced_ci95_high"
         }
     }
@@ -37,7 +44,8 @@ public struct SweepSummaryFile: Decodable, Sendable {
         public let testComparison: Comparison?
         enum CodingKeys: String, CodingKey {
             case interventions, validation, test
-            case validationComparison = "validation_comparison", testComparison = "test_comparison"
+            case validationComparison = "validation_comparison"
+            case testComparison = "test_comparison"
         }
     }
     public let objective: String
@@ -47,14 +55,18 @@ public struct SweepSummaryFile: Decodable, Sendable {
     public let best: Row?
     public let verdict: String
     enum CodingKeys: String, CodingKey {
-        case objective, higherIsBetter = "higher_is_better", configurationsTried = "configurations_tried"
+        case objective
+        case higherIsBetter = "higher_is_better"
+        case configurationsTried = "configurations_tried"
         case baseline, best, verdict
     }
 
     /// Reads a sweep's summary.json.
     public init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw LaserError.io("cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file (run the sweep first)")")
+            throw LaserError.io(
+                "cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "unreadable" : "no such file (run the sweep first)")"
+            )
         }
         do { self = try JSONDecoder().decode(Self.self, from: data) } catch {
             throw LaserError.io("\(path) is not a sweep summary.json")
@@ -66,7 +78,9 @@ public struct SweepSummaryFile: Decodable, Sendable {
 public enum SideBySideReport {
     public typealias Entry = (label: String, summary: SweepSummaryFile)
 
-    static func percent(_ x: Double?) -> String { x.map { String(format: "%.1f%%", 100 * $0) } ?? "–" }
+    static func percent(_ x: Double?) -> String {
+        x.map { String(format: "%.1f%%", 100 * $0) } ?? "–"
+    }
 
     static func rate(_ value: Double?, _ low: Double?, _ high: Double?) -> String {
         guard let value else { return "–" }
@@ -77,7 +91,8 @@ public enum SideBySideReport {
     static func delta(_ c: SweepSummaryFile.Comparison?) -> String {
         guard let c else { return "–" }
         if c.kind == "rate" {
-            return "\(Statistics.signedPoints(c.difference)) [\(Statistics.signedPoints(c.ci95Low)), \(Statistics.signedPoints(c.ci95High))] pts"
+            return
+                "\(Statistics.signedPoints(c.difference)) [\(Statistics.signedPoints(c.ci95Low)), \(Statistics.signedPoints(c.ci95High))] pts"
         }
         return String(format: "%+.4f [%+.4f, %+.4f]", c.difference, c.ci95Low, c.ci95High)
     }
@@ -91,7 +106,8 @@ public enum SideBySideReport {
         add("configurations tried on validation") { "\($0.configurationsTried)" }
         add("unreduced, validation") { s in
             let c = s.best?.validationComparison
-            return rate(s.baseline.validation?[s.objective], c?.baselineCi95Low, c?.baselineCi95High)
+            return rate(
+                s.baseline.validation?[s.objective], c?.baselineCi95Low, c?.baselineCi95High)
         }
         add("chosen on validation") { s in
             guard let b = s.best else { return "–" }
@@ -130,10 +146,16 @@ public enum SideBySideReport {
 
     /// Bars of the test rates (unreduced, chosen) with their Wilson intervals, one pair per model.
     public static func svg(_ entries: [Entry]) -> String {
-        let groupWidth = 330, barWidth = 90, left = 60, top = 50, plotHeight = 240
+        let groupWidth = 330
+        let barWidth = 90
+        let left = 60
+        let top = 50
+        let plotHeight = 240
         let width = max(720, left + groupWidth * entries.count + 20)
         let height = top + plotHeight + 90
-        func y(_ v: Double) -> Int { top + plotHeight - Int((max(0, min(1, v)) * Double(plotHeight)).rounded()) }
+        func y(_ v: Double) -> Int {
+            top + plotHeight - Int((max(0, min(1, v)) * Double(plotHeight)).rounded())
+        }
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" font-family="sans-serif" font-size="12">
             <rect width="100%" height="100%" fill="white"/>
@@ -141,35 +163,54 @@ public enum SideBySideReport {
 
             """
         for tick in stride(from: 0.0, through: 1.0, by: 0.25) {
-            svg += "<line x1=\"\(left - 5)\" y1=\"\(y(tick))\" x2=\"\(width - 10)\" y2=\"\(y(tick))\" stroke=\"#e5e5e5\"/>"
-            svg += "<text x=\"\(left - 8)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100))%</text>\n"
+            svg +=
+                "<line x1=\"\(left - 5)\" y1=\"\(y(tick))\" x2=\"\(width - 10)\" y2=\"\(y(tick))\" stroke=\"#e5e5e5\"/>"
+            svg +=
+                "<text x=\"\(left - 8)\" y=\"\(y(tick) + 4)\" text-anchor=\"end\">\(Int(tick * 100))%</text>\n"
         }
         for (g, entry) in entries.enumerated() {
             let s = entry.summary
             let c = s.best?.testComparison
             let bars: [(String, Double?, Double?, Double?, String)] = [
-                ("unreduced", s.baseline.test?[s.objective], c?.baselineCi95Low, c?.baselineCi95High, "#9aa5b1"),
-                (s.best?.interventions.joined(separator: "+") ?? "–", s.best?.test?[s.objective], c?.reducedCi95Low,
-                 c?.reducedCi95High, "#3b6fb6"),
+                (
+                    "unreduced", s.baseline.test?[s.objective], c?.baselineCi95Low,
+                    c?.baselineCi95High, "#9aa5b1"
+                ),
+                (
+                    s.best?.interventions.joined(separator: "+") ?? "–", s.best?.test?[s.objective],
+                    c?.reducedCi95Low,
+                    c?.reducedCi95High, "#3b6fb6"
+                ),
             ]
             let x0 = left + g * groupWidth + 60
             for (k, bar) in bars.enumerated() {
                 let x = x0 + k * (barWidth + 10)
                 guard let v = bar.1 else { continue }
-                svg += "<rect x=\"\(x)\" y=\"\(y(v))\" width=\"\(barWidth)\" height=\"\(top + plotHeight - y(v))\" fill=\"\(bar.4)\"/>\n"
+                svg +=
+                    "<rect x=\"\(x)\" y=\"\(y(v))\" width=\"\(barWidth)\" height=\"\(top + plotHeight - y(v))\" fill=\"\(bar.4)\"/>\n"
                 if let lo = bar.2, let hi = bar.3 {
                     let cx = x + barWidth / 2
-                    svg += "<line x1=\"\(cx)\" y1=\"\(y(lo))\" x2=\"\(cx)\" y2=\"\(y(hi))\" stroke=\"black\"/>"
-                    svg += "<line x1=\"\(cx - 8)\" y1=\"\(y(lo))\" x2=\"\(cx + 8)\" y2=\"\(y(lo))\" stroke=\"black\"/>"
-                    svg += "<line x1=\"\(cx - 8)\" y1=\"\(y(hi))\" x2=\"\(cx + 8)\" y2=\"\(y(hi))\" stroke=\"black\"/>\n"
+                    svg +=
+                        "<line x1=\"\(cx)\" y1=\"\(y(lo))\" x2=\"\(cx)\" y2=\"\(y(hi))\" stroke=\"black\"/>"
+                    svg +=
+                        "<line x1=\"\(cx - 8)\" y1=\"\(y(lo))\" x2=\"\(cx + 8)\" y2=\"\(y(lo))\" stroke=\"black\"/>"
+                    svg +=
+                        "<line x1=\"\(cx - 8)\" y1=\"\(y(hi))\" x2=\"\(cx + 8)\" y2=\"\(y(hi))\" stroke=\"black\"/>\n"
                 }
-                svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(y(max(v, bar.3 ?? v)) - 6)\" text-anchor=\"middle\" font-size=\"11\">\(percent(v))</text>\n"
-                svg += "<text x=\"\(x + barWidth / 2)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\" font-size=\"10\">\(SearchReport.escape(bar.0))</text>\n"
+                svg +=
+                    "<text x=\"\(x + barWidth / 2)\" y=\"\(y(max(v, bar.3 ?? v)) - 6)\" text-anchor=\"middle\" font-size=\"11\">\(percent(v))</text>\n"
+                svg +=
+                    "<text x=\"\(x + barWidth / 2)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\" font-size=\"10\">\(SearchReport.escape(bar.0))</text>\n"
             }
-            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 36)\" text-anchor=\"middle\" font-weight=\"bold\">\(SearchReport.escape(entry.label))</text>\n"
-            let note = c.map { "Δ \(delta($0)), p = \(Statistics.formatP($0.pValue))" } ?? "not evaluated on test"
-            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 54)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(s.objective)) on test</text>\n"
-            svg += "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 70)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(note))</text>\n"
+            svg +=
+                "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 36)\" text-anchor=\"middle\" font-weight=\"bold\">\(SearchReport.escape(entry.label))</text>\n"
+            let note =
+                c.map { "Δ \(delta($0)), p = \(Statistics.formatP($0.pValue))" }
+                ?? "not evaluated on test"
+            svg +=
+                "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 54)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(s.objective)) on test</text>\n"
+            svg +=
+                "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 70)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(note))</text>\n"
         }
         return svg + "</svg>\n"
     }

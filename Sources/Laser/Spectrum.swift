@@ -40,7 +40,9 @@ public struct SpectralDiagnostics: Codable, Sendable, Equatable {
         noiseSigma = (Self.quantile(s, 0.75) - Self.quantile(s, 0.25)) / 1.349
         let beta = Double(min(rows, columns)) / Double(max(rows, columns, 1))
         marchenkoPasturEdge = noiseSigma * (1 + beta.squareRoot())
-        var signal = 0.0, noise = 0.0, count = 0
+        var signal = 0.0
+        var noise = 0.0
+        var count = 0
         for v in s {
             if Double(v) > marchenkoPasturEdge {
                 signal += Double(v)
@@ -57,7 +59,9 @@ public struct SpectralDiagnostics: Codable, Sendable, Equatable {
     /// Computes the singular values of a matrix and diagnoses them.
     public init(matrix: Tensor) throws {
         let m = matrix.asMatrix
-        self.init(singularValues: try LinearAlgebra.singularValues(m), rows: m.shape[0], columns: m.shape[1])
+        self.init(
+            singularValues: try LinearAlgebra.singularValues(m), rows: m.shape[0],
+            columns: m.shape[1])
     }
 
     /// Linear-interpolated quantile (numpy's default), on values in any order.
@@ -70,4 +74,3 @@ public struct SpectralDiagnostics: Codable, Sendable, Equatable {
         return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - Double(lower))
     }
 }
-

@@ -55,13 +55,17 @@ public struct PairedComparison: PairedStatistic, Equatable {
     public init(baseline: [Bool], reduced: [Bool]) throws {
         guard baseline.count == reduced.count else {
             throw LaserError.io(
-                "paired comparison of \(baseline.count) and \(reduced.count) items: the two must score the same items")
+                "paired comparison of \(baseline.count) and \(reduced.count) items: the two must score the same items"
+            )
         }
-        var both = 0, gained = 0, lost = 0
+        var both = 0
+        var gained = 0
+        var lost = 0
         for (b, r) in zip(baseline, reduced) {
             if b && r { both += 1 } else if r { gained += 1 } else if b { lost += 1 }
         }
-        self.init(both: both, gained: gained, lost: lost, neither: baseline.count - both - gained - lost)
+        self.init(
+            both: both, gained: gained, lost: lost, neither: baseline.count - both - gained - lost)
     }
 
     /// From the four cells of the paired table.
@@ -77,17 +81,26 @@ public struct PairedComparison: PairedStatistic, Equatable {
         baselineCI = Statistics.wilson(successes: baselineSuccesses, n: n)
         reducedCI = Statistics.wilson(successes: reducedSuccesses, n: n)
         difference = reducedRate - baselineRate
-        differenceCI = Statistics.newcombePaired(both: both, gained: gained, lost: lost, neither: neither)
+        differenceCI = Statistics.newcombePaired(
+            both: both, gained: gained, lost: lost, neither: neither)
     }
 
     /// Whether the change is significant at the 5% level.
     public var significant: Bool { pValue < 0.05 }
 
     enum CodingKeys: String, CodingKey {
-        case kind, n, gained, lost, pValue = "p_value", difference, ci95Low = "ci95_low"
-        case ci95High = "ci95_high", significant, baselineRate = "baseline_rate"
-        case baselineLow = "baseline_ci95_low", baselineHigh = "baseline_ci95_high"
-        case reducedRate = "reduced_rate", reducedLow = "reduced_ci95_low", reducedHigh = "reduced_ci95_high"
+        case kind, n, gained, lost
+        case pValue = "p_value"
+        case difference
+        case ci95Low = "ci95_low"
+        case ci95High = "ci95_high"
+        case significant
+        case baselineRate = "baseline_rate"
+        case baselineLow = "baseline_ci95_low"
+        case baselineHigh = "baseline_ci95_high"
+        case reducedRate = "reduced_rate"
+        case reducedLow = "reduced_ci95_low"
+        case reducedHigh = "reduced_ci95_high"
     }
 
     /// Flat, plainly named fields: `p_value`, `difference`, `ci95_low`, `ci95_high`, ...
@@ -134,12 +147,17 @@ public struct PairedMeanComparison: PairedStatistic, Equatable {
     public let resamples: Int
     public let seed: UInt64
 
-    public init(baseline: [Double], reduced: [Double], resamples: Int = 10_000, seed: UInt64 = 0) throws {
+    public init(baseline: [Double], reduced: [Double], resamples: Int = 10_000, seed: UInt64 = 0)
+        throws
+    {
         guard baseline.count == reduced.count, !baseline.isEmpty else {
             throw LaserError.io(
-                "paired comparison of \(baseline.count) and \(reduced.count) scores: the two must score the same items")
+                "paired comparison of \(baseline.count) and \(reduced.count) scores: the two must score the same items"
+            )
         }
-        guard resamples >= 100 else { throw LaserError.io("a bootstrap needs at least 100 resamples") }
+        guard resamples >= 100 else {
+            throw LaserError.io("a bootstrap needs at least 100 resamples")
+        }
         let differences = zip(reduced, baseline).map { $0 - $1 }
         n = differences.count
         baselineMean = baseline.reduce(0, +) / Double(n)
@@ -156,16 +174,26 @@ public struct PairedMeanComparison: PairedStatistic, Equatable {
         }
         means.sort()
         differenceCI = Interval(
-            low: Statistics.quantile(sorted: means, 0.025), high: Statistics.quantile(sorted: means, 0.975))
-        let below = means.filter { $0 <= 0 }.count, above = means.filter { $0 >= 0 }.count
-        pValue = min(1, max(1 / Double(resamples), 2 * Double(min(below, above)) / Double(resamples)))
+            low: Statistics.quantile(sorted: means, 0.025),
+            high: Statistics.quantile(sorted: means, 0.975))
+        let below = means.filter { $0 <= 0 }.count
+        let above = means.filter { $0 >= 0 }.count
+        pValue = min(
+            1, max(1 / Double(resamples), 2 * Double(min(below, above)) / Double(resamples)))
     }
 
     public var significant: Bool { pValue < 0.05 && !differenceCI.contains(0) }
 
     enum CodingKeys: String, CodingKey {
-        case kind, n, pValue = "p_value", difference, ci95Low = "ci95_low", ci95High = "ci95_high"
-        case significant, baselineMean = "baseline_mean", reducedMean = "reduced_mean", resamples, seed
+        case kind, n
+        case pValue = "p_value"
+        case difference
+        case ci95Low = "ci95_low"
+        case ci95High = "ci95_high"
+        case significant
+        case baselineMean = "baseline_mean"
+        case reducedMean = "reduced_mean"
+        case resamples, seed
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -185,8 +213,10 @@ public struct PairedMeanComparison: PairedStatistic, Equatable {
 
     public var summary: String {
         String(
-            format: "%+.4f [%+.4f, %+.4f], bootstrap p = %@ (n = %d)%@", difference, differenceCI.low,
-            differenceCI.high, Statistics.formatP(pValue), n, significant ? "" : ", not significant")
+            format: "%+.4f [%+.4f, %+.4f], bootstrap p = %@ (n = %d)%@", difference,
+            differenceCI.low,
+            differenceCI.high, Statistics.formatP(pValue), n, significant ? "" : ", not significant"
+        )
     }
 }
 
@@ -199,7 +229,9 @@ public enum MetricComparison: Encodable, Sendable, Equatable {
     public init(baseline: [Double], reduced: [Double]) throws {
         let binary = (baseline + reduced).allSatisfy { $0 == 0 || $0 == 1 }
         if binary {
-            self = .rate(try PairedComparison(baseline: baseline.map { $0 == 1 }, reduced: reduced.map { $0 == 1 }))
+            self = .rate(
+                try PairedComparison(
+                    baseline: baseline.map { $0 == 1 }, reduced: reduced.map { $0 == 1 }))
         } else {
             self = .mean(try PairedMeanComparison(baseline: baseline, reduced: reduced))
         }
@@ -269,10 +301,14 @@ public enum Statistics {
         let n = both + gained + lost + neither
         guard n > 0 else { return Interval(low: -1, high: 1) }
         let nn = Double(n)
-        let s1 = both + gained, f1 = lost + neither  // reduced: right, wrong
-        let s2 = both + lost, f2 = gained + neither  // baseline: right, wrong
-        let p1 = Double(s1) / nn, p2 = Double(s2) / nn
-        let w1 = wilson(successes: s1, n: n, z: z), w2 = wilson(successes: s2, n: n, z: z)
+        let s1 = both + gained
+        let f1 = lost + neither  // reduced: right, wrong
+        let s2 = both + lost
+        let f2 = gained + neither  // baseline: right, wrong
+        let p1 = Double(s1) / nn
+        let p2 = Double(s2) / nn
+        let w1 = wilson(successes: s1, n: n, z: z)
+        let w2 = wilson(successes: s2, n: n, z: z)
         var phi = 0.0
         if s1 > 0 && f1 > 0 && s2 > 0 && f2 > 0 {
             let a = Double(s1) * Double(f1) * Double(s2) * Double(f2)
@@ -281,9 +317,12 @@ public enum Statistics {
             phi = c / sqrt(a)
         }
         let d = p1 - p2
-        let lowTerm = pow(p1 - w1.low, 2) + pow(w2.high - p2, 2) - 2 * phi * (p1 - w1.low) * (w2.high - p2)
-        let highTerm = pow(p2 - w2.low, 2) + pow(w1.high - p1, 2) - 2 * phi * (p2 - w2.low) * (w1.high - p1)
-        return Interval(low: max(-1, d - sqrt(max(0, lowTerm))), high: min(1, d + sqrt(max(0, highTerm))))
+        let lowTerm =
+            pow(p1 - w1.low, 2) + pow(w2.high - p2, 2) - 2 * phi * (p1 - w1.low) * (w2.high - p2)
+        let highTerm =
+            pow(p2 - w2.low, 2) + pow(w1.high - p1, 2) - 2 * phi * (p2 - w2.low) * (w1.high - p1)
+        return Interval(
+            low: max(-1, d - sqrt(max(0, lowTerm))), high: min(1, d + sqrt(max(0, highTerm))))
     }
 
     /// The q-quantile of sorted values, linearly interpolated (numpy's default).

@@ -50,7 +50,8 @@ public struct SweepGrid: Sendable, Equatable {
             throw LaserError.invalidIntervention("ρ \(r)", reason: "ρ must be in (0, 1]")
         }
         guard !layers.isEmpty, !types.isEmpty, !rhos.isEmpty else {
-            throw LaserError.invalidIntervention("grid", reason: "the grid needs at least one layer, type and ρ")
+            throw LaserError.invalidIntervention(
+                "grid", reason: "the grid needs at least one layer, type and ρ")
         }
         self.layers = layers
         self.types = types
@@ -91,7 +92,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public let count: Int
 
     public init(index: Int, count: Int) throws {
-        guard count >= 1, index >= 0, index < count else { throw LaserError.invalidShard("\(index)/\(count)") }
+        guard count >= 1, index >= 0, index < count else {
+            throw LaserError.invalidShard("\(index)/\(count)")
+        }
         self.index = index
         self.count = count
     }
@@ -99,7 +102,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// Parses `i/n`.
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else { throw LaserError.invalidShard(text) }
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]) else {
+            throw LaserError.invalidShard(text)
+        }
         try self.init(index: i, count: n)
     }
 

@@ -14,16 +14,21 @@ struct CLIError: Error, CustomStringConvertible {
 /// a probe file is made and removed there. A path that is a folder is refused.
 func checkWritable(_ path: String, option: String) throws {
     var isDirectory: ObjCBool = false
-    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+        isDirectory.boolValue
+    {
         throw CLIError("\(option) \(path) is a folder, not a file")
     }
     let folder = (path as NSString).deletingLastPathComponent
     let directory = folder.isEmpty ? "." : folder
-    if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+    if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+        !isDirectory.boolValue
+    {
         throw CLIError("\(option) \(path): \(directory) is a file, not a folder")
     }
     do {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
     } catch {
         throw CLIError("\(option): cannot create \(directory): \(TerminalText.reason(error))")
     }
@@ -56,15 +61,20 @@ func parseInterventions(_ texts: [String]) throws -> [Intervention] {
 func jsonText(_ value: some Encodable, pretty: Bool = true) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return terminalSafeJSON(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 /// Bytes as "12.3 MB".
 func formatBytes(_ n: Int) -> String {
     let units = ["B", "KB", "MB", "GB"]
-    var v = Double(n), i = 0
-    while v >= 1000, i < units.count - 1 { v /= 1000; i += 1 }
+    var v = Double(n)
+    var i = 0
+    while v >= 1000, i < units.count - 1 {
+        v /= 1000
+        i += 1
+    }
     return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
 }
 
@@ -75,9 +85,14 @@ func fileSize(_ path: String) -> Int {
 /// Left-aligned text table.
 func table(_ header: [String], _ rows: [[String]]) -> String {
     var widths = header.map(\.count)
-    for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-    func line(_ cells: [String]) -> String {
-        cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+    for r in rows {
+        for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) }
     }
-    return ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")] + rows.map(line)).joined(separator: "\n")
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ")
+    }
+    return
+        ([line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+        + rows.map(line)).joined(separator: "\n")
 }

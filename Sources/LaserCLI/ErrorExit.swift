@@ -40,7 +40,8 @@ enum ErrorExit {
     static func exit(with error: Error) -> Never {
         let code = LaserCommand.exitCode(for: error)
         if code == .success { LaserCommand.exit(withError: error) }
-        let fromParser = error is ValidationError
+        let fromParser =
+            error is ValidationError
             || String(reflecting: type(of: error)).hasPrefix("ArgumentParser.")
         var message = fromParser ? LaserCommand.message(for: error) : TerminalText.describe(error)
         message = TerminalText.escaped(message)

@@ -7,7 +7,9 @@ enum FastKernels {
     /// only way to change it for this process is to start the process again with it set.
     static func reexecIfUseful() {
         let env = ProcessInfo.processInfo.environment
-        guard env["OPENBLAS_CORETYPE"] == nil, env["LASER_NO_REEXEC"] == nil, cpuHasAVX512() else { return }
+        guard env["OPENBLAS_CORETYPE"] == nil, env["LASER_NO_REEXEC"] == nil, cpuHasAVX512() else {
+            return
+        }
         setenv("OPENBLAS_CORETYPE", "SKYLAKEX", 1)
         let args = CommandLine.arguments
         var cArgs: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) }
@@ -18,8 +20,12 @@ enum FastKernels {
     }
 
     static func cpuHasAVX512() -> Bool {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-        guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else {
+            return false
+        }
+        guard let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else {
+            return false
+        }
         let set = Set(flags.split(separator: " ").map(String.init))
         return set.contains("avx512f") && set.contains("avx512bw") && set.contains("avx512vl")
     }

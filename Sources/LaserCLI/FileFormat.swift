@@ -30,7 +30,8 @@ enum FileFormat: Equatable, CustomStringConvertible {
         if bytes.isEmpty { return .empty }
         if bytes.starts(with: Array("GGUF".utf8)) { return .gguf }
         if bytes.count >= 9 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
-        if String(validating: bytes, as: UTF8.self) != nil || String(validating: bytes.dropLast(3), as: UTF8.self) != nil,
+        if String(validating: bytes, as: UTF8.self) != nil
+            || String(validating: bytes.dropLast(3), as: UTF8.self) != nil,
             !bytes.contains(0)
         {
             return .text

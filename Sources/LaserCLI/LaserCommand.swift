@@ -6,7 +6,8 @@ import Foundation
 struct LaserCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "laser",
-        abstract: "LASER (layer-selective rank reduction) for Sokoban policies and language models.",
+        abstract:
+            "LASER (layer-selective rank reduction) for Sokoban policies and language models.",
         discussion: InterventionHelp.text,
         groupedSubcommands: LaserCommand.subcommandGroups
     )

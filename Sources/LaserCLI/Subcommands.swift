@@ -5,7 +5,9 @@ extension LaserCommand {
     static let subcommandGroups: [CommandGroup] = [
         CommandGroup(
             name: "Sokoban",
-            subcommands: [PlayCommand.self, SolveCommand.self, GenerateCommand.self, WatchCommand.self]),
+            subcommands: [
+                PlayCommand.self, SolveCommand.self, GenerateCommand.self, WatchCommand.self,
+            ]),
         CommandGroup(name: "Agent", subcommands: [TrainCommand.self, EvalCommand.self]),
         CommandGroup(
             name: "Language model",

@@ -47,7 +47,8 @@ struct TextModelOptions: ParsableArguments {
     }
 
     /// Applies `--intervene` to a loaded model (factored, so the forward uses the factors).
-    func applyInterventions(to llama: LlamaModel, verbose: Bool = true) throws -> [ReductionReport] {
+    func applyInterventions(to llama: LlamaModel, verbose: Bool = true) throws -> [ReductionReport]
+    {
         let parsed = try interventions.map { try Intervention(parsing: $0) }
         guard !parsed.isEmpty else { return [] }
         let reports = try Reducer(model: llama).apply(parsed)

@@ -24,12 +24,18 @@ public enum AtomicFile {
     public static func write(to path: String, body: (Int32) throws -> Void) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let base = (path as NSString).lastPathComponent
-        let temp = (directory.isEmpty ? "." : directory) + "/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let temp =
+            (directory.isEmpty ? "." : directory)
+            + "/.\(base).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw FileError.cannotWrite(path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
+        }
         do {
             try body(fd)
-            guard fsync(fd) == 0 else { throw FileError.cannotWrite(path, reason: String(cString: strerror(errno))) }
+            guard fsync(fd) == 0 else {
+                throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
+            }
             close(fd)
         } catch {
             close(fd)
@@ -44,7 +50,8 @@ public enum AtomicFile {
     }
 
     /// Writes every byte of a buffer, retrying short writes.
-    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+    public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws
+    {
         var offset = 0
         while offset < buffer.count {
             let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)

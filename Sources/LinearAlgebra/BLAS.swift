@@ -31,7 +31,9 @@ public enum BLAS {
 
     /// y += alpha · x over n elements.
     @inline(__always)
-    public static func saxpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    public static func saxpy(
+        n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>
+    ) {
         cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
     }
 
@@ -51,7 +53,10 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let k = transposeA ? a.shape[0] : a.shape[1]
     let kb = transposeB ? b.shape[1] : b.shape[0]
     let n = transposeB ? b.shape[0] : b.shape[1]
-    precondition(k == kb, "inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    precondition(
+        k == kb,
+        "inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")"
+    )
     var c = Tensor(zeros: [m, n])
     gemm(a, transposeA: transposeA, b, transposeB: transposeB, into: &c)
     return c
@@ -86,8 +91,10 @@ public func gemm(
 /// op(A) · x for a matrix and a vector (a new 1-D tensor).
 public func matvec(_ a: Tensor, _ x: Tensor, transposeA: Bool = false) -> Tensor {
     precondition(a.rank == 2)
-    let m = a.shape[0], n = a.shape[1]
-    precondition(x.count == (transposeA ? m : n), "vector length \(x.count) does not fit \(a.shape)")
+    let m = a.shape[0]
+    let n = a.shape[1]
+    precondition(
+        x.count == (transposeA ? m : n), "vector length \(x.count) does not fit \(a.shape)")
     var y = Tensor(zeros: [transposeA ? n : m])
     a.scalars.withUnsafeBufferPointer { ap in
         x.scalars.withUnsafeBufferPointer { xp in
@@ -102,7 +109,9 @@ public func matvec(_ a: Tensor, _ x: Tensor, transposeA: Bool = false) -> Tensor
 }
 
 /// The naive triple loop, kept beside the fast kernel as the reference for tests.
-public func naiveMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false)
+public func naiveMatmul(
+    _ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false
+)
     -> Tensor
 {
     let m = transposeA ? a.shape[1] : a.shape[0]

@@ -6,7 +6,8 @@ public enum FileFingerprint {
     /// "fnv1a64:<16 hex digits>" of the file's bytes (memory-mapped, read once).
     public static func of(path: String) throws -> String {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch {
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) } catch
+        {
             throw FileError.cannotRead(path, reason: error.localizedDescription)
         }
         return "fnv1a64:" + String(format: "%016llx", fnv1a64(data))

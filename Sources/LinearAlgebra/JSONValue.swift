@@ -16,12 +16,30 @@ public enum JSONValue: Decodable, Equatable, Sendable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null; return }
-        if let b = try? c.decode(Bool.self) { self = .bool(b); return }
-        if let i = try? c.decode(Int.self) { self = .integer(i); return }
-        if let d = try? c.decode(Double.self) { self = .number(d); return }
-        if let s = try? c.decode(String.self) { self = .string(s); return }
-        if let a = try? c.decode([JSONValue].self) { self = .array(a); return }
+        if c.decodeNil() {
+            self = .null
+            return
+        }
+        if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+            return
+        }
+        if let i = try? c.decode(Int.self) {
+            self = .integer(i)
+            return
+        }
+        if let d = try? c.decode(Double.self) {
+            self = .number(d)
+            return
+        }
+        if let s = try? c.decode(String.self) {
+            self = .string(s)
+            return
+        }
+        if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+            return
+        }
         self = .object(try c.decode([String: JSONValue].self))
     }
 
@@ -36,16 +54,29 @@ public enum JSONValue: Decodable, Equatable, Sendable {
             let value = try parser.value(depth: 0)
             parser.skipWhitespace()
             guard parser.offset == parser.bytes.count else {
-                throw JSONError(offset: parser.offset, problem: "unexpected text after the document")
+                throw JSONError(
+                    offset: parser.offset, problem: "unexpected text after the document")
             }
             return value
         }
     }
 
-    public var intValue: Int? { if case .integer(let i) = self { return i }; return nil }
-    public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o }; return nil }
+    public var intValue: Int? {
+        if case .integer(let i) = self { return i }
+        return nil
+    }
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
 }
 
 /// Where a JSON document is malformed and how.
@@ -87,16 +118,24 @@ struct JSONParser {
         case UInt8(ascii: "{"): return try object(depth: depth + 1)
         case UInt8(ascii: "["): return try array(depth: depth + 1)
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expect("null"); return .null
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
         default: throw fail("unexpected character")
         }
     }
 
     mutating func object(depth: Int) throws -> JSONValue {
-        guard depth <= JSONValue.maxDepth else { throw fail("nesting deeper than \(JSONValue.maxDepth)") }
+        guard depth <= JSONValue.maxDepth else {
+            throw fail("nesting deeper than \(JSONValue.maxDepth)")
+        }
         offset += 1
         var members: [String: JSONValue] = [:]
         skipWhitespace()
@@ -112,23 +151,34 @@ struct JSONParser {
             let keyOffset = offset
             let key = try string()
             skipWhitespace()
-            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: ":") else {
+                throw fail("expected ':'")
+            }
             offset += 1
             skipWhitespace()
             let v = try value(depth: depth)
             guard members.updateValue(v, forKey: key) == nil else {
-                throw JSONError(offset: keyOffset, problem: "key \"\(key)\" appears twice in one object")
+                throw JSONError(
+                    offset: keyOffset, problem: "key \"\(key)\" appears twice in one object")
             }
             skipWhitespace()
             guard offset < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-            if bytes[offset] == UInt8(ascii: "}") { offset += 1; return .object(members) }
+            if bytes[offset] == UInt8(ascii: ",") {
+                offset += 1
+                continue
+            }
+            if bytes[offset] == UInt8(ascii: "}") {
+                offset += 1
+                return .object(members)
+            }
             throw fail("expected ',' or '}'")
         }
     }
 
     mutating func array(depth: Int) throws -> JSONValue {
-        guard depth <= JSONValue.maxDepth else { throw fail("nesting deeper than \(JSONValue.maxDepth)") }
+        guard depth <= JSONValue.maxDepth else {
+            throw fail("nesting deeper than \(JSONValue.maxDepth)")
+        }
         offset += 1
         var elements: [JSONValue] = []
         skipWhitespace()
@@ -141,8 +191,14 @@ struct JSONParser {
             elements.append(try value(depth: depth))
             skipWhitespace()
             guard offset < bytes.count else { throw fail("unexpected end of input") }
-            if bytes[offset] == UInt8(ascii: ",") { offset += 1; continue }
-            if bytes[offset] == UInt8(ascii: "]") { offset += 1; return .array(elements) }
+            if bytes[offset] == UInt8(ascii: ",") {
+                offset += 1
+                continue
+            }
+            if bytes[offset] == UInt8(ascii: "]") {
+                offset += 1
+                return .array(elements)
+            }
             throw fail("expected ',' or ']'")
         }
     }
@@ -204,7 +260,9 @@ struct JSONParser {
                     else { throw fail("unpaired surrogate in \\u escape") }
                     offset += 2
                     let low = try unicodeEscape()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
+                    guard (0xDC00...0xDFFF).contains(low) else {
+                        throw fail("unpaired surrogate in \\u escape")
+                    }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 } else if (0xDC00...0xDFFF).contains(scalar) {
                     throw fail("unpaired surrogate in \\u escape")
@@ -240,10 +298,14 @@ struct JSONParser {
             offset += 1
             guard digits() > 0 else { throw fail("invalid number") }
         }
-        if offset < bytes.count && (bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E")) {
+        if offset < bytes.count
+            && (bytes[offset] == UInt8(ascii: "e") || bytes[offset] == UInt8(ascii: "E"))
+        {
             isInteger = false
             offset += 1
-            if offset < bytes.count && (bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-")) {
+            if offset < bytes.count
+                && (bytes[offset] == UInt8(ascii: "+") || bytes[offset] == UInt8(ascii: "-"))
+            {
                 offset += 1
             }
             guard digits() > 0 else { throw fail("invalid number") }

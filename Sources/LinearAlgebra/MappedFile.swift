@@ -12,11 +12,17 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw FileError.cannotRead(path, reason: String(cString: strerror(errno))) }
+        guard fd >= 0 else {
+            throw FileError.cannotRead(path, reason: String(cString: strerror(errno)))
+        }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileError.cannotRead(path, reason: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw FileError.cannotRead(path, reason: "not a regular file") }
+        guard fstat(fd, &info) == 0 else {
+            throw FileError.cannotRead(path, reason: String(cString: strerror(errno)))
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw FileError.cannotRead(path, reason: "not a regular file")
+        }
         size = Int(info.st_size)
         if size == 0 {
             base = nil
@@ -24,7 +30,8 @@ public final class MappedFile: @unchecked Sendable {
         }
         let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let pointer, pointer != MAP_FAILED else {
-            throw FileError.cannotRead(path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+            throw FileError.cannotRead(
+                path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
         base = UnsafeRawPointer(pointer)
     }

@@ -22,7 +22,9 @@ public func randomizedSVD(_ a: Tensor, rank: Int, options: RandomizedSVDOptions 
     -> SingularValueDecomposition
 {
     guard a.rank == 2 else { throw LinearAlgebraError.notAMatrix(shape: a.shape) }
-    let m = a.shape[0], n = a.shape[1], p = min(m, n)
+    let m = a.shape[0]
+    let n = a.shape[1]
+    let p = min(m, n)
     precondition(rank >= 1 && rank <= p, "rank \(rank) outside 1...\(p)")
     let l = min(p, rank + options.oversampling)
     if l >= p {
@@ -40,32 +42,38 @@ public func randomizedSVD(_ a: Tensor, rank: Int, options: RandomizedSVDOptions 
     let b = matmul(q, a, transposeA: true)  // l × n
     let small = try svd(b)  // U_b l × l
     let u = matmul(q, small.u)  // m × l
-    return truncate(SingularValueDecomposition(u: u, singularValues: small.singularValues, vt: small.vt), rank: rank)
+    return truncate(
+        SingularValueDecomposition(u: u, singularValues: small.singularValues, vt: small.vt),
+        rank: rank)
 }
 
 private func truncate(_ d: SingularValueDecomposition, rank k: Int) -> SingularValueDecomposition {
-    let m = d.rows, n = d.columns
+    let m = d.rows
+    let n = d.columns
     return SingularValueDecomposition(
         u: d.u.columns(0..<k).reshaped([m, k]), singularValues: Array(d.singularValues[0..<k]),
         vt: Tensor(shape: [k, n], scalars: Array(d.vt.scalars[0..<(k * n)])))
 }
 
-
 /// Q of the thin QR factorisation of a tall matrix (m × l, m ≥ l) via `sgeqrf` + `sorgqr`.
 public func orthonormalColumns(_ a: Tensor) throws -> Tensor {
-    let m = a.shape[0], l = a.shape[1]
+    let m = a.shape[0]
+    let l = a.shape[1]
     precondition(m >= l, "QR here expects a tall matrix, got \(a.shape)")
     var q = a.scalars
     var tau = [Float](repeating: 0, count: l)
     var info = q.withUnsafeMutableBufferPointer { qp in
         tau.withUnsafeMutableBufferPointer { tp in
-            LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, Int32(m), Int32(l), qp.baseAddress, Int32(l), tp.baseAddress)
+            LAPACKE_sgeqrf(
+                LAPACK_ROW_MAJOR, Int32(m), Int32(l), qp.baseAddress, Int32(l), tp.baseAddress)
         }
     }
     if info != 0 { throw LinearAlgebraError.lapackFailed(routine: "sgeqrf", info: Int(info)) }
     info = q.withUnsafeMutableBufferPointer { qp in
         tau.withUnsafeMutableBufferPointer { tp in
-            LAPACKE_sorgqr(LAPACK_ROW_MAJOR, Int32(m), Int32(l), Int32(l), qp.baseAddress, Int32(l), tp.baseAddress)
+            LAPACKE_sorgqr(
+                LAPACK_ROW_MAJOR, Int32(m), Int32(l), Int32(l), qp.baseAddress, Int32(l),
+                tp.baseAddress)
         }
     }
     if info != 0 { throw LinearAlgebraError.lapackFailed(routine: "sorgqr", info: Int(info)) }

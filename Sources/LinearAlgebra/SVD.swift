@@ -23,7 +23,8 @@ public struct SingularValueDecomposition: Sendable {
     public func truncatedFactors(rank k: Int) -> (left: Tensor, right: Tensor) {
         let p = singularValues.count
         precondition(k >= 1 && k <= p, "rank \(k) outside 1...\(p)")
-        let m = rows, n = columns
+        let m = rows
+        let n = columns
         var left = [Float](repeating: 0, count: m * k)
         u.scalars.withUnsafeBufferPointer { up in
             for i in 0..<m {
@@ -66,8 +67,13 @@ public func svd(_ matrix: Tensor) throws -> SingularValueDecomposition {
     guard matrix.scalars.allSatisfy({ $0.isFinite }) else {
         throw LinearAlgebraError.nonFinite("matrix given to SVD")
     }
-    let m = matrix.shape[0], n = matrix.shape[1], p = min(m, n)
-    if p == 0 { return SingularValueDecomposition(u: Tensor(zeros: [m, 0]), singularValues: [], vt: Tensor(zeros: [0, n])) }
+    let m = matrix.shape[0]
+    let n = matrix.shape[1]
+    let p = min(m, n)
+    if p == 0 {
+        return SingularValueDecomposition(
+            u: Tensor(zeros: [m, 0]), singularValues: [], vt: Tensor(zeros: [0, n]))
+    }
     var s = [Float](repeating: 0, count: p)
     var u = [Float](repeating: 0, count: m * p)
     var vt = [Float](repeating: 0, count: p * n)
@@ -93,7 +99,8 @@ public func svd(_ matrix: Tensor) throws -> SingularValueDecomposition {
                     vt.withUnsafeMutableBufferPointer { vp in
                         superb.withUnsafeMutableBufferPointer { bp in
                             LAPACKE_sgesvd(
-                                LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")), CChar(UInt8(ascii: "S")),
+                                LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "S")),
+                                CChar(UInt8(ascii: "S")),
                                 Int32(m), Int32(n), ap.baseAddress, Int32(n), sp.baseAddress,
                                 upp.baseAddress, Int32(p), vp.baseAddress, Int32(n), bp.baseAddress)
                         }
@@ -106,7 +113,8 @@ public func svd(_ matrix: Tensor) throws -> SingularValueDecomposition {
         throw LinearAlgebraError.lapackFailed(routine: "sgesdd", info: Int(info))
     }
     return SingularValueDecomposition(
-        u: Tensor(shape: [m, p], scalars: u), singularValues: s, vt: Tensor(shape: [p, n], scalars: vt))
+        u: Tensor(shape: [m, p], scalars: u), singularValues: s,
+        vt: Tensor(shape: [p, n], scalars: vt))
 }
 
 /// Singular values only (`sgesdd` with job 'N'), cheaper than the full decomposition.
@@ -115,7 +123,9 @@ public func singularValues(_ matrix: Tensor) throws -> [Float] {
     guard matrix.scalars.allSatisfy({ $0.isFinite }) else {
         throw LinearAlgebraError.nonFinite("matrix given to SVD")
     }
-    let m = matrix.shape[0], n = matrix.shape[1], p = min(m, n)
+    let m = matrix.shape[0]
+    let n = matrix.shape[1]
+    let p = min(m, n)
     if p == 0 { return [] }
     var s = [Float](repeating: 0, count: p)
     var a = matrix.scalars
@@ -125,7 +135,8 @@ public func singularValues(_ matrix: Tensor) throws -> [Float] {
             dummy.withUnsafeMutableBufferPointer { dp in
                 LAPACKE_sgesdd(
                     LAPACK_ROW_MAJOR, CChar(UInt8(ascii: "N")), Int32(m), Int32(n), ap.baseAddress,
-                    Int32(n), sp.baseAddress, dp.baseAddress, Int32(max(1, m)), dp.baseAddress, Int32(max(1, n)))
+                    Int32(n), sp.baseAddress, dp.baseAddress, Int32(max(1, m)), dp.baseAddress,
+                    Int32(max(1, n)))
             }
         }
     }

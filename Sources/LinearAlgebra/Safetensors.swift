@@ -9,10 +9,21 @@ import Foundation
 
 /// Element types a safetensors header may name, with their sizes.
 public enum SafetensorsDType: String, Sendable, CaseIterable, Codable {
-    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
-    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
-    case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8", bool = "BOOL"
-    case f8e4m3 = "F8_E4M3", f8e5m2 = "F8_E5M2"
+    case f64 = "F64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i64 = "I64"
+    case i32 = "I32"
+    case i16 = "I16"
+    case i8 = "I8"
+    case u64 = "U64"
+    case u32 = "U32"
+    case u16 = "U16"
+    case u8 = "U8"
+    case bool = "BOOL"
+    case f8e4m3 = "F8_E4M3"
+    case f8e5m2 = "F8_E5M2"
 
     public var byteSize: Int {
         switch self {
@@ -42,7 +53,8 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .truncated(let p, let size):
-            return "\(p): truncated safetensors file (\(size) bytes; at least 8 needed for the header length)"
+            return
+                "\(p): truncated safetensors file (\(size) bytes; at least 8 needed for the header length)"
         case .headerTooLarge(let p, let length, let limit):
             return "\(p): header length \(length) exceeds the limit of \(limit) bytes"
         case .headerBeyondFile(let p, let length, let size):
@@ -54,9 +66,11 @@ public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
         case .unknownDType(let p, let t, let d):
             return "\(p): tensor '\(t)': unknown dtype '\(d)'"
         case .sizeMismatch(let p, let t, let expected, let actual):
-            return "\(p): tensor '\(t)': data_offsets span \(actual) bytes but dtype × shape needs \(expected)"
+            return
+                "\(p): tensor '\(t)': data_offsets span \(actual) bytes but dtype × shape needs \(expected)"
         case .offsetsOutOfRange(let p, let t, let end, let size):
-            return "\(p): tensor '\(t)': data ends at byte \(end), past the \(size)-byte data buffer"
+            return
+                "\(p): tensor '\(t)': data ends at byte \(end), past the \(size)-byte data buffer"
         case .overlap(let p, let a, let b):
             return "\(p): tensors '\(a)' and '\(b)' overlap in the data buffer"
         case .invalidMetadata(let p, let reason):
@@ -96,13 +110,17 @@ public final class SafetensorsFile: @unchecked Sendable {
         self.path = path
         file = try MappedFile(path: path)
         let bytes = file.bytes
-        guard bytes.count >= 8 else { throw SafetensorsError.truncated(path: path, size: bytes.count) }
+        guard bytes.count >= 8 else {
+            throw SafetensorsError.truncated(path: path, size: bytes.count)
+        }
         let length = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
         guard length <= UInt64(Self.headerLimit) else {
-            throw SafetensorsError.headerTooLarge(path: path, length: length, limit: Self.headerLimit)
+            throw SafetensorsError.headerTooLarge(
+                path: path, length: length, limit: Self.headerLimit)
         }
         guard length <= UInt64(bytes.count - 8) else {
-            throw SafetensorsError.headerBeyondFile(path: path, length: length, fileSize: bytes.count)
+            throw SafetensorsError.headerBeyondFile(
+                path: path, length: length, fileSize: bytes.count)
         }
         dataStart = 8 + Int(length)
         let headerData = Data(bytes[8..<dataStart])
@@ -125,99 +143,136 @@ public final class SafetensorsFile: @unchecked Sendable {
                 }
                 for (k, v) in map {
                     guard let s = v.stringValue else {
-                        throw SafetensorsError.invalidMetadata(path: path, reason: "value of '\(k)' is not a string")
+                        throw SafetensorsError.invalidMetadata(
+                            path: path, reason: "value of '\(k)' is not a string")
                     }
                     metadata[k] = s
                 }
                 continue
             }
-            infos.append(try Self.parseEntry(name: name, value: value, dataSize: dataSize, path: path))
+            infos.append(
+                try Self.parseEntry(name: name, value: value, dataSize: dataSize, path: path))
         }
         infos.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
-        for (a, b) in zip(infos, infos.dropFirst()) where b.begin < a.end && a.end > a.begin && b.end > b.begin {
+        for (a, b) in zip(infos, infos.dropFirst())
+        where b.begin < a.end && a.end > a.begin && b.end > b.begin {
             throw SafetensorsError.overlap(path: path, first: a.name, second: b.name)
         }
         self.metadata = metadata
         self.tensors = infos
     }
 
-    private static func parseEntry(name: String, value: JSONValue, dataSize: Int, path: String) throws
+    private static func parseEntry(name: String, value: JSONValue, dataSize: Int, path: String)
+        throws
         -> SafetensorsTensorInfo
     {
         guard let entry = value.objectValue else {
-            throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "entry is not an object")
+            throw SafetensorsError.invalidEntry(
+                path: path, tensor: name, reason: "entry is not an object")
         }
         guard let dtypeText = entry["dtype"]?.stringValue else {
-            throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "missing or non-string dtype")
+            throw SafetensorsError.invalidEntry(
+                path: path, tensor: name, reason: "missing or non-string dtype")
         }
         guard let dtype = SafetensorsDType(rawValue: dtypeText) else {
             throw SafetensorsError.unknownDType(path: path, tensor: name, dtype: dtypeText)
         }
         guard let shapeValues = entry["shape"]?.arrayValue else {
-            throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "missing or non-array shape")
+            throw SafetensorsError.invalidEntry(
+                path: path, tensor: name, reason: "missing or non-array shape")
         }
         var shape: [Int] = []
         for v in shapeValues {
             guard let d = v.intValue, d >= 0 else {
-                throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "shape has a dimension that is not a non-negative integer")
+                throw SafetensorsError.invalidEntry(
+                    path: path, tensor: name,
+                    reason: "shape has a dimension that is not a non-negative integer")
             }
             shape.append(d)
         }
         guard let offsets = entry["data_offsets"]?.arrayValue, offsets.count == 2,
             let begin = offsets[0].intValue, let end = offsets[1].intValue, begin >= 0, begin <= end
         else {
-            throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "data_offsets must be two integers [begin, end] with 0 <= begin <= end")
+            throw SafetensorsError.invalidEntry(
+                path: path, tensor: name,
+                reason: "data_offsets must be two integers [begin, end] with 0 <= begin <= end")
         }
         var count = 1
         for d in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow else {
-                throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "shape \(shape) overflows")
+                throw SafetensorsError.invalidEntry(
+                    path: path, tensor: name, reason: "shape \(shape) overflows")
             }
             count = product
         }
         let (needed, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
         guard !overflow else {
-            throw SafetensorsError.invalidEntry(path: path, tensor: name, reason: "shape \(shape) overflows")
+            throw SafetensorsError.invalidEntry(
+                path: path, tensor: name, reason: "shape \(shape) overflows")
         }
         guard end - begin == needed else {
-            throw SafetensorsError.sizeMismatch(path: path, tensor: name, expected: needed, actual: end - begin)
+            throw SafetensorsError.sizeMismatch(
+                path: path, tensor: name, expected: needed, actual: end - begin)
         }
         guard end <= dataSize else {
-            throw SafetensorsError.offsetsOutOfRange(path: path, tensor: name, end: end, dataSize: dataSize)
+            throw SafetensorsError.offsetsOutOfRange(
+                path: path, tensor: name, end: end, dataSize: dataSize)
         }
         return SafetensorsTensorInfo(name: name, dtype: dtype, shape: shape, begin: begin, end: end)
     }
 
     /// The header entry of a tensor, or nil.
-    public func info(named name: String) -> SafetensorsTensorInfo? { tensors.first { $0.name == name } }
+    public func info(named name: String) -> SafetensorsTensorInfo? {
+        tensors.first { $0.name == name }
+    }
 
     /// The raw bytes of a tensor (valid while the file object lives).
     public func rawBytes(named name: String) throws -> UnsafeRawBufferPointer {
-        guard let info = info(named: name) else { throw SafetensorsError.noSuchTensor(path: path, name: name) }
-        return UnsafeRawBufferPointer(rebasing: file.bytes[(dataStart + info.begin)..<(dataStart + info.end)])
+        guard let info = info(named: name) else {
+            throw SafetensorsError.noSuchTensor(path: path, name: name)
+        }
+        return UnsafeRawBufferPointer(
+            rebasing: file.bytes[(dataStart + info.begin)..<(dataStart + info.end)])
     }
 
     /// A tensor converted to Float32 (from F32, F16 or BF16).
     public func tensor(named name: String) throws -> Tensor {
-        guard let info = info(named: name) else { throw SafetensorsError.noSuchTensor(path: path, name: name) }
+        guard let info = info(named: name) else {
+            throw SafetensorsError.noSuchTensor(path: path, name: name)
+        }
         let raw = try rawBytes(named: name)
         let n = info.elementCount
         var out = [Float](repeating: 0, count: n)
         out.withUnsafeMutableBufferPointer { dst in
             switch info.dtype {
             case .f32:
-                for i in 0..<n { dst[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self).littleEndian) }
+                for i in 0..<n {
+                    dst[i] = Float(
+                        bitPattern: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)
+                            .littleEndian)
+                }
             case .f16:
-                for i in 0..<n { dst[i] = Float(Float16(bitPattern: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)) }
+                for i in 0..<n {
+                    dst[i] = Float(
+                        Float16(
+                            bitPattern: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)
+                                .littleEndian))
+                }
             case .bf16:
-                for i in 0..<n { dst[i] = Float(bitPattern: UInt32(raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian) << 16) }
+                for i in 0..<n {
+                    dst[i] = Float(
+                        bitPattern: UInt32(
+                            raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self).littleEndian)
+                            << 16)
+                }
             default:
                 break
             }
         }
         guard [.f32, .f16, .bf16].contains(info.dtype) else {
-            throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: info.dtype.rawValue)
+            throw SafetensorsError.unsupportedDType(
+                path: path, tensor: name, dtype: info.dtype.rawValue)
         }
         return Tensor(shape: info.shape, scalars: out)
     }
@@ -232,7 +287,9 @@ public struct SafetensorsEntry: Sendable {
 
     /// Raw bytes (already in `dtype`'s little-endian encoding), for passing tensors through unchanged.
     public init(name: String, dtype: SafetensorsDType, shape: [Int], data: [UInt8]) {
-        precondition(shape.reduce(1, *) * dtype.byteSize == data.count, "\(name): bytes do not match dtype × shape")
+        precondition(
+            shape.reduce(1, *) * dtype.byteSize == data.count,
+            "\(name): bytes do not match dtype × shape")
         self.name = name
         self.dtype = dtype
         self.shape = shape
@@ -246,9 +303,17 @@ public struct SafetensorsEntry: Sendable {
         bytes.withUnsafeMutableBytes { dst in
             tensor.scalars.withUnsafeBufferPointer { src in
                 if dtype == .f32 {
-                    for i in 0..<src.count { dst.storeBytes(of: src[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+                    for i in 0..<src.count {
+                        dst.storeBytes(
+                            of: src[i].bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self
+                        )
+                    }
                 } else {
-                    for i in 0..<src.count { dst.storeBytes(of: Float16(src[i]).bitPattern.littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+                    for i in 0..<src.count {
+                        dst.storeBytes(
+                            of: Float16(src[i]).bitPattern.littleEndian, toByteOffset: 2 * i,
+                            as: UInt16.self)
+                    }
                 }
             }
         }
@@ -258,7 +323,9 @@ public struct SafetensorsEntry: Sendable {
 
 public enum SafetensorsWriter {
     /// Writes the entries (in the order given) and metadata as one safetensors file, atomically.
-    public static func write(_ entries: [SafetensorsEntry], metadata: [String: String] = [:], to path: String) throws {
+    public static func write(
+        _ entries: [SafetensorsEntry], metadata: [String: String] = [:], to path: String
+    ) throws {
         var names = Set<String>()
         for e in entries {
             precondition(names.insert(e.name).inserted, "duplicate tensor name \(e.name)")
@@ -267,13 +334,17 @@ public enum SafetensorsWriter {
         var header = "{"
         var parts: [String] = []
         if !metadata.isEmpty {
-            let fields = metadata.keys.sorted().map { "\(jsonString($0)):\(jsonString(metadata[$0]!))" }
+            let fields = metadata.keys.sorted().map {
+                "\(jsonString($0)):\(jsonString(metadata[$0]!))"
+            }
             parts.append("\"__metadata__\":{\(fields.joined(separator: ","))}")
         }
         var offset = 0
         for e in entries {
             let shape = e.shape.map(String.init).joined(separator: ",")
-            parts.append("\(jsonString(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.data.count)]}")
+            parts.append(
+                "\(jsonString(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + e.data.count)]}"
+            )
             offset += e.data.count
         }
         header += parts.joined(separator: ",") + "}"
@@ -284,7 +355,9 @@ public enum SafetensorsWriter {
             var length = UInt64(headerBytes.count).littleEndian
             try withUnsafeBytes(of: &length) { try AtomicFile.writeAll(fd, $0, path: path) }
             try headerBytes.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
-            for e in entries { try e.data.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) } }
+            for e in entries {
+                try e.data.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+            }
         }
     }
 

@@ -29,7 +29,9 @@ public struct Tensor: Sendable, Equatable {
     }
 
     /// A tensor of independent normal samples with the given standard deviation.
-    public init(randomNormal shape: [Int], standardDeviation: Float = 1, using rng: inout SplitMix64) {
+    public init(
+        randomNormal shape: [Int], standardDeviation: Float = 1, using rng: inout SplitMix64
+    ) {
         let count = shape.reduce(1, *)
         var values = [Float](repeating: 0, count: count)
         for i in 0..<count { values[i] = Float(rng.nextNormal()) * standardDeviation }
@@ -75,7 +77,8 @@ public struct Tensor: Sendable, Equatable {
     /// The transpose of a matrix (a copy).
     public var transposed: Tensor {
         precondition(rank == 2, "transpose needs a matrix, got shape \(shape)")
-        let m = shape[0], n = shape[1]
+        let m = shape[0]
+        let n = shape[1]
         var out = [Float](repeating: 0, count: m * n)
         scalars.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
@@ -104,7 +107,8 @@ public struct Tensor: Sendable, Equatable {
     /// Columns [start, end) of a matrix (a copy).
     public func columns(_ range: Range<Int>) -> Tensor {
         precondition(rank == 2)
-        let m = shape[0], n = shape[1]
+        let m = shape[0]
+        let n = shape[1]
         var out = [Float](repeating: 0, count: m * range.count)
         for i in 0..<m {
             for (j, jj) in range.enumerated() { out[i * range.count + j] = scalars[i * n + jj] }

@@ -9,12 +9,15 @@ public struct ActionSet: OptionSet, Sendable, Hashable {
 
     /// The set holding only `action` (0..<4).
     public init(action: Int) {
-        precondition(action >= 0 && action < PolicyGeometry.actionCount, "action \(action) is not in 0..<4")
+        precondition(
+            action >= 0 && action < PolicyGeometry.actionCount, "action \(action) is not in 0..<4")
         rawValue = 1 << UInt8(action)
     }
 
     /// Whether `action` belongs.
-    public func contains(action: Int) -> Bool { action >= 0 && action < 4 && rawValue & (1 << UInt8(action)) != 0 }
+    public func contains(action: Int) -> Bool {
+        action >= 0 && action < 4 && rawValue & (1 << UInt8(action)) != 0
+    }
 
     /// The actions in the set, in increasing order.
     public var actions: [Int] { (0..<PolicyGeometry.actionCount).filter { contains(action: $0) } }

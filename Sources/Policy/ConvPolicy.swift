@@ -48,7 +48,8 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
         let weights = 9 * channels * (planes + 2 * blocks * channels)
         guard weights <= PolicyLimits.maximumParameters else {
             throw PolicyError.invalidConfiguration(
-                "a conv network of \(channels) channels and \(blocks) blocks has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)")
+                "a conv network of \(channels) channels and \(blocks) blocks has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)"
+            )
         }
     }
 
@@ -264,7 +265,9 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
             scratch: scratch)
     }
 
-    public func forward(_ context: PolicyContext, batch: Int) { forwardBatch(context, batch: batch) }
+    public func forward(_ context: PolicyContext, batch: Int) {
+        forwardBatch(context, batch: batch)
+    }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
     func forward(_ context: PolicyContext, plan: ConvPlan, samples: Range<Int>) {

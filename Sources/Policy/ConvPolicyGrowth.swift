@@ -13,10 +13,13 @@ extension ConvPolicy {
     /// gradients from the first step. A new residual block gets a zero second conv and bias:
     /// h ← ReLU(h + 0) = h because h is already a ReLU output, so it starts as the identity and its
     /// second conv receives gradients at once.
-    public static func grown(from source: ConvPolicy, to config: ConvPolicyConfig, seed: UInt64) throws -> ConvPolicy {
+    public static func grown(from source: ConvPolicy, to config: ConvPolicyConfig, seed: UInt64)
+        throws -> ConvPolicy
+    {
         let old = source.config
         guard config.planes == old.planes else {
-            throw PolicyError.invalidConfiguration("cannot grow a \(old.planes)-plane network to \(config.planes) planes")
+            throw PolicyError.invalidConfiguration(
+                "cannot grow a \(old.planes)-plane network to \(config.planes) planes")
         }
         for (name, new, current) in [
             ("channels", config.channels, old.channels), ("blocks", config.blocks, old.blocks),
@@ -24,14 +27,17 @@ extension ConvPolicy {
             ("value channels", config.valueChannels, old.valueChannels),
             ("value hidden units", config.valueHidden, old.valueHidden),
         ] where new < current {
-            throw PolicyError.invalidConfiguration("cannot grow \(name) from \(current) down to \(new)")
+            throw PolicyError.invalidConfiguration(
+                "cannot grow \(name) from \(current) down to \(new)")
         }
         let grown = try ConvPolicy(config: config, seed: seed)
         for info in grown.parameters.infos {
             var fresh = try grown.parameters.tensor(named: info.name)
             if let sourceInfo = try? source.parameters.info(named: info.name) {
                 let trained = try source.parameters.tensor(named: info.name)
-                embed(trained.scalars, shape: sourceInfo.shape, into: &fresh.scalars, shape: info.shape)
+                embed(
+                    trained.scalars, shape: sourceInfo.shape, into: &fresh.scalars,
+                    shape: info.shape)
             } else if info.name.hasSuffix(".conv2.weight") || info.name.hasSuffix(".conv2.bias") {
                 // A new block: the identity until training moves its second conv.
                 fresh.scalars = [Float](repeating: 0, count: info.count)
@@ -43,11 +49,16 @@ extension ConvPolicy {
 
     /// Copies `small` into the leading corner of `large` (row-major, same rank, PyTorch layout
     /// [out, in, ...]) and zeroes every entry of `large` whose input index (dimension 1) is new.
-    private static func embed(_ small: [Float], shape smallShape: [Int], into large: inout [Float], shape largeShape: [Int]) {
+    private static func embed(
+        _ small: [Float], shape smallShape: [Int], into large: inout [Float],
+        shape largeShape: [Int]
+    ) {
         precondition(smallShape.count == largeShape.count, "parameter ranks differ")
         let rank = largeShape.count
         var strides = [Int](repeating: 1, count: rank)
-        for d in stride(from: rank - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * largeShape[d + 1] }
+        for d in stride(from: rank - 2, through: 0, by: -1) {
+            strides[d] = strides[d + 1] * largeShape[d + 1]
+        }
         var index = [Int](repeating: 0, count: rank)
         for flat in 0..<large.count {
             var rest = flat

@@ -6,7 +6,9 @@ enum Parallel {
     /// Workers a batch is split across: the machine's cores, or `LASER_WORKERS` (1...256) when set.
     /// Read once, before any network sizes its per-worker scratch.
     static let workers: Int = {
-        if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"], let n = Int(text), (1...256).contains(n) {
+        if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"], let n = Int(text),
+            (1...256).contains(n)
+        {
             return n
         }
         return max(1, ProcessInfo.processInfo.activeProcessorCount)

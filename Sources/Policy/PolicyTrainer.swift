@@ -94,7 +94,8 @@ public final class PolicyTrainer {
 
     /// One step of −log P(target set) (see `ActionSet`) plus `valueWeight` × MSE on `valueTargets`.
     public func supervisedStep(
-        observations: [Float], actionSets: [ActionSet], valueTargets: [Float], valueWeight: Float = 0.5
+        observations: [Float], actionSets: [ActionSet], valueTargets: [Float],
+        valueWeight: Float = 0.5
     ) throws -> SupervisedResult {
         var result = try losses(
             observations: observations, actionSets: actionSets, valueTargets: valueTargets,
@@ -110,14 +111,19 @@ public final class PolicyTrainer {
     public func evaluate(observations: [Float], actions: [Int], valueTargets: [Float]) throws
         -> SupervisedResult
     {
-        try evaluate(observations: observations, actionSets: try Self.singletons(actions), valueTargets: valueTargets)
+        try evaluate(
+            observations: observations, actionSets: try Self.singletons(actions),
+            valueTargets: valueTargets)
     }
 
     /// The losses of a batch with target action sets; accuracy counts argmaxes inside the set.
-    public func evaluate(observations: [Float], actionSets: [ActionSet], valueTargets: [Float]) throws
+    public func evaluate(observations: [Float], actionSets: [ActionSet], valueTargets: [Float])
+        throws
         -> SupervisedResult
     {
-        try losses(observations: observations, actionSets: actionSets, valueTargets: valueTargets, valueWeight: 0)
+        try losses(
+            observations: observations, actionSets: actionSets, valueTargets: valueTargets,
+            valueWeight: 0)
     }
 
     static func singletons(_ actions: [Int]) throws -> [ActionSet] {

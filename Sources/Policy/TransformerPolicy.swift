@@ -46,7 +46,8 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
         let weights = layers * (4 * dim * dim + 2 * dim * mlpHidden)
         guard weights <= PolicyLimits.maximumParameters else {
             throw PolicyError.invalidConfiguration(
-                "a transformer of dim \(dim), \(layers) layers and MLP \(mlpHidden) has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)")
+                "a transformer of dim \(dim), \(layers) layers and MLP \(mlpHidden) has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)"
+            )
         }
     }
 
@@ -87,7 +88,8 @@ struct TransformerPlan {
     let embedded: SampleSpan  // (100, D)
     let residual: [SampleSpan]  // x_0...x_L (T, D)
     let layers: [TransformerLayerPlan]
-    let summary: SampleSpan, lnf: SampleSpan, meanf: SampleSpan, rstdf: SampleSpan  // (D), (D), (1), (1)
+    // (D), (D), (1), (1)
+    let summary: SampleSpan, lnf: SampleSpan, meanf: SampleSpan, rstdf: SampleSpan
     let projected: SampleSpan  // (T, D) output of out_proj / fc_out before the residual add
     let factorScratch: SampleSpan  // (T, maximum rank)
     let activationCount: Int
@@ -290,7 +292,9 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             activationCount: plan.activationCount, gradientCount: plan.gradientCount, plan: plan)
     }
 
-    public func forward(_ context: PolicyContext, batch: Int) { forwardBatch(context, batch: batch) }
+    public func forward(_ context: PolicyContext, batch: Int) {
+        forwardBatch(context, batch: batch)
+    }
 
     /// The forward pass of samples `samples` (one worker's share of the batch).
     func forward(_ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>) {

@@ -11,7 +11,8 @@ extension Generator {
         let work = SeedWork(count: seeds.count)
         DispatchQueue.concurrentPerform(iterations: max(1, min(workers, seeds.count))) { _ in
             while let i = work.claim() {
-                work.store(generate(options: options, seed: seeds[i], makeGenerator: makeGenerator), at: i)
+                work.store(
+                    generate(options: options, seed: seeds[i], makeGenerator: makeGenerator), at: i)
             }
         }
         return work.results

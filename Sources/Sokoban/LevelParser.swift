@@ -163,7 +163,9 @@ enum LevelParser {
             var start = 0
             while start <= all.count {
                 let end: Int
-                if start < all.count, let hit = memchr(all.baseAddress! + start, 0x0A, all.count - start) {
+                if start < all.count,
+                    let hit = memchr(all.baseAddress! + start, 0x0A, all.count - start)
+                {
                     end = UnsafeRawPointer(hit) - UnsafeRawPointer(all.baseAddress!)
                 } else {
                     end = all.count
@@ -192,7 +194,8 @@ enum LevelParser {
                 let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
                 if trimmed.isEmpty || trimmed.hasPrefix("::") { continue }
                 if trimmed.hasPrefix(";") {
-                    pendingTitle = String(trimmed.dropFirst()).trimmingCharacters(in: .whitespacesAndNewlines)
+                    pendingTitle = String(trimmed.dropFirst()).trimmingCharacters(
+                        in: .whitespacesAndNewlines)
                     continue
                 }
                 if let colon = trimmed.firstIndex(of: ":") {
@@ -229,7 +232,6 @@ enum LevelParser {
         guard isCount || isBoardByte[Int(first)] else { return false }
         return memchr(line.baseAddress!, 0x23, line.count) != nil
     }
-
 
     /// Expands run-length counts (`4#`) and `|` row separators into rows of located cells,
     /// appended to `board`. Columns count characters; every character before an error is ASCII,
@@ -269,7 +271,9 @@ enum LevelParser {
             }
             let cell: UInt8 = byte == 0x09 ? 0x20 : byte
             guard isBoardByte[Int(cell)] else {
-                let character = String(decoding: bytes[offset..<min(offset + 4, bytes.count)], as: UTF8.self).first ?? "?"
+                let character =
+                    String(decoding: bytes[offset..<min(offset + 4, bytes.count)], as: UTF8.self)
+                    .first ?? "?"
                 throw LevelError(
                     level: level, line: lineNumber, column: column, title: title,
                     problem: .unknownCharacter(character))
@@ -308,7 +312,8 @@ enum LevelParser {
         while rows.last?.isEmpty == true { rows.removeLast() }
         while rows.first?.isEmpty == true { rows.removeFirst() }
         if let empty = rows.firstIndex(where: \.isEmpty) {
-            throw fail(firstLine, 0, .malformed("row \(empty + 1) of the board is empty (from '||')"))
+            throw fail(
+                firstLine, 0, .malformed("row \(empty + 1) of the board is empty (from '||')"))
         }
         let height = rows.count
         let width = rows.map(\.count).max() ?? 0

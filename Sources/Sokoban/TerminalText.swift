@@ -61,7 +61,8 @@ public enum TerminalText {
             case .fileNoSuchFile, .fileReadNoSuchFile: return "No such file or directory"
             case .fileReadNoPermission, .fileWriteNoPermission: return "Permission denied"
             case .fileReadCorruptFile: return "the file is corrupt"
-            case .fileReadInapplicableStringEncoding: return "the file is not text in the expected encoding"
+            case .fileReadInapplicableStringEncoding:
+                return "the file is not text in the expected encoding"
             case .fileWriteOutOfSpace: return "No space left on device"
             case .fileWriteVolumeReadOnly: return "Read-only file system"
             default: break

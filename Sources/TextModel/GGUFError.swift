@@ -72,7 +72,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case .shapeMismatch(let name, let expected, let found):
             return "GGUF tensor '\(name)' has shape \(found), expected \(expected)"
         case .nonFiniteTensor(let name, let element):
-            return "GGUF tensor '\(name)' holds a non-finite value (NaN or infinity) at element \(element)"
+            return
+                "GGUF tensor '\(name)' holds a non-finite value (NaN or infinity) at element \(element)"
         case .tensorsOverlap(let first, let second):
             return "GGUF tensors '\(first)' and '\(second)' overlap in the data section"
         case .tensorExtentMismatch(let name, let type, let bytes, let extent):

@@ -191,7 +191,8 @@ public final class GGUFFile: @unchecked Sendable {
     /// A tensor's bytes as stored (valid while this object lives).
     public func rawBytes(of info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(
-            rebasing: file.bytes[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
+            rebasing: file.bytes[
+                (dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
     }
 
     /// The tensor dequantized to Float32, shaped outermost first.

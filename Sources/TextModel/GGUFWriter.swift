@@ -25,7 +25,8 @@ public enum GGUFWriter {
         for (name, tensor) in replacements {
             let info = try source.tensorInfo(named: name)
             guard tensor.shape == info.shape else {
-                throw GGUFError.shapeMismatch(tensor: name, expected: info.shape, found: tensor.shape)
+                throw GGUFError.shapeMismatch(
+                    tensor: name, expected: info.shape, found: tensor.shape)
             }
             let row = info.dimensions.first ?? 1
             guard row % storage.type.blockSize == 0 else {
@@ -36,13 +37,17 @@ public enum GGUFWriter {
         // Each tensor's type and encoded size in the new file.
         let layout = source.tensors.map { info -> (GGMLType, Int) in
             guard replacements[info.name] != nil else { return (info.type, info.byteCount) }
-            return (storage.type, info.elementCount / storage.type.blockSize * storage.type.blockBytes)
+            return (
+                storage.type, info.elementCount / storage.type.blockSize * storage.type.blockBytes
+            )
         }
         let alignment = source.alignment
         func padded(_ n: Int) -> Int { (n + alignment - 1) / alignment * alignment }
 
         var header: [UInt8] = []
-        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { header += $0 } }
+        func put<T: FixedWidthInteger>(_ v: T) {
+            withUnsafeBytes(of: v.littleEndian) { header += $0 }
+        }
         header += Array("GGUF".utf8)
         put(UInt32(3))
         put(UInt64(source.tensors.count))
@@ -73,7 +78,8 @@ public enum GGUFWriter {
                 let pad = padded(size) - size
                 if pad > 0 {
                     try zeros.withUnsafeBytes {
-                        try AtomicFile.writeAll(fd, UnsafeRawBufferPointer(rebasing: $0[0..<pad]), path: path)
+                        try AtomicFile.writeAll(
+                            fd, UnsafeRawBufferPointer(rebasing: $0[0..<pad]), path: path)
                     }
                 }
             }

@@ -21,7 +21,8 @@ public enum TextModelError: Error, CustomStringConvertible, Equatable {
             return "sequence of \(needed) tokens exceeds the context capacity of \(capacity)"
         case .emptyInput: return "no tokens to run"
         case .nonFiniteLogits(let context):
-            return "the model produced a non-finite logit (NaN or infinity) \(context); its weights are broken"
+            return
+                "the model produced a non-finite logit (NaN or infinity) \(context); its weights are broken"
         }
     }
 }

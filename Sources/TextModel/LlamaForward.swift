@@ -177,7 +177,8 @@ extension LlamaModel {
                 firstPosition: input.state.length, heads: c.heads, kvHeads: c.kvHeads,
                 headDim: c.headDim, only: head)
         }
-        multiply([(layer.output, work.x)], x: work.attention, batch: t, accumulate: true, work: work)
+        multiply(
+            [(layer.output, work.x)], x: work.attention, batch: t, accumulate: true, work: work)
 
         layer.ffnNorm.withUnsafeBufferPointer { w in
             Kernels.rmsNorm(
@@ -452,7 +453,8 @@ enum Kernels {
                 var sum = SIMD8<Float>(repeating: 0)
                 let kr = UnsafeRawPointer(k)
                 for i in Swift.stride(from: 0, to: headDim, by: 8) {
-                    sum += raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+                    sum +=
+                        raw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
                         * kr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
                 }
                 dot = sum.sum()
@@ -474,7 +476,8 @@ enum Kernels {
                 for i in Swift.stride(from: 0, to: headDim, by: 8) {
                     let acc = outRaw.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
                     outRaw.storeBytes(
-                        of: acc + weight * vr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
+                        of: acc + weight
+                            * vr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
                         toByteOffset: 4 * i, as: SIMD8<Float>.self)
                 }
             } else {

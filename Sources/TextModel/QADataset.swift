@@ -43,7 +43,8 @@ public enum QADataset {
         if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int,
             size > maxFileBytes
         {
-            throw QADatasetError.unreadable(path: path, reason: "\(size) bytes, over the limit of \(maxFileBytes)")
+            throw QADatasetError.unreadable(
+                path: path, reason: "\(size) bytes, over the limit of \(maxFileBytes)")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw QADatasetError.unreadable(path: path, reason: "no such file or not readable")

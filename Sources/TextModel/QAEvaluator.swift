@@ -164,7 +164,8 @@ public final class QAEvaluator {
         var ranks: [Int] = []
         var logProbs: [Double] = []
         for i in items.indices {
-            try LogitMath.requireFinite(promptLogits[i], context: "after the question \"\(items[i].question)\"")
+            try LogitMath.requireFinite(
+                promptLogits[i], context: "after the question \"\(items[i].question)\"")
             ranks.append(LogitMath.rank(promptLogits[i], token: answers[i][0]))
             logProbs.append(LogitMath.logProbability(promptLogits[i], token: answers[i][0]))
         }
@@ -178,7 +179,8 @@ public final class QAEvaluator {
                     )
                 })
             for (j, i) in forcedItems.enumerated() {
-                try LogitMath.requireFinite(forced[j], context: "on the answer to \"\(items[i].question)\"")
+                try LogitMath.requireFinite(
+                    forced[j], context: "on the answer to \"\(items[i].question)\"")
                 for t in 1..<answers[i].count {
                     logProbs[i] += LogitMath.logProbability(
                         forced[j], row: t - 1, token: answers[i][t])
@@ -195,7 +197,8 @@ public final class QAEvaluator {
             while !active.isEmpty {
                 var next: [Int] = []
                 for (j, i) in active.enumerated() {
-                    try LogitMath.requireFinite(latest[j], context: "generating after \"\(items[i].question)\"")
+                    try LogitMath.requireFinite(
+                        latest[j], context: "generating after \"\(items[i].question)\"")
                     let token = LogitMath.argmax(latest[j], row: latest[j].shape[0] - 1)
                     generated[i].append(token)
                     next.append(token)

@@ -113,7 +113,9 @@ public enum QuantizedKernelISA: Int32, CaseIterable, Sendable {
     case avx512vnni = 2
 
     /// The best this CPU runs.
-    public static var best: QuantizedKernelISA { QuantizedKernelISA(rawValue: qk_best_isa()) ?? .scalar }
+    public static var best: QuantizedKernelISA {
+        QuantizedKernelISA(rawValue: qk_best_isa()) ?? .scalar
+    }
     /// The one in use.
     public static var current: QuantizedKernelISA {
         QuantizedKernelISA(rawValue: qk_current_isa()) ?? .scalar

@@ -4,12 +4,15 @@ import Foundation
 import Policy
 import Sokoban
 import Testing
+
 @testable import Agent
 
 @Suite struct CurriculumTests {
     func stages(_ n: Int) throws -> [CurriculumStage] {
         let levels = try Fixtures.corridorLevels()
-        return (0..<n).map { CurriculumStage(name: "stage \($0)", levels: [levels[$0 % levels.count]]) }
+        return (0..<n).map {
+            CurriculumStage(name: "stage \($0)", levels: [levels[$0 % levels.count]])
+        }
     }
 
     @Test func advancesOnceTheWindowSolvesEnough() throws {
@@ -43,13 +46,17 @@ import Testing
         // pool is the long corridors.
         let first = CurriculumStage(name: "short", levels: [levels[6], levels[7]])
         let final = Array(levels.prefix(4))
-        let curriculum = try Curriculum(stages: [first, CurriculumStage(name: "final", levels: final)], advanceAt: 0.05, window: 8)
+        let curriculum = try Curriculum(
+            stages: [first, CurriculumStage(name: "final", levels: final)], advanceAt: 0.05,
+            window: 8)
         var config = PPOConfig()
         config.environments = 4
         config.rolloutSteps = 16
         config.minibatches = 2
         config.totalSteps = 64 * 6
-        let trainer = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: config.minibatchSize)
+        let trainer = try PolicyTrainer(
+            model: try Fixtures.tinyConv(), config: config.optimizer,
+            batchCapacity: config.minibatchSize)
         let ppo = try PPO(trainer: trainer, levels: final, config: config, curriculum: curriculum)
         var reports: [PPOUpdateReport] = []
         try ppo.run { reports.append($0) }

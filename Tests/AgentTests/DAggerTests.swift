@@ -5,6 +5,7 @@ import LinearAlgebra
 import Policy
 import Sokoban
 import Testing
+
 @testable import Agent
 
 @Suite struct DAggerTests {
@@ -13,19 +14,25 @@ import Testing
         var env = BatchedEnvironment(count: 1)
         try env.reset(0, level: level)
         var out = [UInt8](repeating: 0, count: AgentGeometry.cells)
-        out.withUnsafeMutableBufferPointer { AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!) }
+        out.withUnsafeMutableBufferPointer {
+            AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!)
+        }
         return out
     }
 
     func set(_ rows: [String], _ solution: String) throws -> ActionSet {
         let board = try codes(try Level(rows: rows))
         let steps = try LURD.parse(solution)
-        return board.withUnsafeBufferPointer { OptimalActions.set(codes: $0.baseAddress!, steps: steps[...]) }
+        return board.withUnsafeBufferPointer {
+            OptimalActions.set(codes: $0.baseAddress!, steps: steps[...])
+        }
     }
 
     @Test func everyFirstStepOfAShortestWalkToTheNextPushIsOptimal() throws {
         let room = ["#######", "#@    #", "#     #", "#   $ #", "#    .#", "#######"]
-        let down = 1, left = 2, right = 3
+        let down = 1
+        let left = 2
+        let right = 3
         // The push starts from (2, 4) of the room: right or down both begin a shortest walk.
         #expect(try set(room, "rrrdD").actions == [down, right])
         #expect(try set(room, "drrrD").actions == [down, right])
@@ -39,7 +46,8 @@ import Testing
     }
 
     @Test func demonstrationSetsAlwaysHoldTheDemonstratedAction() throws {
-        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 8, height: 8, boxes: 2), seed: 9, count: 8, workers: 2)
+        let levels = try Demonstrations.generate(
+            options: GeneratorOptions(width: 8, height: 8, boxes: 2), seed: 9, count: 8, workers: 2)
         let data = try DemonstrationData(levels: levels, gamma: 0.99)
         #expect(data.count > 8)
         for i in 0..<data.count {
@@ -52,20 +60,26 @@ import Testing
         let multi = data.actionSets.firstIndex { ActionSet(rawValue: $0).actions.count > 1 }!
         var planes = [Float](repeating: 0, count: AgentGeometry.observationCount)
         for symmetry in BoardSymmetry.all {
-            let set = planes.withUnsafeMutableBufferPointer { data.write(sample: multi, symmetry: symmetry, into: $0.baseAddress!) }
-            let expected = ActionSet(rawValue: data.actionSets[multi]).actions.map { symmetry.action[$0] }.sorted()
+            let set = planes.withUnsafeMutableBufferPointer {
+                data.write(sample: multi, symmetry: symmetry, into: $0.baseAddress!)
+            }
+            let expected = ActionSet(rawValue: data.actionSets[multi]).actions.map {
+                symmetry.action[$0]
+            }.sorted()
             #expect(set.actions == expected)
         }
     }
 
     @Test func collectedPositionsCarryTheSolversSolutionAndRepeatExactly() throws {
-        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 6, workers: 2)
+        let levels = try Demonstrations.generate(
+            options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 6, workers: 2)
         let model = try Fixtures.tinyConv(seed: 5)
         var config = DAggerConfig()
         config.environment.maxSteps = 30
         config.batch = 4
         let (states, report) = try DAgger.collect(
-            model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config, workers: 2)
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config,
+            workers: 2)
         #expect(report.levelsPlayed == 6)
         #expect(states.count == report.statesAdded && report.statesAdded > 0)
         #expect(report.statesVisited >= report.statesAdded)
@@ -75,12 +89,14 @@ import Testing
             _ = try DemonstrationData(levels: [state], gamma: 0.99)
         }
         let again = try DAgger.collect(
-            model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config, workers: 1)
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config,
+            workers: 1)
         #expect(again.states == states)
     }
 
     @Test func behaviorCloningWithDAggerGrowsItsDataAndResumesWithTheRoundsItHad() throws {
-        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
+        let levels = try Demonstrations.generate(
+            options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
         var config = BehaviorCloningConfig()
         config.batchSize = 16
         config.steps = 4
@@ -91,32 +107,39 @@ import Testing
         config.dagger.every = 2
         config.dagger.levelsPerRound = 4
         config.dagger.environment.maxSteps = 20
-        let trainer = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
-        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
+        let trainer = try PolicyTrainer(
+            model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
+        let run = try BehaviorCloning(
+            trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
         let before = run.trainingSampleCount
         var rounds: [DAggerRound] = []
-        try run.run(workers: 1, collected: { rounds.append($0) }) { _ in }
+        try run.run(workers: 1, collected: { rounds.append($0) }, report: { _ in })
         // Rounds run after steps 2 (not after the last step, 4).
         #expect(rounds.map(\.round) == [1])
         #expect(run.trainingSampleCount == before + rounds[0].statesAdded)
         #expect(run.collectedStates.allSatisfy { DAgger.round(ofTitle: $0.title) == 1 })
         // A run resumed at step 1 has done no round yet: collected positions are left out.
-        let early = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
-        _ = try BehaviorCloning(trainer: early, levels: levels, heldOutLevels: 2, config: config).step()
+        let early = try PolicyTrainer(
+            model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
+        _ = try BehaviorCloning(trainer: early, levels: levels, heldOutLevels: 2, config: config)
+            .step()
         let resumed = try BehaviorCloning(
-            trainer: early, levels: levels, heldOutLevels: 2, config: config, collected: run.collectedStates)
+            trainer: early, levels: levels, heldOutLevels: 2, config: config,
+            collected: run.collectedStates)
         #expect(resumed.collectedStates.isEmpty && resumed.trainingSampleCount == before)
         // At step 2 it keeps round 1.
         _ = try resumed.step()
         let later = try BehaviorCloning(
-            trainer: early, levels: levels, heldOutLevels: 2, config: config, collected: run.collectedStates)
+            trainer: early, levels: levels, heldOutLevels: 2, config: config,
+            collected: run.collectedStates)
         #expect(later.collectedStates.count == run.collectedStates.count)
     }
 
     /// Eight small generated levels and a DAgger config collecting every step, half of each batch
     /// drawn from the collected positions.
     static func halfDAggerSetup() throws -> ([Level], BehaviorCloningConfig) {
-        let levels = try Demonstrations.generate(options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
+        let levels = try Demonstrations.generate(
+            options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)
         var config = BehaviorCloningConfig()
         config.batchSize = 16
         config.dagger.every = 1
@@ -128,8 +151,10 @@ import Testing
 
     @Test func theDAggerShareSetsHowOftenBatchesDrawCollectedPositions() throws {
         let (levels, config) = try Self.halfDAggerSetup()
-        let trainer = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
-        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
+        let trainer = try PolicyTrainer(
+            model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16)
+        let run = try BehaviorCloning(
+            trainer: trainer, levels: levels, heldOutLevels: 2, config: config)
         _ = try run.collect(round: 1, workers: 1)
         let collected = Set(run.collectedSamples)
         #expect(!collected.isEmpty && collected.count < run.trainingSampleCount / 2)
@@ -145,16 +170,19 @@ import Testing
         let (levels, config) = try Self.halfDAggerSetup()
         // Another run's positions (round 1 of its file), imported into a run at step 0.
         let other = try BehaviorCloning(
-            trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
+            trainer: try PolicyTrainer(
+                model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
             levels: levels, heldOutLevels: 2, config: config)
         _ = try other.collect(round: 1, workers: 1)
         let imported = other.collectedStates
         #expect(!imported.isEmpty)
         let plain = try BehaviorCloning(
-            trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
+            trainer: try PolicyTrainer(
+                model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
             levels: levels, heldOutLevels: 2, config: config)
         let run = try BehaviorCloning(
-            trainer: try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
+            trainer: try PolicyTrainer(
+                model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 16),
             levels: levels, heldOutLevels: 2, config: config, imported: imported)
         #expect(run.importedCount == imported.count)
         #expect(run.trainingSampleCount == plain.trainingSampleCount + imported.count)

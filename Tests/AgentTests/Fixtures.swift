@@ -2,6 +2,7 @@
 import Foundation
 import Policy
 import Sokoban
+
 @testable import Agent
 
 enum Fixtures {
@@ -25,7 +26,8 @@ enum Fixtures {
     }
 
     static func tinyConv(seed: UInt64 = 7) throws -> any PolicyNetwork {
-        try ConvPolicy(config: ConvPolicyConfig(channels: 8, blocks: 1, valueHidden: 16), seed: seed)
+        try ConvPolicy(
+            config: ConvPolicyConfig(channels: 8, blocks: 1, valueHidden: 16), seed: seed)
     }
 
     static func temporaryPath(_ name: String) -> String {

@@ -8,9 +8,13 @@ import Testing
 
 @Suite struct PPOLossTests {
     /// A minibatch away from the loss's kinks (ratio and value-clip boundaries).
-    static func minibatch(count: Int, seed: UInt64) -> (logits: [Float], values: [Float], samples: [PPOLoss.Sample]) {
+    static func minibatch(count: Int, seed: UInt64) -> (
+        logits: [Float], values: [Float], samples: [PPOLoss.Sample]
+    ) {
         var rng = SplitMix64(seed: seed)
-        func uniform(_ low: Float, _ high: Float) -> Float { low + (high - low) * Float(rng.nextUnit()) }
+        func uniform(_ low: Float, _ high: Float) -> Float {
+            low + (high - low) * Float(rng.nextUnit())
+        }
         let logits = (0..<(count * 4)).map { _ in uniform(-2, 2) }
         let values = (0..<count).map { _ in uniform(-1, 1) }
         var samples: [PPOLoss.Sample] = []
@@ -41,19 +45,24 @@ import Testing
             gradValues: &gradValues)
         #expect(terms.clipFraction > 0 && terms.clipFraction < 1)
         func total(_ l: [Float], _ v: [Float]) -> Double {
-            var gl = gradLogits, gv = gradValues
-            return loss.total(loss.evaluate(logits: l, values: v, samples: samples, gradLogits: &gl, gradValues: &gv))
+            var gl = gradLogits
+            var gv = gradValues
+            return loss.total(
+                loss.evaluate(
+                    logits: l, values: v, samples: samples, gradLogits: &gl, gradValues: &gv))
         }
         let h: Float = 1e-3
         for i in logits.indices {
-            var plus = logits, minus = logits
+            var plus = logits
+            var minus = logits
             plus[i] += h
             minus[i] -= h
             let numeric = (total(plus, values) - total(minus, values)) / Double(2 * h)
             #expect(abs(numeric - Double(gradLogits[i])) < 2e-3 + 1e-2 * abs(numeric), "logit \(i)")
         }
         for j in values.indices {
-            var plus = values, minus = values
+            var plus = values
+            var minus = values
             plus[j] += h
             minus[j] -= h
             let numeric = (total(logits, plus) - total(logits, minus)) / Double(2 * h)

@@ -4,13 +4,16 @@ import Foundation
 import Policy
 import Sokoban
 import Testing
+
 @testable import Agent
 
 @Suite struct SymmetryTests {
     /// Cell codes of an environment's observation.
     func codes(_ env: BatchedEnvironment) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: AgentGeometry.cells)
-        out.withUnsafeMutableBufferPointer { AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!) }
+        out.withUnsafeMutableBufferPointer {
+            AgentGeometry.codes(of: env, index: 0, into: $0.baseAddress!)
+        }
         return out
     }
 
@@ -50,7 +53,8 @@ import Testing
                 try b.reset(0, level: try level(from: transformed(before, s)))
                 #expect(codes(b) == transformed(before, s))
                 _ = b.step(0, action: s.action[action])
-                #expect(codes(b) == transformed(codes(a), s), "symmetry \(s.index), action \(action)")
+                #expect(
+                    codes(b) == transformed(codes(a), s), "symmetry \(s.index), action \(action)")
             }
         }
     }
@@ -67,17 +71,21 @@ import Testing
         try env.reset(0, level: level)
         let batch = views ? SymmetryAveraging.views : 1
         let context = model.makeContext(batchCapacity: batch)
-        var scratch = SymmetryAveraging.Scratch(), logits: [Float] = [], values: [Float] = []
+        var scratch = SymmetryAveraging.Scratch()
+        var logits: [Float] = []
+        var values: [Float] = []
         if views {
             try SymmetryAveraging.forward(
-                model, context: context, observations: env.observations, batch: 1, planeCount: env.planeCount,
+                model, context: context, observations: env.observations, batch: 1,
+                planeCount: env.planeCount,
                 scratch: &scratch, logits: &logits, values: &values)
             return logits + [values[0]]
         }
         try context.setObservations(env.observations, batch: 1)
         model.forward(context, batch: batch)
         context.copyOutputs(logits: &logits, values: &values)
-        let m = logits.max()!, total = logits.map { expf($0 - m) }.reduce(0, +)
+        let m = logits.max()!
+        let total = logits.map { expf($0 - m) }.reduce(0, +)
         return logits.map { $0 - m - logf(total) } + [values[0]]
     }
 
@@ -95,10 +103,16 @@ import Testing
             let turned = try level(from: transformed(board, s))
             // Action a on the original board is action s.action[a] on the turned one.
             let mine = try averaged(model, turned, views: true)
-            for a in 0..<4 { #expect(abs(mine[s.action[a]] - base[a]) < 1e-5, "symmetry \(s.index), action \(a)") }
-            #expect(abs(mine[4] - base[4]) < 1e-5, "symmetry \(s.index): the averaged value is invariant")
+            for a in 0..<4 {
+                #expect(abs(mine[s.action[a]] - base[a]) < 1e-5, "symmetry \(s.index), action \(a)")
+            }
+            #expect(
+                abs(mine[4] - base[4]) < 1e-5,
+                "symmetry \(s.index): the averaged value is invariant")
             let plainTurned = try averaged(model, turned, views: false)
-            if (0..<4).contains(where: { abs(plainTurned[s.action[$0]] - plain[$0]) > 1e-4 }) { plainDiffers = true }
+            if (0..<4).contains(where: { abs(plainTurned[s.action[$0]] - plain[$0]) > 1e-4 }) {
+                plainDiffers = true
+            }
         }
         // The network alone is not equivariant, so the check above is not trivially true.
         #expect(plainDiffers)
@@ -107,17 +121,22 @@ import Testing
     @Test func transformingFloatPlanesMatchesWritingPlanesFromCodes() throws {
         var env = BatchedEnvironment(count: 1)
         try env.reset(0, level: try Level(rows: Self.tenByTen))
-        let board = codes(env), n = AgentGeometry.observationCount
+        let board = codes(env)
+        let n = AgentGeometry.observationCount
         for s in BoardSymmetry.all {
-            var fromCodes = [Float](repeating: -1, count: n), fromFloats = [Float](repeating: -1, count: n)
+            var fromCodes = [Float](repeating: -1, count: n)
+            var fromFloats = [Float](repeating: -1, count: n)
             board.withUnsafeBufferPointer { c in
                 fromCodes.withUnsafeMutableBufferPointer {
-                    s.writePlanes(codes: c.baseAddress!, planeCount: AgentGeometry.planeCount, into: $0.baseAddress!)
+                    s.writePlanes(
+                        codes: c.baseAddress!, planeCount: AgentGeometry.planeCount,
+                        into: $0.baseAddress!)
                 }
             }
             env.observations.withUnsafeBufferPointer { o in
                 fromFloats.withUnsafeMutableBufferPointer {
-                    s.transformPlanes(o.baseAddress!, planeCount: AgentGeometry.planeCount, into: $0.baseAddress!)
+                    s.transformPlanes(
+                        o.baseAddress!, planeCount: AgentGeometry.planeCount, into: $0.baseAddress!)
                 }
             }
             #expect(fromFloats == fromCodes, "symmetry \(s.index)")
@@ -133,10 +152,12 @@ import Testing
         options.symmetryAveraging = true
         options.environment.maxSteps = 40
         let levels = try BoardSymmetry.all.map { try level(from: transformed(board, $0)) }
-        let outcomes = try Evaluator.evaluate(model: model, levels: levels, options: options).outcomes
+        let outcomes = try Evaluator.evaluate(model: model, levels: levels, options: options)
+            .outcomes
         // Every orientation is played the same way: same steps, same ending.
         for o in outcomes.dropFirst() {
-            #expect(o.greedySteps == outcomes[0].greedySteps && o.greedyEnd == outcomes[0].greedyEnd)
+            #expect(
+                o.greedySteps == outcomes[0].greedySteps && o.greedyEnd == outcomes[0].greedyEnd)
         }
     }
 }

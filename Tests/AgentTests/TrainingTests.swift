@@ -5,6 +5,7 @@ import Foundation
 import Policy
 import Sokoban
 import Testing
+
 @testable import Agent
 
 @Suite struct TrainingTests {
@@ -28,17 +29,23 @@ import Testing
         options.environment.maxSteps = 12
         let before = try Evaluator.evaluate(model: model, levels: levels, options: options).summary
         let config = smallConfig(steps: 150)
-        let trainer = try PolicyTrainer(model: model, config: config.optimizer, batchCapacity: config.batchSize)
+        let trainer = try PolicyTrainer(
+            model: model, config: config.optimizer, batchCapacity: config.batchSize)
         // Hold out one level: trained on the others (and their symmetries).
-        let run = try BehaviorCloning(trainer: trainer, levels: levels, heldOutLevels: 1, config: config)
+        let run = try BehaviorCloning(
+            trainer: trainer, levels: levels, heldOutLevels: 1, config: config)
         let first = try run.heldOutScore()
         var reports: [BehaviorCloningReport] = []
         try run.run(workers: 1) { reports.append($0) }
         let after = try Evaluator.evaluate(model: model, levels: levels, options: options).summary
         #expect(reports.count == 1)
-        #expect(reports[0].heldOut.policyLoss < 0.5 * first.policyLoss, "held-out loss \(first.policyLoss) → \(reports[0].heldOut.policyLoss)")
+        #expect(
+            reports[0].heldOut.policyLoss < 0.5 * first.policyLoss,
+            "held-out loss \(first.policyLoss) → \(reports[0].heldOut.policyLoss)")
         #expect(before.greedySolveRate < 0.5)
-        #expect(after.greedySolveRate >= 0.75 && after.greedySolveRate > before.greedySolveRate, "solve rate \(before.greedySolveRate) → \(after.greedySolveRate)")
+        #expect(
+            after.greedySolveRate >= 0.75 && after.greedySolveRate > before.greedySolveRate,
+            "solve rate \(before.greedySolveRate) → \(after.greedySolveRate)")
     }
 
     @Test func resumingFromACheckpointContinuesExactly() throws {
@@ -47,11 +54,13 @@ import Testing
         let path = Fixtures.temporaryPath("bc.safetensors")
         defer { try? FileManager.default.removeItem(atPath: path) }
         // Straight through: 6 steps.
-        let a = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 32)
+        let a = try PolicyTrainer(
+            model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 32)
         let runA = try BehaviorCloning(trainer: a, levels: levels, heldOutLevels: 1, config: config)
         for _ in 0..<6 { _ = try runA.step() }
         // 3 steps, checkpoint, resume, 3 more.
-        let b = try PolicyTrainer(model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 32)
+        let b = try PolicyTrainer(
+            model: try Fixtures.tinyConv(), config: config.optimizer, batchCapacity: 32)
         let runB = try BehaviorCloning(trainer: b, levels: levels, heldOutLevels: 1, config: config)
         for _ in 0..<3 { _ = try runB.step() }
         try PolicyCheckpoint.save(model: b.model, trainer: b, to: path)
@@ -59,7 +68,9 @@ import Testing
         let runC = try BehaviorCloning(trainer: c, levels: levels, heldOutLevels: 1, config: config)
         for _ in 0..<3 { _ = try runC.step() }
         let name = a.model.parameters.infos[0].name
-        #expect(try a.model.parameters.tensor(named: name).scalars == c.model.parameters.tensor(named: name).scalars)
+        #expect(
+            try a.model.parameters.tensor(named: name).scalars
+                == c.model.parameters.tensor(named: name).scalars)
     }
 
     @Test func evaluationIsDeterministicForASeedAndAnyWorkerCount() throws {
@@ -92,13 +103,18 @@ import Testing
         let trapped = try Level(rows: ["####", "#+$#", "####"])
         // Two steps from solved, with a one-step limit: out of steps in a solvable position.
         let corridor = try Fixtures.corridorLevels()[0]
-        let (outcomes, summary) = try Evaluator.evaluate(model: model, levels: [trapped], options: options)
+        let (outcomes, summary) = try Evaluator.evaluate(
+            model: model, levels: [trapped], options: options)
         #expect(outcomes[0].greedyEnd == .looped && outcomes[0].greedySteps == 1)
         #expect(outcomes[0].greedyDeadEnd == true)
-        #expect(summary.greedyLooped == 1 && summary.greedyDeadEnds == 1 && summary.greedyUndiagnosed == 0)
+        #expect(
+            summary.greedyLooped == 1 && summary.greedyDeadEnds == 1
+                && summary.greedyUndiagnosed == 0)
         options.environment.maxSteps = 1
-        let short = try Evaluator.evaluate(model: model, levels: [corridor], options: options).outcomes[0]
-        #expect(short.greedyEnd == .outOfSteps && short.greedyDeadEnd == false && !short.greedySolved)
+        let short = try Evaluator.evaluate(model: model, levels: [corridor], options: options)
+            .outcomes[0]
+        #expect(
+            short.greedyEnd == .outOfSteps && short.greedyDeadEnd == false && !short.greedySolved)
         // Without diagnosis nothing is claimed about dead ends.
         options.diagnose = false
         let plain = try Evaluator.evaluate(model: model, levels: [trapped], options: options)
@@ -112,7 +128,8 @@ import Testing
         var evaluation = EvaluationOptions()
         evaluation.workers = 1
         evaluation.environment.maxSteps = 12
-        let before = try Evaluator.evaluate(model: model, levels: levels, options: evaluation).summary
+        let before = try Evaluator.evaluate(model: model, levels: levels, options: evaluation)
+            .summary
         var config = PPOConfig()
         config.environments = 8
         config.rolloutSteps = 16
@@ -121,16 +138,20 @@ import Testing
         config.learningRate = 3e-3
         config.totalSteps = 20 * config.batchSize
         config.targetKL = nil
-        let trainer = try PolicyTrainer(model: model, config: config.optimizer, batchCapacity: config.minibatchSize)
+        let trainer = try PolicyTrainer(
+            model: model, config: config.optimizer, batchCapacity: config.minibatchSize)
         let ppo = try PPO(trainer: trainer, levels: levels, config: config)
         var reports: [PPOUpdateReport] = []
         try ppo.run { reports.append($0) }
-        let after = try Evaluator.evaluate(model: model, levels: levels, options: evaluation).summary
+        let after = try Evaluator.evaluate(model: model, levels: levels, options: evaluation)
+            .summary
         #expect(reports.count == 20)
         let early = reports.prefix(5).map(\.meanReturn).reduce(0, +) / 5
         let late = reports.suffix(5).map(\.meanReturn).reduce(0, +) / 5
         #expect(late > early, "episode return \(early) → \(late)")
-        #expect(after.greedySolveRate > before.greedySolveRate, "solve rate \(before.greedySolveRate) → \(after.greedySolveRate)")
+        #expect(
+            after.greedySolveRate > before.greedySolveRate,
+            "solve rate \(before.greedySolveRate) → \(after.greedySolveRate)")
         #expect(reports.allSatisfy { $0.approximateKL.isFinite && $0.valueLoss.isFinite })
     }
 
@@ -147,8 +168,15 @@ import Testing
                 model: model, config: config.optimizer, batchCapacity: config.minibatchSize)
             var reports: [PPOUpdateReport] = []
             try PPO(trainer: trainer, levels: levels, config: config).run { reports.append($0) }
-            let weights = try model.parameters.infos.flatMap { try model.parameters.tensor(named: $0.name).scalars }
-            return (weights, reports.flatMap { [$0.policyLoss, $0.valueLoss, $0.entropy, $0.approximateKL, $0.meanReturn] })
+            let weights = try model.parameters.infos.flatMap {
+                try model.parameters.tensor(named: $0.name).scalars
+            }
+            return (
+                weights,
+                reports.flatMap {
+                    [$0.policyLoss, $0.valueLoss, $0.entropy, $0.approximateKL, $0.meanReturn]
+                }
+            )
         }
         let (firstWeights, firstReports) = try run()
         let (secondWeights, secondReports) = try run()

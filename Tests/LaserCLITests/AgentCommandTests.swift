@@ -46,8 +46,10 @@ import Testing
         let path = dir + "/tiny.safetensors"
         if !FileManager.default.fileExists(atPath: path) {
             let r = try CLI.run([
-                "train", "bc", "--demos", try levels(), "--channels", "4", "--blocks", "2", "--steps", "4",
-                "--batch", "16", "--eval-every", "2", "--held-out", "1", "--solve-levels", "1", "--out", path,
+                "train", "bc", "--demos", try levels(), "--channels", "4", "--blocks", "2",
+                "--steps", "4",
+                "--batch", "16", "--eval-every", "2", "--held-out", "1", "--solve-levels", "1",
+                "--out", path,
             ])
             #expect(r.status == 0, "\(r.stderr)")
             #expect(r.stderr.contains("held-out loss"))
@@ -56,14 +58,21 @@ import Testing
     }
 
     @Test func evalIsDeterministicAndWritesPerLevelLines() throws {
-        let p = try policy(), l = try levels()
-        let args = ["eval", "--policy", p, "--levels", l, "--attempts", "3", "--seed", "4", "--max-steps", "10", "--json"]
+        let p = try policy()
+        let l = try levels()
+        let args = [
+            "eval", "--policy", p, "--levels", l, "--attempts", "3", "--seed", "4", "--max-steps",
+            "10", "--json",
+        ]
         let a = try CLI.run(args + ["--per-level", dir + "/a.jsonl"])
         let b = try CLI.run(args + ["--per-level", dir + "/b.jsonl", "--jobs", "1"])
         #expect(a.status == 0 && b.status == 0, "\(a.stderr)\(b.stderr)")
-        let lines = try String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOfFile: dir + "/a.jsonl", encoding: .utf8).split(
+            separator: "\n")
         #expect(lines.count == 4 && lines[0].contains("\"greedy_solved\""))
-        #expect(try String(contentsOfFile: dir + "/b.jsonl", encoding: .utf8) == lines.joined(separator: "\n") + "\n")
+        #expect(
+            try String(contentsOfFile: dir + "/b.jsonl", encoding: .utf8) == lines.joined(
+                separator: "\n") + "\n")
         #expect(a.stdout.contains("\"greedy_solve_rate\""))
         let table = try CLI.run(["eval", "--policy", p, "--levels", l, "--intervene", "0:conv:0.5"])
         #expect(table.status == 0, "\(table.stderr)")
@@ -71,10 +80,14 @@ import Testing
     }
 
     @Test func sweepWritesItsReportsAndResumes() throws {
-        let p = try policy(), l = try levels()
+        let p = try policy()
+        let l = try levels()
         let out = dir + "/sweep"
-        let args = ["sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "0-1", "--types", "conv",
-                    "--rhos", "0.5,0.25", "--out-dir", out, "--max-steps", "10"]
+        let args = [
+            "sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "0-1", "--types",
+            "conv",
+            "--rhos", "0.5,0.25", "--out-dir", out, "--max-steps", "10",
+        ]
         let first = try CLI.run(args)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("solve_rate"))
@@ -91,8 +104,10 @@ import Testing
         // The log names the checkpoint it belongs to: another checkpoint may not resume it.
         let other = dir + "/other.safetensors"
         let trained = try CLI.run([
-            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "2", "--steps", "2", "--batch", "16",
-            "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--seed", "9", "--out", other,
+            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "2", "--steps", "2",
+            "--batch", "16",
+            "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--seed", "9", "--out",
+            other,
         ])
         #expect(trained.status == 0, "\(trained.stderr)")
         var otherArgs = args
@@ -102,18 +117,28 @@ import Testing
         #expect(refused.stderr.contains("another setup"), "\(refused.stderr)")
         #expect(refused.stderr.split(separator: "\n").count == 1)
         // The sweep's summary.json feeds the side-by-side report.
-        let summary = try JSONSerialization.jsonObject(
-            with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
-        #expect(summary["configurations_tried"] as? Int == 4 && summary["objective"] as? String == "solve_rate")
+        let summary =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as! [String: Any]
+        #expect(
+            summary["configurations_tried"] as? Int == 4
+                && summary["objective"] as? String == "solve_rate")
         let csv = try String(contentsOfFile: out + "/results.csv", encoding: .utf8)
-        #expect(csv.split(separator: "\n")[0].hasSuffix(",delta,ci95_low,ci95_high,p_value,gained,lost"))
-        let report = try CLI.run(["report", "--sweep", "policy A=\(out)", "--sweep", "policy B=\(out)", "--out-dir", dir + "/both"])
+        #expect(
+            csv.split(separator: "\n")[0].hasSuffix(",delta,ci95_low,ci95_high,p_value,gained,lost")
+        )
+        let report = try CLI.run([
+            "report", "--sweep", "policy A=\(out)", "--sweep", "policy B=\(out)", "--out-dir",
+            dir + "/both",
+        ])
         #expect(report.status == 0, "\(report.stderr)")
         #expect(report.stdout.contains("| | policy A | policy B |"))
         #expect(report.stdout.contains("| configurations tried on validation | 4 | 4 |"))
         let svg = try String(contentsOfFile: dir + "/both/report.svg", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("policy B"))
-        try expectOneLineError(["report", "--sweep", "x=\(dir)/nowhere", "--out-dir", dir + "/none"], "no such file")
+        try expectOneLineError(
+            ["report", "--sweep", "x=\(dir)/nowhere", "--out-dir", dir + "/none"], "no such file")
         try expectOneLineError(["report", "--sweep", "nolabel"], "LABEL=DIR")
     }
 
@@ -121,8 +146,10 @@ import Testing
         let l = try levels()
         let out = dir + "/curriculum.safetensors"
         let r = try CLI.run([
-            "train", "ppo", "--init", try policy(), "--levels", l, "--eval-levels", l, "--curriculum", "7x7x1",
-            "--curriculum-levels", "3", "--total-steps", "64", "--envs", "4", "--rollout", "16", "--minibatches", "2",
+            "train", "ppo", "--init", try policy(), "--levels", l, "--eval-levels", l,
+            "--curriculum", "7x7x1",
+            "--curriculum-levels", "3", "--total-steps", "64", "--envs", "4", "--rollout", "16",
+            "--minibatches", "2",
             "--eval-every", "1", "--out", out,
         ])
         #expect(r.status == 0, "\(r.stderr)")
@@ -135,30 +162,50 @@ import Testing
         let l = try levels()
         // One step at a negligible learning rate: the held-out figures are the --init policy's.
         func train(_ extra: [String], out: String) throws -> CLIResult {
-            try CLI.run([
-                "train", "bc", "--demos", l, "--init", try policy(), "--steps", "2", "--until", "1", "--lr", "1e-12",
-                "--batch", "16", "--eval-every", "1", "--held-out", "1", "--solve-levels", "1", "--out", out,
-            ] + extra)
+            try CLI.run(
+                [
+                    "train", "bc", "--demos", l, "--init", try policy(), "--steps", "2", "--until",
+                    "1", "--lr", "1e-12",
+                    "--batch", "16", "--eval-every", "1", "--held-out", "1", "--solve-levels", "1",
+                    "--out", out,
+                ] + extra)
         }
         // The evaluation line without its timing: losses, accuracies and solve rate.
         func heldOut(_ r: CLIResult) -> String? {
-            r.stderr.split(separator: "\n").first { $0.hasPrefix("step 1 ") && $0.contains("held-out") }
-                .map { $0.components(separatedBy: "  ").dropLast().joined(separator: "  ") }
+            r.stderr.split(separator: "\n").first {
+                $0.hasPrefix("step 1 ") && $0.contains("held-out")
+            }
+            .map { $0.components(separatedBy: "  ").dropLast().joined(separator: "  ") }
         }
         let plain = try train([], out: dir + "/plain.safetensors")
-        let grown = try train(["--grow", "--channels", "6", "--blocks", "3"], out: dir + "/grown.safetensors")
+        let grown = try train(
+            ["--grow", "--channels", "6", "--blocks", "3"], out: dir + "/grown.safetensors")
         #expect(plain.status == 0 && grown.status == 0, "\(plain.stderr)\n\(grown.stderr)")
-        #expect(heldOut(plain) != nil && heldOut(plain) == heldOut(grown), "\(plain.stderr)\n\(grown.stderr)")
-        #expect(grown.stderr.contains("conv policy, ") && !grown.stderr.contains(plain.stderr.split(separator: ";")[0]))
-        let eval = try CLI.run(["eval", "--policy", dir + "/grown.safetensors", "--levels", l, "--json"])
+        #expect(
+            heldOut(plain) != nil && heldOut(plain) == heldOut(grown),
+            "\(plain.stderr)\n\(grown.stderr)")
+        #expect(
+            grown.stderr.contains("conv policy, ")
+                && !grown.stderr.contains(plain.stderr.split(separator: ";")[0]))
+        let eval = try CLI.run([
+            "eval", "--policy", dir + "/grown.safetensors", "--levels", l, "--json",
+        ])
         #expect(eval.status == 0, "\(eval.stderr)")
         // Growing needs --init and cannot shrink; both are one-line errors.
-        let missing = try CLI.run(["train", "bc", "--demos", l, "--grow", "--out", dir + "/x.safetensors"])
-        #expect(missing.status != 0 && missing.stderr.contains("--grow needs --init"), "\(missing.stderr)")
+        let missing = try CLI.run([
+            "train", "bc", "--demos", l, "--grow", "--out", dir + "/x.safetensors",
+        ])
+        #expect(
+            missing.status != 0 && missing.stderr.contains("--grow needs --init"),
+            "\(missing.stderr)")
         let zero = try train(["--until", "0"], out: dir + "/zero.safetensors")
-        #expect(zero.status != 0 && zero.stderr.contains("--until must be positive"), "\(zero.stderr)")
-        let shrink = try train(["--grow", "--channels", "4", "--blocks", "1"], out: dir + "/shrunk.safetensors")
-        #expect(shrink.status != 0 && shrink.stderr.contains("cannot grow blocks from 2 down to 1"), "\(shrink.stderr)")
+        #expect(
+            zero.status != 0 && zero.stderr.contains("--until must be positive"), "\(zero.stderr)")
+        let shrink = try train(
+            ["--grow", "--channels", "4", "--blocks", "1"], out: dir + "/shrunk.safetensors")
+        #expect(
+            shrink.status != 0 && shrink.stderr.contains("cannot grow blocks from 2 down to 1"),
+            "\(shrink.stderr)")
         #expect(shrink.stderr.split(separator: "\n").count == 1, "\(shrink.stderr)")
     }
 
@@ -166,16 +213,21 @@ import Testing
         let l = try levels()
         let out = dir + "/until.safetensors"
         let args = [
-            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "6", "--batch", "16",
+            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "6",
+            "--batch", "16",
             "--eval-every", "4", "--held-out", "1", "--solve-levels", "0", "--out", out, "--resume",
         ]
         let first = try CLI.run(args + ["--until", "3"])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stderr.contains("step 3 ") && !first.stderr.contains("step 4 "), "\(first.stderr)")
+        #expect(
+            first.stderr.contains("step 3 ") && !first.stderr.contains("step 4 "), "\(first.stderr)"
+        )
         let second = try CLI.run(args)
         #expect(second.status == 0, "\(second.stderr)")
         #expect(second.stderr.contains("resuming \(out) at step 3"))
-        #expect(second.stderr.contains("step 4 ") && second.stderr.contains("step 6 "), "\(second.stderr)")
+        #expect(
+            second.stderr.contains("step 4 ") && second.stderr.contains("step 6 "),
+            "\(second.stderr)")
     }
 
     @Test func daggerRoundsAreLoggedSavedAndResumed() throws {
@@ -183,24 +235,32 @@ import Testing
         let out = dir + "/dagger.safetensors"
         func args(steps: Int) -> [String] {
             [
-                "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "\(steps)", "--batch", "16",
-                "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--dagger-every", "1", "--dagger-levels", "3",
+                "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps",
+                "\(steps)", "--batch", "16",
+                "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--dagger-every",
+                "1", "--dagger-levels", "3",
                 "--out", out,
             ]
         }
         let first = try CLI.run(args(steps: 4))
         #expect(first.status == 0, "\(first.stderr)")
         // Rounds after steps 1, 2 and 3 (none after the last).
-        #expect(first.stderr.components(separatedBy: "dagger round").count - 1 == 3, "\(first.stderr)")
+        #expect(
+            first.stderr.components(separatedBy: "dagger round").count - 1 == 3, "\(first.stderr)")
         let saved = dir + "/dagger.dagger.xsb"
         #expect(FileManager.default.fileExists(atPath: saved))
         let resumed = try CLI.run(args(steps: 6) + ["--resume"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        #expect(resumed.stderr.contains("resuming") && resumed.stderr.contains("dagger round 4"), "\(resumed.stderr)")
+        #expect(
+            resumed.stderr.contains("resuming") && resumed.stderr.contains("dagger round 4"),
+            "\(resumed.stderr)")
     }
 
     @Test func watchPrintsEachPositionWithTheActionProbabilities() throws {
-        let r = try CLI.run(["watch", "--policy", try policy(), try levels(), "--count", "2", "--max-steps", "3", "--ascii"])
+        let r = try CLI.run([
+            "watch", "--policy", try policy(), try levels(), "--count", "2", "--max-steps", "3",
+            "--ascii",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("U 0.") && r.stdout.contains("value"))
         // ASCII glyphs are two columns wide: a wall is `##`, the player `@ `, a box `$ `.
@@ -209,28 +269,45 @@ import Testing
     }
 
     @Test func evalCountsLoopsDiagnosesAndAveragesOverSymmetries() throws {
-        let p = try policy(), l = try levels()
-        let r = try CLI.run(["eval", "--policy", p, "--levels", l, "--max-steps", "6", "--diagnose", "--average-symmetries", "--json"])
+        let p = try policy()
+        let l = try levels()
+        let r = try CLI.run([
+            "eval", "--policy", p, "--levels", l, "--max-steps", "6", "--diagnose",
+            "--average-symmetries", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         #expect(json["average_symmetries"] as? Bool == true)
         let s = try #require(json["unreduced"] as? [String: Any])
-        let levels = try #require(s["levels"] as? Int), rate = try #require(s["greedy_solve_rate"] as? Double)
-        let looped = try #require(s["greedy_looped"] as? Int), out = try #require(s["greedy_out_of_steps"] as? Int)
+        let levels = try #require(s["levels"] as? Int)
+        let rate = try #require(s["greedy_solve_rate"] as? Double)
+        let looped = try #require(s["greedy_looped"] as? Int)
+        let out = try #require(s["greedy_out_of_steps"] as? Int)
         let dead = try #require(s["greedy_dead_ends"] as? Int)
         // Every greedy failure either cycled or ran out of steps; dead ends are some of the failures.
         #expect(Int((rate * Double(levels)).rounded()) + looped + out == levels)
         #expect(dead <= looped + out)
-        let text = try CLI.run(["eval", "--policy", p, "--levels", l, "--max-steps", "6", "--average-symmetries"])
-        #expect(text.status == 0 && text.stdout.contains("8-view symmetry-averaged") && text.stdout.contains("greedy failures"))
-        let watch = try CLI.run(["watch", "--policy", p, l, "--max-steps", "3", "--ascii", "--average-symmetries"])
-        #expect(watch.status == 0 && watch.stdout.contains("U 0.") && watch.stdout.contains("level 1:"), "\(watch.stderr)")
+        let text = try CLI.run([
+            "eval", "--policy", p, "--levels", l, "--max-steps", "6", "--average-symmetries",
+        ])
+        #expect(
+            text.status == 0 && text.stdout.contains("8-view symmetry-averaged")
+                && text.stdout.contains("greedy failures"))
+        let watch = try CLI.run([
+            "watch", "--policy", p, l, "--max-steps", "3", "--ascii", "--average-symmetries",
+        ])
+        #expect(
+            watch.status == 0 && watch.stdout.contains("U 0.") && watch.stdout.contains("level 1:"),
+            "\(watch.stderr)")
     }
 
     @Test func sweepDefaultsCoverOnlyLayersWithTheSweptTypes() throws {
         // `--layers all` with the default type (conv) must skip the head layer, which has none.
-        let r = try CLI.run(["sweep", "--policy", try policy(), "--levels", try levels(), "--test", try levels(),
-                             "--rhos", "0.5", "--max-steps", "5", "--out-dir", dir + "/defaults"])
+        let r = try CLI.run([
+            "sweep", "--policy", try policy(), "--levels", try levels(), "--test", try levels(),
+            "--rhos", "0.5", "--max-steps", "5", "--out-dir", dir + "/defaults",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("2 grid points (2 layers × 1 types × 1 ρ)"), "\(r.stderr)")
     }
@@ -246,56 +323,84 @@ import Testing
     /// eval --intervene compares the two policies level by level; `laser compare` gives the same
     /// figures from the two per-level files, and refuses files of different items.
     @Test func evalAndCompareGivePairedStatistics() throws {
-        let p = try policy(), l = try levels()
-        let base = try CLI.run(["eval", "--policy", p, "--levels", l, "--per-level", dir + "/base.jsonl"])
+        let p = try policy()
+        let l = try levels()
+        let base = try CLI.run([
+            "eval", "--policy", p, "--levels", l, "--per-level", dir + "/base.jsonl",
+        ])
         #expect(base.status == 0, "\(base.stderr)")
         let reduced = try CLI.run([
-            "eval", "--policy", p, "--levels", l, "--intervene", "0:conv:0.25", "--per-level", dir + "/reduced.jsonl", "--json",
+            "eval", "--policy", p, "--levels", l, "--intervene", "0:conv:0.25", "--per-level",
+            dir + "/reduced.jsonl", "--json",
         ])
         #expect(reduced.status == 0, "\(reduced.stderr)")
-        let summary = try JSONSerialization.jsonObject(with: Data(reduced.stdout.utf8)) as! [String: Any]
+        let summary =
+            try JSONSerialization.jsonObject(with: Data(reduced.stdout.utf8)) as! [String: Any]
         let inline = try #require(summary["greedy_solved_comparison"] as? [String: Any])
         #expect(inline["n"] as? Int == 4 && inline["p_value"] is Double)
-        let compared = try CLI.run(["compare", dir + "/base.jsonl", dir + "/reduced.jsonl", "--json"])
+        let compared = try CLI.run([
+            "compare", dir + "/base.jsonl", dir + "/reduced.jsonl", "--json",
+        ])
         #expect(compared.status == 0, "\(compared.stderr)")
         let c = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
-        let fromFiles = try #require((c["comparisons"] as? [String: [String: Any]])?["greedy_solved"])
+        let fromFiles = try #require(
+            (c["comparisons"] as? [String: [String: Any]])?["greedy_solved"])
         for key in ["p_value", "difference", "ci95_low", "ci95_high", "gained", "lost"] {
             #expect("\(fromFiles[key] ?? "nil")" == "\(inline[key] ?? "nil")", "\(key)")
         }
         let text = try CLI.run(["compare", dir + "/base.jsonl", dir + "/reduced.jsonl"])
         #expect(text.stdout.contains("greedy_solved") && text.stdout.contains("p_value"))
         let short = dir + "/short.jsonl"
-        try String(contentsOfFile: dir + "/base.jsonl", encoding: .utf8).split(separator: "\n").prefix(2)
+        try String(contentsOfFile: dir + "/base.jsonl", encoding: .utf8).split(separator: "\n")
+            .prefix(2)
             .joined(separator: "\n").write(toFile: short, atomically: true, encoding: .utf8)
-        try expectOneLineError(["compare", dir + "/base.jsonl", short], "do not hold the same items")
+        try expectOneLineError(
+            ["compare", dir + "/base.jsonl", short], "do not hold the same items")
         try expectOneLineError(["compare", l, short], "not a per-level line")
     }
 
     @Test func badInputGivesOneLineErrors() throws {
-        let p = try policy(), l = try levels()
-        try expectOneLineError(["eval", "--policy", dir + "/missing.safetensors", "--levels", l], "does not exist")
+        let p = try policy()
+        let l = try levels()
+        try expectOneLineError(
+            ["eval", "--policy", dir + "/missing.safetensors", "--levels", l], "does not exist")
         let data = try Data(contentsOf: URL(fileURLWithPath: p))
         let truncated = dir + "/truncated.safetensors"
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: truncated))
-        try expectOneLineError(["eval", "--policy", truncated, "--levels", l], "cannot load policy")
-        try expectOneLineError(["eval", "--policy", p, "--levels", l, "--intervene", "0:conv"], "--intervene")
-        try expectOneLineError(["eval", "--policy", p, "--levels", l, "--intervene", "9:conv:0.5"], "--intervene")
-        try expectOneLineError(["eval", "--policy", p, "--levels", dir + "/none.xsb"], "does not exist")
+        try expectOneLineError(
+            ["eval", "--policy", truncated, "--levels", l], "cannot load policy")
+        try expectOneLineError(
+            ["eval", "--policy", p, "--levels", l, "--intervene", "0:conv"], "--intervene")
+        try expectOneLineError(
+            ["eval", "--policy", p, "--levels", l, "--intervene", "9:conv:0.5"], "--intervene")
+        try expectOneLineError(
+            ["eval", "--policy", p, "--levels", dir + "/none.xsb"], "does not exist")
         // A training log that cannot be written stops the run with the reason.
         let unwritable = try CLI.run([
-            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "2", "--batch", "16",
-            "--eval-every", "1", "--held-out", "1", "--solve-levels", "0", "--out", dir + "/log-test.safetensors",
+            "train", "bc", "--demos", l, "--channels", "4", "--blocks", "1", "--steps", "2",
+            "--batch", "16",
+            "--eval-every", "1", "--held-out", "1", "--solve-levels", "0", "--out",
+            dir + "/log-test.safetensors",
             "--log", l + "/log.jsonl",
         ])
         #expect(unwritable.status != 0)
-        #expect(unwritable.stderr.split(separator: "\n").last?.contains("--log \(l)/log.jsonl: \(l) is a file, not a folder") == true, "\(unwritable.stderr)")
+        #expect(
+            unwritable.stderr.split(separator: "\n").last?.contains(
+                "--log \(l)/log.jsonl: \(l) is a file, not a folder") == true,
+            "\(unwritable.stderr)")
         try expectOneLineError(
-            ["sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "7", "--out-dir", dir + "/s2"],
+            [
+                "sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "7", "--out-dir",
+                dir + "/s2",
+            ],
             "layer 7 does not exist")
-        try expectOneLineError(["train", "ppo", "--levels", l, "--out", dir + "/never.safetensors"], "--init")
         try expectOneLineError(
-            ["train", "ppo", "--init", try policy(), "--levels", l, "--curriculum", "7x7", "--out", dir + "/never.safetensors"],
+            ["train", "ppo", "--levels", l, "--out", dir + "/never.safetensors"], "--init")
+        try expectOneLineError(
+            [
+                "train", "ppo", "--init", try policy(), "--levels", l, "--curriculum", "7x7",
+                "--out", dir + "/never.safetensors",
+            ],
             "WIDTHxHEIGHTxBOXES")
     }
 }

@@ -8,7 +8,10 @@ import Testing
     func sample() throws -> String {
         let path = dir + "/sample.safetensors"
         if !FileManager.default.fileExists(atPath: path) {
-            let r = try CLI.run(["sample-checkpoint", path, "--layers", "3", "--width", "32", "--hidden", "64", "--signal-rank", "4"])
+            let r = try CLI.run([
+                "sample-checkpoint", path, "--layers", "3", "--width", "32", "--hidden", "64",
+                "--signal-rank", "4",
+            ])
             #expect(r.status == 0, "\(r.stderr)")
         }
         return path
@@ -34,7 +37,9 @@ import Testing
     ])
     func badInterventionsGiveOneLineErrors(args: [String], message: String) throws {
         let path = try sample()
-        let r = try CLI.run(["reduce", path, "--intervene", args[0], "--out", dir + "/never.safetensors"])
+        let r = try CLI.run([
+            "reduce", path, "--intervene", args[0], "--out", dir + "/never.safetensors",
+        ])
         #expect(r.status != 0)
         let lines = r.stderr.split(separator: "\n")
         #expect(lines.count == 1, "one line: \(r.stderr)")
@@ -47,12 +52,19 @@ import Testing
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let truncated = dir + "/truncated.safetensors"
         try data.prefix(200).write(to: URL(fileURLWithPath: truncated))
-        for (file, message) in [(truncated, "runs past the end"), (dir + "/missing.safetensors", "No such file")] {
+        for (file, message) in [
+            (truncated, "runs past the end"), (dir + "/missing.safetensors", "No such file"),
+        ] {
             let r = try CLI.run(["inspect", file])
             #expect(r.status != 0)
-            #expect(r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(message), "\(r.stderr)")
+            #expect(
+                r.stderr.split(separator: "\n").count == 1 && r.stderr.contains(message),
+                "\(r.stderr)")
         }
-        let bad = try CLI.run(["reduce", path, "--tensor", "nope.weight", "--rho", "0.5", "--out", dir + "/x.safetensors"])
+        let bad = try CLI.run([
+            "reduce", path, "--tensor", "nope.weight", "--rho", "0.5", "--out",
+            dir + "/x.safetensors",
+        ])
         #expect(bad.status != 0 && bad.stderr.contains("no reducible matrix named 'nope.weight'"))
     }
 
@@ -64,9 +76,12 @@ import Testing
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
         let reductions = report["reductions"] as! [[String: Any]]
         #expect(reductions.map { $0["rankKept"] as! Int } == [8, 8])
-        let inspect = try CLI.run(["inspect", out, "--spectrum", "--json", "--filter", "layers.2.mlp.fc_in"])
+        let inspect = try CLI.run([
+            "inspect", out, "--spectrum", "--json", "--filter", "layers.2.mlp.fc_in",
+        ])
         #expect(inspect.status == 0, "\(inspect.stderr)")
-        let parsed = try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as! [String: Any]
+        let parsed =
+            try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as! [String: Any]
         let tensors = parsed["tensors"] as! [[String: Any]]
         let spectrum = tensors[0]["spectrum"] as! [String: Any]
         let values = spectrum["singularValues"] as! [Double]
@@ -77,11 +92,15 @@ import Testing
     @Test func factoredOutputIsSmallerAndNamesItsFactors() throws {
         let path = try sample()
         let out = dir + "/factored.safetensors"
-        let r = try CLI.run(["reduce", path, "--intervene", "all:mlp:0.1", "--factored", "--out", out])
+        let r = try CLI.run([
+            "reduce", path, "--intervene", "all:mlp:0.1", "--factored", "--out", out,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("smaller"))
         let inspect = try CLI.run(["inspect", out])
-        #expect(inspect.stdout.contains("layers.0.mlp.fc_in.weight.left") && inspect.stdout.contains("laser.factored"))
+        #expect(
+            inspect.stdout.contains("layers.0.mlp.fc_in.weight.left")
+                && inspect.stdout.contains("laser.factored"))
         let before = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
         let after = try FileManager.default.attributesOfItem(atPath: out)[.size] as! Int
         #expect(after < before)
@@ -93,13 +112,21 @@ import Testing
     @Test func pythonSafetensorsLoadsReducedFiles() throws {
         let env = ProcessInfo.processInfo.environment
         guard let python = env["LASER_PYTHON"] else {
-            #expect(env["LASER_REQUIRE_PYTHON"] != "1", "LASER_PYTHON is not set but LASER_REQUIRE_PYTHON=1")
+            #expect(
+                env["LASER_REQUIRE_PYTHON"] != "1",
+                "LASER_PYTHON is not set but LASER_REQUIRE_PYTHON=1")
             return
         }
         let path = try sample()
-        let dense = dir + "/py-dense.safetensors", factored = dir + "/py-factored.safetensors"
-        #expect(try CLI.run(["reduce", path, "--intervene", "1:fc_in:0.25", "--out", dense]).status == 0)
-        #expect(try CLI.run(["reduce", path, "--intervene", "1:fc_in:0.25", "--factored", "--out", factored]).status == 0)
+        let dense = dir + "/py-dense.safetensors"
+        let factored = dir + "/py-factored.safetensors"
+        #expect(
+            try CLI.run(["reduce", path, "--intervene", "1:fc_in:0.25", "--out", dense]).status == 0
+        )
+        #expect(
+            try CLI.run([
+                "reduce", path, "--intervene", "1:fc_in:0.25", "--factored", "--out", factored,
+            ]).status == 0)
         let script = """
             import sys, numpy as np
             from safetensors.numpy import load_file

@@ -37,18 +37,25 @@ import Testing
     }
 
     @Test func negativeNumbersReachTheRangeCheck() throws {
-        let r = try CLI.run(["reduce", "in.safetensors", "--tensor", "w", "--rho", "-1", "--out", dir + "/o.safetensors"])
+        let r = try CLI.run([
+            "reduce", "in.safetensors", "--tensor", "w", "--rho", "-1", "--out",
+            dir + "/o.safetensors",
+        ])
         #expect(r.status != 0)
         #expect(r.stderr.contains("ρ must be in (0, 1], got -1.0"), "\(r.stderr)")
         #expect(!r.stderr.contains("Missing value"))
-        let layer = try CLI.run(["eval", "--policy", "policies/conv-8x32.safetensors", "--intervene", "-1:conv:0.5"])
+        let layer = try CLI.run([
+            "eval", "--policy", "policies/conv-8x32.safetensors", "--intervene", "-1:conv:0.5",
+        ])
         #expect(layer.status != 0)
         #expect(layer.stderr.contains("invalid intervention '-1:conv:0.5'"), "\(layer.stderr)")
     }
 
     @Test func workerCountOverrideIsChecked() throws {
         let bad = try CLI.run(["solve", "/dev/null"], environment: ["LASER_WORKERS": "lots"])
-        #expect(bad.status != 0 && bad.stderr.contains("LASER_WORKERS='lots' is not a worker count"), "\(bad.stderr)")
+        #expect(
+            bad.status != 0 && bad.stderr.contains("LASER_WORKERS='lots' is not a worker count"),
+            "\(bad.stderr)")
         let one = try CLI.run(["bench", "policy", "--help"], environment: ["LASER_WORKERS": "1"])
         #expect(one.status == 0)
     }
@@ -57,26 +64,34 @@ import Testing
         try expectOneLineError(["solve", "/dev/null"], "/dev/null: no levels found")
         let r = try CLI.run(["solve", "/dev/null"])
         #expect(!r.stderr.lowercased().contains("permission"))
-        try expectOneLineError(["solve", dir + "/none.xsb"], dir + "/none.xsb: the level file does not exist")
+        try expectOneLineError(
+            ["solve", dir + "/none.xsb"], dir + "/none.xsb: the level file does not exist")
         try expectOneLineError(["solve", dir], dir + ": is a directory")
         try expectOneLineError(["inspect", dir + "/none.safetensors"], dir + "/none.safetensors")
-        try expectOneLineError(["qa", "--dataset", dir + "/none.json", "--model", dir + "/none.gguf"], "none")
+        try expectOneLineError(
+            ["qa", "--dataset", dir + "/none.json", "--model", dir + "/none.gguf"], "none")
     }
 
     /// A file of the wrong kind is named for what it looks like.
     @Test func wrongFormatsAreNamed() throws {
         let gguf = try write("GGUF\u{3}\0\0\0 not really", "fake.gguf")
         let text = try write("#####\n#@$.#\n#####\n", "level.xsb")
-        try expectOneLineError(["eval", "--policy", gguf, "--levels", text], "is a GGUF file, not a policy checkpoint")
-        try expectOneLineError(["qa", "--model", text, "--limit", "1"], "is a text file, not a GGUF language model")
-        try expectOneLineError(["solve", "policies/conv-8x32.safetensors"], "is a safetensors file, not a level file")
+        try expectOneLineError(
+            ["eval", "--policy", gguf, "--levels", text], "is a GGUF file, not a policy checkpoint")
+        try expectOneLineError(
+            ["qa", "--model", text, "--limit", "1"], "is a text file, not a GGUF language model")
+        try expectOneLineError(
+            ["solve", "policies/conv-8x32.safetensors"], "is a safetensors file, not a level file")
         try expectOneLineError(["inspect", text], "is a text file, not a safetensors or GGUF file")
         try expectOneLineError(["inspect", gguf], gguf)
-        try expectOneLineError(["reduce", gguf, "--intervene", "0:conv:0.5", "--out", dir + "/r.gguf"], gguf + ": GGUF file truncated")
+        try expectOneLineError(
+            ["reduce", gguf, "--intervene", "0:conv:0.5", "--out", dir + "/r.gguf"],
+            gguf + ": GGUF file truncated")
     }
 
     @Test func aCollectionWithOneBadLevelLoadsTheRest() throws {
-        let path = try write("""
+        let path = try write(
+            """
             ; good
             #####
             #@$.#
@@ -94,7 +109,10 @@ import Testing
             """, "mixed.xsb")
         let r = try CLI.run(["solve", path])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("warning: skipped \(path): level 2 (bad), line 8, column 4: unknown character '?'"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(
+                "warning: skipped \(path): level 2 (bad), line 8, column 4: unknown character '?'"),
+            "\(r.stderr)")
         #expect(r.stdout.contains("also good"))
     }
 
@@ -111,7 +129,8 @@ import Testing
         try expectOneLineError(["solve", bad], "unknown character")
         // Safetensors metadata and tensor names.
         let tensors = dir + "/evil.safetensors"
-        let header = #"{"__metadata__":{"note\u001b]0;x\u0007":"v\u001b[2J"},"w\u001b[31m":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
+        let header =
+            #"{"__metadata__":{"note\u001b]0;x\u0007":"v\u001b[2J"},"w\u001b[31m":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}}"#
         var bytes = Data()
         var length = UInt64(header.utf8.count).littleEndian
         bytes.append(Data(bytes: &length, count: 8))
@@ -130,34 +149,51 @@ import Testing
     @Test func trainingOptionsAreCheckedBeforeLongWork() throws {
         let cache = dir + "/demos.xsb"
         let base = ["train", "bc", "--level-count", "1000000", "--cache", cache]
-        try expectOneLineError(base + ["--steps", "0", "--out", dir + "/a.safetensors"], "steps must be positive")
-        try expectOneLineError(base + ["--batch", "0", "--out", dir + "/a.safetensors"], "batch size")
-        try expectOneLineError(base + ["--lr", "nan", "--out", dir + "/a.safetensors"], "learning rate nan")
-        try expectOneLineError(base + ["--dagger-share", "1.5", "--out", dir + "/a.safetensors"], "DAgger share")
-        try expectOneLineError(base + ["--held-out", "-3", "--out", dir + "/a.safetensors"], "--held-out")
+        try expectOneLineError(
+            base + ["--steps", "0", "--out", dir + "/a.safetensors"], "steps must be positive")
+        try expectOneLineError(
+            base + ["--batch", "0", "--out", dir + "/a.safetensors"], "batch size")
+        try expectOneLineError(
+            base + ["--lr", "nan", "--out", dir + "/a.safetensors"], "learning rate nan")
+        try expectOneLineError(
+            base + ["--dagger-share", "1.5", "--out", dir + "/a.safetensors"], "DAgger share")
+        try expectOneLineError(
+            base + ["--held-out", "-3", "--out", dir + "/a.safetensors"], "--held-out")
         let blocker = try write("x", "blocker")
-        try expectOneLineError(base + ["--out", blocker + "/a.safetensors"], "\(blocker) is a file, not a folder")
+        try expectOneLineError(
+            base + ["--out", blocker + "/a.safetensors"], "\(blocker) is a file, not a folder")
         try expectOneLineError(base + ["--out", dir], "is a folder")
         #expect(!FileManager.default.fileExists(atPath: cache))
     }
 
     /// Level errors in --demos files name the file, whether the board or its solution is bad.
     @Test func demonstrationFileErrorsNameTheFile() throws {
-        let wrong = try write("#####\n#@$.#\n#####\nSolution: L\n\n#####\n#@$.#\n#####\nSolution: R\n", "wrong.xsb")
+        let wrong = try write(
+            "#####\n#@$.#\n#####\nSolution: L\n\n#####\n#@$.#\n#####\nSolution: R\n", "wrong.xsb")
         try expectOneLineError(
-            ["train", "bc", "--demos", wrong, "--steps", "1", "--held-out", "1", "--out", dir + "/w.safetensors"],
+            [
+                "train", "bc", "--demos", wrong, "--steps", "1", "--held-out", "1", "--out",
+                dir + "/w.safetensors",
+            ],
             "\(wrong): level 1 (untitled): its solution")
         let broken = try write("#####\n#@$?#\n#####\n", "broken.xsb")
         try expectOneLineError(
-            ["train", "bc", "--demos", broken, "--steps", "1", "--held-out", "1", "--out", dir + "/w.safetensors"],
+            [
+                "train", "bc", "--demos", broken, "--steps", "1", "--held-out", "1", "--out",
+                dir + "/w.safetensors",
+            ],
             "\(broken): level 1, line 2, column 4")
     }
 
     /// PPO settings are checked before anything runs (--envs 0 crashed the trainer).
     @Test func ppoOptionsAreCheckedFirst() throws {
-        let base = ["train", "ppo", "--init", "policies/conv-8x32.safetensors", "--out", dir + "/p.safetensors"]
+        let base = [
+            "train", "ppo", "--init", "policies/conv-8x32.safetensors", "--out",
+            dir + "/p.safetensors",
+        ]
         try expectOneLineError(base + ["--envs", "0"], "environments must be in 1...4096")
-        try expectOneLineError(base + ["--total-steps", "0"], "total environment steps must be positive")
+        try expectOneLineError(
+            base + ["--total-steps", "0"], "total environment steps must be positive")
         try expectOneLineError(base + ["--entropy", "nan"], "entropy coefficient")
         try expectOneLineError(base + ["--minibatches", "7"], "must divide")
         try expectOneLineError(base + ["--eval-every", "-1"], "--eval-every")
@@ -167,7 +203,10 @@ import Testing
     @Test func perLevelOutputIsCheckedBeforeTheEvaluation() throws {
         let blocker = try write("x", "blocker2")
         let r = try expectOneLineError(
-            ["eval", "--policy", "policies/conv-8x32.safetensors", "--per-level", blocker + "/out.jsonl"],
+            [
+                "eval", "--policy", "policies/conv-8x32.safetensors", "--per-level",
+                blocker + "/out.jsonl",
+            ],
             "is a file, not a folder")
         #expect(r.stdout.isEmpty)
     }
@@ -175,7 +214,8 @@ import Testing
     /// --resume into a checkpoint of another network (or of an unknown format) is refused and the
     /// file is left as it was.
     @Test func resumeIntoAnotherArchitectureIsRefused() throws {
-        let levels = try write("""
+        let levels = try write(
+            """
             #######
             #@ $ .#
             #######
@@ -189,18 +229,26 @@ import Testing
             """, "demos.xsb")
         let out = dir + "/tiny.safetensors"
         let train = try CLI.run([
-            "train", "bc", "--demos", levels, "--channels", "4", "--blocks", "1", "--steps", "2", "--batch", "8",
+            "train", "bc", "--demos", levels, "--channels", "4", "--blocks", "1", "--steps", "2",
+            "--batch", "8",
             "--eval-every", "2", "--held-out", "1", "--solve-levels", "0", "--out", out,
         ])
         #expect(train.status == 0, "\(train.stderr)")
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
         try expectOneLineError(
-            ["train", "bc", "--demos", levels, "--arch", "transformer", "--dim", "8", "--layers", "1", "--heads", "2",
-             "--mlp-hidden", "8", "--steps", "4", "--batch", "8", "--held-out", "1", "--out", out, "--resume"],
+            [
+                "train", "bc", "--demos", levels, "--arch", "transformer", "--dim", "8", "--layers",
+                "1", "--heads", "2",
+                "--mlp-hidden", "8", "--steps", "4", "--batch", "8", "--held-out", "1", "--out",
+                out, "--resume",
+            ],
             "holds a conv")
         try expectOneLineError(
-            ["train", "bc", "--demos", levels, "--channels", "8", "--blocks", "1", "--steps", "4", "--batch", "8",
-             "--held-out", "1", "--out", out, "--resume"],
+            [
+                "train", "bc", "--demos", levels, "--channels", "8", "--blocks", "1", "--steps",
+                "4", "--batch", "8",
+                "--held-out", "1", "--out", out, "--resume",
+            ],
             "channels=4")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
     }

@@ -106,8 +106,11 @@ import Testing
         #expect((single?["stepsPerSecond"] as? Double ?? 0) > 0)
         #expect((json?["batched"] as? [String: Any])?["steps"] as? Int == 200)
         // With an observation copy per step (gym's contract), the same steps and the same rewards.
-        for (plain, observed) in [("single", "singleWithObservation"), ("batched", "batchedWithObservation")] {
-            let a = json?[plain] as? [String: Any], b = json?[observed] as? [String: Any]
+        for (plain, observed) in [
+            ("single", "singleWithObservation"), ("batched", "batchedWithObservation"),
+        ] {
+            let a = json?[plain] as? [String: Any]
+            let b = json?[observed] as? [String: Any]
             #expect(b?["steps"] as? Int == a?["steps"] as? Int, "\(observed)")
             #expect(b?["totalReward"] as? Double == a?["totalReward"] as? Double, "\(observed)")
             #expect(b?["episodes"] as? Int == a?["episodes"] as? Int, "\(observed)")

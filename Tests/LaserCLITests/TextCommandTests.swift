@@ -52,7 +52,8 @@ enum CachedModel {
         try Data("GGUX0000".utf8).write(to: URL(fileURLWithPath: path))
         let r = try CLI.run(["generate-text", "hello", "--model", path])
         #expect(r.status != 0)
-        #expect(r.stderr.contains("bad.gguf is a text file, not a GGUF language model"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("bad.gguf is a text file, not a GGUF language model"), "\(r.stderr)")
         let missing = try CLI.run([
             "qa", "--model", dir + "/none.gguf", "--dataset", dir + "/none.jsonl",
         ])
@@ -113,13 +114,18 @@ enum CachedModel {
             "--intervene", "29:fc_in:0.1", "--output", dir + "/qa-reduced", "--json",
         ])
         #expect(paired.status == 0, "\(paired.stderr)")
-        let report = try JSONSerialization.jsonObject(with: Data(paired.stdout.utf8)) as! [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(paired.stdout.utf8)) as! [String: Any]
         let comparisons = report["comparisons"] as? [String: [String: Any]]
         let top1 = try #require(comparisons?["top1"])
         #expect(top1["n"] as? Int == 6 && top1["p_value"] is Double && top1["ci95_low"] is Double)
-        #expect((report["unreduced"] as? [String: Any])?["top1"] as? Double == summary["top1"] as? Double)
+        #expect(
+            (report["unreduced"] as? [String: Any])?["top1"] as? Double == summary["top1"]
+                as? Double)
         #expect(comparisons?["mean_logprob"]?["kind"] as? String == "mean")
-        let compared = try CLI.run(["compare", out + "/items.jsonl", dir + "/qa-reduced/items.jsonl", "--json"])
+        let compared = try CLI.run([
+            "compare", out + "/items.jsonl", dir + "/qa-reduced/items.jsonl", "--json",
+        ])
         #expect(compared.status == 0, "\(compared.stderr)")
         let c = try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as! [String: Any]
         let fromFiles = (c["comparisons"] as? [String: [String: Any]])?["top1"]
@@ -134,13 +140,21 @@ enum CachedModel {
         let model = CachedModel.path!
         let r = try CLI.run(["inspect", model])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("GGUF version 3, 272 tensors, 210 reducible matrices"), "\(r.stdout.prefix(300))")
+        #expect(
+            r.stdout.contains("GGUF version 3, 272 tensors, 210 reducible matrices"),
+            "\(r.stdout.prefix(300))")
         #expect(r.stdout.contains("tokenizer.ggml.tokens = [49152 strings]"))
-        let row = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("blk.29.ffn_down.weight ") })
-        #expect(row.contains("Q4_1") && row.contains("576×1536") && row.contains("29") && row.contains("fc_out"), "\(row)")
-        let spectrum = try CLI.run(["inspect", model, "--filter", "blk.29.ffn_down", "--spectrum", "--json"])
+        let row = try #require(
+            r.stdout.split(separator: "\n").first { $0.hasPrefix("blk.29.ffn_down.weight ") })
+        #expect(
+            row.contains("Q4_1") && row.contains("576×1536") && row.contains("29")
+                && row.contains("fc_out"), "\(row)")
+        let spectrum = try CLI.run([
+            "inspect", model, "--filter", "blk.29.ffn_down", "--spectrum", "--json",
+        ])
         #expect(spectrum.status == 0, "\(spectrum.stderr)")
-        let json = try JSONSerialization.jsonObject(with: Data(spectrum.stdout.utf8)) as! [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(spectrum.stdout.utf8)) as! [String: Any]
         let tensors = json["tensors"] as! [[String: Any]]
         #expect(tensors.count == 1 && tensors[0]["type"] as? String == "fc_out")
         let diag = tensors[0]["spectrum"] as? [String: Any]
@@ -154,22 +168,43 @@ enum CachedModel {
         let out = dir + "/reduced.gguf"
         let r = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--out", out])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("blk.29.ffn_gate.weight") && r.stdout.contains("as F16"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("blk.29.ffn_gate.weight") && r.stdout.contains("as F16"),
+            "\(r.stdout)")
         let inspected = try CLI.run(["inspect", out, "--filter", "blk.29.ffn_gate"])
         #expect(inspected.stdout.contains("F16"), "\(inspected.stdout)")
-        let args = ["qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "8", "--json"]
+        let args = [
+            "qa", "--dataset", repository + "/data/qa/facts.jsonl", "--limit", "8", "--json",
+        ]
         let exported = try CLI.run(args + ["--model", out, "--output", dir + "/qa-exported"])
-        let intervened = try CLI.run(args + ["--model", model, "--intervene", "29:fc_in:0.1", "--no-baseline", "--output", dir + "/qa-intervened"])
-        #expect(exported.status == 0 && intervened.status == 0, "\(exported.stderr) \(intervened.stderr)")
+        let intervened = try CLI.run(
+            args + [
+                "--model", model, "--intervene", "29:fc_in:0.1", "--no-baseline", "--output",
+                dir + "/qa-intervened",
+            ])
+        #expect(
+            exported.status == 0 && intervened.status == 0,
+            "\(exported.stderr) \(intervened.stderr)")
         let a = try JSONSerialization.jsonObject(with: Data(exported.stdout.utf8)) as! [String: Any]
-        let b = try JSONSerialization.jsonObject(with: Data(intervened.stdout.utf8)) as! [String: Any]
-        for key in ["top1", "topk", "generation_match"] { #expect(a[key] as? Double == b[key] as? Double, "\(key)") }
+        let b =
+            try JSONSerialization.jsonObject(with: Data(intervened.stdout.utf8)) as! [String: Any]
+        for key in ["top1", "topk", "generation_match"] {
+            #expect(a[key] as? Double == b[key] as? Double, "\(key)")
+        }
         #expect(abs((a["mean_logprob"] as! Double) - (b["mean_logprob"] as! Double)) < 1e-3)
-        let q8 = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--storage", "q8_0", "--out", dir + "/q8.gguf"])
+        let q8 = try CLI.run([
+            "reduce", model, "--intervene", "29:fc_in:0.1", "--storage", "q8_0", "--out",
+            dir + "/q8.gguf",
+        ])
         #expect(q8.status == 0 && q8.stdout.contains("as Q8_0"), "\(q8.stderr)")
-        let bad = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--factored", "--out", dir + "/x.gguf"])
+        let bad = try CLI.run([
+            "reduce", model, "--intervene", "29:fc_in:0.1", "--factored", "--out", dir + "/x.gguf",
+        ])
         #expect(bad.status != 0 && bad.stderr.contains("--factored applies to safetensors"))
-        let storage = try CLI.run(["reduce", model, "--intervene", "29:fc_in:0.1", "--storage", "q4", "--out", dir + "/x.gguf"])
+        let storage = try CLI.run([
+            "reduce", model, "--intervene", "29:fc_in:0.1", "--storage", "q4", "--out",
+            dir + "/x.gguf",
+        ])
         #expect(storage.status != 0 && storage.stderr.contains("--storage must be f16 or q8_0"))
     }
 
@@ -180,11 +215,15 @@ enum CachedModel {
         let dataset = dir + "/ten.jsonl"
         try lines.write(toFile: dataset, atomically: true, encoding: .utf8)
         let out = dir + "/sweep"
-        let args = ["sweep", "--dataset", dataset, "--layers", "28-29", "--types", "fc_in",
-                    "--rhos", "0.5,0.01", "--out-dir", out]
+        let args = [
+            "sweep", "--dataset", dataset, "--layers", "28-29", "--types", "fc_in",
+            "--rhos", "0.5,0.01", "--out-dir", out,
+        ]
         let r = try CLI.run(args)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("| unreduced | validation |") && r.stdout.contains("| 29 | fc_in | 0.01 |"))
+        #expect(
+            r.stdout.contains("| unreduced | validation |")
+                && r.stdout.contains("| 29 | fc_in | 0.01 |"))
         for file in ["report.md", "results.csv", "results.jsonl", "heatmap-fc_in.svg"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
         }

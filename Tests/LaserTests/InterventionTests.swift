@@ -1,5 +1,6 @@
 // The LAYER:TYPE:RHO notation, the rate notation, and matching against a model's matrices.
 import Testing
+
 @testable import Laser
 
 @Suite struct InterventionTests {
@@ -30,8 +31,10 @@ import Testing
         #expect(throws: LaserError.self) { try Intervention(parsing: "5:fc_in:rate=10") }
     }
 
-    @Test(arguments: ["1:fc_in:0", "1:fc_in:2", "1:fc_in:-0.5", "1:fc_in:nan", "x:fc_in:0.5", "-1:fc_in:0.5",
-                      "1::0.5", "1:fc_in", "1:fc_in:0.5:7", "1:fc_in:abc"])
+    @Test(arguments: [
+        "1:fc_in:0", "1:fc_in:2", "1:fc_in:-0.5", "1:fc_in:nan", "x:fc_in:0.5", "-1:fc_in:0.5",
+        "1::0.5", "1:fc_in", "1:fc_in:0.5:7", "1:fc_in:abc",
+    ])
     func rejectsMalformedText(text: String) {
         #expect(throws: LaserError.self) { try Intervention(parsing: text) }
         do { _ = try Intervention(parsing: text) } catch {
@@ -42,7 +45,10 @@ import Testing
 
     @Test func matchesLayersTypesAndGroups() throws {
         let model = StackModel(layers: 3)
-        #expect(try Intervention(parsing: "1:fc_in:0.5").targets(in: model).map(\.name) == ["layers.1.mlp.fc_in.weight"])
+        #expect(
+            try Intervention(parsing: "1:fc_in:0.5").targets(in: model).map(\.name) == [
+                "layers.1.mlp.fc_in.weight"
+            ])
         #expect(try Intervention(parsing: "all:fc_out:0.5").targets(in: model).count == 3)
         #expect(try Intervention(parsing: "2:mlp:0.5").targets(in: model).count == 2)
         #expect(try Intervention(parsing: "all:all:0.5").targets(in: model).count == 6)
@@ -50,9 +56,15 @@ import Testing
 
     @Test func aLayerThatDoesNotExistIsAnError() throws {
         let model = StackModel(layers: 3)
-        #expect(throws: LaserError.self) { try Intervention(parsing: "9:fc_in:0.5").targets(in: model) }
-        #expect(throws: LaserError.self) { try Intervention(parsing: "1:q_proj:0.5").targets(in: model) }
-        #expect(throws: LaserError.self) { try Intervention(parsing: "1:attn:0.5").targets(in: model) }
+        #expect(throws: LaserError.self) {
+            try Intervention(parsing: "9:fc_in:0.5").targets(in: model)
+        }
+        #expect(throws: LaserError.self) {
+            try Intervention(parsing: "1:q_proj:0.5").targets(in: model)
+        }
+        #expect(throws: LaserError.self) {
+            try Intervention(parsing: "1:attn:0.5").targets(in: model)
+        }
     }
 
     @Test func keptRankIsMaxOneFloorRhoTimesMinDimension() throws {

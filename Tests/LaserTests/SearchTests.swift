@@ -2,6 +2,7 @@
 // result, validation picks and test reports, and greedy composition walks layers last to first.
 import Foundation
 import Testing
+
 @testable import Laser
 @testable import LinearAlgebra
 
@@ -13,11 +14,14 @@ struct Killed: Error {}
         try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
         return d
     }()
-    let grid = try! SweepGrid(layers: [0, 1, 2], types: ["fc_in", "fc_out"], rhos: [0.9, 0.5, 0.1])
+    let grid = try! SweepGrid(
+        layers: [0, 1, 2], types: ["fc_in", "fc_out"], rhos: [0.9, 0.5, 0.1])
 
     /// A real evaluation on the model: how close its output stays to a fixed target made by reducing
     /// layer 2's fc_out, so that reduction scores best; validation and test use different inputs.
-    func evaluation(model: StackModel, calls: Counter, failAfter: Int? = nil) -> Search<StackModel>.Evaluate {
+    func evaluation(model: StackModel, calls: Counter, failAfter: Int? = nil)
+        -> Search<StackModel>.Evaluate
+    {
         let teacher = StackModel()
         try! Reducer(model: teacher).apply(Intervention(parsing: "2:fc_out:0.1"))
         return { context in
@@ -32,11 +36,15 @@ struct Killed: Error {}
 
     final class Counter { var value = 0 }
 
-    func runSearch(path: String, failAfter: Int? = nil, shard: Shard = .whole, compose: Bool = true) throws -> (SearchSummary, Int) {
+    func runSearch(path: String, failAfter: Int? = nil, shard: Shard = .whole, compose: Bool = true)
+        throws -> (SearchSummary, Int)
+    {
         let model = StackModel()
         let calls = Counter()
-        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "score"),
-                            store: try ResultStore(path: path), evaluate: evaluation(model: model, calls: calls, failAfter: failAfter))
+        let search = Search(
+            reducer: Reducer(model: model), objective: Objective(metric: "score"),
+            store: try ResultStore(path: path),
+            evaluate: evaluation(model: model, calls: calls, failAfter: failAfter))
         let summary = try search.run(grid, shard: shard, compose: compose)
         return (summary, calls.value)
     }
@@ -61,7 +69,8 @@ struct Killed: Error {}
         handle.closeFile()
         let (resumed, resumedCalls) = try runSearch(path: path)
         #expect(resumedCalls == fullCalls - 7, "only unfinished evaluations run again")
-        let a = try ResultStore(path: dir + "/full.jsonl").records, b = try ResultStore(path: path).records
+        let a = try ResultStore(path: dir + "/full.jsonl").records
+        let b = try ResultStore(path: path).records
         #expect(a.count == b.count)
         for (x, y) in zip(a, b) { #expect(x.sameResult(as: y)) }
         #expect(full.best?.intervention == resumed.best?.intervention)
@@ -71,10 +80,16 @@ struct Killed: Error {}
 
     @Test func mergedShardsEqualTheUnshardedSweep() throws {
         let (whole, _) = try runSearch(path: dir + "/whole.jsonl", compose: false)
-        for i in 0..<3 { _ = try runSearch(path: dir + "/shard\(i).jsonl", shard: Shard(index: i, count: 3), compose: false) }
-        let shardSizes = try (0..<3).map { try ResultStore(path: dir + "/shard\($0).jsonl").records.count }
+        for i in 0..<3 {
+            _ = try runSearch(
+                path: dir + "/shard\(i).jsonl", shard: Shard(index: i, count: 3), compose: false)
+        }
+        let shardSizes = try (0..<3).map {
+            try ResultStore(path: dir + "/shard\($0).jsonl").records.count
+        }
         #expect(shardSizes == [7, 7, 7], "each shard: the baseline and 6 of 18 grid points")
-        let count = try ResultStore.merge((0..<3).map { dir + "/shard\($0).jsonl" }, into: dir + "/merged.jsonl")
+        let count = try ResultStore.merge(
+            (0..<3).map { dir + "/shard\($0).jsonl" }, into: dir + "/merged.jsonl")
         #expect(count == 19)
         // Finishing from the merged file evaluates only the test split, and agrees with the whole run.
         let (merged, calls) = try runSearch(path: dir + "/merged.jsonl", compose: false)
@@ -87,9 +102,14 @@ struct Killed: Error {}
     }
 
     @Test func conflictingShardsAreRefused() throws {
-        let a = dir + "/a.jsonl", b = dir + "/b.jsonl"
-        let r1 = SweepRecord(phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"], metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
-        let r2 = SweepRecord(phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"], metrics: ["score": 2], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        let a = dir + "/a.jsonl"
+        let b = dir + "/b.jsonl"
+        let r1 = SweepRecord(
+            phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"],
+            metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        let r2 = SweepRecord(
+            phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"],
+            metrics: ["score": 2], parametersBefore: 1, parametersAfter: 1, seconds: 0)
         try ResultStore(path: a).append(r1)
         try ResultStore(path: b).append(r2)
         #expect(throws: LaserError.self) { try ResultStore.merge([a, b], into: dir + "/c.jsonl") }
@@ -97,15 +117,23 @@ struct Killed: Error {}
 
     @Test func aLogOfAnotherSetupIsRefusedAndRecordsCarryTheirSetup() throws {
         let path = dir + "/setup.jsonl"
-        let r = SweepRecord(phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"], metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        let r = SweepRecord(
+            phase: "sweep", order: 0, split: .validation, interventions: ["0:fc_in:0.5"],
+            metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
         try ResultStore(path: path, setup: "checkpoint A").append(r)
-        #expect(try ResultStore(path: path, setup: "checkpoint A").records.first?.setup == "checkpoint A")
+        #expect(
+            try ResultStore(path: path, setup: "checkpoint A").records.first?.setup
+                == "checkpoint A")
         #expect(throws: LaserError.self) { try ResultStore(path: path, setup: "checkpoint B") }
         // Shards of different setups do not merge.
         let other = dir + "/setup-b.jsonl"
-        let r2 = SweepRecord(phase: "sweep", order: 1, split: .validation, interventions: ["1:fc_in:0.5"], metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
+        let r2 = SweepRecord(
+            phase: "sweep", order: 1, split: .validation, interventions: ["1:fc_in:0.5"],
+            metrics: ["score": 1], parametersBefore: 1, parametersAfter: 1, seconds: 0)
         try ResultStore(path: other, setup: "checkpoint B").append(r2)
-        #expect(throws: LaserError.self) { try ResultStore.merge([path, other], into: dir + "/setup-merged.jsonl") }
+        #expect(throws: LaserError.self) {
+            try ResultStore.merge([path, other], into: dir + "/setup-merged.jsonl")
+        }
     }
 
     @Test func aCorruptLineInTheMiddleIsAnError() throws {
@@ -127,8 +155,10 @@ struct Killed: Error {}
             "0:fc_out": [0.9: 1, 0.5: 0.5, 0.1: 4],  // 0.5 drops below 0.9's score: keep 0.9
         ]
         var order: [[String]] = []
-        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "score"),
-                            store: try ResultStore(path: dir + "/greedy.jsonl")) { context in
+        let search = Search(
+            reducer: Reducer(model: model), objective: Objective(metric: "score"),
+            store: try ResultStore(path: dir + "/greedy.jsonl")
+        ) { context in
             order.append(context.interventions.map(\.description))
             var score = 0.0
             for i in context.interventions {
@@ -148,8 +178,10 @@ struct Killed: Error {}
     @Test func evaluationIsToldTheFirstChangedLayer() throws {
         let model = StackModel()
         var seen: [Int?] = []
-        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "m"),
-                            store: try ResultStore(path: dir + "/layers.jsonl")) { context in
+        let search = Search(
+            reducer: Reducer(model: model), objective: Objective(metric: "m"),
+            store: try ResultStore(path: dir + "/layers.jsonl")
+        ) { context in
             seen.append(context.firstChangedLayer)
             return ["m": 0]
         }
@@ -163,33 +195,51 @@ struct Killed: Error {}
         let model = StackModel()
         // 100 items; the unreduced model gets the first 50 right. `2:fc_out:0.1` also gets items
         // 50..<80 (30 gained, none lost: p < 0.001); every other point loses item 0.
-        let search = Search(reducer: Reducer(model: model), objective: Objective(metric: "solved"),
-                            store: try ResultStore(path: dir + "/items.jsonl")) { context in
+        let search = Search(
+            reducer: Reducer(model: model), objective: Objective(metric: "solved"),
+            store: try ResultStore(path: dir + "/items.jsonl")
+        ) { context in
             let names = context.interventions.map(\.description)
             let right: Int = names == ["2:fc_out:0.1"] ? 80 : 50
             var items = (0..<100).map { $0 < right ? 1.0 : 0.0 }
             if !names.isEmpty && right == 50 { items[0] = 0 }
-            return Evaluation(metrics: ["solved": items.reduce(0, +) / 100], items: ["solved": items])
+            return Evaluation(
+                metrics: ["solved": items.reduce(0, +) / 100], items: ["solved": items])
         }
         let s = try search.run(grid)
         #expect(s.configurationsTried == 18)
         let best = try #require(s.bestTestComparison)
-        guard case .rate(let c) = best else { Issue.record("a rate"); return }
+        guard case .rate(let c) = best else {
+            Issue.record("a rate")
+            return
+        }
         #expect(c.gained == 30 && c.lost == 0 && c.n == 100 && c.pValue < 0.001 && c.significant)
         #expect(abs(c.difference - 0.3) < 1e-12)
         let other = try #require(s.sweepComparisons[0])
         #expect(other.gainedLost! == (0, 1) && other.pValue == 1)
         let md = SearchReport.markdown(s, metrics: ["solved"])
-        #expect(md.contains("**Chosen on validation** among 18 configurations: `2:fc_out:0.1`."), "\(md)")
-        #expect(md.contains("+30.0 points [+20.5, +38.7], p = 1.86e-09 (gained 30, lost 0; n = 100) — a significant improvement."), "\(md)")
+        #expect(
+            md.contains("**Chosen on validation** among 18 configurations: `2:fc_out:0.1`."),
+            "\(md)")
+        #expect(
+            md.contains(
+                "+30.0 points [+20.5, +38.7], p = 1.86e-09 (gained 30, lost 0; n = 100) — a significant improvement."
+            ), "\(md)")
         let csv = SearchReport.csv(s, metrics: ["solved"])
-        #expect(csv.hasPrefix("phase,split,layer,type,rho,interventions,solved,params_before,params_after,delta,ci95_low,ci95_high,p_value,gained,lost\n"))
+        #expect(
+            csv.hasPrefix(
+                "phase,split,layer,type,rho,interventions,solved,params_before,params_after,delta,ci95_low,ci95_high,p_value,gained,lost\n"
+            ))
         let bestRow = try #require(csv.split(separator: "\n").first { $0.hasPrefix("best,test") })
         #expect(bestRow.hasSuffix(",30,0"))
-        let json = try JSONSerialization.jsonObject(with: Data(try SearchReport.json(s).utf8)) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(try SearchReport.json(s).utf8))
+            as? [String: Any]
         let bestJSON = json?["best"] as? [String: Any]
         let testComparison = bestJSON?["test_comparison"] as? [String: Any]
-        #expect(testComparison?["gained"] as? Int == 30 && (testComparison?["p_value"] as? Double ?? 1) < 0.001)
+        #expect(
+            testComparison?["gained"] as? Int == 30
+                && (testComparison?["p_value"] as? Double ?? 1) < 0.001)
         #expect(json?["configurations_tried"] as? Int == 18)
     }
 

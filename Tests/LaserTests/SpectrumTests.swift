@@ -1,13 +1,17 @@
 // Spectral diagnostics: a planted low-rank signal in noise is found above the Marchenko–Pastur edge.
 import Testing
+
 @testable import Laser
 @testable import LinearAlgebra
 
 @Suite struct SpectrumTests {
     @Test func findsThePlantedSignalRank() throws {
         var rng = SplitMix64(seed: 17)
-        let m = 300, n = 200, r = 5
-        let u = Tensor(randomNormal: [m, r], using: &rng), v = Tensor(randomNormal: [r, n], using: &rng)
+        let m = 300
+        let n = 200
+        let r = 5
+        let u = Tensor(randomNormal: [m, r], using: &rng)
+        let v = Tensor(randomNormal: [r, n], using: &rng)
         let noise = Tensor(randomNormal: [m, n], using: &rng)
         let w = matmul(u, v) * 2 + noise
         let diag = try SpectralDiagnostics(matrix: w)

@@ -12,7 +12,8 @@ import Testing
 @Suite struct StatisticsTests {
     @Test func exactMcNemarMatchesScipy() {
         let cases: [(Int, Int, Double)] = [
-            (6, 16, 0.052478790283203125), (0, 5, 0.0625), (3, 0, 0.25), (10, 20, 0.09873714670538905),
+            (6, 16, 0.052478790283203125), (0, 5, 0.0625), (3, 0, 0.25),
+            (10, 20, 0.09873714670538905),
             (250, 270, 0.4047522841590482), (1, 0, 1.0), (4, 4, 1.0), (0, 0, 1.0),
         ]
         for (gained, lost, expected) in cases {
@@ -45,7 +46,10 @@ import Testing
         #expect(abs(c.pValue - 0.052478790283203125) < 1e-12)
         #expect(c.n == 161 && c.reducedSuccesses == 65 && c.baselineSuccesses == 75)
         #expect(!c.significant)
-        #expect(c.summary == "-6.2 points [-11.9, -0.5], p = 0.0525 (gained 6, lost 16; n = 161), not significant")
+        #expect(
+            c.summary
+                == "-6.2 points [-11.9, -0.5], p = 0.0525 (gained 6, lost 16; n = 161), not significant"
+        )
     }
 
     @Test func fromPerItemOutcomes() throws {
@@ -67,8 +71,10 @@ import Testing
         var rng = SplitMix64(seed: 3)
         let baseline = (0..<400).map { _ in rng.nextNormal() }
         let reduced = baseline.map { $0 + 0.1 + 0.5 * rng.nextNormal() }
-        let a = try PairedMeanComparison(baseline: baseline, reduced: reduced, resamples: 4000, seed: 7)
-        let b = try PairedMeanComparison(baseline: baseline, reduced: reduced, resamples: 4000, seed: 7)
+        let a = try PairedMeanComparison(
+            baseline: baseline, reduced: reduced, resamples: 4000, seed: 7)
+        let b = try PairedMeanComparison(
+            baseline: baseline, reduced: reduced, resamples: 4000, seed: 7)
         #expect(a == b)
         #expect(a.differenceCI.contains(a.difference))
         let d = zip(reduced, baseline).map { $0 - $1 }
@@ -79,7 +85,8 @@ import Testing
         #expect(abs(a.differenceCI.high - (mean + half)) < 0.15 * half)
         #expect(a.significant && a.pValue < 0.01)
         let shifted = try PairedMeanComparison(baseline: baseline, reduced: baseline.map { $0 + 1 })
-        #expect(abs(shifted.differenceCI.low - 1) < 1e-9 && abs(shifted.differenceCI.high - 1) < 1e-9)
+        #expect(
+            abs(shifted.differenceCI.low - 1) < 1e-9 && abs(shifted.differenceCI.high - 1) < 1e-9)
         let none = try PairedMeanComparison(baseline: baseline, reduced: baseline)
         #expect(!none.significant)
     }

@@ -12,23 +12,32 @@ final class StackModel: ReducibleModel {
         var rng = SplitMix64(seed: seed)
         var infos: [WeightMatrixInfo] = []
         for l in 0..<layers {
-            let a = "layers.\(l).mlp.fc_in.weight", b = "layers.\(l).mlp.fc_out.weight"
-            weights[a] = LinearWeight(Tensor(randomNormal: [hidden, width], standardDeviation: 0.3, using: &rng))
-            weights[b] = LinearWeight(Tensor(randomNormal: [width, hidden], standardDeviation: 0.3, using: &rng))
-            infos.append(WeightMatrixInfo(name: a, layer: l, type: "fc_in", rows: hidden, columns: width))
-            infos.append(WeightMatrixInfo(name: b, layer: l, type: "fc_out", rows: width, columns: hidden))
+            let a = "layers.\(l).mlp.fc_in.weight"
+            let b = "layers.\(l).mlp.fc_out.weight"
+            weights[a] = LinearWeight(
+                Tensor(randomNormal: [hidden, width], standardDeviation: 0.3, using: &rng))
+            weights[b] = LinearWeight(
+                Tensor(randomNormal: [width, hidden], standardDeviation: 0.3, using: &rng))
+            infos.append(
+                WeightMatrixInfo(name: a, layer: l, type: "fc_in", rows: hidden, columns: width))
+            infos.append(
+                WeightMatrixInfo(name: b, layer: l, type: "fc_out", rows: width, columns: hidden))
         }
         reducibleMatrices = infos
         self.layers = layers
     }
 
     func weightMatrix(named name: String) throws -> Tensor {
-        guard let w = weights[name] else { throw LaserError.unknownMatrix(name, known: Array(weights.keys)) }
+        guard let w = weights[name] else {
+            throw LaserError.unknownMatrix(name, known: Array(weights.keys))
+        }
         return w.dense
     }
 
     func setWeightMatrix(named name: String, to value: WeightValue) throws {
-        guard weights[name] != nil else { throw LaserError.unknownMatrix(name, known: Array(weights.keys)) }
+        guard weights[name] != nil else {
+            throw LaserError.unknownMatrix(name, known: Array(weights.keys))
+        }
         weights[name]!.set(value)
     }
 

@@ -1,12 +1,15 @@
 // BLAS wrappers against the naive reference, in every transpose combination.
 import Testing
+
 @testable import LinearAlgebra
 
 @Suite struct BLASTests {
     @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
     func gemmMatchesNaiveLoop(transposeA: Bool, transposeB: Bool) {
         var rng = SplitMix64(seed: 7)
-        let m = 13, k = 9, n = 11
+        let m = 13
+        let k = 9
+        let n = 11
         let a = Tensor(randomNormal: transposeA ? [k, m] : [m, k], using: &rng)
         let b = Tensor(randomNormal: transposeB ? [n, k] : [k, n], using: &rng)
         let fast = matmul(a, b, transposeA: transposeA, transposeB: transposeB)
@@ -32,7 +35,8 @@ import Testing
         let a = Tensor(randomNormal: [7, 4], using: &rng)
         let x = Tensor(randomNormal: [transpose ? 7 : 4], using: &rng)
         let y = matvec(a, x, transposeA: transpose)
-        let reference = naiveMatmul(a, x.reshaped(transpose ? [7, 1] : [4, 1]), transposeA: transpose)
+        let reference = naiveMatmul(
+            a, x.reshaped(transpose ? [7, 1] : [4, 1]), transposeA: transpose)
         #expect(y.scalars.count == reference.count)
         #expect(y.reshaped(reference.shape).maxAbsDifference(reference) < 1e-5)
     }

@@ -1,5 +1,6 @@
 // SVD, Eckart–Young, exact recovery of low-rank matrices, and the randomized SVD's accuracy.
 import Testing
+
 @testable import LinearAlgebra
 
 @Suite struct SVDTests {
@@ -31,7 +32,8 @@ import Testing
         let a = Tensor(randomNormal: [30, 18], using: &rng)
         let d = try svd(a)
         let error = (a - d.reconstruction(rank: k)).frobeniusNorm
-        let discarded = d.singularValues[k...].reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        let discarded = d.singularValues[k...].reduce(0.0) { $0 + Double($1) * Double($1) }
+            .squareRoot()
         #expect(abs(error - discarded) / discarded < 1e-4)
     }
 
@@ -70,12 +72,15 @@ import Testing
         let a = signal + noise
         let k = 10
         let exact = try svd(a)
-        let approx = try randomizedSVD(a, rank: k, options: .init(oversampling: 10, powerIterations: 2, seed: 1))
+        let approx = try randomizedSVD(
+            a, rank: k, options: .init(oversampling: 10, powerIterations: 2, seed: 1))
         let optimal = (a - exact.reconstruction(rank: k)).frobeniusNorm
         let achieved = (a - approx.reconstruction(rank: k)).frobeniusNorm
         #expect(achieved <= optimal * 1.05)
         for i in 0..<k {
-            #expect(abs(approx.singularValues[i] - exact.singularValues[i]) <= 0.01 * exact.singularValues[i])
+            #expect(
+                abs(approx.singularValues[i] - exact.singularValues[i]) <= 0.01
+                    * exact.singularValues[i])
         }
     }
 

@@ -77,7 +77,8 @@ private func temporaryPath(_ name: String) -> String {
             try PolicyCheckpoint.load(from: path)
         }
         try SafetensorsWriter.write(
-            entries, metadata: ["format": "laser-policy", "format_version": "1", "architecture": "mlp"],
+            entries,
+            metadata: ["format": "laser-policy", "format_version": "1", "architecture": "mlp"],
             to: path)
         #expect(
             throws: PolicyError.invalidCheckpoint(
@@ -101,7 +102,8 @@ private func temporaryPath(_ name: String) -> String {
         let path = temporaryPath("version.safetensors")
         try PolicyCheckpoint.save(model: model, trainer: trainer, to: path)
         let file = try SafetensorsFile(path: path)
-        func rewrite(metadata edit: (inout [String: String]) -> Void, tensor: String? = nil) throws {
+        func rewrite(metadata edit: (inout [String: String]) -> Void, tensor: String? = nil) throws
+        {
             var metadata = file.metadata
             edit(&metadata)
             let entries = try file.tensors.map { info -> SafetensorsEntry in
@@ -133,14 +135,19 @@ private func temporaryPath(_ name: String) -> String {
         #expect(throws: PolicyError.self) {
             try PolicyCheckpoint.makeModel(
                 architecture: "transformer",
-                hyperparameters: ["planes": "4", "dim": "4096", "layers": "64", "heads": "64", "mlp_hidden": "16384"],
+                hyperparameters: [
+                    "planes": "4", "dim": "4096", "layers": "64", "heads": "64",
+                    "mlp_hidden": "16384",
+                ],
                 seed: 0)
         }
         func conv(channels: Int, blocks: Int) throws -> any PolicyNetwork {
             try PolicyCheckpoint.makeModel(
                 architecture: "conv",
-                hyperparameters: ["planes": "4", "channels": "\(channels)", "blocks": "\(blocks)",
-                                  "policy_channels": "2", "value_channels": "1", "value_hidden": "64"],
+                hyperparameters: [
+                    "planes": "4", "channels": "\(channels)", "blocks": "\(blocks)",
+                    "policy_channels": "2", "value_channels": "1", "value_hidden": "64",
+                ],
                 seed: 0)
         }
         #expect(throws: PolicyError.self) { try conv(channels: 1024, blocks: 64) }

@@ -5,22 +5,28 @@ import Testing
 @testable import Policy
 
 @Suite struct GrowthTests {
-    let small = ConvPolicyConfig(planes: 3, channels: 4, blocks: 2, policyChannels: 2, valueChannels: 1, valueHidden: 5)
-    let large = ConvPolicyConfig(planes: 3, channels: 6, blocks: 4, policyChannels: 3, valueChannels: 2, valueHidden: 7)
+    let small = ConvPolicyConfig(
+        planes: 3, channels: 4, blocks: 2, policyChannels: 2, valueChannels: 1, valueHidden: 5)
+    let large = ConvPolicyConfig(
+        planes: 3, channels: 6, blocks: 4, policyChannels: 3, valueChannels: 2, valueHidden: 7)
 
     /// Logits and values of `model` on `observations` (batch `batch`).
-    func outputs(_ model: ConvPolicy, _ observations: [Float], batch: Int) throws -> (logits: [Float], values: [Float]) {
+    func outputs(_ model: ConvPolicy, _ observations: [Float], batch: Int) throws -> (
+        logits: [Float], values: [Float]
+    ) {
         let context = model.makeContext(batchCapacity: batch)
         try context.setObservations(observations, batch: batch)
         model.forward(context, batch: batch)
-        var logits: [Float] = [], values: [Float] = []
+        var logits: [Float] = []
+        var values: [Float] = []
         context.copyOutputs(logits: &logits, values: &values)
         return (logits, values)
     }
 
     @Test func grownNetworkComputesTheSameOutputs() throws {
         let source = try ConvPolicy(config: small, seed: 1)
-        try perturbAll(source, seed: 2)  // weights far from their initialisation, like a trained net
+        // Weights far from their initialisation, like a trained net.
+        try perturbAll(source, seed: 2)
         let grown = try ConvPolicy.grown(from: source, to: large, seed: 3)
         #expect(grown.config == large)
         #expect(grown.parameters.parameterCount > source.parameters.parameterCount)
@@ -29,7 +35,8 @@ import Testing
         let observations = randomValues(batch * 3 * 100, scale: 1, rng: &rng)
         let before = try outputs(source, observations, batch: batch)
         let after = try outputs(grown, observations, batch: batch)
-        #expect(before.values.contains { abs($0) > 1e-3 } && before.logits.contains { abs($0) > 1e-3 })
+        #expect(
+            before.values.contains { abs($0) > 1e-3 } && before.logits.contains { abs($0) > 1e-3 })
         for (a, b) in zip(before.logits + before.values, after.logits + after.values) {
             #expect(abs(a - b) <= 1e-4 * max(1, abs(a)))
         }
@@ -38,15 +45,23 @@ import Testing
         let newStem = try grown.parameters.tensor(named: "stem.weight")
         #expect(Array(newStem.scalars.prefix(oldStem.count)) == oldStem.scalars)
         #expect(newStem.scalars.suffix(newStem.count - oldStem.count).contains { $0 != 0 })
-        #expect(try grown.parameters.tensor(named: "blocks.3.conv1.weight").scalars.contains { $0 != 0 })
-        #expect(try grown.parameters.tensor(named: "blocks.3.conv2.weight").scalars.allSatisfy { $0 == 0 })
+        #expect(
+            try grown.parameters.tensor(named: "blocks.3.conv1.weight").scalars.contains { $0 != 0 }
+        )
+        #expect(
+            try grown.parameters.tensor(named: "blocks.3.conv2.weight").scalars.allSatisfy {
+                $0 == 0
+            })
     }
 
     @Test func grownNetworkTrainsItsNewParameters() throws {
         let source = try ConvPolicy(config: small, seed: 1)
         try perturbAll(source, seed: 2)
         let grown = try ConvPolicy.grown(from: source, to: large, seed: 3)
-        let names = ["blocks.3.conv2.weight", "blocks.0.conv1.weight", "policy_head.weight", "value_fc.weight"]
+        let names = [
+            "blocks.3.conv2.weight", "blocks.0.conv1.weight", "policy_head.weight",
+            "value_fc.weight",
+        ]
         let before = try names.map { try grown.parameters.tensor(named: $0).scalars }
         var config = OptimizerConfig()
         config.warmupSteps = 0
@@ -65,7 +80,8 @@ import Testing
             let newInputs = (0..<new.count).filter { i in
                 let columns = info.count / info.shape[0]
                 let perInput = columns / info.shape[1]
-                return (i % columns) / perInput >= (name == "blocks.3.conv2.weight" ? 0 : Self.oldInputs(name, small))
+                return (i % columns) / perInput
+                    >= (name == "blocks.3.conv2.weight" ? 0 : Self.oldInputs(name, small))
             }
             #expect(newInputs.contains { new.scalars[$0] != old[$0] }, "\(name) did not learn")
         }
@@ -89,7 +105,9 @@ import Testing
         }
         var planes = small
         planes.planes = 7
-        #expect(throws: PolicyError.invalidConfiguration("cannot grow a 3-plane network to 7 planes")) {
+        #expect(
+            throws: PolicyError.invalidConfiguration("cannot grow a 3-plane network to 7 planes")
+        ) {
             try ConvPolicy.grown(from: source, to: planes, seed: 1)
         }
     }

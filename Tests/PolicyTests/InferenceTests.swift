@@ -9,7 +9,8 @@ import Testing
 @Suite struct InferenceTests {
     @Test func smallerBoardsArePaddedWithWall() throws {
         // A 2×3 board with 2 planes: plane 0 (wall) set at (0,0), plane 1 set elsewhere.
-        let planes: [Float] = [1, 0, 0, 0, 0, 0, /* plane 1 */ 0, 1, 1, 1, 1, 1]
+        // Plane 0, then plane 1.
+        let planes: [Float] = [1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1]
         let out = try BoardInput.padded(planes: planes, planeCount: 2, height: 2, width: 3)
         #expect(out.count == 200)
         for y in 0..<10 {

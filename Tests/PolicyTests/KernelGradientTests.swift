@@ -258,7 +258,9 @@ private func expectGradient(
             for b in 0..<batch {
                 let row = x[(b * a)..<((b + 1) * a)]
                 let all = row.map { exp($0) }.reduce(0, +)
-                let inSet = row.enumerated().filter { sets[b] & (1 << $0.offset) != 0 }.map { exp($0.element) }.reduce(0, +)
+                let inSet = row.enumerated().filter { sets[b] & (1 << $0.offset) != 0 }.map {
+                    exp($0.element)
+                }.reduce(0, +)
                 total += -log(inSet / all)
             }
             return total / Double(batch)
@@ -271,7 +273,8 @@ private func expectGradient(
             return sets[b] & (1 << row.firstIndex(of: row.max()!)!) != 0
         }.count
         #expect(correct == hits)
-        let numeric = numericGradient(at: logits.map(Double.init), indices: Array(0..<(batch * a)), loss: reference)
+        let numeric = numericGradient(
+            at: logits.map(Double.init), indices: Array(0..<(batch * a)), loss: reference)
         #expect(relativeError(dlogits.map(Double.init), numeric) < 1e-4)
     }
 

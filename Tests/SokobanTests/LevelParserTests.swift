@@ -209,7 +209,9 @@ import Testing
         #expect(level.height == 3)
         #expect(try LevelCollection(text: LevelCollection(levels: [level]).xsb()).levels == [level])
         #expect(try LevelCollection(text: "7#|#.@$#|7#||\n").levels.first?.height == 3)
-        #expect(error("7#||#.@$#|7#\n")?.problem == .malformed("row 2 of the board is empty (from '||')"))
+        #expect(
+            error("7#||#.@$#|7#\n")?.problem
+                == .malformed("row 2 of the board is empty (from '||')"))
     }
 
     /// Found by the fuzzer's round-trip check: a stray carriage return became a title that the
@@ -246,7 +248,8 @@ import Testing
         #expect(c.levels.map(\.title) == ["First", "Third"])
         #expect(c.levels[1].author == "Someone")
         #expect(c.skipped.count == 1)
-        #expect(c.skipped[0].level == 2 && c.skipped[0].line == 10 && c.skipped[0].title == "Second")
+        #expect(
+            c.skipped[0].level == 2 && c.skipped[0].line == 10 && c.skipped[0].title == "Second")
         #expect(c.skipped[0].problem == .unknownCharacter("x"))
         // Nothing good: the first refused board is the error.
         #expect(throws: LevelError.self) { try LevelCollection(text: "#####\n#@$x#\n#####") }

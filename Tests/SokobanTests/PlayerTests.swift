@@ -175,7 +175,8 @@ import Testing
         options.style = PlayerStyle(ascii: true, color: false)
         return PlayerSession(
             try TerminalPlayer(
-                collection: Tutorial.collection(), options: options, input: pty.slave, output: pty.slave))
+                collection: Tutorial.collection(), options: options, input: pty.slave,
+                output: pty.slave))
     }
 
     /// A save into a data directory that cannot be created says so on screen.
@@ -196,7 +197,10 @@ import Testing
         l.title = "evil\u{1B}]0;pwned\u{07}\u{9B}2J"
         let lines = screen(l, style: PlayerStyle(ascii: true, color: false))
             .frame(columns: 80, rows: 20).joined(separator: "\n")
-        #expect(!lines.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B })
+        #expect(
+            !lines.unicodeScalars.contains {
+                $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x9B
+            })
         #expect(lines.contains("evil\\x1B]0;pwned\\x07\\u{9B}2J"))
     }
 
@@ -299,7 +303,7 @@ final class PseudoTerminal {
         throw PtyError(
             description:
                 "did not see \(text.debugDescription) in "
-                    + Self.strip(screen).suffix(300).debugDescription
+                + Self.strip(screen).suffix(300).debugDescription
         )
     }
 

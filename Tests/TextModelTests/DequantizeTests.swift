@@ -125,13 +125,17 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         let f = try GGUFFile(path: path)
         // The reader converts every half but refuses the infinity (a weight must be finite)...
-        #expect(throws: GGUFError.nonFiniteTensor(tensor: "h", element: 5)) { try f.tensor(named: "h") }
+        #expect(throws: GGUFError.nonFiniteTensor(tensor: "h", element: 5)) {
+            try f.tensor(named: "h")
+        }
         #expect(try f.tensor(named: "bf").scalars == [1, -3])
         // ...which the conversion itself produces.
         var out = [Float](repeating: 0, count: 6)
         let bytes = halves.flatMap { le($0) }
         bytes.withUnsafeBytes { source in
-            out.withUnsafeMutableBufferPointer { Dequantize.run(type: .f16, from: source, into: $0) }
+            out.withUnsafeMutableBufferPointer {
+                Dequantize.run(type: .f16, from: source, into: $0)
+            }
         }
         #expect(out == [1, -2, 65504, Float(1) / 16_777_216, -0.0, .infinity])
     }

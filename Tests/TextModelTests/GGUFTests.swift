@@ -233,7 +233,9 @@ import Testing
         b.addRaw("a", dims: [8], type: 0, data: data)
         b.addRaw("b", dims: [8], type: 0, data: data)
         #expect(openError(b.bytes()) == nil)
-        #expect(openError(b.bytes(offsets: [0, 0])) as? GGUFError == .tensorsOverlap(first: "a", second: "b"))
+        #expect(
+            openError(b.bytes(offsets: [0, 0])) as? GGUFError
+                == .tensorsOverlap(first: "a", second: "b"))
         // "a" claims F16 (16 bytes) but its data runs 32 bytes to "b"... (within one alignment: fine)
         var f16 = GGUFBuilder()
         f16.addRaw("a", dims: [8], type: 1, data: data)
@@ -260,7 +262,9 @@ import Testing
         let path = b.write()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let f = try GGUFFile(path: path)
-        #expect(throws: GGUFError.nonFiniteTensor(tensor: "w", element: 2)) { try f.tensor(named: "w") }
+        #expect(throws: GGUFError.nonFiniteTensor(tensor: "w", element: 2)) {
+            try f.tensor(named: "w")
+        }
     }
 
     @Test func unsupportedTypeIsNamedWhenRead() throws {

@@ -22,7 +22,9 @@ import Testing
         let source = try GGUFFile(path: sourcePath)
         let model = try LlamaModel(path: sourcePath)
         let reducer = Reducer(model: model, storage: .factored)
-        try reducer.apply([try Intervention(parsing: "1:fc_out:0.5"), try Intervention(parsing: "0:q_proj:0.25")])
+        try reducer.apply([
+            try Intervention(parsing: "1:fc_out:0.5"), try Intervention(parsing: "0:q_proj:0.25"),
+        ])
         let names = ["blk.1.ffn_down.weight", "blk.0.attn_q.weight"]
         var replacements: [String: Tensor] = [:]
         for name in names { replacements[name] = try model.weightMatrix(named: name) }
@@ -40,7 +42,9 @@ import Testing
             if names.contains(info.name) {
                 #expect(copy.type == .f16)
             } else {
-                #expect(copy.type == info.type && Array(written.rawBytes(of: copy)) == Array(source.rawBytes(of: info)))
+                #expect(
+                    copy.type == info.type
+                        && Array(written.rawBytes(of: copy)) == Array(source.rawBytes(of: info)))
             }
         }
         let reloaded = try LlamaModel(path: out)
@@ -51,7 +55,8 @@ import Testing
         let worst = zip(expected.scalars, actual.scalars).map { abs($0 - $1) }.max()!
         #expect(worst <= 2e-3 * scale, "worst \(worst) of \(scale)")
         // The unreduced model differs from it by far more: the comparison can fail.
-        let unreduced = try LlamaModel(path: sourcePath).forward(tokens, state: model.makeState(capacity: 16))
+        let unreduced = try LlamaModel(path: sourcePath).forward(
+            tokens, state: model.makeState(capacity: 16))
         #expect(zip(expected.scalars, unreduced.scalars).map { abs($0 - $1) }.max()! > 50 * worst)
     }
 
@@ -70,7 +75,8 @@ import Testing
         let out = temporary("q8")
         defer { try? FileManager.default.removeItem(atPath: out) }
         try GGUFWriter.write(
-            copying: source, replacing: ["m": Tensor(shape: [32, 64], scalars: values)], storage: .q8_0, to: out)
+            copying: source, replacing: ["m": Tensor(shape: [32, 64], scalars: values)],
+            storage: .q8_0, to: out)
         let written = try GGUFFile(path: out)
         #expect(try written.tensorInfo(named: "m").type == .q8_0)
         #expect(try written.tensorInfo(named: "m").byteCount == 64 * 32 / 32 * 34)
@@ -83,14 +89,20 @@ import Testing
             for i in slice.indices { #expect(abs(back[i] - values[i]) <= bound) }
         }
         #expect(try written.tensor(named: "odd").scalars == [Float](repeating: 1, count: 16))
-        #expect(throws: GGUFError.rowNotBlockMultiple(tensor: "odd", type: "Q8_0", row: 8, block: 32)) {
+        #expect(
+            throws: GGUFError.rowNotBlockMultiple(tensor: "odd", type: "Q8_0", row: 8, block: 32)
+        ) {
             try GGUFWriter.write(
-                copying: source, replacing: ["odd": Tensor(shape: [2, 8], scalars: [Float](repeating: 0, count: 16))],
+                copying: source,
+                replacing: [
+                    "odd": Tensor(shape: [2, 8], scalars: [Float](repeating: 0, count: 16))
+                ],
                 storage: .q8_0, to: out)
         }
         #expect(throws: GGUFError.self) {
             try GGUFWriter.write(
-                copying: source, replacing: ["m": Tensor(shape: [64, 32], scalars: values)], storage: .f16, to: out)
+                copying: source, replacing: ["m": Tensor(shape: [64, 32], scalars: values)],
+                storage: .f16, to: out)
         }
     }
 }

@@ -51,12 +51,16 @@ import Testing
     @Test func brokenDatasetsAreNamedErrors() {
         #expect(throws: QADatasetError.unknownFormat(path: "t.json")) { try parse("hello") }
         #expect(throws: QADatasetError.empty(path: "t.json")) { try parse("[]") }
-        #expect(throws: QADatasetError.unreadable(path: "t.json", reason: "invalid JSON: expected a string key at byte 2")) {
+        #expect(
+            throws: QADatasetError.unreadable(
+                path: "t.json", reason: "invalid JSON: expected a string key at byte 2")
+        ) {
             try parse("[{")
         }
         #expect(
             throws: QADatasetError.unreadable(
-                path: "t.json", reason: "invalid JSON: key \"prompt\" appears twice in one object at byte 35")
+                path: "t.json",
+                reason: "invalid JSON: key \"prompt\" appears twice in one object at byte 35")
         ) {
             try parse(#"[{"prompt": "a", "attribute": "b", "prompt": "c"}]"#)
         }

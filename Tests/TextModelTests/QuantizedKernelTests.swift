@@ -55,7 +55,9 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
                 for b in 0..<(columns / 256) {
                     let block = blocks[b]
                     withUnsafeBytes(of: block.qs) { qs in
-                        for j in 0..<256 { out.append(Double(block.d) * Double(Int8(bitPattern: qs[j]))) }
+                        for j in 0..<256 {
+                            out.append(Double(block.d) * Double(Int8(bitPattern: qs[j])))
+                        }
                     }
                 }
             }
@@ -88,7 +90,8 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
         for r in [0, rows - 1] {
             var row = [Float](repeating: .nan, count: columns)
             weights.withUnsafeBytes {
-                qk_dequantize_row(Int32(type.rawValue), $0.baseAddress! + r * rowBytes, Int32(columns), &row)
+                qk_dequantize_row(
+                    Int32(type.rawValue), $0.baseAddress! + r * rowBytes, Int32(columns), &row)
             }
             for j in 0..<columns {
                 let expected = dense[r * columns + j]
@@ -102,8 +105,10 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
             let perToken = qk_activation_bytes(Int32(type.rawValue), Int32(columns))
             var activations = [UInt8](repeating: 0, count: tokens * perToken)
             qk_quantize_activations(
-                Int32(type.rawValue), x, Int32(columns), Int32(columns), Int32(tokens), &activations)
-            let xq = dequantizedActivations(activations, type: type, columns: columns, tokens: tokens)
+                Int32(type.rawValue), x, Int32(columns), Int32(columns), Int32(tokens), &activations
+            )
+            let xq = dequantizedActivations(
+                activations, type: type, columns: columns, tokens: tokens)
             // The quantized activations stay within half a step of x (and float rounding of x / d):
             // 16-bit for the 32-element formats, 8-bit for the K formats.
             let steps = type.blockSize == 32 ? 32767.0 : 127.0
@@ -173,18 +178,21 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
             for _ in 0..<jobs {
                 weights.withUnsafeBytes { w in
                     activations.withUnsafeBytes { a in
-                        outputs.withUnsafeMutableBufferPointer { y in
-                            let tasks = shapes.indices.map { i in
-                                qk_matmul_task(
-                                    type: Int32(type.rawValue),
-                                    w: w.baseAddress! + starts[i] * rowBytes, row_bytes: rowBytes,
-                                    rows: Int32(shapes[i]), columns: Int32(columns),
-                                    x: x, ldx: Int32(columns), xq: a.baseAddress,
-                                    tokens: Int32(tokens),
-                                    y: y.baseAddress! + tokens * starts[i], ldy: Int32(shapes[i]),
-                                    accumulate: 1)
+                        x.withUnsafeBufferPointer { xp in
+                            outputs.withUnsafeMutableBufferPointer { y in
+                                let tasks = shapes.indices.map { i in
+                                    qk_matmul_task(
+                                        type: Int32(type.rawValue),
+                                        w: w.baseAddress! + starts[i] * rowBytes,
+                                        row_bytes: rowBytes, rows: Int32(shapes[i]),
+                                        columns: Int32(columns), x: xp.baseAddress,
+                                        ldx: Int32(columns), xq: a.baseAddress,
+                                        tokens: Int32(tokens),
+                                        y: y.baseAddress! + tokens * starts[i],
+                                        ldy: Int32(shapes[i]), accumulate: 1)
+                                }
+                                tasks.withUnsafeBufferPointer { pool.run($0) }
                             }
-                            tasks.withUnsafeBufferPointer { pool.run($0) }
                         }
                     }
                 }

@@ -87,7 +87,9 @@ struct RealModelTests {
                 let step = try m.forward([token], state: state)
                 let row = Tensor(
                     shape: [1, m.config.vocabularySize],
-                    scalars: Array(quantized.scalars[(i * m.config.vocabularySize)..<((i + 1) * m.config.vocabularySize)]))
+                    scalars: Array(
+                        quantized.scalars[
+                            (i * m.config.vocabularySize)..<((i + 1) * m.config.vocabularySize)]))
                 // Single tokens multiply 16-bit activations, batches Float32 ones: logits of about
                 // ±20 agree to a few thousandths.
                 #expect(step.maxAbsDifference(row) < 1e-2, "\(prompt) position \(i)")
@@ -106,7 +108,8 @@ struct RealModelTests {
             let last = (tokens.count - 1) * v
             #expect(
                 LogitMath.argmax(Tensor(shape: [1, v], scalars: Array(quantized.scalars[last...])))
-                    == LogitMath.argmax(Tensor(shape: [1, v], scalars: Array(exact.scalars[last...]))))
+                    == LogitMath.argmax(
+                        Tensor(shape: [1, v], scalars: Array(exact.scalars[last...]))))
         }
     }
 }

@@ -66,12 +66,15 @@ struct BenchEnv: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         let actions = (0..<Self.actionCount).map { _ in Int(rng.next() & 3) }
         let single = try measureSingle(levels: levels, actions: actions, copyObservation: false)
-        let singleObserved = try measureSingle(levels: levels, actions: actions, copyObservation: true)
+        let singleObserved = try measureSingle(
+            levels: levels, actions: actions, copyObservation: true)
         let batched = try measureBatched(levels: levels, actions: actions, copyObservations: false)
-        let batchedObserved = try measureBatched(levels: levels, actions: actions, copyObservations: true)
+        let batchedObserved = try measureBatched(
+            levels: levels, actions: actions, copyObservations: true)
         let report = Report(
             levels: file, levelCount: levels.count, single: single, batched: batched,
-            singleWithObservation: singleObserved, batchedWithObservation: batchedObserved, batch: batch)
+            singleWithObservation: singleObserved, batchedWithObservation: batchedObserved,
+            batch: batch)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         print(terminalSafeJSON(String(decoding: try encoder.encode(report), as: UTF8.self)))
@@ -88,7 +91,8 @@ struct BenchEnv: ParsableCommand {
         var next = 0
         try env.reset(level: levels[0])
         var observation = [Float](repeating: 0, count: env.observation.count)
-        var episodes = 0, solved = 0
+        var episodes = 0
+        var solved = 0
         var totalReward = 0.0
         var checksum: Float = 0
         let start = ContinuousClock.now
@@ -104,7 +108,9 @@ struct BenchEnv: ParsableCommand {
             }
             if copyObservation {
                 env.observation.withUnsafeBufferPointer { source in
-                    observation.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source.baseAddress!, count: source.count) }
+                    observation.withUnsafeMutableBufferPointer {
+                        $0.baseAddress!.update(from: source.baseAddress!, count: source.count)
+                    }
                 }
                 checksum += observation[i % observation.count]
             }
@@ -114,7 +120,8 @@ struct BenchEnv: ParsableCommand {
         _ = checksum
         return Measure(
             steps: steps, seconds: seconds, stepsPerSecond: Double(steps) / seconds,
-            cpuSeconds: cpu, stepsPerCpuSecond: Double(steps) / cpu, episodes: episodes, solved: solved,
+            cpuSeconds: cpu, stepsPerCpuSecond: Double(steps) / cpu, episodes: episodes,
+            solved: solved,
             totalReward: (totalReward * 1000).rounded() / 1000)
     }
 
@@ -129,7 +136,9 @@ struct BenchEnv: ParsableCommand {
         var solvedFlags = dones
         var batchActions = [Int](repeating: 0, count: batch)
         var observations = [Float](repeating: 0, count: envs.observations.count)
-        var episodes = 0, solved = 0, cursor = 0
+        var episodes = 0
+        var solved = 0
+        var cursor = 0
         var totalReward = 0.0
         var checksum: Float = 0
         let start = ContinuousClock.now
@@ -149,7 +158,9 @@ struct BenchEnv: ParsableCommand {
             }
             if copyObservations {
                 envs.observations.withUnsafeBufferPointer { source in
-                    observations.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: source.baseAddress!, count: source.count) }
+                    observations.withUnsafeMutableBufferPointer {
+                        $0.baseAddress!.update(from: source.baseAddress!, count: source.count)
+                    }
                 }
                 checksum += observations[step % observations.count]
             }
@@ -159,7 +170,8 @@ struct BenchEnv: ParsableCommand {
         _ = checksum
         let total = batch * batchSteps
         return Measure(
-            steps: total, seconds: seconds, stepsPerSecond: Double(total) / seconds, cpuSeconds: cpu,
+            steps: total, seconds: seconds, stepsPerSecond: Double(total) / seconds,
+            cpuSeconds: cpu,
             stepsPerCpuSecond: Double(total) / cpu, episodes: episodes, solved: solved,
             totalReward: (totalReward * 1000).rounded() / 1000)
     }

@@ -30,7 +30,9 @@ struct Compare: ParsableCommand {
         }
         guard Set(first.keys) == Set(second.keys), first.keys.count == second.keys.count else {
             let missing = Set(first.keys).symmetricDifference(second.keys).sorted().first ?? "?"
-            throw CLIError("\(a) and \(b) do not hold the same items (for example '\(missing)' is in only one)")
+            throw CLIError(
+                "\(a) and \(b) do not hold the same items (for example '\(missing)' is in only one)"
+            )
         }
         let order = Dictionary(uniqueKeysWithValues: second.keys.enumerated().map { ($1, $0) })
         var rows: [(metric: String, comparison: MetricComparison)] = []
@@ -45,27 +47,39 @@ struct Compare: ParsableCommand {
                 let a: String, b: String, items: Int, kind: String
                 let comparisons: [String: MetricComparison]
             }
-            print(try jsonText(Output(
-                a: a, b: b, items: first.keys.count, kind: first.kind,
-                comparisons: Dictionary(uniqueKeysWithValues: rows.map { ($0.metric, $0.comparison) }))))
+            print(
+                try jsonText(
+                    Output(
+                        a: a, b: b, items: first.keys.count, kind: first.kind,
+                        comparisons: Dictionary(
+                            uniqueKeysWithValues: rows.map { ($0.metric, $0.comparison) }))))
             return
         }
         print("\(first.keys.count) \(first.kind) in both; B = \(b) against A = \(a)")
-        print(table(["metric", "A", "B", "Δ (B − A) [95% CI]", "p_value", "gained", "lost"], rows.map { metric, c in
-            let (valueA, valueB): (String, String)
-            switch c {
-            case .rate(let r):
-                valueA = String(format: "%.1f%%", 100 * r.baselineRate)
-                valueB = String(format: "%.1f%%", 100 * r.reducedRate)
-            case .mean(let m):
-                valueA = String(format: "%.4f", m.baselineMean)
-                valueB = String(format: "%.4f", m.reducedMean)
-            }
-            return [metric, valueA, valueB, SearchReport.delta(c), Statistics.formatP(c.pValue),
-                    c.gainedLost.map { "\($0.gained)" } ?? "", c.gainedLost.map { "\($0.lost)" } ?? ""]
-        }))
+        print(
+            table(
+                ["metric", "A", "B", "Δ (B − A) [95% CI]", "p_value", "gained", "lost"],
+                rows.map { metric, c in
+                    let (valueA, valueB): (String, String)
+                    switch c {
+                    case .rate(let r):
+                        valueA = String(format: "%.1f%%", 100 * r.baselineRate)
+                        valueB = String(format: "%.1f%%", 100 * r.reducedRate)
+                    case .mean(let m):
+                        valueA = String(format: "%.4f", m.baselineMean)
+                        valueB = String(format: "%.4f", m.reducedMean)
+                    }
+                    return [
+                        metric, valueA, valueB, SearchReport.delta(c), Statistics.formatP(c.pValue),
+                        c.gainedLost.map { "\($0.gained)" } ?? "",
+                        c.gainedLost.map { "\($0.lost)" } ?? "",
+                    ]
+                }))
         for (metric, c) in rows {
-            print("\(metric): " + (c.significant ? "significant at the 5% level" : "no evidence of a difference"))
+            print(
+                "\(metric): "
+                    + (c.significant
+                        ? "significant at the 5% level" : "no evidence of a difference"))
         }
     }
 }
@@ -79,17 +93,25 @@ struct ItemFile {
 
     init(path: String, topK: Int) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError("cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")")
+            throw CLIError(
+                "cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")"
+            )
         }
-        let lines = data.split(separator: UInt8(ascii: "\n")).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }
+        let lines = data.split(separator: UInt8(ascii: "\n")).filter {
+            !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D }
+        }
         guard !lines.isEmpty else { throw CLIError("\(path) holds no items") }
         let decoder = JSONDecoder()
         func lineError(_ i: Int) -> CLIError {
-            CLIError("\(path):\(i + 1): not a per-level line of `laser eval --per-level` or an item of `laser qa --out-dir`")
+            CLIError(
+                "\(path):\(i + 1): not a per-level line of `laser eval --per-level` or an item of `laser qa --out-dir`"
+            )
         }
         if (try? decoder.decode(LevelOutcome.self, from: Data(lines[0]))) != nil {
             let outcomes = try lines.enumerated().map { i, line in
-                do { return try decoder.decode(LevelOutcome.self, from: Data(line)) } catch { throw lineError(i) }
+                do { return try decoder.decode(LevelOutcome.self, from: Data(line)) } catch {
+                    throw lineError(i)
+                }
             }
             kind = "levels"
             keys = outcomes.map { "level \($0.level)" }
@@ -100,13 +122,17 @@ struct ItemFile {
             ]
         } else if (try? decoder.decode(QAItemResult.self, from: Data(lines[0]))) != nil {
             let results = try lines.enumerated().map { i, line in
-                do { return try decoder.decode(QAItemResult.self, from: Data(line)) } catch { throw lineError(i) }
+                do { return try decoder.decode(QAItemResult.self, from: Data(line)) } catch {
+                    throw lineError(i)
+                }
             }
             kind = "questions"
             keys = results.map { "\($0.question) → \($0.answer)" }
             let itemScores = QASummary.itemScores(results, k: topK)
             scores = itemScores
-            metrics = ["generation_match", "top1", "topk", "mean_logprob"].filter { itemScores[$0] != nil }
+            metrics = ["generation_match", "top1", "topk", "mean_logprob"].filter {
+                itemScores[$0] != nil
+            }
         } else {
             throw lineError(0)
         }

@@ -27,17 +27,25 @@ func loadLevels(_ path: String, limit: Int? = nil) throws -> [Level] {
 
 /// Evaluation settings shared by `eval` and `sweep --policy`.
 struct PolicyEvaluationOptions: ParsableArguments {
-    @Option(help: "Attempts per level: the first greedy, the rest sampled (best of k).") var attempts = 1
+    @Option(help: "Attempts per level: the first greedy, the rest sampled (best of k).")
+    var attempts = 1
     @Option(help: "Seed of the sampled attempts.") var seed: UInt64 = 0
     @Option(help: "Worker threads (default: all cores).") var jobs: Int?
     @Option(help: "Step limit per episode.") var maxSteps = 120
-    @Flag(help: "Average the policy's action probabilities over the board's 8 rotations and reflections (8 forward passes per step).")
+    @Flag(
+        help:
+            "Average the policy's action probabilities over the board's 8 rotations and reflections (8 forward passes per step)."
+    )
     var averageSymmetries = false
 
     func validate() throws {
-        guard (1...1000).contains(attempts) else { throw ValidationError("--attempts must be in 1...1000") }
+        guard (1...1000).contains(attempts) else {
+            throw ValidationError("--attempts must be in 1...1000")
+        }
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
-        guard (1...10000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
+        guard (1...10000).contains(maxSteps) else {
+            throw ValidationError("--max-steps must be in 1...10000")
+        }
     }
 
     /// The evaluation settings; also sets OpenBLAS to one thread when the workers are the
@@ -68,7 +76,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "LASER intervention LAYER:TYPE:RHO (repeatable).") var intervene: [String] = []
     @OptionGroup var evaluation: PolicyEvaluationOptions
     @Option(help: "Write one JSON line per level here.") var perLevel: String?
-    @Flag(help: "Ask the solver whether each failed greedy attempt ended in a dead position (a fatal push) or could still be solved.")
+    @Flag(
+        help:
+            "Ask the solver whether each failed greedy attempt ended in a dead position (a fatal push) or could still be solved."
+    )
     var diagnose = false
     @Flag(help: "Print the summary as JSON.") var json = false
 
@@ -82,7 +93,9 @@ struct EvalCommand: ParsableCommand {
         let loaded = try loadPolicy(policy)
         let model = loaded.model
         for intervention in interventions {
-            do { _ = try intervention.targets(in: model) } catch { throw CLIError("--intervene: \(error)") }
+            do { _ = try intervention.targets(in: model) } catch {
+                throw CLIError("--intervene: \(error)")
+            }
         }
         let set = try loadLevels(levels, limit: limit)
         var options = evaluation.options
@@ -92,7 +105,8 @@ struct EvalCommand: ParsableCommand {
         func evaluate(_ label: String) throws -> [LevelOutcome] {
             let bar = ProgressBar(label: label, total: set.count * options.attempts)
             let (outcomes, summary) = try Evaluator.evaluate(
-                model: model, levels: set, options: options, progress: { done, _ in bar.update(done) })
+                model: model, levels: set, options: options,
+                progress: { done, _ in bar.update(done) })
             rows.append((label, summary))
             return outcomes
         }
@@ -109,7 +123,8 @@ struct EvalCommand: ParsableCommand {
                 baseline: unreduced.map(\.greedySolved), reduced: outcomes.map(\.greedySolved))
         }
         if let perLevel {
-            let lines = try outcomes.map { try jsonText($0, pretty: false) }.joined(separator: "\n") + "\n"
+            let lines =
+                try outcomes.map { try jsonText($0, pretty: false) }.joined(separator: "\n") + "\n"
             try AtomicFile.write(string: lines, to: perLevel)
         }
         if json {
@@ -122,29 +137,52 @@ struct EvalCommand: ParsableCommand {
                 let reductions: [ReductionReport]
                 let comparison: PairedComparison?
                 enum CodingKeys: String, CodingKey {
-                    case policy, levels, count, averageSymmetries = "average_symmetries", unreduced, interventions
-                    case reduced, reductions, comparison = "greedy_solved_comparison"
+                    case policy, levels, count
+                    case averageSymmetries = "average_symmetries"
+                    case unreduced, interventions
+                    case reduced, reductions
+                    case comparison = "greedy_solved_comparison"
                 }
             }
-            print(try jsonText(Output(
-                policy: policy, levels: levels, count: set.count, averageSymmetries: options.symmetryAveraging, unreduced: rows[0].1,
-                interventions: interventions.map(\.description), reduced: rows.count > 1 ? rows[1].1 : nil,
-                reductions: reports, comparison: comparison)))
+            print(
+                try jsonText(
+                    Output(
+                        policy: policy, levels: levels, count: set.count,
+                        averageSymmetries: options.symmetryAveraging, unreduced: rows[0].1,
+                        interventions: interventions.map(\.description),
+                        reduced: rows.count > 1 ? rows[1].1 : nil,
+                        reductions: reports, comparison: comparison)))
             return
         }
-        print("\(model.architectureName) policy \(policy) on \(levels) (\(set.count) levels, \(options.attempts) attempt\(options.attempts == 1 ? "" : "s") each\(options.symmetryAveraging ? ", 8-view symmetry-averaged" : ""))")
-        let header = ["model", "greedy solved", options.attempts > 1 ? "best of \(options.attempts)" : nil,
-                      "mean steps (solved)", "seconds"].compactMap { $0 }
-        print(table(header, rows.map { label, s in
-            [label, String(format: "%.1f%% (%d)", 100 * s.greedySolveRate, Int((s.greedySolveRate * Double(s.levels)).rounded())),
-             options.attempts > 1 ? String(format: "%.1f%%", 100 * s.bestOfKSolveRate) : nil,
-             s.meanStepsSolved.map { String(format: "%.1f", $0) } ?? "-", String(format: "%.1f", s.seconds)].compactMap { $0 }
-        }))
+        print(
+            "\(model.architectureName) policy \(policy) on \(levels) (\(set.count) levels, \(options.attempts) attempt\(options.attempts == 1 ? "" : "s") each\(options.symmetryAveraging ? ", 8-view symmetry-averaged" : ""))"
+        )
+        let header = [
+            "model", "greedy solved", options.attempts > 1 ? "best of \(options.attempts)" : nil,
+            "mean steps (solved)", "seconds",
+        ].compactMap { $0 }
+        print(
+            table(
+                header,
+                rows.map { label, s in
+                    [
+                        label,
+                        String(
+                            format: "%.1f%% (%d)", 100 * s.greedySolveRate,
+                            Int((s.greedySolveRate * Double(s.levels)).rounded())),
+                        options.attempts > 1
+                            ? String(format: "%.1f%%", 100 * s.bestOfKSolveRate) : nil,
+                        s.meanStepsSolved.map { String(format: "%.1f", $0) } ?? "-",
+                        String(format: "%.1f", s.seconds),
+                    ].compactMap { $0 }
+                }))
         for (label, s) in rows {
             print("\(label): " + failureSummary(s))
         }
         for r in reports {
-            print("reduced \(r.name): rank \(r.rankKept) of \(r.fullRank), parameters \(r.parametersBefore) → \(r.parametersAfter)")
+            print(
+                "reduced \(r.name): rank \(r.rankKept) of \(r.fullRank), parameters \(r.parametersBefore) → \(r.parametersAfter)"
+            )
         }
         if let comparison {
             print("greedy solved, reduced vs unreduced on the same levels: \(comparison.summary)")
@@ -153,7 +191,8 @@ struct EvalCommand: ParsableCommand {
 }
 
 /// Applies interventions to a model in place (the reduced matrices stay reduced).
-func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], to model: Model) throws
+func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], to model: Model)
+    throws
     -> [ReductionReport]
 {
     try Reducer(model: model).apply(interventions)
@@ -168,9 +207,11 @@ func parseInterventionsForCLI(_ texts: [String]) throws -> [Intervention] {
 /// 3 ran out of steps; 7 ended in a dead position".
 func failureSummary(_ s: EvaluationSummary) -> String {
     let failed = s.levels - Int((s.greedySolveRate * Double(s.levels)).rounded())
-    var text = "greedy failures \(failed): \(s.greedyLooped ?? 0) repeated a position, \(s.greedyOutOfSteps ?? 0) ran out of steps"
+    var text =
+        "greedy failures \(failed): \(s.greedyLooped ?? 0) repeated a position, \(s.greedyOutOfSteps ?? 0) ran out of steps"
     if let dead = s.greedyDeadEnds {
-        text += "; \(dead) ended in a dead position, \(failed - dead - (s.greedyUndiagnosed ?? 0)) in a solvable one"
+        text +=
+            "; \(dead) ended in a dead position, \(failed - dead - (s.greedyUndiagnosed ?? 0)) in a solvable one"
         if let unknown = s.greedyUndiagnosed, unknown > 0 { text += ", \(unknown) undecided" }
     }
     return text

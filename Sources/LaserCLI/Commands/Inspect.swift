@@ -8,7 +8,8 @@ import TextModel
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the tensors of a safetensors or GGUF file; with --spectrum, rank LASER candidates.",
+        abstract:
+            "List the tensors of a safetensors or GGUF file; with --spectrum, rank LASER candidates.",
         discussion: """
             GGUF files (llama.cpp's format) list their metadata (long arrays such as the vocabulary summarised), tensors with their ggml types and byte sizes; for a Llama model each matrix also gets the layer and LASER type the other commands use (blk.27.ffn_down.weight → 27:fc_out). Quantized matrices are dequantized for --spectrum.
 
@@ -42,7 +43,8 @@ struct Inspect: ParsableCommand {
             throw CLIError("\(file) is \(other), not a safetensors or GGUF file")
         }
         let model = try CheckpointModel(path: file)
-        let matrices = Dictionary(uniqueKeysWithValues: model.reducibleMatrices.map { ($0.name, $0) })
+        let matrices = Dictionary(
+            uniqueKeysWithValues: model.reducibleMatrices.map { ($0.name, $0) })
         var rows: [MatrixRow] = []
         for t in model.file.tensors where filter.map({ t.name.contains($0) }) ?? true {
             let info = matrices[t.name]
@@ -50,13 +52,22 @@ struct Inspect: ParsableCommand {
             if spectrum, let info {
                 diag = try SpectralDiagnostics(matrix: model.weightMatrix(named: info.name))
             }
-            rows.append(MatrixRow(name: t.name, dtype: t.dtype.rawValue, shape: t.shape, layer: info?.layer, type: info?.type, spectrum: diag))
+            rows.append(
+                MatrixRow(
+                    name: t.name, dtype: t.dtype.rawValue, shape: t.shape, layer: info?.layer,
+                    type: info?.type, spectrum: diag))
         }
         if json {
-            print(try jsonText(Output(file: file, bytes: fileSize(file), metadata: model.file.metadata, tensors: rows)))
+            print(
+                try jsonText(
+                    Output(
+                        file: file, bytes: fileSize(file), metadata: model.file.metadata,
+                        tensors: rows)))
             return
         }
-        print("\(file): \(model.file.tensors.count) tensors, \(model.reducibleMatrices.count) reducible matrices, \(formatBytes(fileSize(file)))")
+        print(
+            "\(file): \(model.file.tensors.count) tensors, \(model.reducibleMatrices.count) reducible matrices, \(formatBytes(fileSize(file)))"
+        )
         if !model.file.metadata.isEmpty {
             for k in model.file.metadata.keys.sorted() {
                 print("  \(k) = \(TerminalText.escaped(model.file.metadata[k]!))")
@@ -65,7 +76,10 @@ struct Inspect: ParsableCommand {
         var header = ["name", "dtype", "shape", "layer", "type"]
         if spectrum { header += ["eff.rank", "stable", "SNR", "signal", "top σ"] }
         let body = rows.map { r -> [String] in
-            var cells = [r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"), r.layer.map(String.init) ?? "", r.type ?? ""]
+            var cells = [
+                r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"),
+                r.layer.map(String.init) ?? "", r.type ?? "",
+            ]
             if spectrum { cells += spectrumCells(r.spectrum) }
             return cells
         }
@@ -76,7 +90,9 @@ struct Inspect: ParsableCommand {
     /// `inspect` for GGUF: metadata, tensors with ggml types, and (for a Llama model) LASER names.
     func inspectGGUF() throws {
         let gguf: GGUFFile
-        do { gguf = try GGUFFile(path: file) } catch let error as GGUFError { throw CLIError("\(file): \(error)") }
+        do { gguf = try GGUFFile(path: file) } catch let error as GGUFError {
+            throw CLIError("\(file): \(error)")
+        }
         // Layer and type of each reducible matrix, when the file is a Llama model we can load.
         var matrices: [String: WeightMatrixInfo] = [:]
         if (try? gguf.string("general.architecture")) == "llama" {
@@ -91,40 +107,61 @@ struct Inspect: ParsableCommand {
                 diag = try SpectralDiagnostics(matrix: try gguf.tensor(named: t.name))
             }
             let info = matrices[t.name]
-            rows.append(MatrixRow(name: t.name, dtype: t.type.name, shape: t.shape, layer: info?.layer, type: info?.type, spectrum: diag))
+            rows.append(
+                MatrixRow(
+                    name: t.name, dtype: t.type.name, shape: t.shape, layer: info?.layer,
+                    type: info?.type, spectrum: diag))
             bytes[t.name] = t.byteCount
         }
-        let metadata = Dictionary(uniqueKeysWithValues: gguf.metadataKeys.map { ($0, Self.summary(gguf.metadata[$0]!)) })
+        let metadata = Dictionary(
+            uniqueKeysWithValues: gguf.metadataKeys.map { ($0, Self.summary(gguf.metadata[$0]!)) })
         if json {
-            print(try jsonText(Output(file: file, bytes: fileSize(file), metadata: metadata, tensors: rows)))
+            print(
+                try jsonText(
+                    Output(file: file, bytes: fileSize(file), metadata: metadata, tensors: rows)))
             return
         }
-        print("\(file): GGUF version \(gguf.version), \(gguf.tensors.count) tensors, \(matrices.count) reducible matrices, \(formatBytes(fileSize(file)))")
+        print(
+            "\(file): GGUF version \(gguf.version), \(gguf.tensors.count) tensors, \(matrices.count) reducible matrices, \(formatBytes(fileSize(file)))"
+        )
         for key in gguf.metadataKeys { print("  \(key) = \(TerminalText.escaped(metadata[key]!))") }
         var header = ["name", "type", "shape", "bytes", "layer", "laser type"]
         if spectrum { header += ["eff.rank", "stable", "SNR", "signal", "top σ"] }
-        print(table(header, rows.map { r in
-            var cells = [r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"), formatBytes(bytes[r.name] ?? 0),
-                         r.layer.map(String.init) ?? "", r.type ?? ""]
-            if spectrum { cells += spectrumCells(r.spectrum) }
-            return cells
-        }))
+        print(
+            table(
+                header,
+                rows.map { r in
+                    var cells = [
+                        r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"),
+                        formatBytes(bytes[r.name] ?? 0),
+                        r.layer.map(String.init) ?? "", r.type ?? "",
+                    ]
+                    if spectrum { cells += spectrumCells(r.spectrum) }
+                    return cells
+                }))
         printCandidates(rows)
     }
 
     func spectrumCells(_ s: SpectralDiagnostics?) -> [String] {
         guard let s else { return ["", "", "", "", ""] }
-        return [String(format: "%.1f", s.effectiveRank), String(format: "%.1f", s.stableRank),
-                s.signalToNoise.isFinite ? String(format: "%.3f", s.signalToNoise) : "inf",
-                "\(s.signalRank)/\(min(s.rows, s.columns))",
-                s.singularValues.prefix(top).map { String(format: "%.3g", $0) }.joined(separator: " ")]
+        return [
+            String(format: "%.1f", s.effectiveRank), String(format: "%.1f", s.stableRank),
+            s.signalToNoise.isFinite ? String(format: "%.3f", s.signalToNoise) : "inf",
+            "\(s.signalRank)/\(min(s.rows, s.columns))",
+            s.singularValues.prefix(top).map { String(format: "%.3g", $0) }.joined(separator: " "),
+        ]
     }
 
     func printCandidates(_ rows: [MatrixRow]) {
         guard spectrum else { return }
-        let ranked = rows.compactMap { r in r.spectrum.map { (r.name, $0.signalToNoise) } }.sorted { $0.1 < $1.1 }
+        let ranked = rows.compactMap { r in r.spectrum.map { (r.name, $0.signalToNoise) } }.sorted {
+            $0.1 < $1.1
+        }
         if !ranked.isEmpty {
-            print("\nLowest SNR first (candidates for reduction): " + ranked.prefix(5).map { "\($0.0) (\(String(format: "%.3f", $0.1)))" }.joined(separator: ", "))
+            print(
+                "\nLowest SNR first (candidates for reduction): "
+                    + ranked.prefix(5).map { "\($0.0) (\(String(format: "%.3f", $0.1)))" }.joined(
+                        separator: ", "))
         }
     }
 
@@ -132,9 +169,12 @@ struct Inspect: ParsableCommand {
     /// their length and element type (a vocabulary has tens of thousands of entries).
     static func summary(_ value: GGUFValue) -> String {
         switch value {
-        case .string(let s): return s.count > 200 ? String(s.prefix(200)) + "… (\(s.count) characters)" : s
+        case .string(let s):
+            return s.count > 200 ? String(s.prefix(200)) + "… (\(s.count) characters)" : s
         case .array(_, let values):
-            if values.count <= 8 { return "[" + values.map { summary($0) }.joined(separator: ", ") + "]" }
+            if values.count <= 8 {
+                return "[" + values.map { summary($0) }.joined(separator: ", ") + "]"
+            }
             let kind: String
             switch values.first {
             case .string?: kind = "strings"

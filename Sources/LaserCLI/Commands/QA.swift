@@ -84,7 +84,9 @@ struct QA: ParsableCommand {
         if let unreduced {
             let before = QASummary.itemScores(unreduced, k: topK)
             for (metric, after) in QASummary.itemScores(results, k: topK) {
-                if let base = before[metric] { comparisons[metric] = try MetricComparison(baseline: base, reduced: after) }
+                if let base = before[metric] {
+                    comparisons[metric] = try MetricComparison(baseline: base, reduced: after)
+                }
             }
         }
         let report = QAReport(
@@ -118,17 +120,28 @@ struct QA: ParsableCommand {
             print(text)
         }
         if let g = summary.generationMatch {
-            line("generation match", String(format: "%.2f%%  (greedy, ≤ %d new tokens)", 100 * g, maxNewTokens), "generation_match")
+            line(
+                "generation match",
+                String(format: "%.2f%%  (greedy, ≤ %d new tokens)", 100 * g, maxNewTokens),
+                "generation_match")
         }
         line("top-1 first token", String(format: "%.2f%%", 100 * summary.top1), "top1")
         line("top-\(topK) first token", String(format: "%.2f%%", 100 * summary.topK), "topk")
-        line("mean log-prob", String(format: "%.4f  (per answer token)", summary.meanLogProb), "mean_logprob")
+        line(
+            "mean log-prob", String(format: "%.4f  (per answer token)", summary.meanLogProb),
+            "mean_logprob")
         if let before = report.unreduced {
-            print(String(format: "unreduced          generation %@, top-1 %.2f%%, top-%d %.2f%%, mean log-prob %.4f",
-                         before.generationMatch.map { String(format: "%.2f%%", 100 * $0) } ?? "–",
-                         100 * before.top1, topK, 100 * before.topK, before.meanLogProb))
+            print(
+                String(
+                    format:
+                        "unreduced          generation %@, top-1 %.2f%%, top-%d %.2f%%, mean log-prob %.4f",
+                    before.generationMatch.map { String(format: "%.2f%%", 100 * $0) } ?? "–",
+                    100 * before.top1, topK, 100 * before.topK, before.meanLogProb))
         }
-        print(String(format: "time               %.1fs  (%.2f items/s)", seconds, Double(items.count) / seconds))
+        print(
+            String(
+                format: "time               %.1fs  (%.2f items/s)", seconds,
+                Double(items.count) / seconds))
     }
 }
 

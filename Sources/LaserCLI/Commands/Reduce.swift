@@ -7,7 +7,8 @@ import TextModel
 
 struct Reduce: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Replace matrices of a safetensors or GGUF file by their best rank-k approximations.",
+        abstract:
+            "Replace matrices of a safetensors or GGUF file by their best rank-k approximations.",
         discussion: """
             Name matrices with --tensor NAME --rho R (repeatable; one --rho applies to every --tensor, otherwise give one per tensor) or with --intervene LAYER:TYPE:RHO (layer and type parsed from tensor names, see `laser inspect --help`). k = max(1, ⌊ρ·min(m, n)⌋).
 
@@ -17,31 +18,48 @@ struct Reduce: ParsableCommand {
             """ + "\n\n" + InterventionHelp.text)
 
     @Argument(help: "The input .safetensors file.") var file: String
-    @Option(name: .customLong("tensor"), help: "A tensor to reduce (repeatable).") var tensors: [String] = []
-    @Option(name: .customLong("rho"), help: "Fraction of rank kept, in (0, 1] (one, or one per --tensor).") var rhos: [Double] = []
-    @Option(name: .customLong("intervene"), help: "An intervention LAYER:TYPE:RHO (repeatable).") var interventions: [String] = []
+    @Option(name: .customLong("tensor"), help: "A tensor to reduce (repeatable).") var tensors:
+        [String] = []
+    @Option(
+        name: .customLong("rho"),
+        help: "Fraction of rank kept, in (0, 1] (one, or one per --tensor).") var rhos: [Double] =
+            []
+    @Option(name: .customLong("intervene"), help: "An intervention LAYER:TYPE:RHO (repeatable).")
+    var interventions: [String] = []
     @Option(help: "Where to write the reduced file.") var out: String
-    @Flag(help: "Store reduced matrices as their two factors (safetensors only).") var factored = false
+    @Flag(help: "Store reduced matrices as their two factors (safetensors only).") var factored =
+        false
     @Option(help: "GGUF only: how reduced matrices are stored, f16 or q8_0.") var storage = "f16"
     @Flag(help: "Print the reports as JSON.") var json = false
-    @Flag(help: "Use the randomized truncated SVD (Halko et al.; 10 extra samples, 2 power iterations) instead of the exact one.")
+    @Flag(
+        help:
+            "Use the randomized truncated SVD (Halko et al.; 10 extra samples, 2 power iterations) instead of the exact one."
+    )
     var randomized = false
     @Option(help: "Seed of the randomized SVD.") var seed: UInt64 = 0
 
     func validate() throws {
         if tensors.isEmpty && interventions.isEmpty {
-            throw ValidationError("name what to reduce: --tensor NAME --rho R, or --intervene LAYER:TYPE:RHO")
+            throw ValidationError(
+                "name what to reduce: --tensor NAME --rho R, or --intervene LAYER:TYPE:RHO")
         }
         if !tensors.isEmpty && !(rhos.count == 1 || rhos.count == tensors.count) {
-            throw ValidationError("give one --rho for all tensors or one per --tensor (\(tensors.count) tensors, \(rhos.count) values)")
+            throw ValidationError(
+                "give one --rho for all tensors or one per --tensor (\(tensors.count) tensors, \(rhos.count) values)"
+            )
         }
         if tensors.isEmpty && !rhos.isEmpty { throw ValidationError("--rho needs --tensor") }
-        for r in rhos where !(r > 0 && r <= 1) { throw ValidationError("ρ must be in (0, 1], got \(r)") }
+        for r in rhos where !(r > 0 && r <= 1) {
+            throw ValidationError("ρ must be in (0, 1], got \(r)")
+        }
         guard GGUFStorage(rawValue: storage) != nil else {
             throw ValidationError("--storage must be f16 or q8_0, not '\(storage)'")
         }
-        if URL(fileURLWithPath: out).standardized.path == URL(fileURLWithPath: file).standardized.path {
-            throw ValidationError("--out must differ from the input file (it is memory-mapped while writing)")
+        if URL(fileURLWithPath: out).standardized.path
+            == URL(fileURLWithPath: file).standardized.path
+        {
+            throw ValidationError(
+                "--out must differ from the input file (it is memory-mapped while writing)")
         }
     }
 
@@ -51,60 +69,110 @@ struct Reduce: ParsableCommand {
         try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
         let model = try CheckpointModel(path: file)
         let reducer = Reducer(model: model, storage: .factored)
-        if randomized { reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed)) }
+        if randomized {
+            reducer.method = .randomized(
+                RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed))
+        }
         for (i, name) in tensors.enumerated() {
             try reducer.apply(matrix: name, rho: rhos.count == 1 ? rhos[0] : rhos[i])
         }
         try reducer.apply(parseInterventions(interventions))
         let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
         try model.write(to: out, factored: factored)
-        let before = fileSize(file), after = fileSize(out)
+        let before = fileSize(file)
+        let after = fileSize(out)
         if json {
-            struct Output: Encodable { let input: String, output: String, bytesBefore: Int, bytesAfter: Int, factored: Bool, reductions: [ReductionReport] }
-            print(try jsonText(Output(input: file, output: out, bytesBefore: before, bytesAfter: after, factored: factored, reductions: reports)))
+            struct Output: Encodable {
+                let input: String, output: String, bytesBefore: Int, bytesAfter: Int,
+                    factored: Bool, reductions: [ReductionReport]
+            }
+            print(
+                try jsonText(
+                    Output(
+                        input: file, output: out, bytesBefore: before, bytesAfter: after,
+                        factored: factored, reductions: reports)))
             return
         }
-        print(table(["matrix", "shape", "rank kept", "params dense → factored", "rel. error", "energy kept"], reports.map {
-            ["\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)", "\($0.parametersBefore) → \($0.parametersAfter)",
-             String(format: "%.4f", $0.relativeError), String(format: "%.4f", $0.energyKept)]
-        }))
+        print(
+            table(
+                [
+                    "matrix", "shape", "rank kept", "params dense → factored", "rel. error",
+                    "energy kept",
+                ],
+                reports.map {
+                    [
+                        "\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)",
+                        "\($0.parametersBefore) → \($0.parametersAfter)",
+                        String(format: "%.4f", $0.relativeError),
+                        String(format: "%.4f", $0.energyKept),
+                    ]
+                }))
         let change = before > 0 ? 100 * Double(before - after) / Double(before) : 0
-        print("wrote \(out): \(formatBytes(after)) (input \(formatBytes(before)); \(factored ? String(format: "%.1f%% smaller", change) : "dense, same layout"))")
+        print(
+            "wrote \(out): \(formatBytes(after)) (input \(formatBytes(before)); \(factored ? String(format: "%.1f%% smaller", change) : "dense, same layout"))"
+        )
     }
 
     /// GGUF: the Llama model reduced in memory, the reduced matrices written back densely.
     func reduceGGUF() throws {
-        if factored { throw CLIError("--factored applies to safetensors output only; GGUF stores reduced matrices densely") }
+        if factored {
+            throw CLIError(
+                "--factored applies to safetensors output only; GGUF stores reduced matrices densely"
+            )
+        }
         let source: GGUFFile
-        do { source = try GGUFFile(path: file) } catch let error as GGUFError { throw CLIError("\(file): \(error)") }
+        do { source = try GGUFFile(path: file) } catch let error as GGUFError {
+            throw CLIError("\(file): \(error)")
+        }
         let architecture = (try? source.string("general.architecture")) ?? "unknown"
         guard architecture == "llama" else {
             throw CLIError("\(file): a '\(architecture)' GGUF; only Llama models can be reduced")
         }
-        let model = try loadTextModel(path: file, threads: LlamaModel.defaultThreads, verbose: false)
+        let model = try loadTextModel(
+            path: file, threads: LlamaModel.defaultThreads, verbose: false)
         let reducer = Reducer(model: model, storage: .factored)
-        if randomized { reducer.method = .randomized(RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed)) }
+        if randomized {
+            reducer.method = .randomized(
+                RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed))
+        }
         for (i, name) in tensors.enumerated() {
             try reducer.apply(matrix: name, rho: rhos.count == 1 ? rhos[0] : rhos[i])
         }
-        do { try reducer.apply(parseInterventions(interventions)) } catch { throw CLIError("--intervene: \(error)") }
+        do { try reducer.apply(parseInterventions(interventions)) } catch {
+            throw CLIError("--intervene: \(error)")
+        }
         let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
         var replacements: [String: Tensor] = [:]
         for r in reports { replacements[r.name] = try model.weightMatrix(named: r.name) }
-        try GGUFWriter.write(copying: source, replacing: replacements, storage: GGUFStorage(rawValue: storage)!, to: out)
+        try GGUFWriter.write(
+            copying: source, replacing: replacements, storage: GGUFStorage(rawValue: storage)!,
+            to: out)
         if json {
             struct Output: Encodable {
-                let input: String, output: String, bytesBefore: Int, bytesAfter: Int, storage: String
+                let input: String, output: String, bytesBefore: Int, bytesAfter: Int,
+                    storage: String
                 let reductions: [ReductionReport]
             }
-            print(try jsonText(Output(input: file, output: out, bytesBefore: fileSize(file), bytesAfter: fileSize(out),
-                                      storage: storage, reductions: reports)))
+            print(
+                try jsonText(
+                    Output(
+                        input: file, output: out, bytesBefore: fileSize(file),
+                        bytesAfter: fileSize(out),
+                        storage: storage, reductions: reports)))
             return
         }
-        print(table(["matrix", "shape", "rank kept", "rel. error", "energy kept"], reports.map {
-            ["\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)",
-             String(format: "%.4f", $0.relativeError), String(format: "%.4f", $0.energyKept)]
-        }))
-        print("wrote \(out) (\(formatBytes(fileSize(out))); reduced matrices as \(storage.uppercased()), everything else as in \(file))")
+        print(
+            table(
+                ["matrix", "shape", "rank kept", "rel. error", "energy kept"],
+                reports.map {
+                    [
+                        "\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)",
+                        String(format: "%.4f", $0.relativeError),
+                        String(format: "%.4f", $0.energyKept),
+                    ]
+                }))
+        print(
+            "wrote \(out) (\(formatBytes(fileSize(out))); reduced matrices as \(storage.uppercased()), everything else as in \(file))"
+        )
     }
 }

@@ -6,13 +6,17 @@ import LinearAlgebra
 
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Put finished sweeps side by side: unreduced, chosen on validation, result on test.",
+        abstract:
+            "Put finished sweeps side by side: unreduced, chosen on validation, result on test.",
         discussion: """
             Each --sweep LABEL=DIR names the output folder of a `laser sweep` (its summary.json). The report gives, per sweep, the configurations tried on validation, the unreduced score, the reduction chosen and its test result with Wilson intervals, the paired difference with its 95% interval and p-value, and whether it is beyond noise; report.svg draws the test rates with their intervals. Example:
               laser report --sweep "Sokoban policy=out/quickstart/policy-sweep" --sweep "SmolLM2-135M=out/quickstart/text-sweep" --out-dir out/quickstart
             """)
 
-    @Option(name: .customLong("sweep"), help: ArgumentHelp("A sweep to include, as LABEL=DIR (repeatable).", valueName: "LABEL=DIR"))
+    @Option(
+        name: .customLong("sweep"),
+        help: ArgumentHelp("A sweep to include, as LABEL=DIR (repeatable).", valueName: "LABEL=DIR")
+    )
     var sweeps: [String] = []
     @Option(help: "Where to write report.md and report.svg.") var outDir = "out/report"
 

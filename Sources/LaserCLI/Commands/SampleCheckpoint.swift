@@ -20,8 +20,12 @@ struct SampleCheckpoint: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 1
 
     func validate() throws {
-        guard (1...64).contains(layers), (4...4096).contains(width), (4...16384).contains(hidden), signalRank >= 1, signalRank <= width else {
-            throw ValidationError("sizes out of range: layers 1...64, width 4...4096, hidden 4...16384, 1 <= signal-rank <= width")
+        guard (1...64).contains(layers), (4...4096).contains(width), (4...16384).contains(hidden),
+            signalRank >= 1, signalRank <= width
+        else {
+            throw ValidationError(
+                "sizes out of range: layers 1...64, width 4...4096, hidden 4...16384, 1 <= signal-rank <= width"
+            )
         }
     }
 
@@ -33,16 +37,34 @@ struct SampleCheckpoint: ParsableCommand {
             let noise = Tensor(randomNormal: [m, n], standardDeviation: 0.5, using: &rng)
             return (matmul(a, b) + noise) * (1 / Float(n).squareRoot())
         }
-        var entries = [SafetensorsEntry(name: "embed.weight", tensor: Tensor(randomNormal: [1000, width], standardDeviation: 0.02, using: &rng))]
+        var entries = [
+            SafetensorsEntry(
+                name: "embed.weight",
+                tensor: Tensor(randomNormal: [1000, width], standardDeviation: 0.02, using: &rng))
+        ]
         for l in 0..<layers {
             for p in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                entries.append(SafetensorsEntry(name: "layers.\(l).attn.\(p).weight", tensor: matrix(width, width)))
+                entries.append(
+                    SafetensorsEntry(
+                        name: "layers.\(l).attn.\(p).weight", tensor: matrix(width, width)))
             }
-            entries.append(SafetensorsEntry(name: "layers.\(l).mlp.fc_in.weight", tensor: matrix(hidden, width)))
-            entries.append(SafetensorsEntry(name: "layers.\(l).mlp.fc_out.weight", tensor: matrix(width, hidden)))
-            entries.append(SafetensorsEntry(name: "layers.\(l).norm.weight", tensor: Tensor(repeating: 1, shape: [width])))
+            entries.append(
+                SafetensorsEntry(
+                    name: "layers.\(l).mlp.fc_in.weight", tensor: matrix(hidden, width)))
+            entries.append(
+                SafetensorsEntry(
+                    name: "layers.\(l).mlp.fc_out.weight", tensor: matrix(width, hidden)))
+            entries.append(
+                SafetensorsEntry(
+                    name: "layers.\(l).norm.weight", tensor: Tensor(repeating: 1, shape: [width])))
         }
-        try SafetensorsWriter.write(entries, metadata: ["description": "laser sample checkpoint", "seed": "\(seed)", "layers": "\(layers)"], to: out)
-        print("wrote \(out): \(entries.count) tensors, \(layers) layers, width \(width), hidden \(hidden)")
+        try SafetensorsWriter.write(
+            entries,
+            metadata: [
+                "description": "laser sample checkpoint", "seed": "\(seed)", "layers": "\(layers)",
+            ], to: out)
+        print(
+            "wrote \(out): \(entries.count) tensors, \(layers) layers, width \(width), hidden \(hidden)"
+        )
     }
 }

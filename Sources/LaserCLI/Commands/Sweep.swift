@@ -13,7 +13,9 @@ struct PolicySweepOptions: ParsableArguments {
     @Option(help: "Sokoban policy checkpoint to sweep (safetensors).") var policy: String?
     @Option(help: "Validation levels: the best intervention is chosen on these.")
     var levels = "levels/valid-10x10-4.xsb"
-    @Option(help: "Test levels: the chosen intervention and the unreduced policy are reported on these.")
+    @Option(
+        help: "Test levels: the chosen intervention and the unreduced policy are reported on these."
+    )
     var test = "levels/test-10x10-4.xsb"
     @Option(help: "Use only the first N validation levels.") var limit: Int?
     @Option(help: "Use only the first N test levels.") var testLimit: Int?
@@ -26,7 +28,9 @@ struct PolicySweepOptions: ParsableArguments {
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
         if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be positive") }
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
-        guard (1...10000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
+        guard (1...10000).contains(maxSteps) else {
+            throw ValidationError("--max-steps must be in 1...10000")
+        }
     }
 
     /// The sweep's default matrix types per architecture.
@@ -36,16 +40,21 @@ struct PolicySweepOptions: ParsableArguments {
 
     /// `--layers all` means the layers where every swept type has a matrix (a policy's head layer
     /// has no conv or attention matrices, and a grid point matching nothing is an error).
-    static func narrowed(_ sweep: SweepOptions, model: any PolicyNetwork, defaults: [String]) throws -> SweepOptions {
+    static func narrowed(_ sweep: SweepOptions, model: any PolicyNetwork, defaults: [String]) throws
+        -> SweepOptions
+    {
         guard sweep.layers == "all" else { return sweep }
         let types = sweep.types.map { $0.split(separator: ",").map(String.init) } ?? defaults
         let layers = model.layerIndices.filter { layer in
-            layer >= 0 && types.allSatisfy { type in
-                (try? Intervention(layer: .index(layer), type: type, rho: 0.5).targets(in: model)) != nil
-            }
+            layer >= 0
+                && types.allSatisfy { type in
+                    (try? Intervention(layer: .index(layer), type: type, rho: 0.5).targets(
+                        in: model)) != nil
+                }
         }
         guard !layers.isEmpty else {
-            throw CLIError("no layer has every type in --types \(types.joined(separator: ",")); give --layers")
+            throw CLIError(
+                "no layer has every type in --types \(types.joined(separator: ",")); give --layers")
         }
         var narrowed = sweep
         narrowed.layers = layers.map(String.init).joined(separator: ",")
@@ -63,7 +72,9 @@ struct PolicySweepOptions: ParsableArguments {
         options.symmetryAveraging = averageSymmetries
         if options.workers > 1 { OpenBLASInfo.setThreads(1) }
         do {
-            try sweepPolicy(model: model, sweep: sweep, validation: validation, testSet: testSet, options: options, path: path)
+            try sweepPolicy(
+                model: model, sweep: sweep, validation: validation, testSet: testSet,
+                options: options, path: path)
         } catch let error as ValidationError {
             // Grid problems are found only once the model is loaded: report them as one line.
             throw CLIError(error.message)
@@ -82,14 +93,20 @@ struct PolicySweepOptions: ParsableArguments {
     ) throws {
         let defaults = Self.defaultTypes(architecture: model.architectureName)
         try runSweep(
-            model: model, options: try Self.narrowed(sweep, model: model, defaults: defaults), defaultTypes: defaults,
-            objective: Objective(metric: "solve_rate"), reportMetrics: ["solve_rate", "mean_steps"],
-            label: "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)",
+            model: model, options: try Self.narrowed(sweep, model: model, defaults: defaults),
+            defaultTypes: defaults,
+            objective: Objective(metric: "solve_rate"),
+            reportMetrics: ["solve_rate", "mean_steps"],
+            label:
+                "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)",
             setup: try setup(path: path, validation: validation, testSet: testSet)
         ) { context in
             let set = context.split == .validation ? validation : testSet
-            let (outcomes, summary) = try Evaluator.evaluate(model: model, levels: set, options: options)
-            return Evaluation(metrics: summary.metrics, items: ["solve_rate": outcomes.map { $0.greedySolved ? 1 : 0 }])
+            let (outcomes, summary) = try Evaluator.evaluate(
+                model: model, levels: set, options: options)
+            return Evaluation(
+                metrics: summary.metrics,
+                items: ["solve_rate": outcomes.map { $0.greedySolved ? 1 : 0 }])
         }
     }
 }
@@ -121,9 +138,12 @@ struct SweepCommand: ParsableCommand {
         case (nil, true):
             try text.run(sweep: sweep)
         case (.some, true):
-            throw CLIError("give either --policy (a Sokoban policy) or --model/--dataset (the language model), not both")
+            throw CLIError(
+                "give either --policy (a Sokoban policy) or --model/--dataset (the language model), not both"
+            )
         case (nil, false):
-            throw CLIError("nothing to sweep: give --policy CKPT, or --model GGUF and/or --dataset FILE")
+            throw CLIError(
+                "nothing to sweep: give --policy CKPT, or --model GGUF and/or --dataset FILE")
         }
     }
 }

@@ -72,7 +72,8 @@ struct TextSweepOptions: ParsableArguments {
             objective: Objective(metric: objective, higherIsBetter: true),
             reportMetrics: reportMetrics,
             label: "sweep of the language model",
-            setup: "model \(try FileFingerprint.of(path: try resolveModelPath(model))); dataset \(try FileFingerprint.of(path: path)); validation fraction \(validationFraction); top-k \(topK)\(useGeneration ? "; generation \(maxNewTokens) tokens" : "")"
+            setup:
+                "model \(try FileFingerprint.of(path: try resolveModelPath(model))); dataset \(try FileFingerprint.of(path: path)); validation fraction \(validationFraction); top-k \(topK)\(useGeneration ? "; generation \(maxNewTokens) tokens" : "")"
         ) { context in
             let items = context.split == .validation ? validation : test
             if useGeneration {
@@ -81,7 +82,8 @@ struct TextSweepOptions: ParsableArguments {
                     metrics: QASummary(results: results, k: topK).metrics,
                     items: QASummary.itemScores(results, k: topK))
             }
-            return try scorers[context.split]!.evaluation(firstChangedLayer: context.firstChangedLayer)
+            return try scorers[context.split]!.evaluation(
+                firstChangedLayer: context.firstChangedLayer)
         }
     }
 }

@@ -10,7 +10,8 @@ import Sokoban
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train Sokoban policies: imitation of the solver (bc), then reinforcement learning (ppo).",
+        abstract:
+            "Train Sokoban policies: imitation of the solver (bc), then reinforcement learning (ppo).",
         subcommands: [TrainBC.self, TrainPPO.self])
 }
 
@@ -26,24 +27,30 @@ struct ArchitectureOptions: ParsableArguments {
 
     func validate() throws {
         guard arch == "conv" || arch == "transformer" else {
-            throw ValidationError("--arch: '\(arch)' is not an architecture (expected conv or transformer)")
+            throw ValidationError(
+                "--arch: '\(arch)' is not an architecture (expected conv or transformer)")
         }
     }
 
     func makeModel(seed: UInt64) throws -> any PolicyNetwork {
         switch arch {
         case "conv":
-            return try ConvPolicy(config: ConvPolicyConfig(channels: channels, blocks: blocks), seed: seed)
+            return try ConvPolicy(
+                config: ConvPolicyConfig(channels: channels, blocks: blocks), seed: seed)
         default:
             return try TransformerPolicy(
-                config: TransformerPolicyConfig(dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden), seed: seed)
+                config: TransformerPolicyConfig(
+                    dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden), seed: seed)
         }
     }
 }
 
 /// Where demonstrations come from: a solved level file, or levels generated from a seed.
 struct DemonstrationOptions: ParsableArguments {
-    @Option(help: "Use the solved levels of this XSB file (each with a Solution note) instead of generating.")
+    @Option(
+        help:
+            "Use the solved levels of this XSB file (each with a Solution note) instead of generating."
+    )
     var demos: String?
     @Option(help: "Levels to generate and solve for demonstrations.") var levelCount = 2000
     @Option(help: "Seed of the generated levels' seed stream (as `laser generate --seed`).")
@@ -51,27 +58,37 @@ struct DemonstrationOptions: ParsableArguments {
     @Option(help: "Room width of generated levels.") var width = 10
     @Option(help: "Room height of generated levels.") var height = 10
     @Option(help: "Boxes per generated level.") var boxes = 4
-    @Option(help: "Demonstration cache (XSB with solutions; reused and extended; default out/demos-WxH-B-SEED.xsb).")
+    @Option(
+        help:
+            "Demonstration cache (XSB with solutions; reused and extended; default out/demos-WxH-B-SEED.xsb)."
+    )
     var cache: String?
 
     var cachePath: String { cache ?? "out/demos-\(width)x\(height)-\(boxes)-\(dataSeed).xsb" }
 
     func validate() throws {
-        guard levelCount >= 2 && levelCount <= 1_000_000 else { throw ValidationError("--level-count must be in 2...1000000") }
+        guard levelCount >= 2 && levelCount <= 1_000_000 else {
+            throw ValidationError("--level-count must be in 2...1000000")
+        }
         if let problem = GeneratorOptions(width: width, height: height, boxes: boxes).problem() {
             throw ValidationError(problem)
         }
-        if width > 10 || height > 10 { throw ValidationError("the policies play boards up to 10×10") }
+        if width > 10 || height > 10 {
+            throw ValidationError("the policies play boards up to 10×10")
+        }
     }
 
     func load() throws -> [Level] {
         if let demos {
             let levels = try readCollection(demos).levels
-            guard levels.count >= 2 else { throw CLIError("\(demos): need at least 2 levels, found \(levels.count)") }
+            guard levels.count >= 2 else {
+                throw CLIError("\(demos): need at least 2 levels, found \(levels.count)")
+            }
             return levels
         }
         try FileManager.default.createDirectory(
-            atPath: (cachePath as NSString).deletingLastPathComponent.isEmpty ? "." : (cachePath as NSString).deletingLastPathComponent,
+            atPath: (cachePath as NSString).deletingLastPathComponent.isEmpty
+                ? "." : (cachePath as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true)
         let bar = ProgressBar(label: "demonstrations", total: levelCount)
         return try Demonstrations.generate(
@@ -86,9 +103,13 @@ func appendLogLine(_ path: String?, _ object: [String: Any]) throws {
     guard let path else { return }
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     if !FileManager.default.fileExists(atPath: path) {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else { throw CLIError("cannot create log \(path)") }
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CLIError("cannot create log \(path)")
+        }
     }
-    guard let handle = FileHandle(forWritingAtPath: path) else { throw CLIError("cannot write log \(path)") }
+    guard let handle = FileHandle(forWritingAtPath: path) else {
+        throw CLIError("cannot write log \(path)")
+    }
     defer { try? handle.close() }
     do {
         try handle.seekToEnd()
@@ -101,7 +122,8 @@ func appendLogLine(_ path: String?, _ object: [String: Any]) throws {
 struct TrainBC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bc",
-        abstract: "Behavior cloning of the solver (optionally with DAgger): action-set cross-entropy plus value regression.",
+        abstract:
+            "Behavior cloning of the solver (optionally with DAgger): action-set cross-entropy plus value regression.",
         discussion: """
             Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses them), their solutions replayed into (board, action set, return-to-go) samples. The action set holds every action as good as the solver's: each first step of a shortest walk to the next push, since the solver's own pick among equally short walks is arbitrary. The loss is −log P(action set) plus the value MSE. The last --held-out levels are never trained on and give the held-out accuracy (argmax inside the set) and greedy solve rate printed every --eval-every steps, when the checkpoint (with optimizer state) is saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume continues from --out exactly where it stopped.
 
@@ -111,39 +133,69 @@ struct TrainBC: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var demonstrations: DemonstrationOptions
     @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
-    @Option(name: .customLong("init"), help: "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored unless --grow).")
+    @Option(
+        name: .customLong("init"),
+        help:
+            "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored unless --grow)."
+    )
     var initial: String?
-    @Flag(help: "With --init (conv): enlarge the checkpoint to --channels/--blocks computing the same policy (new blocks start as identities, new channels unread), then train.")
+    @Flag(
+        help:
+            "With --init (conv): enlarge the checkpoint to --channels/--blocks computing the same policy (new blocks start as identities, new channels unread), then train."
+    )
     var grow = false
     @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
-    @Option(help: "Optimizer steps (the learning-rate schedule's length).") var steps = BehaviorCloningConfig().steps
-    @Option(help: "Stop after this step (checkpoint written) without shortening the schedule; --resume continues.")
+    @Option(help: "Optimizer steps (the learning-rate schedule's length).") var steps =
+        BehaviorCloningConfig().steps
+    @Option(
+        help:
+            "Stop after this step (checkpoint written) without shortening the schedule; --resume continues."
+    )
     var until: Int?
     @Option(help: "Samples per step.") var batch = BehaviorCloningConfig().batchSize
     @Option(help: "Peak learning rate.") var lr = BehaviorCloningConfig().learningRate
-    @Option(help: "Steps between held-out evaluations and checkpoints.") var evalEvery = BehaviorCloningConfig().evaluateEvery
-    @Option(help: "Held-out levels played greedily at each evaluation.") var solveLevels = BehaviorCloningConfig().solveLevels
+    @Option(help: "Steps between held-out evaluations and checkpoints.") var evalEvery =
+        BehaviorCloningConfig().evaluateEvery
+    @Option(help: "Held-out levels played greedily at each evaluation.") var solveLevels =
+        BehaviorCloningConfig().solveLevels
     @Option(help: "Seed of the initial weights and batch sampling.") var seed: UInt64 = 1
     @Option(help: "Append a JSON line per evaluation to this file.") var log: String?
     @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
-    @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).") var resume = false
+    @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).")
+    var resume = false
     @Flag(help: "Do not augment with board symmetries.") var noAugment = false
-    @Option(help: "DAgger: every this many steps the policy plays training levels and the solver labels the positions it reaches (0: off).")
+    @Option(
+        help:
+            "DAgger: every this many steps the policy plays training levels and the solver labels the positions it reaches (0: off)."
+    )
     var daggerEvery = 0
-    @Option(help: "DAgger: training levels played per round.") var daggerLevels = DAggerConfig().levelsPerRound
-    @Option(help: "DAgger: fraction of each batch drawn from the collected positions (0: all samples alike).")
+    @Option(help: "DAgger: training levels played per round.") var daggerLevels = DAggerConfig()
+        .levelsPerRound
+    @Option(
+        help:
+            "DAgger: fraction of each batch drawn from the collected positions (0: all samples alike)."
+    )
     var daggerShare = BehaviorCloningConfig().daggerShare
-    @Option(help: "DAgger: solver positions allowed per labelled state (harder states are skipped).")
+    @Option(
+        help: "DAgger: solver positions allowed per labelled state (harder states are skipped).")
     var daggerNodeLimit = DAggerConfig().solverNodeLimit
-    @Option(help: "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb).")
+    @Option(
+        help:
+            "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb)."
+    )
     var daggerStates: String?
-    @Option(help: "DAgger: also train on the positions in this file (another run's --dagger-states, e.g. of the --init policy); sampled like collected positions, not copied into --dagger-states.")
+    @Option(
+        help:
+            "DAgger: also train on the positions in this file (another run's --dagger-states, e.g. of the --init policy); sampled like collected positions, not copied into --dagger-states."
+    )
     var daggerImport: String?
 
     /// The --init network enlarged to the architecture options (--grow).
     func grown(_ model: any PolicyNetwork) throws -> any PolicyNetwork {
         guard let conv = model as? ConvPolicy else {
-            throw ValidationError("--grow: only conv policies can be grown (\(initial ?? "") is \(model.architectureName))")
+            throw ValidationError(
+                "--grow: only conv policies can be grown (\(initial ?? "") is \(model.architectureName))"
+            )
         }
         var config = conv.config
         config.channels = architecture.channels
@@ -152,19 +204,27 @@ struct TrainBC: ParsableCommand {
     }
 
     func validate() throws {
-        if grow && initial == nil { throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)") }
+        if grow && initial == nil {
+            throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)")
+        }
         if let until, until < 1 { throw ValidationError("--until must be positive") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be in 1...256") }
+        guard (1...256).contains(threads) else {
+            throw ValidationError("--threads must be in 1...256")
+        }
         guard heldOut >= 0 else { throw ValidationError("--held-out must not be negative") }
         if demonstrations.demos == nil && heldOut >= demonstrations.levelCount {
-            throw ValidationError("--held-out (\(heldOut)) must be fewer than --level-count (\(demonstrations.levelCount))")
+            throw ValidationError(
+                "--held-out (\(heldOut)) must be fewer than --level-count (\(demonstrations.levelCount))"
+            )
         }
         guard solveLevels >= 0 else { throw ValidationError("--solve-levels must not be negative") }
         guard daggerEvery >= 0 else { throw ValidationError("--dagger-every must not be negative") }
         do { try makeConfig().validate() } catch { throw ValidationError("\(error)") }
     }
 
-    var daggerPath: String { daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb") }
+    var daggerPath: String {
+        daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb")
+    }
 
     func makeConfig() -> BehaviorCloningConfig {
         var config = BehaviorCloningConfig()
@@ -194,16 +254,21 @@ struct TrainBC: ParsableCommand {
             described = try architecture.makeModel(seed: seed)
         }
         if resume && FileManager.default.fileExists(atPath: out) {
-            let trainer = try PolicyCheckpoint.resume(from: out, batchCapacity: batch, config: config.optimizer)
+            let trainer = try PolicyCheckpoint.resume(
+                from: out, batchCapacity: batch, config: config.optimizer)
             let saved = trainer.model
             guard saved.architectureName == described.architectureName,
-                  saved.hyperparameters == described.hyperparameters
+                saved.hyperparameters == described.hyperparameters
             else {
                 func name(_ m: any PolicyNetwork) -> String {
-                    m.architectureName + " " + m.hyperparameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                    m.architectureName + " "
+                        + m.hyperparameters.sorted { $0.key < $1.key }.map {
+                            "\($0.key)=\($0.value)"
+                        }.joined(separator: " ")
                 }
                 throw CLIError(
-                    "--resume: \(out) holds a \(name(saved)) policy, but this command trains a \(name(described)) one; choose another --out or matching options")
+                    "--resume: \(out) holds a \(name(saved)) policy, but this command trains a \(name(described)) one; choose another --out or matching options"
+                )
             }
             FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
             return trainer
@@ -218,23 +283,32 @@ struct TrainBC: ParsableCommand {
         try checkWritable(out, option: "--out")
         if let log { try checkWritable(log, option: "--log") }
         if daggerEvery > 0 { try checkWritable(daggerPath, option: "--dagger-states") }
-        if demonstrations.demos == nil { try checkWritable(demonstrations.cachePath, option: "--cache") }
+        if demonstrations.demos == nil {
+            try checkWritable(demonstrations.cachePath, option: "--cache")
+        }
         let trainer = try makeTrainer(config)
         let imported = try daggerImport.map { try readCollection($0).levels } ?? []
         let levels = try demonstrations.load()
         // Positions collected by earlier DAgger rounds of this run (only when resuming).
         var collected: [Level] = []
-        if daggerEvery > 0 && resume && trainer.step > 0 && FileManager.default.fileExists(atPath: daggerPath) {
+        if daggerEvery > 0 && resume && trainer.step > 0
+            && FileManager.default.fileExists(atPath: daggerPath)
+        {
             collected = try readCollection(daggerPath).levels
         }
         let run = try BehaviorCloning(
-            trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config, collected: collected, imported: imported,
+            trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config,
+            collected: collected, imported: imported,
             files: (demonstrations.demos ?? demonstrations.cachePath, daggerPath, daggerImport))
         let model = trainer.model
-        FileHandle.standardError.write(Data(
-            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger, \(run.importedCount) imported)\n".utf8))
+        FileHandle.standardError.write(
+            Data(
+                "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger, \(run.importedCount) imported)\n"
+                    .utf8))
         let dir = (out as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if !dir.isEmpty {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
         // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
         let firstStep = trainer.step
         let stop = min(steps, until ?? steps)
@@ -245,47 +319,72 @@ struct TrainBC: ParsableCommand {
             until: until,
             tick: { step, r in
                 recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
-                bar.update(step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
+                bar.update(
+                    step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
             },
             collected: { round in
                 let line = String(
-                    format: "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d skipped at the node limit); %d collected in all  %.0fs",
-                    round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded, round.deadEnds, round.skipped,
+                    format:
+                        "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d skipped at the node limit); %d collected in all  %.0fs",
+                    round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
+                    round.deadEnds, round.skipped,
                     run.collectedStates.count, round.seconds)
                 FileHandle.standardError.write(Data((line + "\n").utf8))
-                try appendLogLine(log, [
-                    "dagger_round": round.round, "levels_played": round.levelsPlayed, "levels_solved": round.levelsSolved,
-                    "states_added": round.statesAdded, "dead_ends": round.deadEnds, "skipped": round.skipped,
-                    "collected": run.collectedStates.count, "seconds": round.seconds,
-                ])
+                try appendLogLine(
+                    log,
+                    [
+                        "dagger_round": round.round, "levels_played": round.levelsPlayed,
+                        "levels_solved": round.levelsSolved,
+                        "states_added": round.statesAdded, "dead_ends": round.deadEnds,
+                        "skipped": round.skipped,
+                        "collected": run.collectedStates.count, "seconds": round.seconds,
+                    ])
                 var file = LevelCollection(levels: run.collectedStates)
-                file.notes = [("Title", "DAgger positions labelled by the solver"), ("Comment", "for \(out)")]
+                file.notes = [
+                    ("Title", "DAgger positions labelled by the solver"), ("Comment", "for \(out)"),
+                ]
                 try AtomicFile.write(string: file.xsb(), to: daggerPath)
             },
             report: { report in
                 let line = String(
-                    format: "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
-                    report.step, report.trainPolicyLoss, report.trainAccuracy, report.heldOut.policyLoss,
+                    format:
+                        "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
+                    report.step, report.trainPolicyLoss, report.trainAccuracy,
+                    report.heldOut.policyLoss,
                     report.heldOut.accuracy, report.heldOut.valueLoss,
-                    report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "", report.seconds)
+                    report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "",
+                    report.seconds)
                 FileHandle.standardError.write(Data((line + "\n").utf8))
-                try appendLogLine(log, [
-                    "step": report.step, "train_loss": report.trainPolicyLoss, "train_accuracy": report.trainAccuracy,
-                    "heldout_loss": report.heldOut.policyLoss, "heldout_accuracy": report.heldOut.accuracy,
-                    "heldout_value_mse": report.heldOut.valueLoss, "solve_rate": report.solveRate ?? -1,
-                    "seconds": report.seconds,
-                ])
+                try appendLogLine(
+                    log,
+                    [
+                        "step": report.step, "train_loss": report.trainPolicyLoss,
+                        "train_accuracy": report.trainAccuracy,
+                        "heldout_loss": report.heldOut.policyLoss,
+                        "heldout_accuracy": report.heldOut.accuracy,
+                        "heldout_value_mse": report.heldOut.valueLoss,
+                        "solve_rate": report.solveRate ?? -1,
+                        "seconds": report.seconds,
+                    ])
                 try PolicyCheckpoint.save(
-                    model: model, trainer: trainer, to: out, dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
+                    model: model, trainer: trainer, to: out,
+                    dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
                     metadata: [
                         "trained_by": "laser train bc", "demonstration_levels": "\(levels.count)",
-                        "held_out_levels": "\(heldOut)", "demonstrations": demonstrations.demos ?? demonstrations.cachePath,
+                        "held_out_levels": "\(heldOut)",
+                        "demonstrations": demonstrations.demos ?? demonstrations.cachePath,
                         "heldout_accuracy": String(format: "%.4f", report.heldOut.accuracy),
-                        "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) } ?? "",
-                        "dagger_every": "\(daggerEvery)", "dagger_positions": "\(run.collectedStates.count)",
+                        "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) }
+                            ?? "",
+                        "dagger_every": "\(daggerEvery)",
+                        "dagger_positions": "\(run.collectedStates.count)",
                         "dagger_share": "\(daggerShare)", "dagger_imported": "\(run.importedCount)",
                     ])
             })
-        FileHandle.standardError.write(Data(String(format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out).utf8))
+        FileHandle.standardError.write(
+            Data(
+                String(
+                    format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out
+                ).utf8))
     }
 }

@@ -21,13 +21,15 @@ private let restoreOnSignal: @convention(c) (Int32) -> Void = { signal in
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
-        abstract: "Watch a Sokoban policy play, animated in the terminal with its action probabilities.",
+        abstract:
+            "Watch a Sokoban policy play, animated in the terminal with its action probabilities.",
         discussion: """
             Drawn with `laser play`'s renderer. The line under the board shows the probabilities of up, down, left and right and the value estimate in the position shown. When the output is not a terminal, each position is printed in turn (without colour).
             """)
 
     @Option(help: "Policy checkpoint (safetensors).") var policy: String
-    @Argument(help: "Level file (default levels/test-10x10-4.xsb).") var file = "levels/test-10x10-4.xsb"
+    @Argument(help: "Level file (default levels/test-10x10-4.xsb).") var file =
+        "levels/test-10x10-4.xsb"
     @Option(help: "First level to play (1-based).") var level = 1
     @Option(help: "Levels to play in turn.") var count = 1
     @Option(help: "Milliseconds per step.") var delay = 150
@@ -41,14 +43,20 @@ struct WatchCommand: ParsableCommand {
     func validate() throws {
         guard level >= 1 else { throw ValidationError("--level must be 1 or more") }
         guard count >= 1 else { throw ValidationError("--count must be 1 or more") }
-        guard (0...10_000).contains(delay) else { throw ValidationError("--delay must be in 0...10000") }
-        guard (1...10_000).contains(maxSteps) else { throw ValidationError("--max-steps must be in 1...10000") }
+        guard (0...10_000).contains(delay) else {
+            throw ValidationError("--delay must be in 0...10000")
+        }
+        guard (1...10_000).contains(maxSteps) else {
+            throw ValidationError("--max-steps must be in 1...10000")
+        }
     }
 
     func run() throws {
         let model = try loadPolicy(policy).model
         let levels = try loadLevels(file)
-        guard level <= levels.count else { throw CLIError("\(file) has \(levels.count) levels; there is no level \(level)") }
+        guard level <= levels.count else {
+            throw CLIError("\(file) has \(levels.count) levels; there is no level \(level)")
+        }
         let terminal = isatty(1) == 1
         let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
         let style = PlayerStyle(ascii: ascii, color: terminal && !noColor)
@@ -60,31 +68,47 @@ struct WatchCommand: ParsableCommand {
             signal(SIGTERM, restoreOnSignal)
             Swift.print("\u{1B}[?1049h\u{1B}[?25l", terminator: "")
         }
-        defer { if terminal { Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: ""); fflush(nil) } }
+        defer {
+            if terminal {
+                Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: "")
+                fflush(nil)
+            }
+        }
         var results: [String] = []
         let arrows = style.ascii ? ["U", "D", "L", "R"] : ["↑", "↓", "←", "→"]
         for number in level..<min(levels.count + 1, level + count) {
-            var player = try PolicyPlayer(model: model, level: levels[number - 1], config: config, seed: seed &+ UInt64(number),
+            var player = try PolicyPlayer(
+                model: model, level: levels[number - 1], config: config,
+                seed: seed &+ UInt64(number),
                 symmetryAveraging: averageSymmetries)
             var banner: String?
             while true {
                 let (p, value) = try player.evaluate()
-                let message = zip(arrows, p).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: "  ")
+                let message =
+                    zip(arrows, p).map { String(format: "%@ %.2f", $0, $1) }.joined(separator: "  ")
                     + String(format: "   value %.2f", value)
                 if player.done {
-                    banner = player.solved ? "Solved in \(player.steps) steps" : "Not solved within \(maxSteps) steps"
+                    banner =
+                        player.solved
+                        ? "Solved in \(player.steps) steps" : "Not solved within \(maxSteps) steps"
                 } else if player.repeated && !sample {
                     // Greedy play is deterministic: from a position seen before it only cycles.
-                    banner = "Stuck after \(player.steps) steps: back in a position it was in, so greedy play cycles"
+                    banner =
+                        "Stuck after \(player.steps) steps: back in a position it was in, so greedy play cycles"
                 }
-                draw(player.game, name: name, number: number, total: levels.count, message: message, banner: banner,
-                     style: style, terminal: terminal)
+                draw(
+                    player.game, name: name, number: number, total: levels.count, message: message,
+                    banner: banner,
+                    style: style, terminal: terminal)
                 if player.done || (player.repeated && !sample) { break }
                 try player.step(sample: sample)
                 if terminal && delay > 0 { usleep(useconds_t(delay * 1000)) }
             }
-            let failure = player.repeated && !sample ? "not solved (cycles after \(player.steps) steps)" : "not solved"
-            results.append("level \(number): \(player.solved ? "solved in \(player.steps) steps" : failure)")
+            let failure =
+                player.repeated && !sample
+                ? "not solved (cycles after \(player.steps) steps)" : "not solved"
+            results.append(
+                "level \(number): \(player.solved ? "solved in \(player.steps) steps" : failure)")
             if terminal && delay > 0 { usleep(useconds_t(min(2000, delay * 8) * 1000)) }
         }
         if terminal { Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: "") }
@@ -98,17 +122,24 @@ struct WatchCommand: ParsableCommand {
         if terminal {
             var w = winsize()
             let ok = ioctl(1, UInt(TIOCGWINSZ), &w) == 0 && w.ws_col > 0
-            let columns = ok ? Int(w.ws_col) : 80, rows = ok ? Int(w.ws_row) : 24
+            let columns = ok ? Int(w.ws_col) : 80
+            let rows = ok ? Int(w.ws_row) : 24
             // The screen's own control sequences; what came from the level file is escaped in it.
-            Swift.print(BoardRendering.render(
-                game: game, collectionName: name, levelNumber: number, levelCount: total, message: message,
-                banner: banner, help: "Ctrl-C quits", style: style, columns: columns, rows: rows), terminator: "")
+            Swift.print(
+                BoardRendering.render(
+                    game: game, collectionName: name, levelNumber: number, levelCount: total,
+                    message: message,
+                    banner: banner, help: "Ctrl-C quits", style: style, columns: columns, rows: rows
+                ), terminator: "")
             fflush(nil)
         } else {
             let lines = BoardRendering.lines(
-                game: game, collectionName: name, levelNumber: number, levelCount: total, message: message,
+                game: game, collectionName: name, levelNumber: number, levelCount: total,
+                message: message,
                 banner: banner, style: style, columns: 60, rows: 16)
-            Swift.print(lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(separator: "\n") + "\n")
+            Swift.print(
+                lines.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(
+                    separator: "\n") + "\n")
         }
     }
 }

@@ -38,7 +38,8 @@ enum LossKernels {
                 if set & (1 << i) != 0 { inSet += e }
             }
             total += Double(logf(sum) - logf(inSet))
-            let inv = 1 / sum, invSet = 1 / inSet
+            let inv = 1 / sum
+            let invSet = 1 / inSet
             for i in 0..<a {
                 let target = set & (1 << i) != 0 ? drow[i] * invSet : 0
                 drow[i] = (drow[i] * inv - target) * scale

@@ -6,7 +6,8 @@ public enum BoardRendering {
     /// only when `style.color`).
     public static func lines(
         game: Game, collectionName: String, levelNumber: Int, levelCount: Int, message: String,
-        banner: String? = nil, help: String = "", style: PlayerStyle, columns: Int = 80, rows: Int = 24
+        banner: String? = nil, help: String = "", style: PlayerStyle, columns: Int = 80,
+        rows: Int = 24
     ) -> [String] {
         screen(game, collectionName, levelNumber, levelCount, message, banner, help, style)
             .frame(columns: columns, rows: rows)
@@ -22,7 +23,8 @@ public enum BoardRendering {
     }
 
     private static func screen(
-        _ game: Game, _ name: String, _ number: Int, _ count: Int, _ message: String, _ banner: String?,
+        _ game: Game, _ name: String, _ number: Int, _ count: Int, _ message: String,
+        _ banner: String?,
         _ help: String, _ style: PlayerStyle
     ) -> PlayerScreen {
         PlayerScreen(
