@@ -33,12 +33,17 @@ size_t qk_activation_bytes(int type, int columns) {
     return (size_t)(columns / n) * (n == 32 ? sizeof(qk_block_q16) : sizeof(qk_block_q8k));
 }
 
+/// The largest |v[j]| of n values.
+static inline float absolute_max(const float *v, int n) {
+    float amax = 0;
+    for (int j = 0; j < n; j++) amax = fmaxf(amax, fabsf(v[j]));
+    return amax;
+}
+
 static void quantize_q16(const float *x, int columns, qk_block_q16 *out) {
     for (int b = 0; b < columns / 32; b++) {
         const float *v = x + 32 * b;
-        float amax = 0;
-        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(v[j]));
-        float d = amax / 32767.0f;
+        float d = absolute_max(v, 32) / 32767.0f;
         float id = d != 0 ? 1.0f / d : 0.0f;
         int sum = 0;
         for (int j = 0; j < 32; j++) {
@@ -54,9 +59,7 @@ static void quantize_q16(const float *x, int columns, qk_block_q16 *out) {
 static void quantize_q8k(const float *x, int columns, qk_block_q8k *out) {
     for (int b = 0; b < columns / 256; b++) {
         const float *v = x + 256 * b;
-        float amax = 0;
-        for (int j = 0; j < 256; j++) amax = fmaxf(amax, fabsf(v[j]));
-        float d = amax / 127.0f;
+        float d = absolute_max(v, 256) / 127.0f;
         float id = d != 0 ? 1.0f / d : 0.0f;
         for (int j = 0; j < 256; j++) out[b].qs[j] = (int8_t)lrintf(v[j] * id);
         for (int g = 0; g < 16; g++) {

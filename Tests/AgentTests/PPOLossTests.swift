@@ -51,23 +51,31 @@ import Testing
                 loss.evaluate(
                     logits: l, values: v, samples: samples, gradLogits: &gl, gradValues: &gv))
         }
+        // Central differences of the total loss, one coordinate of logits or values at a time.
         let h: Float = 1e-3
-        for i in logits.indices {
-            var plus = logits
-            var minus = logits
-            plus[i] += h
-            minus[i] -= h
-            let numeric = (total(plus, values) - total(minus, values)) / Double(2 * h)
-            #expect(abs(numeric - Double(gradLogits[i])) < 2e-3 + 1e-2 * abs(numeric), "logit \(i)")
+        func expectGradient(
+            _ analytic: [Float], _ perturbed: (Int, Float) -> Double, _ what: String
+        ) {
+            for i in analytic.indices {
+                let numeric = (perturbed(i, h) - perturbed(i, -h)) / Double(2 * h)
+                #expect(
+                    abs(numeric - Double(analytic[i])) < 2e-3 + 1e-2 * abs(numeric), "\(what) \(i)")
+            }
         }
-        for j in values.indices {
-            var plus = values
-            var minus = values
-            plus[j] += h
-            minus[j] -= h
-            let numeric = (total(logits, plus) - total(logits, minus)) / Double(2 * h)
-            #expect(abs(numeric - Double(gradValues[j])) < 2e-3 + 1e-2 * abs(numeric), "value \(j)")
-        }
+        expectGradient(
+            gradLogits,
+            { i, step in
+                var moved = logits
+                moved[i] += step
+                return total(moved, values)
+            }, "logit")
+        expectGradient(
+            gradValues,
+            { j, step in
+                var moved = values
+                moved[j] += step
+                return total(logits, moved)
+            }, "value")
     }
 
     @Test func actionDistributionFollowsItsDefinitions() {

@@ -55,6 +55,17 @@ struct BenchEnv: ParsableCommand {
     }
 
     /// CPU seconds used by this process so far.
+    /// Copies a step's observation out, as gym-sokoban and jumanji return one per step, and reads
+    /// one element of the copy so the copy is not optimised away.
+    static func copyOut(_ source: [Float], into copy: inout [Float], reading index: Int) -> Float {
+        source.withUnsafeBufferPointer { from in
+            copy.withUnsafeMutableBufferPointer {
+                $0.baseAddress!.update(from: from.baseAddress!, count: from.count)
+            }
+        }
+        return copy[index % copy.count]
+    }
+
     static func cpuTime() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
@@ -107,12 +118,7 @@ struct BenchEnv: ParsableCommand {
                 try env.reset(level: levels[next])
             }
             if copyObservation {
-                env.observation.withUnsafeBufferPointer { source in
-                    observation.withUnsafeMutableBufferPointer {
-                        $0.baseAddress!.update(from: source.baseAddress!, count: source.count)
-                    }
-                }
-                checksum += observation[i % observation.count]
+                checksum += Self.copyOut(env.observation, into: &observation, reading: i)
             }
         }
         let seconds = (ContinuousClock.now - start).inSeconds
@@ -157,12 +163,7 @@ struct BenchEnv: ParsableCommand {
                 next = (next + 1) % levels.count
             }
             if copyObservations {
-                envs.observations.withUnsafeBufferPointer { source in
-                    observations.withUnsafeMutableBufferPointer {
-                        $0.baseAddress!.update(from: source.baseAddress!, count: source.count)
-                    }
-                }
-                checksum += observations[step % observations.count]
+                checksum += Self.copyOut(envs.observations, into: &observations, reading: step)
             }
         }
         let seconds = (ContinuousClock.now - start).inSeconds

@@ -63,11 +63,9 @@ struct Reduce: ParsableCommand {
         }
     }
 
-    func run() throws {
-        try checkWritable(out, option: "--out")
-        if FileFormat.of(path: file) == .gguf { return try reduceGGUF() }
-        try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
-        let model = try CheckpointModel(path: file)
+    /// A reducer over `model` (exact or `--randomized` SVD) with the `--tensor`/`--rho` reductions
+    /// applied.
+    func reducerWithTensorsApplied<Model: ReducibleModel>(_ model: Model) throws -> Reducer<Model> {
         let reducer = Reducer(model: model, storage: .factored)
         if randomized {
             reducer.method = .randomized(
@@ -76,6 +74,15 @@ struct Reduce: ParsableCommand {
         for (i, name) in tensors.enumerated() {
             try reducer.apply(matrix: name, rho: rhos.count == 1 ? rhos[0] : rhos[i])
         }
+        return reducer
+    }
+
+    func run() throws {
+        try checkWritable(out, option: "--out")
+        if FileFormat.of(path: file) == .gguf { return try reduceGGUF() }
+        try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
+        let model = try CheckpointModel(path: file)
+        let reducer = try reducerWithTensorsApplied(model)
         try reducer.apply(parseInterventions(interventions))
         let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
         try model.write(to: out, factored: factored)
@@ -130,14 +137,7 @@ struct Reduce: ParsableCommand {
         }
         let model = try loadTextModel(
             path: file, threads: LlamaModel.defaultThreads, verbose: false)
-        let reducer = Reducer(model: model, storage: .factored)
-        if randomized {
-            reducer.method = .randomized(
-                RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed))
-        }
-        for (i, name) in tensors.enumerated() {
-            try reducer.apply(matrix: name, rho: rhos.count == 1 ? rhos[0] : rhos[i])
-        }
+        let reducer = try reducerWithTensorsApplied(model)
         do { try reducer.apply(parseInterventions(interventions)) } catch {
             throw CLIError("--intervene: \(error)")
         }
