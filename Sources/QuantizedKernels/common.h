@@ -47,7 +47,7 @@ typedef void (*qk_matmul_fn)(
 void qk_matmul_scalar(
     int type, const uint8_t *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const void *xq, int tokens, float *y, int ldy, int accumulate);
-/// A per-thread scratch buffer (slot 0 or 1) of at least `floats`, kept for the next call.
+/// A per-thread scratch buffer (slot 0, 1 or 2) of at least `floats`, kept for the next call.
 float *qk_thread_buffer(int slot, size_t floats);
 void qk_dequantize_row_scalar(int type, const uint8_t *row, int columns, float *out);
 
@@ -63,7 +63,7 @@ size_t qk_transposed_floats(int tokens, int columns);
 void qk_transpose_tokens(const float *x, int ldx, int tokens, int columns, float *xt);
 /// qk_matmul with the activations already transposed (`transposed` may be NULL).
 void qk_matmul_prepared(
-    int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    int isa, int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const float *x, int ldx, const float *transposed, const void *xq, int tokens, float *y,
     int ldy, int accumulate);
 

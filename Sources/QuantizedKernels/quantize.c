@@ -169,8 +169,8 @@ void qk_dequantize_row_scalar(int type, const uint8_t *row, int columns, float *
 }
 
 float *qk_thread_buffer(int slot, size_t floats) {
-    static _Thread_local float *buffers[2];
-    static _Thread_local size_t capacity[2];
+    static _Thread_local float *buffers[3];
+    static _Thread_local size_t capacity[3];
     if (capacity[slot] < floats) {
         free(buffers[slot]);
         buffers[slot] = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
@@ -197,24 +197,13 @@ static int detect_best_isa(void) {
     return QK_ISA_SCALAR;
 }
 
-static int current_isa = -1;
-
 int qk_best_isa(void) {
     static int best = -1;
     if (best < 0) best = detect_best_isa();
     return best;
 }
 
-int qk_current_isa(void) {
-    if (current_isa < 0) current_isa = qk_best_isa();
-    return current_isa;
-}
-
-int qk_use_isa(int isa) {
-    int best = qk_best_isa();
-    current_isa = isa < 0 ? best : (isa > best ? best : isa);
-    return current_isa;
-}
+int qk_current_isa(void) { return qk_best_isa(); }
 
 /// From this many tokens on, dequantized panels and Float32 FMAs beat integer dot products
 /// (`laser bench quantized` measures both).
@@ -222,8 +211,12 @@ int qk_use_isa(int isa) {
 #define QK_FLOAT_GEMM_TOKENS 8
 #endif
 
+int qk_isa_uses_quantized_activations(int isa, int tokens) {
+    return tokens < QK_FLOAT_GEMM_TOKENS || isa == QK_ISA_SCALAR;
+}
+
 int qk_uses_quantized_activations(int tokens) {
-    return tokens < QK_FLOAT_GEMM_TOKENS || qk_current_isa() == QK_ISA_SCALAR;
+    return qk_isa_uses_quantized_activations(qk_current_isa(), tokens);
 }
 
 int qk_uses_transposed_activations(int tokens) {
@@ -248,19 +241,36 @@ void qk_transpose_tokens(const float *x, int ldx, int tokens, int columns, float
 void qk_matmul(
     int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate) {
+    qk_matmul_isa(
+        qk_current_isa(), type, w, row_bytes, columns, row_begin, row_end, x, ldx, xq, tokens, y,
+        ldy, accumulate);
+}
+
+void qk_matmul_isa(
+    int isa, int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate) {
+    if (isa > qk_best_isa()) isa = qk_best_isa();
     qk_matmul_prepared(
-        type, w, row_bytes, columns, row_begin, row_end, x, ldx, NULL, xq, tokens, y, ldy,
+        isa, type, w, row_bytes, columns, row_begin, row_end, x, ldx, NULL, xq, tokens, y, ldy,
         accumulate);
 }
 
 void qk_matmul_prepared(
-    int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    int isa, int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const float *x, int ldx, const float *transposed, const void *xq, int tokens, float *y,
     int ldy, int accumulate) {
     if (row_begin >= row_end || tokens <= 0) return;
-    if (!qk_uses_quantized_activations(tokens)) {
+    if (qk_isa_uses_quantized_activations(isa, tokens) && !xq) {
+        // The caller prepared none: quantize here (a per-thread buffer).
+        size_t bytes = (size_t)tokens * qk_activation_bytes(type, columns);
+        void *own = qk_thread_buffer(2, (bytes + sizeof(float) - 1) / sizeof(float));
+        if (!own) return;
+        qk_quantize_activations(type, x, ldx, columns, tokens, own);
+        xq = own;
+    }
+    if (!qk_isa_uses_quantized_activations(isa, tokens)) {
 #if defined(__x86_64__)
-        if (qk_current_isa() == QK_ISA_AVX512VNNI) {
+        if (isa == QK_ISA_AVX512VNNI) {
             qk_gemm_float_avx512vnni(
                 type, w, row_bytes, columns, row_begin, row_end, x, ldx, transposed, tokens, y,
                 ldy, accumulate);
@@ -272,7 +282,7 @@ void qk_matmul_prepared(
         return;
 #endif
     }
-    switch (qk_current_isa()) {
+    switch (isa) {
 #if defined(__x86_64__)
     case QK_ISA_AVX512VNNI:
         qk_matmul_avx512vnni(

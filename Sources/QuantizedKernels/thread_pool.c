@@ -79,7 +79,7 @@ static void run_units(qk_pool *pool, int thread) {
         int begin = unit * chunk;
         int end = begin + chunk < t->rows ? begin + chunk : t->rows;
         qk_matmul_prepared(
-            t->type, t->w, t->row_bytes, t->columns, begin, end, t->x, t->ldx,
+            qk_current_isa(), t->type, t->w, t->row_bytes, t->columns, begin, end, t->x, t->ldx,
             pool->transposed[i], t->xq, t->tokens, t->y, t->ldy, t->accumulate);
     }
 }

@@ -106,7 +106,8 @@ public final class QuantizedThreadPool: @unchecked Sendable {
     }
 }
 
-/// The instruction set the quantized products use ("avx512vnni", "avx2" or "scalar").
+/// The instruction sets of the quantized products ("avx512vnni", "avx2" or "scalar"); products use
+/// the best this CPU runs.
 public enum QuantizedKernelISA: Int32, CaseIterable, Sendable {
     case scalar = 0
     case avx2 = 1
@@ -116,15 +117,5 @@ public enum QuantizedKernelISA: Int32, CaseIterable, Sendable {
     public static var best: QuantizedKernelISA {
         QuantizedKernelISA(rawValue: qk_best_isa()) ?? .scalar
     }
-    /// The one in use.
-    public static var current: QuantizedKernelISA {
-        QuantizedKernelISA(rawValue: qk_current_isa()) ?? .scalar
-    }
-    /// Selects `isa` if the CPU runs it (else the best it does); returns the selection.
-    @discardableResult
-    public static func use(_ isa: QuantizedKernelISA) -> QuantizedKernelISA {
-        QuantizedKernelISA(rawValue: qk_use_isa(isa.rawValue)) ?? .scalar
-    }
-
     public var name: String { String(describing: self) }
 }

@@ -99,7 +99,6 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
             }
         }
         var rng = SplitMix64(seed: 99)
-        defer { QuantizedKernelISA.use(.best) }
         for tokens in [1, 3, 6, 13, 131] {
             let x = (0..<(tokens * columns)).map { _ in Float(rng.nextUnit() * 2 - 1) }
             let perToken = qk_activation_bytes(Int32(type.rawValue), Int32(columns))
@@ -121,17 +120,18 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
                 }
             }
             for isa in Self.instructionSets {
-                #expect(QuantizedKernelISA.use(isa) == isa)
-                let quantized = qk_uses_quantized_activations(Int32(tokens)) != 0
+                // Each path named explicitly: the process-wide choice stays the best one, which
+                // other suites running meanwhile rely on.
+                let quantized = qk_isa_uses_quantized_activations(isa.rawValue, Int32(tokens)) != 0
                 #expect(quantized == (tokens < 8 || isa == .scalar))
                 for accumulate in [false, true] {
                     var y = [Float](repeating: 0.25, count: tokens * rows)
                     weights.withUnsafeBytes { w in
                         activations.withUnsafeBytes { a in
-                            qk_matmul(
-                                Int32(type.rawValue), w.baseAddress, rowBytes, Int32(columns), 0,
-                                Int32(rows), x, Int32(columns), a.baseAddress, Int32(tokens), &y,
-                                Int32(rows), accumulate ? 1 : 0)
+                            qk_matmul_isa(
+                                isa.rawValue, Int32(type.rawValue), w.baseAddress, rowBytes,
+                                Int32(columns), 0, Int32(rows), x, Int32(columns), a.baseAddress,
+                                Int32(tokens), &y, Int32(rows), accumulate ? 1 : 0)
                         }
                     }
                     for t in 0..<tokens {

@@ -105,7 +105,7 @@ struct BenchText: ParsableCommand {
         let output = Output(
             model: (try modelOptions.modelPath() as NSString).lastPathComponent,
             threads: modelOptions.threads, weights: model.weightFormat.rawValue,
-            kernels: QuantizedKernelISA.current.name,
+            kernels: QuantizedKernelISA.best.name,
             openblasCore: OpenBLASInfo.coreName, loadSeconds: loadSeconds,
             promptTokensPerSecond: prompt,
             promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,

@@ -62,11 +62,9 @@ void qk_quantize_activations(
 /// The index of the first block whose scale is NaN or infinite, or -1 (every value is then finite).
 int64_t qk_first_nonfinite_block(int type, const void *blocks, int64_t count);
 
-/// The best instruction set this CPU runs, the one in use, and a way to choose (tests compare
-/// every path with the scalar reference); `qk_use_isa` returns what it could select.
+/// The best instruction set this CPU runs; every product uses it.
 int qk_best_isa(void);
 int qk_current_isa(void);
-int qk_use_isa(int isa);
 
 /// Whether a product of this many tokens reads quantized activations (`xq`). Otherwise (several
 /// tokens, a vector instruction set) weight panels are dequantized and multiplied with the Float32
@@ -79,6 +77,14 @@ int qk_uses_quantized_activations(int tokens);
 void qk_matmul(
     int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
     const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate);
+
+/// qk_matmul on a given instruction set (at most qk_best_isa), for tests that compare paths; it
+/// quantizes the activations itself when that path needs them and `xq` is NULL.
+void qk_matmul_isa(
+    int isa, int type, const void *w, size_t row_bytes, int columns, int row_begin, int row_end,
+    const float *x, int ldx, const void *xq, int tokens, float *y, int ldy, int accumulate);
+/// Whether a product of this many tokens on `isa` reads quantized activations.
+int qk_isa_uses_quantized_activations(int isa, int tokens);
 
 /// One weight row in Float32 (the scalar reference).
 void qk_dequantize_row(int type, const void *row, int columns, float *out);
