@@ -12,6 +12,10 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
     case invalidSetting(String)
     /// An error in the levels of a file, with the file named.
     indirect case inFile(path: String, error: AgentError)
+    /// A checkpoint a run cannot continue from.
+    case cannotResume(path: String, reason: String)
+    /// A run output that cannot be written.
+    case cannotWrite(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -26,6 +30,10 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
             return message
         case .inFile(let path, let error):
             return "\(path): \(error)"
+        case .cannotResume(let path, let reason):
+            return "cannot resume \(path): \(reason)"
+        case .cannotWrite(let path, let reason):
+            return "cannot write \(path): \(reason)"
         }
     }
 }

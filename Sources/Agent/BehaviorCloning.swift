@@ -285,7 +285,8 @@ public final class BehaviorCloning {
     /// With `until`, stops after that step (evaluating and reporting there) without changing the
     /// schedule, which still runs to `config.steps`: a long run split over sessions.
     public func run(
-        workers: Int = 2, until: Int? = nil, tick: ((Int, SupervisedResult) -> Void)? = nil,
+        workers: Int = PolicyThreads.workers, until: Int? = nil,
+        tick: ((Int, SupervisedResult) -> Void)? = nil,
         collected: ((DAggerRound) throws -> Void)? = nil,
         report: (BehaviorCloningReport) throws -> Void
     ) throws {

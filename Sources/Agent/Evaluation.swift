@@ -13,8 +13,8 @@ public struct EvaluationOptions: Sendable {
     /// Seed of the sampled attempts (attempt j of level i uses its own stream, so results do not
     /// depend on scheduling).
     public var seed: UInt64 = 0
-    /// Worker threads, each with its own environments and network workspace.
-    public var workers = 2
+    /// Worker threads, each with its own environments and network workspace (default: every core).
+    public var workers = PolicyThreads.workers
     /// Episodes stepped together per worker.
     public var batch = 32
     /// Rewards and the step limit.

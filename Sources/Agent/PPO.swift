@@ -122,6 +122,8 @@ public final class PPO {
     public let config: PPOConfig
     public let trainer: PolicyTrainer
     let levels: [Level]
+    /// Levels in the training pool (the final stage of a curriculum).
+    public var levelCount: Int { levels.count }
     /// When set, episodes draw from the curriculum's current stage instead of `levels`.
     public private(set) var curriculum: Curriculum?
     /// Updates completed (a resumed run starts from its checkpoint's count).

@@ -5,6 +5,7 @@ public enum LaserError: Error, CustomStringConvertible, Equatable {
     case unknownMatrix(String, known: [String])
     case noMatrixMatches(String, layers: [Int], types: [String])
     case invalidShard(String)
+    case invalidLayers(String)
     case corruptResults(path: String, line: Int, reason: String)
     case io(String)
 
@@ -23,6 +24,8 @@ public enum LaserError: Error, CustomStringConvertible, Equatable {
                 "intervention '\(text)' matches no matrix (layers \(layerText); types \(types.joined(separator: ", ")); groups mlp, attn, all)"
         case .invalidShard(let text):
             return "invalid shard '\(text)': expected i/n with 0 <= i < n, such as 0/2"
+        case .invalidLayers(let message):
+            return message
         case .corruptResults(let path, let line, let reason):
             return "\(path):\(line): unreadable result line: \(reason)"
         case .io(let message):

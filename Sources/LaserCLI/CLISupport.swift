@@ -52,11 +52,6 @@ func readCollection(_ path: String) throws -> LevelCollection {
     return collection
 }
 
-/// Parses every `LAYER:TYPE:RHO` argument, naming the bad one.
-func parseInterventions(_ texts: [String]) throws -> [Intervention] {
-    try texts.map { try Intervention(parsing: $0) }
-}
-
 /// JSON text with sorted keys for stable output.
 func jsonText(_ value: some Encodable, pretty: Bool = true) throws -> String {
     let encoder = JSONEncoder()

@@ -26,14 +26,13 @@ struct TextModelOptions: ParsableArguments {
         name: .customLong("intervene"), parsing: .singleValue,
         help: ArgumentHelp(
             "Reduce matrices before running, LAYER:TYPE:RHO (repeatable); see `laser --help`.",
-            valueName: "LAYER:TYPE:RHO"))
-    var interventions: [String] = []
+            valueName: "LAYER:TYPE:RHO"), transform: interventionArgument)
+    var interventions: [Intervention] = []
 
     func validate() throws {
         guard threads >= 1 && threads <= 256 else {
             throw ValidationError("--threads must be in 1...256")
         }
-        for text in interventions { _ = try Intervention(parsing: text) }
     }
 
     /// The model path: `--model`, else the default model's location, else a clear error.
@@ -49,9 +48,8 @@ struct TextModelOptions: ParsableArguments {
     /// Applies `--intervene` to a loaded model (factored, so the forward uses the factors).
     func applyInterventions(to llama: LlamaModel, verbose: Bool = true) throws -> [ReductionReport]
     {
-        let parsed = try interventions.map { try Intervention(parsing: $0) }
-        guard !parsed.isEmpty else { return [] }
-        let reports = try Reducer(model: llama).apply(parsed)
+        guard !interventions.isEmpty else { return [] }
+        let reports = try Reducer(model: llama).apply(interventions)
         if verbose {
             for r in reports {
                 stderrLine(

@@ -155,7 +155,7 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("curriculum: 7x7x1 → final"), "\(r.stderr)")
         let text = try String(contentsOfFile: out, encoding: .isoLatin1)
-        #expect(text.contains("ppo_curriculum_stage"))
+        #expect(text.contains("curriculum_stage") && text.contains("7x7x1"))
     }
 
     @Test func growEnlargesTheInitPolicyWithoutChangingWhatItComputes() throws {

@@ -73,7 +73,10 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Policy checkpoint (safetensors).") var policy: String
     @Option(help: "Level file (XSB/SOK/Boxoban).") var levels = "levels/test-10x10-4.xsb"
     @Option(help: "Evaluate only the first N levels.") var limit: Int?
-    @Option(help: "LASER intervention LAYER:TYPE:RHO (repeatable).") var intervene: [String] = []
+    @Option(
+        help: ArgumentHelp("LASER intervention (repeatable).", valueName: "LAYER:TYPE:RHO"),
+        transform: interventionArgument)
+    var intervene: [Intervention] = []
     @OptionGroup var evaluation: PolicyEvaluationOptions
     @Option(help: "Write one JSON line per level here.") var perLevel: String?
     @Flag(
@@ -89,7 +92,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if let perLevel { try checkWritable(perLevel, option: "--per-level") }
-        let interventions = try parseInterventionsForCLI(intervene)
+        let interventions = intervene
         let loaded = try loadPolicy(policy)
         let model = loaded.model
         for intervention in interventions {
@@ -196,11 +199,6 @@ func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], 
     -> [ReductionReport]
 {
     try Reducer(model: model).apply(interventions)
-}
-
-/// Parses interventions with the CLI's one-line error.
-func parseInterventionsForCLI(_ texts: [String]) throws -> [Intervention] {
-    do { return try parseInterventions(texts) } catch { throw CLIError("--intervene: \(error)") }
 }
 
 /// One line on how the greedy attempts failed, e.g. "greedy failures 12: 9 repeated a position,

@@ -90,7 +90,7 @@ struct QA: ParsableCommand {
             }
         }
         let report = QAReport(
-            dataset: path, interventions: modelOptions.interventions,
+            dataset: path, interventions: modelOptions.interventions.map(\.description),
             unreduced: unreduced.map { QASummary(results: $0, k: topK) }, summary: summary,
             comparisons: comparisons)
         if let dir = output {
@@ -110,7 +110,9 @@ struct QA: ParsableCommand {
         }
         print("dataset            \(path) (\(items.count) items)")
         if !modelOptions.interventions.isEmpty {
-            print("interventions      \(modelOptions.interventions.joined(separator: " "))")
+            print(
+                "interventions      \(modelOptions.interventions.map(\.description).joined(separator: " "))"
+            )
         }
         func line(_ label: String, _ value: String, _ metric: String) {
             var text = label.padding(toLength: 19, withPad: " ", startingAt: 0) + value

@@ -24,8 +24,11 @@ struct Reduce: ParsableCommand {
         name: .customLong("rho"),
         help: "Fraction of rank kept, in (0, 1] (one, or one per --tensor).") var rhos: [Double] =
             []
-    @Option(name: .customLong("intervene"), help: "An intervention LAYER:TYPE:RHO (repeatable).")
-    var interventions: [String] = []
+    @Option(
+        name: .customLong("intervene"),
+        help: ArgumentHelp("An intervention (repeatable).", valueName: "LAYER:TYPE:RHO"),
+        transform: interventionArgument)
+    var interventions: [Intervention] = []
     @Option(help: "Where to write the reduced file.") var out: String
     @Flag(help: "Store reduced matrices as their two factors (safetensors only).") var factored =
         false
@@ -83,7 +86,7 @@ struct Reduce: ParsableCommand {
         try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
         let model = try CheckpointModel(path: file)
         let reducer = try reducerWithTensorsApplied(model)
-        try reducer.apply(parseInterventions(interventions))
+        try reducer.apply(interventions)
         let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
         try model.write(to: out, factored: factored)
         let before = fileSize(file)
@@ -138,7 +141,7 @@ struct Reduce: ParsableCommand {
         let model = try loadTextModel(
             path: file, threads: LlamaModel.defaultThreads, verbose: false)
         let reducer = try reducerWithTensorsApplied(model)
-        do { try reducer.apply(parseInterventions(interventions)) } catch {
+        do { try reducer.apply(interventions) } catch {
             throw CLIError("--intervene: \(error)")
         }
         let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }

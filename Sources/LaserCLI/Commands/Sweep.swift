@@ -43,8 +43,8 @@ struct PolicySweepOptions: ParsableArguments {
     static func narrowed(_ sweep: SweepOptions, model: any PolicyNetwork, defaults: [String]) throws
         -> SweepOptions
     {
-        guard sweep.layers == "all" else { return sweep }
-        let types = sweep.types.map { $0.split(separator: ",").map(String.init) } ?? defaults
+        guard sweep.layers == .all else { return sweep }
+        let types = sweep.types?.values ?? defaults
         let layers = model.layerIndices.filter { layer in
             layer >= 0
                 && types.allSatisfy { type in
@@ -57,7 +57,7 @@ struct PolicySweepOptions: ParsableArguments {
                 "no layer has every type in --types \(types.joined(separator: ",")); give --layers")
         }
         var narrowed = sweep
-        narrowed.layers = layers.map(String.init).joined(separator: ",")
+        narrowed.layers = .list(layers)
         return narrowed
     }
 
@@ -71,14 +71,9 @@ struct PolicySweepOptions: ParsableArguments {
         options.environment.maxSteps = maxSteps
         options.symmetryAveraging = averageSymmetries
         if options.workers > 1 { OpenBLASInfo.setThreads(1) }
-        do {
-            try sweepPolicy(
-                model: model, sweep: sweep, validation: validation, testSet: testSet,
-                options: options, path: path)
-        } catch let error as ValidationError {
-            // Grid problems are found only once the model is loaded: report them as one line.
-            throw CLIError(error.message)
-        }
+        try sweepPolicy(
+            model: model, sweep: sweep, validation: validation, testSet: testSet,
+            options: options, path: path)
     }
 
     /// What the results depend on: the checkpoint's bytes, the level files and how many of their

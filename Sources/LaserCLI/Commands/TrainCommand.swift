@@ -97,28 +97,6 @@ struct DemonstrationOptions: ParsableArguments {
     }
 }
 
-/// Appends one JSON line to a training log (created when missing). A log that cannot be written is
-/// an error: a run whose record is silently lost is worse than one that stops.
-func appendLogLine(_ path: String?, _ object: [String: Any]) throws {
-    guard let path else { return }
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    if !FileManager.default.fileExists(atPath: path) {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CLIError("cannot create log \(path)")
-        }
-    }
-    guard let handle = FileHandle(forWritingAtPath: path) else {
-        throw CLIError("cannot write log \(path)")
-    }
-    defer { try? handle.close() }
-    do {
-        try handle.seekToEnd()
-        try handle.write(contentsOf: data + Data("\n".utf8))
-    } catch {
-        throw CLIError("cannot write log \(path): \(error.localizedDescription)")
-    }
-}
-
 struct TrainBC: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bc",
@@ -223,7 +201,8 @@ struct TrainBC: ParsableCommand {
     }
 
     var daggerPath: String {
-        daggerStates ?? ((out as NSString).deletingPathExtension + ".dagger.xsb")
+        BehaviorCloningRun.Files(checkpoint: out, daggerStates: daggerStates, demonstrations: "")
+            .daggerStates
     }
 
     func makeConfig() -> BehaviorCloningConfig {
@@ -242,38 +221,11 @@ struct TrainBC: ParsableCommand {
         return config
     }
 
-    /// The trainer: resumed from --out, started from --init, or fresh. A resumed checkpoint must
-    /// be of the network this command describes (architecture and sizes), so a wrong --out is
-    /// refused instead of being trained and overwritten.
-    func makeTrainer(_ config: BehaviorCloningConfig) throws -> PolicyTrainer {
-        var described: any PolicyNetwork
-        if let initial {
-            described = try loadPolicy(initial).model
-            if grow { described = try grown(described) }
-        } else {
-            described = try architecture.makeModel(seed: seed)
-        }
-        if resume && FileManager.default.fileExists(atPath: out) {
-            let trainer = try PolicyCheckpoint.resume(
-                from: out, batchCapacity: batch, config: config.optimizer)
-            let saved = trainer.model
-            guard saved.architectureName == described.architectureName,
-                saved.hyperparameters == described.hyperparameters
-            else {
-                func name(_ m: any PolicyNetwork) -> String {
-                    m.architectureName + " "
-                        + m.hyperparameters.sorted { $0.key < $1.key }.map {
-                            "\($0.key)=\($0.value)"
-                        }.joined(separator: " ")
-                }
-                throw CLIError(
-                    "--resume: \(out) holds a \(name(saved)) policy, but this command trains a \(name(described)) one; choose another --out or matching options"
-                )
-            }
-            FileHandle.standardError.write(Data("resuming \(out) at step \(trainer.step)\n".utf8))
-            return trainer
-        }
-        return try PolicyTrainer(model: described, config: config.optimizer, batchCapacity: batch)
+    /// The network this command describes: --init's (grown with --grow), or a fresh one.
+    func network() throws -> any PolicyNetwork {
+        guard let initial else { return try architecture.makeModel(seed: seed) }
+        let loaded = try loadPolicy(initial).model
+        return grow ? try grown(loaded) : loaded
     }
 
     func run() throws {
@@ -286,105 +238,56 @@ struct TrainBC: ParsableCommand {
         if demonstrations.demos == nil {
             try checkWritable(demonstrations.cachePath, option: "--cache")
         }
-        let trainer = try makeTrainer(config)
-        let imported = try daggerImport.map { try readCollection($0).levels } ?? []
+        let network = try network()
+        if let daggerImport { _ = try readCollection(daggerImport) }
         let levels = try demonstrations.load()
-        // Positions collected by earlier DAgger rounds of this run (only when resuming).
-        var collected: [Level] = []
-        if daggerEvery > 0 && resume && trainer.step > 0
-            && FileManager.default.fileExists(atPath: daggerPath)
-        {
-            collected = try readCollection(daggerPath).levels
-        }
-        let run = try BehaviorCloning(
-            trainer: trainer, levels: levels, heldOutLevels: heldOut, config: config,
-            collected: collected, imported: imported,
-            files: (demonstrations.demos ?? demonstrations.cachePath, daggerPath, daggerImport))
+        let files = BehaviorCloningRun.Files(
+            checkpoint: out, log: log, daggerStates: daggerStates, daggerImport: daggerImport,
+            demonstrations: demonstrations.demos ?? demonstrations.cachePath)
+        let run = try BehaviorCloningRun(
+            network: network, levels: levels, heldOutLevels: heldOut, config: config,
+            files: files, resume: resume, initial: initial,
+            dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil)
+        let trainer = run.trainer
+        if run.resumed { stderrLine("resuming \(out) at step \(trainer.step)") }
         let model = trainer.model
-        FileHandle.standardError.write(
-            Data(
-                "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(run.trainingSampleCount) training samples (\(run.collectedStates.count) from DAgger, \(run.importedCount) imported)\n"
-                    .utf8))
-        let dir = (out as NSString).deletingLastPathComponent
-        if !dir.isEmpty {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
+        let training = run.training
+        stderrLine(
+            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(training.trainingSampleCount) training samples (\(training.collectedStates.count) from DAgger, \(training.importedCount) imported)"
+        )
         // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
         let firstStep = trainer.step
         let stop = min(steps, until ?? steps)
         let bar = ProgressBar(label: "bc \(firstStep)→\(stop)", total: max(1, stop - firstStep))
         var recent = 0.0
         let started = Date()
-        try run.run(
-            until: until,
-            tick: { step, r in
+        try run.run(until: until) { event in
+            switch event {
+            case .step(let step, let r):
                 recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
                 bar.update(
                     step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
-            },
-            collected: { round in
-                let line = String(
-                    format:
-                        "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d skipped at the node limit); %d collected in all  %.0fs",
-                    round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
-                    round.deadEnds, round.skipped,
-                    run.collectedStates.count, round.seconds)
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-                try appendLogLine(
-                    log,
-                    [
-                        "dagger_round": round.round, "levels_played": round.levelsPlayed,
-                        "levels_solved": round.levelsSolved,
-                        "states_added": round.statesAdded, "dead_ends": round.deadEnds,
-                        "skipped": round.skipped,
-                        "collected": run.collectedStates.count, "seconds": round.seconds,
-                    ])
-                var file = LevelCollection(levels: run.collectedStates)
-                file.notes = [
-                    ("Title", "DAgger positions labelled by the solver"), ("Comment", "for \(out)"),
-                ]
-                try AtomicFile.write(string: file.xsb(), to: daggerPath)
-            },
-            report: { report in
-                let line = String(
-                    format:
-                        "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
-                    report.step, report.trainPolicyLoss, report.trainAccuracy,
-                    report.heldOut.policyLoss,
-                    report.heldOut.accuracy, report.heldOut.valueLoss,
-                    report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "",
-                    report.seconds)
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-                try appendLogLine(
-                    log,
-                    [
-                        "step": report.step, "train_loss": report.trainPolicyLoss,
-                        "train_accuracy": report.trainAccuracy,
-                        "heldout_loss": report.heldOut.policyLoss,
-                        "heldout_accuracy": report.heldOut.accuracy,
-                        "heldout_value_mse": report.heldOut.valueLoss,
-                        "solve_rate": report.solveRate ?? -1,
-                        "seconds": report.seconds,
-                    ])
-                try PolicyCheckpoint.save(
-                    model: model, trainer: trainer, to: out,
-                    dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
-                    metadata: [
-                        "trained_by": "laser train bc", "demonstration_levels": "\(levels.count)",
-                        "held_out_levels": "\(heldOut)",
-                        "demonstrations": demonstrations.demos ?? demonstrations.cachePath,
-                        "heldout_accuracy": String(format: "%.4f", report.heldOut.accuracy),
-                        "heldout_solve_rate": report.solveRate.map { String(format: "%.4f", $0) }
-                            ?? "",
-                        "dagger_every": "\(daggerEvery)",
-                        "dagger_positions": "\(run.collectedStates.count)",
-                        "dagger_share": "\(daggerShare)", "dagger_imported": "\(run.importedCount)",
-                    ])
-            })
-        FileHandle.standardError.write(
-            Data(
-                String(
-                    format: "bc: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out
-                ).utf8))
+            case .daggerRound(let round, let total):
+                stderrLine(
+                    String(
+                        format:
+                            "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d skipped at the node limit); %d collected in all  %.0fs",
+                        round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
+                        round.deadEnds, round.skipped, total, round.seconds))
+            case .evaluated(let report):
+                stderrLine(
+                    String(
+                        format:
+                            "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
+                        report.step, report.trainPolicyLoss, report.trainAccuracy,
+                        report.heldOut.policyLoss,
+                        report.heldOut.accuracy, report.heldOut.valueLoss,
+                        report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "",
+                        report.seconds))
+            }
+        }
+        stderrLine(
+            String(
+                format: "bc: done in %.0fs; wrote %@", Date().timeIntervalSince(started), out))
     }
 }

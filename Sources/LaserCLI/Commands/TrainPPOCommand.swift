@@ -38,6 +38,11 @@ struct TrainPPO: ParsableCommand {
     @Flag(help: "Continue from --out if it exists.") var resume = false
     @Option(
         help:
+            "Stop after this update (checkpoint written) without shortening the schedule; --resume continues."
+    )
+    var until: Int?
+    @Option(
+        help:
             "Curriculum: stages of generated levels before --levels, as WIDTHxHEIGHTxBOXES, comma-separated (like 7x7x2,8x8x3)."
     )
     var curriculum: String?
@@ -54,6 +59,7 @@ struct TrainPPO: ParsableCommand {
         guard (1...256).contains(threads) else {
             throw ValidationError("--threads must be in 1...256")
         }
+        if let until, until < 1 { throw ValidationError("--until must be positive") }
         guard evalEvery >= 1 else { throw ValidationError("--eval-every must be positive") }
         guard evalLimit >= 1 else { throw ValidationError("--eval-limit must be positive") }
         guard curriculumLevels >= 1 else {
@@ -90,130 +96,64 @@ struct TrainPPO: ParsableCommand {
         return config
     }
 
+    /// The curriculum the options describe, if any.
+    func curriculumSettings() throws -> CurriculumSettings? {
+        guard let curriculum else { return nil }
+        var settings = CurriculumSettings(
+            stages: curriculum.split(separator: ",").map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            })
+        settings.levelsPerStage = curriculumLevels
+        settings.advanceAt = advanceAt
+        settings.window = curriculumWindow
+        do { try settings.validate() } catch { throw CLIError("--curriculum: \(error)") }
+        return settings
+    }
+
     func run(config: PPOConfig) throws {
-        let pool = try loadLevels(levels)
-        let held = try loadLevels(evalLevels, limit: evalLimit)
-        let trainer: PolicyTrainer
-        var startUpdate = 0
-        var origin = initial ?? ""
-        var startStage = 0
-        if resume && FileManager.default.fileExists(atPath: out) {
-            let loaded = try loadPolicy(out)
-            startUpdate = Int(loaded.metadata["ppo_update"] ?? "") ?? 0
-            startStage = Int(loaded.metadata["ppo_curriculum_stage"] ?? "") ?? 0
-            origin = loaded.metadata["ppo_init"] ?? origin
-            do {
-                trainer = try PolicyCheckpoint.resume(
-                    from: out, batchCapacity: config.minibatchSize, config: config.optimizer)
-            } catch {
-                throw CLIError("cannot resume \(out): \(error)")
-            }
-            FileHandle.standardError.write(Data("resuming \(out) at update \(startUpdate)\n".utf8))
-        } else {
-            guard let initial else {
-                throw CLIError("give --init CKPT (or --resume with an existing --out)")
-            }
-            let loaded = try loadPolicy(initial)
-            trainer = try PolicyTrainer(
-                model: loaded.model, config: config.optimizer, batchCapacity: config.minibatchSize)
+        guard initial != nil || (resume && FileManager.default.fileExists(atPath: out)) else {
+            throw CLIError("give --init CKPT (or --resume with an existing --out)")
         }
-        var schedule: Curriculum?
-        if let curriculum {
-            guard (1...100_000).contains(curriculumLevels) else {
-                throw ValidationError("--curriculum-levels must be in 1...100000")
-            }
-            do {
-                let specs = curriculum.split(separator: ",").map {
-                    String($0).trimmingCharacters(in: .whitespaces)
-                }
-                let stages = try Curriculum.generated(
-                    specs: specs, count: curriculumLevels, seed: seed &+ 7000, final: pool)
-                schedule = try Curriculum(
-                    stages: stages, advanceAt: advanceAt, window: curriculumWindow,
-                    stage: startStage)
-            } catch {
-                throw CLIError("--curriculum: \(error)")
-            }
-            FileHandle.standardError.write(
-                Data(
-                    "curriculum: \(schedule!.stages.map(\.name).joined(separator: " → ")), \(curriculumLevels) levels per generated stage; now at \(schedule!.stages[startStage].name)\n"
-                        .utf8))
+        let settings = try curriculumSettings()
+        let run = try PPORun(
+            initial: initial, pool: try loadLevels(levels),
+            evaluationLevels: try loadLevels(evalLevels, limit: evalLimit), config: config,
+            evaluateEvery: evalEvery, curriculum: settings,
+            files: PPORun.Files(checkpoint: out, log: log, levels: levels), resume: resume)
+        let startUpdate = run.resumedAt ?? 0
+        if run.resumedAt != nil { stderrLine("resuming \(out) at update \(startUpdate)") }
+        if let schedule = run.ppo.curriculum, let settings {
+            stderrLine(
+                "curriculum: \(schedule.stages.map(\.name).joined(separator: " → ")), \(settings.levelsPerStage) levels per generated stage; now at \(schedule.stages[schedule.stage].name)"
+            )
         }
-        let ppo: PPO
-        do {
-            ppo = try PPO(
-                trainer: trainer, levels: pool, config: config, startUpdate: startUpdate,
-                curriculum: schedule)
-        } catch {
-            throw CLIError("\(error)")
-        }
-        let dir = (out as NSString).deletingLastPathComponent
-        if !dir.isEmpty {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        }
-        let model = trainer.model
-        FileHandle.standardError.write(
-            Data(
-                "ppo: \(model.architectureName) policy from \(origin); \(pool.count) training levels; \(config.updates) updates of \(config.batchSize) steps\n"
-                    .utf8))
+        stderrLine(
+            "ppo: \(run.ppo.trainer.model.architectureName) policy from \(run.initial); \(run.ppo.levelCount) training levels; \(config.updates) updates of \(config.batchSize) steps"
+        )
         let bar = ProgressBar(
-            label: "ppo \(startUpdate)→\(config.updates)",
-            total: max(1, config.updates - startUpdate))
+            label: "ppo \(startUpdate)→\(min(config.updates, until ?? config.updates))",
+            total: max(1, min(config.updates, until ?? config.updates) - startUpdate))
         let started = Date()
-        try ppo.run { r in
+        try run.run(until: until) { u in
+            let r = u.report
             bar.update(
                 r.update - startUpdate,
                 status: String(
                     format: "solve %.2f return %.2f kl %.4f", r.solveRate, r.meanReturn,
                     r.approximateKL))
-            var entry: [String: Any] = [
-                "update": r.update, "env_steps": r.environmentSteps, "policy_loss": r.policyLoss,
-                "value_loss": r.valueLoss,
-                "entropy": r.entropy, "approx_kl": r.approximateKL, "clip_fraction": r.clipFraction,
-                "explained_variance": r.explainedVariance, "learning_rate": Double(r.learningRate),
-                "episodes": r.episodes,
-                "episode_return": r.meanReturn, "episode_solve_rate": r.solveRate,
-                "sps": r.stepsPerSecond,
-                "seconds": Date().timeIntervalSince(started),
-            ]
-            if let stage = r.stage {
-                entry["curriculum_stage"] = stage
-                if r.advanced, let name = ppo.curriculum?.stages[stage].name {
-                    FileHandle.standardError.write(
-                        Data(
-                            "update \(r.update): curriculum moves to stage \(stage + 1) (\(name))\n"
-                                .utf8))
-                }
+            if let stage = u.newStage, let index = r.stage {
+                stderrLine("update \(r.update): curriculum moves to stage \(index + 1) (\(stage))")
             }
-            if r.update % evalEvery == 0 || r.update == config.updates {
-                let summary = try Evaluator.evaluate(model: model, levels: held).summary
-                entry["heldout_solve_rate"] = summary.greedySolveRate
-                FileHandle.standardError.write(
-                    Data(
-                        String(
-                            format:
-                                "update %d  env steps %d  rollout solve %.3f  held-out greedy solve %.3f  kl %.4f  clip %.3f  ev %.2f  %.0f sps\n",
-                            r.update, r.environmentSteps, r.solveRate, summary.greedySolveRate,
-                            r.approximateKL, r.clipFraction,
-                            r.explainedVariance, r.stepsPerSecond
-                        ).utf8))
-                try PolicyCheckpoint.save(
-                    model: model, trainer: trainer, to: out,
-                    metadata: [
-                        "trained_by": "laser train ppo", "ppo_update": "\(r.update)",
-                        "ppo_env_steps": "\(r.environmentSteps)",
-                        "ppo_init": origin, "ppo_levels": levels,
-                        "ppo_curriculum": curriculum ?? "",
-                        "ppo_curriculum_stage": "\(ppo.curriculum?.stage ?? 0)",
-                        "heldout_solve_rate": String(format: "%.4f", summary.greedySolveRate),
-                    ])
+            if let held = u.heldOutSolveRate {
+                stderrLine(
+                    String(
+                        format:
+                            "update %d  env steps %d  rollout solve %.3f  held-out greedy solve %.3f  kl %.4f  clip %.3f  ev %.2f  %.0f sps",
+                        r.update, r.environmentSteps, r.solveRate, held, r.approximateKL,
+                        r.clipFraction, r.explainedVariance, r.stepsPerSecond))
             }
-            try appendLogLine(log, entry)
         }
-        FileHandle.standardError.write(
-            Data(
-                String(
-                    format: "ppo: done in %.0fs; wrote %@\n", Date().timeIntervalSince(started), out
-                ).utf8))
+        stderrLine(
+            String(format: "ppo: done in %.0fs; wrote %@", Date().timeIntervalSince(started), out))
     }
 }

@@ -1,0 +1,70 @@
+// What a training run leaves behind besides its weights: a JSON-lines log, and the run's state as
+// one JSON object in its checkpoint's metadata, which is what a resumed run reads back.
+import Foundation
+import LinearAlgebra
+import Policy
+
+/// An append-only JSON-lines log (one object per line, keys sorted). With no path it does nothing.
+/// A line that cannot be written is an error: a run whose record is silently lost is worse than one
+/// that stops.
+public struct RunLog: Sendable {
+    public let path: String?
+
+    public init(path: String?) { self.path = path }
+
+    public func append(_ entry: some Encodable) throws {
+        guard let path else { return }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let line = try encoder.encode(entry) + Data("\n".utf8)
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw AgentError.cannotWrite(path: path, reason: "cannot create the log")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw AgentError.cannotWrite(path: path, reason: "cannot open the log")
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line)
+        } catch {
+            throw AgentError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
+
+/// A run's state in its checkpoint: the metadata key `run` holds it as JSON, `trained_by` names the
+/// kind of run.
+public enum RunRecord {
+    public static let stateKey = "run"
+    public static let kindKey = "trained_by"
+
+    /// The metadata entries recording `state` for a run of `kind`.
+    public static func metadata(kind: String, state: some Encodable) throws -> [String: String] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let json = String(decoding: try encoder.encode(state), as: UTF8.self)
+        return [kindKey: kind, stateKey: json]
+    }
+
+    /// The state a checkpoint's metadata records, nil when it records none.
+    public static func state<State: Decodable>(
+        _ type: State.Type, in metadata: [String: String], path: String
+    ) throws -> State? {
+        guard let json = metadata[stateKey] else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do {
+            return try decoder.decode(State.self, from: Data(json.utf8))
+        } catch {
+            throw AgentError.cannotResume(
+                path: path, reason: "its run state is not readable (\(error))")
+        }
+    }
+}
