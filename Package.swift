@@ -10,7 +10,7 @@ let optimize: [SwiftSetting] = [
 
 let package = Package(
     name: "laser",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "laser", targets: ["LaserCLI"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
@@ -21,17 +21,30 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // OpenBLAS (cblas) and LAPACKE through a module map; Debian: libopenblas-dev liblapacke-dev.
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
-        .target(name: "LinearAlgebra", dependencies: ["CBLAS"], swiftSettings: optimize),
-        .target(name: "Laser", dependencies: ["LinearAlgebra"], swiftSettings: optimize),
+        .target(
+            name: "LinearAlgebra",
+            dependencies: ["CBLAS", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: optimize),
+        .target(
+            name: "Laser",
+            dependencies: [
+                "LinearAlgebra", .product(name: "Collections", package: "swift-collections"),
+            ],
+            swiftSettings: optimize),
         .target(
             name: "Sokoban",
-            dependencies: [.product(name: "Collections", package: "swift-collections")],
+            dependencies: [
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: optimize),
         .target(name: "Policy", dependencies: ["LinearAlgebra", "Laser"], swiftSettings: optimize),
         .target(
@@ -41,7 +54,11 @@ let package = Package(
         // Optimized in every configuration: debug tests run the real model through it.
         .target(name: "QuantizedKernels", cSettings: [.unsafeFlags(["-O3"])]),
         .target(
-            name: "TextModel", dependencies: ["LinearAlgebra", "Laser", "QuantizedKernels"],
+            name: "TextModel",
+            dependencies: [
+                "LinearAlgebra", "Laser", "QuantizedKernels",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: optimize),
         .executableTarget(
             name: "LaserCLI",

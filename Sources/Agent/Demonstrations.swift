@@ -2,6 +2,7 @@
 // seed, cached on disk with a version stamp), and the solutions replayed into training samples.
 import Dispatch
 import Foundation
+import Synchronization
 import LinearAlgebra
 import Policy
 import Sokoban
@@ -215,42 +216,30 @@ public struct DemonstrationData: Sendable {
 }
 
 /// An array written by several threads at distinct indices.
-final class LockedArray<Element>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [Element]
+final class LockedArray<Element: Sendable>: Sendable {
+    private let items: Mutex<[Element]>
 
-    init(repeating value: Element, count: Int) { items = Array(repeating: value, count: count) }
+    init(repeating value: Element, count: Int) {
+        items = Mutex(Array(repeating: value, count: count))
+    }
 
     subscript(i: Int) -> Element {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return items[i]
-        }
-        set {
-            lock.lock()
-            items[i] = newValue
-            lock.unlock()
-        }
+        get { items.withLock { $0[i] } }
+        set { items.withLock { $0[i] = newValue } }
     }
 
-    var values: [Element] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
-    }
+    var values: [Element] { items.withLock { $0 } }
 }
 
 /// A shared work counter handing out indices once each.
-final class LockedCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
+final class LockedCounter: Sendable {
+    private let next = Mutex(0)
 
     func claim(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < limit else { return nil }
-        next += 1
-        return next - 1
+        next.withLock { next in
+            guard next < limit else { return nil }
+            next += 1
+            return next - 1
+        }
     }
 }

@@ -1,15 +1,16 @@
 // A one-line progress bar with rate and ETA on standard error, for sweeps and training runs.
 import Foundation
+import Synchronization
 
 /// Redraws `label [#####.....] done/total  rate  ETA` in place on a terminal; on a pipe it prints
 /// a plain line at most every few seconds so logs stay short.
-public final class ProgressBar: @unchecked Sendable {
+public final class ProgressBar: Sendable {
     public let label: String
     public let total: Int
     private let start = Date()
-    private var lastDraw = Date.distantPast
+    /// When the bar was last drawn; the lock also keeps two threads' lines apart.
+    private let lastDraw = Mutex(Date.distantPast)
     private let isTerminal = isatty(STDERR_FILENO) != 0
-    private let lock = NSLock()
 
     public init(label: String, total: Int) {
         self.label = label
@@ -18,8 +19,10 @@ public final class ProgressBar: @unchecked Sendable {
 
     /// Reports `done` items finished, with an optional short status (for example the last metric).
     public func update(_ done: Int, status: String = "") {
-        lock.lock()
-        defer { lock.unlock() }
+        lastDraw.withLock { lastDraw in draw(done, status: status, lastDraw: &lastDraw) }
+    }
+
+    private func draw(_ done: Int, status: String, lastDraw: inout Date) {
         let now = Date()
         let finished = done >= total
         guard finished || now.timeIntervalSince(lastDraw) >= (isTerminal ? 0.1 : 5) else { return }

@@ -1,6 +1,7 @@
 // A sweep with its files: the resumable result log, then the Markdown report, CSV, JSON summary and
 // one SVG heatmap per matrix type. Whatever the model, `laser sweep` hands its grid and evaluation
 // to one of these.
+import Collections
 import Foundation
 import LinearAlgebra
 
@@ -111,8 +112,7 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
             }
             layers.append(contentsOf: lo...hi)
         }
-        var seen = Set<Int>()
-        self = .list(layers.filter { seen.insert($0).inserted })
+        self = .list(OrderedSet(layers).elements)
     }
 
     /// The layers among `available` (the model's; negative indices are not layers): all of them,

@@ -1,5 +1,6 @@
 // Writes files atomically (temp file in the same folder, fsync, rename) so a kill never leaves half a file.
 import Foundation
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc
@@ -49,17 +50,13 @@ public enum AtomicFile {
         }
     }
 
-    /// Writes every byte of a buffer, retrying short writes.
+    /// Writes every byte of a buffer (short writes and interrupted calls retried).
     public static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws
     {
-        var offset = 0
-        while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
-            }
-            offset += n
+        do {
+            _ = try FileDescriptor(rawValue: fd).writeAll(buffer)
+        } catch let error as Errno {
+            throw FileError.cannotWrite(path, reason: String(cString: strerror(error.rawValue)))
         }
     }
 }

@@ -1,5 +1,6 @@
 // Many levels at once: one per seed, generated on several threads, results in seed order.
 import Foundation
+import Synchronization
 
 extension Generator {
     /// One level per seed (nil where a seed gives none) on up to `workers` threads, in seed order;
@@ -20,30 +21,20 @@ extension Generator {
 }
 
 /// The shared state of `generateMany`: the next seed to take and the levels made so far.
-private final class SeedWork: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var levels: [GeneratedLevel?]
+private final class SeedWork: Sendable {
+    private let state: Mutex<(next: Int, levels: [GeneratedLevel?])>
 
-    init(count: Int) { levels = [GeneratedLevel?](repeating: nil, count: count) }
+    init(count: Int) { state = Mutex((0, [GeneratedLevel?](repeating: nil, count: count))) }
 
     func claim() -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < levels.count else { return nil }
-        next += 1
-        return next - 1
+        state.withLock { state in
+            guard state.next < state.levels.count else { return nil }
+            state.next += 1
+            return state.next - 1
+        }
     }
 
-    func store(_ level: GeneratedLevel?, at i: Int) {
-        lock.lock()
-        levels[i] = level
-        lock.unlock()
-    }
+    func store(_ level: GeneratedLevel?, at i: Int) { state.withLock { $0.levels[i] = level } }
 
-    var results: [GeneratedLevel?] {
-        lock.lock()
-        defer { lock.unlock() }
-        return levels
-    }
+    var results: [GeneratedLevel?] { state.withLock { $0.levels } }
 }

@@ -142,38 +142,26 @@ import Testing
     }
 }
 
-@Suite struct SHA256Tests {
-    func hex(_ s: String) -> String {
-        var h = SHA256()
-        h.update(Array(s.utf8))
-        return h.finalizeHex()
-    }
-
-    @Test func standardVectors() {
-        #expect(hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(
-            hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(
-            hex(String(repeating: "a", count: 1000))
-                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
-    }
-
-    @Test func streamingEqualsOneShot() throws {
-        let bytes = (0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        var whole = SHA256()
-        whole.update(bytes)
-        var parts = SHA256()
-        for chunk in [0..<1, 1..<63, 63..<64, 64..<200, 200..<1000] {
-            parts.update(Array(bytes[chunk]))
+@Suite struct FileDigestTests {
+    /// FIPS 180-2's vectors, read from files in chunks smaller than the input (so the digest
+    /// spans many reads).
+    @Test func standardVectorsFromFiles() throws {
+        let cases: [(String, String)] = [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                String(repeating: "a", count: 1_000_000),
+                "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"
+            ),
+        ]
+        for (text, digest) in cases {
+            let path = NSTemporaryDirectory() + "laser-sha-\(UUID().uuidString)"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            #expect(try FileDigest.sha256Hex(ofFile: path, chunkSize: 4096) == digest)
         }
-        #expect(whole.finalizeHex() == parts.finalizeHex())
-        let path = NSTemporaryDirectory() + "laser-sha-\(UUID().uuidString)"
-        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        var again = SHA256()
-        again.update(bytes)
-        #expect(try SHA256.hexDigest(ofFile: path) == again.finalizeHex())
+        #expect(throws: FileDigestError.self) {
+            try FileDigest.sha256Hex(ofFile: "/nonexistent/model.gguf")
+        }
     }
 }

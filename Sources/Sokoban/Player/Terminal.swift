@@ -6,6 +6,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import SystemPackage
 
 /// Set by the signal handlers, read and cleared by the event loop.
 nonisolated(unsafe) private var pendingTermination: Int32 = 0
@@ -78,17 +79,9 @@ final class Terminal {
         return (80, 24)
     }
 
+    /// Writes all of `text`; a terminal that has gone away is not an error worth stopping for.
     func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { buffer in
-                Glibc.write(output, buffer.baseAddress! + offset, buffer.count - offset)
-            }
-            if n < 0 { if errno == EINTR { continue } else { return } }
-            offset += n
-        }
-        bytes.removeAll()
+        _ = try? FileDescriptor(rawValue: output).writeAll(Array(text.utf8))
     }
 
     /// Waits up to `milliseconds` for input; returns the bytes read (empty on timeout or signal),
