@@ -52,7 +52,11 @@ public struct ActionDistribution {
     }
 
     /// The most likely action (the first on ties).
-    public var argmax: Int {
+    public var argmax: Int { Self.argmax(logits) }
+
+    /// The action with the largest logit (the first on ties), without the softmax.
+    @inline(__always)
+    public static func argmax(_ logits: SIMD4<Float>) -> Int {
         var best = 0
         for c in 1..<4 where logits[c] > logits[best] { best = c }
         return best

@@ -125,20 +125,15 @@ public final class PolicyContext {
 
     /// softmax(logits) of a sample.
     public func probabilities(sample: Int) -> [Float] {
-        var p = logits(sample: sample)
-        p.withUnsafeMutableBufferPointer {
-            AttentionKernels.softmaxInPlace($0.baseAddress!, count: $0.count)
-        }
-        return p
+        let distribution = ActionDistribution(logits(sample: sample), sample: 0)
+        return (0..<PolicyGeometry.actionCount).map { distribution.probability(of: $0) }
     }
 
     /// The action with the largest logit (the first on ties).
     public func greedyAction(sample: Int) -> Int {
         precondition(sample >= 0 && sample < batch, "sample \(sample) outside the last batch")
         let row = logits.at(sample * PolicyGeometry.actionCount)
-        var best = 0
-        for i in 1..<PolicyGeometry.actionCount where row[i] > row[best] { best = i }
-        return best
+        return ActionDistribution.argmax(SIMD4(row[0], row[1], row[2], row[3]))
     }
 
     /// Copies the last batch's logits (B × 4) and values (B) into caller-owned arrays, resizing

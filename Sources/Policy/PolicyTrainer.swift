@@ -158,7 +158,7 @@ public final class PolicyTrainer {
         let (ce, correct) = targetSets.withUnsafeBufferPointer { t in
             LossKernels.softmaxCrossEntropy(
                 context.dLogits.pointer, context.logits.pointer, t.baseAddress!, batch: batch,
-                classes: PolicyGeometry.actionCount, scale: scale)
+                scale: scale)
         }
         let mse = valueTargets.withUnsafeBufferPointer { t in
             LossKernels.meanSquaredError(

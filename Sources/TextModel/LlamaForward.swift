@@ -489,11 +489,7 @@ enum Kernels {
     /// Softmax over the first `valid` entries; the rest (future positions) become 0.
     @inline(__always)
     static func softmaxCausal(_ row: UnsafeMutablePointer<Float>, valid: Int, length: Int) {
-        var maxValue = -Float.infinity
-        for j in 0..<valid { maxValue = max(maxValue, row[j]) }
-        let sum = FastExp.expShifted(row, count: valid, shift: maxValue)
-        let inv = 1 / sum
-        for j in 0..<valid { row[j] *= inv }
+        FastExp.softmaxInPlace(row, count: valid)
         for j in valid..<length { row[j] = 0 }
     }
 

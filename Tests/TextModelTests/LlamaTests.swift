@@ -406,29 +406,6 @@ func maxDifference(_ logits: Tensor, _ reference: [[Double]]) -> Double {
     }
 }
 
-@Suite struct FastExpTests {
-    @Test func matchesLibmClosely() {
-        var worst = 0.0
-        var x: Float = -87
-        while x < 88 {
-            let ours = Double(FastExp.exp(x))
-            let reference = Foundation.exp(Double(x))
-            worst = max(worst, abs(ours - reference) / reference)
-            x += 0.0137
-        }
-        #expect(worst < 1e-6, "largest relative error \(worst)")
-        #expect(FastExp.exp(-1000) >= 0 && FastExp.exp(-1000) < 1e-37)
-        #expect(FastExp.exp(1000).isFinite)
-        var values: [Float] = (0..<19).map { Float($0) * 0.5 - 4 }
-        let sum = values.withUnsafeMutableBufferPointer {
-            FastExp.expShifted($0.baseAddress!, count: 19, shift: 1)
-        }
-        let expected = (0..<19).map { Foundation.exp(Double($0) * 0.5 - 5) }
-        #expect(abs(Double(sum) - expected.reduce(0, +)) < 1e-5)
-        for i in 0..<19 { #expect(abs(Double(values[i]) - expected[i]) <= 1e-6 * expected[i]) }
-    }
-}
-
 @Suite struct LongPromptTests {
     @Test func blockedCausalAttentionMatchesTheReference() throws {
         // 150 tokens: three query blocks of 64, the last partial; a cached prefix shifts positions.

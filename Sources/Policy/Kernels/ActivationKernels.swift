@@ -1,4 +1,6 @@
 // Elementwise layers: ReLU, GELU (tanh form, as GPT-2 and PyTorch's approximate='tanh'), residual add.
+import LinearAlgebra
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -28,7 +30,7 @@ enum ActivationKernels {
         for i in 0..<n {
             let x = inp[i]
             let u = geluScale * (x + 0.044715 * x * x * x)
-            out[i] = 0.5 * x * (1 + FastMath.tanh(u))
+            out[i] = 0.5 * x * (1 + FastExp.tanh(u))
         }
     }
 
@@ -41,7 +43,7 @@ enum ActivationKernels {
         for i in 0..<n {
             let x = inp[i]
             let u = geluScale * (x + 0.044715 * x * x * x)
-            let t = FastMath.tanh(u)
+            let t = FastExp.tanh(u)
             let sech2 = 1 - t * t
             let local = 0.5 * (1 + t) + 0.5 * x * sech2 * geluScale * (1 + 3 * 0.044715 * x * x)
             dinp[i] = (accumulate ? dinp[i] : 0) + local * dout[i]

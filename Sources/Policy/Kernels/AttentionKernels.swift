@@ -25,7 +25,7 @@ enum AttentionKernels {
                 BLAS.sgemm(
                     transA: false, transB: true, m: t, n: t, k: hd, alpha: scale, a: q + base,
                     lda: d, b: k + base, ldb: d, c: p, ldc: t)
-                for r in 0..<t { softmaxInPlace(p + r * t, count: t) }
+                for r in 0..<t { FastExp.softmaxInPlace(p + r * t, count: t) }
                 BLAS.sgemm(
                     transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: v + base,
                     ldb: d, c: out + base, ldc: d)
@@ -70,14 +70,5 @@ enum AttentionKernels {
                     b: q + base, ldb: d, c: dk + base, ldc: d)
             }
         }
-    }
-
-    /// x = softmax(x) over `count` elements, stabilised by the maximum.
-    @inline(__always)
-    static func softmaxInPlace(_ x: FloatPointer, count n: Int) {
-        let m = VectorOps.maximum(x, count: n)
-        for i in 0..<n { x[i] = FastMath.exp(x[i] - m) }
-        let inv = 1 / VectorOps.sum(x, count: n)
-        for i in 0..<n { x[i] *= inv }
     }
 }

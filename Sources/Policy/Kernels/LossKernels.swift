@@ -11,38 +11,31 @@ enum LossKernels {
     /// dlogits = (softmax − softmax·[i∈S] / P(S)) · scale. With one bit set this is the usual
     /// cross-entropy; with several (equally good actions, as when two shortest paths lead to the
     /// next push) the network is free to put its mass on any of them instead of splitting it.
-    /// Returns the loss sum and how many argmaxes fall in the target set.
+    /// The rows are the four actions' logits. Returns the loss sum and how many argmaxes fall in the target set.
     static func softmaxCrossEntropy(
         _ dlogits: FloatPointer, _ logits: ConstFloatPointer, _ targets: UnsafePointer<UInt8>,
-        batch: Int, classes a: Int, scale: Float
+        batch: Int, scale: Float
     ) -> (loss: Double, correct: Int) {
+        let a = PolicyGeometry.actionCount
         var total = 0.0
         var correct = 0
         for b in 0..<batch {
             let row = logits + b * a
             let drow = dlogits + b * a
             let set = targets[b]
-            var m = -Float.infinity
-            var best = 0
-            for i in 0..<a where row[i] > m {
-                m = row[i]
-                best = i
-            }
-            if set & (1 << best) != 0 { correct += 1 }
-            var sum: Float = 0
+            let distribution = ActionDistribution(SIMD4(row[0], row[1], row[2], row[3]))
+            if set & (1 << distribution.argmax) != 0 { correct += 1 }
             var inSet: Float = 0
-            for i in 0..<a {
-                let e = expf(row[i] - m)
-                drow[i] = e
-                sum += e
-                if set & (1 << i) != 0 { inSet += e }
+            for i in 0..<a where set & (1 << i) != 0 {
+                inSet += expf(row[i] - distribution.maximum)
             }
-            total += Double(logf(sum) - logf(inSet))
-            let inv = 1 / sum
+            total += Double(logf(distribution.total) - logf(inSet))
+            let inv = 1 / distribution.total
             let invSet = 1 / inSet
             for i in 0..<a {
-                let target = set & (1 << i) != 0 ? drow[i] * invSet : 0
-                drow[i] = (drow[i] * inv - target) * scale
+                let e = expf(row[i] - distribution.maximum)
+                let target = set & (1 << i) != 0 ? e * invSet : 0
+                drow[i] = (e * inv - target) * scale
             }
         }
         return (total, correct)
