@@ -53,33 +53,17 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
         }
     }
 
-    var hyperparameters: [String: String] {
-        [
-            "planes": "\(planes)", "channels": "\(channels)", "blocks": "\(blocks)",
-            "policy_channels": "\(policyChannels)", "value_channels": "\(valueChannels)",
-            "value_hidden": "\(valueHidden)",
-        ]
-    }
+    var hyperparameters: [String: String] { Hyperparameters.strings(self) }
 
     init(hyperparameters h: [String: String]) throws {
-        func int(_ key: String) throws -> Int {
-            guard let text = h[key], let value = Int(text) else {
-                throw PolicyError.invalidCheckpoint(
-                    "conv hyperparameter '\(key)' missing or not an integer")
-            }
-            return value
-        }
-        self.init(
-            planes: try int("planes"), channels: try int("channels"), blocks: try int("blocks"),
-            policyChannels: try int("policy_channels"), valueChannels: try int("value_channels"),
-            valueHidden: try int("value_hidden"))
+        self = try Hyperparameters.config(Self.self, from: h, architecture: "conv")
         try validate()
     }
 }
 
 /// Sample-major regions of a ConvPolicy's activations for one batch capacity (per sample: 100
 /// board rows channels-last).
-struct ConvPlan {
+struct ConvPlan: NetworkPlan {
     // activations
     let input: SampleSpan  // (100, planes) channels-last observation
     let trunk: [SampleSpan]  // h_0...h_N (100, C)
@@ -244,11 +228,11 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
     // MARK: Forward / backward
 
     public func makeContext(batchCapacity: Int) -> PolicyContext {
-        precondition(batchCapacity >= 1, "batch capacity must be positive")
-        let plan = ConvPlan(config, capacity: batchCapacity, maximumRank: reducible.maximumRank)
-        return PolicyContext(
-            owner: self, batchCapacity: batchCapacity, planeCount: config.planes,
-            activationCount: plan.activationCount, gradientCount: plan.gradientCount, plan: plan)
+        plannedContext(batchCapacity: batchCapacity)
+    }
+
+    func makePlan(capacity: Int) -> ConvPlan {
+        ConvPlan(config, capacity: capacity, maximumRank: reducible.maximumRank)
     }
 
     /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias via im2col; goes through the factored
@@ -331,23 +315,13 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
     }
 
     public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
-        precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
-        precondition(gradients.store === parameters, "gradients belong to another model")
-        let plan = context.plan as! ConvPlan
-        let arena = context.gradients()
-        let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
-        Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
-            for chunk in Parallel.chunks(samples) {
-                backward(context, plan: plan, samples: chunk, arena: arena, into: targets[worker])
-            }
-        }
-        context.reduceWorkerGradients(targets)
+        backwardBatch(context, gradients: gradients)
     }
 
     /// The backward pass of samples `samples`, adding parameter gradients into `grads`.
-    private func backward(
-        _ context: PolicyContext, plan: ConvPlan, samples: Range<Int>, arena g: FloatBuffer,
-        into grads: FloatBuffer
+    func backward(
+        _ context: PolicyContext, plan: ConvPlan, samples: Range<Int>, worker: Int,
+        arena g: FloatBuffer, into grads: FloatBuffer
     ) {
         let act = context.activations
         let values = parameters.values

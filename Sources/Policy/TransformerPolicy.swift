@@ -51,24 +51,10 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
         }
     }
 
-    var hyperparameters: [String: String] {
-        [
-            "planes": "\(planes)", "dim": "\(dim)", "layers": "\(layers)", "heads": "\(heads)",
-            "mlp_hidden": "\(mlpHidden)",
-        ]
-    }
+    var hyperparameters: [String: String] { Hyperparameters.strings(self) }
 
     init(hyperparameters h: [String: String]) throws {
-        func int(_ key: String) throws -> Int {
-            guard let text = h[key], let value = Int(text) else {
-                throw PolicyError.invalidCheckpoint(
-                    "transformer hyperparameter '\(key)' missing or not an integer")
-            }
-            return value
-        }
-        self.init(
-            planes: try int("planes"), dim: try int("dim"), layers: try int("layers"),
-            heads: try int("heads"), mlpHidden: try int("mlp_hidden"))
+        self = try Hyperparameters.config(Self.self, from: h, architecture: "transformer")
         try validate()
     }
 }
@@ -83,7 +69,7 @@ struct TransformerLayerPlan {
 
 /// Sample-major regions of a TransformerPolicy's activations for one batch capacity (per sample:
 /// T = 101 tokens of width D).
-struct TransformerPlan {
+struct TransformerPlan: NetworkPlan {
     let input: SampleSpan  // (100, planes) channels-last
     let embedded: SampleSpan  // (100, D)
     let residual: [SampleSpan]  // x_0...x_L (T, D)
@@ -284,12 +270,11 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
     // MARK: Forward / backward
 
     public func makeContext(batchCapacity: Int) -> PolicyContext {
-        precondition(batchCapacity >= 1, "batch capacity must be positive")
-        let plan = TransformerPlan(
-            config, capacity: batchCapacity, maximumRank: reducible.maximumRank)
-        return PolicyContext(
-            owner: self, batchCapacity: batchCapacity, planeCount: config.planes,
-            activationCount: plan.activationCount, gradientCount: plan.gradientCount, plan: plan)
+        plannedContext(batchCapacity: batchCapacity)
+    }
+
+    func makePlan(capacity: Int) -> TransformerPlan {
+        TransformerPlan(config, capacity: capacity, maximumRank: reducible.maximumRank)
     }
 
     public func forward(_ context: PolicyContext, batch: Int) {
@@ -381,23 +366,11 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
     }
 
     public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
-        precondition(context.owner == ObjectIdentifier(self), "context belongs to another model")
-        precondition(gradients.store === parameters, "gradients belong to another model")
-        let plan = context.plan as! TransformerPlan
-        let arena = context.gradients()
-        let targets = context.workerGradients(batch: context.batch, main: gradients.buffer)
-        Parallel.split(context.batch, limit: context.maximumWorkers) { samples, worker in
-            for chunk in Parallel.chunks(samples) {
-                backward(
-                    context, plan: plan, samples: chunk, worker: worker, arena: arena,
-                    into: targets[worker])
-            }
-        }
-        context.reduceWorkerGradients(targets)
+        backwardBatch(context, gradients: gradients)
     }
 
     /// The backward pass of samples `samples`, adding parameter gradients into `dw`.
-    private func backward(
+    func backward(
         _ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>, worker: Int,
         arena g: FloatBuffer, into dw: FloatBuffer
     ) {
