@@ -1,0 +1,204 @@
+// `laser train bc`: behavior cloning on solver demonstrations (with DAgger), through the Agent
+// module's BehaviorCloningRun.
+import Agent
+import ArgumentParser
+import Foundation
+import Laser
+import LinearAlgebra
+import Policy
+import Sokoban
+
+struct TrainBC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bc",
+        abstract:
+            "Behavior cloning of the solver (optionally with DAgger): action-set cross-entropy plus value regression.",
+        discussion: """
+            Levels are generated from --data-seed and solved (cached in --cache, so a rerun reuses them), their solutions replayed into (board, action set, return-to-go) samples. The action set holds every action as good as the solver's: each first step of a shortest walk to the next push, since the solver's own pick among equally short walks is arbitrary. The loss is −log P(action set) plus the value MSE. The last --held-out levels are never trained on and give the held-out accuracy (argmax inside the set) and greedy solve rate printed every --eval-every steps, when the checkpoint (with optimizer state) is saved. Batches are augmented with the board's 8 symmetries. Rerunning with --resume continues from --out exactly where it stopped.
+
+            With --dagger-every N (DAgger, the solver as the expert), every N steps the policy plays --dagger-levels training levels greedily; each distinct position of an unsolved episode, up to the first deadlock, is solved and added as a sample labelled with its optimal action set from the solver's solution. The collected positions are saved beside --out (--dagger-states) so --resume keeps them.
+            """)
+
+    @OptionGroup var architecture: ArchitectureOptions
+    @OptionGroup var demonstrations: DemonstrationOptions
+    @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
+    @Option(
+        name: .customLong("init"),
+        help:
+            "Start from this checkpoint's weights (fresh optimizer and step count; the architecture options are ignored unless --grow)."
+    )
+    var initial: String?
+    @Flag(
+        help:
+            "With --init (conv): enlarge the checkpoint to --channels/--blocks computing the same policy (new blocks start as identities, new channels unread), then train."
+    )
+    var grow = false
+    @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
+    @Option(help: "Optimizer steps (the learning-rate schedule's length).") var steps =
+        BehaviorCloningConfig().steps
+    @Option(
+        help:
+            "Stop after this step (checkpoint written) without shortening the schedule; --resume continues."
+    )
+    var until: Int?
+    @Option(help: "Samples per step.") var batch = BehaviorCloningConfig().batchSize
+    @Option(help: "Peak learning rate.") var lr = BehaviorCloningConfig().learningRate
+    @Option(help: "Steps between held-out evaluations and checkpoints.") var evalEvery =
+        BehaviorCloningConfig().evaluateEvery
+    @Option(help: "Held-out levels played greedily at each evaluation.") var solveLevels =
+        BehaviorCloningConfig().solveLevels
+    @Option(help: "Seed of the initial weights and batch sampling.") var seed: UInt64 = 1
+    @Option(help: "Append a JSON line per evaluation to this file.") var log: String?
+    @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
+    @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).")
+    var resume = false
+    @Flag(help: "Do not augment with board symmetries.") var noAugment = false
+    @Option(
+        help:
+            "DAgger: every this many steps the policy plays training levels and the solver labels the positions it reaches (0: off)."
+    )
+    var daggerEvery = 0
+    @Option(help: "DAgger: training levels played per round.") var daggerLevels = DAggerConfig()
+        .levelsPerRound
+    @Option(
+        help:
+            "DAgger: fraction of each batch drawn from the collected positions (0: all samples alike)."
+    )
+    var daggerShare = BehaviorCloningConfig().daggerShare
+    @Option(
+        help: "DAgger: solver positions allowed per labelled state (harder states are skipped).")
+    var daggerNodeLimit = DAggerConfig().solverNodeLimit
+    @Option(
+        help:
+            "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb)."
+    )
+    var daggerStates: String?
+    @Option(
+        help:
+            "DAgger: also train on the positions in this file (another run's --dagger-states, e.g. of the --init policy); sampled like collected positions, not copied into --dagger-states."
+    )
+    var daggerImport: String?
+
+    /// The --init network enlarged to the architecture options (--grow).
+    func grown(_ model: any PolicyNetwork) throws -> any PolicyNetwork {
+        guard let conv = model as? ConvPolicy else {
+            throw ValidationError(
+                "--grow: only conv policies can be grown (\(initial ?? "") is \(model.architectureName))"
+            )
+        }
+        var config = conv.config
+        config.channels = architecture.channels
+        config.blocks = architecture.blocks
+        return try ConvPolicy.grown(from: conv, to: config, seed: seed)
+    }
+
+    func validate() throws {
+        if grow && initial == nil {
+            throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)")
+        }
+        if let until, until < 1 { throw ValidationError("--until must be positive") }
+        guard (1...256).contains(threads) else {
+            throw ValidationError("--threads must be in 1...256")
+        }
+        guard heldOut >= 0 else { throw ValidationError("--held-out must not be negative") }
+        if demonstrations.demos == nil && heldOut >= demonstrations.levelCount {
+            throw ValidationError(
+                "--held-out (\(heldOut)) must be fewer than --level-count (\(demonstrations.levelCount))"
+            )
+        }
+        guard solveLevels >= 0 else { throw ValidationError("--solve-levels must not be negative") }
+        guard daggerEvery >= 0 else { throw ValidationError("--dagger-every must not be negative") }
+        do { try makeConfig().validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    var daggerPath: String {
+        BehaviorCloningRun.Files(checkpoint: out, daggerStates: daggerStates, demonstrations: "")
+            .daggerStates
+    }
+
+    func makeConfig() -> BehaviorCloningConfig {
+        var config = BehaviorCloningConfig()
+        config.steps = steps
+        config.batchSize = batch
+        config.learningRate = lr
+        config.evaluateEvery = evalEvery
+        config.solveLevels = solveLevels
+        config.seed = seed
+        config.augment = !noAugment
+        config.dagger.every = daggerEvery
+        config.dagger.levelsPerRound = daggerLevels
+        config.dagger.solverNodeLimit = daggerNodeLimit
+        config.daggerShare = daggerShare
+        return config
+    }
+
+    /// The network this command describes: --init's (grown with --grow), or a fresh one.
+    func network() throws -> any PolicyNetwork {
+        guard let initial else { return try architecture.makeModel(seed: seed) }
+        let loaded = try loadPolicy(initial).model
+        return grow ? try grown(loaded) : loaded
+    }
+
+    func run() throws {
+        OpenBLASInfo.setThreads(threads)
+        let config = makeConfig()
+        // Everything that can be checked is checked before the demonstrations are generated.
+        try checkWritable(out, option: "--out")
+        if let log { try checkWritable(log, option: "--log") }
+        if daggerEvery > 0 { try checkWritable(daggerPath, option: "--dagger-states") }
+        if demonstrations.demos == nil {
+            try checkWritable(demonstrations.cachePath, option: "--cache")
+        }
+        let network = try network()
+        if let daggerImport { _ = try readCollection(daggerImport) }
+        let levels = try demonstrations.load()
+        let files = BehaviorCloningRun.Files(
+            checkpoint: out, log: log, daggerStates: daggerStates, daggerImport: daggerImport,
+            demonstrations: demonstrations.demos ?? demonstrations.cachePath)
+        let run = try BehaviorCloningRun(
+            network: network, levels: levels, heldOutLevels: heldOut, config: config,
+            files: files, resume: resume, initial: initial,
+            dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil)
+        let trainer = run.trainer
+        if run.resumed { stderrLine("resuming \(out) at step \(trainer.step)") }
+        let model = trainer.model
+        let training = run.training
+        stderrLine(
+            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(training.trainingSampleCount) training samples (\(training.collectedStates.count) from DAgger, \(training.importedCount) imported)"
+        )
+        // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
+        let firstStep = trainer.step
+        let stop = min(steps, until ?? steps)
+        let bar = ProgressBar(label: "bc \(firstStep)→\(stop)", total: max(1, stop - firstStep))
+        var recent = 0.0
+        let started = Date()
+        try run.run(until: until) { event in
+            switch event {
+            case .step(let step, let r):
+                recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
+                bar.update(
+                    step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
+            case .daggerRound(let round, let total):
+                stderrLine(
+                    String(
+                        format:
+                            "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d skipped at the node limit); %d collected in all  %.0fs",
+                        round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
+                        round.deadEnds, round.skipped, total, round.seconds))
+            case .evaluated(let report):
+                stderrLine(
+                    String(
+                        format:
+                            "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
+                        report.step, report.trainPolicyLoss, report.trainAccuracy,
+                        report.heldOut.policyLoss,
+                        report.heldOut.accuracy, report.heldOut.valueLoss,
+                        report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "",
+                        report.seconds))
+            }
+        }
+        stderrLine(
+            String(
+                format: "bc: done in %.0fs; wrote %@", Date().timeIntervalSince(started), out))
+    }
+}
