@@ -89,3 +89,17 @@ struct DemonstrationOptions: ParsableArguments {
             count: levelCount, cachePath: cachePath, progress: { done, _ in bar.update(done) })
     }
 }
+
+/// How many threads a training run splits its batches (and its evaluations) across.
+struct WorkerOptions: ParsableArguments {
+    @Option(help: "Worker threads (default: every core, or $LASER_WORKERS).") var workers: Int?
+
+    func validate() throws {
+        if let workers, !(1...256).contains(workers) {
+            throw ValidationError("--workers must be in 1...256")
+        }
+    }
+
+    /// Applies --workers; call first in `run()`.
+    func apply() { if let workers { PolicyThreads.use(workers: workers) } }
+}

@@ -3,9 +3,10 @@ import Dispatch
 import Foundation
 
 enum Parallel {
-    /// Workers a batch is split across: the machine's cores, or `LASER_WORKERS` (1...256) when set.
-    /// Read once, before any network sizes its per-worker scratch.
-    static let workers: Int = {
+    /// Workers a batch is split across: the machine's cores, or `LASER_WORKERS` (1...256) when set,
+    /// or what `PolicyThreads.use(workers:)` chose at startup. A context sizes its per-worker
+    /// scratch for the count when it is made, and never splits wider.
+    nonisolated(unsafe) static var workers: Int = {
         if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"], let n = Int(text),
             (1...256).contains(n)
         {

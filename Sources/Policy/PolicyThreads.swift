@@ -7,4 +7,11 @@
 public enum PolicyThreads {
     /// Threads a batch is split across.
     public static var workers: Int { Parallel.workers }
+
+    /// Splits batches across `count` threads from now on (1...256). Call it at startup, before
+    /// other threads run: contexts made earlier keep the count they were made with.
+    public static func use(workers count: Int) {
+        precondition((1...256).contains(count), "worker count \(count) outside 1...256")
+        Parallel.workers = count
+    }
 }

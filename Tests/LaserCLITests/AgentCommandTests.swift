@@ -217,8 +217,10 @@ import Testing
             "--batch", "16",
             "--eval-every", "4", "--held-out", "1", "--solve-levels", "0", "--out", out, "--resume",
         ]
-        let first = try CLI.run(args + ["--until", "3"])
+        // The first part on one worker, the rest on every core: the run is the same run.
+        let first = try CLI.run(args + ["--until", "3", "--workers", "1"])
         #expect(first.status == 0, "\(first.stderr)")
+        try expectOneLineError(args + ["--workers", "0"], "--workers must be in 1...256")
         #expect(
             first.stderr.contains("step 3 ") && !first.stderr.contains("step 4 "), "\(first.stderr)"
         )

@@ -21,6 +21,7 @@ struct TrainBC: ParsableCommand {
 
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var demonstrations: DemonstrationOptions
+    @OptionGroup var threading: WorkerOptions
     @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
     @Option(
         name: .customLong("init"),
@@ -140,6 +141,7 @@ struct TrainBC: ParsableCommand {
     }
 
     func run() throws {
+        threading.apply()
         OpenBLASInfo.setThreads(threads)
         let config = makeConfig()
         // Everything that can be checked is checked before the demonstrations are generated.

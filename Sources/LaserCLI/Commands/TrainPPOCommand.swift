@@ -18,6 +18,7 @@ struct TrainPPO: ParsableCommand {
             """)
 
     @Option(name: .customLong("init"), help: "Checkpoint to start from.") var initial: String?
+    @OptionGroup var threading: WorkerOptions
     @Option(help: "Training level pool (XSB).") var levels = "levels/train-sample-10x10-4.xsb"
     @Option(help: "Held-out levels played greedily at each evaluation.") var evalLevels =
         "levels/valid-10x10-4.xsb"
@@ -75,6 +76,7 @@ struct TrainPPO: ParsableCommand {
     }
 
     func run() throws {
+        threading.apply()
         OpenBLASInfo.setThreads(threads)
         let config = makeConfig()
         try checkWritable(out, option: "--out")
