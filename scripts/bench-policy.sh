@@ -41,7 +41,11 @@ for round in $(seq 1 "$ROUNDS"); do
         "$VENV/bin/python" scripts/bench_policy.py --config "$ours" --threads "$threads" \
             --seconds "$SECONDS_PER_ROW" > "$theirs"
     done
-    files+=("$ours" "out/bench-policy-torch2t-$round.json" "out/bench-policy-torch1t-$round.json")
+    # OPENBLAS_CORETYPE pins OpenBLAS's kernels (this environment sets Haswell); without it laser
+    # picks the CPU's own (SkylakeX on AVX-512), as a user's shell would: both are reported.
+    native=out/bench-policy-laser-native-$round.json
+    env -u OPENBLAS_CORETYPE .build/release/laser bench policy --json --seconds "$SECONDS_PER_ROW" "$@" > "$native"
+    files+=("$ours" "out/bench-policy-torch2t-$round.json" "out/bench-policy-torch1t-$round.json" "$native")
 done
 echo "load average after timing: $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -49,7 +53,7 @@ python3 - "${files[@]}" <<'PY'
 import json, sys
 key = lambda r: (r["architecture"], r["mode"], r["batch"])
 docs = [json.load(open(p)) for p in sys.argv[1:]]
-ours, theirs = docs[0], docs[1]
+ours, theirs, native = docs[0], docs[1], docs[3]
 def best(side):
     rows = {}
     for doc in side:
@@ -57,20 +61,23 @@ def best(side):
             if key(r) not in rows or r["samplesPerSecond"] > rows[key(r)]["samplesPerSecond"]:
                 rows[key(r)] = r
     return rows
-ours_rows, torch_rows, torch1_rows = best(docs[0::3]), best(docs[1::3]), best(docs[2::3])
+ours_rows, torch_rows, torch1_rows, native_rows = (
+    best(docs[0::4]), best(docs[1::4]), best(docs[2::4]), best(docs[3::4]))
 ours = dict(ours, rows=list(ours_rows.values()))
 print(f"laser ({ours['workers']} workers, OpenBLAS {ours['openblasCore']} x{ours['blasThreads']}) vs PyTorch {theirs['torch']} "
       f"({theirs['threads']} threads); samples/s")
 print(f"conv: {ours['conv']}")
 print(f"transformer: {ours['transformer']}")
+print(f"laser native: OpenBLAS {native['openblasCore']} (OPENBLAS_CORETYPE unset); its ratio is to torch 2t")
 print(f"{'arch':<12} {'mode':<6} {'batch':>5} {'laser':>9} {'torch 2t':>9} {'ratio':>6} "
-      f"{'torch 1t':>9} {'ratio':>6}")
+      f"{'torch 1t':>9} {'ratio':>6} {'native':>9} {'ratio':>6}")
 for r in ours["rows"]:
-    t2, t1 = torch_rows.get(key(r)), torch1_rows.get(key(r))
-    if t2 is None or t1 is None:
+    t2, t1, n = torch_rows.get(key(r)), torch1_rows.get(key(r)), native_rows.get(key(r))
+    if t2 is None or t1 is None or n is None:
         continue
     ours_rate = r["samplesPerSecond"]
     print(f"{r['architecture']:<12} {r['mode']:<6} {r['batch']:>5} {ours_rate:>9.1f} "
           f"{t2['samplesPerSecond']:>9.1f} {ours_rate / t2['samplesPerSecond']:>6.2f} "
-          f"{t1['samplesPerSecond']:>9.1f} {ours_rate / t1['samplesPerSecond']:>6.2f}")
+          f"{t1['samplesPerSecond']:>9.1f} {ours_rate / t1['samplesPerSecond']:>6.2f} "
+          f"{n['samplesPerSecond']:>9.1f} {n['samplesPerSecond'] / t2['samplesPerSecond']:>6.2f}")
 PY
