@@ -54,31 +54,7 @@ struct TrainBC: ParsableCommand {
     @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).")
     var resume = false
     @Flag(help: "Do not augment with board symmetries.") var noAugment = false
-    @Option(
-        help:
-            "DAgger: every this many steps the policy plays training levels and the solver labels the positions it reaches (0: off)."
-    )
-    var daggerEvery = 0
-    @Option(help: "DAgger: training levels played per round.") var daggerLevels = DAggerConfig()
-        .levelsPerRound
-    @Option(
-        help:
-            "DAgger: fraction of each batch drawn from the collected positions (0: all samples alike)."
-    )
-    var daggerShare = BehaviorCloningConfig().daggerShare
-    @Option(
-        help: "DAgger: solver positions allowed per labelled state (harder states are skipped).")
-    var daggerNodeLimit = DAggerConfig().solverNodeLimit
-    @Option(
-        help:
-            "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb)."
-    )
-    var daggerStates: String?
-    @Option(
-        help:
-            "DAgger: also train on the positions in this file (another run's --dagger-states, e.g. of the --init policy); sampled like collected positions, not copied into --dagger-states."
-    )
-    var daggerImport: String?
+    @OptionGroup(title: "DAgger") var dagger: DAggerOptions
 
     /// The --init network enlarged to the architecture options (--grow).
     func grown(_ model: any PolicyNetwork) throws -> any PolicyNetwork {
@@ -108,13 +84,13 @@ struct TrainBC: ParsableCommand {
             )
         }
         guard solveLevels >= 0 else { throw ValidationError("--solve-levels must not be negative") }
-        guard daggerEvery >= 0 else { throw ValidationError("--dagger-every must not be negative") }
         do { try makeConfig().validate() } catch { throw ValidationError("\(error)") }
     }
 
     var daggerPath: String {
-        BehaviorCloningRun.Files(checkpoint: out, daggerStates: daggerStates, demonstrations: "")
-            .daggerStates
+        BehaviorCloningRun.Files(
+            checkpoint: out, daggerStates: dagger.daggerStates, demonstrations: ""
+        ).daggerStates
     }
 
     func makeConfig() -> BehaviorCloningConfig {
@@ -126,10 +102,7 @@ struct TrainBC: ParsableCommand {
         config.solveLevels = solveLevels
         config.seed = seed
         config.augment = !noAugment
-        config.dagger.every = daggerEvery
-        config.dagger.levelsPerRound = daggerLevels
-        config.dagger.solverNodeLimit = daggerNodeLimit
-        config.daggerShare = daggerShare
+        dagger.apply(to: &config)
         return config
     }
 
@@ -147,15 +120,16 @@ struct TrainBC: ParsableCommand {
         // Everything that can be checked is checked before the demonstrations are generated.
         try checkWritable(out, option: "--out")
         if let log { try checkWritable(log, option: "--log") }
-        if daggerEvery > 0 { try checkWritable(daggerPath, option: "--dagger-states") }
+        if dagger.daggerEvery > 0 { try checkWritable(daggerPath, option: "--dagger-states") }
         if demonstrations.demos == nil {
             try checkWritable(demonstrations.cachePath, option: "--cache")
         }
         let network = try network()
-        if let daggerImport { _ = try readCollection(daggerImport) }
+        if let path = dagger.daggerImport { _ = try readCollection(path) }
         let levels = try demonstrations.load()
         let files = BehaviorCloningRun.Files(
-            checkpoint: out, log: log, daggerStates: daggerStates, daggerImport: daggerImport,
+            checkpoint: out, log: log, daggerStates: dagger.daggerStates,
+            daggerImport: dagger.daggerImport,
             demonstrations: demonstrations.demos ?? demonstrations.cachePath)
         let run = try BehaviorCloningRun(
             network: network, levels: levels, heldOutLevels: heldOut, config: config,

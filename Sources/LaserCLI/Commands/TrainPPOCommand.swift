@@ -42,19 +42,7 @@ struct TrainPPO: ParsableCommand {
             "Stop after this update (checkpoint written) without shortening the schedule; --resume continues."
     )
     var until: Int?
-    @Option(
-        help:
-            "Curriculum: stages of generated levels before --levels, as WIDTHxHEIGHTxBOXES, comma-separated (like 7x7x2,8x8x3)."
-    )
-    var curriculum: String?
-    @Option(help: "Curriculum: levels generated per stage.") var curriculumLevels = 300
-    @Option(
-        help:
-            "Curriculum: move on when the last --curriculum-window episodes of a stage solve at least this fraction."
-    )
-    var advanceAt = 0.7
-    @Option(help: "Curriculum: episodes the advance rule looks back over.") var curriculumWindow =
-        200
+    @OptionGroup(title: "Curriculum") var curriculum: CurriculumOptions
 
     func validate() throws {
         guard (1...256).contains(threads) else {
@@ -63,15 +51,6 @@ struct TrainPPO: ParsableCommand {
         if let until, until < 1 { throw ValidationError("--until must be positive") }
         guard evalEvery >= 1 else { throw ValidationError("--eval-every must be positive") }
         guard evalLimit >= 1 else { throw ValidationError("--eval-limit must be positive") }
-        guard curriculumLevels >= 1 else {
-            throw ValidationError("--curriculum-levels must be positive")
-        }
-        guard curriculumWindow >= 1 else {
-            throw ValidationError("--curriculum-window must be positive")
-        }
-        guard advanceAt > 0 && advanceAt <= 1 else {
-            throw ValidationError("--advance-at must be in (0, 1]")
-        }
         do { try makeConfig().validate() } catch { throw ValidationError("\(error)") }
     }
 
@@ -98,25 +77,11 @@ struct TrainPPO: ParsableCommand {
         return config
     }
 
-    /// The curriculum the options describe, if any.
-    func curriculumSettings() throws -> CurriculumSettings? {
-        guard let curriculum else { return nil }
-        var settings = CurriculumSettings(
-            stages: curriculum.split(separator: ",").map {
-                String($0).trimmingCharacters(in: .whitespaces)
-            })
-        settings.levelsPerStage = curriculumLevels
-        settings.advanceAt = advanceAt
-        settings.window = curriculumWindow
-        do { try settings.validate() } catch { throw CLIError("--curriculum: \(error)") }
-        return settings
-    }
-
     func run(config: PPOConfig) throws {
         guard initial != nil || (resume && FileManager.default.fileExists(atPath: out)) else {
             throw CLIError("give --init CKPT (or --resume with an existing --out)")
         }
-        let settings = try curriculumSettings()
+        let settings = try curriculum.settings()
         let run = try PPORun(
             initial: initial, pool: try loadLevels(levels),
             evaluationLevels: try loadLevels(evalLevels, limit: evalLimit), config: config,
