@@ -73,7 +73,14 @@ import Testing
         #expect(second.resumed && second.trainer.step == 5)
         #expect(second.training.collectedStates.count == first.training.collectedStates.count)
         try second.run(workers: 1)
-        #expect(try weights(second.trainer.model) == weights(whole.trainer.model))
+        // Equal up to float rounding: the same samples, DAgger rounds and optimizer state. (A CI
+        // run once saw the bit-exact comparison fail under a fully loaded machine, which BLAS's
+        // threading may reorder sums under; a wrong batch or a lost round moves weights by 1e-3.)
+        let resumed = try weights(second.trainer.model)
+        let uninterrupted = try weights(whole.trainer.model)
+        #expect(resumed.count == uninterrupted.count)
+        let largest = zip(resumed, uninterrupted).map { abs($0 - $1) }.max() ?? 0
+        #expect(largest <= 1e-6, "largest weight difference \(largest)")
         #expect(
             try String(contentsOfFile: "\(dir)/split.dagger.xsb", encoding: .utf8)
                 .components(separatedBy: "DAgger").count
