@@ -17,11 +17,22 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "TransformerPolicy layers.") var layers = 4
     @Option(help: "TransformerPolicy attention heads.") var heads = 4
     @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = 256
+    @Option(
+        help:
+            "TransformerPolicy: embed the tokens from a conv trunk of this many channels (ConvPolicy's stem and residual blocks); 0 embeds the observation planes."
+    )
+    var convChannels = 0
+    @Option(help: "TransformerPolicy: residual blocks of that conv trunk.") var convBlocks = 0
 
     func validate() throws {
         guard arch == "conv" || arch == "transformer" else {
             throw ValidationError(
                 "--arch: '\(arch)' is not an architecture (expected conv or transformer)")
+        }
+        if arch == "conv" && (convChannels != 0 || convBlocks != 0) {
+            throw ValidationError(
+                "--conv-channels/--conv-blocks size a transformer's conv trunk (use --channels/--blocks for a conv network)"
+            )
         }
     }
 
@@ -33,7 +44,8 @@ struct ArchitectureOptions: ParsableArguments {
         default:
             return try TransformerPolicy(
                 config: TransformerPolicyConfig(
-                    dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden), seed: seed)
+                    dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,
+                    convChannels: convChannels, convBlocks: convBlocks), seed: seed)
         }
     }
 }

@@ -55,6 +55,10 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
 
     var hyperparameters: [String: String] { Hyperparameters.strings(self) }
 
+    var trunkShape: ConvTrunkShape {
+        ConvTrunkShape(planes: planes, channels: channels, blocks: blocks)
+    }
+
     init(hyperparameters h: [String: String]) throws {
         self = try Hyperparameters.config(Self.self, from: h, architecture: "conv")
         try validate()
@@ -64,21 +68,16 @@ public struct ConvPolicyConfig: Codable, Sendable, Equatable {
 /// Sample-major regions of a ConvPolicy's activations for one batch capacity (per sample: 100
 /// board rows channels-last).
 struct ConvPlan: NetworkPlan {
-    // activations
-    let input: SampleSpan  // (100, planes) channels-last observation
-    let trunk: [SampleSpan]  // h_0...h_N (100, C)
-    let inner: [SampleSpan]  // a_i (100, C), after conv1 + ReLU
+    let trunk: ConvTrunkPlan
+    // activations of the heads
     let policyHidden: SampleSpan  // (100, PC)
     let policyFlat: SampleSpan  // (PC·100) in PyTorch flatten order
     let valueHidden: SampleSpan  // (100, VC)
     let valueFlat: SampleSpan  // (VC·100)
     let valueFc: SampleSpan  // (hidden)
-    let col: SampleSpan  // (100, 9·max(C, planes)) im2col scratch
     let factorScratch: SampleSpan  // (100, maximum rank)
     let activationCount: Int
-    // gradients
-    let d1: SampleSpan, d2: SampleSpan  // (100, C)
-    let dcol: SampleSpan  // (100, 9C)
+    // gradients of the heads
     let dPolicyHidden: SampleSpan, dPolicyFlat: SampleSpan, dValueHidden: SampleSpan,
         dValueFlat: SampleSpan, dValueFc: SampleSpan
     let gradientCount: Int
@@ -86,21 +85,15 @@ struct ConvPlan: NetworkPlan {
     init(_ c: ConvPolicyConfig, capacity: Int, maximumRank: Int) {
         let cells = PolicyGeometry.cells
         var a = ArenaLayout(capacity: capacity)
-        input = a.take(cells * c.planes)
-        trunk = (0...c.blocks).map { _ in a.take(cells * c.channels) }
-        inner = (0..<c.blocks).map { _ in a.take(cells * c.channels) }
+        var g = ArenaLayout(capacity: capacity)
+        trunk = ConvTrunkPlan(c.trunkShape, activations: &a, gradients: &g)
         policyHidden = a.take(cells * c.policyChannels)
         policyFlat = a.take(cells * c.policyChannels)
         valueHidden = a.take(cells * c.valueChannels)
         valueFlat = a.take(cells * c.valueChannels)
         valueFc = a.take(c.valueHidden)
-        col = a.take(cells * 9 * max(c.channels, c.planes))
         factorScratch = a.take(cells * maximumRank)
         activationCount = a.count
-        var g = ArenaLayout(capacity: capacity)
-        d1 = g.take(cells * c.channels)
-        d2 = g.take(cells * c.channels)
-        dcol = g.take(cells * 9 * c.channels)
         dPolicyHidden = g.take(cells * c.policyChannels)
         dPolicyFlat = g.take(cells * c.policyChannels)
         dValueHidden = g.take(cells * c.valueChannels)
@@ -117,8 +110,7 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
     public let config: ConvPolicyConfig
     public let parameters: ParameterStore
     let reducible: ReducibleParameters
-    private let stem: LayerOffsets
-    private let blockLayers: [(conv1: LayerOffsets, conv2: LayerOffsets)]
+    private let trunk: ConvTrunk
     private let policyConv, policyHead, valueConv, valueFc, valueHead: LayerOffsets
 
     /// A network with freshly initialised weights (He-normal; the second conv of each block and
@@ -127,18 +119,9 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         try config.validate()
         self.config = config
         let c = config.channels
-        let p = config.planes
         let cells = PolicyGeometry.cells
         var layout = ParameterLayout()
-        layout.add("stem.weight", [c, p, 3, 3], decays: true, convKernel: true)
-        layout.add("stem.bias", [c])
-        for i in 0..<config.blocks {
-            for conv in ["conv1", "conv2"] {
-                layout.add(
-                    "blocks.\(i).\(conv).weight", [c, c, 3, 3], decays: true, convKernel: true)
-                layout.add("blocks.\(i).\(conv).bias", [c])
-            }
-        }
+        config.trunkShape.addParameters(to: &layout)
         layout.add(
             "policy_conv.weight", [config.policyChannels, c, 1, 1], decays: true, convKernel: true)
         layout.add("policy_conv.bias", [config.policyChannels])
@@ -167,10 +150,8 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
                         columns: info.count / info.shape[0]), info
                 ))
         }
-        try expose("stem.weight", layer: -1, type: "conv")
-        for i in 0..<config.blocks {
-            try expose("blocks.\(i).conv1.weight", layer: i, type: "conv")
-            try expose("blocks.\(i).conv2.weight", layer: i, type: "conv")
+        for (name, layer) in config.trunkShape.reducibleMatrices {
+            try expose(name, layer: layer, type: "conv")
         }
         // Heads sit after the stack; rank-1 matrices (value_conv, value_head) have nothing to reduce.
         if config.policyChannels > 1 {
@@ -185,10 +166,7 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
                 weight: store.offset(of: name + ".weight"), bias: store.offset(of: name + ".bias"),
                 matrix: reducible.infos.firstIndex { $0.name == name + ".weight" })
         }
-        stem = layer("stem")
-        blockLayers = (0..<config.blocks).map {
-            (layer("blocks.\($0).conv1"), layer("blocks.\($0).conv2"))
-        }
+        trunk = ConvTrunk(config.trunkShape, layer: layer)
         policyConv = layer("policy_conv")
         policyHead = layer("policy_head")
         valueConv = layer("value_conv")
@@ -201,8 +179,7 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         var rng = SplitMix64(seed: seed)
         for info in parameters.infos where info.name.hasSuffix(".weight") {
             let fanIn = info.count / info.shape[0]
-            var std = (2 / Float(fanIn)).squareRoot()
-            if info.name.hasSuffix("conv2.weight") { std *= 0.1 }
+            var std = ConvTrunkShape.initialStandardDeviation(weight: info.name, fanIn: fanIn)
             if info.name == "policy_head.weight" || info.name == "value_head.weight" { std *= 0.1 }
             let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
             ParameterStore.import(info, t.scalars, into: parameters.values)
@@ -235,20 +212,6 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         ConvPlan(config, capacity: capacity, maximumRank: reducible.maximumRank)
     }
 
-    /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias via im2col; goes through the factored
-    /// form when the kernel is reduced. `col` and `scratch` are the worker's scratch.
-    private func conv3x3(
-        _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, cin: Int, cout: Int,
-        batch: Int, col: FloatPointer, scratch: FloatPointer
-    ) {
-        ConvKernels.im2col3x3(
-            col, inp, batch: batch, height: PolicyGeometry.boardSize,
-            width: PolicyGeometry.boardSize, channels: cin)
-        linear(
-            out, col, layer, rows: batch * PolicyGeometry.cells, ic: 9 * cin, oc: cout,
-            scratch: scratch)
-    }
-
     public func forward(_ context: PolicyContext, batch: Int) {
         forwardBatch(context, batch: batch)
     }
@@ -261,32 +224,9 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         let c = config.channels
         let cells = PolicyGeometry.cells
         let rows = batch * cells
-        let col = plan.col.at(act, s0)
         let scratch = plan.factorScratch.at(act, s0)
-
-        ConvKernels.channelsLast(
-            plan.input.at(act, s0), context.input.at(s0 * config.planes * cells), batch: batch,
-            channels: config.planes, pixels: cells)
-        let h0 = plan.trunk[0].at(act, s0)
-        conv3x3(
-            h0, plan.input.at(act, s0), stem, cin: config.planes, cout: c, batch: batch,
-            col: col, scratch: scratch)
-        ActivationKernels.reluForward(h0, h0, count: rows * c)
-        for i in 0..<config.blocks {
-            let h = plan.trunk[i].at(act, s0)
-            let a = plan.inner[i].at(act, s0)
-            let next = plan.trunk[i + 1].at(act, s0)
-            conv3x3(
-                a, h, blockLayers[i].conv1, cin: c, cout: c, batch: batch, col: col,
-                scratch: scratch)
-            ActivationKernels.reluForward(a, a, count: rows * c)
-            conv3x3(
-                next, a, blockLayers[i].conv2, cin: c, cout: c, batch: batch, col: col,
-                scratch: scratch)
-            ActivationKernels.add(next, next, h, count: rows * c)
-            ActivationKernels.reluForward(next, next, count: rows * c)
-        }
-        let top = plan.trunk[config.blocks].at(act, s0)
+        forwardTrunk(trunk, plan: plan.trunk, context: context, samples: samples, scratch: scratch)
+        let top = plan.trunk.top.at(act, s0)
 
         // Policy head.
         let pc = config.policyChannels
@@ -330,11 +270,8 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         let c = config.channels
         let cells = PolicyGeometry.cells
         let rows = batch * cells
-        let side = PolicyGeometry.boardSize
-        let top = plan.trunk[config.blocks].at(act, s0)
-        let d1 = plan.d1.at(g, s0)
-        let d2 = plan.d2.at(g, s0)
-        let dcol = plan.dcol.at(g, s0)
+        let top = plan.trunk.top.at(act, s0)
+        let d1 = plan.trunk.d1.at(g, s0)
 
         // Value head, in reverse.
         let vc = config.valueChannels
@@ -375,39 +312,8 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
             d1, grads.at(policyConv.weight), grads.at(policyConv.bias), dph, top,
             values.at(policyConv.weight), n: rows, ic: c, oc: pc, accumulate: true)
 
-        // Residual blocks, last first. d1 holds ∂L/∂h_{i+1}.
-        let col = plan.col.at(act, s0)
-        for i in stride(from: config.blocks - 1, through: 0, by: -1) {
-            let h = plan.trunk[i].at(act, s0)
-            let a = plan.inner[i].at(act, s0)
-            let next = plan.trunk[i + 1].at(act, s0)
-            let conv1 = blockLayers[i].conv1
-            let conv2 = blockLayers[i].conv2
-            ActivationKernels.reluBackward(d1, d1, next, count: rows * c)  // d1 = ∂L/∂(h + conv2)
-            ConvKernels.im2col3x3(col, a, batch: batch, height: side, width: side, channels: c)
-            LinearKernels.backward(
-                dcol, grads.at(conv2.weight), grads.at(conv2.bias), d1, col,
-                values.at(conv2.weight),
-                n: rows, ic: 9 * c, oc: c)
-            d2.update(repeating: 0, count: rows * c)
-            ConvKernels.col2im3x3Add(d2, dcol, batch: batch, height: side, width: side, channels: c)
-            ActivationKernels.reluBackward(d2, d2, a, count: rows * c)
-            ConvKernels.im2col3x3(col, h, batch: batch, height: side, width: side, channels: c)
-            LinearKernels.backward(
-                dcol, grads.at(conv1.weight), grads.at(conv1.bias), d2, col,
-                values.at(conv1.weight),
-                n: rows, ic: 9 * c, oc: c)
-            ConvKernels.col2im3x3Add(d1, dcol, batch: batch, height: side, width: side, channels: c)
-        }
-
-        // Stem: no gradient is needed for the observations.
-        ActivationKernels.reluBackward(d1, d1, plan.trunk[0].at(act, s0), count: rows * c)
-        ConvKernels.im2col3x3(
-            col, plan.input.at(act, s0), batch: batch, height: side, width: side,
-            channels: config.planes)
-        LinearKernels.backward(
-            nil, grads.at(stem.weight), grads.at(stem.bias), d1, col, values.at(stem.weight),
-            n: rows, ic: 9 * config.planes, oc: c)
+        backwardTrunk(
+            trunk, plan: plan.trunk, context: context, samples: samples, arena: g, into: grads)
     }
 }
 

@@ -1,5 +1,6 @@
 // TransformerPolicy: one token per cell plus a summary token, learned 2-D positions, pre-norm
-// layers (attention + GELU MLP), policy and value heads on the summary token.
+// layers (attention + GELU MLP), policy and value heads on the summary token. The tokens embed
+// either the cell's observation planes or, with a conv trunk, the trunk's features of the cell.
 import Laser
 import LinearAlgebra
 
@@ -20,30 +21,70 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
     public var heads = 4
     /// Hidden units of each MLP.
     public var mlpHidden = 256
+    /// Channels of the conv trunk the tokens are embedded from (`ConvPolicy`'s stem and residual
+    /// blocks, so a trained one carries over by name); 0 embeds the observation planes directly.
+    public var convChannels = 0
+    /// Residual blocks of that trunk after its stem.
+    public var convBlocks = 0
 
     public init(
-        planes: Int = 7, dim: Int = 64, layers: Int = 3, heads: Int = 4, mlpHidden: Int = 256
+        planes: Int = 7, dim: Int = 64, layers: Int = 3, heads: Int = 4, mlpHidden: Int = 256,
+        convChannels: Int = 0, convBlocks: Int = 0
     ) {
         self.planes = planes
         self.dim = dim
         self.layers = layers
         self.heads = heads
         self.mlpHidden = mlpHidden
+        self.convChannels = convChannels
+        self.convBlocks = convBlocks
     }
+
+    enum CodingKeys: String, CodingKey {
+        case planes, dim, layers, heads, mlpHidden, convChannels, convBlocks
+    }
+
+    /// Checkpoints written before the conv trunk existed have no trunk keys: no trunk.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        planes = try c.decode(Int.self, forKey: .planes)
+        dim = try c.decode(Int.self, forKey: .dim)
+        layers = try c.decode(Int.self, forKey: .layers)
+        heads = try c.decode(Int.self, forKey: .heads)
+        mlpHidden = try c.decode(Int.self, forKey: .mlpHidden)
+        convChannels = try c.decodeIfPresent(Int.self, forKey: .convChannels) ?? 0
+        convBlocks = try c.decodeIfPresent(Int.self, forKey: .convBlocks) ?? 0
+    }
+
+    /// The conv trunk's sizes, nil without one.
+    var trunkShape: ConvTrunkShape? {
+        convChannels > 0
+            ? ConvTrunkShape(planes: planes, channels: convChannels, blocks: convBlocks) : nil
+    }
+
+    /// Features per cell the token embedding reads.
+    var embeddingInputs: Int { convChannels > 0 ? convChannels : planes }
 
     /// Throws `PolicyError.invalidConfiguration` for a size outside its range.
     public func validate() throws {
         for (name, value, low, high) in [
             ("planes", planes, 1, 64), ("dim", dim, 1, 4096), ("layers", layers, 0, 64),
             ("heads", heads, 1, 64), ("mlpHidden", mlpHidden, 1, 16384),
+            ("convChannels", convChannels, 0, 1024), ("convBlocks", convBlocks, 0, 64),
         ] where value < low || value > high {
             throw PolicyError.invalidConfiguration("\(name) = \(value) is outside \(low)...\(high)")
         }
         guard dim % heads == 0 else {
             throw PolicyError.invalidConfiguration("dim \(dim) is not a multiple of heads \(heads)")
         }
+        guard convChannels > 0 || convBlocks == 0 else {
+            throw PolicyError.invalidConfiguration(
+                "convBlocks = \(convBlocks) needs a conv trunk (convChannels > 0)")
+        }
         // Checked before anything is allocated: a checkpoint's metadata may ask for any size.
-        let weights = layers * (4 * dim * dim + 2 * dim * mlpHidden)
+        let weights =
+            layers * (4 * dim * dim + 2 * dim * mlpHidden)
+            + 9 * convChannels * (planes + 2 * convBlocks * convChannels)
         guard weights <= PolicyLimits.maximumParameters else {
             throw PolicyError.invalidConfiguration(
                 "a transformer of dim \(dim), \(layers) layers and MLP \(mlpHidden) has about \(weights) parameters; the limit is \(PolicyLimits.maximumParameters)"
@@ -70,7 +111,8 @@ struct TransformerLayerPlan {
 /// Sample-major regions of a TransformerPolicy's activations for one batch capacity (per sample:
 /// T = 101 tokens of width D).
 struct TransformerPlan: NetworkPlan {
-    let input: SampleSpan  // (100, planes) channels-last
+    let trunk: ConvTrunkPlan?
+    let input: SampleSpan  // (100, planes) channels-last, without a trunk
     let embedded: SampleSpan  // (100, D)
     let residual: [SampleSpan]  // x_0...x_L (T, D)
     let layers: [TransformerLayerPlan]
@@ -93,6 +135,8 @@ struct TransformerPlan: NetworkPlan {
         let f = c.mlpHidden
         let cells = PolicyGeometry.cells
         var a = ArenaLayout(capacity: capacity)
+        var g = ArenaLayout(capacity: capacity)
+        trunk = c.trunkShape.map { ConvTrunkPlan($0, activations: &a, gradients: &g) }
         input = a.take(cells * c.planes)
         embedded = a.take(cells * d)
         residual = (0...c.layers).map { _ in a.take(t * d) }
@@ -110,7 +154,6 @@ struct TransformerPlan: NetworkPlan {
         projected = a.take(t * d)
         factorScratch = a.take(t * maximumRank)
         activationCount = a.count
-        var g = ArenaLayout(capacity: capacity)
         dx = g.take(t * d)
         dln = g.take(t * d)
         dq = g.take(t * d)
@@ -140,6 +183,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
     public let config: TransformerPolicyConfig
     public let parameters: ParameterStore
     let reducible: ReducibleParameters
+    private let trunk: ConvTrunk?
     private let embed: LayerOffsets
     private let posRow: Int, posCol: Int, summaryToken: Int
     private let layerOffsets: [TransformerLayerOffsets]
@@ -155,7 +199,8 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         let f = config.mlpHidden
         let side = PolicyGeometry.boardSize
         var layout = ParameterLayout()
-        layout.add("embed.weight", [d, config.planes], decays: true)
+        config.trunkShape?.addParameters(to: &layout)
+        layout.add("embed.weight", [d, config.embeddingInputs], decays: true)
         layout.add("embed.bias", [d])
         layout.add("pos_row", [side, d])
         layout.add("pos_col", [side, d])
@@ -191,10 +236,13 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
                 (
                     WeightMatrixInfo(
                         name: name, layer: layer, type: type, rows: info.shape[0],
-                        columns: info.shape[1]), info
+                        columns: info.count / info.shape[0]), info
                 ))
         }
-        if config.planes > 1 { try expose("embed.weight", layer: -1, type: "embed") }
+        for (name, layer) in config.trunkShape?.reducibleMatrices ?? [] {
+            try expose(name, layer: layer, type: "conv")
+        }
+        if config.embeddingInputs > 1 { try expose("embed.weight", layer: -1, type: "embed") }
         for l in 0..<config.layers {
             for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
                 try expose("layers.\(l).attn.\(proj).weight", layer: l, type: proj)
@@ -214,6 +262,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         func norm(_ name: String) -> (weight: Int, bias: Int) {
             (store.offset(of: name + ".weight"), store.offset(of: name + ".bias"))
         }
+        trunk = config.trunkShape.map { ConvTrunk($0, layer: linear) }
         embed = linear("embed")
         posRow = store.offset(of: "pos_row")
         posCol = store.offset(of: "pos_col")
@@ -241,6 +290,12 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             {
                 ParameterStore.import(
                     info, [Float](repeating: 1, count: info.count), into: parameters.values)
+            } else if ConvTrunkShape.owns(name) {
+                guard name.hasSuffix(".weight") else { continue }
+                let std = ConvTrunkShape.initialStandardDeviation(
+                    weight: name, fanIn: info.count / info.shape[0])
+                let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
+                ParameterStore.import(info, t.scalars, into: parameters.values)
             } else if !name.hasSuffix(".bias") {
                 var std: Float = 0.02
                 if name.hasSuffix("out_proj.weight") || name.hasSuffix("fc_out.weight") {
@@ -296,13 +351,10 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         let scratch = plan.factorScratch.at(act, s0)
 
         // Tokens: the summary token, then each cell's embedding plus its row and column embeddings.
-        let input = plan.input.at(act, s0)
-        ConvKernels.channelsLast(
-            input, context.input.at(s0 * config.planes * cells), batch: batch,
-            channels: config.planes, pixels: cells)
         let embedded = plan.embedded.at(act, s0)
         linear(
-            embedded, input, embed, rows: batch * cells, ic: config.planes, oc: d, scratch: scratch)
+            embedded, embeddingInput(context, plan: plan, samples: samples, scratch: scratch),
+            embed, rows: batch * cells, ic: config.embeddingInputs, oc: d, scratch: scratch)
         let x0 = plan.residual[0].at(act, s0)
         for b in 0..<batch {
             (x0 + b * t * d).update(from: w.at(summaryToken), count: d)
@@ -363,6 +415,27 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             ic: d, oc: PolicyGeometry.actionCount, scratch: scratch)
         linear(
             context.values.at(s0), lnfOut, valueHead, rows: batch, ic: d, oc: 1, scratch: scratch)
+    }
+
+    /// What the token embedding reads per cell: the trunk's features after running it, or the
+    /// observation planes channels-last.
+    private func embeddingInput(
+        _ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>,
+        scratch: FloatPointer
+    ) -> FloatPointer {
+        let act = context.activations
+        let s0 = samples.lowerBound
+        if let trunk, let trunkPlan = plan.trunk {
+            forwardTrunk(
+                trunk, plan: trunkPlan, context: context, samples: samples, scratch: scratch)
+            return trunkPlan.top.at(act, s0)
+        }
+        let cells = PolicyGeometry.cells
+        let input = plan.input.at(act, s0)
+        ConvKernels.channelsLast(
+            input, context.input.at(s0 * config.planes * cells), batch: samples.count,
+            channels: config.planes, pixels: cells)
+        return input
     }
 
     public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
@@ -475,9 +548,18 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
                 (dembedded + (b * cells + cell) * d).update(from: src, count: d)
             }
         }
+        guard let trunk, let trunkPlan = plan.trunk else {
+            LinearKernels.backward(
+                nil, dw.at(embed.weight), dw.at(embed.bias), dembedded,
+                plan.input.at(act, s0), w.at(embed.weight), n: batch * cells,
+                ic: config.planes, oc: d)
+            return
+        }
         LinearKernels.backward(
-            nil, dw.at(embed.weight), dw.at(embed.bias), dembedded,
-            plan.input.at(act, s0), w.at(embed.weight), n: batch * cells,
-            ic: config.planes, oc: d)
+            trunkPlan.d1.at(g, s0), dw.at(embed.weight), dw.at(embed.bias), dembedded,
+            trunkPlan.top.at(act, s0), w.at(embed.weight), n: batch * cells,
+            ic: config.embeddingInputs, oc: d)
+        backwardTrunk(
+            trunk, plan: trunkPlan, context: context, samples: samples, arena: g, into: dw)
     }
 }

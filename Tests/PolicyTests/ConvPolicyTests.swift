@@ -6,26 +6,36 @@ import Testing
 
 @testable import Policy
 
+/// The conv trunk (stem and residual blocks) in float64, NCHW in and out.
+func convTrunkReference(
+    _ p: [String: [Double]], _ obs: [Double], planes: Int, channels c: Int, blocks: Int, batch: Int
+) -> [Double] {
+    let side = 10
+    var h = Reference.relu(
+        Reference.conv2d(
+            obs, p["stem.weight"]!, p["stem.bias"]!, batch: batch, cin: planes, cout: c,
+            side: side, kernel: 3))
+    for i in 0..<blocks {
+        let a = Reference.relu(
+            Reference.conv2d(
+                h, p["blocks.\(i).conv1.weight"]!, p["blocks.\(i).conv1.bias"]!,
+                batch: batch, cin: c, cout: c, side: side, kernel: 3))
+        let r = Reference.conv2d(
+            a, p["blocks.\(i).conv2.weight"]!, p["blocks.\(i).conv2.bias"]!,
+            batch: batch, cin: c, cout: c, side: side, kernel: 3)
+        h = Reference.relu(zip(h, r).map { $0 + $1 })
+    }
+    return h
+}
+
 /// The ConvPolicy forward in float64 with PyTorch's NCHW semantics.
 func convReference(_ config: ConvPolicyConfig, batch: Int) -> ReferenceForward {
     { p, obs in
         let c = config.channels
         let side = 10
         let cells = 100
-        var h = Reference.relu(
-            Reference.conv2d(
-                obs, p["stem.weight"]!, p["stem.bias"]!, batch: batch, cin: config.planes,
-                cout: c, side: side, kernel: 3))
-        for i in 0..<config.blocks {
-            let a = Reference.relu(
-                Reference.conv2d(
-                    h, p["blocks.\(i).conv1.weight"]!, p["blocks.\(i).conv1.bias"]!,
-                    batch: batch, cin: c, cout: c, side: side, kernel: 3))
-            let r = Reference.conv2d(
-                a, p["blocks.\(i).conv2.weight"]!, p["blocks.\(i).conv2.bias"]!,
-                batch: batch, cin: c, cout: c, side: side, kernel: 3)
-            h = Reference.relu(zip(h, r).map { $0 + $1 })
-        }
+        let h = convTrunkReference(
+            p, obs, planes: config.planes, channels: c, blocks: config.blocks, batch: batch)
         let ph = Reference.relu(
             Reference.conv2d(
                 h, p["policy_conv.weight"]!, p["policy_conv.bias"]!, batch: batch, cin: c,

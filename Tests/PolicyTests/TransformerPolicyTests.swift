@@ -13,19 +13,25 @@ func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> Refe
         let cells = 100
         let t = 101
         let rows = batch * t
-        // Channels-last cells, embedded, plus positions; the summary token first.
-        var cellsLast = [Double](repeating: 0, count: batch * cells * config.planes)
+        // The embedding's input (the planes, or the conv trunk's features) channels-last, embedded,
+        // plus positions; the summary token first.
+        let features =
+            config.convChannels > 0
+            ? convTrunkReference(
+                p, obs, planes: config.planes, channels: config.convChannels,
+                blocks: config.convBlocks, batch: batch) : obs
+        let width = config.embeddingInputs
+        var cellsLast = [Double](repeating: 0, count: batch * cells * width)
         for b in 0..<batch {
-            for c in 0..<config.planes {
+            for c in 0..<width {
                 for cell in 0..<cells {
-                    cellsLast[(b * cells + cell) * config.planes + c] =
-                        obs[(b * config.planes + c) * cells + cell]
+                    cellsLast[(b * cells + cell) * width + c] =
+                        features[(b * width + c) * cells + cell]
                 }
             }
         }
         let embedded = Reference.linear(
-            cellsLast, p["embed.weight"]!, p["embed.bias"]!,
-            n: batch * cells, ic: config.planes, oc: d)
+            cellsLast, p["embed.weight"]!, p["embed.bias"]!, n: batch * cells, ic: width, oc: d)
         var x = [Double](repeating: 0, count: rows * d)
         for b in 0..<batch {
             for i in 0..<d { x[b * t * d + i] = p["summary_token"]![i] }
@@ -81,6 +87,38 @@ func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> Refe
             samplesPerTensor: 4)
     }
 
+    /// With a conv trunk the tokens embed its features; its gradients flow through the embedding.
+    @Test func convTrunkForwardAndGradientsMatchFloat64Reference() throws {
+        let config = TransformerPolicyConfig(
+            planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 12, convChannels: 4, convBlocks: 2)
+        let model = try TransformerPolicy(config: config, seed: 1)
+        #expect(try model.parameters.info(named: "embed.weight").shape == [8, 4])
+        try perturbAll(model, seed: 2, scale: 0.5)
+        try checkModel(
+            model, batch: 2, reference: transformerReference(config, batch: 2), seed: 3,
+            samplesPerTensor: 4)
+    }
+
+    /// The trunk's matrices join LASER's under type `conv`, numbered as in ConvPolicy; a
+    /// checkpoint of a transformer without trunk keys reads as one without a trunk.
+    @Test func convTrunkAddressesAndOlderConfigs() throws {
+        let model = try TransformerPolicy(
+            config: TransformerPolicyConfig(layers: 2, convChannels: 16, convBlocks: 2), seed: 1)
+        let conv = model.reducibleMatrices.filter { $0.type == "conv" }
+        #expect(conv.map(\.layer) == [-1, 0, 0, 1, 1])
+        #expect(try model.matrixInfo(named: "blocks.1.conv2.weight").columns == 16 * 9)
+        #expect(try model.matrixInfo(named: "embed.weight").columns == 16)
+        var keys = model.hyperparameters
+        #expect(keys["conv_channels"] == "16" && keys["conv_blocks"] == "2")
+        keys["conv_channels"] = nil
+        keys["conv_blocks"] = nil
+        let older = try TransformerPolicyConfig(hyperparameters: keys)
+        #expect(older.convChannels == 0 && older.convBlocks == 0 && older.layers == 2)
+        #expect(throws: PolicyError.self) {
+            try TransformerPolicyConfig(convBlocks: 2).validate()
+        }
+    }
+
     /// A batch large enough that attention is split across both cores gives the same numbers.
     @Test func parallelAttentionMatchesSerial() throws {
         let model = try TransformerPolicy(config: config, seed: 7)
@@ -109,8 +147,13 @@ func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> Refe
             ])
     }
 
-    @Test func factoredForwardEqualsDenseReconstruction() throws {
+    @Test(arguments: [0, 4])
+    func factoredForwardEqualsDenseReconstruction(convChannels: Int) throws {
+        var config = config
+        config.convChannels = convChannels
+        config.convBlocks = convChannels > 0 ? 1 : 0
         let model = try TransformerPolicy(config: config, seed: 4)
+        #expect(model.reducibleMatrices.contains { $0.type == "conv" } == (convChannels > 0))
         var rng = SplitMix64(seed: 6)
         let obs = randomObservations(batch: 5, planes: config.planes, rng: &rng)
         var factors: [String: FactoredMatrix] = [:]

@@ -34,6 +34,11 @@ struct TrainBC: ParsableCommand {
             "With --init (conv): enlarge the checkpoint to --channels/--blocks computing the same policy (new blocks start as identities, new channels unread), then train."
     )
     var grow = false
+    @Option(
+        help:
+            "Copy the new network's conv trunk (stem and residual blocks; a transformer with --conv-channels/--conv-blocks) from this checkpoint's same-named tensors, e.g. a trained conv policy's first blocks."
+    )
+    var trunkFrom: String?
     @Option(help: "Levels held out of training for evaluation.") var heldOut = 200
     @Option(help: "Optimizer steps (the learning-rate schedule's length).") var steps =
         BehaviorCloningConfig().steps
@@ -73,6 +78,9 @@ struct TrainBC: ParsableCommand {
         if grow && initial == nil {
             throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)")
         }
+        if trunkFrom != nil && initial != nil {
+            throw ValidationError("--trunk-from builds a new network; it cannot go with --init")
+        }
         if let until, until < 1 { throw ValidationError("--until must be positive") }
         guard (1...256).contains(threads) else {
             throw ValidationError("--threads must be in 1...256")
@@ -108,7 +116,18 @@ struct TrainBC: ParsableCommand {
 
     /// The network this command describes: --init's (grown with --grow), or a fresh one.
     func network() throws -> any PolicyNetwork {
-        guard let initial else { return try architecture.makeModel(seed: seed) }
+        guard let initial else {
+            let model = try architecture.makeModel(seed: seed)
+            if let trunkFrom {
+                do {
+                    let copied = try model.copyConvTrunk(from: try loadPolicy(trunkFrom).model)
+                    print("bc: conv trunk (\(copied) tensors) copied from \(trunkFrom)")
+                } catch let error as PolicyError {
+                    throw CLIError("--trunk-from \(trunkFrom): \(error)")
+                }
+            }
+            return model
+        }
         let loaded = try loadPolicy(initial).model
         return grow ? try grown(loaded) : loaded
     }
@@ -133,7 +152,8 @@ struct TrainBC: ParsableCommand {
             demonstrations: demonstrations.demos ?? demonstrations.cachePath)
         let run = try BehaviorCloningRun(
             network: network, levels: levels, heldOutLevels: heldOut, config: config,
-            files: files, resume: resume, initial: initial,
+            files: files, resume: resume,
+            initial: initial ?? trunkFrom.map { "conv trunk of \($0)" },
             dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil)
         let trainer = run.trainer
         if run.resumed { stderrLine("resuming \(out) at step \(trainer.step)") }

@@ -1,0 +1,219 @@
+// The convolutional trunk a policy starts with: a 3×3 stem conv + ReLU, then residual blocks
+// h ← ReLU(h + conv2(ReLU(conv1(h)))), channels-last over the 10×10 board. ConvPolicy puts its
+// heads on it; TransformerPolicy can embed its tokens from it. The parameter names are the same in
+// both, so a trained conv trunk carries over to a transformer by name.
+
+/// Sizes of a conv trunk.
+struct ConvTrunkShape {
+    let planes: Int
+    let channels: Int
+    let blocks: Int
+
+    /// Adds the trunk's parameters (`stem`, `blocks.i.conv1`, `blocks.i.conv2`) to `layout`.
+    func addParameters(to layout: inout ParameterLayout) {
+        layout.add("stem.weight", [channels, planes, 3, 3], decays: true, convKernel: true)
+        layout.add("stem.bias", [channels])
+        for i in 0..<blocks {
+            for conv in ["conv1", "conv2"] {
+                layout.add(
+                    "blocks.\(i).\(conv).weight", [channels, channels, 3, 3], decays: true,
+                    convKernel: true)
+                layout.add("blocks.\(i).\(conv).bias", [channels])
+            }
+        }
+    }
+
+    /// The trunk's matrices as LASER sees them: the stem at layer −1, block i's two convs at
+    /// layer i, all of type `conv`.
+    var reducibleMatrices: [(name: String, layer: Int)] {
+        [("stem.weight", -1)]
+            + (0..<blocks).flatMap { i in
+                [("blocks.\(i).conv1.weight", i), ("blocks.\(i).conv2.weight", i)]
+            }
+    }
+
+    /// Whether `name` is one of the trunk's parameters.
+    static func owns(_ name: String) -> Bool {
+        name.hasPrefix("stem.") || name.hasPrefix("blocks.")
+    }
+
+    /// He-normal for a trunk weight of fan-in `fanIn`; a block's second conv is scaled down so
+    /// each block starts near the identity.
+    static func initialStandardDeviation(weight name: String, fanIn: Int) -> Float {
+        let std = (2 / Float(fanIn)).squareRoot()
+        return name.hasSuffix("conv2.weight") ? std * 0.1 : std
+    }
+}
+
+/// Sample-major regions of a trunk's activations and gradients.
+struct ConvTrunkPlan {
+    let input: SampleSpan  // (100, planes) channels-last observation
+    let trunk: [SampleSpan]  // h_0...h_N (100, C)
+    let inner: [SampleSpan]  // a_i (100, C), after conv1 + ReLU
+    let col: SampleSpan  // (100, 9·max(C, planes)) im2col scratch
+    let d1: SampleSpan, d2: SampleSpan  // (100, C); d1 holds ∂L/∂h_N when backward starts
+    let dcol: SampleSpan  // (100, 9C)
+
+    init(_ shape: ConvTrunkShape, activations a: inout ArenaLayout, gradients g: inout ArenaLayout)
+    {
+        let cells = PolicyGeometry.cells
+        let c = shape.channels
+        input = a.take(cells * shape.planes)
+        trunk = (0...shape.blocks).map { _ in a.take(cells * c) }
+        inner = (0..<shape.blocks).map { _ in a.take(cells * c) }
+        col = a.take(cells * 9 * max(c, shape.planes))
+        d1 = g.take(cells * c)
+        d2 = g.take(cells * c)
+        dcol = g.take(cells * 9 * c)
+    }
+
+    /// The trunk's output h_N (100, C) per sample.
+    var top: SampleSpan { trunk[trunk.count - 1] }
+}
+
+/// Where a trunk's layers live in the flat parameter allocation.
+struct ConvTrunk {
+    let shape: ConvTrunkShape
+    let stem: LayerOffsets
+    let blockLayers: [(conv1: LayerOffsets, conv2: LayerOffsets)]
+
+    /// `layer(name)` gives the offsets of the layer `name` (without `.weight`).
+    init(_ shape: ConvTrunkShape, layer: (String) -> LayerOffsets) {
+        self.shape = shape
+        stem = layer("stem")
+        blockLayers = (0..<shape.blocks).map {
+            (layer("blocks.\($0).conv1"), layer("blocks.\($0).conv2"))
+        }
+    }
+}
+
+extension PlannedForward {
+    /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias via im2col; goes through the factored
+    /// form when the kernel is reduced. `col` and `scratch` are the samples' scratch.
+    func conv3x3(
+        _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, cin: Int, cout: Int,
+        batch: Int, col: FloatPointer, scratch: FloatPointer
+    ) {
+        ConvKernels.im2col3x3(
+            col, inp, batch: batch, height: PolicyGeometry.boardSize,
+            width: PolicyGeometry.boardSize, channels: cin)
+        linear(
+            out, col, layer, rows: batch * PolicyGeometry.cells, ic: 9 * cin, oc: cout,
+            scratch: scratch)
+    }
+
+    /// The trunk's forward pass over `samples` of the context's input; leaves h_N in `plan.top`.
+    func forwardTrunk(
+        _ trunk: ConvTrunk, plan: ConvTrunkPlan, context: PolicyContext, samples: Range<Int>,
+        scratch: FloatPointer
+    ) {
+        let act = context.activations
+        let s0 = samples.lowerBound
+        let batch = samples.count
+        let shape = trunk.shape
+        let c = shape.channels
+        let cells = PolicyGeometry.cells
+        let rows = batch * cells
+        let col = plan.col.at(act, s0)
+        ConvKernels.channelsLast(
+            plan.input.at(act, s0), context.input.at(s0 * shape.planes * cells), batch: batch,
+            channels: shape.planes, pixels: cells)
+        let h0 = plan.trunk[0].at(act, s0)
+        conv3x3(
+            h0, plan.input.at(act, s0), trunk.stem, cin: shape.planes, cout: c, batch: batch,
+            col: col, scratch: scratch)
+        ActivationKernels.reluForward(h0, h0, count: rows * c)
+        for i in 0..<shape.blocks {
+            let h = plan.trunk[i].at(act, s0)
+            let a = plan.inner[i].at(act, s0)
+            let next = plan.trunk[i + 1].at(act, s0)
+            conv3x3(
+                a, h, trunk.blockLayers[i].conv1, cin: c, cout: c, batch: batch, col: col,
+                scratch: scratch)
+            ActivationKernels.reluForward(a, a, count: rows * c)
+            conv3x3(
+                next, a, trunk.blockLayers[i].conv2, cin: c, cout: c, batch: batch, col: col,
+                scratch: scratch)
+            ActivationKernels.add(next, next, h, count: rows * c)
+            ActivationKernels.reluForward(next, next, count: rows * c)
+        }
+    }
+
+    /// The trunk's backward pass over `samples`, from ∂L/∂h_N in `plan.d1` (which it overwrites),
+    /// adding parameter gradients into `grads`. No gradient is formed for the observations.
+    func backwardTrunk(
+        _ trunk: ConvTrunk, plan: ConvTrunkPlan, context: PolicyContext, samples: Range<Int>,
+        arena g: FloatBuffer, into grads: FloatBuffer
+    ) {
+        let act = context.activations
+        let values = parameters.values
+        let s0 = samples.lowerBound
+        let batch = samples.count
+        let shape = trunk.shape
+        let c = shape.channels
+        let rows = batch * PolicyGeometry.cells
+        let side = PolicyGeometry.boardSize
+        let d1 = plan.d1.at(g, s0)
+        let d2 = plan.d2.at(g, s0)
+        let dcol = plan.dcol.at(g, s0)
+        let col = plan.col.at(act, s0)
+        // Residual blocks, last first. d1 holds ∂L/∂h_{i+1}.
+        for i in stride(from: shape.blocks - 1, through: 0, by: -1) {
+            let h = plan.trunk[i].at(act, s0)
+            let a = plan.inner[i].at(act, s0)
+            let next = plan.trunk[i + 1].at(act, s0)
+            let conv1 = trunk.blockLayers[i].conv1
+            let conv2 = trunk.blockLayers[i].conv2
+            ActivationKernels.reluBackward(d1, d1, next, count: rows * c)  // d1 = ∂L/∂(h + conv2)
+            ConvKernels.im2col3x3(col, a, batch: batch, height: side, width: side, channels: c)
+            LinearKernels.backward(
+                dcol, grads.at(conv2.weight), grads.at(conv2.bias), d1, col,
+                values.at(conv2.weight), n: rows, ic: 9 * c, oc: c)
+            d2.update(repeating: 0, count: rows * c)
+            ConvKernels.col2im3x3Add(d2, dcol, batch: batch, height: side, width: side, channels: c)
+            ActivationKernels.reluBackward(d2, d2, a, count: rows * c)
+            ConvKernels.im2col3x3(col, h, batch: batch, height: side, width: side, channels: c)
+            LinearKernels.backward(
+                dcol, grads.at(conv1.weight), grads.at(conv1.bias), d2, col,
+                values.at(conv1.weight), n: rows, ic: 9 * c, oc: c)
+            ConvKernels.col2im3x3Add(d1, dcol, batch: batch, height: side, width: side, channels: c)
+        }
+        // Stem.
+        ActivationKernels.reluBackward(d1, d1, plan.trunk[0].at(act, s0), count: rows * c)
+        ConvKernels.im2col3x3(
+            col, plan.input.at(act, s0), batch: batch, height: side, width: side,
+            channels: shape.planes)
+        LinearKernels.backward(
+            nil, grads.at(trunk.stem.weight), grads.at(trunk.stem.bias), d1, col,
+            values.at(trunk.stem.weight), n: rows, ic: 9 * shape.planes, oc: c)
+    }
+}
+
+extension PolicyNetwork {
+    /// Copies every conv-trunk tensor (stem, residual blocks) of this network from the same-named
+    /// tensor of `source`, e.g. a trained ConvPolicy's first blocks into a new TransformerPolicy's
+    /// trunk; returns how many were copied. `source` may have more blocks than this network.
+    public func copyConvTrunk(from source: any PolicyNetwork) throws -> Int {
+        let names = parameters.infos.map(\.name).filter(ConvTrunkShape.owns)
+        guard !names.isEmpty else {
+            throw PolicyError.invalidConfiguration(
+                "this \(architectureName) network has no conv trunk to copy into")
+        }
+        for name in names {
+            let shape = try parameters.info(named: name).shape
+            guard let theirs = try? source.parameters.info(named: name) else {
+                throw PolicyError.invalidConfiguration(
+                    "the \(source.architectureName) network has no '\(name)' for the trunk")
+            }
+            guard theirs.shape == shape else {
+                throw PolicyError.invalidConfiguration(
+                    "'\(name)' is \(theirs.shape) in the \(source.architectureName) network, \(shape) here"
+                )
+            }
+        }
+        for name in names {
+            try parameters.setTensor(named: name, to: try source.parameters.tensor(named: name))
+        }
+        return names.count
+    }
+}
