@@ -209,6 +209,65 @@ import Testing
         #expect(shrink.stderr.split(separator: "\n").count == 1, "\(shrink.stderr)")
     }
 
+    /// The bytes of tensor `name` in a safetensors file.
+    func tensorBytes(_ path: String, _ name: String) throws -> Data? {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = data.prefix(8).enumerated().reduce(0) {
+            $0 | Int($1.element) << (8 * $1.offset)
+        }
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length)))
+        guard let entry = (header as? [String: Any])?[name] as? [String: Any],
+            let offsets = entry["data_offsets"] as? [Int]
+        else { return nil }
+        return data.subdata(in: (8 + length + offsets[0])..<(8 + length + offsets[1]))
+    }
+
+    /// A new transformer with a conv trunk starts from a conv policy's stem and first block.
+    @Test func trunkFromCopiesAConvPolicysTrunkIntoATransformer() throws {
+        let l = try levels()
+        let conv = try policy()  // 4 channels, 2 blocks
+        let out = dir + "/hybrid.safetensors"
+        func train(_ extra: [String]) throws -> CLIResult {
+            try CLI.run(
+                [
+                    "train", "bc", "--demos", l, "--arch", "transformer", "--dim", "8", "--layers",
+                    "1", "--heads", "2", "--mlp-hidden", "8", "--conv-channels", "4",
+                    "--steps", "1", "--lr", "1e-12", "--batch", "16", "--eval-every", "1",
+                    "--held-out", "1", "--solve-levels", "1", "--out", out,
+                ] + extra)
+        }
+        let r = try train(["--conv-blocks", "1", "--trunk-from", conv])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("conv trunk (6 tensors) copied"), "\(r.stdout)")
+        for name in ["stem.weight", "blocks.0.conv1.weight", "blocks.0.conv2.bias"] {
+            let copied = try tensorBytes(out, name)
+            let source = try tensorBytes(conv, name)
+            #expect(copied != nil && copied == source, "\(name)")
+        }
+        #expect(try tensorBytes(out, "blocks.1.conv1.weight") == nil)
+        let eval = try CLI.run(["eval", "--policy", out, "--levels", l, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        // A trunk the checkpoint cannot fill, or none to fill: one-line errors.
+        try expectOneLineError(
+            [
+                "train", "bc", "--demos", l, "--arch", "transformer", "--conv-channels", "4",
+                "--conv-blocks", "3", "--trunk-from", conv, "--out", dir + "/x.safetensors",
+            ], "has no 'blocks.2.conv1.weight'")
+        try expectOneLineError(
+            [
+                "train", "bc", "--demos", l, "--arch", "transformer", "--conv-channels", "6",
+                "--trunk-from", conv, "--out", dir + "/x.safetensors",
+            ], "'stem.weight' is [4, 7, 3, 3] in the conv network, [6, 7, 3, 3] here")
+        try expectOneLineError(
+            [
+                "train", "bc", "--demos", l, "--arch", "transformer", "--trunk-from", conv,
+                "--out", dir + "/x.safetensors",
+            ], "has no conv trunk")
+        try expectOneLineError(
+            ["train", "bc", "--demos", l, "--conv-channels", "4", "--out", dir + "/x.safetensors"],
+            "size a transformer's conv trunk")
+    }
+
     @Test func untilStopsARunThatResumeContinues() throws {
         let l = try levels()
         let out = dir + "/until.safetensors"
