@@ -34,6 +34,9 @@ struct BenchPolicy: ParsableCommand {
     @Option(help: "TransformerPolicy heads.") var heads = TransformerPolicyConfig().heads
     @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = TransformerPolicyConfig()
         .mlpHidden
+    @Option(help: "TransformerPolicy conv trunk channels (0: tokens embed the planes).")
+    var convChannels = 0
+    @Option(help: "TransformerPolicy conv trunk residual blocks.") var convBlocks = 0
 
     func validate() throws {
         for a in arch where a != "conv" && a != "transformer" {
@@ -60,7 +63,8 @@ struct BenchPolicy: ParsableCommand {
         OpenBLASInfo.setThreads(blasThreads)
         let convConfig = ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks)
         let transformerConfig = TransformerPolicyConfig(
-            planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden)
+            planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,
+            convChannels: convChannels, convBlocks: convBlocks)
         if let exportCheck {
             try writeCheck(to: exportCheck, conv: convConfig, transformer: transformerConfig)
             return
