@@ -238,7 +238,7 @@ import Testing
         }
         let r = try train(["--conv-blocks", "1", "--trunk-from", conv])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("conv trunk (6 tensors) copied"), "\(r.stdout)")
+        #expect(r.stderr.contains("conv trunk (6 tensors) copied"), "\(r.stderr)")
         for name in ["stem.weight", "blocks.0.conv1.weight", "blocks.0.conv2.bias"] {
             let copied = try tensorBytes(out, name)
             let source = try tensorBytes(conv, name)

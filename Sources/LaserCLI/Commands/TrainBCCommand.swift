@@ -121,7 +121,7 @@ struct TrainBC: ParsableCommand {
             if let trunkFrom {
                 do {
                     let copied = try model.copyConvTrunk(from: try loadPolicy(trunkFrom).model)
-                    print("bc: conv trunk (\(copied) tensors) copied from \(trunkFrom)")
+                    stderrLine("bc: conv trunk (\(copied) tensors) copied from \(trunkFrom)")
                 } catch let error as PolicyError {
                     throw CLIError("--trunk-from \(trunkFrom): \(error)")
                 }
