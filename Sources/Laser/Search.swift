@@ -122,7 +122,7 @@ public final class Search<Model: ReducibleModel> {
         interventions: [Intervention], record: SweepRecord
     ) {
         var step = 0
-        let total = grid.layers.count * grid.types.count * grid.rhos.count
+        let total = grid.pairs.count * grid.rhos.count
         let kept = try greedyWalk(grid) { interventions in
             if interventions.isEmpty {
                 return try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
@@ -145,7 +145,7 @@ public final class Search<Model: ReducibleModel> {
         var kept: [Intervention] = []
         guard var current = try score(kept) else { return [] }
         for layer in grid.layers.sorted(by: >) {
-            for type in grid.types {
+            for type in grid.types where grid.contains(layer: layer, type: type) {
                 var accepted: Intervention?
                 var running = current
                 for rho in grid.rhos {

@@ -40,12 +40,25 @@ public struct EvaluationContext: Sendable {
 }
 
 /// The grid of single interventions a sweep evaluates, ordered layer, type, then ρ descending.
+/// A (layer, type) pair that addresses no matrix of the model (a transformer layer has no `conv`
+/// where a conv trunk has one) is left out, so a sweep over mixed layers does not stop on it.
 public struct SweepGrid: Sendable, Equatable {
     public let layers: [Int]
     public let types: [String]
     public let rhos: [Double]
+    /// The (layer, type) pairs swept, in layer then type order.
+    public let pairs: [LayerType]
 
-    public init(layers: [Int], types: [String], rhos: [Double]) throws {
+    public struct LayerType: Sendable, Equatable, Hashable {
+        public let layer: Int
+        public let type: String
+    }
+
+    /// The grid over every pair of `layers` × `types` for which `exists(layer, type)`.
+    public init(
+        layers: [Int], types: [String], rhos: [Double],
+        exists: (Int, String) -> Bool = { _, _ in true }
+    ) throws {
         for r in rhos where !(r > 0 && r <= 1) {
             throw LaserError.invalidIntervention("ρ \(r)", reason: "ρ must be in (0, 1]")
         }
@@ -56,17 +69,35 @@ public struct SweepGrid: Sendable, Equatable {
         self.layers = layers
         self.types = types
         self.rhos = Array(Set(rhos)).sorted(by: >)
+        pairs = layers.flatMap { l in
+            types.filter { exists(l, $0) }.map { LayerType(layer: l, type: $0) }
+        }
+        guard !pairs.isEmpty else {
+            throw LaserError.invalidIntervention(
+                "grid", reason: "no swept layer has a matrix of the swept types")
+        }
+    }
+
+    /// The grid over the pairs that address some matrix of `model`.
+    public init(layers: [Int], types: [String], rhos: [Double], model: some ReducibleModel) throws {
+        let groups = model.typeGroups
+        let matrices = model.reducibleMatrices
+        try self.init(layers: layers, types: types, rhos: rhos) { layer, type in
+            let probe = try? Intervention(layer: .index(layer), type: type, rho: 1)
+            return matrices.contains { probe?.matches($0, groups: groups) ?? false }
+        }
+    }
+
+    /// Whether the grid sweeps `type` at `layer`.
+    public func contains(layer: Int, type: String) -> Bool {
+        pairs.contains(LayerType(layer: layer, type: type))
     }
 
     /// Every grid point, in the canonical order shards and reports share.
     public var points: [Intervention] {
-        var out: [Intervention] = []
-        for l in layers {
-            for t in types {
-                for r in rhos { out.append(try! Intervention(layer: .index(l), type: t, rho: r)) }
-            }
+        pairs.flatMap { pair in
+            rhos.map { try! Intervention(layer: .index(pair.layer), type: pair.type, rho: $0) }
         }
-        return out
     }
 }
 

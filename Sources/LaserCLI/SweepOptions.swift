@@ -47,7 +47,7 @@ struct SweepOptions: ParsableArguments {
         }
         return try SweepGrid(
             layers: layerList, types: typeList(default: defaultTypes, model: model),
-            rhos: rhos.values)
+            rhos: rhos.values, model: model)
     }
 }
 
@@ -66,7 +66,7 @@ func runSweep<Model: ReducibleModel>(
     let shard = options.shard
     let planned = run.plannedEvaluations
     stderrLine(
-        "\(label): \(grid.points.count) grid points (\(grid.layers.count) layers × \(grid.types.count) types × \(grid.rhos.count) ρ)\(shard.count > 1 ? ", shard \(shard): \(planned - 1)" : ""); \(run.loggedResults) results already in \(files.results)"
+        "\(label): \(grid.points.count) grid points (\(grid.layers.count) layers × \(grid.types.count) types × \(grid.rhos.count) ρ\(grid.pairs.count < grid.layers.count * grid.types.count ? ", without the \(grid.layers.count * grid.types.count - grid.pairs.count) layer-type pairs that have no matrix" : ""))\(shard.count > 1 ? ", shard \(shard): \(planned - 1)" : ""); \(run.loggedResults) results already in \(files.results)"
     )
     let bar = ProgressBar(label: "sweep", total: planned)
     let outcome = try run.run(compose: options.compose) { done, total, record in

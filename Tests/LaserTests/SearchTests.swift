@@ -189,6 +189,28 @@ struct Killed: Error {}
         #expect(seen == [nil, 1, 2])
     }
 
+    /// A grid over layers whose matrix types differ leaves out the pairs with no matrix, and the
+    /// sweep and the greedy composition run over what is left.
+    @Test func gridSkipsLayerTypePairsWithoutAMatrix() throws {
+        let model = StackModel()
+        let grid = try SweepGrid(
+            layers: [0, 1, 2], types: ["fc_in", "q_proj", "mlp"], rhos: [0.5, 0.1], model: model)
+        #expect(grid.pairs.count == 6 && !grid.contains(layer: 1, type: "q_proj"))
+        #expect(
+            grid.points.map(\.description).prefix(4) == [
+                "0:fc_in:0.5", "0:fc_in:0.1", "0:mlp:0.5", "0:mlp:0.1",
+            ])
+        #expect(throws: LaserError.self) {
+            try SweepGrid(layers: [0, 1], types: ["q_proj"], rhos: [0.5], model: model)
+        }
+        let search = Search(
+            reducer: Reducer(model: model), objective: Objective(metric: "score"),
+            store: try ResultStore(path: dir + "/mixed.jsonl"),
+            evaluate: evaluation(model: model, calls: Counter()))
+        let summary = try search.run(grid, compose: true)
+        #expect(summary.sweep.count == 12 && summary.composition != nil)
+    }
+
     /// Per-item scores flow from the evaluation into the log and the report: each grid point is
     /// compared with the unreduced model on the same items, and the choice is judged on test.
     @Test func pairedStatisticsReachTheReports() throws {
