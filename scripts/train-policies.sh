@@ -51,3 +51,9 @@ conv=("${demos[@]}" --out "$out/conv-4x32.safetensors" --log "$out/conv-4x32.jso
     --conv-channels 32 --conv-blocks 2 --trunk-from policies/conv-8x32-ppo.safetensors "${demos[@]}" --resume \
     --out "$out/transformer-c2x3x64.safetensors" --log "$out/transformer-c2x3x64.jsonl" --steps 10000 --batch 128 \
     --lr 1e-3 --eval-every 1000 --solve-levels 200 --dagger-every 2000 --dagger-levels 400 --dagger-share 0.35
+
+# LASER on transformer-c2x3x64 (README, model card): every attention, MLP and trunk matrix at
+# rho 0.5/0.1/0.01, chosen on 500 valid levels, reported on the 1,000 test levels.
+# "$laser" sweep --policy policies/transformer-c2x3x64.safetensors --levels levels/valid-10x10-4.xsb \
+#     --limit 500 --test levels/test-10x10-4.xsb --test-limit 1000 --layers 0-2 \
+#     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out,conv --rhos 0.5,0.1,0.01 --out-dir out/sweep-transformer-c2x3x64
