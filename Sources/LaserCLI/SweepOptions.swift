@@ -51,6 +51,12 @@ struct SweepOptions: ParsableArguments {
     }
 }
 
+/// ", less N layer-type pairs with no matrix" when the grid left any out.
+private func skipped(_ grid: SweepGrid) -> String {
+    let n = grid.layers.count * grid.types.count - grid.pairs.count
+    return n == 0 ? "" : ", less \(n) layer-type pair\(n == 1 ? "" : "s") with no matrix"
+}
+
 /// Runs the sweep for a model, writes every output and prints the Markdown table.
 func runSweep<Model: ReducibleModel>(
     model: Model, options: SweepOptions, defaultTypes: [String], objective: Objective,
@@ -66,7 +72,7 @@ func runSweep<Model: ReducibleModel>(
     let shard = options.shard
     let planned = run.plannedEvaluations
     stderrLine(
-        "\(label): \(grid.points.count) grid points (\(grid.layers.count) layers × \(grid.types.count) types × \(grid.rhos.count) ρ\(grid.pairs.count < grid.layers.count * grid.types.count ? ", without the \(grid.layers.count * grid.types.count - grid.pairs.count) layer-type pairs that have no matrix" : ""))\(shard.count > 1 ? ", shard \(shard): \(planned - 1)" : ""); \(run.loggedResults) results already in \(files.results)"
+        "\(label): \(grid.points.count) grid points (\(grid.layers.count) layers × \(grid.types.count) types × \(grid.rhos.count) ρ\(skipped(grid)))\(shard.count > 1 ? ", shard \(shard): \(planned - 1)" : ""); \(run.loggedResults) results already in \(files.results)"
     )
     let bar = ProgressBar(label: "sweep", total: planned)
     let outcome = try run.run(compose: options.compose) { done, total, record in
