@@ -247,6 +247,17 @@ import Testing
         #expect(try tensorBytes(out, "blocks.1.conv1.weight") == nil)
         let eval = try CLI.run(["eval", "--policy", out, "--levels", l, "--json"])
         #expect(eval.status == 0, "\(eval.stderr)")
+        // LASER over the trunk and the layers: layer 1 (the head's) has neither type, and is left
+        // out of the grid instead of stopping the sweep.
+        let sweep = try CLI.run([
+            "sweep", "--policy", out, "--levels", l, "--test", l, "--layers", "0-1", "--types",
+            "conv,fc_in", "--rhos", "0.5", "--max-steps", "5", "--out-dir", dir + "/hybrid-sweep",
+        ])
+        #expect(sweep.status == 0, "\(sweep.stderr)")
+        #expect(
+            sweep.stderr.contains(
+                "2 grid points (2 layers × 2 types × 1 ρ, less 2 layer-type pairs"),
+            "\(sweep.stderr)")
         // A trunk the checkpoint cannot fill, or none to fill: one-line errors.
         try expectOneLineError(
             [
