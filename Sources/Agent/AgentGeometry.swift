@@ -12,16 +12,41 @@ public enum AgentGeometry {
     public static let planeCount = ObservationEncoding.oneHot.planeCount
     /// Floats in one observation.
     public static let observationCount = planeCount * cells
+    /// Set in a cell code when the cell is on the player's trail (`EnvironmentConfig.trail`).
+    static let trailCode: UInt8 = 0x80
 
-    /// The cell codes (plane index per cell) of environment `index`'s observation.
+    /// The environment a policy plays in: `config` with the trail plane on exactly when the policy
+    /// reads one more plane than the seven one-hot planes. Any other plane count is an error.
+    public static func environment(for model: any PolicyNetwork, _ config: EnvironmentConfig)
+        throws -> EnvironmentConfig
+    {
+        var config = config
+        config.observation = .oneHot
+        switch model.planeCount {
+        case planeCount: config.trail = false
+        case planeCount + 1: config.trail = true
+        default:
+            throw AgentError.invalidSetting(
+                "the policy takes \(model.planeCount) observation planes; the environment gives \(planeCount), or \(planeCount + 1) with the trail"
+            )
+        }
+        return config
+    }
+
+    /// The cell codes of environment `index`'s observation (one-hot encoding): the plane index
+    /// per cell, with `trailCode` set on trail cells.
     static func codes(
         of environment: BatchedEnvironment, index: Int, into out: UnsafeMutablePointer<UInt8>
     ) {
-        let base = index * observationCount
+        let planes = environment.planeCount
+        let base = index * planes * cells
         environment.observations.withUnsafeBufferPointer { obs in
             for c in 0..<cells {
                 var code: UInt8 = 0
                 for p in 0..<planeCount where obs[base + p * cells + c] > 0.5 { code = UInt8(p) }
+                if planes > planeCount && obs[base + planeCount * cells + c] > 0.5 {
+                    code |= trailCode
+                }
                 out[c] = code
             }
         }

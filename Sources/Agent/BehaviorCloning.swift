@@ -137,8 +137,11 @@ public final class BehaviorCloning {
         self.config = config
         self.trainer = trainer
         data = try AgentError.naming(files.levels) {
-            try DemonstrationData(levels: levels, gamma: config.gamma)
+            try DemonstrationData(
+                levels: levels, gamma: config.gamma,
+                config: AgentGeometry.environment(for: trainer.model, config.dagger.environment))
         }
+        observationCount = data.planeCount * AgentGeometry.cells
         let firstHeldOut = Int32(levels.count - heldOutCount)
         var train: [Int] = []
         var held: [Int] = []
@@ -152,7 +155,7 @@ public final class BehaviorCloning {
         heldOutLevels = Array(levels.suffix(heldOutCount))
         trainingLevels = Array(levels.prefix(levels.count - heldOutCount))
         observations = [Float](
-            repeating: 0, count: config.batchSize * AgentGeometry.observationCount)
+            repeating: 0, count: config.batchSize * observationCount)
         actionSets = [ActionSet](repeating: [], count: config.batchSize)
         targets = [Float](repeating: 0, count: config.batchSize)
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
@@ -161,6 +164,9 @@ public final class BehaviorCloning {
         importedCount = imported.count
         try AgentError.naming(files.collected) { try add(collected: kept) }
     }
+
+    /// Floats in one sample's observation (the policy's planes × 100).
+    let observationCount: Int
 
     /// Positions imported from another run (sampled as DAgger positions, not saved).
     public private(set) var importedCount = 0
@@ -209,7 +215,7 @@ public final class BehaviorCloning {
                     ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
                 actionSets[b] = data.write(
                     sample: sample, symmetry: symmetry,
-                    into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                    into: obs.baseAddress! + b * observationCount)
                 targets[b] = data.returns[sample] * config.returnScale
             }
         }
@@ -250,12 +256,12 @@ public final class BehaviorCloning {
                     let sample = heldOutSampleIndices[start + b]
                     actionSets[b] = data.write(
                         sample: sample, symmetry: BoardSymmetry.all[0],
-                        into: obs.baseAddress! + b * AgentGeometry.observationCount)
+                        into: obs.baseAddress! + b * observationCount)
                     targets[b] = data.returns[sample] * config.returnScale
                 }
             }
             let r = try trainer.evaluate(
-                observations: Array(observations.prefix(n * AgentGeometry.observationCount)),
+                observations: Array(observations.prefix(n * observationCount)),
                 actionSets: Array(actionSets.prefix(n)), valueTargets: Array(targets.prefix(n)))
             total.policyLoss += r.policyLoss * Double(n)
             total.valueLoss += r.valueLoss * Double(n)

@@ -130,7 +130,9 @@ public enum DAgger {
                     var labelledState = state
                     labelledState.title =
                         "\(titlePrefix)\(round) level \(levelNumbers[i]) step \(t)"
-                    labelledState.notes = [("Solution", solution)]
+                    labelledState.notes =
+                        state.notes.filter { $0.key == BatchedEnvironment.trailNote }
+                        + [("Solution", solution)]
                     out.append(labelledState)
                 }
                 labelled[i] = out
@@ -161,12 +163,13 @@ public enum DAgger {
     ) throws {
         guard !indices.isEmpty else { return }
         let batch = min(config.batch, indices.count)
-        var env = BatchedEnvironment(count: batch, config: config.environment)
+        var env = BatchedEnvironment(
+            count: batch, config: try AgentGeometry.environment(for: model, config.environment))
         let context = model.makeContext(batchCapacity: batch)
         if let maximumWorkers { context.maximumWorkers = maximumWorkers }
         var slotLevel = [Int](repeating: -1, count: batch)
         var slotStates = [[Level]](repeating: [], count: batch)
-        var slotSeen = [Set<[Int]>](repeating: [], count: batch)
+        var slotSeen = [Set<String>](repeating: [], count: batch)
         var nextIndex = 0
         func load(_ slot: Int) throws {
             slotStates[slot] = []
@@ -182,8 +185,14 @@ public enum DAgger {
         for slot in 0..<batch { try load(slot) }
         while slotLevel.contains(where: { $0 >= 0 }) {
             for slot in 0..<batch where slotLevel[slot] >= 0 {
-                let state = env.snapshot(slot)
-                if slotSeen[slot].insert(state.boxes + [state.player]).inserted {
+                var state = env.snapshot(slot)
+                if env.config.trail {
+                    state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
+                }
+                // Distinct observations: the trail is part of what the policy sees.
+                let key =
+                    "\(state.boxes) \(state.player) \(state.note(BatchedEnvironment.trailNote) ?? "")"
+                if slotSeen[slot].insert(key).inserted {
                     slotStates[slot].append(state)
                 }
             }

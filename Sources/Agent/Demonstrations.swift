@@ -100,7 +100,8 @@ public enum Demonstrations {
 /// action, every action as good as it (see `OptimalActions`) and the discounted return-to-go under
 /// the environment's rewards.
 public struct DemonstrationData: Sendable {
-    /// (samples, 100) cell codes: the `ObservationPlane` raw value of each cell.
+    /// (samples, 100) cell codes: the `ObservationPlane` raw value of each cell, with
+    /// `AgentGeometry.trailCode` on trail cells when the config has the trail plane.
     public private(set) var codes: [UInt8] = []
     /// The demonstrated action of each sample (a `Direction` raw value).
     public private(set) var actions: [UInt8] = []
@@ -118,6 +119,8 @@ public struct DemonstrationData: Sendable {
     let config: EnvironmentConfig
 
     public var count: Int { actions.count }
+    /// Observation planes per sample (the config's).
+    public var planeCount: Int { config.planeCount }
 
     /// Replays each level's `Solution` note in the environment. Levels larger than 10×10 or whose
     /// solution does not solve them are errors naming the level.
@@ -205,7 +208,7 @@ public struct DemonstrationData: Sendable {
         codes.withUnsafeBufferPointer { c in
             symmetry.writePlanes(
                 codes: c.baseAddress! + sample * AgentGeometry.cells,
-                planeCount: AgentGeometry.planeCount, into: out)
+                planeCount: config.planeCount, into: out)
         }
         // Map each member through the symmetry bit by bit (this runs per sample of every batch).
         let raw = actionSets[sample]

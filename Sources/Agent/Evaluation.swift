@@ -209,11 +209,9 @@ public enum Evaluator {
     ) throws -> (outcomes: [LevelOutcome], summary: EvaluationSummary) {
         try options.validate()
         guard !levels.isEmpty else { throw AgentError.noLevels("the level set is empty") }
-        guard model.planeCount == AgentGeometry.planeCount else {
-            throw AgentError.invalidSetting(
-                "the policy takes \(model.planeCount) observation planes; the environment gives \(AgentGeometry.planeCount)"
-            )
-        }
+        var playing = options
+        playing.environment = try AgentGeometry.environment(for: model, options.environment)
+        let options = playing
         for (i, level) in levels.enumerated()
         where level.width > AgentGeometry.boardSize || level.height > AgentGeometry.boardSize {
             throw AgentError.invalidSetting(

@@ -31,7 +31,7 @@ public enum OptimalActions {
     /// The cell holding the player, nil when none does.
     static func playerCell(_ codes: UnsafePointer<UInt8>) -> Int? {
         for c in 0..<(size * size) {
-            let code = Int(codes[c])
+            let code = Int(codes[c] & ~AgentGeometry.trailCode)
             if code == ObservationPlane.player.rawValue
                 || code == ObservationPlane.playerOnGoal.rawValue
             {
@@ -43,7 +43,7 @@ public enum OptimalActions {
 
     /// Whether the player may stand on cell `c` (no wall, no box).
     @inline(__always) static func walkable(_ codes: UnsafePointer<UInt8>, _ c: Int) -> Bool {
-        switch Int(codes[c]) {
+        switch Int(codes[c] & ~AgentGeometry.trailCode) {
         case ObservationPlane.floor.rawValue, ObservationPlane.goal.rawValue,
             ObservationPlane.player.rawValue, ObservationPlane.playerOnGoal.rawValue:
             return true

@@ -169,12 +169,14 @@ public final class PPO {
         self.levels = levels
         self.curriculum = curriculum
         update = startUpdate
-        env = BatchedEnvironment(count: config.environments)
+        env = BatchedEnvironment(
+            count: config.environments,
+            config: try AgentGeometry.environment(for: trainer.model, EnvironmentConfig()))
         // The stream depends on the update, so a resumed run continues with fresh draws.
         random = BehaviorCloning.stream(seed: config.seed, index: startUpdate)
         rolloutContext = trainer.model.makeContext(batchCapacity: config.environments)
         let n = config.batchSize
-        let o = AgentGeometry.observationCount
+        let o = env.observationSize
         observations = [Float](repeating: 0, count: n * o)
         actions = [Int](repeating: 0, count: n)
         logProbabilities = [Float](repeating: 0, count: n)
@@ -210,7 +212,7 @@ public final class PPO {
     public func step() throws -> PPOUpdateReport {
         let start = Date()
         let nEnv = config.environments
-        let o = AgentGeometry.observationCount
+        let o = env.observationSize
         var finishedReturns = 0.0
         var finished = 0
         var solved = 0

@@ -36,7 +36,8 @@ public struct PolicyPlayer {
         }
         self.model = model
         game = Game(level: level)
-        environment = SokobanEnvironment(config: config)
+        environment = SokobanEnvironment(
+            config: try AgentGeometry.environment(for: model, config))
         try environment.reset(level: level)
         self.symmetryAveraging = symmetryAveraging
         context = model.makeContext(batchCapacity: symmetryAveraging ? SymmetryAveraging.views : 1)

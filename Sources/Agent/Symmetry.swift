@@ -50,16 +50,23 @@ public struct BoardSymmetry: Sendable, Equatable {
         }
     }
 
-    /// Writes a board of cell codes (100 bytes, one `ObservationPlane` raw value per cell) as
-    /// one-hot planes (planes × 10 × 10 floats) at `out`, transformed by this symmetry.
+    /// Writes a board of cell codes (100 bytes, one `ObservationPlane` raw value per cell, with
+    /// `AgentGeometry.trailCode` on trail cells) as one-hot planes (planes × 10 × 10 floats) at
+    /// `out`, transformed by this symmetry. With one plane more than the one-hot encoding's, the
+    /// last is the trail.
     func writePlanes(
         codes: UnsafePointer<UInt8>, planeCount: Int, into out: UnsafeMutablePointer<Float>
     ) {
         let cells = Self.size * Self.size
+        let trail = planeCount > AgentGeometry.planeCount
         out.update(repeating: 0, count: planeCount * cells)
         sourceCell.withUnsafeBufferPointer { source in
             for c in 0..<cells {
-                out[Int(codes[source[c]]) * cells + c] = 1
+                let code = codes[source[c]]
+                out[Int(code & ~AgentGeometry.trailCode) * cells + c] = 1
+                if trail && code & AgentGeometry.trailCode != 0 {
+                    out[AgentGeometry.planeCount * cells + c] = 1
+                }
             }
         }
     }

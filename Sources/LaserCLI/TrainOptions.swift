@@ -23,6 +23,14 @@ struct ArchitectureOptions: ParsableArguments {
     )
     var convChannels = 0
     @Option(help: "TransformerPolicy: residual blocks of that conv trunk.") var convBlocks = 0
+    @Flag(
+        help:
+            "The policy also reads the trail plane: the squares the player has walked since the last push, its memory of where it has just been. With --init, a checkpoint without it gains the plane (its weights start at zero, so the policy starts unchanged)."
+    )
+    var trail = false
+
+    /// Observation planes of the network: the environment's seven, and the trail with --trail.
+    var planes: Int { AgentGeometry.planeCount + (trail ? 1 : 0) }
 
     func validate() throws {
         guard arch == "conv" || arch == "transformer" else {
@@ -36,15 +44,30 @@ struct ArchitectureOptions: ParsableArguments {
         }
     }
 
+    /// `model` reading the trail plane too when --trail asks for it and it does not yet.
+    func withTrail(_ model: any PolicyNetwork, seed: UInt64) throws -> any PolicyNetwork {
+        guard trail && model.planeCount < planes else { return model }
+        if let conv = model as? ConvPolicy {
+            var config = conv.config
+            config.planes = planes
+            return try ConvPolicy.grown(from: conv, to: config, seed: seed)
+        }
+        if let transformer = model as? TransformerPolicy {
+            return try TransformerPolicy.withPlanes(planes, from: transformer, seed: seed)
+        }
+        throw ValidationError("--trail: cannot add a plane to a \(model.architectureName) network")
+    }
+
     func makeModel(seed: UInt64) throws -> any PolicyNetwork {
         switch arch {
         case "conv":
             return try ConvPolicy(
-                config: ConvPolicyConfig(channels: channels, blocks: blocks), seed: seed)
+                config: ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks),
+                seed: seed)
         default:
             return try TransformerPolicy(
                 config: TransformerPolicyConfig(
-                    dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,
+                    planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,
                     convChannels: convChannels, convBlocks: convBlocks), seed: seed)
         }
     }

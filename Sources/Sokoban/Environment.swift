@@ -15,6 +15,14 @@ public struct EnvironmentConfig: Sendable, Equatable {
     public var maxSteps = 120
     /// How squares are encoded in the observation planes.
     public var observation = ObservationEncoding.oneHot
+    /// Add the trail plane after the encoding's planes: 1 on every square the player has stood on
+    /// since the last push (the current square included). It is the policy's memory of where it
+    /// has just been: on a solver's path the player never steps back onto its trail between two
+    /// pushes, while a greedy policy that goes round in circles does.
+    public var trail = false
+
+    /// Planes per square: the encoding's, plus one for the trail.
+    public var planeCount: Int { observation.planeCount + (trail ? 1 : 0) }
 
     public init() {}
 }
@@ -53,7 +61,7 @@ public struct EnvironmentStep: Sendable, Equatable {
 /// date in place, laid out `(count, planes, height, width)`; a step touches at most three squares
 /// per environment and allocates nothing.
 public struct BatchedEnvironment: Sendable {
-    static let wallBit: UInt8 = 1, goalBit: UInt8 = 2, boxBit: UInt8 = 4
+    static let wallBit: UInt8 = 1, goalBit: UInt8 = 2, boxBit: UInt8 = 4, trailBit: UInt8 = 8
 
     /// Environments in the batch.
     public let count: Int
@@ -62,7 +70,7 @@ public struct BatchedEnvironment: Sendable {
     public let width: Int
     /// Rewards, step limit and observation encoding.
     public let config: EnvironmentConfig
-    /// Planes per square (7 for `.oneHot`, 5 for `.layered`).
+    /// Planes per square (7 for `.oneHot`, 5 for `.layered`, one more with the trail).
     public let planeCount: Int
     /// Floats in one environment's observation.
     public var observationSize: Int { planeCount * height * width }
@@ -95,7 +103,7 @@ public struct BatchedEnvironment: Sendable {
         self.config = config
         self.autoReset = autoReset
         let squares = height * width
-        planeCount = config.observation.planeCount
+        planeCount = config.planeCount
         observations = [Float](repeating: 0, count: count * planeCount * squares)
         cells = [UInt8](repeating: Self.wallBit, count: count * squares)
         initialCells = cells
@@ -113,19 +121,29 @@ public struct BatchedEnvironment: Sendable {
     /// Boxes on goals in environment `index`.
     public func boxesOnGoals(_ index: Int) -> Int { onGoal[index] }
 
-    /// A 64-bit hash of environment `index`'s position (the player's square and the box squares):
-    /// equal positions hash equal, so an evaluator can see a deterministic policy revisit one.
-    /// FNV-1a over the box bitmap and the player; different positions collide with probability
-    /// about 2⁻⁶⁴ per pair.
+    /// A 64-bit hash of what environment `index`'s observation shows (the player's square, the
+    /// box squares and, with the trail plane, the trail): equal observations hash equal, so an
+    /// evaluator can see a deterministic policy come back to one. FNV-1a over the box bitmap, the
+    /// player and the trail bitmap; different ones collide with probability about 2⁻⁶⁴ per pair.
     public func positionHash(_ index: Int) -> UInt64 {
         let squares = height * width
         var hash = FNV1a()
         cells.withUnsafeBufferPointer { c in
             let base = index * squares
             for s in 0..<squares where c[base + s] & Self.boxBit != 0 { hash.combine(UInt64(s)) }
+            hash.combine(UInt64(squares + player[index]))
+            if config.trail {
+                for s in 0..<squares where c[base + s] & Self.trailBit != 0 {
+                    hash.combine(UInt64(2 * squares + s))
+                }
+            }
         }
-        hash.combine(UInt64(squares + player[index]))
         return hash.value
+    }
+
+    /// Whether square `square` (row-major on the board) is on environment `index`'s trail.
+    public func isOnTrail(_ index: Int, square: Int) -> Bool {
+        cells[index * height * width + square] & Self.trailBit != 0
     }
 
     /// Environment `index`'s current position as a level on the full `height` x `width` board
@@ -178,8 +196,36 @@ public struct BatchedEnvironment: Sendable {
         initialPlayer[index] = pr * width + pc
         initialOnGoal[index] = goals
         boxCount[index] = level.boxCount
+        var trail: [Int] = []
+        if config.trail, let note = level.note(Self.trailNote) {
+            for word in note.split(separator: " ") {
+                guard let s = Int(word), s >= 0, s < level.squares.count, level.squares[s] == .floor
+                else {
+                    throw LevelError(
+                        level: 0, line: 0, column: 0, title: level.title,
+                        problem: .malformed("trail square '\(word)' is not a floor square"))
+                }
+                let (r, c) = level.position(of: s)
+                trail.append(r * width + c)
+            }
+        }
         loaded[index] = true
         restart(index)
+        for s in trail where cells[base + s] & Self.trailBit == 0 {
+            cells[base + s] |= Self.trailBit
+            writeObservation(index, s)
+        }
+    }
+
+    /// The note of a position collected mid-episode that lists its trail: the level's square
+    /// indices (row-major) the player walked since the last push, separated by spaces.
+    public static let trailNote = "Trail"
+
+    /// Environment `index`'s trail as a `trailNote` value for a level from `snapshot`.
+    public func trailNoteValue(_ index: Int) -> String {
+        let base = index * height * width
+        return (0..<height * width).filter { cells[base + $0] & Self.trailBit != 0 }
+            .map(String.init).joined(separator: " ")
     }
 
     /// Starts environment `index` again from its last level.
@@ -189,6 +235,7 @@ public struct BatchedEnvironment: Sendable {
         let base = index * squares
         for s in 0..<squares { cells[base + s] = initialCells[base + s] }
         player[index] = initialPlayer[index]
+        if config.trail { cells[base + player[index]] |= Self.trailBit }
         onGoal[index] = initialOnGoal[index]
         steps[index] = 0
         for s in 0..<squares { writeObservation(index, s) }
@@ -212,6 +259,7 @@ public struct BatchedEnvironment: Sendable {
                 obs[base + 3 * squares] = values.3
                 obs[base + 4 * squares] = values.4
             }
+            writeTrail(base, cell)
             return
         }
         let plane: ObservationPlane
@@ -224,10 +272,27 @@ public struct BatchedEnvironment: Sendable {
         } else {
             plane = cell & Self.goalBit != 0 ? .goal : .floor
         }
-        let planes = planeCount
+        let planes = config.observation.planeCount
         observations.withUnsafeMutableBufferPointer { obs in
             for p in 0..<planes { obs[base + p * squares] = 0 }
             obs[base + plane.rawValue * squares] = 1
+        }
+        writeTrail(base, cell)
+    }
+
+    /// Writes the trail plane (the last) of the square whose first plane is at `base`.
+    private mutating func writeTrail(_ base: Int, _ cell: UInt8) {
+        guard config.trail else { return }
+        observations[base + config.observation.planeCount * height * width] =
+            cell & Self.trailBit != 0 ? 1 : 0
+    }
+
+    /// A push starts a new trail: every trail square of environment `index` is cleared.
+    private mutating func clearTrail(_ index: Int) {
+        let base = index * height * width
+        for s in 0..<height * width where cells[base + s] & Self.trailBit != 0 {
+            cells[base + s] &= ~Self.trailBit
+            writeObservation(index, s)
         }
     }
 
@@ -266,12 +331,17 @@ public struct BatchedEnvironment: Sendable {
                         reward += config.boxOnGoal
                     }
                     player[index] = next
+                    if config.trail {
+                        clearTrail(index)
+                        cells[base + next] |= Self.trailBit
+                    }
                     writeObservation(index, from)
                     writeObservation(index, next)
                     writeObservation(index, beyond)
                 }
             } else {
                 player[index] = next
+                if config.trail { cells[base + next] |= Self.trailBit }
                 writeObservation(index, from)
                 writeObservation(index, next)
             }

@@ -98,6 +98,7 @@ enum LevelParser {
     static let noteKeys: Set<String> = [
         "title", "author", "comment", "solution", "seed", "pushes", "moves", "collection",
         "date", "email", "homepage", "difficulty", "set", "source", "url", "copyright",
+        "trail",
     ]
 
     /// One board character with where it came from in the file.

@@ -94,6 +94,39 @@ import Testing
         #expect(again.states == states)
     }
 
+    @Test func aTrailPolicysPositionsKeepTheirTrailThroughALevelFile() throws {
+        let levels = try Demonstrations.generate(
+            options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 6, workers: 2)
+        let model = try ConvPolicy(
+            config: ConvPolicyConfig(planes: 8, channels: 8, blocks: 1, valueHidden: 16), seed: 5)
+        var config = DAggerConfig()
+        config.environment.maxSteps = 30
+        config.batch = 4
+        let (states, _) = try DAgger.collect(
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config,
+            workers: 2)
+        #expect(!states.isEmpty)
+        #expect(states.allSatisfy { $0.note(BatchedEnvironment.trailNote) != nil })
+        #expect(
+            states.contains {
+                ($0.note(BatchedEnvironment.trailNote) ?? "").split(separator: " ").count > 1
+            })
+        // Written and read back, each position replays with its trail into the same codes.
+        let parsed = try LevelCollection(text: LevelCollection(levels: states).xsb()).levels
+        var trail = EnvironmentConfig()
+        trail.trail = true
+        let direct = try DemonstrationData(levels: states, gamma: 0.99, config: trail)
+        let reread = try DemonstrationData(levels: parsed, gamma: 0.99, config: trail)
+        #expect(direct.codes == reread.codes)
+        for state in states {
+            // A position's first sample shows exactly the trail its note lists.
+            let squares = state.note(BatchedEnvironment.trailNote)!.split(separator: " ").count
+            let board = try DemonstrationData(levels: [state], gamma: 0.99, config: trail).codes
+                .prefix(AgentGeometry.cells)
+            #expect(board.filter { $0 & AgentGeometry.trailCode != 0 }.count == squares)
+        }
+    }
+
     @Test func behaviorCloningWithDAggerGrowsItsDataAndResumesWithTheRoundsItHad() throws {
         let levels = try Demonstrations.generate(
             options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 8, workers: 2)

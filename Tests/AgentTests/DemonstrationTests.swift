@@ -24,6 +24,37 @@ import Testing
         #expect(data.codes[99] == UInt8(ObservationPlane.wall.rawValue))
     }
 
+    @Test func withTheTrailNoDemonstratedStepWalksBackOntoIt() throws {
+        // On a solver's path the player never returns to a square it walked since the last push:
+        // the property the trail plane lets a policy learn.
+        let levels = try Demonstrations.generate(
+            options: GeneratorOptions(width: 8, height: 8, boxes: 2), seed: 11, count: 12,
+            workers: 2)
+        var config = EnvironmentConfig()
+        config.trail = true
+        let data = try DemonstrationData(levels: levels, gamma: 0.99, config: config)
+        #expect(data.planeCount == AgentGeometry.planeCount + 1)
+        let n = AgentGeometry.boardSize
+        var longTrails = 0
+        for i in 0..<data.count {
+            let board = Array(data.codes[(i * 100)..<(i * 100 + 100)])
+            let player = board.firstIndex {
+                let code = Int($0 & ~AgentGeometry.trailCode)
+                return code == ObservationPlane.player.rawValue
+                    || code == ObservationPlane.playerOnGoal.rawValue
+            }!
+            #expect(board[player] & AgentGeometry.trailCode != 0, "the player stands on its trail")
+            let trail = board.filter { $0 & AgentGeometry.trailCode != 0 }.count
+            if trail >= 3 { longTrails += 1 }
+            let target = player + [-n, n, -1, 1][Int(data.actions[i])]
+            #expect(board[target] & AgentGeometry.trailCode == 0, "sample \(i) steps back")
+        }
+        #expect(longTrails > 0)
+        // Without the trail, the codes are the plain plane indices.
+        let plain = try DemonstrationData(levels: levels, gamma: 0.99)
+        #expect(plain.codes == data.codes.map { $0 & ~AgentGeometry.trailCode })
+    }
+
     @Test func aWrongSolutionIsNamed() throws {
         var level = try Fixtures.corridorLevels()[0]
         level.notes = [("Solution", "rR")]

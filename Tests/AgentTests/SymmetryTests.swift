@@ -143,6 +143,50 @@ import Testing
         }
     }
 
+    @Test func theTrailPlaneTurnsWithTheBoardAndSurvivesTheCellCodes() throws {
+        var config = EnvironmentConfig()
+        config.trail = true
+        var env = BatchedEnvironment(count: 1, config: config)
+        try env.reset(0, level: try Level(rows: Self.tenByTen))
+        // A walk without a push leaves a trail of several squares.
+        for action in [1, 1, 3, 3, 0] { _ = env.step(0, action: action) }
+        let board = codes(env)
+        let trailCells = board.filter { $0 & AgentGeometry.trailCode != 0 }.count
+        #expect(trailCells >= 3)
+        let n = env.observationSize
+        #expect(n == (AgentGeometry.planeCount + 1) * AgentGeometry.cells)
+        for s in BoardSymmetry.all {
+            var fromCodes = [Float](repeating: -1, count: n)
+            var fromFloats = [Float](repeating: -1, count: n)
+            board.withUnsafeBufferPointer { c in
+                fromCodes.withUnsafeMutableBufferPointer {
+                    s.writePlanes(
+                        codes: c.baseAddress!, planeCount: env.planeCount, into: $0.baseAddress!)
+                }
+            }
+            env.observations.withUnsafeBufferPointer { o in
+                fromFloats.withUnsafeMutableBufferPointer {
+                    s.transformPlanes(
+                        o.baseAddress!, planeCount: env.planeCount, into: $0.baseAddress!)
+                }
+            }
+            #expect(fromFloats == fromCodes, "symmetry \(s.index)")
+            // The trail plane holds exactly the trail squares, turned.
+            let plane = fromCodes[(AgentGeometry.planeCount * AgentGeometry.cells)...]
+            #expect(plane.filter { $0 == 1 }.count == trailCells)
+        }
+        // Seven planes from the same codes: the trail is left out, the one-hot planes unchanged.
+        var seven = [Float](repeating: -1, count: AgentGeometry.observationCount)
+        board.withUnsafeBufferPointer { c in
+            seven.withUnsafeMutableBufferPointer {
+                BoardSymmetry.all[0].writePlanes(
+                    codes: c.baseAddress!, planeCount: AgentGeometry.planeCount,
+                    into: $0.baseAddress!)
+            }
+        }
+        #expect(seven == Array(env.observations.prefix(AgentGeometry.observationCount)))
+    }
+
     @Test func symmetryAveragedEvaluationIsTheSameOnATurnedLevelSet() throws {
         let model = try Fixtures.tinyConv(seed: 9)
         var env = BatchedEnvironment(count: 1)

@@ -279,6 +279,37 @@ import Testing
             "size a transformer's conv trunk")
     }
 
+    /// --trail gives a trained policy the trail plane (unread at first), and the policy then plays,
+    /// trains on and is evaluated with the trail.
+    @Test func trailAddsThePlaneToATrainedPolicyAndPlaysWithIt() throws {
+        let l = try levels()
+        let source = try policy()
+        let out = dir + "/trail.safetensors"
+        let r = try CLI.run([
+            "train", "bc", "--demos", l, "--init", source, "--trail", "--steps", "2", "--batch",
+            "16", "--eval-every", "1", "--held-out", "1", "--solve-levels", "1", "--dagger-every",
+            "1", "--dagger-levels", "2", "--out", out,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("gains the trail plane"), "\(r.stderr)")
+        let stem = try #require(try tensorBytes(out, "stem.weight"))
+        #expect(stem.count == 4 * 8 * 9 * 4)  // [4, 8, 3, 3] floats
+        let eval = try CLI.run(["eval", "--policy", out, "--levels", l, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        // A fresh trail transformer reads 8 planes from the start.
+        let fresh = dir + "/trail-transformer.safetensors"
+        let t = try CLI.run([
+            "train", "bc", "--demos", l, "--arch", "transformer", "--dim", "8", "--layers", "1",
+            "--heads", "2", "--mlp-hidden", "8", "--trail", "--steps", "1", "--batch", "16",
+            "--eval-every", "1", "--held-out", "1", "--solve-levels", "1", "--out", fresh,
+        ])
+        #expect(t.status == 0, "\(t.stderr)")
+        #expect(!t.stderr.contains("gains the trail plane"))
+        #expect(try tensorBytes(fresh, "embed.weight")?.count == 8 * 8 * 4)
+        let watch = try CLI.run(["watch", "--policy", fresh, l, "--max-steps", "3", "--delay", "0"])
+        #expect(watch.status == 0, "\(watch.stderr)")
+    }
+
     @Test func untilStopsARunThatResumeContinues() throws {
         let l = try levels()
         let out = dir + "/until.safetensors"

@@ -1,4 +1,4 @@
-// Growing a trained ConvPolicy: the larger network computes the same outputs and still learns.
+// Growing a trained policy: the larger network computes the same outputs and still learns.
 import LinearAlgebra
 import Testing
 
@@ -11,7 +11,7 @@ import Testing
         planes: 3, channels: 6, blocks: 4, policyChannels: 3, valueChannels: 2, valueHidden: 7)
 
     /// Logits and values of `model` on `observations` (batch `batch`).
-    func outputs(_ model: ConvPolicy, _ observations: [Float], batch: Int) throws -> (
+    func outputs(_ model: any PolicyNetwork, _ observations: [Float], batch: Int) throws -> (
         logits: [Float], values: [Float]
     ) {
         let context = model.makeContext(batchCapacity: batch)
@@ -104,11 +104,64 @@ import Testing
             try ConvPolicy.grown(from: source, to: fewer, seed: 1)
         }
         var planes = small
-        planes.planes = 7
-        #expect(
-            throws: PolicyError.invalidConfiguration("cannot grow a 3-plane network to 7 planes")
-        ) {
+        planes.planes = 2
+        #expect(throws: PolicyError.invalidConfiguration("cannot grow planes from 3 down to 2")) {
             try ConvPolicy.grown(from: source, to: planes, seed: 1)
+        }
+        let transformer = try TransformerPolicy(
+            config: TransformerPolicyConfig(planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8),
+            seed: 1)
+        #expect(throws: PolicyError.invalidConfiguration("cannot grow planes from 3 down to 2")) {
+            try TransformerPolicy.withPlanes(2, from: transformer, seed: 1)
+        }
+    }
+
+    /// `observations` (batch × planes × 100) with `extra` more planes of random values per sample.
+    static func addingPlanes(
+        _ observations: [Float], batch: Int, planes: Int, extra: Int, rng: inout SplitMix64
+    ) -> [Float] {
+        var out: [Float] = []
+        for b in 0..<batch {
+            let size = planes * 100
+            out += observations[(b * size)..<((b + 1) * size)]
+            out += randomValues(extra * 100, scale: 1, rng: &rng)
+        }
+        return out
+    }
+
+    @Test func anAddedPlaneIsUnreadUntilTrainingMovesItsWeights() throws {
+        // A conv network and transformers with and without a conv trunk gain one observation
+        // plane; whatever the plane holds, the outputs are those of the source network.
+        let conv = try ConvPolicy(config: small, seed: 1)
+        var convConfig = small
+        convConfig.planes = 4
+        let plain = try TransformerPolicy(
+            config: TransformerPolicyConfig(planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8),
+            seed: 1)
+        let trunk = try TransformerPolicy(
+            config: TransformerPolicyConfig(
+                planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8, convChannels: 4,
+                convBlocks: 1), seed: 1)
+        for source in [conv as any PolicyNetwork, plain, trunk] {
+            try perturbAll(source, seed: 2)
+            let grown: any PolicyNetwork =
+                if let c = source as? ConvPolicy {
+                    try ConvPolicy.grown(from: c, to: convConfig, seed: 3)
+                } else {
+                    try TransformerPolicy.withPlanes(4, from: source as! TransformerPolicy, seed: 3)
+                }
+            #expect(grown.planeCount == 4)
+            var rng = SplitMix64(seed: 4)
+            let batch = 3
+            let observations = randomValues(batch * 3 * 100, scale: 1, rng: &rng)
+            let wider = Self.addingPlanes(
+                observations, batch: batch, planes: 3, extra: 1, rng: &rng)
+            let before = try outputs(source, observations, batch: batch)
+            let after = try outputs(grown, wider, batch: batch)
+            #expect(before.logits.contains { abs($0) > 1e-3 })
+            for (a, b) in zip(before.logits + before.values, after.logits + after.values) {
+                #expect(abs(a - b) <= 1e-4 * max(1, abs(a)), "\(source.architectureName)")
+            }
         }
     }
 }

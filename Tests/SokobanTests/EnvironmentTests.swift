@@ -53,6 +53,64 @@ import Testing
         #expect(last.done && last.solved)
     }
 
+    @Test func theTrailPlaneHoldsTheSquaresWalkedSinceTheLastPush() throws {
+        let l = try level("#######\n#@    #\n#  $. #\n#######")
+        var config = EnvironmentConfig()
+        config.trail = true
+        var env = BatchedEnvironment(count: 1, config: config)
+        #expect(env.planeCount == planes + 1)
+        try env.reset(0, level: l)
+        /// The squares (row·10 + column) lit on the trail plane.
+        func trail() -> Set<Int> {
+            Set((0..<100).filter { env.observations[planes * 100 + $0] == 1 })
+        }
+        #expect(trail() == [11])
+        let start = env.positionHash(0)
+        _ = env.step(0, action: 3)  // right
+        _ = env.step(0, action: 1)  // down
+        _ = env.step(0, action: 0)  // up: back onto the trail
+        _ = env.step(0, action: 0)  // into the wall: nothing moves
+        #expect(trail() == [11, 12, 22])
+        #expect((0..<100).allSatisfy { env.isOnTrail(0, square: $0) == trail().contains($0) })
+        _ = env.step(0, action: 2)  // left: the starting position, with a longer trail
+        #expect(env.positionHash(0) != start)
+        _ = env.step(0, action: 1)  // down
+        _ = env.step(0, action: 3)  // right
+        let pushed = env.step(0, action: 3)  // pushes the box onto the goal: a new trail
+        #expect(pushed.solved)
+        #expect(trail() == [23])
+        // The one-hot planes are those of an environment without the trail.
+        var plain = BatchedEnvironment(count: 1)
+        try plain.reset(0, level: l)
+        for action in [3, 1, 0, 0, 2, 1, 3, 3] { _ = plain.step(0, action: action) }
+        #expect(Array(env.observations.prefix(planes * 100)) == plain.observations)
+        // Without the trail, coming back gives the same position hash.
+        var again = BatchedEnvironment(count: 1)
+        try again.reset(0, level: l)
+        let first = again.positionHash(0)
+        _ = again.step(0, action: 3)
+        _ = again.step(0, action: 2)
+        #expect(again.positionHash(0) == first)
+    }
+
+    @Test func aTrailNoteSeedsTheTrailAndABadOneIsRefused() throws {
+        var l = try level("#######\n#@    #\n#  $. #\n#######")
+        l.notes = [(BatchedEnvironment.trailNote, "9 10")]  // level squares (1, 2) and (1, 3)
+        var config = EnvironmentConfig()
+        config.trail = true
+        var env = BatchedEnvironment(count: 1, config: config)
+        try env.reset(0, level: l)
+        #expect(env.trailNoteValue(0) == "11 12 13")
+        // Without the trail plane the note is ignored.
+        var plain = BatchedEnvironment(count: 1)
+        try plain.reset(0, level: l)
+        #expect(plain.trailNoteValue(0) == "")
+        l.notes = [(BatchedEnvironment.trailNote, "0")]  // a wall
+        #expect(throws: LevelError.self) { try env.reset(0, level: l) }
+        l.notes = [(BatchedEnvironment.trailNote, "x")]
+        #expect(throws: LevelError.self) { try env.reset(0, level: l) }
+    }
+
     @Test func observationPlanes() throws {
         let l = try level("######\n#+$ .#\n# *$ #\n######")
         var env = SokobanEnvironment()

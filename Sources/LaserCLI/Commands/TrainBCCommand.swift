@@ -69,6 +69,7 @@ struct TrainBC: ParsableCommand {
             )
         }
         var config = conv.config
+        config.planes = max(config.planes, architecture.planes)
         config.channels = architecture.channels
         config.blocks = architecture.blocks
         return try ConvPolicy.grown(from: conv, to: config, seed: seed)
@@ -129,7 +130,11 @@ struct TrainBC: ParsableCommand {
             return model
         }
         let loaded = try loadPolicy(initial).model
-        return grow ? try grown(loaded) : loaded
+        let trailed = try architecture.withTrail(loaded, seed: seed)
+        if trailed !== loaded {
+            stderrLine("bc: \(initial) gains the trail plane (its weights start at zero)")
+        }
+        return grow ? try grown(trailed) : trailed
     }
 
     func run() throws {

@@ -1,14 +1,14 @@
-// Function-preserving growth of a trained ConvPolicy (Net2Net-style, with zero-initialised paths):
-// a network with more channels or residual blocks that computes exactly what the smaller one did,
-// so training continues from the trained policy with more capacity instead of starting over.
+// Function-preserving growth of a trained policy (Net2Net-style, with zero-initialised paths): a
+// network with more observation planes, channels or residual blocks that computes exactly what the
+// smaller one did, so training continues from the trained policy instead of starting over.
 import LinearAlgebra
 
 extension ConvPolicy {
-    /// A copy of `source` enlarged to `config` (every size ≥ the source's, same planes) that
-    /// computes the same logits and values.
+    /// A copy of `source` enlarged to `config` (every size ≥ the source's) that computes the same
+    /// logits and values, whatever the new observation planes (if any) hold.
     ///
-    /// Why it is exact: every weight reading a *new* input (a new channel, a new flattened head
-    /// input) is zero, so new channels never reach an old output; the weights producing new
+    /// Why it is exact: every weight reading a *new* input (a new plane, a new channel, a new
+    /// flattened head input) is zero, so new inputs never reach an old output; the weights producing new
     /// channels keep their fresh initialisation (seeded), so they carry signal and receive
     /// gradients from the first step. A new residual block gets a zero second conv and bias:
     /// h ← ReLU(h + 0) = h because h is already a ReLU output, so it starts as the identity and its
@@ -17,11 +17,8 @@ extension ConvPolicy {
         throws -> ConvPolicy
     {
         let old = source.config
-        guard config.planes == old.planes else {
-            throw PolicyError.invalidConfiguration(
-                "cannot grow a \(old.planes)-plane network to \(config.planes) planes")
-        }
         for (name, new, current) in [
+            ("planes", config.planes, old.planes),
             ("channels", config.channels, old.channels), ("blocks", config.blocks, old.blocks),
             ("policy channels", config.policyChannels, old.policyChannels),
             ("value channels", config.valueChannels, old.valueChannels),
@@ -33,12 +30,11 @@ extension ConvPolicy {
         let grown = try ConvPolicy(config: config, seed: seed)
         for info in grown.parameters.infos {
             var fresh = try grown.parameters.tensor(named: info.name)
-            if let sourceInfo = try? source.parameters.info(named: info.name) {
-                let trained = try source.parameters.tensor(named: info.name)
-                embed(
-                    trained.scalars, shape: sourceInfo.shape, into: &fresh.scalars,
-                    shape: info.shape)
-            } else if info.name.hasSuffix(".conv2.weight") || info.name.hasSuffix(".conv2.bias") {
+            let copied = try grown.parameters.embed(
+                info.name, from: source.parameters, into: &fresh)
+            if !copied
+                && (info.name.hasSuffix(".conv2.weight") || info.name.hasSuffix(".conv2.bias"))
+            {
                 // A new block: the identity until training moves its second conv.
                 fresh.scalars = [Float](repeating: 0, count: info.count)
             }
@@ -46,10 +42,48 @@ extension ConvPolicy {
         }
         return grown
     }
+}
+
+extension TransformerPolicy {
+    /// A copy of `source` that reads `planes` observation planes (≥ the source's) and computes the
+    /// same logits and values whatever the new planes hold: the weights reading them start at zero.
+    public static func withPlanes(_ planes: Int, from source: TransformerPolicy, seed: UInt64)
+        throws -> TransformerPolicy
+    {
+        guard planes >= source.config.planes else {
+            throw PolicyError.invalidConfiguration(
+                "cannot grow planes from \(source.config.planes) down to \(planes)")
+        }
+        var config = source.config
+        config.planes = planes
+        let grown = try TransformerPolicy(config: config, seed: seed)
+        for info in grown.parameters.infos {
+            var fresh = try grown.parameters.tensor(named: info.name)
+            _ = try grown.parameters.embed(info.name, from: source.parameters, into: &fresh)
+            try grown.parameters.setTensor(named: info.name, to: fresh)
+        }
+        return grown
+    }
+}
+
+extension ParameterStore {
+    /// Writes `source`'s tensor `name` into the leading corner of `tensor` (this store's shape for
+    /// it) and zeroes every entry whose input index (dimension 1) is new; false when `source`
+    /// has no such tensor.
+    func embed(_ name: String, from source: ParameterStore, into tensor: inout Tensor) throws
+        -> Bool
+    {
+        guard let sourceInfo = try? source.info(named: name) else { return false }
+        let trained = try source.tensor(named: name)
+        Self.embed(
+            trained.scalars, shape: sourceInfo.shape, into: &tensor.scalars,
+            shape: try info(named: name).shape)
+        return true
+    }
 
     /// Copies `small` into the leading corner of `large` (row-major, same rank, PyTorch layout
     /// [out, in, ...]) and zeroes every entry of `large` whose input index (dimension 1) is new.
-    private static func embed(
+    static func embed(
         _ small: [Float], shape smallShape: [Int], into large: inout [Float],
         shape largeShape: [Int]
     ) {
