@@ -70,13 +70,19 @@ import Testing
         }
     }
 
-    @Test func collectedPositionsCarryTheSolversSolutionAndRepeatExactly() throws {
+    /// Six small generated levels and a short-episode DAgger config to collect on them.
+    func smallCollection() throws -> (levels: [Level], config: DAggerConfig) {
         let levels = try Demonstrations.generate(
             options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 6, workers: 2)
-        let model = try Fixtures.tinyConv(seed: 5)
         var config = DAggerConfig()
         config.environment.maxSteps = 30
         config.batch = 4
+        return (levels, config)
+    }
+
+    @Test func collectedPositionsCarryTheSolversSolutionAndRepeatExactly() throws {
+        let (levels, config) = try smallCollection()
+        let model = try Fixtures.tinyConv(seed: 5)
         let (states, report) = try DAgger.collect(
             model: model, levels: levels, levelNumbers: Array(1...6), round: 3, config: config,
             workers: 2)
@@ -95,13 +101,9 @@ import Testing
     }
 
     @Test func aTrailPolicysPositionsKeepTheirTrailThroughALevelFile() throws {
-        let levels = try Demonstrations.generate(
-            options: GeneratorOptions(width: 7, height: 7, boxes: 2), seed: 4, count: 6, workers: 2)
+        let (levels, config) = try smallCollection()
         let model = try ConvPolicy(
             config: ConvPolicyConfig(planes: 8, channels: 8, blocks: 1, valueHidden: 16), seed: 5)
-        var config = DAggerConfig()
-        config.environment.maxSteps = 30
-        config.batch = 4
         let (states, _) = try DAgger.collect(
             model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config,
             workers: 2)

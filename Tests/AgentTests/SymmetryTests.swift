@@ -122,25 +122,31 @@ import Testing
         var env = BatchedEnvironment(count: 1)
         try env.reset(0, level: try Level(rows: Self.tenByTen))
         let board = codes(env)
-        let n = AgentGeometry.observationCount
         for s in BoardSymmetry.all {
-            var fromCodes = [Float](repeating: -1, count: n)
-            var fromFloats = [Float](repeating: -1, count: n)
-            board.withUnsafeBufferPointer { c in
-                fromCodes.withUnsafeMutableBufferPointer {
-                    s.writePlanes(
-                        codes: c.baseAddress!, planeCount: AgentGeometry.planeCount,
-                        into: $0.baseAddress!)
-                }
-            }
-            env.observations.withUnsafeBufferPointer { o in
-                fromFloats.withUnsafeMutableBufferPointer {
-                    s.transformPlanes(
-                        o.baseAddress!, planeCount: AgentGeometry.planeCount, into: $0.baseAddress!)
-                }
-            }
+            let (fromCodes, fromFloats) = views(env, board, s)
             #expect(fromFloats == fromCodes, "symmetry \(s.index)")
         }
+    }
+
+    /// The planes `s` writes from the cell codes `board` and the planes it turns the environment's
+    /// own observation into: the same view, if the codes hold everything the planes do.
+    func views(_ env: BatchedEnvironment, _ board: [UInt8], _ s: BoardSymmetry) -> (
+        fromCodes: [Float], fromFloats: [Float]
+    ) {
+        var fromCodes = [Float](repeating: -1, count: env.observationSize)
+        var fromFloats = fromCodes
+        board.withUnsafeBufferPointer { c in
+            fromCodes.withUnsafeMutableBufferPointer {
+                s.writePlanes(
+                    codes: c.baseAddress!, planeCount: env.planeCount, into: $0.baseAddress!)
+            }
+        }
+        env.observations.withUnsafeBufferPointer { o in
+            fromFloats.withUnsafeMutableBufferPointer {
+                s.transformPlanes(o.baseAddress!, planeCount: env.planeCount, into: $0.baseAddress!)
+            }
+        }
+        return (fromCodes, fromFloats)
     }
 
     @Test func theTrailPlaneTurnsWithTheBoardAndSurvivesTheCellCodes() throws {
@@ -156,20 +162,7 @@ import Testing
         let n = env.observationSize
         #expect(n == (AgentGeometry.planeCount + 1) * AgentGeometry.cells)
         for s in BoardSymmetry.all {
-            var fromCodes = [Float](repeating: -1, count: n)
-            var fromFloats = [Float](repeating: -1, count: n)
-            board.withUnsafeBufferPointer { c in
-                fromCodes.withUnsafeMutableBufferPointer {
-                    s.writePlanes(
-                        codes: c.baseAddress!, planeCount: env.planeCount, into: $0.baseAddress!)
-                }
-            }
-            env.observations.withUnsafeBufferPointer { o in
-                fromFloats.withUnsafeMutableBufferPointer {
-                    s.transformPlanes(
-                        o.baseAddress!, planeCount: env.planeCount, into: $0.baseAddress!)
-                }
-            }
+            let (fromCodes, fromFloats) = views(env, board, s)
             #expect(fromFloats == fromCodes, "symmetry \(s.index)")
             // The trail plane holds exactly the trail squares, turned.
             let plane = fromCodes[(AgentGeometry.planeCount * AgentGeometry.cells)...]
