@@ -199,11 +199,13 @@ public struct BatchedEnvironment: Sendable {
         var trail: [Int] = []
         if config.trail, let note = level.note(Self.trailNote) {
             for word in note.split(separator: " ") {
-                guard let s = Int(word), s >= 0, s < level.squares.count, level.squares[s] == .floor
+                guard let s = Int(word), s >= 0, s < level.squares.count,
+                    level.squares[s] == .floor,
+                    !level.boxes.contains(s)
                 else {
                     throw LevelError(
                         level: 0, line: 0, column: 0, title: level.title,
-                        problem: .malformed("trail square '\(word)' is not a floor square"))
+                        problem: .malformed("trail square '\(word)' is not an empty floor square"))
                 }
                 let (r, c) = level.position(of: s)
                 trail.append(r * width + c)

@@ -109,6 +109,8 @@ import Testing
         #expect(throws: LevelError.self) { try env.reset(0, level: l) }
         l.notes = [(BatchedEnvironment.trailNote, "x")]
         #expect(throws: LevelError.self) { try env.reset(0, level: l) }
+        l.notes = [(BatchedEnvironment.trailNote, "17")]  // the box
+        #expect(throws: LevelError.self) { try env.reset(0, level: l) }
     }
 
     @Test func observationPlanes() throws {
