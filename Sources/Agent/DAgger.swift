@@ -169,7 +169,7 @@ public enum DAgger {
         if let maximumWorkers { context.maximumWorkers = maximumWorkers }
         var slotLevel = [Int](repeating: -1, count: batch)
         var slotStates = [[Level]](repeating: [], count: batch)
-        var slotSeen = [Set<String>](repeating: [], count: batch)
+        var slotSeen = [Set<UInt64>](repeating: [], count: batch)
         var nextIndex = 0
         func load(_ slot: Int) throws {
             slotStates[slot] = []
@@ -185,14 +185,12 @@ public enum DAgger {
         for slot in 0..<batch { try load(slot) }
         while slotLevel.contains(where: { $0 >= 0 }) {
             for slot in 0..<batch where slotLevel[slot] >= 0 {
-                var state = env.snapshot(slot)
-                if env.config.trail {
-                    state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
-                }
-                // Distinct observations: the trail is part of what the policy sees.
-                let key =
-                    "\(state.boxes) \(state.player) \(state.note(BatchedEnvironment.trailNote) ?? "")"
-                if slotSeen[slot].insert(key).inserted {
+                // Distinct observations (the hash covers the trail when the policy sees one).
+                if slotSeen[slot].insert(env.positionHash(slot)).inserted {
+                    var state = env.snapshot(slot)
+                    if env.config.trail {
+                        state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
+                    }
                     slotStates[slot].append(state)
                 }
             }
