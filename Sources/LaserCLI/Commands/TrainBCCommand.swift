@@ -69,7 +69,6 @@ struct TrainBC: ParsableCommand {
             )
         }
         var config = conv.config
-        config.planes = max(config.planes, architecture.planes)
         config.channels = architecture.channels
         config.blocks = architecture.blocks
         return try ConvPolicy.grown(from: conv, to: config, seed: seed)
