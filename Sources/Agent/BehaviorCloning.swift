@@ -37,6 +37,9 @@ public struct BehaviorCloningConfig: Sendable {
     /// training sample equally likely). The positions the policy itself reaches are a small part
     /// of the data but the part that decides its solve rate.
     public var daggerShare = 0.0
+    /// With a teacher: the weight of the cross-entropy against its symmetry-averaged
+    /// probabilities in the policy loss (the solver's action sets get the rest).
+    public var distillationWeight: Float = 0.5
     /// Seed of the batch sampling (batch n draws from a stream derived from seed and n, so a
     /// resumed run draws the same batches as an uninterrupted one).
     public var seed: UInt64 = 1
@@ -65,6 +68,9 @@ public struct BehaviorCloningConfig: Sendable {
         }
         guard gamma > 0 && gamma <= 1 else {
             throw AgentError.invalidSetting("gamma must be in (0, 1]")
+        }
+        guard distillationWeight >= 0 && distillationWeight <= 1 else {
+            throw AgentError.invalidSetting("the distillation weight must be in [0, 1]")
         }
         guard daggerShare >= 0 && daggerShare < 1 else {
             throw AgentError.invalidSetting("the DAgger share of a batch must be in [0, 1)")
@@ -112,17 +118,26 @@ public final class BehaviorCloning {
     private var observations: [Float]
     private var actionSets: [ActionSet]
     private var targets: [Float]
+    /// The teacher whose symmetry-averaged probabilities the policy also learns (distillation).
+    let teacher: (any PolicyNetwork)?
+    /// Its probabilities of every sample (4 each, the sample's own orientation); empty without one.
+    private var teacherProbabilities: [Float] = []
+    /// One batch's soft targets (batch × 4).
+    private var softTargets: [Float]
 
     /// Builds the run. `trainer` may come from a checkpoint (its step is where training resumes);
     /// `collected` are the positions earlier DAgger rounds added (those of rounds after the
     /// trainer's step are dropped, so a resumed run sees the data an uninterrupted one saw).
     /// `imported` are solver-labelled positions from another run (e.g. the DAgger file of the
     /// policy this run starts from): sampled like collected ones, but never saved with them.
-    /// `files` names where each list came from, for errors about their levels.
+    /// `files` names where each list came from, for errors about their levels. With `teacher`,
+    /// the policy loss mixes in the teacher's symmetry-averaged probabilities
+    /// (`distillationWeight`).
     public init(
         trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
         config: BehaviorCloningConfig, collected: [Level] = [], imported: [Level] = [],
-        files: (levels: String?, collected: String?, imported: String?) = (nil, nil, nil)
+        files: (levels: String?, collected: String?, imported: String?) = (nil, nil, nil),
+        teacher: (any PolicyNetwork)? = nil
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
@@ -158,6 +173,13 @@ public final class BehaviorCloning {
             repeating: 0, count: config.batchSize * observationCount)
         actionSets = [ActionSet](repeating: [], count: config.batchSize)
         targets = [Float](repeating: 0, count: config.batchSize)
+        softTargets = [Float](
+            repeating: 0, count: teacher == nil ? 0 : config.batchSize * PolicyGeometry.actionCount)
+        self.teacher = teacher
+        if let teacher {
+            teacherProbabilities = try Distillation.probabilities(
+                teacher: teacher, data: data, samples: 0..<data.count)
+        }
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
         let kept = collected.filter { (DAgger.round(ofTitle: $0.title) ?? Int.max) <= roundsDone }
         try AgentError.naming(files.imported) { try add(states: imported) }
@@ -182,6 +204,10 @@ public final class BehaviorCloning {
         guard !states.isEmpty else { return }
         let first = data.count
         try data.append(levels: states, firstStepOnly: true, indexed: false)
+        if let teacher {
+            teacherProbabilities += try Distillation.probabilities(
+                teacher: teacher, data: data, samples: first..<data.count)
+        }
         trainSamples.append(contentsOf: first..<data.count)
         collectedSamples.append(contentsOf: first..<data.count)
     }
@@ -207,21 +233,34 @@ public final class BehaviorCloning {
     public func step() throws -> SupervisedResult {
         var random = Self.stream(seed: config.seed, index: trainer.step)
         let n = config.batchSize
+        let a = PolicyGeometry.actionCount
+        let distilling = teacher != nil
         observations.withUnsafeMutableBufferPointer { obs in
-            for b in 0..<n {
-                let sample = drawSample(&random)
-                let symmetry =
-                    config.augment
-                    ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
-                actionSets[b] = data.write(
-                    sample: sample, symmetry: symmetry,
-                    into: obs.baseAddress! + b * observationCount)
-                targets[b] = data.returns[sample] * config.returnScale
+            softTargets.withUnsafeMutableBufferPointer { soft in
+                teacherProbabilities.withUnsafeBufferPointer { taught in
+                    for b in 0..<n {
+                        let sample = drawSample(&random)
+                        let symmetry =
+                            config.augment
+                            ? BoardSymmetry.all[Int(random.next() % 8)] : BoardSymmetry.all[0]
+                        actionSets[b] = data.write(
+                            sample: sample, symmetry: symmetry,
+                            into: obs.baseAddress! + b * observationCount)
+                        targets[b] = data.returns[sample] * config.returnScale
+                        if distilling {
+                            Distillation.write(
+                                taught.baseAddress! + sample * a, symmetry: symmetry,
+                                into: soft.baseAddress! + b * a)
+                        }
+                    }
+                }
             }
         }
         return try trainer.supervisedStep(
             observations: observations, actionSets: actionSets, valueTargets: targets,
-            valueWeight: config.valueWeight)
+            valueWeight: config.valueWeight,
+            soft: distilling
+                ? SoftTargets(probabilities: softTargets, weight: config.distillationWeight) : nil)
     }
 
     /// One training sample: with probability `daggerShare` a DAgger position, otherwise any

@@ -18,6 +18,9 @@ public struct BehaviorCloningState: Codable, Equatable, Sendable {
     public var daggerShare: Double
     public var daggerPositions: Int
     public var daggerImported: Int
+    /// The checkpoint whose symmetry-averaged probabilities were distilled, and their weight.
+    public var teacher: String? = nil
+    public var distillationWeight: Float? = nil
     /// The latest evaluation.
     public var heldOutAccuracy: Double
     public var heldOutSolveRate: Double?
@@ -69,17 +72,19 @@ public final class BehaviorCloningRun {
     let heldOutCount: Int
     let initial: String?
     let dataSeed: UInt64?
+    let teacherPath: String?
     let log: RunLog
 
     /// A run training `network` on `levels` (the last `heldOutLevels` held out), or, with `resume`
     /// and an existing checkpoint, continuing that checkpoint: it must hold the same architecture
     /// as `network` and have held out the same levels, so a wrong checkpoint is refused instead of
     /// being trained and overwritten. `initial` names the checkpoint `network` came from and
-    /// `dataSeed` the seed the levels were generated from, both for the record.
+    /// `dataSeed` the seed the levels were generated from, both for the record. With `teacher`
+    /// (a network and the checkpoint it came from) the run distills its symmetry-averaged policy.
     public init(
         network: any PolicyNetwork, levels: [Level], heldOutLevels: Int,
         config: BehaviorCloningConfig, files: Files, resume: Bool, initial: String? = nil,
-        dataSeed: UInt64? = nil
+        dataSeed: UInt64? = nil, teacher: (network: any PolicyNetwork, path: String)? = nil
     ) throws {
         try config.validate()
         self.files = files
@@ -87,6 +92,7 @@ public final class BehaviorCloningRun {
         heldOutCount = heldOutLevels
         self.initial = initial
         self.dataSeed = dataSeed
+        teacherPath = teacher?.path
         log = RunLog(path: files.log)
         resumed = resume && FileManager.default.fileExists(atPath: files.checkpoint)
         if resumed {
@@ -108,7 +114,8 @@ public final class BehaviorCloningRun {
         training = try BehaviorCloning(
             trainer: trainer, levels: levels, heldOutLevels: heldOutLevels, config: config,
             collected: collected, imported: imported,
-            files: (files.demonstrations, files.daggerStates, files.daggerImport))
+            files: (files.demonstrations, files.daggerStates, files.daggerImport),
+            teacher: teacher?.network)
     }
 
     /// The trainer of `path`, checked against what this run trains.
@@ -160,6 +167,8 @@ public final class BehaviorCloningRun {
             daggerEvery: training.config.dagger.every, daggerShare: training.config.daggerShare,
             daggerPositions: training.collectedStates.count,
             daggerImported: training.importedCount,
+            teacher: teacherPath,
+            distillationWeight: teacherPath == nil ? nil : training.config.distillationWeight,
             heldOutAccuracy: report.heldOut.accuracy, heldOutSolveRate: report.solveRate)
     }
 

@@ -13,6 +13,20 @@ public struct SupervisedResult: Sendable {
     public var gradientNorm: Double = 0
     /// Learning rate used (0 for an evaluation).
     public var learningRate: Float = 0
+    /// Mean cross-entropy against the teacher's probabilities (0 without a teacher).
+    public var distillationLoss: Double = 0
+}
+
+/// Soft targets for a supervised step: a teacher's action probabilities (batch × 4, rows summing
+/// to 1) and the weight of their cross-entropy; the target sets' loss gets 1 − weight.
+public struct SoftTargets {
+    public var probabilities: [Float]
+    public var weight: Float
+
+    public init(probabilities: [Float], weight: Float) {
+        self.probabilities = probabilities
+        self.weight = weight
+    }
 }
 
 /// What one optimizer step did.
@@ -92,14 +106,16 @@ public final class PolicyTrainer {
             valueTargets: valueTargets, valueWeight: valueWeight)
     }
 
-    /// One step of −log P(target set) (see `ActionSet`) plus `valueWeight` × MSE on `valueTargets`.
+    /// One step of −log P(target set) (see `ActionSet`) plus `valueWeight` × MSE on `valueTargets`;
+    /// with `soft`, the policy loss is (1 − w) × that plus w × the cross-entropy against the
+    /// teacher's probabilities (distillation).
     public func supervisedStep(
         observations: [Float], actionSets: [ActionSet], valueTargets: [Float],
-        valueWeight: Float = 0.5
+        valueWeight: Float = 0.5, soft: SoftTargets? = nil
     ) throws -> SupervisedResult {
         var result = try losses(
             observations: observations, actionSets: actionSets, valueTargets: valueTargets,
-            valueWeight: valueWeight)
+            valueWeight: valueWeight, soft: soft)
         try backward()
         let step = applyGradients()
         result.gradientNorm = step.gradientNorm
@@ -136,9 +152,20 @@ public final class PolicyTrainer {
     }
 
     private func losses(
-        observations: [Float], actionSets: [ActionSet], valueTargets: [Float], valueWeight: Float
+        observations: [Float], actionSets: [ActionSet], valueTargets: [Float], valueWeight: Float,
+        soft: SoftTargets? = nil
     ) throws -> SupervisedResult {
         let batch = actionSets.count
+        if let soft {
+            guard soft.probabilities.count >= batch * PolicyGeometry.actionCount else {
+                throw PolicyError.invalidBatch(
+                    "\(soft.probabilities.count) soft targets for \(batch) samples of 4 actions")
+            }
+            guard soft.weight >= 0 && soft.weight <= 1 else {
+                throw PolicyError.invalidBatch(
+                    "the soft targets' weight \(soft.weight) is not in [0, 1]")
+            }
+        }
         guard valueTargets.count == batch else {
             throw PolicyError.invalidBatch(
                 "\(batch) action targets but \(valueTargets.count) value targets")
@@ -155,11 +182,20 @@ public final class PolicyTrainer {
         }
         try forward(observations: observations, batch: batch)
         let scale = 1 / Float(batch)
+        let softWeight = soft?.weight ?? 0
         let (ce, correct) = targetSets.withUnsafeBufferPointer { t in
             LossKernels.softmaxCrossEntropy(
                 context.dLogits.pointer, context.logits.pointer, t.baseAddress!, batch: batch,
-                scale: scale)
+                scale: (1 - softWeight) * scale)
         }
+        let distillation =
+            soft.map { soft in
+                soft.probabilities.withUnsafeBufferPointer { q in
+                    LossKernels.addSoftCrossEntropy(
+                        context.dLogits.pointer, context.logits.pointer, q.baseAddress!,
+                        batch: batch, weight: soft.weight, scale: scale)
+                }
+            } ?? 0
         let mse = valueTargets.withUnsafeBufferPointer { t in
             LossKernels.meanSquaredError(
                 context.dValues.pointer, context.values.pointer, t.baseAddress!, batch: batch,
@@ -167,6 +203,7 @@ public final class PolicyTrainer {
         }
         return SupervisedResult(
             policyLoss: ce / Double(batch), valueLoss: mse / Double(batch),
-            accuracy: Double(correct) / Double(batch))
+            accuracy: Double(correct) / Double(batch),
+            distillationLoss: distillation / Double(batch))
     }
 }

@@ -236,6 +236,48 @@ private func expectGradient(
             reference: { att(q64, k64, $0) }, rng: &rng)
     }
 
+    /// Distillation's cross-entropy against soft targets: its value against a float64 reference,
+    /// its gradient against finite differences, and that it adds to the gradient already there.
+    @Test func softTargetCrossEntropyAddsItsGradient() {
+        var rng = SplitMix64(seed: 17)
+        let (batch, a) = (5, 4)
+        let weight: Float = 0.3
+        let logits = randomValues(batch * a, scale: 2, rng: &rng)
+        var targets = [Float](repeating: 0, count: batch * a)
+        for b in 0..<batch {
+            let raw = (0..<a).map { _ in Float.random(in: 0.01...1, using: &rng) }
+            let sum = raw.reduce(0, +)
+            for i in 0..<a { targets[b * a + i] = raw[i] / sum }
+        }
+        let existing = randomValues(batch * a, rng: &rng)
+        var dlogits = existing
+        let loss = logits.withUnsafeBufferPointer { l in
+            targets.withUnsafeBufferPointer { t in
+                dlogits.withUnsafeMutableBufferPointer { d in
+                    LossKernels.addSoftCrossEntropy(
+                        d.baseAddress!, l.baseAddress!, t.baseAddress!, batch: batch,
+                        weight: weight, scale: 1 / Float(batch))
+                }
+            }
+        }
+        func reference(_ x: [Double]) -> Double {
+            var total = 0.0
+            for b in 0..<batch {
+                let row = x[(b * a)..<((b + 1) * a)]
+                let logTotal = log(row.map { exp($0) }.reduce(0, +))
+                for (i, value) in row.enumerated() {
+                    total -= Double(targets[b * a + i]) * (value - logTotal)
+                }
+            }
+            return total / Double(batch)
+        }
+        #expect(abs(loss / Double(batch) - reference(logits.map(Double.init))) < 1e-5)
+        let added = zip(dlogits, existing).map { Double($0 - $1) / Double(weight) }
+        let numeric = numericGradient(
+            at: logits.map(Double.init), indices: Array(0..<(batch * a)), loss: reference)
+        #expect(relativeError(added, numeric) < 1e-4)
+    }
+
     /// The action-set loss −log Σ_{i∈S} softmax_i against a float64 reference and its numeric
     /// gradient, on sets of one to four actions.
     @Test func actionSetCrossEntropy() {

@@ -59,6 +59,16 @@ struct TrainBC: ParsableCommand {
     @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).")
     var resume = false
     @Flag(help: "Do not augment with board symmetries.") var noAugment = false
+    @Option(
+        help:
+            "Distill this checkpoint's symmetry-averaged policy (eight views per position, computed once per sample) into the network, beside the solver's action sets."
+    )
+    var teacher: String?
+    @Option(
+        help:
+            "With --teacher: weight of the cross-entropy against the teacher's probabilities in the policy loss (the action sets get the rest)."
+    )
+    var distillationWeight = BehaviorCloningConfig().distillationWeight
     @OptionGroup(title: "DAgger") var dagger: DAggerOptions
 
     /// The --init network enlarged to the architecture options (--grow).
@@ -110,6 +120,7 @@ struct TrainBC: ParsableCommand {
         config.solveLevels = solveLevels
         config.seed = seed
         config.augment = !noAugment
+        config.distillationWeight = distillationWeight
         dagger.apply(to: &config)
         return config
     }
@@ -148,17 +159,25 @@ struct TrainBC: ParsableCommand {
             try checkWritable(demonstrations.cachePath, option: "--cache")
         }
         let network = try network()
+        let distilled = try teacher.map { path in (network: try loadPolicy(path).model, path: path)
+        }
         if let path = dagger.daggerImport { _ = try readCollection(path) }
         let levels = try demonstrations.load()
         let files = BehaviorCloningRun.Files(
             checkpoint: out, log: log, daggerStates: dagger.daggerStates,
             daggerImport: dagger.daggerImport,
             demonstrations: demonstrations.demos ?? demonstrations.cachePath)
+        if let teacher {
+            stderrLine(
+                "bc: distilling \(teacher)'s symmetry-averaged policy (weight \(distillationWeight))"
+            )
+        }
         let run = try BehaviorCloningRun(
             network: network, levels: levels, heldOutLevels: heldOut, config: config,
             files: files, resume: resume,
             initial: initial ?? trunkFrom.map { "conv trunk of \($0)" },
-            dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil)
+            dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
+            teacher: distilled)
         let trainer = run.trainer
         if run.resumed { stderrLine("resuming \(out) at step \(trainer.step)") }
         let model = trainer.model

@@ -41,6 +41,32 @@ enum LossKernels {
         return (total, correct)
     }
 
+    /// Adds the gradient of `weight` × the cross-entropy of the softmax against soft targets (a
+    /// teacher's action probabilities, rows of four summing to 1) to `dlogits`:
+    /// dlogits += (softmax − target) · weight · scale. Returns the batch's sum of the
+    /// cross-entropy −Σ target · log softmax.
+    static func addSoftCrossEntropy(
+        _ dlogits: FloatPointer, _ logits: ConstFloatPointer, _ targets: ConstFloatPointer,
+        batch: Int, weight: Float, scale: Float
+    ) -> Double {
+        let a = PolicyGeometry.actionCount
+        var total = 0.0
+        for b in 0..<batch {
+            let row = logits + b * a
+            let drow = dlogits + b * a
+            let target = targets + b * a
+            let distribution = ActionDistribution(SIMD4(row[0], row[1], row[2], row[3]))
+            let logTotal = logf(distribution.total)
+            let inv = 1 / distribution.total
+            for i in 0..<a {
+                let shifted = row[i] - distribution.maximum
+                total -= Double(target[i] * (shifted - logTotal))
+                drow[i] += (expf(shifted) * inv - target[i]) * weight * scale
+            }
+        }
+        return total
+    }
+
     /// Sum over the batch of (value − target)²; dvalues = 2 (value − target) · scale.
     static func meanSquaredError(
         _ dvalues: FloatPointer, _ values: ConstFloatPointer, _ targets: ConstFloatPointer,
