@@ -70,7 +70,8 @@ import Testing
         config.distillationWeight = 1
         let student = try PolicyTrainer(
             model: try Fixtures.tinyConv(seed: 9), config: config.optimizer, batchCapacity: 32)
-        let untaught = try Evaluator.evaluate(model: student.model, levels: levels, options: options)
+        let untaught = try Evaluator.evaluate(
+            model: student.model, levels: levels, options: options)
         let run = try BehaviorCloning(
             trainer: student, levels: levels, heldOutLevels: 1, config: config,
             teacher: teacher.model)
