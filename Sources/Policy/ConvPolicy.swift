@@ -313,7 +313,8 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
             values.at(policyConv.weight), n: rows, ic: c, oc: pc, accumulate: true)
 
         backwardTrunk(
-            trunk, plan: plan.trunk, context: context, samples: samples, arena: g, into: grads)
+            trunk, plan: plan.trunk, context: context, samples: samples, worker: worker,
+            arena: g, into: grads)
     }
 }
 

@@ -53,6 +53,7 @@ struct ConvTrunkPlan {
     let col: SampleSpan  // (100, 9·max(C, planes)) im2col scratch
     let d1: SampleSpan, d2: SampleSpan  // (100, C); d1 holds ∂L/∂h_N when backward starts
     let dcol: SampleSpan  // (100, 9C)
+    let inputKernel: SampleSpan  // per worker: (C, 9C), see `ConvKernels.inputGradientKernel`
 
     init(_ shape: ConvTrunkShape, activations a: inout ArenaLayout, gradients g: inout ArenaLayout)
     {
@@ -65,6 +66,7 @@ struct ConvTrunkPlan {
         d1 = g.take(cells * c)
         d2 = g.take(cells * c)
         dcol = g.take(cells * 9 * c)
+        inputKernel = g.takeFixed(Parallel.workers * 9 * c * c)
     }
 
     /// The trunk's output h_N (100, C) per sample.
@@ -143,7 +145,7 @@ extension PlannedForward {
     /// adding parameter gradients into `grads`. No gradient is formed for the observations.
     func backwardTrunk(
         _ trunk: ConvTrunk, plan: ConvTrunkPlan, context: PolicyContext, samples: Range<Int>,
-        arena g: FloatBuffer, into grads: FloatBuffer
+        worker: Int, arena g: FloatBuffer, into grads: FloatBuffer
     ) {
         let act = context.activations
         let values = parameters.values
@@ -157,6 +159,7 @@ extension PlannedForward {
         let d2 = plan.d2.at(g, s0)
         let dcol = plan.dcol.at(g, s0)
         let col = plan.col.at(act, s0)
+        let kernel = plan.inputKernel.at(g) + worker * 9 * c * c
         // Residual blocks, last first. d1 holds ∂L/∂h_{i+1}.
         for i in stride(from: shape.blocks - 1, through: 0, by: -1) {
             let h = plan.trunk[i].at(act, s0)
@@ -167,16 +170,21 @@ extension PlannedForward {
             ActivationKernels.reluBackward(d1, d1, next, count: rows * c)  // d1 = ∂L/∂(h + conv2)
             ConvKernels.im2col3x3(col, a, batch: batch, height: side, width: side, channels: c)
             LinearKernels.backward(
-                dcol, grads.at(conv2.weight), grads.at(conv2.bias), d1, col,
+                nil, grads.at(conv2.weight), grads.at(conv2.bias), d1, col,
                 values.at(conv2.weight), n: rows, ic: 9 * c, oc: c)
-            d2.update(repeating: 0, count: rows * c)
-            ConvKernels.col2im3x3Add(d2, dcol, batch: batch, height: side, width: side, channels: c)
+            // d2 = ∂L/∂a, the input gradient: a convolution of d1.
+            ConvKernels.inputGradient3x3(
+                d2, of: d1, weight: values.at(conv2.weight), cin: c, cout: c, batch: batch,
+                height: side, width: side, kernel: kernel, dcol: dcol, accumulate: false)
             ActivationKernels.reluBackward(d2, d2, a, count: rows * c)
             ConvKernels.im2col3x3(col, h, batch: batch, height: side, width: side, channels: c)
             LinearKernels.backward(
-                dcol, grads.at(conv1.weight), grads.at(conv1.bias), d2, col,
+                nil, grads.at(conv1.weight), grads.at(conv1.bias), d2, col,
                 values.at(conv1.weight), n: rows, ic: 9 * c, oc: c)
-            ConvKernels.col2im3x3Add(d1, dcol, batch: batch, height: side, width: side, channels: c)
+            // d1 (the residual path's ∂L/∂h) += the conv1 path's.
+            ConvKernels.inputGradient3x3(
+                d1, of: d2, weight: values.at(conv1.weight), cin: c, cout: c, batch: batch,
+                height: side, width: side, kernel: kernel, dcol: dcol, accumulate: true)
         }
         // Stem.
         ActivationKernels.reluBackward(d1, d1, plan.trunk[0].at(act, s0), count: rows * c)

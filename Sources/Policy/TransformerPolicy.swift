@@ -560,6 +560,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             trunkPlan.top.at(act, s0), w.at(embed.weight), n: batch * cells,
             ic: config.embeddingInputs, oc: d)
         backwardTrunk(
-            trunk, plan: trunkPlan, context: context, samples: samples, arena: g, into: dw)
+            trunk, plan: trunkPlan, context: context, samples: samples, worker: worker,
+            arena: g, into: dw)
     }
 }

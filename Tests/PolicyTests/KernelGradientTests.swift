@@ -74,7 +74,8 @@ private func expectGradient(
             reference: { Reference.linear(dx, dw, $0, n: n, ic: ic, oc: oc) }, rng: &rng)
     }
 
-    /// 3×3 convolution as the models run it: channels-last, im2col + linear, col2im for dx.
+    /// 3×3 convolution as the models run it: channels-last, im2col + linear; dx as the
+    /// convolution of the output gradient with the reversed, transposed kernel.
     @Test func conv3x3() throws {
         var rng = SplitMix64(seed: 2)
         let (batch, cin, cout, side) = (2, 3, 4, 10)
@@ -98,6 +99,9 @@ private func expectGradient(
             [Float](repeating: 0, count: cout),
             [Float](repeating: 0, count: batch * cin * side * side),
             [Float](repeating: 0, count: batch * cout * side * side),
+            // The input gradient's kernel and im2col of dout.
+            [Float](repeating: 0, count: 9 * cin * cout),
+            [Float](repeating: 0, count: rows * 9 * cout),
         ]
         withPointers(&arrays) { p in
             ConvKernels.channelsLast(p[1], p[0], batch: batch, channels: cin, pixels: side * side)
@@ -108,9 +112,10 @@ private func expectGradient(
                 p[13], p[5], batch: batch, channels: cout, pixels: side * side)
             ConvKernels.channelsLast(p[7], p[6], batch: batch, channels: cout, pixels: side * side)
             LinearKernels.backward(
-                p[8], p[10], p[11], p[7], p[4], p[2], n: rows, ic: 9 * cin, oc: cout)
-            ConvKernels.col2im3x3Add(
-                p[9], p[8], batch: batch, height: side, width: side, channels: cin)
+                nil, p[10], p[11], p[7], p[4], p[2], n: rows, ic: 9 * cin, oc: cout)
+            ConvKernels.inputGradient3x3(
+                p[9], of: p[7], weight: p[2], cin: cin, cout: cout, batch: batch, height: side,
+                width: side, kernel: p[14], dcol: p[15], accumulate: false)
             ConvKernels.channelsFirst(p[12], p[9], batch: batch, channels: cin, pixels: side * side)
         }
         let x64 = xNCHW.map(Double.init)

@@ -1,4 +1,5 @@
-// Convolution lowering: layout changes and 3×3 im2col / col2im over channels-last (NHWC) boards.
+// Convolution lowering: layout changes and 3×3 im2col over channels-last (NHWC) boards.
+import LinearAlgebra
 
 enum ConvKernels {
     /// out (b, hw, c) = inp (b, c, hw): channels-first planes to channels-last rows.
@@ -59,30 +60,38 @@ enum ConvKernels {
         }
     }
 
-    /// dinp (b, h, w, c) += the scatter of dcol (b·h·w, 9·c): the adjoint of `im2col3x3`.
-    static func col2im3x3Add(
-        _ dinp: FloatPointer, _ dcol: ConstFloatPointer, batch: Int, height: Int, width: Int,
-        channels c: Int
+    /// The kernel that carries a 3×3 convolution's output gradient back to its input, itself a
+    /// 3×3 convolution: out (cin, 9·cout) with out[ci, k·cout + co] = w[co, (8 − k)·cin + ci]
+    /// for w (cout, 9·cin) in `im2col3x3`'s column order (the taps reversed, in and out swapped).
+    /// dinp = im2col(dout) · outᵀ is then one GEMM with the forward's depth 9·cout, where
+    /// dout · w followed by the adjoint of im2col would write and scatter nine times the input's
+    /// size.
+    static func inputGradientKernel(
+        _ out: FloatPointer, _ w: ConstFloatPointer, cin: Int, cout: Int
     ) {
-        let rowLength = 9 * c
-        for b in 0..<batch {
-            let image = dinp + b * height * width * c
-            for y in 0..<height {
-                for x in 0..<width {
-                    var src = dcol + ((b * height + y) * width + x) * rowLength
-                    for ky in -1...1 {
-                        let sy = y + ky
-                        for kx in -1...1 {
-                            let sx = x + kx
-                            if sy >= 0 && sy < height && sx >= 0 && sx < width {
-                                let dst = image + (sy * width + sx) * c
-                                for i in 0..<c { dst[i] += src[i] }
-                            }
-                            src += c
-                        }
-                    }
-                }
+        for ci in 0..<cin {
+            for k in 0..<9 {
+                let dst = out + ci * 9 * cout + k * cout
+                let src = w + (8 - k) * cin + ci
+                for co in 0..<cout { dst[co] = src[co * 9 * cin] }
             }
         }
+    }
+
+    /// dinp (b·h·w, cin) = (or += with `accumulate`) the input gradient of a 3×3 conv with
+    /// `weight` (cout, 9·cin), given its output gradient dout (b·h·w, cout): im2col of dout
+    /// (into `dcol`, b·h·w × 9·cout) times the kernel of `inputGradientKernel` (written to
+    /// `kernel`, 9·cin·cout floats).
+    static func inputGradient3x3(
+        _ dinp: FloatPointer, of dout: ConstFloatPointer, weight: ConstFloatPointer, cin: Int,
+        cout: Int, batch: Int, height: Int, width: Int, kernel: FloatPointer, dcol: FloatPointer,
+        accumulate: Bool
+    ) {
+        inputGradientKernel(kernel, weight, cin: cin, cout: cout)
+        im2col3x3(dcol, dout, batch: batch, height: height, width: width, channels: cout)
+        BLAS.sgemm(
+            transA: false, transB: true, m: batch * height * width, n: cin, k: 9 * cout,
+            a: dcol, lda: 9 * cout, b: kernel, ldb: 9 * cout, beta: accumulate ? 1 : 0, c: dinp,
+            ldc: cin)
     }
 }
