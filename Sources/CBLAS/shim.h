@@ -6,3 +6,14 @@ void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 char *openblas_get_corename(void);
 char *openblas_get_config(void);
+// Flush-to-zero and denormals-are-zero for this thread's SSE/AVX arithmetic (MXCSR bits 15 and 6).
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+static inline void laser_flush_denormals(void) { _mm_setcsr(_mm_getcsr() | 0x8040); }
+static inline void laser_keep_denormals(void) { _mm_setcsr(_mm_getcsr() & ~0x8040u); }
+static inline int laser_flushes_denormals(void) { return (_mm_getcsr() & 0x8040) == 0x8040; }
+#else
+static inline void laser_flush_denormals(void) {}
+static inline void laser_keep_denormals(void) {}
+static inline int laser_flushes_denormals(void) { return 0; }
+#endif

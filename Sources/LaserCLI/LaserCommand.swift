@@ -1,6 +1,7 @@
 // The `laser` command: the root of every subcommand.
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 
 @main
 struct LaserCommand: ParsableCommand {
@@ -14,6 +15,8 @@ struct LaserCommand: ParsableCommand {
 
     static func main() {
         FastKernels.reexecIfUseful()
+        // The main thread runs optimizer updates and small batches itself (see FloatEnvironment).
+        FloatEnvironment.flushSubnormals()
         let arguments = ErrorExit.joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst()))
         do {
             if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"],

@@ -1,6 +1,7 @@
 // Splitting a batch across the cores for the kernels BLAS does not parallelise itself.
 import Dispatch
 import Foundation
+import LinearAlgebra
 
 enum Parallel {
     /// Workers a batch is split across: the machine's cores, or `LASER_WORKERS` (1...256) when set,
@@ -44,6 +45,7 @@ enum Parallel {
     static func split(_ count: Int, limit: Int = workers, _ body: (Range<Int>, Int) -> Void) {
         let workers = workerCount(count, limit: limit)
         if workers == 1 {
+            FloatEnvironment.flushSubnormals()
             body(0..<count, 0)
             return
         }
@@ -52,6 +54,7 @@ enum Parallel {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let start = count * worker / workers
                 let end = count * (worker + 1) / workers
+                FloatEnvironment.flushSubnormals()
                 box.run(start..<end, worker)
             }
         }

@@ -2,6 +2,7 @@
 import Dispatch
 import Foundation
 import LinearAlgebra
+import Synchronization
 import Testing
 
 @testable import Policy
@@ -107,6 +108,19 @@ import Testing
 }
 
 @Suite struct BatchSplitTests {
+    /// Every worker of a split, and the calling thread when the split has one, flushes subnormal
+    /// floats (x86), so a batch whose numbers decay there does not slow to a crawl.
+    @Test(.enabled(if: FloatEnvironment.isSupported)) func workersFlushSubnormals() {
+        for count in [1, 64] {
+            let flushing = Mutex([Bool]())
+            Parallel.split(count) { _, _ in
+                flushing.withLock { $0.append(FloatEnvironment.flushesSubnormals) }
+            }
+            let seen = flushing.withLock { $0 }
+            #expect(seen.count == Parallel.workerCount(count) && seen.allSatisfy { $0 })
+        }
+    }
+
     /// A batch large enough to be split across workers and chunks gives the same gradients as the samples
     /// one at a time (the per-worker gradient buffers are summed correctly).
     @Test(arguments: ["conv", "transformer"])
