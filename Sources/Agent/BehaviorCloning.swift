@@ -132,12 +132,12 @@ public final class BehaviorCloning {
     /// policy this run starts from): sampled like collected ones, but never saved with them.
     /// `files` names where each list came from, for errors about their levels. With `teacher`,
     /// the policy loss mixes in the teacher's symmetry-averaged probabilities
-    /// (`distillationWeight`).
+    /// (`distillationWeight`), kept in the file `teacherCache` for the next run on the same data.
     public init(
         trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
         config: BehaviorCloningConfig, collected: [Level] = [], imported: [Level] = [],
         files: (levels: String?, collected: String?, imported: String?) = (nil, nil, nil),
-        teacher: (any PolicyNetwork)? = nil
+        teacher: (any PolicyNetwork)? = nil, teacherCache: String? = nil
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
@@ -178,7 +178,7 @@ public final class BehaviorCloning {
         self.teacher = teacher
         if let teacher {
             teacherProbabilities = try Distillation.probabilities(
-                teacher: teacher, data: data, samples: 0..<data.count)
+                teacher: teacher, data: data, cache: teacherCache)
         }
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
         let kept = collected.filter { (DAgger.round(ofTitle: $0.title) ?? Int.max) <= roundsDone }

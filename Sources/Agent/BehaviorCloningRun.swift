@@ -49,6 +49,9 @@ public final class BehaviorCloningRun {
         public var daggerImport: String?
         /// Where the demonstration levels came from (named in errors and in the run state).
         public var demonstrations: String
+        /// The teacher's targets of the demonstration samples, when distilling (see
+        /// `Distillation`), so a resumed run does not compute them again.
+        public var teacherTargets: String
 
         public init(
             checkpoint: String, log: String? = nil, daggerStates: String? = nil,
@@ -60,6 +63,7 @@ public final class BehaviorCloningRun {
                 daggerStates ?? ((checkpoint as NSString).deletingPathExtension + ".dagger.xsb")
             self.daggerImport = daggerImport
             self.demonstrations = demonstrations
+            teacherTargets = (checkpoint as NSString).deletingPathExtension + ".teacher.f32"
         }
     }
 
@@ -115,7 +119,7 @@ public final class BehaviorCloningRun {
             trainer: trainer, levels: levels, heldOutLevels: heldOutLevels, config: config,
             collected: collected, imported: imported,
             files: (files.demonstrations, files.daggerStates, files.daggerImport),
-            teacher: teacher?.network)
+            teacher: teacher?.network, teacherCache: files.teacherTargets)
     }
 
     /// The trainer of `path`, checked against what this run trains.

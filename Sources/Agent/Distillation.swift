@@ -3,11 +3,64 @@
 // out the orientation-dependent part of its errors); training a network towards it hands that
 // gain to a policy that needs one forward pass per step.
 import Foundation
+import LinearAlgebra
 import Policy
 
 enum Distillation {
     /// Samples per teacher forward pass (each becomes eight views).
     static let chunk = 128
+    /// Samples recomputed to check a cache file against the teacher and the data in hand.
+    static let spotChecks = 64
+
+    /// `probabilities(teacher:data:samples:)` of every sample, read from `cache` when that file
+    /// holds them for this teacher and these samples (its count matches and evenly spaced samples
+    /// recomputed agree), else computed and written there atomically: the eight views of every
+    /// sample cost minutes, and a resumed run needs the same targets again.
+    static func probabilities(
+        teacher: any PolicyNetwork, data: DemonstrationData, cache: String?
+    ) throws -> [Float] {
+        let a = PolicyGeometry.actionCount
+        if let cache, let stored = try? readCache(cache), stored.count == data.count * a {
+            let step = max(1, data.count / spotChecks)
+            var matches = true
+            for s in stride(from: 0, to: data.count, by: step) {
+                let fresh = try probabilities(teacher: teacher, data: data, samples: s..<(s + 1))
+                if (0..<a).contains(where: { abs(fresh[$0] - stored[s * a + $0]) > 1e-5 }) {
+                    matches = false
+                    break
+                }
+            }
+            if matches { return stored }
+        }
+        let computed = try probabilities(teacher: teacher, data: data, samples: 0..<data.count)
+        if let cache { try writeCache(computed, to: cache) }
+        return computed
+    }
+
+    /// The cache file: the magic bytes, then the floats in little-endian order.
+    static let magic = Array("LASER distillation targets v1\n".utf8)
+
+    static func writeCache(_ values: [Float], to path: String) throws {
+        var bytes = magic
+        bytes.reserveCapacity(magic.count + values.count * 4)
+        for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
+        try AtomicFile.write(bytes, to: path)
+    }
+
+    /// The floats of a cache file, or nil when it is missing or not one.
+    static func readCache(_ path: String) throws -> [Float]? {
+        guard let data = FileManager.default.contents(atPath: path), data.count >= magic.count,
+            Array(data.prefix(magic.count)) == magic, (data.count - magic.count) % 4 == 0
+        else { return nil }
+        let body = data.dropFirst(magic.count)
+        return body.withUnsafeBytes { raw in
+            (0..<(raw.count / 4)).map {
+                Float(
+                    bitPattern: UInt32(
+                        littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
+            }
+        }
+    }
 
     /// The teacher's symmetry-averaged action probabilities of `samples` of `data`, four per
     /// sample in the sample's own orientation (augmentation maps them like its action set).

@@ -85,6 +85,36 @@ import Testing
         #expect((last?.distillationLoss ?? 0) > 0)
     }
 
+    /// The targets file is reused only for the teacher and samples it was made from: a file
+    /// from another teacher, or not a targets file at all, is replaced with fresh targets.
+    @Test func cachedTargetsAreCheckedAgainstTheTeacher() throws {
+        let levels = try Fixtures.corridorLevels()
+        let teacher = try Fixtures.tinyConv(seed: 5)
+        let other = try Fixtures.tinyConv(seed: 6)
+        let data = try DemonstrationData(
+            levels: levels, gamma: 0.99,
+            config: AgentGeometry.environment(for: teacher, EnvironmentConfig()))
+        let path = Fixtures.temporaryPath("teacher.f32")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fresh = try Distillation.probabilities(
+            teacher: teacher, data: data, samples: 0..<data.count)
+        let first = try Distillation.probabilities(teacher: teacher, data: data, cache: path)
+        #expect(first == fresh)
+        #expect(try Distillation.readCache(path) == fresh)
+        // A planted file with the right length and header but other numbers is caught by the
+        // spot checks; the same teacher's file is taken as it is.
+        var planted = fresh
+        for i in planted.indices { planted[i] = 0.25 }
+        try Distillation.writeCache(planted, to: path)
+        #expect(try Distillation.probabilities(teacher: teacher, data: data, cache: path) == fresh)
+        #expect(try Distillation.probabilities(teacher: teacher, data: data, cache: path) == fresh)
+        let theirs = try Distillation.probabilities(teacher: other, data: data, cache: path)
+        #expect(theirs != fresh)
+        #expect(try Distillation.readCache(path) == theirs)
+        try Data("not targets".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try Distillation.probabilities(teacher: teacher, data: data, cache: path) == fresh)
+    }
+
     @Test func aTeacherWithOtherPlanesIsRefused() throws {
         let levels = try Fixtures.corridorLevels()
         let config = TrainingTests().smallConfig(steps: 5)
