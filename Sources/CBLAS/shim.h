@@ -11,9 +11,13 @@ char *openblas_get_config(void);
 #include <xmmintrin.h>
 static inline void laser_flush_denormals(void) { _mm_setcsr(_mm_getcsr() | 0x8040); }
 static inline void laser_keep_denormals(void) { _mm_setcsr(_mm_getcsr() & ~0x8040u); }
+static inline unsigned laser_float_mode(void) { return _mm_getcsr(); }
+static inline void laser_set_float_mode(unsigned mode) { _mm_setcsr(mode); }
 static inline int laser_flushes_denormals(void) { return (_mm_getcsr() & 0x8040) == 0x8040; }
 #else
 static inline void laser_flush_denormals(void) {}
 static inline void laser_keep_denormals(void) {}
+static inline unsigned laser_float_mode(void) { return 0; }
+static inline void laser_set_float_mode(unsigned mode) { (void)mode; }
 static inline int laser_flushes_denormals(void) { return 0; }
 #endif

@@ -11,6 +11,16 @@ public enum FloatEnvironment {
     @inline(__always)
     public static func flushSubnormals() { laser_flush_denormals() }
 
+    /// Runs `body` with subnormals flushed on this thread and restores the thread's mode after:
+    /// for work run on shared threads (Dispatch's pool), whose other users expect IEEE floats.
+    @inline(__always)
+    public static func withSubnormalsFlushed<T>(_ body: () throws -> T) rethrows -> T {
+        let saved = laser_float_mode()
+        laser_flush_denormals()
+        defer { laser_set_float_mode(saved) }
+        return try body()
+    }
+
     /// Restores IEEE gradual underflow on this thread (threads inherit the mode of the thread
     /// that starts them).
     public static func keepSubnormals() { laser_keep_denormals() }

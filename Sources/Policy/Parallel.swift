@@ -45,8 +45,7 @@ enum Parallel {
     static func split(_ count: Int, limit: Int = workers, _ body: (Range<Int>, Int) -> Void) {
         let workers = workerCount(count, limit: limit)
         if workers == 1 {
-            FloatEnvironment.flushSubnormals()
-            body(0..<count, 0)
+            FloatEnvironment.withSubnormalsFlushed { body(0..<count, 0) }
             return
         }
         withoutActuallyEscaping(body) { escapable in
@@ -54,8 +53,7 @@ enum Parallel {
             DispatchQueue.concurrentPerform(iterations: workers) { worker in
                 let start = count * worker / workers
                 let end = count * (worker + 1) / workers
-                FloatEnvironment.flushSubnormals()
-                box.run(start..<end, worker)
+                FloatEnvironment.withSubnormalsFlushed { box.run(start..<end, worker) }
             }
         }
     }

@@ -45,5 +45,14 @@ func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
         #expect(flushed.1 == 0, "a result below the normal range is flushed")
         #expect(flushed.2 == 0, "a subnormal input reads as zero")
         #expect(flushed.3 == 1.5)
+        let scoped = onNewThread { () -> (Bool, Float, Bool) in
+            FloatEnvironment.keepSubnormals()
+            let inside = FloatEnvironment.withSubnormalsFlushed {
+                (FloatEnvironment.flushesSubnormals, halve(tiny))
+            }
+            return (inside.0, inside.1, FloatEnvironment.flushesSubnormals)
+        }
+        #expect(scoped.0 && scoped.1 == 0)
+        #expect(!scoped.2, "the thread's mode is restored after the scope")
     }
 }
