@@ -13,22 +13,19 @@ enum Distillation {
     static let spotChecks = 64
 
     /// `probabilities(teacher:data:samples:)` of every sample, read from `cache` when that file
-    /// holds them for this teacher and these samples (its count matches and evenly spaced samples
-    /// recomputed agree), else computed and written there atomically: the eight views of every
+    /// holds them for this teacher and these samples (its count matches and evenly spaced samples,
+    /// recomputed in one batch, agree), else computed and written there atomically: the eight views of every
     /// sample cost minutes, and a resumed run needs the same targets again.
     static func probabilities(
         teacher: any PolicyNetwork, data: DemonstrationData, cache: String?
     ) throws -> [Float] {
         let a = PolicyGeometry.actionCount
         if let cache, let stored = try? readCache(cache), stored.count == data.count * a {
-            let step = max(1, data.count / spotChecks)
-            var matches = true
-            for s in stride(from: 0, to: data.count, by: step) {
-                let fresh = try probabilities(teacher: teacher, data: data, samples: s..<(s + 1))
-                if (0..<a).contains(where: { abs(fresh[$0] - stored[s * a + $0]) > 1e-5 }) {
-                    matches = false
-                    break
-                }
+            let checked = Array(
+                stride(from: 0, to: data.count, by: max(1, data.count / spotChecks)))
+            let fresh = try probabilities(teacher: teacher, data: data, samples: checked)
+            let matches = checked.enumerated().allSatisfy { i, s in
+                (0..<a).allSatisfy { abs(fresh[i * a + $0] - stored[s * a + $0]) <= 1e-5 }
             }
             if matches { return stored }
         }
@@ -65,7 +62,8 @@ enum Distillation {
     /// The teacher's symmetry-averaged action probabilities of `samples` of `data`, four per
     /// sample in the sample's own orientation (augmentation maps them like its action set).
     static func probabilities(
-        teacher: any PolicyNetwork, data: DemonstrationData, samples: Range<Int>
+        teacher: any PolicyNetwork, data: DemonstrationData,
+        samples: some RandomAccessCollection<Int>
     ) throws -> [Float] {
         guard teacher.planeCount == data.planeCount else {
             throw AgentError.invalidSetting(
@@ -80,13 +78,16 @@ enum Distillation {
         var values: [Float] = []
         var out: [Float] = []
         out.reserveCapacity(samples.count * PolicyGeometry.actionCount)
-        var start = samples.lowerBound
-        while start < samples.upperBound {
-            let n = min(chunk, samples.upperBound - start)
+        var start = samples.startIndex
+        while start != samples.endIndex {
+            let end =
+                samples.index(start, offsetBy: chunk, limitedBy: samples.endIndex)
+                ?? samples.endIndex
+            let n = samples.distance(from: start, to: end)
             observations.withUnsafeMutableBufferPointer { o in
-                for b in 0..<n {
+                for (b, sample) in samples[start..<end].enumerated() {
                     _ = data.write(
-                        sample: start + b, symmetry: BoardSymmetry.all[0],
+                        sample: sample, symmetry: BoardSymmetry.all[0],
                         into: o.baseAddress! + b * size)
                 }
             }
@@ -95,7 +96,7 @@ enum Distillation {
                 planeCount: data.planeCount, scratch: &scratch, logits: &logProbabilities,
                 values: &values)
             for i in 0..<n * PolicyGeometry.actionCount { out.append(expf(logProbabilities[i])) }
-            start += n
+            start = end
         }
         return out
     }
