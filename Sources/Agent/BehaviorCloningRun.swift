@@ -199,7 +199,8 @@ public final class BehaviorCloningRun {
                         DAggerLine(
                             daggerRound: round.round, levelsPlayed: round.levelsPlayed,
                             levelsSolved: round.levelsSolved, statesAdded: round.statesAdded,
-                            deadEnds: round.deadEnds, skipped: round.skipped,
+                            deadEnds: round.deadEnds, fatalPositions: round.fatalPositions,
+                            skipped: round.skipped,
                             collected: self.training.collectedStates.count, seconds: round.seconds))
                     var file = LevelCollection(levels: self.training.collectedStates)
                     file.notes = [
@@ -252,6 +253,7 @@ public final class BehaviorCloningRun {
         var levelsSolved: Int
         var statesAdded: Int
         var deadEnds: Int
+        var fatalPositions: Int
         var skipped: Int
         var collected: Int
         var seconds: Double

@@ -16,6 +16,10 @@ public struct DAggerConfig: Sendable {
     public var levelsPerRound = 500
     /// Positions the solver may store for one state; harder states are skipped.
     public var solverNodeLimit = 200_000
+    /// Copies added of the position whose move led into an episode's first dead position (the
+    /// fatal push). One is plain DAgger; more weighs the one decision that lost the level against
+    /// the dozens of harmless positions around it.
+    public var fatalCopies = 1
     /// Episodes stepped together per worker.
     public var batch = 32
     /// Rewards and the step limit of the rollouts.
@@ -32,6 +36,9 @@ public struct DAggerConfig: Sendable {
         }
         guard solverNodeLimit >= 1000 else {
             throw AgentError.invalidSetting("the DAgger solver node limit must be at least 1000")
+        }
+        guard (1...64).contains(fatalCopies) else {
+            throw AgentError.invalidSetting("DAgger fatal-position copies must be in 1...64")
         }
         guard (1...4096).contains(batch) else {
             throw AgentError.invalidSetting("the DAgger batch must be in 1...4096")
@@ -52,6 +59,8 @@ public struct DAggerRound: Sendable, Equatable {
     public var statesAdded = 0
     /// Episodes that reached a position no solution exists from (a deadlock).
     public var deadEnds = 0
+    /// Of those, the ones whose fatal position (the one the losing move was made from) was labelled.
+    public var fatalPositions = 0
     /// Positions skipped because the solver hit its node limit.
     public var skipped = 0
     public var seconds = 0.0
@@ -82,8 +91,10 @@ public enum DAgger {
         precondition(levelNumbers.count == levels.count, "one number per level")
         let start = Date()
         let workers = max(1, min(workers, levels.count))
-        // Phase 1: play, recording each episode's distinct positions.
+        // Phase 1: play, recording each episode's distinct positions and, for each, the index of
+        // the position its first visit was reached from.
         let trajectories = LockedArray<[Level]>(repeating: [], count: levels.count)
+        let predecessors = LockedArray<[Int]>(repeating: [], count: levels.count)
         let solvedByPolicy = LockedArray<Bool>(repeating: false, count: levels.count)
         let failure = LockedArray<Error?>(repeating: nil, count: 1)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -92,8 +103,9 @@ public enum DAgger {
                 try play(
                     mine, model: model, levels: levels, config: config,
                     maximumWorkers: workers > 1 ? 1 : nil
-                ) { i, states, solved in
+                ) { i, states, from, solved in
                     trajectories[i] = states
+                    predecessors[i] = from
                     solvedByPolicy[i] = solved
                 }
             } catch {
@@ -103,8 +115,8 @@ public enum DAgger {
         if let error = failure[0] { throw error }
         // Phase 2: label, episode by episode, stopping at each episode's first dead end.
         let labelled = LockedArray<[Level]>(repeating: [], count: levels.count)
-        let counts = LockedArray<(visited: Int, dead: Bool, skipped: Int)>(
-            repeating: (0, false, 0), count: levels.count)
+        let counts = LockedArray<(visited: Int, dead: Bool, fatal: Bool, skipped: Int)>(
+            repeating: (0, false, false, 0), count: levels.count)
         let next = LockedCounter()
         let options = SolverOptions(nodeLimit: config.solverNodeLimit, minimizeMoves: true)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -113,11 +125,19 @@ public enum DAgger {
                 var visited = 0
                 var skipped = 0
                 var dead = false
+                var fatal = false
+                // Where in `out` each position's label went.
+                var labelIndex: [Int: Int] = [:]
                 // A solved episode needs no teaching (and the solver's time is better spent elsewhere).
                 for (t, state) in (solvedByPolicy[i] ? [] : trajectories[i]).enumerated() {
                     let result = Solver.solve(state, options: options)
                     if result.status == .unsolvable {
                         dead = true
+                        if let from = labelIndex[predecessors[i][t]] {
+                            fatal = true
+                            let position = out[from]
+                            for _ in 1..<config.fatalCopies { out.append(position) }
+                        }
                         break
                     }
                     visited += 1
@@ -133,10 +153,11 @@ public enum DAgger {
                     labelledState.notes =
                         state.notes.filter { $0.key == BatchedEnvironment.trailNote }
                         + [("Solution", solution)]
+                    labelIndex[t] = out.count
                     out.append(labelledState)
                 }
                 labelled[i] = out
-                counts[i] = (visited, dead, skipped)
+                counts[i] = (visited, dead, fatal, skipped)
             }
         }
         var report = DAggerRound(round: round)
@@ -147,6 +168,7 @@ public enum DAgger {
             report.statesVisited += c.visited
             report.skipped += c.skipped
             if c.dead { report.deadEnds += 1 }
+            if c.fatal { report.fatalPositions += 1 }
         }
         report.statesAdded = states.count
         report.seconds = Date().timeIntervalSince(start)
@@ -154,12 +176,13 @@ public enum DAgger {
     }
 
     /// One worker's greedy episodes over `indices`; calls `finished(level index, distinct
-    /// positions before each move, solved)` as each ends. Solved positions themselves are not
-    /// recorded (there is nothing left to do there).
+    /// positions before each move, for each the index of the position it was first reached from
+    /// (-1 for the start), solved)` as each ends. Solved positions themselves are not recorded
+    /// (there is nothing left to do there).
     static func play(
         _ indices: [Int], model: any PolicyNetwork, levels: [Level], config: DAggerConfig,
         maximumWorkers: Int?,
-        finished: (Int, [Level], Bool) -> Void
+        finished: (Int, [Level], [Int], Bool) -> Void
     ) throws {
         guard !indices.isEmpty else { return }
         let batch = min(config.batch, indices.count)
@@ -169,11 +192,16 @@ public enum DAgger {
         if let maximumWorkers { context.maximumWorkers = maximumWorkers }
         var slotLevel = [Int](repeating: -1, count: batch)
         var slotStates = [[Level]](repeating: [], count: batch)
-        var slotSeen = [Set<UInt64>](repeating: [], count: batch)
+        var slotFrom = [[Int]](repeating: [], count: batch)
+        // Each distinct position's index in `slotStates`, and the index of the current one.
+        var slotSeen = [[UInt64: Int]](repeating: [:], count: batch)
+        var slotCurrent = [Int](repeating: -1, count: batch)
         var nextIndex = 0
         func load(_ slot: Int) throws {
             slotStates[slot] = []
-            slotSeen[slot] = []
+            slotFrom[slot] = []
+            slotSeen[slot] = [:]
+            slotCurrent[slot] = -1
             guard nextIndex < indices.count else {
                 slotLevel[slot] = -1
                 return
@@ -186,11 +214,17 @@ public enum DAgger {
         while slotLevel.contains(where: { $0 >= 0 }) {
             for slot in 0..<batch where slotLevel[slot] >= 0 {
                 // Distinct observations (the hash covers the trail when the policy sees one).
-                if slotSeen[slot].insert(env.positionHash(slot)).inserted {
+                let hash = env.positionHash(slot)
+                if let seen = slotSeen[slot][hash] {
+                    slotCurrent[slot] = seen
+                } else {
                     var state = env.snapshot(slot)
                     if env.config.trail {
                         state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
                     }
+                    slotSeen[slot][hash] = slotStates[slot].count
+                    slotFrom[slot].append(slotCurrent[slot])
+                    slotCurrent[slot] = slotStates[slot].count
                     slotStates[slot].append(state)
                 }
             }
@@ -199,7 +233,7 @@ public enum DAgger {
             for slot in 0..<batch where slotLevel[slot] >= 0 {
                 let step = env.step(slot, action: context.greedyAction(sample: slot))
                 if step.done {
-                    finished(slotLevel[slot], slotStates[slot], step.solved)
+                    finished(slotLevel[slot], slotStates[slot], slotFrom[slot], step.solved)
                     try load(slot)
                 }
             }

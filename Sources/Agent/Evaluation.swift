@@ -58,6 +58,25 @@ public enum GreedyEnd: String, Codable, Sendable {
     case outOfSteps = "out-of-steps"
 }
 
+/// Why a dead position is dead, by the cheapest check that proves it: the mistakes a policy makes
+/// differ in kind (a box pushed where it can never reach a goal is a local pattern; a position only
+/// the solver can prove dead needs the whole board).
+public enum DeadEndKind: String, Codable, Sendable, CaseIterable {
+    /// A box stands on a square from which no push sequence reaches any goal.
+    case deadSquare = "dead-square"
+    /// Boxes are frozen against walls and each other (freeze or 2x2 deadlock), some off a goal.
+    case frozen
+    /// Only the solver's exhaustive search proves it (e.g. boxes sealing off an area).
+    case searched
+
+    /// The kind of `position`, known to be unsolvable.
+    public static func of(_ position: Level) -> DeadEndKind {
+        let detector = DeadlockDetector(level: position)
+        if position.boxes.contains(where: { detector.isDeadSquare[$0] }) { return .deadSquare }
+        return detector.isDeadlocked(boxes: position.boxes) ? .frozen : .searched
+    }
+}
+
 /// How the policy did on one level.
 public struct LevelOutcome: Codable, Sendable, Equatable {
     /// 1-based position in the level set.
@@ -73,6 +92,8 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
     /// With `diagnose`: whether an unsolved greedy attempt ended in a dead position (nil when
     /// solved, not diagnosed, or the solver ran out of budget).
     public var greedyDeadEnd: Bool?
+    /// With `diagnose`: what makes a dead greedy end dead (nil unless `greedyDeadEnd` is true).
+    public var greedyDeadEndKind: DeadEndKind?
     /// Sampled attempts that solved it (of `attempts - 1`).
     public var sampledSolved: Int
     /// Fewest steps of any solving attempt, nil when none solved it.
@@ -89,12 +110,14 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         case solved
         case greedyEnd = "greedy_end"
         case greedyDeadEnd = "greedy_dead_end"
+        case greedyDeadEndKind = "greedy_dead_end_kind"
     }
 
     public init(
         level: Int, title: String, greedySolved: Bool, greedySteps: Int,
         greedyEnd: GreedyEnd? = nil,
-        greedyDeadEnd: Bool? = nil, sampledSolved: Int, bestSteps: Int?
+        greedyDeadEnd: Bool? = nil, greedyDeadEndKind: DeadEndKind? = nil, sampledSolved: Int,
+        bestSteps: Int?
     ) {
         self.level = level
         self.title = title
@@ -102,6 +125,7 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         self.greedySteps = greedySteps
         self.greedyEnd = greedyEnd ?? (greedySolved ? .solved : .outOfSteps)
         self.greedyDeadEnd = greedyDeadEnd
+        self.greedyDeadEndKind = greedyDeadEndKind
         self.sampledSolved = sampledSolved
         self.bestSteps = bestSteps
     }
@@ -116,6 +140,7 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
             try c.decodeIfPresent(GreedyEnd.self, forKey: .greedyEnd)
             ?? (greedySolved ? .solved : .outOfSteps)
         greedyDeadEnd = try c.decodeIfPresent(Bool.self, forKey: .greedyDeadEnd)
+        greedyDeadEndKind = try c.decodeIfPresent(DeadEndKind.self, forKey: .greedyDeadEndKind)
         sampledSolved = try c.decode(Int.self, forKey: .sampledSolved)
         bestSteps = try c.decodeIfPresent(Int.self, forKey: .bestSteps)
     }
@@ -128,6 +153,7 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         try c.encode(greedySteps, forKey: .greedySteps)
         try c.encode(greedyEnd, forKey: .greedyEnd)
         try c.encodeIfPresent(greedyDeadEnd, forKey: .greedyDeadEnd)
+        try c.encodeIfPresent(greedyDeadEndKind, forKey: .greedyDeadEndKind)
         try c.encode(sampledSolved, forKey: .sampledSolved)
         try c.encode(bestSteps, forKey: .bestSteps)
         try c.encode(solved, forKey: .solved)
@@ -152,6 +178,8 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
     /// solver could not decide within its budget.
     public var greedyDeadEnds: Int?
     public var greedyUndiagnosed: Int?
+    /// With `diagnose`: the dead ends by kind (`DeadEndKind` raw values).
+    public var greedyDeadEndKinds: [String: Int]?
     public var seconds: Double
 
     enum CodingKeys: String, CodingKey {
@@ -164,6 +192,7 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         case greedyOutOfSteps = "greedy_out_of_steps"
         case greedyDeadEnds = "greedy_dead_ends"
         case greedyUndiagnosed = "greedy_undiagnosed"
+        case greedyDeadEndKinds = "greedy_dead_end_kinds"
     }
 
     init(outcomes: [LevelOutcome], attempts: Int, diagnosed: Bool, seconds: Double) {
@@ -181,6 +210,10 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
             let failed = outcomes.filter { !$0.greedySolved }
             greedyDeadEnds = failed.filter { $0.greedyDeadEnd == true }.count
             greedyUndiagnosed = failed.filter { $0.greedyDeadEnd == nil }.count
+            greedyDeadEndKinds = Dictionary(
+                uniqueKeysWithValues: DeadEndKind.allCases.map { kind in
+                    (kind.rawValue, failed.filter { $0.greedyDeadEndKind == kind }.count)
+                })
         }
         self.seconds = seconds
     }
@@ -251,6 +284,7 @@ public enum Evaluator {
                     greedySteps: tries[0].steps,
                     greedyEnd: tries[0].solved ? .solved : tries[0].looped ? .looped : .outOfSteps,
                     greedyDeadEnd: tries[0].deadEnd,
+                    greedyDeadEndKind: tries[0].deadEndKind,
                     sampledSolved: tries.dropFirst().filter(\.solved).count,
                     bestSteps: solving.min()))
         }
@@ -267,6 +301,7 @@ public enum Evaluator {
         var looped = false
         /// A diagnosed greedy failure ended in a dead position (nil: not asked or undecided).
         var deadEnd: Bool?
+        var deadEndKind: DeadEndKind?
     }
 
     /// The seed of sampled attempt `attempt` of level `level`.
@@ -314,11 +349,12 @@ public enum Evaluator {
             let episode = slotEpisode[slot]
             var result = EpisodeResult(solved: solved, steps: env.stepCount(slot), looped: looped)
             if options.diagnose && !solved && episode % options.attempts == 0 {
+                let position = env.snapshot(slot)
                 let verdict = Solver.solve(
-                    env.snapshot(slot), options: SolverOptions(nodeLimit: options.diagnoseNodeLimit)
-                )
+                    position, options: SolverOptions(nodeLimit: options.diagnoseNodeLimit))
                 result.deadEnd =
                     verdict.status == .unsolvable ? true : verdict.status == .solved ? false : nil
+                if result.deadEnd == true { result.deadEndKind = DeadEndKind.of(position) }
             }
             report(episode, result)
             try load(slot)

@@ -199,6 +199,11 @@ struct DAggerOptions: ParsableArguments {
     var daggerNodeLimit = DAggerConfig().solverNodeLimit
     @Option(
         help:
+            "DAgger: copies added of the position each failed episode's fatal move was made from (the move into its first dead position; 1: plain DAgger)."
+    )
+    var daggerFatalCopies = DAggerConfig().fatalCopies
+    @Option(
+        help:
             "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb)."
     )
     var daggerStates: String?
@@ -216,6 +221,7 @@ struct DAggerOptions: ParsableArguments {
         config.dagger.every = daggerEvery
         config.dagger.levelsPerRound = daggerLevels
         config.dagger.solverNodeLimit = daggerNodeLimit
+        config.dagger.fatalCopies = daggerFatalCopies
         config.daggerShare = daggerShare
     }
 }

@@ -100,6 +100,45 @@ import Testing
         #expect(again.states == states)
     }
 
+    @Test func theFatalPositionOfEachLostEpisodeIsAddedAsOftenAsAsked() throws {
+        var (levels, config) = try smallCollection()
+        // An untrained policy of some seed pushes a box into a dead position on these levels.
+        var found: (model: any PolicyNetwork, plain: (states: [Level], report: DAggerRound))?
+        for seed in UInt64(1)...40 {
+            let model = try Fixtures.tinyConv(seed: seed)
+            let plain = try DAgger.collect(
+                model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
+            if plain.report.fatalPositions > 0 {
+                found = (model, plain)
+                break
+            }
+        }
+        let (model, plain) = try #require(found)
+        config.fatalCopies = 4
+        let weighted = try DAgger.collect(
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
+        #expect(weighted.report.fatalPositions == plain.report.fatalPositions)
+        #expect(
+            weighted.states.count == plain.states.count + 3 * plain.report.fatalPositions)
+        #expect(weighted.report.statesAdded == weighted.states.count)
+        // The extra copies are exactly the positions some move leads from into a dead one.
+        var extras = weighted.states
+        for state in plain.states {
+            extras.remove(at: extras.firstIndex(of: state)!)
+        }
+        #expect(extras.count == 3 * plain.report.fatalPositions)
+        for state in Set(extras.map { $0.title ?? "" }) {
+            let position = weighted.states.first { $0.title == state }!
+            var env = BatchedEnvironment(count: 1)
+            let dead = try (0..<4).contains { action in
+                try env.reset(0, level: position)
+                _ = env.step(0, action: action)
+                return Solver.solve(env.snapshot(0)).status == .unsolvable
+            }
+            #expect(dead, "\(state) leads into no dead position")
+        }
+    }
+
     @Test func aTrailPolicysPositionsKeepTheirTrailThroughALevelFile() throws {
         let (levels, config) = try smallCollection()
         let model = try ConvPolicy(

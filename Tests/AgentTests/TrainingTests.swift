@@ -106,7 +106,8 @@ import Testing
         let (outcomes, summary) = try Evaluator.evaluate(
             model: model, levels: [trapped], options: options)
         #expect(outcomes[0].greedyEnd == .looped && outcomes[0].greedySteps == 1)
-        #expect(outcomes[0].greedyDeadEnd == true)
+        #expect(outcomes[0].greedyDeadEnd == true && outcomes[0].greedyDeadEndKind == .deadSquare)
+        #expect(summary.greedyDeadEndKinds == ["dead-square": 1, "frozen": 0, "searched": 0])
         #expect(
             summary.greedyLooped == 1 && summary.greedyDeadEnds == 1
                 && summary.greedyUndiagnosed == 0)
@@ -114,11 +115,30 @@ import Testing
         let short = try Evaluator.evaluate(model: model, levels: [corridor], options: options)
             .outcomes[0]
         #expect(
-            short.greedyEnd == .outOfSteps && short.greedyDeadEnd == false && !short.greedySolved)
+            short.greedyEnd == .outOfSteps && short.greedyDeadEnd == false && !short.greedySolved
+                && short.greedyDeadEndKind == nil)
         // Without diagnosis nothing is claimed about dead ends.
         options.diagnose = false
         let plain = try Evaluator.evaluate(model: model, levels: [trapped], options: options)
         #expect(plain.outcomes[0].greedyDeadEnd == nil && plain.summary.greedyDeadEnds == nil)
+        #expect(
+            plain.outcomes[0].greedyDeadEndKind == nil && plain.summary.greedyDeadEndKinds == nil)
+    }
+
+    @Test func deadEndsAreNamedByTheCheckThatProvesThem() throws {
+        // A box in a corner off any goal.
+        let corner = try Level(rows: ["####", "#+$#", "####"])
+        #expect(DeadEndKind.of(corner) == .deadSquare)
+        // Two boxes side by side against the wall: each could reach the goal row's goal alone.
+        let pair = try Level(rows: ["#######", "#.$$  #", "#.   @#", "#######"])
+        #expect(!pair.boxes.contains { DeadlockDetector(level: pair).isDeadSquare[$0] })
+        #expect(DeadEndKind.of(pair) == .frozen)
+        // Dead, though no box is frozen or on a dead square: the top box can only go left (the
+        // player cannot reach its left side), which leaves the other box no way up to a goal.
+        let sealed = try Level(rows: ["######", "#.$.@#", "#$   #", "#    #", "######"])
+        #expect(!DeadlockDetector(level: sealed).isDeadlocked(boxes: sealed.boxes))
+        #expect(Solver.solve(sealed).status == .unsolvable)
+        #expect(DeadEndKind.of(sealed) == .searched)
     }
 
     @Test func ppoRaisesTheSolveRateOfAnUntrainedPolicy() throws {

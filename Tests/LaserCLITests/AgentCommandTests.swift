@@ -391,6 +391,10 @@ import Testing
         // Every greedy failure either cycled or ran out of steps; dead ends are some of the failures.
         #expect(Int((rate * Double(levels)).rounded()) + looped + out == levels)
         #expect(dead <= looped + out)
+        // The dead ends, by kind, add up to all of them.
+        let kinds = try #require(s["greedy_dead_end_kinds"] as? [String: Int])
+        #expect(Set(kinds.keys) == ["dead-square", "frozen", "searched"])
+        #expect(kinds.values.reduce(0, +) == dead)
         let text = try CLI.run([
             "eval", "--policy", p, "--levels", l, "--max-steps", "6", "--average-symmetries",
         ])

@@ -202,7 +202,8 @@ func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], 
 }
 
 /// One line on how the greedy attempts failed, e.g. "greedy failures 12: 9 repeated a position,
-/// 3 ran out of steps; 7 ended in a dead position".
+/// 3 ran out of steps; 7 ended in a dead position, 5 in a solvable one (dead: 4 dead-square, 2
+/// frozen, 1 searched)".
 func failureSummary(_ s: EvaluationSummary) -> String {
     let failed = s.levels - Int((s.greedySolveRate * Double(s.levels)).rounded())
     var text =
@@ -210,6 +211,12 @@ func failureSummary(_ s: EvaluationSummary) -> String {
     if let dead = s.greedyDeadEnds {
         text +=
             "; \(dead) ended in a dead position, \(failed - dead - (s.greedyUndiagnosed ?? 0)) in a solvable one"
+        if let kinds = s.greedyDeadEndKinds, dead > 0 {
+            text +=
+                " (dead: "
+                + DeadEndKind.allCases.map { "\(kinds[$0.rawValue] ?? 0) \($0.rawValue)" }
+                .joined(separator: ", ") + ")"
+        }
         if let unknown = s.greedyUndiagnosed, unknown > 0 { text += ", \(unknown) undecided" }
     }
     return text
