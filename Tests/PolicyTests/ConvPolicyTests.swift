@@ -73,8 +73,12 @@ func perturbAll(_ model: any PolicyNetwork, seed: UInt64, scale: Double = 0.3) t
 @Suite struct ConvPolicyTests {
     let config = ConvPolicyConfig(
         planes: 3, channels: 4, blocks: 2, policyChannels: 2, valueChannels: 2, valueHidden: 5)
+    /// 16 channels: the trunk's convolutions take the direct kernel (4 take im2col + GEMM).
+    static let direct = ConvPolicyConfig(
+        planes: 3, channels: 16, blocks: 1, policyChannels: 2, valueChannels: 2, valueHidden: 5)
 
-    @Test func forwardAndGradientsMatchFloat64Reference() throws {
+    @Test(arguments: [4, 16]) func forwardAndGradientsMatchFloat64Reference(channels: Int) throws {
+        let config = channels == 4 ? config : Self.direct
         let model = try ConvPolicy(config: config, seed: 1)
         try perturbAll(model, seed: 2)
         try checkModel(model, batch: 2, reference: convReference(config, batch: 2), seed: 3)
@@ -93,7 +97,9 @@ func perturbAll(_ model: any PolicyNetwork, seed: UInt64, scale: Double = 0.3) t
         #expect(throws: LaserError.self) { try model.weightMatrix(named: "blocks.9.conv1.weight") }
     }
 
-    @Test func factoredForwardEqualsDenseReconstruction() throws {
+    /// Reduced kernels run through im2col and the factors; dense ones (at 16 channels) directly.
+    @Test(arguments: [4, 16]) func factoredForwardEqualsDenseReconstruction(channels: Int) throws {
+        let config = channels == 4 ? config : Self.direct
         let model = try ConvPolicy(config: config, seed: 4)
         try perturbAll(model, seed: 5)
         var rng = SplitMix64(seed: 6)

@@ -142,6 +142,107 @@ private func expectGradient(
             reference: { conv(x64, w64, $0) }, rng: &rng)
     }
 
+    /// The direct 3×3 kernels against the float64 convolution (forward, with bias) and against
+    /// the im2col + GEMM gradients checked above (input gradient plain and accumulating, kernel
+    /// gradient accumulating; where cin is a multiple of 16, as those kernels need), at widths that take its 16- and 32-channel blocks.
+    @Test(arguments: [(3, 16), (5, 48), (16, 48), (32, 32)]) func directConv3x3(cin: Int, cout: Int)
+    {
+        var rng = SplitMix64(seed: UInt64(cin * 100 + cout))
+        let (batch, side) = (3, 10)
+        let rows = batch * side * side
+        let x = randomValues(rows * cin, rng: &rng)  // channels-last
+        let w = randomValues(cout * 9 * cin, rng: &rng)  // stored order: out × kh × kw × in
+        let bias = randomValues(cout, rng: &rng)
+        let dout = randomValues(rows * cout, rng: &rng)
+        let start = randomValues(rows * cin, rng: &rng)
+        let gradientStart = randomValues(cout * 9 * cin, rng: &rng)
+        #expect(
+            DirectConvKernels.handles(
+                cin: cin, cout: cout, height: side, width: side, batch: batch,
+                scratch: rows * 9 * max(cin, cout), transposing: true))
+        var arrays = [
+            x, w, bias, dout, start,
+            [Float](repeating: 0, count: rows * 9 * max(cin, cout)),  // padded + transposed
+            [Float](repeating: 0, count: rows * cout),  // direct forward
+            [Float](repeating: 0, count: rows * cin),  // direct dx
+            start,  // direct dx accumulated onto `start`
+            [Float](repeating: 0, count: rows * cin),  // im2col dx
+            start,  // im2col dx accumulated
+            [Float](repeating: 0, count: 9 * cin * cout),
+            [Float](repeating: 0, count: rows * 9 * cout),
+            // Kernel gradients added onto one random start: direct, and im2col + GEMM.
+            gradientStart, gradientStart,
+            [Float](repeating: 0, count: rows * 9 * cin),
+        ]
+        withPointers(&arrays) { p in
+            let padded = DirectConvKernels.paddedCount(
+                cin: cin, height: side, width: side, batch: batch)
+            DirectConvKernels.transpose(p[5] + padded, p[1], cin: cin, cout: cout)
+            DirectConvKernels.pad(
+                p[5], p[0], batch: batch, height: side, width: side, channels: cin)
+            DirectConvKernels.convolve(
+                p[6], padded: p[5], rows: .forward(p[5] + padded, cin: cin, cout: cout), bias: p[2],
+                cin: cin, cout: cout, batch: batch, height: side, width: side, accumulate: false)
+            guard cin % 16 == 0 else { return }
+            DirectConvKernels.pad(
+                p[5], p[0], batch: batch, height: side, width: side, channels: cin)
+            DirectConvKernels.weightGradient(
+                p[13], padded: p[5], dout: p[3], cin: cin, cout: cout, batch: batch,
+                height: side, width: side)
+            ConvKernels.im2col3x3(
+                p[15], p[0], batch: batch, height: side, width: side, channels: cin)
+            LinearKernels.backward(
+                nil, p[14], nil, p[3], p[15], p[1], n: rows, ic: 9 * cin, oc: cout)
+            DirectConvKernels.pad(
+                p[5], p[3], batch: batch, height: side, width: side, channels: cout)
+            for (target, accumulate) in [(7, false), (8, true)] {
+                DirectConvKernels.convolve(
+                    p[target], padded: p[5], rows: .inputGradient(of: p[1], cin: cin), bias: nil,
+                    cin: cout, cout: cin, batch: batch, height: side, width: side,
+                    accumulate: accumulate)
+            }
+            for (target, accumulate) in [(9, false), (10, true)] {
+                ConvKernels.inputGradient3x3(
+                    p[target], of: p[3], weight: p[1], cin: cin, cout: cout, batch: batch,
+                    height: side, width: side, kernel: p[11], dcol: p[12], accumulate: accumulate)
+            }
+        }
+        // The float64 reference works in NCHW with the exported kernel order out × in × kh × kw.
+        func nchw(_ v: [Float], _ c: Int) -> [Double] {
+            var out = [Double](repeating: 0, count: v.count)
+            for b in 0..<batch {
+                for p in 0..<side * side {
+                    for i in 0..<c {
+                        out[(b * c + i) * side * side + p] = Double(v[(b * 100 + p) * c + i])
+                    }
+                }
+            }
+            return out
+        }
+        var exported = [Double](repeating: 0, count: w.count)
+        for co in 0..<cout {
+            for t in 0..<9 {
+                for ci in 0..<cin {
+                    exported[(co * cin + ci) * 9 + t] = Double(w[(co * 9 + t) * cin + ci])
+                }
+            }
+        }
+        let reference = Reference.conv2d(
+            nchw(x, cin), exported, bias.map(Double.init), batch: batch, cin: cin, cout: cout,
+            side: side, kernel: 3)
+        let forward = nchw(arrays[6], cout)
+        #expect(zip(forward, reference).allSatisfy { abs($0 - $1) < 1e-4 * max(1, abs($1)) })
+        for (direct, im2col) in [(7, 9), (8, 10)] where cin % 16 == 0 {
+            let worst = zip(arrays[direct], arrays[im2col]).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "direct and im2col input gradients differ by \(worst)")
+        }
+        if cin % 16 == 0 {
+            #expect(arrays[13] != gradientStart)
+            let worst = zip(arrays[13], arrays[14]).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-3, "direct and GEMM kernel gradients differ by \(worst)")
+        }
+    }
+
     @Test func reluAndGelu() {
         var rng = SplitMix64(seed: 3)
         let n = 50

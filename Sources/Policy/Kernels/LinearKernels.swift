@@ -42,11 +42,14 @@ enum LinearKernels {
         BLAS.sgemm(
             transA: true, transB: false, m: oc, n: ic, k: n, a: dout, lda: oc, b: inp, ldb: ic,
             beta: 1, c: dweight, ldc: ic)
-        if let dbias {
-            for r in 0..<n {
-                let row = dout + r * oc
-                for o in 0..<oc { dbias[o] += row[o] }
-            }
+        if let dbias { addBiasGradient(dbias, dout, n: n, oc: oc) }
+    }
+
+    /// dbias (oc) += the column sums of dout (n, oc).
+    static func addBiasGradient(_ dbias: FloatPointer, _ dout: ConstFloatPointer, n: Int, oc: Int) {
+        for r in 0..<n {
+            let row = dout + r * oc
+            for o in 0..<oc { dbias[o] += row[o] }
         }
     }
 }
