@@ -111,7 +111,8 @@ extension PlannedForward {
                 + DirectConvKernels.paddedCount(
                     cin: cin, height: side, width: side, batch: batch)
             DirectConvKernels.transpose(transposed, values.at(layer.weight), cin: cin, cout: cout)
-            DirectConvKernels.pad(col, inp, batch: batch, height: side, width: side, channels: cin)
+            DirectConvKernels.padRows(
+                col, inp, batch: batch, height: side, width: side, channels: cin)
             DirectConvKernels.convolve(
                 out, padded: col, rows: .forward(transposed, cin: cin, cout: cout),
                 bias: values.at(layer.bias), cin: cin, cout: cout, batch: batch, height: side,
@@ -208,7 +209,8 @@ extension PlannedForward {
             cin: c, cout: c, height: side, width: side, batch: batch, scratch: dcolCount,
             transposing: false)
         {
-            DirectConvKernels.pad(dcol, dout, batch: batch, height: side, width: side, channels: c)
+            DirectConvKernels.padRows(
+                dcol, dout, batch: batch, height: side, width: side, channels: c)
             DirectConvKernels.convolve(
                 dinp, padded: dcol, rows: .inputGradient(of: weight, cin: c), bias: nil, cin: c,
                 cout: c, batch: batch, height: side, width: side, accumulate: accumulate)

@@ -75,8 +75,29 @@ enum DirectConvKernels {
         }
     }
 
+    /// padded (b, h+2, c, w+2) = inp (b, h, w, c) with a border of zeros, each padded row stored
+    /// channel by channel: the pixels a register block broadcasts are then adjacent, one base
+    /// address with constant offsets.
+    static func padRows(
+        _ padded: FloatPointer, _ inp: ConstFloatPointer, batch: Int, height: Int, width: Int,
+        channels c: Int
+    ) {
+        let pw = width + 2
+        let count = paddedCount(cin: c, height: height, width: width, batch: batch)
+        padded.update(repeating: 0, count: count)
+        for b in 0..<batch {
+            for y in 0..<height {
+                let src = inp + (b * height + y) * width * c
+                let dst = padded + (b * (height + 2) + y + 1) * c * pw + 1
+                for x in 0..<width {
+                    for i in 0..<c { dst[i * pw + x] = src[x * c + i] }
+                }
+            }
+        }
+    }
+
     /// out (b·h·w, cout) = bias + Σ taps (or, with `accumulate`, out +=) — a 3×3 convolution with
-    /// zero padding 1 of the padded boards `padded` (as `pad` writes them, cin channels), with the
+    /// zero padding 1 of the padded boards `padded` (as `padRows` writes them, cin channels), with the
     /// kernel rows `rows`. `bias` nil adds none. cout must be a multiple of 16 and `width` of 10.
     static func convolve(
         _ out: FloatPointer, padded: ConstFloatPointer, rows: ConvTapRows, bias: ConstFloatPointer?,
@@ -88,20 +109,22 @@ enum DirectConvKernels {
             for y in 0..<height {
                 for x0 in stride(from: 0, to: width, by: pixelBlock) {
                     // The block's top-left input (tap ky = kx = 0) in the padded board.
-                    let corner = padded + ((b * (height + 2) + y) * pw + x0) * cin
+                    let corner = padded + (b * (height + 2) + y) * cin * pw + x0
                     let target = out + ((b * height + y) * width + x0) * cout
                     var n0 = 0
                     while n0 < cout {
                         if cout - n0 >= 2 * lanes {
                             block32(
-                                target + n0, stride: cout, corner: corner, rowStride: pw * cin,
-                                rows: rows, n0: n0, bias: bias.map { $0 + n0 }, cin: cin,
+                                target + n0, stride: cout, corner: corner, rowStride: cin * pw,
+                                channelStride: pw, rows: rows, n0: n0, bias: bias.map { $0 + n0 },
+                                cin: cin,
                                 accumulate: accumulate)
                             n0 += 2 * lanes
                         } else {
                             block16(
-                                target + n0, stride: cout, corner: corner, rowStride: pw * cin,
-                                rows: rows, n0: n0, bias: bias.map { $0 + n0 }, cin: cin,
+                                target + n0, stride: cout, corner: corner, rowStride: cin * pw,
+                                channelStride: pw, rows: rows, n0: n0, bias: bias.map { $0 + n0 },
+                                cin: cin,
                                 accumulate: accumulate)
                             n0 += lanes
                         }
@@ -122,34 +145,40 @@ enum DirectConvKernels {
     /// dw (cout, 9·cin, the stored kernel order) += the kernel gradient of a 3×3 convolution,
     /// given its padded input `padded` (as `pad` writes it) and output gradient dout (b·h·w, cout):
     /// dw[co, tap·cin + ci] += Σ_pixels dout[p, co] · x[p + tap, ci]. Registers hold 8 output
-    /// channels × 32 (or 16) input channels of one tap while every pixel streams past; the sum
-    /// runs in pixel order, so it does not depend on how a batch is split. cin must be a multiple
-    /// of 16 and cout of 8.
+    /// channels × 32 (or 16) input channels of one tap while one board's pixels stream past (a
+    /// board's input and gradient stay in L1 across its taps), then add into dw. The sums run
+    /// board by board in a fixed order, so they do not depend on how a batch is split into
+    /// calls. cin must be a multiple of 16 and cout of 8.
     static func weightGradient(
         _ dw: FloatPointer, padded: ConstFloatPointer, dout: ConstFloatPointer, cin: Int,
         cout: Int, batch: Int, height: Int, width: Int
     ) {
         precondition(cin % lanes == 0 && cout % 8 == 0, "shape the kernel cannot take")
         let pw = width + 2
-        for ky in 0..<3 {
-            for kx in 0..<3 {
-                let tap = ky * 3 + kx
-                for co0 in stride(from: 0, to: cout, by: 8) {
-                    var c0 = 0
-                    while c0 < cin {
-                        let wide = cin - c0 >= 2 * lanes
-                        let target = dw + co0 * 9 * cin + tap * cin + c0
-                        let first = padded + (ky * pw + kx) * cin + c0
-                        if wide {
-                            gradient8x32(
-                                target, rowStride: 9 * cin, first: first, dout: dout + co0,
-                                cin: cin, cout: cout, batch: batch, height: height, width: width)
-                            c0 += 2 * lanes
-                        } else {
-                            gradient8x16(
-                                target, rowStride: 9 * cin, first: first, dout: dout + co0,
-                                cin: cin, cout: cout, batch: batch, height: height, width: width)
-                            c0 += lanes
+        for b in 0..<batch {
+            let board = padded + b * (height + 2) * pw * cin
+            let gradient = dout + b * height * width * cout
+            for ky in 0..<3 {
+                for kx in 0..<3 {
+                    let tap = ky * 3 + kx
+                    for co0 in stride(from: 0, to: cout, by: 8) {
+                        var c0 = 0
+                        while c0 < cin {
+                            let target = dw + co0 * 9 * cin + tap * cin + c0
+                            let first = board + (ky * pw + kx) * cin + c0
+                            if cin - c0 >= 2 * lanes {
+                                gradient8x32(
+                                    target, rowStride: 9 * cin, first: first,
+                                    dout: gradient + co0, cin: cin, cout: cout, batch: 1,
+                                    height: height, width: width)
+                                c0 += 2 * lanes
+                            } else {
+                                gradient8x16(
+                                    target, rowStride: 9 * cin, first: first,
+                                    dout: gradient + co0, cin: cin, cout: cout, batch: 1,
+                                    height: height, width: width)
+                                c0 += lanes
+                            }
                         }
                     }
                 }
@@ -287,7 +316,8 @@ enum DirectConvKernels {
     /// cover the FMA latency on both units.
     @inline(__always) static func block32(
         _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int, accumulate: Bool
+        channelStride: Int, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
+        accumulate: Bool
     ) {
         var a0 = start(target, bias: bias, accumulate: accumulate)
         var a1 = start(target + s, bias: bias, accumulate: accumulate)
@@ -312,40 +342,41 @@ enum DirectConvKernels {
         var b9 = start(target + 9 * s + lanes, bias: high, accumulate: accumulate)
         for ky in 0..<3 {
             for kx in 0..<3 {
-                let x = corner + ky * rowStride + kx * cin
+                let x = corner + ky * rowStride + kx
                 let tap = ky * 3 + kx
                 for j in 0..<cin {
+                    let xj = x + j * channelStride
                     let w = rows.row(tap: tap, channel: j) + n0
                     let lo = load(w)
                     let hi = load(w + lanes)
-                    let x0 = Vector(repeating: x[j])
+                    let x0 = Vector(repeating: xj[0])
                     a0.addProduct(lo, x0)
                     b0.addProduct(hi, x0)
-                    let x1 = Vector(repeating: x[cin + j])
+                    let x1 = Vector(repeating: xj[1])
                     a1.addProduct(lo, x1)
                     b1.addProduct(hi, x1)
-                    let x2 = Vector(repeating: x[2 * cin + j])
+                    let x2 = Vector(repeating: xj[2])
                     a2.addProduct(lo, x2)
                     b2.addProduct(hi, x2)
-                    let x3 = Vector(repeating: x[3 * cin + j])
+                    let x3 = Vector(repeating: xj[3])
                     a3.addProduct(lo, x3)
                     b3.addProduct(hi, x3)
-                    let x4 = Vector(repeating: x[4 * cin + j])
+                    let x4 = Vector(repeating: xj[4])
                     a4.addProduct(lo, x4)
                     b4.addProduct(hi, x4)
-                    let x5 = Vector(repeating: x[5 * cin + j])
+                    let x5 = Vector(repeating: xj[5])
                     a5.addProduct(lo, x5)
                     b5.addProduct(hi, x5)
-                    let x6 = Vector(repeating: x[6 * cin + j])
+                    let x6 = Vector(repeating: xj[6])
                     a6.addProduct(lo, x6)
                     b6.addProduct(hi, x6)
-                    let x7 = Vector(repeating: x[7 * cin + j])
+                    let x7 = Vector(repeating: xj[7])
                     a7.addProduct(lo, x7)
                     b7.addProduct(hi, x7)
-                    let x8 = Vector(repeating: x[8 * cin + j])
+                    let x8 = Vector(repeating: xj[8])
                     a8.addProduct(lo, x8)
                     b8.addProduct(hi, x8)
-                    let x9 = Vector(repeating: x[9 * cin + j])
+                    let x9 = Vector(repeating: xj[9])
                     a9.addProduct(lo, x9)
                     b9.addProduct(hi, x9)
                 }
@@ -376,7 +407,8 @@ enum DirectConvKernels {
     /// 10 pixels × 16 output channels (the remainder when cout is an odd multiple of 16).
     @inline(__always) static func block16(
         _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int, accumulate: Bool
+        channelStride: Int, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
+        accumulate: Bool
     ) {
         var a0 = start(target, bias: bias, accumulate: accumulate)
         var a1 = start(target + s, bias: bias, accumulate: accumulate)
@@ -390,30 +422,31 @@ enum DirectConvKernels {
         var a9 = start(target + 9 * s, bias: bias, accumulate: accumulate)
         for ky in 0..<3 {
             for kx in 0..<3 {
-                let x = corner + ky * rowStride + kx * cin
+                let x = corner + ky * rowStride + kx
                 let tap = ky * 3 + kx
                 for j in 0..<cin {
+                    let xj = x + j * channelStride
                     let w = rows.row(tap: tap, channel: j) + n0
                     let lo = load(w)
-                    let x0 = Vector(repeating: x[j])
+                    let x0 = Vector(repeating: xj[0])
                     a0.addProduct(lo, x0)
-                    let x1 = Vector(repeating: x[cin + j])
+                    let x1 = Vector(repeating: xj[1])
                     a1.addProduct(lo, x1)
-                    let x2 = Vector(repeating: x[2 * cin + j])
+                    let x2 = Vector(repeating: xj[2])
                     a2.addProduct(lo, x2)
-                    let x3 = Vector(repeating: x[3 * cin + j])
+                    let x3 = Vector(repeating: xj[3])
                     a3.addProduct(lo, x3)
-                    let x4 = Vector(repeating: x[4 * cin + j])
+                    let x4 = Vector(repeating: xj[4])
                     a4.addProduct(lo, x4)
-                    let x5 = Vector(repeating: x[5 * cin + j])
+                    let x5 = Vector(repeating: xj[5])
                     a5.addProduct(lo, x5)
-                    let x6 = Vector(repeating: x[6 * cin + j])
+                    let x6 = Vector(repeating: xj[6])
                     a6.addProduct(lo, x6)
-                    let x7 = Vector(repeating: x[7 * cin + j])
+                    let x7 = Vector(repeating: xj[7])
                     a7.addProduct(lo, x7)
-                    let x8 = Vector(repeating: x[8 * cin + j])
+                    let x8 = Vector(repeating: xj[8])
                     a8.addProduct(lo, x8)
-                    let x9 = Vector(repeating: x[9 * cin + j])
+                    let x9 = Vector(repeating: xj[9])
                     a9.addProduct(lo, x9)
                 }
             }
