@@ -111,7 +111,7 @@ extension PlannedForward {
                 + DirectConvKernels.paddedCount(
                     cin: cin, height: side, width: side, batch: batch)
             DirectConvKernels.transpose(transposed, values.at(layer.weight), cin: cin, cout: cout)
-            DirectConvKernels.padRows(
+            DirectConvKernels.pad(
                 col, inp, batch: batch, height: side, width: side, channels: cin)
             DirectConvKernels.convolve(
                 out, padded: col, rows: .forward(transposed, cin: cin, cout: cout),
@@ -209,7 +209,7 @@ extension PlannedForward {
             cin: c, cout: c, height: side, width: side, batch: batch, scratch: dcolCount,
             transposing: false)
         {
-            DirectConvKernels.padRows(
+            DirectConvKernels.pad(
                 dcol, dout, batch: batch, height: side, width: side, channels: c)
             DirectConvKernels.convolve(
                 dinp, padded: dcol, rows: .inputGradient(of: weight, cin: c), bias: nil, cin: c,

@@ -178,7 +178,7 @@ private func expectGradient(
             let padded = DirectConvKernels.paddedCount(
                 cin: cin, height: side, width: side, batch: batch)
             DirectConvKernels.transpose(p[5] + padded, p[1], cin: cin, cout: cout)
-            DirectConvKernels.padRows(
+            DirectConvKernels.pad(
                 p[5], p[0], batch: batch, height: side, width: side, channels: cin)
             DirectConvKernels.convolve(
                 p[6], padded: p[5], rows: .forward(p[5] + padded, cin: cin, cout: cout), bias: p[2],
@@ -193,7 +193,7 @@ private func expectGradient(
                 p[15], p[0], batch: batch, height: side, width: side, channels: cin)
             LinearKernels.backward(
                 nil, p[14], nil, p[3], p[15], p[1], n: rows, ic: 9 * cin, oc: cout)
-            DirectConvKernels.padRows(
+            DirectConvKernels.pad(
                 p[5], p[3], batch: batch, height: side, width: side, channels: cout)
             for (target, accumulate) in [(7, false), (8, true)] {
                 DirectConvKernels.convolve(

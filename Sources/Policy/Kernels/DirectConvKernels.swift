@@ -64,68 +64,71 @@ enum DirectConvKernels {
         channels c: Int
     ) {
         let pw = width + 2
-        let count = paddedCount(cin: c, height: height, width: width, batch: batch)
-        padded.update(repeating: 0, count: count)
         for b in 0..<batch {
+            let board = padded + b * (height + 2) * pw * c
+            // Only the border is zeroed: the rest is overwritten.
+            board.update(repeating: 0, count: (pw + 1) * c)
+            (board + ((height + 1) * pw - 1) * c).update(repeating: 0, count: (pw + 1) * c)
             for y in 0..<height {
                 let src = inp + (b * height + y) * width * c
-                let dst = padded + ((b * (height + 2) + y + 1) * pw + 1) * c
+                let dst = board + ((y + 1) * pw + 1) * c
                 dst.update(from: src, count: width * c)
-            }
-        }
-    }
-
-    /// padded (b, h+2, c, w+2) = inp (b, h, w, c) with a border of zeros, each padded row stored
-    /// channel by channel: the pixels a register block broadcasts are then adjacent, one base
-    /// address with constant offsets.
-    static func padRows(
-        _ padded: FloatPointer, _ inp: ConstFloatPointer, batch: Int, height: Int, width: Int,
-        channels c: Int
-    ) {
-        let pw = width + 2
-        let count = paddedCount(cin: c, height: height, width: width, batch: batch)
-        padded.update(repeating: 0, count: count)
-        for b in 0..<batch {
-            for y in 0..<height {
-                let src = inp + (b * height + y) * width * c
-                let dst = padded + (b * (height + 2) + y + 1) * c * pw + 1
-                for x in 0..<width {
-                    for i in 0..<c { dst[i * pw + x] = src[x * c + i] }
-                }
+                // The right border of this row and the left one of the next, adjacent in memory.
+                (dst + width * c).update(repeating: 0, count: 2 * c)
             }
         }
     }
 
     /// out (b·h·w, cout) = bias + Σ taps (or, with `accumulate`, out +=) — a 3×3 convolution with
-    /// zero padding 1 of the padded boards `padded` (as `padRows` writes them, cin channels), with the
+    /// zero padding 1 of the padded boards `padded` (as `pad` writes them, cin channels), with the
     /// kernel rows `rows`. `bias` nil adds none. cout must be a multiple of 16 and `width` of 10.
     static func convolve(
         _ out: FloatPointer, padded: ConstFloatPointer, rows: ConvTapRows, bias: ConstFloatPointer?,
         cin: Int, cout: Int, batch: Int, height: Int, width: Int, accumulate: Bool
     ) {
         precondition(cout % lanes == 0 && width % pixelBlock == 0, "shape the kernel cannot take")
+        // A literal channel count makes the ten pixels a block broadcasts constant offsets from
+        // one address; other counts take the same code with the count in a register.
+        switch cin {
+        case 16:
+            convolveBoards(out, padded, rows, bias, cin: 16, cout, batch, height, width, accumulate)
+        case 32:
+            convolveBoards(out, padded, rows, bias, cin: 32, cout, batch, height, width, accumulate)
+        case 48:
+            convolveBoards(out, padded, rows, bias, cin: 48, cout, batch, height, width, accumulate)
+        case 64:
+            convolveBoards(out, padded, rows, bias, cin: 64, cout, batch, height, width, accumulate)
+        default:
+            convolveBoards(
+                out, padded, rows, bias, cin: cin, cout, batch, height, width, accumulate)
+        }
+    }
+
+    @inline(__always) static func convolveBoards(
+        _ out: FloatPointer, _ padded: ConstFloatPointer, _ rows: ConvTapRows,
+        _ bias: ConstFloatPointer?, cin: Int, _ cout: Int, _ batch: Int, _ height: Int,
+        _ width: Int, _ accumulate: Bool
+    ) {
         let pw = width + 2
         for b in 0..<batch {
             for y in 0..<height {
                 for x0 in stride(from: 0, to: width, by: pixelBlock) {
                     // The block's top-left input (tap ky = kx = 0) in the padded board.
-                    let corner = padded + (b * (height + 2) + y) * cin * pw + x0
+                    let corner = padded + ((b * (height + 2) + y) * pw + x0) * cin
                     let target = out + ((b * height + y) * width + x0) * cout
                     var n0 = 0
                     while n0 < cout {
                         if cout - n0 >= 2 * lanes {
                             block32(
-                                target + n0, stride: cout, corner: corner, rowStride: cin * pw,
-                                channelStride: pw, rows: rows, n0: n0, bias: bias.map { $0 + n0 },
-                                cin: cin,
-                                accumulate: accumulate)
+                                target + n0, stride: cout, corner: corner, rowStride: pw * cin,
+                                pixelStride: cin, channelStride: 1, rows: rows, n0: n0,
+                                bias: bias.map { $0 + n0 }, cin: cin, accumulate: accumulate)
                             n0 += 2 * lanes
                         } else {
                             block16(
-                                target + n0, stride: cout, corner: corner, rowStride: cin * pw,
-                                channelStride: pw, rows: rows, n0: n0, bias: bias.map { $0 + n0 },
-                                cin: cin,
-                                accumulate: accumulate)
+                                target + n0, stride: cout, corner: corner, rowStride: pw * cin,
+                                pixelStride: cin, channelStride: 1, rows: rows, n0: n0,
+                                bias: bias.map { $0 + n0 }, cin: cin, accumulate: accumulate)
                             n0 += lanes
                         }
                     }
@@ -316,8 +319,8 @@ enum DirectConvKernels {
     /// cover the FMA latency on both units.
     @inline(__always) static func block32(
         _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        channelStride: Int, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
-        accumulate: Bool
+        pixelStride: Int, channelStride: Int, rows: ConvTapRows, n0: Int,
+        bias: ConstFloatPointer?, cin: Int, accumulate: Bool
     ) {
         var a0 = start(target, bias: bias, accumulate: accumulate)
         var a1 = start(target + s, bias: bias, accumulate: accumulate)
@@ -342,7 +345,7 @@ enum DirectConvKernels {
         var b9 = start(target + 9 * s + lanes, bias: high, accumulate: accumulate)
         for ky in 0..<3 {
             for kx in 0..<3 {
-                let x = corner + ky * rowStride + kx
+                let x = corner + ky * rowStride + kx * pixelStride
                 let tap = ky * 3 + kx
                 for j in 0..<cin {
                     let xj = x + j * channelStride
@@ -352,31 +355,31 @@ enum DirectConvKernels {
                     let x0 = Vector(repeating: xj[0])
                     a0.addProduct(lo, x0)
                     b0.addProduct(hi, x0)
-                    let x1 = Vector(repeating: xj[1])
+                    let x1 = Vector(repeating: xj[pixelStride])
                     a1.addProduct(lo, x1)
                     b1.addProduct(hi, x1)
-                    let x2 = Vector(repeating: xj[2])
+                    let x2 = Vector(repeating: xj[2 * pixelStride])
                     a2.addProduct(lo, x2)
                     b2.addProduct(hi, x2)
-                    let x3 = Vector(repeating: xj[3])
+                    let x3 = Vector(repeating: xj[3 * pixelStride])
                     a3.addProduct(lo, x3)
                     b3.addProduct(hi, x3)
-                    let x4 = Vector(repeating: xj[4])
+                    let x4 = Vector(repeating: xj[4 * pixelStride])
                     a4.addProduct(lo, x4)
                     b4.addProduct(hi, x4)
-                    let x5 = Vector(repeating: xj[5])
+                    let x5 = Vector(repeating: xj[5 * pixelStride])
                     a5.addProduct(lo, x5)
                     b5.addProduct(hi, x5)
-                    let x6 = Vector(repeating: xj[6])
+                    let x6 = Vector(repeating: xj[6 * pixelStride])
                     a6.addProduct(lo, x6)
                     b6.addProduct(hi, x6)
-                    let x7 = Vector(repeating: xj[7])
+                    let x7 = Vector(repeating: xj[7 * pixelStride])
                     a7.addProduct(lo, x7)
                     b7.addProduct(hi, x7)
-                    let x8 = Vector(repeating: xj[8])
+                    let x8 = Vector(repeating: xj[8 * pixelStride])
                     a8.addProduct(lo, x8)
                     b8.addProduct(hi, x8)
-                    let x9 = Vector(repeating: xj[9])
+                    let x9 = Vector(repeating: xj[9 * pixelStride])
                     a9.addProduct(lo, x9)
                     b9.addProduct(hi, x9)
                 }
@@ -407,8 +410,8 @@ enum DirectConvKernels {
     /// 10 pixels × 16 output channels (the remainder when cout is an odd multiple of 16).
     @inline(__always) static func block16(
         _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        channelStride: Int, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
-        accumulate: Bool
+        pixelStride: Int, channelStride: Int, rows: ConvTapRows, n0: Int,
+        bias: ConstFloatPointer?, cin: Int, accumulate: Bool
     ) {
         var a0 = start(target, bias: bias, accumulate: accumulate)
         var a1 = start(target + s, bias: bias, accumulate: accumulate)
@@ -422,7 +425,7 @@ enum DirectConvKernels {
         var a9 = start(target + 9 * s, bias: bias, accumulate: accumulate)
         for ky in 0..<3 {
             for kx in 0..<3 {
-                let x = corner + ky * rowStride + kx
+                let x = corner + ky * rowStride + kx * pixelStride
                 let tap = ky * 3 + kx
                 for j in 0..<cin {
                     let xj = x + j * channelStride
@@ -430,23 +433,23 @@ enum DirectConvKernels {
                     let lo = load(w)
                     let x0 = Vector(repeating: xj[0])
                     a0.addProduct(lo, x0)
-                    let x1 = Vector(repeating: xj[1])
+                    let x1 = Vector(repeating: xj[pixelStride])
                     a1.addProduct(lo, x1)
-                    let x2 = Vector(repeating: xj[2])
+                    let x2 = Vector(repeating: xj[2 * pixelStride])
                     a2.addProduct(lo, x2)
-                    let x3 = Vector(repeating: xj[3])
+                    let x3 = Vector(repeating: xj[3 * pixelStride])
                     a3.addProduct(lo, x3)
-                    let x4 = Vector(repeating: xj[4])
+                    let x4 = Vector(repeating: xj[4 * pixelStride])
                     a4.addProduct(lo, x4)
-                    let x5 = Vector(repeating: xj[5])
+                    let x5 = Vector(repeating: xj[5 * pixelStride])
                     a5.addProduct(lo, x5)
-                    let x6 = Vector(repeating: xj[6])
+                    let x6 = Vector(repeating: xj[6 * pixelStride])
                     a6.addProduct(lo, x6)
-                    let x7 = Vector(repeating: xj[7])
+                    let x7 = Vector(repeating: xj[7 * pixelStride])
                     a7.addProduct(lo, x7)
-                    let x8 = Vector(repeating: xj[8])
+                    let x8 = Vector(repeating: xj[8 * pixelStride])
                     a8.addProduct(lo, x8)
-                    let x9 = Vector(repeating: xj[9])
+                    let x9 = Vector(repeating: xj[9 * pixelStride])
                     a9.addProduct(lo, x9)
                 }
             }
