@@ -18,6 +18,8 @@ public struct BehaviorCloningState: Codable, Equatable, Sendable {
     public var daggerShare: Double
     public var daggerPositions: Int
     public var daggerImported: Int
+    /// Copies of each lost episode's fatal position per DAgger round (nil: DAgger off).
+    public var daggerFatalCopies: Int? = nil
     /// The checkpoint whose symmetry-averaged probabilities were distilled, and their weight.
     public var teacher: String? = nil
     public var distillationWeight: Float? = nil
@@ -171,6 +173,8 @@ public final class BehaviorCloningRun {
             daggerEvery: training.config.dagger.every, daggerShare: training.config.daggerShare,
             daggerPositions: training.collectedStates.count,
             daggerImported: training.importedCount,
+            daggerFatalCopies: training.config.dagger.every > 0
+                ? training.config.dagger.fatalCopies : nil,
             teacher: teacherPath,
             distillationWeight: teacherPath == nil ? nil : training.config.distillationWeight,
             heldOutAccuracy: report.heldOut.accuracy, heldOutSolveRate: report.solveRate)

@@ -48,7 +48,8 @@ import Testing
                 checkpoint: "\(dir)/\(name).safetensors", log: "\(dir)/\(name).jsonl",
                 demonstrations: "corridors")
         }
-        let config = bcConfig(steps: 8)
+        var config = bcConfig(steps: 8)
+        config.dagger.fatalCopies = 2
         let whole = try BehaviorCloningRun(
             network: try Fixtures.tinyConv(), levels: levels, heldOutLevels: 1, config: config,
             files: files("whole"), resume: true)
@@ -94,6 +95,7 @@ import Testing
         #expect(state.demonstrationLevels == levels.count && state.heldOutLevels == 1)
         #expect(
             state.daggerEvery == 3 && state.daggerPositions == whole.training.collectedStates.count)
+        #expect(state.daggerFatalCopies == 2)
         #expect(loaded.step == 8 && loaded.metadata["trained_by"] == "laser train bc")
         let log = try lines("\(dir)/whole.jsonl")
         #expect(log.compactMap { $0["step"] as? Int } == [2, 4, 6, 8])
