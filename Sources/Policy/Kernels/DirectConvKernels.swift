@@ -121,13 +121,13 @@ enum DirectConvKernels {
                         if cout - n0 >= 2 * lanes {
                             block32(
                                 target + n0, stride: cout, corner: corner, rowStride: pw * cin,
-                                pixelStride: cin, channelStride: 1, rows: rows, n0: n0,
+                                pixelStride: cin, rows: rows, n0: n0,
                                 bias: bias.map { $0 + n0 }, cin: cin, accumulate: accumulate)
                             n0 += 2 * lanes
                         } else {
                             block16(
                                 target + n0, stride: cout, corner: corner, rowStride: pw * cin,
-                                pixelStride: cin, channelStride: 1, rows: rows, n0: n0,
+                                pixelStride: cin, rows: rows, n0: n0,
                                 bias: bias.map { $0 + n0 }, cin: cin, accumulate: accumulate)
                             n0 += lanes
                         }
@@ -319,7 +319,7 @@ enum DirectConvKernels {
     /// cover the FMA latency on both units.
     @inline(__always) static func block32(
         _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        pixelStride: Int, channelStride: Int, rows: ConvTapRows, n0: Int,
+        pixelStride: Int, rows: ConvTapRows, n0: Int,
         bias: ConstFloatPointer?, cin: Int, accumulate: Bool
     ) {
         var a0 = start(target, bias: bias, accumulate: accumulate)
@@ -348,7 +348,7 @@ enum DirectConvKernels {
                 let x = corner + ky * rowStride + kx * pixelStride
                 let tap = ky * 3 + kx
                 for j in 0..<cin {
-                    let xj = x + j * channelStride
+                    let xj = x + j
                     let w = rows.row(tap: tap, channel: j) + n0
                     let lo = load(w)
                     let hi = load(w + lanes)
@@ -410,7 +410,7 @@ enum DirectConvKernels {
     /// 10 pixels × 16 output channels (the remainder when cout is an odd multiple of 16).
     @inline(__always) static func block16(
         _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        pixelStride: Int, channelStride: Int, rows: ConvTapRows, n0: Int,
+        pixelStride: Int, rows: ConvTapRows, n0: Int,
         bias: ConstFloatPointer?, cin: Int, accumulate: Bool
     ) {
         var a0 = start(target, bias: bias, accumulate: accumulate)
@@ -428,7 +428,7 @@ enum DirectConvKernels {
                 let x = corner + ky * rowStride + kx * pixelStride
                 let tap = ky * 3 + kx
                 for j in 0..<cin {
-                    let xj = x + j * channelStride
+                    let xj = x + j
                     let w = rows.row(tap: tap, channel: j) + n0
                     let lo = load(w)
                     let x0 = Vector(repeating: xj[0])
