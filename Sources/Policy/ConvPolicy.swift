@@ -216,6 +216,10 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         forwardBatch(context, batch: batch)
     }
 
+    func prepareForward(_ context: PolicyContext, plan: ConvPlan) {
+        prepareTrunk(trunk, plan: plan.trunk, context: context)
+    }
+
     /// The forward pass of samples `samples` (one worker's share of the batch).
     func forward(_ context: PolicyContext, plan: ConvPlan, samples: Range<Int>) {
         let act = context.activations

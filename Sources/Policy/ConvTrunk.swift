@@ -54,6 +54,11 @@ struct ConvTrunkPlan {
     let d1: SampleSpan, d2: SampleSpan  // (100, C); d1 holds ∂L/∂h_N when backward starts
     let dcol: SampleSpan  // (100, 9C)
     let inputKernel: SampleSpan  // per worker: (C, 9C), see `ConvKernels.inputGradientKernel`
+    /// Every conv's kernel transposed to (9·cin, cout) for `DirectConvKernels`, written once per
+    /// batch by `prepareTrunk`: the stem's, then block i's conv1 and conv2.
+    let forwardKernels: SampleSpan
+    let stemKernelCount: Int
+    let blockKernelCount: Int
 
     init(_ shape: ConvTrunkShape, activations a: inout ArenaLayout, gradients g: inout ArenaLayout)
     {
@@ -67,10 +72,20 @@ struct ConvTrunkPlan {
         d2 = g.take(cells * c)
         dcol = g.take(cells * 9 * c)
         inputKernel = g.takeFixed(Parallel.workers * 9 * c * c)
+        stemKernelCount = 9 * shape.planes * c
+        blockKernelCount = 9 * c * c
+        forwardKernels = a.takeFixed(stemKernelCount + 2 * shape.blocks * blockKernelCount)
     }
 
     /// The trunk's output h_N (100, C) per sample.
     var top: SampleSpan { trunk[trunk.count - 1] }
+
+    /// Where `forwardKernels` holds the stem's kernel (`block` nil) or block i's conv1 / conv2.
+    func forwardKernel(_ buffer: FloatBuffer, block: Int?, second: Bool = false) -> FloatPointer {
+        guard let block else { return forwardKernels.at(buffer) }
+        return forwardKernels.at(buffer) + stemKernelCount
+            + (2 * block + (second ? 1 : 0)) * blockKernelCount
+    }
 }
 
 /// Where a trunk's layers live in the flat parameter allocation.
@@ -90,27 +105,45 @@ struct ConvTrunk {
 }
 
 extension PlannedForward {
-    /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias: directly (`DirectConvKernels`) when
-    /// the shape allows, else via im2col; through the factored form when the kernel is reduced.
-    /// `col` (`colCount` floats) and `scratch` are the samples' scratch.
+    /// Whether a conv goes through `DirectConvKernels` in the forward pass: its kernel is not
+    /// reduced (LASER's factors go through im2col) and its shape suits the kernels.
+    func convolvesDirectly(_ layer: LayerOffsets, cout: Int) -> Bool {
+        layer.matrix.flatMap { reducible.reduced[$0] } == nil
+            && DirectConvKernels.handles(cout: cout, width: PolicyGeometry.boardSize)
+    }
+
+    /// Transposes every trunk conv that `convolvesDirectly` into `plan.forwardKernels`, once per
+    /// batch rather than once per slice of it.
+    func prepareTrunk(_ trunk: ConvTrunk, plan: ConvTrunkPlan, context: PolicyContext) {
+        let values = parameters.values
+        let act = context.activations
+        let c = trunk.shape.channels
+        func transpose(_ layer: LayerOffsets, cin: Int, into out: FloatPointer) {
+            guard convolvesDirectly(layer, cout: c) else { return }
+            DirectConvKernels.transpose(out, values.at(layer.weight), cin: cin, cout: c)
+        }
+        transpose(trunk.stem, cin: trunk.shape.planes, into: plan.forwardKernel(act, block: nil))
+        for (i, layers) in trunk.blockLayers.enumerated() {
+            transpose(layers.conv1, cin: c, into: plan.forwardKernel(act, block: i))
+            transpose(layers.conv2, cin: c, into: plan.forwardKernel(act, block: i, second: true))
+        }
+    }
+
+    /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias: directly (`DirectConvKernels`, with
+    /// the kernel `prepareTrunk` transposed into `transposed`) when `convolvesDirectly`, else via
+    /// im2col, through the factored form when the kernel is reduced. `col` (`colCount` floats)
+    /// and `scratch` are the samples' scratch.
     func conv3x3(
         _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, cin: Int, cout: Int,
-        batch: Int, col: FloatPointer, colCount: Int, scratch: FloatPointer
+        batch: Int, transposed: ConstFloatPointer, col: FloatPointer, colCount: Int,
+        scratch: FloatPointer
     ) {
         let side = PolicyGeometry.boardSize
-        let reduced = layer.matrix.flatMap { reducible.reduced[$0] } != nil
-        if !reduced
-            && DirectConvKernels.handles(
-                cin: cin, cout: cout, height: side, width: side, batch: batch, scratch: colCount,
-                transposing: true)
+        if convolvesDirectly(layer, cout: cout)
+            && DirectConvKernels.paddedCount(cin: cin, height: side, width: side, batch: batch)
+                <= colCount
         {
-            // The col scratch holds the padded boards, then the transposed kernel.
             let values = parameters.values
-            let transposed =
-                col
-                + DirectConvKernels.paddedCount(
-                    cin: cin, height: side, width: side, batch: batch)
-            DirectConvKernels.transpose(transposed, values.at(layer.weight), cin: cin, cout: cout)
             DirectConvKernels.pad(
                 col, inp, batch: batch, height: side, width: side, channels: cin)
             DirectConvKernels.convolve(
@@ -147,19 +180,21 @@ extension PlannedForward {
         let h0 = plan.trunk[0].at(act, s0)
         conv3x3(
             h0, plan.input.at(act, s0), trunk.stem, cin: shape.planes, cout: c, batch: batch,
-            col: col, colCount: colCount, scratch: scratch)
+            transposed: plan.forwardKernel(act, block: nil), col: col, colCount: colCount,
+            scratch: scratch)
         ActivationKernels.reluForward(h0, h0, count: rows * c)
         for i in 0..<shape.blocks {
             let h = plan.trunk[i].at(act, s0)
             let a = plan.inner[i].at(act, s0)
             let next = plan.trunk[i + 1].at(act, s0)
             conv3x3(
-                a, h, trunk.blockLayers[i].conv1, cin: c, cout: c, batch: batch, col: col,
-                colCount: colCount,
+                a, h, trunk.blockLayers[i].conv1, cin: c, cout: c, batch: batch,
+                transposed: plan.forwardKernel(act, block: i), col: col, colCount: colCount,
                 scratch: scratch)
             ActivationKernels.reluForward(a, a, count: rows * c)
             conv3x3(
-                next, a, trunk.blockLayers[i].conv2, cin: c, cout: c, batch: batch, col: col,
+                next, a, trunk.blockLayers[i].conv2, cin: c, cout: c, batch: batch,
+                transposed: plan.forwardKernel(act, block: i, second: true), col: col,
                 colCount: colCount,
                 scratch: scratch)
             ActivationKernels.add(next, next, h, count: rows * c)
@@ -205,9 +240,9 @@ extension PlannedForward {
         batch: Int, kernel: FloatPointer, dcol: FloatPointer, dcolCount: Int, accumulate: Bool
     ) {
         let side = PolicyGeometry.boardSize
-        if DirectConvKernels.handles(
-            cin: c, cout: c, height: side, width: side, batch: batch, scratch: dcolCount,
-            transposing: false)
+        if DirectConvKernels.handles(cout: c, width: side)
+            && DirectConvKernels.paddedCount(cin: c, height: side, width: side, batch: batch)
+                <= dcolCount
         {
             DirectConvKernels.pad(
                 dcol, dout, batch: batch, height: side, width: side, channels: c)
@@ -234,7 +269,6 @@ extension PlannedForward {
         let shape = trunk.shape
         let c = shape.channels
         let rows = batch * PolicyGeometry.cells
-        let side = PolicyGeometry.boardSize
         let d1 = plan.d1.at(g, s0)
         let d2 = plan.d2.at(g, s0)
         let dcol = plan.dcol.at(g, s0)

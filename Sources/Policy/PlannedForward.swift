@@ -15,6 +15,8 @@ protocol PlannedForward: PolicyNetwork {
     var reducible: ReducibleParameters { get }
     /// The offsets of a batch of `capacity` samples.
     func makePlan(capacity: Int) -> Plan
+    /// Work a forward pass needs once per batch, before it is split (default: none).
+    func prepareForward(_ context: PolicyContext, plan: Plan)
     /// The forward pass of samples `samples` (one worker's share of the batch).
     func forward(_ context: PolicyContext, plan: Plan, samples: Range<Int>)
     /// The backward pass of samples `samples`, adding parameter gradients into `grads` (the
@@ -25,6 +27,8 @@ protocol PlannedForward: PolicyNetwork {
 }
 
 extension PlannedForward {
+    func prepareForward(_ context: PolicyContext, plan: Plan) {}
+
     /// out = inp · Wᵀ + b for `layer` over `rows` rows, through the factors when LASER reduced W.
     func linear(
         _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, rows: Int, ic: Int,
@@ -69,6 +73,7 @@ extension PlannedForward {
         precondition(batch >= 1 && batch <= context.batchCapacity, "batch outside the context")
         let plan = context.plan as! Plan
         context.batch = batch
+        prepareForward(context, plan: plan)
         Parallel.split(batch, limit: context.maximumWorkers) { samples, _ in
             for chunk in Parallel.chunks(samples) { forward(context, plan: plan, samples: chunk) }
         }

@@ -336,6 +336,12 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         forwardBatch(context, batch: batch)
     }
 
+    func prepareForward(_ context: PolicyContext, plan: TransformerPlan) {
+        if let trunk, let trunkPlan = plan.trunk {
+            prepareTrunk(trunk, plan: trunkPlan, context: context)
+        }
+    }
+
     /// The forward pass of samples `samples` (one worker's share of the batch).
     func forward(_ context: PolicyContext, plan: TransformerPlan, samples: Range<Int>) {
         let act = context.activations

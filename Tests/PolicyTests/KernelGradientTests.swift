@@ -157,9 +157,7 @@ private func expectGradient(
         let start = randomValues(rows * cin, rng: &rng)
         let gradientStart = randomValues(cout * 9 * cin, rng: &rng)
         #expect(
-            DirectConvKernels.handles(
-                cin: cin, cout: cout, height: side, width: side, batch: batch,
-                scratch: rows * 9 * max(cin, cout), transposing: true))
+            DirectConvKernels.handles(cout: cout, width: side))
         var arrays = [
             x, w, bias, dout, start,
             [Float](repeating: 0, count: rows * 9 * max(cin, cout)),  // padded + transposed

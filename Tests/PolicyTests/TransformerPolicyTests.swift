@@ -88,11 +88,15 @@ func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> Refe
     }
 
     /// With a conv trunk the tokens embed its features; its gradients flow through the embedding.
-    @Test func convTrunkForwardAndGradientsMatchFloat64Reference() throws {
+    /// A 4-channel trunk runs through im2col, a 16-channel one through the direct kernels.
+    @Test(arguments: [4, 16]) func convTrunkForwardAndGradientsMatchFloat64Reference(
+        channels: Int
+    ) throws {
         let config = TransformerPolicyConfig(
-            planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 12, convChannels: 4, convBlocks: 2)
+            planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 12, convChannels: channels,
+            convBlocks: 2)
         let model = try TransformerPolicy(config: config, seed: 1)
-        #expect(try model.parameters.info(named: "embed.weight").shape == [8, 4])
+        #expect(try model.parameters.info(named: "embed.weight").shape == [8, channels])
         try perturbAll(model, seed: 2, scale: 0.5)
         try checkModel(
             model, batch: 2, reference: transformerReference(config, batch: 2), seed: 3,

@@ -34,14 +34,9 @@ enum DirectConvKernels {
     /// Vector width in floats.
     static let lanes = 16
 
-    /// Whether the direct kernel handles this shape, with `scratch` floats available for a batch
-    /// of `batch` samples (the padded input, plus the transposed kernel when `transposing`).
-    static func handles(
-        cin: Int, cout: Int, height: Int, width: Int, batch: Int, scratch: Int, transposing: Bool
-    ) -> Bool {
+    /// Whether `convolve` takes a conv with `cout` output channels over boards `width` wide.
+    static func handles(cout: Int, width: Int) -> Bool {
         cout % lanes == 0 && width % pixelBlock == 0
-            && paddedCount(cin: cin, height: height, width: width, batch: batch)
-                + (transposing ? 9 * cin * cout : 0) <= scratch
     }
 
     /// Floats of the zero-padded copy of `batch` boards.
@@ -51,10 +46,12 @@ enum DirectConvKernels {
 
     /// out (9·cin, cout) = w (cout, 9·cin) transposed: the forward kernel's rows by (tap, channel).
     static func transpose(_ out: FloatPointer, _ w: ConstFloatPointer, cin: Int, cout: Int) {
+        // Rows of the output written whole: contiguous stores, strided loads (a 9·cin·cout kernel
+        // sits in L1).
         let k = 9 * cin
-        for co in 0..<cout {
-            let src = w + co * k
-            for i in 0..<k { out[i * cout + co] = src[i] }
+        for i in 0..<k {
+            let dst = out + i * cout
+            for co in 0..<cout { dst[co] = w[co * k + i] }
         }
     }
 
