@@ -20,6 +20,8 @@ public struct BehaviorCloningState: Codable, Equatable, Sendable {
     public var daggerImported: Int
     /// Copies of each lost episode's fatal position per DAgger round (nil: DAgger off).
     public var daggerFatalCopies: Int? = nil
+    /// Copies of each solvable looped episode's cycle positions per DAgger round (nil: DAgger off).
+    public var daggerLoopCopies: Int? = nil
     /// The checkpoint whose symmetry-averaged probabilities were distilled, and their weight.
     public var teacher: String? = nil
     public var distillationWeight: Float? = nil
@@ -175,6 +177,8 @@ public final class BehaviorCloningRun {
             daggerImported: training.importedCount,
             daggerFatalCopies: training.config.dagger.every > 0
                 ? training.config.dagger.fatalCopies : nil,
+            daggerLoopCopies: training.config.dagger.every > 0
+                ? training.config.dagger.loopCopies : nil,
             teacher: teacherPath,
             distillationWeight: teacherPath == nil ? nil : training.config.distillationWeight,
             heldOutAccuracy: report.heldOut.accuracy, heldOutSolveRate: report.solveRate)
@@ -204,7 +208,7 @@ public final class BehaviorCloningRun {
                             daggerRound: round.round, levelsPlayed: round.levelsPlayed,
                             levelsSolved: round.levelsSolved, statesAdded: round.statesAdded,
                             deadEnds: round.deadEnds, fatalPositions: round.fatalPositions,
-                            skipped: round.skipped,
+                            loops: round.loops, skipped: round.skipped,
                             collected: self.training.collectedStates.count, seconds: round.seconds))
                     var file = LevelCollection(levels: self.training.collectedStates)
                     file.notes = [
@@ -258,6 +262,7 @@ public final class BehaviorCloningRun {
         var statesAdded: Int
         var deadEnds: Int
         var fatalPositions: Int
+        var loops: Int
         var skipped: Int
         var collected: Int
         var seconds: Double

@@ -20,6 +20,11 @@ public struct DAggerConfig: Sendable {
     /// fatal push). One is plain DAgger; more weighs the one decision that lost the level against
     /// the dozens of harmless positions around it.
     public var fatalCopies = 1
+    /// Copies added of each position on the cycle of an episode that looped (returned to a
+    /// position it had left, which a greedy policy then repeats until its steps run out). One is
+    /// plain DAgger; more weighs the hesitation that lost a solvable level, as `fatalCopies` weighs
+    /// the push that lost a dead one.
+    public var loopCopies = 1
     /// Episodes stepped together per worker.
     public var batch = 32
     /// Rewards and the step limit of the rollouts.
@@ -39,6 +44,9 @@ public struct DAggerConfig: Sendable {
         }
         guard (1...64).contains(fatalCopies) else {
             throw AgentError.invalidSetting("DAgger fatal-position copies must be in 1...64")
+        }
+        guard (1...64).contains(loopCopies) else {
+            throw AgentError.invalidSetting("DAgger loop-position copies must be in 1...64")
         }
         guard (1...4096).contains(batch) else {
             throw AgentError.invalidSetting("the DAgger batch must be in 1...4096")
@@ -61,6 +69,8 @@ public struct DAggerRound: Sendable, Equatable {
     public var deadEnds = 0
     /// Of those, the ones whose fatal position (the one the losing move was made from) was labelled.
     public var fatalPositions = 0
+    /// Episodes that looped while solvable, whose cycle was labelled.
+    public var loops = 0
     /// Positions skipped because the solver hit its node limit.
     public var skipped = 0
     public var seconds = 0.0
@@ -95,6 +105,7 @@ public enum DAgger {
         // the position its first visit was reached from.
         let trajectories = LockedArray<[Level]>(repeating: [], count: levels.count)
         let predecessors = LockedArray<[Int]>(repeating: [], count: levels.count)
+        let cycles = LockedArray<Cycle?>(repeating: nil, count: levels.count)
         let solvedByPolicy = LockedArray<Bool>(repeating: false, count: levels.count)
         let failure = LockedArray<Error?>(repeating: nil, count: 1)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -103,10 +114,11 @@ public enum DAgger {
                 try play(
                     mine, model: model, levels: levels, config: config,
                     maximumWorkers: workers > 1 ? 1 : nil
-                ) { i, states, from, solved in
-                    trajectories[i] = states
-                    predecessors[i] = from
-                    solvedByPolicy[i] = solved
+                ) { i, episode in
+                    trajectories[i] = episode.states
+                    predecessors[i] = episode.from
+                    cycles[i] = episode.cycle
+                    solvedByPolicy[i] = episode.solved
                 }
             } catch {
                 failure[0] = error
@@ -115,8 +127,9 @@ public enum DAgger {
         if let error = failure[0] { throw error }
         // Phase 2: label, episode by episode, stopping at each episode's first dead end.
         let labelled = LockedArray<[Level]>(repeating: [], count: levels.count)
-        let counts = LockedArray<(visited: Int, dead: Bool, fatal: Bool, skipped: Int)>(
-            repeating: (0, false, false, 0), count: levels.count)
+        let counts = LockedArray<
+            (visited: Int, dead: Bool, fatal: Bool, looped: Bool, skipped: Int)
+        >(repeating: (0, false, false, false, 0), count: levels.count)
         let next = LockedCounter()
         let options = SolverOptions(nodeLimit: config.solverNodeLimit, minimizeMoves: true)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
@@ -156,8 +169,19 @@ public enum DAgger {
                     labelIndex[t] = out.count
                     out.append(labelledState)
                 }
+                // A loop never follows a dead end (the greedy policy repeats its cycle forever), so
+                // a labelled cycle was entered while the level was still solvable.
+                var looped = false
+                if !dead, let cycle = cycles[i] {
+                    for t in cycle.positions(predecessors: predecessors[i]) {
+                        guard let at = labelIndex[t] else { continue }
+                        looped = true
+                        let position = out[at]
+                        for _ in 1..<config.loopCopies { out.append(position) }
+                    }
+                }
                 labelled[i] = out
-                counts[i] = (visited, dead, fatal, skipped)
+                counts[i] = (visited, dead, fatal, looped, skipped)
             }
         }
         var report = DAggerRound(round: round)
@@ -169,20 +193,52 @@ public enum DAgger {
             report.skipped += c.skipped
             if c.dead { report.deadEnds += 1 }
             if c.fatal { report.fatalPositions += 1 }
+            if c.looped { report.loops += 1 }
         }
         report.statesAdded = states.count
         report.seconds = Date().timeIntervalSince(start)
         return (states, report)
     }
 
-    /// One worker's greedy episodes over `indices`; calls `finished(level index, distinct
-    /// positions before each move, for each the index of the position it was first reached from
-    /// (-1 for the start), solved)` as each ends. Solved positions themselves are not recorded
-    /// (there is nothing left to do there).
+    /// The first cycle of a greedy episode: the move made from position `from` returned to
+    /// position `to`, reached earlier (indices into the episode's distinct positions).
+    struct Cycle: Sendable, Equatable {
+        var from: Int
+        var to: Int
+
+        /// The cycle's positions, from `from` back along first-visit predecessors to `to`.
+        func positions(predecessors: [Int]) -> [Int] {
+            var out: [Int] = []
+            var t = from
+            while t >= 0 {
+                out.append(t)
+                if t == to { return out }
+                t = predecessors[t]
+            }
+            // `to` lies on no first-visit path to `from` (the walk came back by another way):
+            // the cycle is then only the move that closed it.
+            return [from]
+        }
+    }
+
+    /// One greedy episode as `play` saw it.
+    struct Episode {
+        /// Distinct positions before each move (solved positions are not recorded: there is
+        /// nothing left to do there).
+        var states: [Level] = []
+        /// For each position, the index of the position it was first reached from (-1: the start).
+        var from: [Int] = []
+        /// The first return to an earlier position, if any.
+        var cycle: Cycle?
+        var solved = false
+    }
+
+    /// One worker's greedy episodes over `indices`; calls `finished(level index, episode)` as
+    /// each ends.
     static func play(
         _ indices: [Int], model: any PolicyNetwork, levels: [Level], config: DAggerConfig,
         maximumWorkers: Int?,
-        finished: (Int, [Level], [Int], Bool) -> Void
+        finished: (Int, Episode) -> Void
     ) throws {
         guard !indices.isEmpty else { return }
         let batch = min(config.batch, indices.count)
@@ -191,15 +247,13 @@ public enum DAgger {
         let context = model.makeContext(batchCapacity: batch)
         if let maximumWorkers { context.maximumWorkers = maximumWorkers }
         var slotLevel = [Int](repeating: -1, count: batch)
-        var slotStates = [[Level]](repeating: [], count: batch)
-        var slotFrom = [[Int]](repeating: [], count: batch)
-        // Each distinct position's index in `slotStates`, and the index of the current one.
+        var slotEpisode = [Episode](repeating: Episode(), count: batch)
+        // Each distinct position's index in its episode's `states`, and the index of the current one.
         var slotSeen = [[UInt64: Int]](repeating: [:], count: batch)
         var slotCurrent = [Int](repeating: -1, count: batch)
         var nextIndex = 0
         func load(_ slot: Int) throws {
-            slotStates[slot] = []
-            slotFrom[slot] = []
+            slotEpisode[slot] = Episode()
             slotSeen[slot] = [:]
             slotCurrent[slot] = -1
             guard nextIndex < indices.count else {
@@ -216,16 +270,20 @@ public enum DAgger {
                 // Distinct observations (the hash covers the trail when the policy sees one).
                 let hash = env.positionHash(slot)
                 if let seen = slotSeen[slot][hash] {
+                    if slotEpisode[slot].cycle == nil {
+                        slotEpisode[slot].cycle = Cycle(from: slotCurrent[slot], to: seen)
+                    }
                     slotCurrent[slot] = seen
                 } else {
                     var state = env.snapshot(slot)
                     if env.config.trail {
                         state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
                     }
-                    slotSeen[slot][hash] = slotStates[slot].count
-                    slotFrom[slot].append(slotCurrent[slot])
-                    slotCurrent[slot] = slotStates[slot].count
-                    slotStates[slot].append(state)
+                    let index = slotEpisode[slot].states.count
+                    slotSeen[slot][hash] = index
+                    slotEpisode[slot].from.append(slotCurrent[slot])
+                    slotCurrent[slot] = index
+                    slotEpisode[slot].states.append(state)
                 }
             }
             try context.setObservations(env.observations, batch: batch)
@@ -233,7 +291,8 @@ public enum DAgger {
             for slot in 0..<batch where slotLevel[slot] >= 0 {
                 let step = env.step(slot, action: context.greedyAction(sample: slot))
                 if step.done {
-                    finished(slotLevel[slot], slotStates[slot], slotFrom[slot], step.solved)
+                    slotEpisode[slot].solved = step.solved
+                    finished(slotLevel[slot], slotEpisode[slot])
                     try load(slot)
                 }
             }

@@ -204,6 +204,11 @@ struct DAggerOptions: ParsableArguments {
     var daggerFatalCopies = DAggerConfig().fatalCopies
     @Option(
         help:
+            "DAgger: copies added of each position on the cycle of a failed episode that looped while its level was solvable (1: plain DAgger)."
+    )
+    var daggerLoopCopies = DAggerConfig().loopCopies
+    @Option(
+        help:
             "DAgger: file of collected positions (XSB with solutions; default: --out with .dagger.xsb)."
     )
     var daggerStates: String?
@@ -222,6 +227,7 @@ struct DAggerOptions: ParsableArguments {
         config.dagger.levelsPerRound = daggerLevels
         config.dagger.solverNodeLimit = daggerNodeLimit
         config.dagger.fatalCopies = daggerFatalCopies
+        config.dagger.loopCopies = daggerLoopCopies
         config.daggerShare = daggerShare
     }
 }

@@ -139,6 +139,55 @@ import Testing
         }
     }
 
+    @Test func eachPositionOfASolvableLoopIsAddedAsOftenAsAsked() throws {
+        var (levels, config) = try smallCollection()
+        // An untrained policy of some seed walks in circles (or into a wall) on a solvable level.
+        var found: (model: any PolicyNetwork, plain: (states: [Level], report: DAggerRound))?
+        for seed in UInt64(1)...40 {
+            let model = try Fixtures.tinyConv(seed: seed)
+            let plain = try DAgger.collect(
+                model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
+            if plain.report.loops > 0 {
+                found = (model, plain)
+                break
+            }
+        }
+        let (model, plain) = try #require(found)
+        config.loopCopies = 3
+        let weighted = try DAgger.collect(
+            model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
+        #expect(weighted.report.loops == plain.report.loops)
+        #expect(weighted.report.statesAdded == weighted.states.count)
+        var extras = weighted.states
+        for state in plain.states {
+            extras.remove(at: extras.firstIndex(of: state)!)
+        }
+        // Two more copies of each cycle position, and at least one cycle position per loop.
+        let cyclePositions = Set(extras.map { $0.title ?? "" })
+        #expect(extras.count == 2 * cyclePositions.count)
+        #expect(cyclePositions.count >= plain.report.loops)
+        // Each is on a cycle: the same greedy policy, started there, comes back to it unsolved.
+        let context = model.makeContext(batchCapacity: 1)
+        for title in cyclePositions {
+            let position = extras.first { $0.title == title }!
+            var env = BatchedEnvironment(count: 1, config: config.environment)
+            try env.reset(0, level: position)
+            let start = env.positionHash(0)
+            var returned = false
+            for _ in 0..<config.environment.maxSteps {
+                try context.setObservations(env.observations, batch: 1)
+                model.forward(context, batch: 1)
+                let step = env.step(0, action: context.greedyAction(sample: 0))
+                #expect(!step.solved, "\(title) is not on a cycle: the policy solves from it")
+                if env.positionHash(0) == start {
+                    returned = true
+                    break
+                }
+            }
+            #expect(returned, "\(title) is not on a cycle")
+        }
+    }
+
     @Test func aTrailPolicysPositionsKeepTheirTrailThroughALevelFile() throws {
         let (levels, config) = try smallCollection()
         let model = try ConvPolicy(

@@ -50,6 +50,7 @@ import Testing
         }
         var config = bcConfig(steps: 8)
         config.dagger.fatalCopies = 2
+        config.dagger.loopCopies = 3
         let whole = try BehaviorCloningRun(
             network: try Fixtures.tinyConv(), levels: levels, heldOutLevels: 1, config: config,
             files: files("whole"), resume: true)
@@ -95,7 +96,7 @@ import Testing
         #expect(state.demonstrationLevels == levels.count && state.heldOutLevels == 1)
         #expect(
             state.daggerEvery == 3 && state.daggerPositions == whole.training.collectedStates.count)
-        #expect(state.daggerFatalCopies == 2)
+        #expect(state.daggerFatalCopies == 2 && state.daggerLoopCopies == 3)
         #expect(loaded.step == 8 && loaded.metadata["trained_by"] == "laser train bc")
         let log = try lines("\(dir)/whole.jsonl")
         #expect(log.compactMap { $0["step"] as? Int } == [2, 4, 6, 8])

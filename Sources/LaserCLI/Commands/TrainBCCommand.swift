@@ -201,9 +201,10 @@ struct TrainBC: ParsableCommand {
                 stderrLine(
                     String(
                         format:
-                            "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d fatal positions, %d skipped at the node limit); %d collected in all  %.0fs",
+                            "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d fatal positions, %d loops, %d skipped at the node limit); %d collected in all  %.0fs",
                         round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
-                        round.deadEnds, round.fatalPositions, round.skipped, total, round.seconds))
+                        round.deadEnds, round.fatalPositions, round.loops, round.skipped, total,
+                        round.seconds))
             case .evaluated(let report):
                 stderrLine(
                     String(
