@@ -13,12 +13,12 @@ public struct PolicyBenchmarkRow: Codable, Sendable {
 }
 
 public enum PolicyBenchmark {
-    /// Measures `model` at each batch size: inference (forward only) and, when `train`, full
-    /// training steps (forward, cross-entropy + value loss, backward, clipping, AdamW). Each row
+    /// Measures `model` at each batch size: when `infer`, inference (forward only), and when
+    /// `train`, full training steps (forward, cross-entropy + value loss, backward, clipping, AdamW). Each row
     /// runs for at least `seconds` after two warm-up iterations.
     public static func run(
-        model: any PolicyNetwork, batches: [Int], seconds: Double, train: Bool = true,
-        seed: UInt64 = 1
+        model: any PolicyNetwork, batches: [Int], seconds: Double, infer: Bool = true,
+        train: Bool = true, seed: UInt64 = 1
     ) throws -> [PolicyBenchmarkRow] {
         var rows: [PolicyBenchmarkRow] = []
         var rng = SplitMix64(seed: seed)
@@ -30,12 +30,15 @@ public enum PolicyBenchmark {
             }
             let context = model.makeContext(batchCapacity: batch)
             try context.setObservations(observations, batch: batch)
-            let infer = measure(seconds: seconds) { model.forward(context, batch: batch) }
-            rows.append(
-                PolicyBenchmarkRow(
-                    architecture: model.architectureName, mode: "infer", batch: batch,
-                    samplesPerSecond: Double(batch) / infer.seconds, iterations: infer.iterations,
-                    parameters: model.parameters.parameterCount))
+            if infer {
+                let forward = measure(seconds: seconds) { model.forward(context, batch: batch) }
+                rows.append(
+                    PolicyBenchmarkRow(
+                        architecture: model.architectureName, mode: "infer", batch: batch,
+                        samplesPerSecond: Double(batch) / forward.seconds,
+                        iterations: forward.iterations,
+                        parameters: model.parameters.parameterCount))
+            }
             guard train else { continue }
             // A copy so the benchmark's updates never touch the caller's weights.
             let copy = try PolicyCheckpoint.makeModel(

@@ -18,6 +18,45 @@ import Testing
         #expect((json["blasThreads"] as! Int) == 1)
     }
 
+    @Test func trainOnlyAndInferOnlyKeepTheirRows() throws {
+        let common = [
+            "bench", "policy", "--json", "--arch", "conv", "--batches", "2", "--seconds", "0.01",
+            "--channels", "4", "--blocks", "1",
+        ]
+        for (flag, mode) in [("--train-only", "train"), ("--infer-only", "infer")] {
+            let r = try CLI.run(common + [flag])
+            #expect(r.status == 0, "\(r.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+            let rows = json["rows"] as! [[String: Any]]
+            #expect(rows.map { $0["mode"] as! String } == [mode])
+        }
+        let both = try CLI.run(common + ["--train-only", "--infer-only"])
+        #expect(both.status != 0 && both.stderr.contains("exclude each other"))
+    }
+
+    @Test func kernelsTimesEachDirectConvKernel() throws {
+        let r = try CLI.run([
+            "bench", "policy", "--kernels", "--channels", "16", "--seconds", "0.01", "--json",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        let rows = json["rows"] as! [[String: Any]]
+        #expect(
+            rows.map { $0["kernel"] as! String } == [
+                "forward", "input-gradient", "weight-gradient",
+            ])
+        for row in rows {
+            #expect((row["gflops"] as! Double) > 0 && (row["channels"] as! Int) == 16)
+            #expect((row["calls"] as! Int) >= 15)
+        }
+        let text = try CLI.run([
+            "bench", "policy", "--kernels", "--channels", "16", "--seconds", "0.01",
+        ])
+        #expect(text.status == 0 && text.stdout.contains("weight-gradient"), "\(text.stderr)")
+        let odd = try CLI.run(["bench", "policy", "--kernels", "--channels", "24"])
+        #expect(odd.status != 0 && odd.stderr.contains("multiples of 16 (got 24)"))
+    }
+
     @Test func exportCheckWritesCheckpointInputAndOutputs() throws {
         let dir = CLI.temporaryDirectory()
         let r = try CLI.run([

@@ -20,6 +20,13 @@ struct BenchPolicy: ParsableCommand {
     @Option(help: "OpenBLAS threads (the networks already split each batch across 2 workers).")
     var blasThreads = 1
     @Flag(help: "Inference only.") var inferOnly = false
+    @Flag(help: "Training only (e.g. to count a training step's cycles with perf stat).")
+    var trainOnly = false
+    @Flag(
+        help:
+            "Instead of the networks, time the direct 3×3 conv kernels alone (forward, input gradient, weight gradient) on one core at --channels, in GFLOP/s."
+    )
+    var kernels = false
     @Flag(help: "Print JSON.") var json = false
     @Option(
         help: ArgumentHelp(
@@ -41,6 +48,14 @@ struct BenchPolicy: ParsableCommand {
     func validate() throws {
         for a in arch where a != "conv" && a != "transformer" {
             throw ValidationError("unknown architecture '\(a)' (expected conv or transformer)")
+        }
+        guard !(inferOnly && trainOnly) else {
+            throw ValidationError("--infer-only and --train-only exclude each other")
+        }
+        guard !kernels || ConvKernelBenchmark.handles(channels: channels) else {
+            throw ValidationError(
+                "--kernels times the direct conv kernels, which take --channels in multiples of 16 (got \(channels))"
+            )
         }
         guard batches.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
             throw ValidationError("batch sizes must be in 1...65536")
@@ -69,6 +84,10 @@ struct BenchPolicy: ParsableCommand {
             try writeCheck(to: exportCheck, conv: convConfig, transformer: transformerConfig)
             return
         }
+        if kernels {
+            try runKernels()
+            return
+        }
         var rows: [PolicyBenchmarkRow] = []
         for a in arch {
             let model: any PolicyNetwork =
@@ -76,7 +95,8 @@ struct BenchPolicy: ParsableCommand {
                 ? try ConvPolicy(config: convConfig, seed: 1)
                 : try TransformerPolicy(config: transformerConfig, seed: 1)
             rows += try PolicyBenchmark.run(
-                model: model, batches: batches, seconds: seconds, train: !inferOnly)
+                model: model, batches: batches, seconds: seconds, infer: !trainOnly,
+                train: !inferOnly)
         }
         if json {
             print(
@@ -97,6 +117,24 @@ struct BenchPolicy: ParsableCommand {
             let rate = String(format: "%11.1f", r.samplesPerSecond)
             let batch = String(format: "%5d", r.batch)
             print("\(name) \(mode) \(batch) \(rate)   \(r.parameters)")
+        }
+    }
+
+    struct KernelOutput: Codable {
+        let rows: [ConvKernelBenchmarkRow]
+    }
+
+    func runKernels() throws {
+        let rows = try ConvKernelBenchmark.run(channels: channels, seconds: 3 * seconds)
+        if json {
+            print(try jsonText(KernelOutput(rows: rows)))
+            return
+        }
+        print("one core, \(rows.first?.batch ?? 0) boards per call")
+        print("kernel            channels   GFLOP/s")
+        for r in rows {
+            let name = r.kernel.padding(toLength: 17, withPad: " ", startingAt: 0)
+            print("\(name) \(String(format: "%8d %9.1f", r.channels, r.gflops))")
         }
     }
 

@@ -101,7 +101,7 @@ enum DirectConvKernels {
         }
     }
 
-    @inline(__always) static func convolveBoards(
+    @inline(always) static func convolveBoards(
         _ out: FloatPointer, _ padded: ConstFloatPointer, _ rows: ConvTapRows,
         _ bias: ConstFloatPointer?, cin: Int, _ cout: Int, _ batch: Int, _ height: Int,
         _ width: Int, _ accumulate: Bool
