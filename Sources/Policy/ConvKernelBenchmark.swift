@@ -50,16 +50,6 @@ public enum ConvKernelBenchmark {
         DirectConvKernels.transpose(transposed.pointer, weight.pointer, cin: c, cout: c)
         let input = random(pixels * c)
         let gradient = random(pixels * c)
-        let paddedCount = DirectConvKernels.paddedCount(
-            cin: c, height: side, width: side, batch: batch)
-        let paddedInput = FloatBuffer(count: paddedCount)
-        let paddedGradient = FloatBuffer(count: paddedCount)
-        DirectConvKernels.pad(
-            paddedInput.pointer, input.pointer, batch: batch, height: side, width: side,
-            channels: c)
-        DirectConvKernels.pad(
-            paddedGradient.pointer, gradient.pointer, batch: batch, height: side, width: side,
-            channels: c)
         let out = FloatBuffer(count: pixels * c)
         let dw = FloatBuffer(count: 9 * c * c)
         let kernels: [(String, () -> Void)] = [
@@ -67,7 +57,7 @@ public enum ConvKernelBenchmark {
                 "forward",
                 {
                     DirectConvKernels.convolve(
-                        out.pointer, padded: paddedInput.pointer,
+                        out.pointer, input.pointer,
                         rows: .forward(transposed.pointer, cin: c, cout: c), bias: nil, cin: c,
                         cout: c, batch: batch, height: side, width: side, accumulate: false)
                 }
@@ -76,7 +66,7 @@ public enum ConvKernelBenchmark {
                 "input-gradient",
                 {
                     DirectConvKernels.convolve(
-                        out.pointer, padded: paddedGradient.pointer,
+                        out.pointer, gradient.pointer,
                         rows: .inputGradient(of: weight.pointer, cin: c), bias: nil, cin: c,
                         cout: c, batch: batch, height: side, width: side, accumulate: false)
                 }
@@ -85,7 +75,7 @@ public enum ConvKernelBenchmark {
                 "weight-gradient",
                 {
                     DirectConvKernels.weightGradient(
-                        dw.pointer, padded: paddedInput.pointer, dout: gradient.pointer, cin: c,
+                        dw.pointer, input.pointer, dout: gradient.pointer, cin: c,
                         cout: c, batch: batch, height: side, width: side)
                 }
             ),

@@ -131,30 +131,21 @@ extension PlannedForward {
 
     /// out (rows, cout) = conv3x3(inp (rows, cin)) + bias: directly (`DirectConvKernels`, with
     /// the kernel `prepareTrunk` transposed into `transposed`) when `convolvesDirectly`, else via
-    /// im2col, through the factored form when the kernel is reduced. `col` (`colCount` floats)
-    /// and `scratch` are the samples' scratch.
+    /// im2col, through the factored form when the kernel is reduced. `col` and `scratch` are the
+    /// samples' scratch.
     func conv3x3(
         _ out: FloatPointer, _ inp: ConstFloatPointer, _ layer: LayerOffsets, cin: Int, cout: Int,
-        batch: Int, transposed: ConstFloatPointer, col: FloatPointer, colCount: Int,
-        scratch: FloatPointer
+        batch: Int, transposed: ConstFloatPointer, col: FloatPointer, scratch: FloatPointer
     ) {
         let side = PolicyGeometry.boardSize
-        if convolvesDirectly(layer, cout: cout)
-            && DirectConvKernels.paddedCount(cin: cin, height: side, width: side, batch: batch)
-                <= colCount
-        {
-            let values = parameters.values
-            DirectConvKernels.pad(
-                col, inp, batch: batch, height: side, width: side, channels: cin)
+        if convolvesDirectly(layer, cout: cout) {
             DirectConvKernels.convolve(
-                out, padded: col, rows: .forward(transposed, cin: cin, cout: cout),
-                bias: values.at(layer.bias), cin: cin, cout: cout, batch: batch, height: side,
-                width: side, accumulate: false)
+                out, inp, rows: .forward(transposed, cin: cin, cout: cout),
+                bias: parameters.values.at(layer.bias), cin: cin, cout: cout, batch: batch,
+                height: side, width: side, accumulate: false)
             return
         }
-        ConvKernels.im2col3x3(
-            col, inp, batch: batch, height: PolicyGeometry.boardSize,
-            width: PolicyGeometry.boardSize, channels: cin)
+        ConvKernels.im2col3x3(col, inp, batch: batch, height: side, width: side, channels: cin)
         linear(
             out, col, layer, rows: batch * PolicyGeometry.cells, ic: 9 * cin, oc: cout,
             scratch: scratch)
@@ -173,15 +164,13 @@ extension PlannedForward {
         let cells = PolicyGeometry.cells
         let rows = batch * cells
         let col = plan.col.at(act, s0)
-        let colCount = batch * plan.col.perSample
         ConvKernels.channelsLast(
             plan.input.at(act, s0), context.input.at(s0 * shape.planes * cells), batch: batch,
             channels: shape.planes, pixels: cells)
         let h0 = plan.trunk[0].at(act, s0)
         conv3x3(
             h0, plan.input.at(act, s0), trunk.stem, cin: shape.planes, cout: c, batch: batch,
-            transposed: plan.forwardKernel(act, block: nil), col: col, colCount: colCount,
-            scratch: scratch)
+            transposed: plan.forwardKernel(act, block: nil), col: col, scratch: scratch)
         ActivationKernels.reluForward(h0, h0, count: rows * c)
         for i in 0..<shape.blocks {
             let h = plan.trunk[i].at(act, s0)
@@ -189,13 +178,11 @@ extension PlannedForward {
             let next = plan.trunk[i + 1].at(act, s0)
             conv3x3(
                 a, h, trunk.blockLayers[i].conv1, cin: c, cout: c, batch: batch,
-                transposed: plan.forwardKernel(act, block: i), col: col, colCount: colCount,
-                scratch: scratch)
+                transposed: plan.forwardKernel(act, block: i), col: col, scratch: scratch)
             ActivationKernels.reluForward(a, a, count: rows * c)
             conv3x3(
                 next, a, trunk.blockLayers[i].conv2, cin: c, cout: c, batch: batch,
                 transposed: plan.forwardKernel(act, block: i, second: true), col: col,
-                colCount: colCount,
                 scratch: scratch)
             ActivationKernels.add(next, next, h, count: rows * c)
             ActivationKernels.reluForward(next, next, count: rows * c)
@@ -203,19 +190,15 @@ extension PlannedForward {
     }
 
     /// Adds a 3×3 conv's kernel and bias gradients (given its output gradient `dout` and its
-    /// input) into `grads`: the direct kernel over the padded input when the shape allows, else
-    /// im2col + GEMM; `col` (`colCount` floats) is the scratch either way.
+    /// input) into `grads`: the direct kernel when the shape allows, else im2col (into `col`) +
+    /// GEMM.
     func kernelGradient3x3(
         _ layer: LayerOffsets, into grads: FloatBuffer, of dout: ConstFloatPointer,
-        input: ConstFloatPointer, cin: Int, cout: Int, batch: Int, col: FloatPointer,
-        colCount: Int
+        input: ConstFloatPointer, cin: Int, cout: Int, batch: Int, col: FloatPointer
     ) {
         let side = PolicyGeometry.boardSize
         let rows = batch * PolicyGeometry.cells
-        guard
-            DirectConvKernels.handlesWeightGradient(
-                cin: cin, cout: cout, height: side, width: side, batch: batch, scratch: colCount)
-        else {
+        guard DirectConvKernels.handlesWeightGradient(cin: cin, cout: cout, width: side) else {
             ConvKernels.im2col3x3(
                 col, input, batch: batch, height: side, width: side, channels: cin)
             LinearKernels.backward(
@@ -223,32 +206,25 @@ extension PlannedForward {
                 parameters.values.at(layer.weight), n: rows, ic: 9 * cin, oc: cout)
             return
         }
-        DirectConvKernels.pad(col, input, batch: batch, height: side, width: side, channels: cin)
         DirectConvKernels.weightGradient(
-            grads.at(layer.weight), padded: col, dout: dout, cin: cin, cout: cout, batch: batch,
+            grads.at(layer.weight), input, dout: dout, cin: cin, cout: cout, batch: batch,
             height: side, width: side)
         LinearKernels.addBiasGradient(grads.at(layer.bias), dout, n: rows, oc: cout)
     }
 
     /// dinp (=, or += with `accumulate`) the input gradient of a block's 3×3 conv (`channels` in
     /// and out) given its output gradient `dout`: the direct kernel reading the stored weight's
-    /// rows, taps reversed, when the shape allows (`dcol` holds the padded gradient), else
-    /// `ConvKernels.inputGradient3x3` (`kernel` and `dcol` its scratch).
+    /// rows, taps reversed, when the shape allows, else `ConvKernels.inputGradient3x3` (`kernel`
+    /// and `dcol` its scratch).
     func inputGradient3x3(
         _ dinp: FloatPointer, of dout: ConstFloatPointer, weight: ConstFloatPointer,
-        channels c: Int,
-        batch: Int, kernel: FloatPointer, dcol: FloatPointer, dcolCount: Int, accumulate: Bool
+        channels c: Int, batch: Int, kernel: FloatPointer, dcol: FloatPointer, accumulate: Bool
     ) {
         let side = PolicyGeometry.boardSize
-        if DirectConvKernels.handles(cout: c, width: side)
-            && DirectConvKernels.paddedCount(cin: c, height: side, width: side, batch: batch)
-                <= dcolCount
-        {
-            DirectConvKernels.pad(
-                dcol, dout, batch: batch, height: side, width: side, channels: c)
+        if DirectConvKernels.handles(cout: c, width: side) {
             DirectConvKernels.convolve(
-                dinp, padded: dcol, rows: .inputGradient(of: weight, cin: c), bias: nil, cin: c,
-                cout: c, batch: batch, height: side, width: side, accumulate: accumulate)
+                dinp, dout, rows: .inputGradient(of: weight, cin: c), bias: nil, cin: c, cout: c,
+                batch: batch, height: side, width: side, accumulate: accumulate)
             return
         }
         ConvKernels.inputGradient3x3(
@@ -272,9 +248,7 @@ extension PlannedForward {
         let d1 = plan.d1.at(g, s0)
         let d2 = plan.d2.at(g, s0)
         let dcol = plan.dcol.at(g, s0)
-        let dcolCount = batch * plan.dcol.perSample
         let col = plan.col.at(act, s0)
-        let colCount = batch * plan.col.perSample
         let kernel = plan.inputKernel.at(g) + worker * 9 * c * c
         // Residual blocks, last first. d1 holds ∂L/∂h_{i+1}.
         for i in stride(from: shape.blocks - 1, through: 0, by: -1) {
@@ -285,26 +259,24 @@ extension PlannedForward {
             let conv2 = trunk.blockLayers[i].conv2
             ActivationKernels.reluBackward(d1, d1, next, count: rows * c)  // d1 = ∂L/∂(h + conv2)
             kernelGradient3x3(
-                conv2, into: grads, of: d1, input: a, cin: c, cout: c, batch: batch, col: col,
-                colCount: colCount)
+                conv2, into: grads, of: d1, input: a, cin: c, cout: c, batch: batch, col: col)
             // d2 = ∂L/∂a, the input gradient: a convolution of d1.
             inputGradient3x3(
                 d2, of: d1, weight: values.at(conv2.weight), channels: c, batch: batch,
-                kernel: kernel, dcol: dcol, dcolCount: dcolCount, accumulate: false)
+                kernel: kernel, dcol: dcol, accumulate: false)
             ActivationKernels.reluBackward(d2, d2, a, count: rows * c)
             kernelGradient3x3(
-                conv1, into: grads, of: d2, input: h, cin: c, cout: c, batch: batch, col: col,
-                colCount: colCount)
+                conv1, into: grads, of: d2, input: h, cin: c, cout: c, batch: batch, col: col)
             // d1 (the residual path's ∂L/∂h) += the conv1 path's.
             inputGradient3x3(
                 d1, of: d2, weight: values.at(conv1.weight), channels: c, batch: batch,
-                kernel: kernel, dcol: dcol, dcolCount: dcolCount, accumulate: true)
+                kernel: kernel, dcol: dcol, accumulate: true)
         }
         // Stem.
         ActivationKernels.reluBackward(d1, d1, plan.trunk[0].at(act, s0), count: rows * c)
         kernelGradient3x3(
             trunk.stem, into: grads, of: d1, input: plan.input.at(act, s0), cin: shape.planes,
-            cout: c, batch: batch, col: col, colCount: colCount)
+            cout: c, batch: batch, col: col)
     }
 }
 

@@ -160,7 +160,7 @@ private func expectGradient(
             DirectConvKernels.handles(cout: cout, width: side))
         var arrays = [
             x, w, bias, dout, start,
-            [Float](repeating: 0, count: rows * 9 * max(cin, cout)),  // padded + transposed
+            [Float](repeating: 0, count: 9 * cin * cout),  // transposed kernel
             [Float](repeating: 0, count: rows * cout),  // direct forward
             [Float](repeating: 0, count: rows * cin),  // direct dx
             start,  // direct dx accumulated onto `start`
@@ -173,29 +173,21 @@ private func expectGradient(
             [Float](repeating: 0, count: rows * 9 * cin),
         ]
         withPointers(&arrays) { p in
-            let padded = DirectConvKernels.paddedCount(
-                cin: cin, height: side, width: side, batch: batch)
-            DirectConvKernels.transpose(p[5] + padded, p[1], cin: cin, cout: cout)
-            DirectConvKernels.pad(
-                p[5], p[0], batch: batch, height: side, width: side, channels: cin)
+            DirectConvKernels.transpose(p[5], p[1], cin: cin, cout: cout)
             DirectConvKernels.convolve(
-                p[6], padded: p[5], rows: .forward(p[5] + padded, cin: cin, cout: cout), bias: p[2],
-                cin: cin, cout: cout, batch: batch, height: side, width: side, accumulate: false)
+                p[6], p[0], rows: .forward(p[5], cin: cin, cout: cout), bias: p[2], cin: cin,
+                cout: cout, batch: batch, height: side, width: side, accumulate: false)
             guard cin % 16 == 0 else { return }
-            DirectConvKernels.pad(
-                p[5], p[0], batch: batch, height: side, width: side, channels: cin)
             DirectConvKernels.weightGradient(
-                p[13], padded: p[5], dout: p[3], cin: cin, cout: cout, batch: batch,
-                height: side, width: side)
+                p[13], p[0], dout: p[3], cin: cin, cout: cout, batch: batch, height: side,
+                width: side)
             ConvKernels.im2col3x3(
                 p[15], p[0], batch: batch, height: side, width: side, channels: cin)
             LinearKernels.backward(
                 nil, p[14], nil, p[3], p[15], p[1], n: rows, ic: 9 * cin, oc: cout)
-            DirectConvKernels.pad(
-                p[5], p[3], batch: batch, height: side, width: side, channels: cout)
             for (target, accumulate) in [(7, false), (8, true)] {
                 DirectConvKernels.convolve(
-                    p[target], padded: p[5], rows: .inputGradient(of: p[1], cin: cin), bias: nil,
+                    p[target], p[3], rows: .inputGradient(of: p[1], cin: cin), bias: nil,
                     cin: cout, cout: cin, batch: batch, height: side, width: side,
                     accumulate: accumulate)
             }

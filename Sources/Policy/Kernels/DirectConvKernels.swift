@@ -2,7 +2,10 @@
 // blocks of 10 pixels × 32 (or 16) output channels held in AVX-512-sized registers (20 or 10
 // accumulators), the inner loop broadcasting one input value against a row of kernel weights.
 // im2col + sgemm writes a 9×-sized column buffer and hands OpenBLAS a short, thin product
-// (depth 9·C, 32 columns) that it runs at well under half of the core's FMA peak.
+// (depth 9·C, 32 columns) that it runs at well under half of the core's FMA peak. The zero padding
+// is never written: a block is a whole board row, so the taps that fall off the board are the
+// rows above the first and below the last (skipped) and, in the left and right tap columns, the
+// first or last pixel (left out of that column's code).
 
 /// Where the kernel's weight rows are: row (tap, j) holds the `n` output channels' weights for
 /// input channel j at tap ky·3 + kx, contiguous, at `base + tap·tapStride + j·channelStride`.
@@ -36,12 +39,12 @@ enum DirectConvKernels {
 
     /// Whether `convolve` takes a conv with `cout` output channels over boards `width` wide.
     static func handles(cout: Int, width: Int) -> Bool {
-        cout % lanes == 0 && width % pixelBlock == 0
+        cout % lanes == 0 && width == pixelBlock
     }
 
-    /// Floats of the zero-padded copy of `batch` boards.
-    static func paddedCount(cin: Int, height: Int, width: Int, batch: Int) -> Int {
-        batch * (height + 2) * (width + 2) * cin
+    /// Whether `weightGradient` takes this shape.
+    static func handlesWeightGradient(cin: Int, cout: Int, width: Int) -> Bool {
+        cin % lanes == 0 && cout % 8 == 0 && width == pixelBlock
     }
 
     /// out (9·cin, cout) = w (cout, 9·cin) transposed: the forward kernel's rows by (tap, channel).
@@ -55,128 +58,102 @@ enum DirectConvKernels {
         }
     }
 
-    /// padded (b, h+2, w+2, c) = inp (b, h, w, c) with a border of zeros.
-    static func pad(
-        _ padded: FloatPointer, _ inp: ConstFloatPointer, batch: Int, height: Int, width: Int,
-        channels c: Int
-    ) {
-        let pw = width + 2
-        for b in 0..<batch {
-            let board = padded + b * (height + 2) * pw * c
-            // Only the border is zeroed: the rest is overwritten.
-            board.update(repeating: 0, count: (pw + 1) * c)
-            (board + ((height + 1) * pw - 1) * c).update(repeating: 0, count: (pw + 1) * c)
-            for y in 0..<height {
-                let src = inp + (b * height + y) * width * c
-                let dst = board + ((y + 1) * pw + 1) * c
-                dst.update(from: src, count: width * c)
-                // The right border of this row and the left one of the next, adjacent in memory.
-                (dst + width * c).update(repeating: 0, count: 2 * c)
-            }
-        }
-    }
-
     /// out (b·h·w, cout) = bias + Σ taps (or, with `accumulate`, out +=) — a 3×3 convolution with
-    /// zero padding 1 of the padded boards `padded` (as `pad` writes them, cin channels), with the
-    /// kernel rows `rows`. `bias` nil adds none. cout must be a multiple of 16 and `width` of 10.
+    /// zero padding 1 of `inp` (b·h·w, cin), with the kernel rows `rows`. `bias` nil adds none.
+    /// cout must be a multiple of 16 and `width` 10.
     static func convolve(
-        _ out: FloatPointer, padded: ConstFloatPointer, rows: ConvTapRows, bias: ConstFloatPointer?,
+        _ out: FloatPointer, _ inp: ConstFloatPointer, rows: ConvTapRows, bias: ConstFloatPointer?,
         cin: Int, cout: Int, batch: Int, height: Int, width: Int, accumulate: Bool
     ) {
-        precondition(cout % lanes == 0 && width % pixelBlock == 0, "shape the kernel cannot take")
+        precondition(handles(cout: cout, width: width), "shape the kernel cannot take")
         // A literal channel count makes the ten pixels a block broadcasts constant offsets from
         // one address; other counts take the same code with the count in a register.
         switch cin {
         case 16:
-            convolveBoards(out, padded, rows, bias, cin: 16, cout, batch, height, width, accumulate)
+            convolveBoards(out, inp, rows, bias, cin: 16, cout, batch, height, accumulate)
         case 32:
-            convolveBoards(out, padded, rows, bias, cin: 32, cout, batch, height, width, accumulate)
+            convolveBoards(out, inp, rows, bias, cin: 32, cout, batch, height, accumulate)
         case 48:
-            convolveBoards(out, padded, rows, bias, cin: 48, cout, batch, height, width, accumulate)
+            convolveBoards(out, inp, rows, bias, cin: 48, cout, batch, height, accumulate)
         case 64:
-            convolveBoards(out, padded, rows, bias, cin: 64, cout, batch, height, width, accumulate)
+            convolveBoards(out, inp, rows, bias, cin: 64, cout, batch, height, accumulate)
         default:
-            convolveBoards(
-                out, padded, rows, bias, cin: cin, cout, batch, height, width, accumulate)
+            convolveBoards(out, inp, rows, bias, cin: cin, cout, batch, height, accumulate)
         }
     }
 
     @inline(always) static func convolveBoards(
-        _ out: FloatPointer, _ padded: ConstFloatPointer, _ rows: ConvTapRows,
+        _ out: FloatPointer, _ inp: ConstFloatPointer, _ rows: ConvTapRows,
         _ bias: ConstFloatPointer?, cin: Int, _ cout: Int, _ batch: Int, _ height: Int,
-        _ width: Int, _ accumulate: Bool
+        _ accumulate: Bool
     ) {
-        let pw = width + 2
+        let rowFloats = pixelBlock * cin
         for b in 0..<batch {
             for y in 0..<height {
-                for x0 in stride(from: 0, to: width, by: pixelBlock) {
-                    // The block's top-left input (tap ky = kx = 0) in the padded board.
-                    let corner = padded + ((b * (height + 2) + y) * pw + x0) * cin
-                    let target = out + ((b * height + y) * width + x0) * cout
-                    var n0 = 0
-                    while n0 < cout {
-                        if cout - n0 >= 2 * lanes {
-                            block32(
-                                target + n0, stride: cout, corner: corner, rowStride: pw * cin,
-                                pixelStride: cin, rows: rows, n0: n0,
-                                bias: bias.map { $0 + n0 }, cin: cin, accumulate: accumulate)
-                            n0 += 2 * lanes
-                        } else {
-                            block16(
-                                target + n0, stride: cout, corner: corner, rowStride: pw * cin,
-                                pixelStride: cin, rows: rows, n0: n0,
-                                bias: bias.map { $0 + n0 }, cin: cin, accumulate: accumulate)
-                            n0 += lanes
-                        }
+                // The input row level with the output row, and which rows around it exist.
+                let row = inp + (b * height + y) * rowFloats
+                let kyRange = (y == 0 ? 1 : 0)..<(y == height - 1 ? 2 : 3)
+                let target = out + (b * height + y) * pixelBlock * cout
+                var n0 = 0
+                while n0 < cout {
+                    if cout - n0 >= 2 * lanes {
+                        block32(
+                            target + n0, stride: cout, row: row, rowFloats: rowFloats,
+                            kyRange: kyRange, rows: rows, n0: n0, bias: bias.map { $0 + n0 },
+                            cin: cin, accumulate: accumulate)
+                        n0 += 2 * lanes
+                    } else {
+                        block16(
+                            target + n0, stride: cout, row: row, rowFloats: rowFloats,
+                            kyRange: kyRange, rows: rows, n0: n0, bias: bias.map { $0 + n0 },
+                            cin: cin, accumulate: accumulate)
+                        n0 += lanes
                     }
                 }
             }
         }
     }
 
-    /// Whether `weightGradient` takes this shape (the padded input fits in `scratch` floats).
-    static func handlesWeightGradient(
-        cin: Int, cout: Int, height: Int, width: Int, batch: Int, scratch: Int
-    ) -> Bool {
-        cin % lanes == 0 && cout % 8 == 0
-            && paddedCount(cin: cin, height: height, width: width, batch: batch) <= scratch
-    }
-
-    /// dw (cout, 9·cin, the stored kernel order) += the kernel gradient of a 3×3 convolution,
-    /// given its padded input `padded` (as `pad` writes it) and output gradient dout (b·h·w, cout):
-    /// dw[co, tap·cin + ci] += Σ_pixels dout[p, co] · x[p + tap, ci]. Registers hold 8 output
-    /// channels × 32 (or 16) input channels of one tap while one board's pixels stream past (a
-    /// board's input and gradient stay in L1 across its taps), then add into dw. The sums run
-    /// board by board in a fixed order, so they do not depend on how a batch is split into
-    /// calls. cin must be a multiple of 16 and cout of 8.
+    /// dw (cout, 9·cin, the stored kernel order) += the kernel gradient of a 3×3 convolution
+    /// with zero padding 1, given its input `inp` (b·h·w, cin) and output gradient dout
+    /// (b·h·w, cout): dw[co, tap·cin + ci] += Σ_pixels dout[p, co] · x[p + tap, ci], over the
+    /// pixels whose tap neighbour is on the board. Registers hold 8 output channels × 32 (or 16)
+    /// input channels of one tap while one board's pixels stream past (a board's input and
+    /// gradient stay in L1 across its taps), then add into dw. The sums run board by board in a
+    /// fixed order, so they do not depend on how a batch is split into calls. cin must be a
+    /// multiple of 16, cout of 8, and `width` 10.
     static func weightGradient(
-        _ dw: FloatPointer, padded: ConstFloatPointer, dout: ConstFloatPointer, cin: Int,
+        _ dw: FloatPointer, _ inp: ConstFloatPointer, dout: ConstFloatPointer, cin: Int,
         cout: Int, batch: Int, height: Int, width: Int
     ) {
-        precondition(cin % lanes == 0 && cout % 8 == 0, "shape the kernel cannot take")
-        let pw = width + 2
+        precondition(
+            handlesWeightGradient(cin: cin, cout: cout, width: width),
+            "shape the kernel cannot take")
         for b in 0..<batch {
-            let board = padded + b * (height + 2) * pw * cin
+            let board = inp + b * height * width * cin
             let gradient = dout + b * height * width * cout
             for ky in 0..<3 {
                 for kx in 0..<3 {
                     let tap = ky * 3 + kx
+                    // Output pixels (y, x) whose neighbour (y + ky − 1, x + kx − 1) is on the board.
+                    let ys = max(0, 1 - ky)..<min(height, height + 1 - ky)
+                    let xs = max(0, 1 - kx)..<min(width, width + 1 - kx)
+                    let span = PixelSpan(
+                        rows: ys, columns: xs, inputOffset: ((ky - 1) * width + kx - 1) * cin,
+                        width: width)
                     for co0 in stride(from: 0, to: cout, by: 8) {
                         var c0 = 0
                         while c0 < cin {
                             let target = dw + co0 * 9 * cin + tap * cin + c0
-                            let first = board + (ky * pw + kx) * cin + c0
                             if cin - c0 >= 2 * lanes {
                                 gradient8x32(
-                                    target, rowStride: 9 * cin, first: first,
-                                    dout: gradient + co0, cin: cin, cout: cout, batch: 1,
-                                    height: height, width: width)
+                                    target, rowStride: 9 * cin, input: board + c0,
+                                    dout: gradient + co0, span: span, cin: cin, cout: cout)
                                 c0 += 2 * lanes
                             } else {
                                 gradient8x16(
-                                    target, rowStride: 9 * cin, first: first,
-                                    dout: gradient + co0, cin: cin, cout: cout, batch: 1,
-                                    height: height, width: width)
+                                    target, rowStride: 9 * cin, input: board + c0,
+                                    dout: gradient + co0, span: span, cin: cin, cout: cout)
                                 c0 += lanes
                             }
                         }
@@ -186,10 +163,19 @@ enum DirectConvKernels {
         }
     }
 
+    /// The output pixels one tap of the kernel gradient sums over, and where their neighbours are.
+    struct PixelSpan {
+        let rows: Range<Int>
+        let columns: Range<Int>
+        /// Pixels × channels from an output pixel to its tap neighbour in the input.
+        let inputOffset: Int
+        let width: Int
+    }
+
     /// One tap's 8 output channels × 32 input channels: 16 accumulators.
     @inline(__always) static func gradient8x32(
-        _ target: FloatPointer, rowStride r: Int, first: ConstFloatPointer,
-        dout: ConstFloatPointer, cin: Int, cout: Int, batch: Int, height: Int, width: Int
+        _ target: FloatPointer, rowStride r: Int, input: ConstFloatPointer,
+        dout: ConstFloatPointer, span: PixelSpan, cin: Int, cout: Int
     ) {
         var l0 = Vector()
         var l1 = Vector()
@@ -207,33 +193,31 @@ enum DirectConvKernels {
         var h5 = Vector()
         var h6 = Vector()
         var h7 = Vector()
-        let pw = width + 2
-        for b in 0..<batch {
-            for y in 0..<height {
-                var x = first + ((b * (height + 2) + y) * pw) * cin
-                var g = dout + ((b * height + y) * width) * cout
-                for _ in 0..<width {
-                    let lo = load(x)
-                    let hi = load(x + lanes)
-                    l0.addProduct(lo, Vector(repeating: g[0]))
-                    h0.addProduct(hi, Vector(repeating: g[0]))
-                    l1.addProduct(lo, Vector(repeating: g[1]))
-                    h1.addProduct(hi, Vector(repeating: g[1]))
-                    l2.addProduct(lo, Vector(repeating: g[2]))
-                    h2.addProduct(hi, Vector(repeating: g[2]))
-                    l3.addProduct(lo, Vector(repeating: g[3]))
-                    h3.addProduct(hi, Vector(repeating: g[3]))
-                    l4.addProduct(lo, Vector(repeating: g[4]))
-                    h4.addProduct(hi, Vector(repeating: g[4]))
-                    l5.addProduct(lo, Vector(repeating: g[5]))
-                    h5.addProduct(hi, Vector(repeating: g[5]))
-                    l6.addProduct(lo, Vector(repeating: g[6]))
-                    h6.addProduct(hi, Vector(repeating: g[6]))
-                    l7.addProduct(lo, Vector(repeating: g[7]))
-                    h7.addProduct(hi, Vector(repeating: g[7]))
-                    x += cin
-                    g += cout
-                }
+        for y in span.rows {
+            let first = y * span.width + span.columns.lowerBound
+            var x = input + first * cin + span.inputOffset
+            var g = dout + first * cout
+            for _ in span.columns {
+                let lo = load(x)
+                let hi = load(x + lanes)
+                l0.addProduct(lo, Vector(repeating: g[0]))
+                h0.addProduct(hi, Vector(repeating: g[0]))
+                l1.addProduct(lo, Vector(repeating: g[1]))
+                h1.addProduct(hi, Vector(repeating: g[1]))
+                l2.addProduct(lo, Vector(repeating: g[2]))
+                h2.addProduct(hi, Vector(repeating: g[2]))
+                l3.addProduct(lo, Vector(repeating: g[3]))
+                h3.addProduct(hi, Vector(repeating: g[3]))
+                l4.addProduct(lo, Vector(repeating: g[4]))
+                h4.addProduct(hi, Vector(repeating: g[4]))
+                l5.addProduct(lo, Vector(repeating: g[5]))
+                h5.addProduct(hi, Vector(repeating: g[5]))
+                l6.addProduct(lo, Vector(repeating: g[6]))
+                h6.addProduct(hi, Vector(repeating: g[6]))
+                l7.addProduct(lo, Vector(repeating: g[7]))
+                h7.addProduct(hi, Vector(repeating: g[7]))
+                x += cin
+                g += cout
             }
         }
         addInto(target, l0, h0)
@@ -248,8 +232,8 @@ enum DirectConvKernels {
 
     /// One tap's 8 output channels × 16 input channels: 8 accumulators.
     @inline(__always) static func gradient8x16(
-        _ target: FloatPointer, rowStride r: Int, first: ConstFloatPointer,
-        dout: ConstFloatPointer, cin: Int, cout: Int, batch: Int, height: Int, width: Int
+        _ target: FloatPointer, rowStride r: Int, input: ConstFloatPointer,
+        dout: ConstFloatPointer, span: PixelSpan, cin: Int, cout: Int
     ) {
         var l0 = Vector()
         var l1 = Vector()
@@ -259,24 +243,22 @@ enum DirectConvKernels {
         var l5 = Vector()
         var l6 = Vector()
         var l7 = Vector()
-        let pw = width + 2
-        for b in 0..<batch {
-            for y in 0..<height {
-                var x = first + ((b * (height + 2) + y) * pw) * cin
-                var g = dout + ((b * height + y) * width) * cout
-                for _ in 0..<width {
-                    let v = load(x)
-                    l0.addProduct(v, Vector(repeating: g[0]))
-                    l1.addProduct(v, Vector(repeating: g[1]))
-                    l2.addProduct(v, Vector(repeating: g[2]))
-                    l3.addProduct(v, Vector(repeating: g[3]))
-                    l4.addProduct(v, Vector(repeating: g[4]))
-                    l5.addProduct(v, Vector(repeating: g[5]))
-                    l6.addProduct(v, Vector(repeating: g[6]))
-                    l7.addProduct(v, Vector(repeating: g[7]))
-                    x += cin
-                    g += cout
-                }
+        for y in span.rows {
+            let first = y * span.width + span.columns.lowerBound
+            var x = input + first * cin + span.inputOffset
+            var g = dout + first * cout
+            for _ in span.columns {
+                let v = load(x)
+                l0.addProduct(v, Vector(repeating: g[0]))
+                l1.addProduct(v, Vector(repeating: g[1]))
+                l2.addProduct(v, Vector(repeating: g[2]))
+                l3.addProduct(v, Vector(repeating: g[3]))
+                l4.addProduct(v, Vector(repeating: g[4]))
+                l5.addProduct(v, Vector(repeating: g[5]))
+                l6.addProduct(v, Vector(repeating: g[6]))
+                l7.addProduct(v, Vector(repeating: g[7]))
+                x += cin
+                g += cout
             }
         }
         addInto(target, l0)
@@ -312,154 +294,152 @@ enum DirectConvKernels {
         accumulate ? load(target) : bias.map { load($0) } ?? Vector()
     }
 
+    /// Which of a block's ten pixels a tap column reaches: in the left column (kx = 0) the first
+    /// pixel's neighbour is off the board, in the right one (kx = 2) the last's.
+    enum TapColumn {
+        case left, middle, right
+    }
+
+    /// Ten accumulators, one per pixel of a block, for 16 output channels.
+    struct Pixels10 {
+        var p0: Vector, p1: Vector, p2: Vector, p3: Vector, p4: Vector
+        var p5: Vector, p6: Vector, p7: Vector, p8: Vector, p9: Vector
+
+        @inline(__always) init(
+            _ target: FloatPointer, stride s: Int, bias: ConstFloatPointer?, accumulate: Bool
+        ) {
+            p0 = start(target, bias: bias, accumulate: accumulate)
+            p1 = start(target + s, bias: bias, accumulate: accumulate)
+            p2 = start(target + 2 * s, bias: bias, accumulate: accumulate)
+            p3 = start(target + 3 * s, bias: bias, accumulate: accumulate)
+            p4 = start(target + 4 * s, bias: bias, accumulate: accumulate)
+            p5 = start(target + 5 * s, bias: bias, accumulate: accumulate)
+            p6 = start(target + 6 * s, bias: bias, accumulate: accumulate)
+            p7 = start(target + 7 * s, bias: bias, accumulate: accumulate)
+            p8 = start(target + 8 * s, bias: bias, accumulate: accumulate)
+            p9 = start(target + 9 * s, bias: bias, accumulate: accumulate)
+        }
+
+        @inline(__always) func store(_ target: FloatPointer, stride s: Int) {
+            DirectConvKernels.store(p0, target)
+            DirectConvKernels.store(p1, target + s)
+            DirectConvKernels.store(p2, target + 2 * s)
+            DirectConvKernels.store(p3, target + 3 * s)
+            DirectConvKernels.store(p4, target + 4 * s)
+            DirectConvKernels.store(p5, target + 5 * s)
+            DirectConvKernels.store(p6, target + 6 * s)
+            DirectConvKernels.store(p7, target + 7 * s)
+            DirectConvKernels.store(p8, target + 8 * s)
+            DirectConvKernels.store(p9, target + 9 * s)
+        }
+    }
+
     /// 10 pixels × 32 output channels: 20 accumulators, enough independent FMA chains to
-    /// cover the FMA latency on both units.
+    /// cover the FMA latency on both units. `row` is the input row level with the output row;
+    /// `kyRange` the kernel rows whose input row is on the board.
     @inline(__always) static func block32(
-        _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        pixelStride: Int, rows: ConvTapRows, n0: Int,
-        bias: ConstFloatPointer?, cin: Int, accumulate: Bool
+        _ target: FloatPointer, stride s: Int, row: ConstFloatPointer, rowFloats: Int,
+        kyRange: Range<Int>, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
+        accumulate: Bool
     ) {
-        var a0 = start(target, bias: bias, accumulate: accumulate)
-        var a1 = start(target + s, bias: bias, accumulate: accumulate)
-        var a2 = start(target + 2 * s, bias: bias, accumulate: accumulate)
-        var a3 = start(target + 3 * s, bias: bias, accumulate: accumulate)
-        var a4 = start(target + 4 * s, bias: bias, accumulate: accumulate)
-        var a5 = start(target + 5 * s, bias: bias, accumulate: accumulate)
-        var a6 = start(target + 6 * s, bias: bias, accumulate: accumulate)
-        var a7 = start(target + 7 * s, bias: bias, accumulate: accumulate)
-        var a8 = start(target + 8 * s, bias: bias, accumulate: accumulate)
-        var a9 = start(target + 9 * s, bias: bias, accumulate: accumulate)
-        let high = bias.map { $0 + lanes }
-        var b0 = start(target + lanes, bias: high, accumulate: accumulate)
-        var b1 = start(target + s + lanes, bias: high, accumulate: accumulate)
-        var b2 = start(target + 2 * s + lanes, bias: high, accumulate: accumulate)
-        var b3 = start(target + 3 * s + lanes, bias: high, accumulate: accumulate)
-        var b4 = start(target + 4 * s + lanes, bias: high, accumulate: accumulate)
-        var b5 = start(target + 5 * s + lanes, bias: high, accumulate: accumulate)
-        var b6 = start(target + 6 * s + lanes, bias: high, accumulate: accumulate)
-        var b7 = start(target + 7 * s + lanes, bias: high, accumulate: accumulate)
-        var b8 = start(target + 8 * s + lanes, bias: high, accumulate: accumulate)
-        var b9 = start(target + 9 * s + lanes, bias: high, accumulate: accumulate)
-        for ky in 0..<3 {
-            for kx in 0..<3 {
-                let x = corner + ky * rowStride + kx * pixelStride
-                let tap = ky * 3 + kx
-                for j in 0..<cin {
-                    let xj = x + j
-                    let w = rows.row(tap: tap, channel: j) + n0
-                    let lo = load(w)
-                    let hi = load(w + lanes)
-                    let x0 = Vector(repeating: xj[0])
-                    a0.addProduct(lo, x0)
-                    b0.addProduct(hi, x0)
-                    let x1 = Vector(repeating: xj[pixelStride])
-                    a1.addProduct(lo, x1)
-                    b1.addProduct(hi, x1)
-                    let x2 = Vector(repeating: xj[2 * pixelStride])
-                    a2.addProduct(lo, x2)
-                    b2.addProduct(hi, x2)
-                    let x3 = Vector(repeating: xj[3 * pixelStride])
-                    a3.addProduct(lo, x3)
-                    b3.addProduct(hi, x3)
-                    let x4 = Vector(repeating: xj[4 * pixelStride])
-                    a4.addProduct(lo, x4)
-                    b4.addProduct(hi, x4)
-                    let x5 = Vector(repeating: xj[5 * pixelStride])
-                    a5.addProduct(lo, x5)
-                    b5.addProduct(hi, x5)
-                    let x6 = Vector(repeating: xj[6 * pixelStride])
-                    a6.addProduct(lo, x6)
-                    b6.addProduct(hi, x6)
-                    let x7 = Vector(repeating: xj[7 * pixelStride])
-                    a7.addProduct(lo, x7)
-                    b7.addProduct(hi, x7)
-                    let x8 = Vector(repeating: xj[8 * pixelStride])
-                    a8.addProduct(lo, x8)
-                    b8.addProduct(hi, x8)
-                    let x9 = Vector(repeating: xj[9 * pixelStride])
-                    a9.addProduct(lo, x9)
-                    b9.addProduct(hi, x9)
-                }
+        var low = Pixels10(target, stride: s, bias: bias, accumulate: accumulate)
+        var high = Pixels10(
+            target + lanes, stride: s, bias: bias.map { $0 + lanes }, accumulate: accumulate)
+        for ky in kyRange {
+            // Pixel k of the block reads input pixel k + kx − 1 of row y + ky − 1.
+            let centre = row + (ky - 1) * rowFloats
+            let tap = ky * 3
+            taps32(&low, &high, centre - cin, rows, tap: tap, n0: n0, cin: cin, column: .left)
+            taps32(&low, &high, centre, rows, tap: tap + 1, n0: n0, cin: cin, column: .middle)
+            taps32(&low, &high, centre + cin, rows, tap: tap + 2, n0: n0, cin: cin, column: .right)
+        }
+        low.store(target, stride: s)
+        high.store(target + lanes, stride: s)
+    }
+
+    /// One tap's contribution to a 10 × 32 block: pixel k reads `x + k·cin`, except the one
+    /// `column` says is off the board.
+    @inline(__always) static func taps32(
+        _ low: inout Pixels10, _ high: inout Pixels10, _ x: ConstFloatPointer, _ rows: ConvTapRows,
+        tap: Int, n0: Int, cin: Int, column: TapColumn
+    ) {
+        for j in 0..<cin {
+            let xj = x + j
+            let w = rows.row(tap: tap, channel: j) + n0
+            let lo = load(w)
+            let hi = load(w + lanes)
+            if column != .left {
+                let v = Vector(repeating: xj[0])
+                low.p0.addProduct(lo, v)
+                high.p0.addProduct(hi, v)
+            }
+            let v1 = Vector(repeating: xj[cin])
+            low.p1.addProduct(lo, v1)
+            high.p1.addProduct(hi, v1)
+            let v2 = Vector(repeating: xj[2 * cin])
+            low.p2.addProduct(lo, v2)
+            high.p2.addProduct(hi, v2)
+            let v3 = Vector(repeating: xj[3 * cin])
+            low.p3.addProduct(lo, v3)
+            high.p3.addProduct(hi, v3)
+            let v4 = Vector(repeating: xj[4 * cin])
+            low.p4.addProduct(lo, v4)
+            high.p4.addProduct(hi, v4)
+            let v5 = Vector(repeating: xj[5 * cin])
+            low.p5.addProduct(lo, v5)
+            high.p5.addProduct(hi, v5)
+            let v6 = Vector(repeating: xj[6 * cin])
+            low.p6.addProduct(lo, v6)
+            high.p6.addProduct(hi, v6)
+            let v7 = Vector(repeating: xj[7 * cin])
+            low.p7.addProduct(lo, v7)
+            high.p7.addProduct(hi, v7)
+            let v8 = Vector(repeating: xj[8 * cin])
+            low.p8.addProduct(lo, v8)
+            high.p8.addProduct(hi, v8)
+            if column != .right {
+                let v = Vector(repeating: xj[9 * cin])
+                low.p9.addProduct(lo, v)
+                high.p9.addProduct(hi, v)
             }
         }
-        store(a0, target)
-        store(b0, target + lanes)
-        store(a1, target + s)
-        store(b1, target + s + lanes)
-        store(a2, target + 2 * s)
-        store(b2, target + 2 * s + lanes)
-        store(a3, target + 3 * s)
-        store(b3, target + 3 * s + lanes)
-        store(a4, target + 4 * s)
-        store(b4, target + 4 * s + lanes)
-        store(a5, target + 5 * s)
-        store(b5, target + 5 * s + lanes)
-        store(a6, target + 6 * s)
-        store(b6, target + 6 * s + lanes)
-        store(a7, target + 7 * s)
-        store(b7, target + 7 * s + lanes)
-        store(a8, target + 8 * s)
-        store(b8, target + 8 * s + lanes)
-        store(a9, target + 9 * s)
-        store(b9, target + 9 * s + lanes)
     }
 
     /// 10 pixels × 16 output channels (the remainder when cout is an odd multiple of 16).
     @inline(__always) static func block16(
-        _ target: FloatPointer, stride s: Int, corner: ConstFloatPointer, rowStride: Int,
-        pixelStride: Int, rows: ConvTapRows, n0: Int,
-        bias: ConstFloatPointer?, cin: Int, accumulate: Bool
+        _ target: FloatPointer, stride s: Int, row: ConstFloatPointer, rowFloats: Int,
+        kyRange: Range<Int>, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
+        accumulate: Bool
     ) {
-        var a0 = start(target, bias: bias, accumulate: accumulate)
-        var a1 = start(target + s, bias: bias, accumulate: accumulate)
-        var a2 = start(target + 2 * s, bias: bias, accumulate: accumulate)
-        var a3 = start(target + 3 * s, bias: bias, accumulate: accumulate)
-        var a4 = start(target + 4 * s, bias: bias, accumulate: accumulate)
-        var a5 = start(target + 5 * s, bias: bias, accumulate: accumulate)
-        var a6 = start(target + 6 * s, bias: bias, accumulate: accumulate)
-        var a7 = start(target + 7 * s, bias: bias, accumulate: accumulate)
-        var a8 = start(target + 8 * s, bias: bias, accumulate: accumulate)
-        var a9 = start(target + 9 * s, bias: bias, accumulate: accumulate)
-        for ky in 0..<3 {
-            for kx in 0..<3 {
-                let x = corner + ky * rowStride + kx * pixelStride
-                let tap = ky * 3 + kx
-                for j in 0..<cin {
-                    let xj = x + j
-                    let w = rows.row(tap: tap, channel: j) + n0
-                    let lo = load(w)
-                    let x0 = Vector(repeating: xj[0])
-                    a0.addProduct(lo, x0)
-                    let x1 = Vector(repeating: xj[pixelStride])
-                    a1.addProduct(lo, x1)
-                    let x2 = Vector(repeating: xj[2 * pixelStride])
-                    a2.addProduct(lo, x2)
-                    let x3 = Vector(repeating: xj[3 * pixelStride])
-                    a3.addProduct(lo, x3)
-                    let x4 = Vector(repeating: xj[4 * pixelStride])
-                    a4.addProduct(lo, x4)
-                    let x5 = Vector(repeating: xj[5 * pixelStride])
-                    a5.addProduct(lo, x5)
-                    let x6 = Vector(repeating: xj[6 * pixelStride])
-                    a6.addProduct(lo, x6)
-                    let x7 = Vector(repeating: xj[7 * pixelStride])
-                    a7.addProduct(lo, x7)
-                    let x8 = Vector(repeating: xj[8 * pixelStride])
-                    a8.addProduct(lo, x8)
-                    let x9 = Vector(repeating: xj[9 * pixelStride])
-                    a9.addProduct(lo, x9)
-                }
-            }
+        var acc = Pixels10(target, stride: s, bias: bias, accumulate: accumulate)
+        for ky in kyRange {
+            let centre = row + (ky - 1) * rowFloats
+            let tap = ky * 3
+            taps16(&acc, centre - cin, rows, tap: tap, n0: n0, cin: cin, column: .left)
+            taps16(&acc, centre, rows, tap: tap + 1, n0: n0, cin: cin, column: .middle)
+            taps16(&acc, centre + cin, rows, tap: tap + 2, n0: n0, cin: cin, column: .right)
         }
-        store(a0, target)
-        store(a1, target + s)
-        store(a2, target + 2 * s)
-        store(a3, target + 3 * s)
-        store(a4, target + 4 * s)
-        store(a5, target + 5 * s)
-        store(a6, target + 6 * s)
-        store(a7, target + 7 * s)
-        store(a8, target + 8 * s)
-        store(a9, target + 9 * s)
+        acc.store(target, stride: s)
+    }
+
+    /// One tap's contribution to a 10 × 16 block (see `taps32`).
+    @inline(__always) static func taps16(
+        _ acc: inout Pixels10, _ x: ConstFloatPointer, _ rows: ConvTapRows, tap: Int, n0: Int,
+        cin: Int, column: TapColumn
+    ) {
+        for j in 0..<cin {
+            let xj = x + j
+            let w = load(rows.row(tap: tap, channel: j) + n0)
+            if column != .left { acc.p0.addProduct(w, Vector(repeating: xj[0])) }
+            acc.p1.addProduct(w, Vector(repeating: xj[cin]))
+            acc.p2.addProduct(w, Vector(repeating: xj[2 * cin]))
+            acc.p3.addProduct(w, Vector(repeating: xj[3 * cin]))
+            acc.p4.addProduct(w, Vector(repeating: xj[4 * cin]))
+            acc.p5.addProduct(w, Vector(repeating: xj[5 * cin]))
+            acc.p6.addProduct(w, Vector(repeating: xj[6 * cin]))
+            acc.p7.addProduct(w, Vector(repeating: xj[7 * cin]))
+            acc.p8.addProduct(w, Vector(repeating: xj[8 * cin]))
+            if column != .right { acc.p9.addProduct(w, Vector(repeating: xj[9 * cin])) }
+        }
     }
 }
