@@ -173,7 +173,7 @@ enum DirectConvKernels {
     }
 
     /// One tap's 8 output channels × 32 input channels: 16 accumulators.
-    @inline(__always) static func gradient8x32(
+    @inline(always) static func gradient8x32(
         _ target: FloatPointer, rowStride r: Int, input: ConstFloatPointer,
         dout: ConstFloatPointer, span: PixelSpan, cin: Int, cout: Int
     ) {
@@ -231,7 +231,7 @@ enum DirectConvKernels {
     }
 
     /// One tap's 8 output channels × 16 input channels: 8 accumulators.
-    @inline(__always) static func gradient8x16(
+    @inline(always) static func gradient8x16(
         _ target: FloatPointer, rowStride r: Int, input: ConstFloatPointer,
         dout: ConstFloatPointer, span: PixelSpan, cin: Int, cout: Int
     ) {
@@ -337,7 +337,7 @@ enum DirectConvKernels {
     /// 10 pixels × 32 output channels: 20 accumulators, enough independent FMA chains to
     /// cover the FMA latency on both units. `row` is the input row level with the output row;
     /// `kyRange` the kernel rows whose input row is on the board.
-    @inline(__always) static func block32(
+    @inline(always) static func block32(
         _ target: FloatPointer, stride s: Int, row: ConstFloatPointer, rowFloats: Int,
         kyRange: Range<Int>, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
         accumulate: Bool
@@ -359,7 +359,7 @@ enum DirectConvKernels {
 
     /// One tap's contribution to a 10 × 32 block: pixel k reads `x + k·cin`, except the one
     /// `column` says is off the board.
-    @inline(__always) static func taps32(
+    @inline(always) static func taps32(
         _ low: inout Pixels10, _ high: inout Pixels10, _ x: ConstFloatPointer, _ rows: ConvTapRows,
         tap: Int, n0: Int, cin: Int, column: TapColumn
     ) {
@@ -406,7 +406,7 @@ enum DirectConvKernels {
     }
 
     /// 10 pixels × 16 output channels (the remainder when cout is an odd multiple of 16).
-    @inline(__always) static func block16(
+    @inline(always) static func block16(
         _ target: FloatPointer, stride s: Int, row: ConstFloatPointer, rowFloats: Int,
         kyRange: Range<Int>, rows: ConvTapRows, n0: Int, bias: ConstFloatPointer?, cin: Int,
         accumulate: Bool
@@ -423,7 +423,7 @@ enum DirectConvKernels {
     }
 
     /// One tap's contribution to a 10 × 16 block (see `taps32`).
-    @inline(__always) static func taps16(
+    @inline(always) static func taps16(
         _ acc: inout Pixels10, _ x: ConstFloatPointer, _ rows: ConvTapRows, tap: Int, n0: Int,
         cin: Int, column: TapColumn
     ) {
