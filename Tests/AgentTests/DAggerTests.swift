@@ -100,20 +100,25 @@ import Testing
         #expect(again.states == states)
     }
 
-    @Test func theFatalPositionOfEachLostEpisodeIsAddedAsOftenAsAsked() throws {
-        var (levels, config) = try smallCollection()
-        // An untrained policy of some seed pushes a box into a dead position on these levels.
-        var found: (model: any PolicyNetwork, plain: (states: [Level], report: DAggerRound))?
+    /// The first untrained tiny policy (seeds 1...40) whose plain DAgger round on `levels` satisfies
+    /// `condition`, with that round.
+    func untrainedPolicy(
+        on levels: [Level], config: DAggerConfig, where condition: (DAggerRound) -> Bool
+    ) throws -> (model: any PolicyNetwork, plain: (states: [Level], report: DAggerRound))? {
         for seed in UInt64(1)...40 {
             let model = try Fixtures.tinyConv(seed: seed)
             let plain = try DAgger.collect(
                 model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
-            if plain.report.fatalPositions > 0 {
-                found = (model, plain)
-                break
-            }
+            if condition(plain.report) { return (model, plain) }
         }
-        let (model, plain) = try #require(found)
+        return nil
+    }
+
+    @Test func theFatalPositionOfEachLostEpisodeIsAddedAsOftenAsAsked() throws {
+        var (levels, config) = try smallCollection()
+        // An untrained policy of some seed pushes a box into a dead position on these levels.
+        let (model, plain) = try #require(
+            try untrainedPolicy(on: levels, config: config) { $0.fatalPositions > 0 })
         config.fatalCopies = 4
         let weighted = try DAgger.collect(
             model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
@@ -142,17 +147,8 @@ import Testing
     @Test func eachPositionOfASolvableLoopIsAddedAsOftenAsAsked() throws {
         var (levels, config) = try smallCollection()
         // An untrained policy of some seed walks in circles (or into a wall) on a solvable level.
-        var found: (model: any PolicyNetwork, plain: (states: [Level], report: DAggerRound))?
-        for seed in UInt64(1)...40 {
-            let model = try Fixtures.tinyConv(seed: seed)
-            let plain = try DAgger.collect(
-                model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
-            if plain.report.loops > 0 {
-                found = (model, plain)
-                break
-            }
-        }
-        let (model, plain) = try #require(found)
+        let (model, plain) = try #require(
+            try untrainedPolicy(on: levels, config: config) { $0.loops > 0 })
         config.loopCopies = 3
         let weighted = try DAgger.collect(
             model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
