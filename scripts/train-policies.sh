@@ -100,6 +100,15 @@ wide=(--init policies/conv-8x32-trail.safetensors --grow --channels 48 --blocks 
 #     --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 \
 #     --dagger-share 0.3 --dagger-fatal-copies 3 --dagger-loop-copies 3
 
+# Not kept (README, "A wider, deeper network"): conv-8x48-dagger grown to 10 blocks of 64 channels,
+# then the same DAgger; 62.0% on levels/valid against 62.3%. (It ran with --steps 4000 to step 500,
+# then resumed with --steps 3000.)
+# "$laser" train bc --init policies/conv-8x48-dagger.safetensors --grow --channels 64 --blocks 10 \
+#     "${demos[@]}" --resume --out "$out/conv-10x64-dagger.safetensors" \
+#     --log "$out/conv-10x64-dagger.jsonl" --steps 3000 --lr 3e-4 --eval-every 500 --solve-levels 200 \
+#     --dagger-every 500 --dagger-levels 1000 --dagger-share 0.3 --dagger-fatal-copies 3 \
+#     --dagger-import "$out/conv-8x48-dagger.dagger.xsb"
+
 # LASER on transformer-c2x3x64-trail (README): every attention and MLP matrix at rho 0.1/0.01,
 # chosen on 300 valid levels, reported on the 1,000 test levels.
 # "$laser" sweep --policy policies/transformer-c2x3x64-trail.safetensors --levels levels/valid-10x10-4.xsb \
