@@ -12,7 +12,8 @@ public struct ConvKernelBenchmarkRow: Codable, Sendable {
     public let channels: Int
     /// Boards per call.
     public let batch: Int
-    /// Multiply-adds × 2 per second, best of several timed slices.
+    /// The dense 3×3 convolution's multiply-adds × 2 per second (the off-board taps the kernels skip
+    /// count too, as in the usual convention), best of several timed slices.
     public let gflops: Double
     public let calls: Int
 }
