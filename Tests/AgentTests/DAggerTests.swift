@@ -114,6 +114,15 @@ import Testing
         return nil
     }
 
+    /// What a weighted collection holds beyond the plain one (which it must hold whole).
+    func added(_ weighted: [Level], beyond plain: [Level]) throws -> [Level] {
+        var extras = weighted
+        for state in plain {
+            extras.remove(at: try #require(extras.firstIndex(of: state), "\(state.title ?? "")"))
+        }
+        return extras
+    }
+
     @Test func theFatalPositionOfEachLostEpisodeIsAddedAsOftenAsAsked() throws {
         var (levels, config) = try smallCollection()
         // An untrained policy of some seed pushes a box into a dead position on these levels.
@@ -127,10 +136,7 @@ import Testing
             weighted.states.count == plain.states.count + 3 * plain.report.fatalPositions)
         #expect(weighted.report.statesAdded == weighted.states.count)
         // The extra copies are exactly the positions some move leads from into a dead one.
-        var extras = weighted.states
-        for state in plain.states {
-            extras.remove(at: extras.firstIndex(of: state)!)
-        }
+        let extras = try added(weighted.states, beyond: plain.states)
         #expect(extras.count == 3 * plain.report.fatalPositions)
         for state in Set(extras.map { $0.title ?? "" }) {
             let position = weighted.states.first { $0.title == state }!
@@ -154,10 +160,7 @@ import Testing
             model: model, levels: levels, levelNumbers: Array(1...6), round: 1, config: config)
         #expect(weighted.report.loops == plain.report.loops)
         #expect(weighted.report.statesAdded == weighted.states.count)
-        var extras = weighted.states
-        for state in plain.states {
-            extras.remove(at: extras.firstIndex(of: state)!)
-        }
+        let extras = try added(weighted.states, beyond: plain.states)
         // Two more copies of each cycle position, and at least one cycle position per loop.
         let cyclePositions = Set(extras.map { $0.title ?? "" })
         #expect(extras.count == 2 * cyclePositions.count)
