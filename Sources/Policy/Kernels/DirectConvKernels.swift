@@ -49,12 +49,16 @@ enum DirectConvKernels {
 
     /// out (9·cin, cout) = w (cout, 9·cin) transposed: the forward kernel's rows by (tap, channel).
     static func transpose(_ out: FloatPointer, _ w: ConstFloatPointer, cin: Int, cout: Int) {
-        // Rows of the output written whole: contiguous stores, strided loads (a 9·cin·cout kernel
-        // sits in L1).
-        let k = 9 * cin
-        for i in 0..<k {
-            let dst = out + i * cout
-            for co in 0..<cout { dst[co] = w[co * k + i] }
+        transpose(out, w, rows: cout, cols: 9 * cin)
+    }
+
+    /// out (cols, rows) = m (rows, cols) transposed: a kernel's rows as the blocks read them.
+    static func transpose(_ out: FloatPointer, _ m: ConstFloatPointer, rows: Int, cols: Int) {
+        // Rows of the output written whole: contiguous stores, strided loads (the kernels
+        // transposed here sit in L1).
+        for j in 0..<cols {
+            let dst = out + j * rows
+            for i in 0..<rows { dst[i] = m[i * cols + j] }
         }
     }
 

@@ -19,7 +19,7 @@ enum LinearKernels {
             // floats against n·ic·oc multiply-adds.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: ic * oc) { transposed in
                 let wt = transposed.baseAddress!
-                PointwiseKernels.transpose(wt, weight, rows: oc, cols: ic)
+                DirectConvKernels.transpose(wt, weight, rows: oc, cols: ic)
                 PointwiseKernels.multiply(
                     out, inp, rows: ConvTapRows(base: wt, tapStride: 0, channelStride: oc),
                     bias: bias, cin: ic, cout: oc, n: blocked, accumulate: false)

@@ -72,15 +72,6 @@ enum PointwiseKernels {
         }
     }
 
-    /// out (cols, rows) = m (rows, cols) transposed.
-    static func transpose(_ out: FloatPointer, _ m: ConstFloatPointer, rows: Int, cols: Int) {
-        // Output rows written whole: contiguous stores, strided loads.
-        for j in 0..<cols {
-            let dst = out + j * rows
-            for i in 0..<rows { dst[i] = m[i * cols + j] }
-        }
-    }
-
     /// dw (cout, cin) += doutᵀ (cout, n) · inp (n, cin): registers hold 8 outputs × 32 (or 16)
     /// inputs while up to 100 rows stream past, in a fixed order (so the sums do not depend on
     /// how a batch is split into calls). cin must be a multiple of 16 and cout of 8.
