@@ -228,9 +228,11 @@ public enum DAgger {
         var states: [Level] = []
         /// For each position, the index of the position it was first reached from (-1: the start).
         var from: [Int] = []
-        /// The first return to an earlier position, if any.
+        /// The return to an earlier position that ended the episode, if any.
         var cycle: Cycle?
         var solved = false
+        /// Moves played.
+        var moves = 0
     }
 
     /// One worker's greedy episodes over `indices`; calls `finished(level index, episode)` as
@@ -266,30 +268,33 @@ public enum DAgger {
         }
         for slot in 0..<batch { try load(slot) }
         while slotLevel.contains(where: { $0 >= 0 }) {
-            for slot in 0..<batch where slotLevel[slot] >= 0 {
-                // Distinct observations (the hash covers the trail when the policy sees one).
-                let hash = env.positionHash(slot)
-                if let seen = slotSeen[slot][hash] {
-                    if slotEpisode[slot].cycle == nil {
-                        slotEpisode[slot].cycle = Cycle(from: slotCurrent[slot], to: seen)
-                    }
-                    slotCurrent[slot] = seen
-                } else {
-                    var state = env.snapshot(slot)
-                    if env.config.trail {
-                        state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
-                    }
-                    let index = slotEpisode[slot].states.count
-                    slotSeen[slot][hash] = index
-                    slotEpisode[slot].from.append(slotCurrent[slot])
-                    slotCurrent[slot] = index
-                    slotEpisode[slot].states.append(state)
+            for slot in 0..<batch {
+                // Distinct observations (the hash covers the trail when the policy sees one). The
+                // greedy policy is deterministic, so once an observation repeats the episode
+                // repeats its cycle to the step limit and meets no new position: it ends there,
+                // and the slot takes the next level.
+                if slotLevel[slot] >= 0, let seen = slotSeen[slot][env.positionHash(slot)] {
+                    slotEpisode[slot].cycle = Cycle(from: slotCurrent[slot], to: seen)
+                    finished(slotLevel[slot], slotEpisode[slot])
+                    try load(slot)
                 }
+                guard slotLevel[slot] >= 0 else { continue }
+                let hash = env.positionHash(slot)
+                var state = env.snapshot(slot)
+                if env.config.trail {
+                    state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
+                }
+                let index = slotEpisode[slot].states.count
+                slotSeen[slot][hash] = index
+                slotEpisode[slot].from.append(slotCurrent[slot])
+                slotCurrent[slot] = index
+                slotEpisode[slot].states.append(state)
             }
             try context.setObservations(env.observations, batch: batch)
             model.forward(context, batch: batch)
             for slot in 0..<batch where slotLevel[slot] >= 0 {
                 let step = env.step(slot, action: context.greedyAction(sample: slot))
+                slotEpisode[slot].moves += 1
                 if step.done {
                     slotEpisode[slot].solved = step.solved
                     finished(slotLevel[slot], slotEpisode[slot])

@@ -187,6 +187,28 @@ import Testing
         }
     }
 
+    @Test func aLoopingEpisodeEndsWhereItFirstReturns() throws {
+        let (levels, config) = try smallCollection()
+        let (model, _) = try #require(
+            try untrainedPolicy(on: levels, config: config) { $0.loops > 0 })
+        var episodes: [DAgger.Episode] = []
+        try DAgger.play(
+            Array(levels.indices), model: model, levels: levels, config: config,
+            maximumWorkers: 1
+        ) { _, episode in episodes.append(episode) }
+        #expect(episodes.count == levels.count)
+        let looped = episodes.filter { $0.cycle != nil }
+        #expect(!looped.isEmpty)
+        for episode in looped {
+            // One move from each distinct position, the last of them back to an earlier one (or,
+            // into a wall, to itself).
+            #expect(episode.moves == episode.states.count)
+            #expect(!episode.solved)
+            let cycle = try #require(episode.cycle)
+            #expect(cycle.from == episode.states.count - 1 && cycle.to <= cycle.from)
+        }
+    }
+
     @Test func aTrailPolicysPositionsKeepTheirTrailThroughALevelFile() throws {
         let (levels, config) = try smallCollection()
         let model = try ConvPolicy(
