@@ -132,12 +132,14 @@ public final class BehaviorCloning {
     /// policy this run starts from): sampled like collected ones, but never saved with them.
     /// `files` names where each list came from, for errors about their levels. With `teacher`,
     /// the policy loss mixes in the teacher's symmetry-averaged probabilities
-    /// (`distillationWeight`), kept in the file `teacherCache` for the next run on the same data.
+    /// (`distillationWeight`), kept in the file `teacherCache` for the next run on the same data;
+    /// `teacherProgress` hears (samples done, samples to do) while the teacher computes them.
     public init(
         trainer: PolicyTrainer, levels: [Level], heldOutLevels heldOutCount: Int,
         config: BehaviorCloningConfig, collected: [Level] = [], imported: [Level] = [],
         files: (levels: String?, collected: String?, imported: String?) = (nil, nil, nil),
-        teacher: (any PolicyNetwork)? = nil, teacherCache: String? = nil
+        teacher: (any PolicyNetwork)? = nil, teacherCache: String? = nil,
+        teacherProgress: ((Int, Int) -> Void)? = nil
     ) throws {
         try config.validate()
         guard heldOutCount >= 0 && heldOutCount < levels.count else {
@@ -178,11 +180,13 @@ public final class BehaviorCloning {
         self.teacher = teacher
         if let teacher {
             teacherProbabilities = try Distillation.probabilities(
-                teacher: teacher, data: data, cache: teacherCache)
+                teacher: teacher, data: data, cache: teacherCache, progress: teacherProgress)
         }
         let roundsDone = config.dagger.every > 0 ? trainer.step / config.dagger.every : 0
         let kept = collected.filter { (DAgger.round(ofTitle: $0.title) ?? Int.max) <= roundsDone }
-        try AgentError.naming(files.imported) { try add(states: imported) }
+        try AgentError.naming(files.imported) {
+            try add(states: imported, teacherProgress: teacherProgress)
+        }
         importedCount = imported.count
         try AgentError.naming(files.collected) { try add(collected: kept) }
     }
@@ -200,13 +204,14 @@ public final class BehaviorCloning {
     }
 
     /// Adds solver-labelled positions (a solution from each) as DAgger samples.
-    private func add(states: [Level]) throws {
+    private func add(states: [Level], teacherProgress: Distillation.Progress? = nil) throws {
         guard !states.isEmpty else { return }
         let first = data.count
         try data.append(levels: states, firstStepOnly: true, indexed: false)
         if let teacher {
             teacherProbabilities += try Distillation.probabilities(
-                teacher: teacher, data: data, samples: first..<data.count)
+                teacher: teacher, data: data, samples: first..<data.count,
+                progress: teacherProgress)
         }
         trainSamples.append(contentsOf: first..<data.count)
         collectedSamples.append(contentsOf: first..<data.count)

@@ -88,11 +88,13 @@ public final class BehaviorCloningRun {
     /// as `network` and have held out the same levels, so a wrong checkpoint is refused instead of
     /// being trained and overwritten. `initial` names the checkpoint `network` came from and
     /// `dataSeed` the seed the levels were generated from, both for the record. With `teacher`
-    /// (a network and the checkpoint it came from) the run distills its symmetry-averaged policy.
+    /// (a network and the checkpoint it came from) the run distills its symmetry-averaged policy;
+    /// `teacherProgress` hears (samples done, samples to do) while the teacher labels the samples.
     public init(
         network: any PolicyNetwork, levels: [Level], heldOutLevels: Int,
         config: BehaviorCloningConfig, files: Files, resume: Bool, initial: String? = nil,
-        dataSeed: UInt64? = nil, teacher: (network: any PolicyNetwork, path: String)? = nil
+        dataSeed: UInt64? = nil, teacher: (network: any PolicyNetwork, path: String)? = nil,
+        teacherProgress: ((Int, Int) -> Void)? = nil
     ) throws {
         try config.validate()
         self.files = files
@@ -123,7 +125,8 @@ public final class BehaviorCloningRun {
             trainer: trainer, levels: levels, heldOutLevels: heldOutLevels, config: config,
             collected: collected, imported: imported,
             files: (files.demonstrations, files.daggerStates, files.daggerImport),
-            teacher: teacher?.network, teacherCache: files.teacherTargets)
+            teacher: teacher?.network, teacherCache: files.teacherTargets,
+            teacherProgress: teacherProgress)
     }
 
     /// The trainer of `path`, checked against what this run trains.

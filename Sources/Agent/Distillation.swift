@@ -17,7 +17,8 @@ enum Distillation {
     /// recomputed in one batch, agree), else computed and written there atomically: the eight views of every
     /// sample cost minutes, and a resumed run needs the same targets again.
     static func probabilities(
-        teacher: any PolicyNetwork, data: DemonstrationData, cache: String?
+        teacher: any PolicyNetwork, data: DemonstrationData, cache: String?,
+        progress: Progress? = nil
     ) throws -> [Float] {
         let a = PolicyGeometry.actionCount
         if let cache, let stored = try? readCache(cache), stored.count == data.count * a {
@@ -29,7 +30,8 @@ enum Distillation {
             }
             if matches { return stored }
         }
-        let computed = try probabilities(teacher: teacher, data: data, samples: 0..<data.count)
+        let computed = try probabilities(
+            teacher: teacher, data: data, samples: 0..<data.count, progress: progress)
         if let cache { try writeCache(computed, to: cache) }
         return computed
     }
@@ -59,11 +61,14 @@ enum Distillation {
         }
     }
 
+    /// Called with (samples done, samples to do): with 0 first, then after every chunk.
+    typealias Progress = (Int, Int) -> Void
+
     /// The teacher's symmetry-averaged action probabilities of `samples` of `data`, four per
     /// sample in the sample's own orientation (augmentation maps them like its action set).
     static func probabilities(
         teacher: any PolicyNetwork, data: DemonstrationData,
-        samples: some RandomAccessCollection<Int>
+        samples: some RandomAccessCollection<Int>, progress: Progress? = nil
     ) throws -> [Float] {
         guard teacher.planeCount == data.planeCount else {
             throw AgentError.invalidSetting(
@@ -79,6 +84,7 @@ enum Distillation {
         var out: [Float] = []
         out.reserveCapacity(samples.count * PolicyGeometry.actionCount)
         var start = samples.startIndex
+        progress?(0, samples.count)
         while start != samples.endIndex {
             let end =
                 samples.index(start, offsetBy: chunk, limitedBy: samples.endIndex)
@@ -97,6 +103,7 @@ enum Distillation {
                 values: &values)
             for i in 0..<n * PolicyGeometry.actionCount { out.append(expf(logProbabilities[i])) }
             start = end
+            progress?(out.count / PolicyGeometry.actionCount, samples.count)
         }
         return out
     }

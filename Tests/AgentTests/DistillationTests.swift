@@ -115,6 +115,32 @@ import Testing
         #expect(try Distillation.probabilities(teacher: teacher, data: data, cache: path) == fresh)
     }
 
+    /// Progress counts the samples the teacher labels, from 0 to all of them; a valid cache file
+    /// is read without labelling (its spot checks report nothing).
+    @Test func progressCountsTheSamplesTheTeacherLabels() throws {
+        let levels = try Fixtures.corridorLevels()
+        let teacher = try Fixtures.tinyConv(seed: 5)
+        let data = try DemonstrationData(
+            levels: levels, gamma: 0.99,
+            config: AgentGeometry.environment(for: teacher, EnvironmentConfig()))
+        let path = Fixtures.temporaryPath("teacher.f32")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var heard: [(Int, Int)] = []
+        _ = try Distillation.probabilities(teacher: teacher, data: data, cache: path) {
+            heard.append(($0, $1))
+        }
+        #expect(heard.first.map { $0 == (0, data.count) } == true)
+        #expect(heard.last.map { $0 == (data.count, data.count) } == true)
+        #expect(heard.allSatisfy { $0.1 == data.count })
+        #expect(zip(heard, heard.dropFirst()).allSatisfy { $0.0 < $1.0 })
+        #expect(heard.count == 1 + (data.count + Distillation.chunk - 1) / Distillation.chunk)
+        heard = []
+        _ = try Distillation.probabilities(teacher: teacher, data: data, cache: path) {
+            heard.append(($0, $1))
+        }
+        #expect(heard.isEmpty)
+    }
+
     @Test func aTeacherWithOtherPlanesIsRefused() throws {
         let levels = try Fixtures.corridorLevels()
         let config = TrainingTests().smallConfig(steps: 5)

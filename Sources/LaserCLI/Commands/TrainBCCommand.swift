@@ -172,12 +172,18 @@ struct TrainBC: ParsableCommand {
                 "bc: distilling \(teacher)'s symmetry-averaged policy (weight \(distillationWeight))"
             )
         }
+        // Eight forward passes per sample: minutes on the full data, so it gets a bar.
+        var teacherBar: ProgressBar?
         let run = try BehaviorCloningRun(
             network: network, levels: levels, heldOutLevels: heldOut, config: config,
             files: files, resume: resume,
             initial: initial ?? trunkFrom.map { "conv trunk of \($0)" },
             dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
-            teacher: distilled)
+            teacher: distilled,
+            teacherProgress: { done, total in
+                if done == 0 { teacherBar = ProgressBar(label: "teacher targets", total: total) }
+                teacherBar?.update(done)
+            })
         let trainer = run.trainer
         if run.resumed { stderrLine("resuming \(out) at step \(trainer.step)") }
         let model = trainer.model
