@@ -4,7 +4,7 @@
 # each for the network alone and for its 8-view symmetry-averaged policy (--average-symmetries).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-laser=.build/release/laser
+laser=${LASER:-.build/release/laser}
 [ -x "$laser" ] || swift build -c release --product laser
 boxoban=${BOXOBAN:-../shared/data/boxoban}
 sets=(levels/test-10x10-4.xsb)

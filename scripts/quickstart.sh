@@ -17,7 +17,7 @@ start=$(date +%s)
 scripts/install-deps.sh
 swift build -c release --product laser
 laser=.build/release/laser
-policy=${POLICY:-policies/conv-8x48-dagger.safetensors}
+policy=${POLICY:-policies/conv-8x48-distilled.safetensors}
 out=${OUT:-out/quickstart}
 mkdir -p "$out"
 # Fresh sweeps each time: a log refuses results of another checkpoint or dataset (it records their

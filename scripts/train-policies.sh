@@ -93,6 +93,14 @@ wide=(--init policies/conv-8x32-trail.safetensors --grow --channels 48 --blocks 
     --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 \
     --dagger-share 0.3 --dagger-fatal-copies 3
 
+# conv-8x48-distilled: conv-8x48-dagger trained towards its own symmetry-averaged policy (--teacher
+# on itself, weight 0.5; 35 min of targets, kept in conv-8x48-distilled.teacher.f32) while the same
+# fatal-move DAgger continues, importing conv-8x48-dagger's positions. 3,000 steps, 20 min.
+"$laser" train bc --init "$out/conv-8x48-dagger.safetensors" "${demos[@]}" --resume \
+    --out "$out/conv-8x48-distilled.safetensors" --log "$out/conv-8x48-distilled.jsonl" --steps 3000 \
+    --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 \
+    --dagger-share 0.3 --dagger-fatal-copies 3 --dagger-import "$out/conv-8x48-dagger.dagger.xsb" \
+    --teacher "$out/conv-8x48-dagger.safetensors" --distillation-weight 0.5
 # Not kept (README, "Weighing the hesitation too"): the same run weighing solvable cycles as well,
 # 61.0% on levels/valid against conv-8x48-dagger's 62.3%.
 # "$laser" train bc --init "$out/conv-8x48-trail.safetensors" "${demos[@]}" --resume \
