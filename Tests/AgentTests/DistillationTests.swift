@@ -8,15 +8,20 @@ import Testing
 @testable import Agent
 
 @Suite struct DistillationTests {
+    /// An untrained teacher and the corridor levels' samples, as it sees them.
+    func corridorSamples() throws -> (teacher: any PolicyNetwork, data: DemonstrationData) {
+        let teacher = try Fixtures.tinyConv(seed: 5)
+        let data = try DemonstrationData(
+            levels: try Fixtures.corridorLevels(), gamma: 0.99,
+            config: AgentGeometry.environment(for: teacher, EnvironmentConfig()))
+        return (teacher, data)
+    }
+
     /// The averaged policy is equivariant, so the targets of a transformed board are the sample's
     /// targets mapped through the symmetry: checked against the teacher run on each transformed
     /// board directly.
     @Test func targetsTurnWithTheBoard() throws {
-        let levels = try Fixtures.corridorLevels()
-        let teacher = try Fixtures.tinyConv(seed: 5)
-        let data = try DemonstrationData(
-            levels: levels, gamma: 0.99,
-            config: AgentGeometry.environment(for: teacher, EnvironmentConfig()))
+        let (teacher, data) = try corridorSamples()
         let samples = 0..<data.count
         let targets = try Distillation.probabilities(
             teacher: teacher, data: data, samples: samples)
@@ -88,12 +93,8 @@ import Testing
     /// The targets file is reused only for the teacher and samples it was made from: a file
     /// from another teacher, or not a targets file at all, is replaced with fresh targets.
     @Test func cachedTargetsAreCheckedAgainstTheTeacher() throws {
-        let levels = try Fixtures.corridorLevels()
-        let teacher = try Fixtures.tinyConv(seed: 5)
+        let (teacher, data) = try corridorSamples()
         let other = try Fixtures.tinyConv(seed: 6)
-        let data = try DemonstrationData(
-            levels: levels, gamma: 0.99,
-            config: AgentGeometry.environment(for: teacher, EnvironmentConfig()))
         let path = Fixtures.temporaryPath("teacher.f32")
         defer { try? FileManager.default.removeItem(atPath: path) }
         let fresh = try Distillation.probabilities(
@@ -118,11 +119,7 @@ import Testing
     /// Progress counts the samples the teacher labels, from 0 to all of them; a valid cache file
     /// is read without labelling (its spot checks report nothing).
     @Test func progressCountsTheSamplesTheTeacherLabels() throws {
-        let levels = try Fixtures.corridorLevels()
-        let teacher = try Fixtures.tinyConv(seed: 5)
-        let data = try DemonstrationData(
-            levels: levels, gamma: 0.99,
-            config: AgentGeometry.environment(for: teacher, EnvironmentConfig()))
+        let (teacher, data) = try corridorSamples()
         let path = Fixtures.temporaryPath("teacher.f32")
         defer { try? FileManager.default.removeItem(atPath: path) }
         var heard: [(Int, Int)] = []
