@@ -273,13 +273,15 @@ public enum DAgger {
                 // greedy policy is deterministic, so once an observation repeats the episode
                 // repeats its cycle to the step limit and meets no new position: it ends there,
                 // and the slot takes the next level.
-                if slotLevel[slot] >= 0, let seen = slotSeen[slot][env.positionHash(slot)] {
+                guard slotLevel[slot] >= 0 else { continue }
+                var hash = env.positionHash(slot)
+                if let seen = slotSeen[slot][hash] {
                     slotEpisode[slot].cycle = Cycle(from: slotCurrent[slot], to: seen)
                     finished(slotLevel[slot], slotEpisode[slot])
                     try load(slot)
+                    guard slotLevel[slot] >= 0 else { continue }
+                    hash = env.positionHash(slot)
                 }
-                guard slotLevel[slot] >= 0 else { continue }
-                let hash = env.positionHash(slot)
                 var state = env.snapshot(slot)
                 if env.config.trail {
                     state.notes = [(BatchedEnvironment.trailNote, env.trailNoteValue(slot))]
