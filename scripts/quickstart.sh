@@ -4,11 +4,14 @@
 #   2. Sokoban: plays the best shipped policy greedily on the 1,000 held-out levels of levels/test,
 #      then sweeps LASER over its residual blocks (conv, rho 0.9 and 0.5), chosen on 200 valid
 #      levels and reported on 500 test levels;
-#   3. language model: fetches SmolLM2-135M (as the tests do) and sweeps LASER over its last six
-#      MLP layers (fc_in, fc_out; rho 0.1 and 0.01) on the project's own QA set, data/qa/facts.jsonl
-#      (the first 20% choose, the rest report), scored by first-token top-1 accuracy;
+#   3. language model: fetches SmolLM2-135M (as the tests do) and sweeps LASER over the MLP matrices
+#      of its last ten layers (fc_in, fc_up, fc_out; rho 0.1, 0.05, 0.01: the paper's kind of
+#      reduction) on ROME's known facts, data/qa/known_facts.json (the first 200 items choose, the
+#      last 200 report; data/qa/README.md says why), scored by first-token top-1 accuracy;
 #   4. `laser report` puts both side by side in out/quickstart/report.md and report.svg: unreduced,
-#      chosen on validation, result on test, with 95% intervals and exact McNemar p-values.
+#      chosen on validation, result on test, with 95% intervals and exact McNemar p-values. A sweep
+#      chooses a reduction only when it beats the unreduced model on validation; otherwise the
+#      report says "no reduction chosen on validation" and shows no test delta.
 # Under 12 minutes on 2 cores including the build. POLICY=... picks another checkpoint, OUT=...
 # another output folder.
 set -euo pipefail
@@ -32,10 +35,11 @@ $laser sweep --policy "$policy" --levels levels/valid-10x10-4.xsb --limit 200 \
     --test levels/test-10x10-4.xsb --test-limit 500 --layers 0-7 --types conv --rhos 0.9,0.5 \
     --out-dir "$out/policy-sweep"
 echo
-echo "== SmolLM2-135M: LASER over layers 24-29 (fc_in, fc_out; rho 0.1 and 0.01) on data/qa/facts.jsonl"
+echo "== SmolLM2-135M: LASER over the MLPs of layers 20-29 (rho 0.1, 0.05, 0.01) on ROME's known facts"
 model=$(scripts/fetch-model.sh)
-$laser sweep --model "$model" --dataset data/qa/facts.jsonl --layers 24-29 --types fc_in,fc_out \
-    --rhos 0.1,0.01 --objective top1 --out-dir "$out/text-sweep"
+$laser sweep --model "$model" --dataset data/qa/known_facts.json --validation-fraction 0.5 \
+    --layers 20-29 --types fc_in,fc_up,fc_out --rhos 0.1,0.05,0.01 --objective top1 \
+    --out-dir "$out/text-sweep"
 echo
 echo "== Both families side by side"
 $laser report --sweep "Sokoban: $(basename "$policy" .safetensors)=$out/policy-sweep" \

@@ -11,9 +11,11 @@ public struct SearchSummary: Sendable {
     public let baselineTest: Metrics?
     /// Every grid point's validation metrics, in grid order (only those evaluated so far).
     public let sweep: [(intervention: Intervention, record: SweepRecord)]
-    /// The grid point best on validation, and its test metrics.
+    /// The grid point best on validation, and its test metrics (evaluated on test only when it is
+    /// `chosen`).
     public let best: (intervention: Intervention, validation: Metrics, test: Metrics?)?
-    /// The greedy composition kept, with its validation and test metrics.
+    /// The greedy composition kept, with its validation and test metrics (evaluated on test only
+    /// when it is `compositionChosen`).
     public let composition: (interventions: [Intervention], validation: Metrics, test: Metrics?)?
     /// Each sweep row's objective against the unreduced model on validation, item by item
     /// (nil where the log holds no per-item scores), parallel to `sweep`.
@@ -24,6 +26,21 @@ public struct SearchSummary: Sendable {
     /// Configurations evaluated on validation to make the choice (grid points and composition
     /// steps): the number of chances a noisy validation score had to look like a gain.
     public let configurationsTried: Int
+
+    /// The reduction the protocol chooses: the best grid point, only when it beats the unreduced
+    /// model on validation by the objective. The unreduced model is a candidate too and wins
+    /// ties, so a sweep where nothing helps chooses nothing (nil).
+    public var chosen: (intervention: Intervention, validation: Metrics, test: Metrics?)? {
+        guard let best, objective.beats(best.validation, baselineValidation) else { return nil }
+        return best
+    }
+
+    /// Whether the greedy composition is chosen by the same rule: non-empty and better than the
+    /// unreduced model on validation.
+    public var compositionChosen: Bool {
+        guard let composition, !composition.interventions.isEmpty else { return false }
+        return objective.beats(composition.validation, baselineValidation)
+    }
 }
 
 /// Runs sweeps and compositions of interventions on one model with a caller-supplied evaluation.
@@ -171,14 +188,19 @@ public final class Search<Model: ReducibleModel> {
     {
         try sweep(grid, shard: shard)
         guard shard.count == 1 else { return summary(grid) }
+        let baseline = try evaluateLogged([], split: .validation, phase: "baseline", order: -1)
         _ = try evaluateLogged([], split: .test, phase: "baseline", order: -1)
-        if let (best, _) = bestOfSweep(grid) {
+        // Only a chosen reduction is evaluated on test: reporting the best of the reductions when
+        // none beat the unreduced model would report a choice the protocol did not make.
+        if let (best, record) = bestOfSweep(grid),
+            objective.beats(record.metrics, baseline.metrics)
+        {
             _ = try evaluateLogged(
                 [best], split: .test, phase: "sweep", order: grid.points.firstIndex(of: best)!)
         }
         if doCompose {
-            let (kept, _) = try compose(grid)
-            if !kept.isEmpty {
+            let (kept, record) = try compose(grid)
+            if !kept.isEmpty && objective.beats(record.metrics, baseline.metrics) {
                 _ = try evaluateLogged(kept, split: .test, phase: "greedy", order: Int.max)
             }
         }
@@ -199,12 +221,24 @@ public final class Search<Model: ReducibleModel> {
                 rows.append((p, r))
             }
         }
-        let best = bestOfSweep(grid).map { ($0.0, $0.1.metrics, metrics([$0.0], .test)) }
+        let baseline = metrics([], .validation) ?? [:]
+        // A test record of a point the protocol did not choose (from a log written by an older
+        // rule) is not shown: the test split speaks only of the choice.
+        func chosenTest(_ i: [Intervention], validation: Metrics) -> Metrics? {
+            objective.beats(validation, baseline) ? metrics(i, .test) : nil
+        }
+        let best = bestOfSweep(grid).map {
+            ($0.0, $0.1.metrics, chosenTest([$0.0], validation: $0.1.metrics))
+        }
         var composition: ([Intervention], Metrics, Metrics?)?
         if composed {
             // Re-derive the kept list from the log by replaying the greedy walk without evaluating.
             if let kept = try? replayComposition(grid) {
-                composition = (kept, metrics(kept, .validation) ?? [:], metrics(kept, .test))
+                let validation = metrics(kept, .validation) ?? [:]
+                composition = (
+                    kept, validation,
+                    kept.isEmpty ? nil : chosenTest(kept, validation: validation)
+                )
             }
         }
         func compare(_ i: [Intervention], _ s: Split) -> MetricComparison? {
@@ -220,9 +254,9 @@ public final class Search<Model: ReducibleModel> {
             objective: objective, baselineValidation: metrics([], .validation) ?? [:],
             baselineTest: metrics([], .test), sweep: rows, best: best, composition: composition,
             sweepComparisons: rows.map { compare([$0.0], .validation) },
-            bestTestComparison: best.flatMap { compare([$0.0], .test) },
+            bestTestComparison: best.flatMap { $0.2 == nil ? nil : compare([$0.0], .test) },
             compositionTestComparison: composition.flatMap {
-                $0.0.isEmpty ? nil : compare($0.0, .test)
+                $0.2 == nil ? nil : compare($0.0, .test)
             },
             configurationsTried: rows.count + greedySteps)
     }

@@ -23,21 +23,23 @@ public enum SearchReport {
         if let b = s.best {
             let row = s.sweep.firstIndex { $0.intervention == b.intervention }
             let validation = row.flatMap { s.sweepComparisons[$0] }
+            let label = s.chosen == nil ? "best reduction (not chosen)" : "chosen"
             out +=
-                "| best: `\(b.intervention)` | validation | \(cells(b.validation)) | \(stats(validation)) |\n"
+                "| \(label): `\(b.intervention)` | validation | \(cells(b.validation)) | \(stats(validation)) |\n"
             if let t = b.test {
                 out +=
-                    "| best: `\(b.intervention)` | test | \(cells(t)) | \(stats(s.bestTestComparison)) |\n"
+                    "| \(label): `\(b.intervention)` | test | \(cells(t)) | \(stats(s.bestTestComparison)) |\n"
             }
         }
         if let c = s.composition {
             let name =
                 c.interventions.isEmpty
                 ? "none kept" : c.interventions.map(\.description).joined(separator: " + ")
-            out += "| greedy: `\(name)` | validation | \(cells(c.validation)) | | |\n"
+            let label = s.compositionChosen ? "greedy" : "greedy (not chosen)"
+            out += "| \(label): `\(name)` | validation | \(cells(c.validation)) | | |\n"
             if let t = c.test {
                 out +=
-                    "| greedy: `\(name)` | test | \(cells(t)) | \(stats(s.compositionTestComparison)) |\n"
+                    "| \(label): `\(name)` | test | \(cells(t)) | \(stats(s.compositionTestComparison)) |\n"
             }
         }
         out += "\n" + verdict(s) + "\n"
@@ -66,8 +68,27 @@ public enum SearchReport {
     public static func verdict(_ s: SearchSummary) -> String {
         let objective = s.objective.metric
         guard let b = s.best else { return "No grid point has been evaluated yet." }
+        let tried =
+            "\(s.configurationsTried) configuration\(s.configurationsTried == 1 ? "" : "s")"
+        guard s.chosen != nil else {
+            let row = s.sweep.firstIndex { $0.intervention == b.intervention }
+            let c = row.flatMap { s.sweepComparisons[$0] }
+            var text =
+                "**No reduction chosen on validation**: the best of \(tried), `\(b.intervention)`, does not beat the unreduced model"
+            text += c.map { " (Δ \(objective) \($0.summary))" } ?? ""
+            text += ", so the unreduced model stands and nothing is reported on test."
+            if let comp = s.composition, !comp.interventions.isEmpty {
+                text +=
+                    s.compositionChosen
+                    ? (s.compositionTestComparison.map {
+                        " The greedy composition `\(comp.interventions.map(\.description).joined(separator: " + "))` beats it on validation; on test: \($0.summary)."
+                    } ?? "")
+                    : " Nor does the greedy composition."
+            }
+            return text
+        }
         var text =
-            "**Chosen on validation** among \(s.configurationsTried) configuration\(s.configurationsTried == 1 ? "" : "s"): `\(b.intervention)`."
+            "**Chosen on validation** among \(tried): `\(b.intervention)`."
         guard let c = s.bestTestComparison else {
             return text
                 + (b.test == nil
@@ -167,12 +188,30 @@ public enum SearchReport {
         }
         struct Output: Encodable {
             let objective: String, higherIsBetter: Bool, configurationsTried: Int
-            let baseline: Row, best: Row?, composition: Row?, sweep: [Row], verdict: String
+            let baseline: Row, best: Row?, chosen: Row?, composition: Row?
+            let compositionChosen: Bool, sweep: [Row], verdict: String
             enum CodingKeys: String, CodingKey {
                 case objective
                 case higherIsBetter = "higher_is_better"
                 case configurationsTried = "configurations_tried"
-                case baseline, best, composition, sweep, verdict
+                case baseline, best, chosen, composition
+                case compositionChosen = "composition_chosen"
+                case sweep, verdict
+            }
+            // `chosen` is written as null when nothing is chosen (a reader tells "no reduction
+            // chosen" from a summary of an older format that lacks the key).
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(objective, forKey: .objective)
+                try c.encode(higherIsBetter, forKey: .higherIsBetter)
+                try c.encode(configurationsTried, forKey: .configurationsTried)
+                try c.encode(baseline, forKey: .baseline)
+                try c.encodeIfPresent(best, forKey: .best)
+                try c.encode(chosen, forKey: .chosen)
+                try c.encodeIfPresent(composition, forKey: .composition)
+                try c.encode(compositionChosen, forKey: .compositionChosen)
+                try c.encode(sweep, forKey: .sweep)
+                try c.encode(verdict, forKey: .verdict)
             }
         }
         let bestRow = s.best.map { b in
@@ -188,13 +227,14 @@ public enum SearchReport {
             baseline: Row(
                 interventions: [], validation: s.baselineValidation, test: s.baselineTest,
                 validationComparison: nil, testComparison: nil),
-            best: bestRow,
+            best: bestRow, chosen: s.chosen == nil ? nil : bestRow,
             composition: s.composition.map {
                 Row(
                     interventions: $0.interventions.map(\.description), validation: $0.validation,
                     test: $0.test,
                     validationComparison: nil, testComparison: s.compositionTestComparison)
             },
+            compositionChosen: s.compositionChosen,
             sweep: s.sweep.enumerated().map { k, row in
                 Row(
                     interventions: [row.intervention.description], validation: row.record.metrics,

@@ -52,13 +52,16 @@ public struct SweepSummaryFile: Decodable, Sendable {
     public let higherIsBetter: Bool
     public let configurationsTried: Int
     public let baseline: Row
+    /// The best reduction on validation, chosen or not.
     public let best: Row?
+    /// The reduction chosen on validation: nil when none beat the unreduced model.
+    public let chosen: Row?
     public let verdict: String
     enum CodingKeys: String, CodingKey {
         case objective
         case higherIsBetter = "higher_is_better"
         case configurationsTried = "configurations_tried"
-        case baseline, best, verdict
+        case baseline, best, chosen, verdict
     }
 
     /// Reads a sweep's summary.json.
@@ -110,26 +113,30 @@ public enum SideBySideReport {
                 s.baseline.validation?[s.objective], c?.baselineCi95Low, c?.baselineCi95High)
         }
         add("chosen on validation") { s in
-            guard let b = s.best else { return "–" }
+            guard let b = s.chosen else {
+                guard let best = s.best else { return "–" }
+                return
+                    "no reduction chosen on validation (best: `\(best.interventions.joined(separator: " + "))`, \(delta(best.validationComparison)))"
+            }
             return "`\(b.interventions.joined(separator: " + "))`: \(delta(b.validationComparison))"
         }
         add("unreduced, test") { s in
-            let c = s.best?.testComparison
+            let c = s.chosen?.testComparison
             return rate(s.baseline.test?[s.objective], c?.baselineCi95Low, c?.baselineCi95High)
         }
         add("chosen, test") { s in
-            let c = s.best?.testComparison
-            return rate(s.best?.test?[s.objective], c?.reducedCi95Low, c?.reducedCi95High)
+            let c = s.chosen?.testComparison
+            return rate(s.chosen?.test?[s.objective], c?.reducedCi95Low, c?.reducedCi95High)
         }
-        add("Δ on test [95% CI]") { delta($0.best?.testComparison) }
+        add("Δ on test [95% CI]") { delta($0.chosen?.testComparison) }
         add("p-value on test") { s in
-            guard let c = s.best?.testComparison else { return "–" }
+            guard let c = s.chosen?.testComparison else { return "–" }
             let test = c.kind == "rate" ? "exact McNemar" : "paired bootstrap"
             let pairs = c.gained.map { g in ", gained \(g), lost \(c.lost ?? 0)" } ?? ""
             return "\(Statistics.formatP(c.pValue)) (\(test)\(pairs); n = \(c.n))"
         }
         add("beyond noise?") { s in
-            guard let c = s.best?.testComparison else { return "–" }
+            guard let c = s.chosen?.testComparison else { return "–" }
             guard c.significant else { return "no" }
             let better = (c.difference > 0) == s.higherIsBetter
             return better ? "**yes: better**" : "**yes: worse**"
@@ -170,14 +177,15 @@ public enum SideBySideReport {
         }
         for (g, entry) in entries.enumerated() {
             let s = entry.summary
-            let c = s.best?.testComparison
+            let c = s.chosen?.testComparison
             let bars: [(String, Double?, Double?, Double?, String)] = [
                 (
                     "unreduced", s.baseline.test?[s.objective], c?.baselineCi95Low,
                     c?.baselineCi95High, "#9aa5b1"
                 ),
                 (
-                    s.best?.interventions.joined(separator: "+") ?? "–", s.best?.test?[s.objective],
+                    s.chosen?.interventions.joined(separator: "+") ?? "no reduction chosen",
+                    s.chosen?.test?[s.objective],
                     c?.reducedCi95Low,
                     c?.reducedCi95High, "#3b6fb6"
                 ),
@@ -206,7 +214,8 @@ public enum SideBySideReport {
                 "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 36)\" text-anchor=\"middle\" font-weight=\"bold\">\(SearchReport.escape(entry.label))</text>\n"
             let note =
                 c.map { "Δ \(delta($0)), p = \(Statistics.formatP($0.pValue))" }
-                ?? "not evaluated on test"
+                ?? (s.chosen == nil && s.best != nil
+                    ? "no reduction chosen on validation" : "not evaluated on test")
             svg +=
                 "<text x=\"\(x0 + barWidth + 5)\" y=\"\(top + plotHeight + 54)\" text-anchor=\"middle\" font-size=\"11\">\(SearchReport.escape(s.objective)) on test</text>\n"
             svg +=

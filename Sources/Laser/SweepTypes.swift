@@ -115,6 +115,12 @@ public struct Objective: Sendable, Equatable {
     func atLeastAsGood(_ a: Double, _ b: Double) -> Bool { higherIsBetter ? a >= b : a <= b }
     /// Whether `a` is strictly better than `b`.
     func better(_ a: Double, _ b: Double) -> Bool { higherIsBetter ? a > b : a < b }
+    /// Whether metrics `a` are strictly better than `b` by this objective (false when either
+    /// lacks the metric).
+    public func beats(_ a: Metrics, _ b: Metrics) -> Bool {
+        guard let x = a[metric], let y = b[metric] else { return false }
+        return better(x, y)
+    }
 }
 
 /// Shard i of n: takes grid points whose index ≡ i (mod n).

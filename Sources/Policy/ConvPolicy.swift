@@ -201,6 +201,9 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
     }
     /// Names of the matrices currently held in factored form.
     public var reducedMatrixNames: [String] { reducible.reducedNames }
+    public func factors(ofMatrix name: String) -> FactoredMatrix? {
+        reducible.factors(named: name)
+    }
 
     // MARK: Forward / backward
 

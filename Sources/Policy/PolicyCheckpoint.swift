@@ -1,6 +1,7 @@
 // Policy checkpoints in safetensors: parameters under their stable names, the architecture and its
 // hyperparameters, step and data seed in `__metadata__`, optionally the Adam state for resuming.
 import Foundation
+import Laser
 import LinearAlgebra
 
 /// Saving and loading policy networks and their training state.
@@ -11,13 +12,18 @@ import LinearAlgebra
 /// tensors as matrices ignore them. Metadata keys: `format` = `laser-policy`, `format_version`,
 /// `architecture` (`conv` | `transformer`), `hp.KEY` for each hyperparameter, `step`, `data_seed`,
 /// `optimizer` (the optimizer config as JSON, when the state is included), plus caller keys.
-/// A LASER-reduced matrix is saved as its dense reconstruction. Saving goes through
+/// A LASER-reduced matrix is saved as its dense reconstruction, or with `factored` as its two factors
+/// `NAME.left` (m × k) and `NAME.right` (k × n, columns in PyTorch's order) listed in the metadata
+/// key `laser.factored` (as `laser reduce --factored` writes them); loading such a file gives a
+/// model that runs through the factors. Saving goes through
 /// `SafetensorsWriter` (temporary file + rename), so a crash never leaves a partial checkpoint.
 public enum PolicyCheckpoint {
     public static let format = "laser-policy"
     public static let formatVersion = "1"
     static let momentPrefix = "optimizer.adam_m."
     static let secondMomentPrefix = "optimizer.adam_v."
+    /// The metadata key listing the matrices stored as factors, comma-separated.
+    public static let factoredKey = "laser.factored"
 
     /// A freshly initialised network of a named architecture.
     public static func makeModel(
@@ -41,10 +47,16 @@ public enum PolicyCheckpoint {
     /// Writes the model (and, given a trainer, its optimizer state and step) atomically.
     public static func save(
         model: any PolicyNetwork, trainer: PolicyTrainer? = nil, to path: String, step: Int? = nil,
-        dataSeed: UInt64? = nil, metadata extra: [String: String] = [:]
+        dataSeed: UInt64? = nil, metadata extra: [String: String] = [:], factored: Bool = false
     ) throws {
         if let trainer, trainer.model !== model {
             throw PolicyError.invalidCheckpoint("the trainer given trains another model")
+        }
+        // Adam state belongs to the dense parameters: a factored file is for playing, not resuming.
+        let factoredNames = factored ? model.reducedMatrixNames : []
+        if trainer != nil && !factoredNames.isEmpty {
+            throw PolicyError.invalidCheckpoint(
+                "a factored checkpoint holds no optimizer state (save it without the trainer)")
         }
         var metadata = extra
         metadata["format"] = format
@@ -55,10 +67,16 @@ public enum PolicyCheckpoint {
         if let dataSeed { metadata["data_seed"] = "\(dataSeed)" }
         var entries: [SafetensorsEntry] = []
         for info in model.parameters.infos {
+            if factoredNames.contains(info.name), let f = model.factors(ofMatrix: info.name) {
+                entries.append(SafetensorsEntry(name: info.name + ".left", tensor: f.left))
+                entries.append(SafetensorsEntry(name: info.name + ".right", tensor: f.right))
+                continue
+            }
             entries.append(
                 SafetensorsEntry(
                     name: info.name, tensor: try model.parameters.tensor(named: info.name)))
         }
+        if !factoredNames.isEmpty { metadata[factoredKey] = factoredNames.joined(separator: ",") }
         if let trainer {
             // Sorted keys: the same run writes the same bytes.
             let encoder = JSONEncoder()
@@ -117,11 +135,17 @@ public enum PolicyCheckpoint {
         let model = try makeModel(
             architecture: architecture, hyperparameters: hyperparameters, seed: 0)
 
-        let expected = Set(model.parameters.infos.map(\.name))
+        let factoredNames = try factoredMatrixNames(metadata, model: model, path: path)
+        let expected = Set(model.parameters.infos.map(\.name)).subtracting(factoredNames)
         let hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optimizer.") }
+        if hasOptimizer && !factoredNames.isEmpty {
+            throw PolicyError.invalidCheckpoint(
+                "\(path) holds optimizer state and factored matrices; a factored file has none")
+        }
+        let factorNames = Set(factoredNames.flatMap { [$0 + ".left", $0 + ".right"] })
         for tensor in file.tensors {
             let name = tensor.name
-            if expected.contains(name) { continue }
+            if expected.contains(name) || factorNames.contains(name) { continue }
             if name.hasPrefix(momentPrefix)
                 && expected.contains(String(name.dropFirst(momentPrefix.count)))
             {
@@ -135,7 +159,10 @@ public enum PolicyCheckpoint {
             throw PolicyError.invalidCheckpoint(
                 "\(path): unexpected tensor '\(name)' for a \(architecture) policy")
         }
-        for info in model.parameters.infos {
+        for name in factoredNames {
+            try loadFactors(of: name, from: file, into: model, path: path)
+        }
+        for info in model.parameters.infos where !factoredNames.contains(info.name) {
             guard let entry = file.info(named: info.name) else {
                 throw PolicyError.invalidCheckpoint("\(path): missing tensor '\(info.name)'")
             }
@@ -213,6 +240,50 @@ public enum PolicyCheckpoint {
         }
         trainer.step = loaded.step
         return trainer
+    }
+
+    /// The matrices `laser.factored` lists, each checked to be a reducible matrix of the model.
+    static func factoredMatrixNames(
+        _ metadata: [String: String], model: any PolicyNetwork, path: String
+    ) throws -> [String] {
+        guard let list = metadata[factoredKey], !list.isEmpty else { return [] }
+        let names = list.split(separator: ",").map(String.init)
+        let known = Set(model.reducibleMatrices.map(\.name))
+        for name in names where !known.contains(name) {
+            throw PolicyError.invalidCheckpoint(
+                "\(path): '\(factoredKey)' names '\(name)', not a reducible matrix of this policy")
+        }
+        guard Set(names).count == names.count else {
+            throw PolicyError.invalidCheckpoint("\(path): '\(factoredKey)' lists a matrix twice")
+        }
+        return names
+    }
+
+    /// Reads NAME.left (m × k) and NAME.right (k × n) and hands the model the factored matrix.
+    static func loadFactors(
+        of name: String, from file: SafetensorsFile, into model: any PolicyNetwork, path: String
+    ) throws {
+        let info = try model.matrixInfo(named: name)
+        guard let left = file.info(named: name + ".left"),
+            let right = file.info(named: name + ".right")
+        else {
+            throw PolicyError.invalidCheckpoint(
+                "\(path): the factored matrix '\(name)' needs tensors '\(name).left' and '\(name).right'"
+            )
+        }
+        guard left.shape.count == 2, right.shape.count == 2, left.shape[0] == info.rows,
+            right.shape[1] == info.columns, left.shape[1] == right.shape[0],
+            (1...info.fullRank).contains(left.shape[1])
+        else {
+            throw PolicyError.invalidCheckpoint(
+                "\(path): factors of '\(name)' have shapes \(left.shape) and \(right.shape); the matrix is \(info.rows) × \(info.columns) (left m × k, right k × n, 1 ≤ k ≤ \(info.fullRank))"
+            )
+        }
+        let l = try file.tensor(named: name + ".left")
+        let r = try file.tensor(named: name + ".right")
+        try requireFinite(l.scalars, name: name + ".left", path: path)
+        try requireFinite(r.scalars, name: name + ".right", path: path)
+        try model.setWeightMatrix(named: name, to: .factored(FactoredMatrix(left: l, right: r)))
     }
 
     /// A NaN or infinite weight would make every output meaningless (a policy scored 0% solved

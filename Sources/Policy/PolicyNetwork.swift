@@ -19,6 +19,9 @@ public protocol PolicyNetwork: ReducibleModel, Sendable {
     var parameters: ParameterStore { get }
     /// Names of the matrices currently held in factored (LASER-reduced) form.
     var reducedMatrixNames: [String] { get }
+    /// The two factors of a matrix held in factored form (m × k and k × n, columns in the
+    /// checkpoint's order), nil when it is dense.
+    func factors(ofMatrix name: String) -> FactoredMatrix?
     /// A workspace for batches of up to `batchCapacity` observations.
     func makeContext(batchCapacity: Int) -> PolicyContext
     /// Computes logits and values for the first `batch` observations of the context's input.
@@ -81,11 +84,14 @@ final class ReducibleParameters: @unchecked Sendable {
     private let indexByName: [String: Int]
     /// The factored form of matrix i when it is reduced, nil when dense.
     private(set) var reduced: [LinearWeight?]
+    /// The same factors with the right factor's columns in the exported (checkpoint) order.
+    private(set) var exportedFactors: [FactoredMatrix?]
 
     init(_ entries: [(info: WeightMatrixInfo, parameter: ParameterInfo)]) {
         infos = entries.map(\.info)
         parameterInfos = entries.map(\.parameter)
         reduced = Array(repeating: nil, count: entries.count)
+        exportedFactors = reduced.map { _ in nil }
         var index: [String: Int] = [:]
         for (i, e) in entries.enumerated() { index[e.info.name] = i }
         indexByName = index
@@ -93,6 +99,12 @@ final class ReducibleParameters: @unchecked Sendable {
 
     /// Largest full rank of any matrix (sizes the factored-product scratch).
     var maximumRank: Int { infos.map(\.fullRank).max() ?? 0 }
+
+    /// The factors of a reduced matrix (right factor in the exported column order), nil when the
+    /// matrix is dense or unknown.
+    func factors(named name: String) -> FactoredMatrix? {
+        indexByName[name].flatMap { exportedFactors[$0] }
+    }
 
     /// Names of the matrices currently reduced.
     var reducedNames: [String] { zip(infos, reduced).compactMap { $1 == nil ? nil : $0.name } }
@@ -122,6 +134,7 @@ final class ReducibleParameters: @unchecked Sendable {
             }
             try store.setTensor(named: name, to: t.reshaped(parameter.shape))
             reduced[i] = nil
+            exportedFactors[i] = nil
         case .factored(let f):
             guard f.rows == info.rows && f.columns == info.columns else {
                 throw PolicyError.shapeMismatch(
@@ -140,6 +153,7 @@ final class ReducibleParameters: @unchecked Sendable {
             var weight = LinearWeight(Tensor(zeros: [info.rows, info.columns]))
             weight.set(.factored(FactoredMatrix(left: f.left, right: right)))
             reduced[i] = weight
+            exportedFactors[i] = f
         }
     }
 }

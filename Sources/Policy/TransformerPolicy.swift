@@ -321,6 +321,9 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         try reducible.setMatrix(named: name, to: value, in: parameters)
     }
     public var reducedMatrixNames: [String] { reducible.reducedNames }
+    public func factors(ofMatrix name: String) -> FactoredMatrix? {
+        reducible.factors(named: name)
+    }
 
     // MARK: Forward / backward
 

@@ -457,6 +457,22 @@ import Testing
         }
         let text = try CLI.run(["compare", dir + "/base.jsonl", dir + "/reduced.jsonl"])
         #expect(text.stdout.contains("greedy_solved") && text.stdout.contains("p_value"))
+        // --margin adds the non-inferiority test of each rate, in text and JSON.
+        let margin = try CLI.run([
+            "compare", dir + "/base.jsonl", dir + "/reduced.jsonl", "--margin", "1.5", "--json",
+        ])
+        #expect(margin.status == 0, "\(margin.stderr)")
+        let m = try JSONSerialization.jsonObject(with: Data(margin.stdout.utf8)) as! [String: Any]
+        let ni = try #require(
+            (m["non_inferiority"] as? [String: [String: Any]])?["greedy_solved"])
+        #expect(ni["margin"] as? Double == 0.015 && ni["non_inferior"] is Bool)
+        #expect(ni["lower_bound_95_one_sided"] is Double && ni["p_value"] is Double)
+        let marginText = try CLI.run([
+            "compare", dir + "/base.jsonl", dir + "/reduced.jsonl", "--margin", "1.5",
+        ])
+        #expect(marginText.stdout.contains("greedy_solved: B is "))
+        try expectOneLineError(
+            ["compare", dir + "/base.jsonl", dir + "/reduced.jsonl", "--margin", "-1"], "--margin")
         let short = dir + "/short.jsonl"
         try String(contentsOfFile: dir + "/base.jsonl", encoding: .utf8).split(separator: "\n")
             .prefix(2)

@@ -16,10 +16,18 @@ struct Compare: ParsableCommand {
     @Argument(help: "The reference file (usually the unreduced model).") var a: String
     @Argument(help: "The file compared with it (usually the reduced model).") var b: String
     @Option(help: "k of the top-k metric for QA files.") var topK = 5
+    @Option(
+        help: ArgumentHelp(
+            "Non-inferiority margin in percentage points: also test whether B is at most this much worse than A on each rate (one-sided 95% lower bound, Tango's score test).",
+            valueName: "points"))
+    var margin: Double?
     @Flag(help: "Print the comparison as JSON.") var json = false
 
     func validate() throws {
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+        if let margin, !(margin >= 0 && margin < 100) {
+            throw ValidationError("--margin must be in [0, 100) percentage points, not \(margin)")
+        }
     }
 
     func run() throws {
@@ -42,17 +50,31 @@ struct Compare: ParsableCommand {
             let aligned = first.keys.map { other[order[$0]!] }
             rows.append((metric, try MetricComparison(baseline: base, reduced: aligned)))
         }
+        var nonInferiority: [String: NonInferiority] = [:]
+        if let margin {
+            for (metric, c) in rows {
+                if case .rate(let r) = c {
+                    nonInferiority[metric] = try NonInferiority(r, margin: margin / 100)
+                }
+            }
+        }
         if json {
             struct Output: Encodable {
                 let a: String, b: String, items: Int, kind: String
                 let comparisons: [String: MetricComparison]
+                let nonInferiority: [String: NonInferiority]?
+                enum CodingKeys: String, CodingKey {
+                    case a, b, items, kind, comparisons
+                    case nonInferiority = "non_inferiority"
+                }
             }
             print(
                 try jsonText(
                     Output(
                         a: a, b: b, items: first.keys.count, kind: first.kind,
                         comparisons: Dictionary(
-                            uniqueKeysWithValues: rows.map { ($0.metric, $0.comparison) }))))
+                            uniqueKeysWithValues: rows.map { ($0.metric, $0.comparison) }),
+                        nonInferiority: margin == nil ? nil : nonInferiority)))
             return
         }
         print("\(first.keys.count) \(first.kind) in both; B = \(b) against A = \(a)")
@@ -80,6 +102,9 @@ struct Compare: ParsableCommand {
                 "\(metric): "
                     + (c.significant
                         ? "significant at the 5% level" : "no evidence of a difference"))
+        }
+        for (metric, _) in rows {
+            if let n = nonInferiority[metric] { print("\(metric): B is \(n.summary)") }
         }
     }
 }

@@ -11,11 +11,12 @@ struct QA: ParsableCommand {
         abstract:
             "Factual-QA benchmark: generation match, first-token top-1/top-k, answer log-probability.",
         discussion: """
-            Datasets: ROME's known facts (JSON array of {prompt, attribute}), CounterFact (JSON array of {requested_rewrite, paraphrase_prompts}, each prompt scored against target_true), or JSONL lines {"question", "answer"}. Default: data/qa/facts.jsonl (our own set). Answers are scored with one leading space; generation match looks for the stripped, lower-cased answer in the greedy continuation only (at most --max-new-tokens tokens).
+            Datasets: ROME's known facts (JSON array of {prompt, attribute}), CounterFact (JSON array of {requested_rewrite, paraphrase_prompts}, each prompt scored against target_true), or JSONL lines {"question", "answer"}. Default: data/qa/known_facts.json (400 of ROME's known facts, the kind of data the paper used; data/qa/facts.jsonl is the project's own easy set, used by the tests). Answers are scored with one leading space; generation match looks for the stripped, lower-cased answer in the greedy continuation only (at most --max-new-tokens tokens).
             """)
 
     @Option(
-        help: ArgumentHelp("The dataset file (default: data/qa/facts.jsonl).", valueName: "file"))
+        help: ArgumentHelp(
+            "The dataset file (default: data/qa/known_facts.json).", valueName: "file"))
     var dataset: String?
 
     @Option(help: "Greedy continuation length for generation match (0 skips generation).")
@@ -168,10 +169,10 @@ struct QAReport: Encodable {
     }
 }
 
-/// Finds the built-in question set `data/qa/facts.jsonl`: from the current directory upwards,
+/// Finds the built-in question set `data/qa/known_facts.json` (ROME's known facts): from the current directory upwards,
 /// then from the executable's directory upwards (so a built `laser` finds its repository's copy).
 enum DefaultQASet {
-    static let relativePath = "data/qa/facts.jsonl"
+    static let relativePath = "data/qa/known_facts.json"
 
     static func locate() throws -> String {
         let starts = [

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Laser
 import LinearAlgebra
+import Policy
 import TextModel
 
 struct Reduce: ParsableCommand {
@@ -84,11 +85,16 @@ struct Reduce: ParsableCommand {
         try checkWritable(out, option: "--out")
         if FileFormat.of(path: file) == .gguf { return try reduceGGUF() }
         try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
-        let model = try CheckpointModel(path: file)
-        let reducer = try reducerWithTensorsApplied(model)
-        try reducer.apply(interventions)
-        let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
-        try model.write(to: out, factored: factored)
+        let reports: [ReductionReport]
+        if try SafetensorsFile(path: file).metadata["format"] == PolicyCheckpoint.format {
+            reports = try reducePolicy()
+        } else {
+            let model = try CheckpointModel(path: file)
+            let reducer = try reducerWithTensorsApplied(model)
+            try reducer.apply(interventions)
+            reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
+            try model.write(to: out, factored: factored)
+        }
         let before = fileSize(file)
         let after = fileSize(out)
         if json {
@@ -121,6 +127,38 @@ struct Reduce: ParsableCommand {
         print(
             "wrote \(out): \(formatBytes(after)) (input \(formatBytes(before)); \(factored ? String(format: "%.1f%% smaller", change) : "dense, same layout"))"
         )
+    }
+
+    /// A policy checkpoint: reduced through the policy's own LASER addresses (`3:conv:0.5`) and
+    /// saved as a policy checkpoint that eval, watch and sweep load as they are, with
+    /// `reduced_from` (the input's path) and `interventions` (all applied so far) in its metadata;
+    /// with --factored it runs through the factors. Optimizer state is not carried over.
+    func reducePolicy() throws -> [ReductionReport] {
+        let loaded = try PolicyCheckpoint.load(from: file)
+        let model = loaded.model
+        func reduce<M: PolicyNetwork>(_ m: M) throws -> [String: ReductionReport] {
+            let reducer = try reducerWithTensorsApplied(m)
+            do { try reducer.apply(interventions) } catch {
+                throw CLIError("--intervene: \(error)")
+            }
+            return reducer.reports
+        }
+        let reports = try reduce(model)
+        var metadata: [String: String] = [:]
+        for key in ["reduced_from", "interventions"] { metadata[key] = loaded.metadata[key] }
+        // A file reduced again keeps the first parent and every intervention, in order.
+        metadata["reduced_from"] = loaded.metadata["reduced_from"] ?? file
+        let applied =
+            (loaded.metadata["interventions"].map { $0.split(separator: ",").map(String.init) }
+                ?? [])
+            + tensors.enumerated().map { i, name in
+                "\(name)@\(Intervention.format(rhos.count == 1 ? rhos[0] : rhos[i]))"
+            } + interventions.map(\.description)
+        metadata["interventions"] = applied.joined(separator: ",")
+        try PolicyCheckpoint.save(
+            model: model, to: out, step: loaded.step, dataSeed: loaded.dataSeed,
+            metadata: metadata, factored: factored)
+        return model.reducibleMatrices.compactMap { reports[$0.name] }
     }
 
     /// GGUF: the Llama model reduced in memory, the reduced matrices written back densely.

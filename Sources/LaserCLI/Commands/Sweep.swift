@@ -115,7 +115,7 @@ struct SweepCommand: ParsableCommand {
 
             Sokoban policies: --policy CKPT --levels VALID --test TEST; the metric is the greedy solve rate.
 
-            The language model: --model GGUF (default: the cached SmolLM2, see `laser fetch-model`) --dataset FILE (default: data/qa/facts.jsonl); the first --validation-fraction of the items (20%, as in the paper) choose, the rest report. Objectives top1, topk and mean_logprob are scored teacher-forced in packed batches, restarting at the lowest reduced layer from the unreduced model's recorded activations; generation_match runs greedy generation (slower). Example:
+            The language model: --model GGUF (default: the cached SmolLM2, see `laser fetch-model`) --dataset FILE (default: data/qa/known_facts.json, ROME's known facts); the first --validation-fraction of the items (20%, as in the paper) choose, the rest report. Objectives top1, topk and mean_logprob are scored teacher-forced in packed batches, restarting at the lowest reduced layer from the unreduced model's recorded activations; generation_match runs greedy generation (slower). Example:
               laser sweep --dataset ../shared/data/qa/known_facts_dev.json --layers 20-29 \\
                 --types fc_in,fc_up,fc_out --rhos 0.5,0.1,0.01
 

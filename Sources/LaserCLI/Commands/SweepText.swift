@@ -8,7 +8,9 @@ import TextModel
 
 /// The options of a sweep over the language model; the objective is a QA metric.
 struct TextSweepOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The QA dataset (default: data/qa/facts.jsonl).", valueName: "file"))
+    @Option(
+        help: ArgumentHelp("The QA dataset (default: data/qa/known_facts.json).", valueName: "file")
+    )
     var dataset: String?
     @Option(help: "Fraction of items (from the start) used for validation.")
     var validationFraction = 0.2

@@ -1,0 +1,116 @@
+// Factored checkpoints: a LASER-reduced policy saved as its factors loads back running through the
+// same factors (identical outputs, fewer stored parameters), and malformed factor files are named.
+import Foundation
+import Laser
+import LinearAlgebra
+import Testing
+
+@testable import Policy
+
+@Suite struct FactoredCheckpointTests {
+    let dir: String = {
+        let d = NSTemporaryDirectory() + "factored-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    func model(_ arch: String) throws -> any PolicyNetwork {
+        arch == "conv"
+            ? try ConvPolicy(config: ConvPolicyConfig(planes: 3, channels: 6, blocks: 2), seed: 1)
+            : try TransformerPolicy(
+                config: TransformerPolicyConfig(
+                    planes: 3, dim: 8, layers: 2, heads: 2, mlpHidden: 16), seed: 1)
+    }
+
+    func reduced(_ arch: String) throws -> any PolicyNetwork {
+        let m = try model(arch)
+        let interventions =
+            arch == "conv" ? ["0:conv:0.5", "1:conv:0.2"] : ["1:fc_in:0.25", "0:q_proj:0.5"]
+        func apply<M: PolicyNetwork>(_ model: M) throws {
+            try Reducer(model: model, storage: .factored).apply(
+                interventions.map { try Intervention(parsing: $0) })
+        }
+        try apply(m)
+        return m
+    }
+
+    @Test(arguments: ["conv", "transformer"])
+    func aFactoredCheckpointRunsThroughTheSameFactors(arch: String) throws {
+        let m = try reduced(arch)
+        let path = dir + "/\(arch).safetensors"
+        try PolicyCheckpoint.save(
+            model: m, to: path, metadata: ["reduced_from": "parent.safetensors"], factored: true)
+        let file = try SafetensorsFile(path: path)
+        let names = m.reducedMatrixNames
+        #expect(names.count == (arch == "conv" ? 4 : 2), "block i is its two convolutions")
+        #expect(file.metadata[PolicyCheckpoint.factoredKey] == names.joined(separator: ","))
+        for name in names {
+            #expect(file.info(named: name) == nil, "the dense matrix is not stored")
+            let f = try #require(m.factors(ofMatrix: name))
+            #expect(file.info(named: name + ".left")?.shape == [f.rows, f.rank])
+            #expect(file.info(named: name + ".right")?.shape == [f.rank, f.columns])
+        }
+        let loaded = try PolicyCheckpoint.load(from: path)
+        #expect(loaded.metadata["reduced_from"] == "parent.safetensors")
+        #expect(loaded.model.reducedMatrixNames == names, "the loaded model runs through factors")
+        for name in names {
+            #expect(loaded.model.factors(ofMatrix: name)?.rank == m.factors(ofMatrix: name)?.rank)
+        }
+        var rng = SplitMix64(seed: 3)
+        let obs = randomObservations(batch: 4, planes: 3, rng: &rng)
+        let a = try m.predict(observations: obs, batch: 4)
+        let b = try loaded.model.predict(observations: obs, batch: 4)
+        #expect(a.logits == b.logits && a.values == b.values)
+        // The factored file stores fewer floats than the dense one.
+        let dense = dir + "/\(arch)-dense.safetensors"
+        try PolicyCheckpoint.save(model: m, to: dense)
+        #expect(try SafetensorsFile(path: dense).metadata[PolicyCheckpoint.factoredKey] == nil)
+        let floats = { (p: String) in
+            try SafetensorsFile(path: p).tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        }
+        #expect(try floats(path) < floats(dense))
+    }
+
+    @Test func aFactoredCheckpointHoldsNoOptimizerState() throws {
+        let m = try reduced("conv")
+        let trainer = try PolicyTrainer(model: m, config: OptimizerConfig(), batchCapacity: 4)
+        #expect(throws: PolicyError.self) {
+            try PolicyCheckpoint.save(
+                model: m, trainer: trainer, to: dir + "/x.safetensors", factored: true)
+        }
+    }
+
+    @Test func malformedFactorsAreNamed() throws {
+        let m = try reduced("conv")
+        let path = dir + "/good.safetensors"
+        try PolicyCheckpoint.save(model: m, to: path, factored: true)
+        let file = try SafetensorsFile(path: path)
+        let name = m.reducedMatrixNames[0]
+        func rewrite(_ change: (inout [SafetensorsEntry], inout [String: String]) -> Void) throws
+            -> String
+        {
+            var entries = try file.tensors.map {
+                SafetensorsEntry(name: $0.name, tensor: try file.tensor(named: $0.name))
+            }
+            var metadata = file.metadata
+            change(&entries, &metadata)
+            let out = dir + "/bad-\(UUID().uuidString).safetensors"
+            try SafetensorsWriter.write(entries, metadata: metadata, to: out)
+            return out
+        }
+        let missing = try rewrite { e, _ in e.removeAll { $0.name == name + ".right" } }
+        #expect(throws: PolicyError.self) { try PolicyCheckpoint.load(from: missing) }
+        let wrongShape = try rewrite { e, _ in
+            let i = e.firstIndex { $0.name == name + ".left" }!
+            e[i] = SafetensorsEntry(name: name + ".left", tensor: Tensor(zeros: [5, 2]))
+        }
+        do {
+            _ = try PolicyCheckpoint.load(from: wrongShape)
+            Issue.record("a wrong factor shape loaded")
+        } catch let error as PolicyError {
+            #expect("\(error)".contains("factors of '\(name)'"))
+        }
+        let unknown = try rewrite { _, md in md[PolicyCheckpoint.factoredKey] = "nowhere.weight" }
+        #expect(throws: PolicyError.self) { try PolicyCheckpoint.load(from: unknown) }
+    }
+}
