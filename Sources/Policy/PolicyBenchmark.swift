@@ -18,7 +18,7 @@ public enum PolicyBenchmark {
     /// runs for at least `seconds` after two warm-up iterations.
     public static func run(
         model: any PolicyNetwork, batches: [Int], seconds: Double, infer: Bool = true,
-        train: Bool = true, seed: UInt64 = 1
+        train: Bool = true, seed: UInt64 = 1, label: String? = nil
     ) throws -> [PolicyBenchmarkRow] {
         var rows: [PolicyBenchmarkRow] = []
         var rng = SplitMix64(seed: seed)
@@ -34,10 +34,9 @@ public enum PolicyBenchmark {
                 let forward = measure(seconds: seconds) { model.forward(context, batch: batch) }
                 rows.append(
                     PolicyBenchmarkRow(
-                        architecture: model.architectureName, mode: "infer", batch: batch,
-                        samplesPerSecond: Double(batch) / forward.seconds,
-                        iterations: forward.iterations,
-                        parameters: model.parameters.parameterCount))
+                        architecture: label ?? model.architectureName, mode: "infer",
+                        batch: batch, samplesPerSecond: Double(batch) / forward.seconds,
+                        iterations: forward.iterations, parameters: model.storedParameterCount))
             }
             guard train else { continue }
             // A copy so the benchmark's updates never touch the caller's weights.
@@ -59,7 +58,7 @@ public enum PolicyBenchmark {
             if let failure { throw failure }
             rows.append(
                 PolicyBenchmarkRow(
-                    architecture: model.architectureName, mode: "train", batch: batch,
+                    architecture: label ?? model.architectureName, mode: "train", batch: batch,
                     samplesPerSecond: Double(batch) / step.seconds, iterations: step.iterations,
                     parameters: model.parameters.parameterCount))
         }

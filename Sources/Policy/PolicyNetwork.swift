@@ -32,6 +32,15 @@ public protocol PolicyNetwork: ReducibleModel, Sendable {
 }
 
 extension PolicyNetwork {
+    /// Parameters as the network computes with them: a matrix held as factors counts k·(m+n)
+    /// instead of m·n.
+    public var storedParameterCount: Int {
+        reducedMatrixNames.reduce(parameters.parameterCount) { n, name in
+            guard let f = factors(ofMatrix: name) else { return n }
+            return n - f.rows * f.columns + f.parameterCount
+        }
+    }
+
     /// A fresh gradient buffer laid out like the parameters.
     public func makeGradients() -> ParameterGradients { ParameterGradients(like: parameters) }
 

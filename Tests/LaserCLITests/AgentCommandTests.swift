@@ -527,3 +527,54 @@ import Testing
             "WIDTHxHEIGHTxBOXES")
     }
 }
+
+/// `laser reduce` on a policy checkpoint writes a policy checkpoint (factored on request) that
+/// eval and bench load as they are, recording its parent and interventions.
+@Suite struct RankReducedPolicyCommandTests {
+    let dir: String = {
+        let d = NSTemporaryDirectory() + "rank-reduced-cli-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }()
+
+    @Test func aReducedPolicyLoadsEverywhereAndNamesItsParent() throws {
+        let agent = AgentCommandTests()
+        let levels = try agent.levels()
+        let parent = try agent.policy()
+        let reduced = dir + "/reduced.safetensors"
+        let r = try CLI.run([
+            "reduce", parent, "--intervene", "all:conv:0.5", "--factored", "--out", reduced,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let header = try safetensorsHeader(reduced)
+        let metadata = header["__metadata__"] as! [String: String]
+        #expect(metadata["reduced_from"] == parent)
+        #expect(metadata["interventions"] == "all:conv:0.5")
+        #expect(metadata["laser.factored"]?.contains("blocks.1.conv2.weight") == true)
+        #expect(
+            header["blocks.1.conv2.weight.left"] != nil && header["blocks.1.conv2.weight"] == nil)
+        let eval = try CLI.run(["eval", "--policy", reduced, "--levels", levels])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let bench = try CLI.run([
+            "bench", "policy", "--policy", parent, "--policy", reduced, "--batches", "1",
+            "--seconds", "0.01", "--json",
+        ])
+        #expect(bench.status == 0, "\(bench.stderr)")
+        let rows =
+            (try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as! [String: Any])[
+                "rows"] as! [[String: Any]]
+        #expect(rows.count == 2)
+        let params = rows.map { $0["parameters"] as! Int }
+        #expect(params[1] < params[0], "the factored policy computes with fewer parameters")
+    }
+
+    /// The JSON header of a safetensors file (8-byte little-endian length, then the JSON).
+    func safetensorsHeader(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = data.prefix(8).enumerated().reduce(0) {
+            $0 | Int($1.element) << (8 * $1.offset)
+        }
+        return try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + length)))
+            as! [String: Any]
+    }
+}

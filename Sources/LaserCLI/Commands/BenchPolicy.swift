@@ -19,6 +19,11 @@ struct BenchPolicy: ParsableCommand {
     @Option(help: "Minimum seconds per measurement.") var seconds = 1.0
     @Option(help: "OpenBLAS threads (the networks already split each batch across 2 workers).")
     var blasThreads = 1
+    @Option(
+        help: ArgumentHelp(
+            "Instead of fresh networks, measure inference of these checkpoints (repeatable; a factored one runs through its factors; parameters are counted as computed with).",
+            valueName: "path"))
+    var policy: [String] = []
     @Flag(help: "Inference only.") var inferOnly = false
     @Flag(help: "Training only (e.g. to count a training step's cycles with perf stat).")
     var trainOnly = false
@@ -89,7 +94,13 @@ struct BenchPolicy: ParsableCommand {
             return
         }
         var rows: [PolicyBenchmarkRow] = []
-        for a in arch {
+        for path in policy {
+            let loaded = try PolicyCheckpoint.load(from: path)
+            rows += try PolicyBenchmark.run(
+                model: loaded.model, batches: batches, seconds: seconds, train: false,
+                label: (path as NSString).lastPathComponent)
+        }
+        for a in arch where policy.isEmpty {
             let model: any PolicyNetwork =
                 a == "conv"
                 ? try ConvPolicy(config: convConfig, seed: 1)
@@ -110,9 +121,12 @@ struct BenchPolicy: ParsableCommand {
         print(
             "\(PolicyThreads.workers) workers, OpenBLAS \(OpenBLASInfo.coreName) with \(blasThreads) thread(s)"
         )
-        print("arch         mode   batch   samples/s   params")
+        let width = max(12, rows.map(\.architecture.count).max() ?? 0)
+        print(
+            "arch".padding(toLength: width, withPad: " ", startingAt: 0)
+                + " mode   batch   samples/s   params")
         for r in rows {
-            let name = r.architecture.padding(toLength: 12, withPad: " ", startingAt: 0)
+            let name = r.architecture.padding(toLength: width, withPad: " ", startingAt: 0)
             let mode = r.mode.padding(toLength: 6, withPad: " ", startingAt: 0)
             let rate = String(format: "%11.1f", r.samplesPerSecond)
             let batch = String(format: "%5d", r.batch)
