@@ -16,18 +16,21 @@ public enum AgentGeometry {
     static let trailCode: UInt8 = 0x80
 
     /// The environment a policy plays in: `config` with the trail plane on exactly when the policy
-    /// reads one more plane than the seven one-hot planes. Any other plane count is an error.
+    /// reads one more plane than the seven one-hot planes per state (a sequence policy reads K
+    /// states). Any other plane count is an error.
     public static func environment(for model: any PolicyNetwork, _ config: EnvironmentConfig)
         throws -> EnvironmentConfig
     {
         var config = config
         config.observation = .oneHot
-        switch model.planeCount {
+        let statePlanes =
+            (model as? any SequencePolicy)?.inputLayout.statePlanes ?? model.planeCount
+        switch statePlanes {
         case planeCount: config.trail = false
         case planeCount + 1: config.trail = true
         default:
             throw AgentError.invalidSetting(
-                "the policy takes \(model.planeCount) observation planes; the environment gives \(planeCount), or \(planeCount + 1) with the trail"
+                "the policy takes \(statePlanes) observation planes; the environment gives \(planeCount), or \(planeCount + 1) with the trail"
             )
         }
         return config

@@ -158,6 +158,17 @@ public final class BehaviorCloning {
                 levels: levels, gamma: config.gamma,
                 config: AgentGeometry.environment(for: trainer.model, config.dagger.environment))
         }
+        if let sequence = trainer.model as? any SequencePolicy {
+            // A sequence policy learns from whole episodes: positions labelled one at a time (DAgger)
+            // and a one-board teacher have no history to give it.
+            guard teacher == nil, config.dagger.every == 0, collected.isEmpty, imported.isEmpty
+            else {
+                throw AgentError.invalidSetting(
+                    "a \(trainer.model.architectureName) trains on whole solver episodes only (no DAgger, imported positions or teacher)"
+                )
+            }
+            data.sequence = sequence.inputLayout
+        }
         observationCount = data.planeCount * AgentGeometry.cells
         let firstHeldOut = Int32(levels.count - heldOutCount)
         var train: [Int] = []

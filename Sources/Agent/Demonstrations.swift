@@ -109,6 +109,14 @@ public struct DemonstrationData: Sendable {
     public private(set) var actionSets: [UInt8] = []
     /// Discounted return from each sample's state to the end of its episode.
     public private(set) var returns: [Float] = []
+    /// Undiscounted return from each sample's state to the end of its episode (a Decision
+    /// Transformer's return-to-go).
+    public private(set) var returnsToGo: [Float] = []
+    /// Each sample's step in its episode (0 for its starting position).
+    public private(set) var stepIndex: [Int32] = []
+    /// Set for a sequence policy: `write` then writes each sample with the K − 1 steps before it
+    /// in its episode (see `DecisionInputLayout`).
+    public var sequence: DecisionInputLayout?
     /// The level each sample came from (index into the levels given), or -1 for states added with
     /// `append(levels:firstStepOnly:)` without an index.
     public private(set) var levelIndex: [Int32] = []
@@ -119,8 +127,8 @@ public struct DemonstrationData: Sendable {
     let config: EnvironmentConfig
 
     public var count: Int { actions.count }
-    /// Observation planes per sample (the config's).
-    public var planeCount: Int { config.planeCount }
+    /// Observation planes per sample (the config's, or the sequence layout's).
+    public var planeCount: Int { sequence?.planeCount ?? config.planeCount }
 
     /// Replays each level's `Solution` note in the environment. Levels larger than 10×10 or whose
     /// solution does not solve them are errors naming the level.
@@ -180,10 +188,14 @@ public struct DemonstrationData: Sendable {
                     level: n + 1, title: title, reason: "does not solve it")
             }
             var running: Float = 0
+            var undiscounted: Float = 0
             var tail = [Float](repeating: 0, count: rewards.count)
+            var toGo = [Float](repeating: 0, count: rewards.count)
             for i in stride(from: rewards.count - 1, through: 0, by: -1) {
                 running = rewards[i] + gamma * running
+                undiscounted += rewards[i]
                 tail[i] = running
+                toGo[i] = undiscounted
             }
             let kept = firstStepOnly ? 1 : steps.count
             boards.withUnsafeBufferPointer { b in
@@ -193,28 +205,62 @@ public struct DemonstrationData: Sendable {
                     actions.append(UInt8(steps[i].direction.rawValue))
                     actionSets.append(OptimalActions.set(codes: board, steps: steps[i...]).rawValue)
                     levelIndex.append(indexed ? firstIndex + Int32(n) : -1)
+                    stepIndex.append(Int32(i))
                 }
             }
             returns.append(contentsOf: tail.prefix(kept))
+            returnsToGo.append(contentsOf: toGo.prefix(kept))
         }
         if indexed { indexedLevels += levels.count }
     }
 
-    /// Writes sample `sample` transformed by `symmetry` as planes at `out` and returns its
-    /// (transformed) optimal-action set.
+    /// Writes sample `sample` transformed by `symmetry` as planes at `out` (with `sequence`, the
+    /// K steps ending at it) and returns its (transformed) optimal-action set.
     func write(sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>)
         -> ActionSet
     {
-        codes.withUnsafeBufferPointer { c in
-            symmetry.writePlanes(
-                codes: c.baseAddress! + sample * AgentGeometry.cells,
-                planeCount: config.planeCount, into: out)
+        if let sequence {
+            writeHistory(sample: sample, layout: sequence, symmetry: symmetry, into: out)
+        } else {
+            writeBoard(sample: sample, symmetry: symmetry, into: out)
         }
         // Map each member through the symmetry bit by bit (this runs per sample of every batch).
         let raw = actionSets[sample]
         var mapped: UInt8 = 0
         for a in 0..<4 where raw & (1 << UInt8(a)) != 0 { mapped |= 1 << UInt8(symmetry.action[a]) }
         return ActionSet(rawValue: mapped)
+    }
+
+    /// The K steps ending at `sample`, oldest first, padded before its episode's start; every
+    /// board and action transformed by `symmetry`.
+    private func writeHistory(
+        sample: Int, layout: DecisionInputLayout, symmetry: BoardSymmetry,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        let k = layout.steps
+        let t = Int(stepIndex[sample])
+        for step in 0..<k {
+            let index = t - (k - 1) + step
+            guard index >= 0 else {
+                layout.writePadding(step: step, into: out)
+                continue
+            }
+            let earlier = sample - (t - index)
+            writeBoard(sample: earlier, symmetry: symmetry, into: layout.state(step: step, in: out))
+            layout.writeSide(
+                step: step, into: out, returnToGo: returnsToGo[earlier],
+                action: index < t ? symmetry.action[Int(actions[earlier])] : nil, timestep: index)
+        }
+    }
+
+    private func writeBoard(
+        sample: Int, symmetry: BoardSymmetry, into out: UnsafeMutablePointer<Float>
+    ) {
+        codes.withUnsafeBufferPointer { c in
+            symmetry.writePlanes(
+                codes: c.baseAddress! + sample * AgentGeometry.cells,
+                planeCount: config.planeCount, into: out)
+        }
     }
 }
 

@@ -96,6 +96,10 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
     public var greedyDeadEndKind: DeadEndKind?
     /// Sampled attempts that solved it (of `attempts - 1`).
     public var sampledSolved: Int
+    /// The greedy attempt's return under the environment's rewards (gym-sokoban's by default). An
+    /// attempt stopped on a repeated position is charged the step penalty for the steps it had
+    /// left, as the cycle would have cost (nil in logs written before it was measured).
+    public var greedyReturn: Double?
     /// Fewest steps of any solving attempt, nil when none solved it.
     public var bestSteps: Int?
     /// Some attempt solved it.
@@ -111,14 +115,16 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         case greedyEnd = "greedy_end"
         case greedyDeadEnd = "greedy_dead_end"
         case greedyDeadEndKind = "greedy_dead_end_kind"
+        case greedyReturn = "greedy_return"
     }
 
     public init(
         level: Int, title: String, greedySolved: Bool, greedySteps: Int,
         greedyEnd: GreedyEnd? = nil,
         greedyDeadEnd: Bool? = nil, greedyDeadEndKind: DeadEndKind? = nil, sampledSolved: Int,
-        bestSteps: Int?
+        bestSteps: Int?, greedyReturn: Double? = nil
     ) {
+        self.greedyReturn = greedyReturn
         self.level = level
         self.title = title
         self.greedySolved = greedySolved
@@ -143,6 +149,7 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         greedyDeadEndKind = try c.decodeIfPresent(DeadEndKind.self, forKey: .greedyDeadEndKind)
         sampledSolved = try c.decode(Int.self, forKey: .sampledSolved)
         bestSteps = try c.decodeIfPresent(Int.self, forKey: .bestSteps)
+        greedyReturn = try c.decodeIfPresent(Double.self, forKey: .greedyReturn)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -156,6 +163,7 @@ public struct LevelOutcome: Codable, Sendable, Equatable {
         try c.encodeIfPresent(greedyDeadEndKind, forKey: .greedyDeadEndKind)
         try c.encode(sampledSolved, forKey: .sampledSolved)
         try c.encode(bestSteps, forKey: .bestSteps)
+        try c.encodeIfPresent(greedyReturn, forKey: .greedyReturn)
         try c.encode(solved, forKey: .solved)
     }
 }
@@ -170,6 +178,8 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
     public var bestOfKSolveRate: Double
     /// Mean steps of the greedy attempt over the levels it solved (nil when none).
     public var meanStepsSolved: Double?
+    /// Mean return of the greedy attempts (see `LevelOutcome.greedyReturn`).
+    public var greedyMeanReturn: Double?
     /// Unsolved greedy attempts that repeated a position (optional only so older logs decode).
     public var greedyLooped: Int?
     /// Unsolved greedy attempts that hit the step limit without repeating a position.
@@ -187,6 +197,7 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         case greedySolveRate = "greedy_solve_rate"
         case bestOfKSolveRate = "best_of_k_solve_rate"
         case meanStepsSolved = "mean_steps_solved"
+        case greedyMeanReturn = "greedy_mean_return"
         case seconds
         case greedyLooped = "greedy_looped"
         case greedyOutOfSteps = "greedy_out_of_steps"
@@ -204,6 +215,10 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         let solvedSteps = outcomes.filter(\.greedySolved).map { Double($0.greedySteps) }
         meanStepsSolved =
             solvedSteps.isEmpty ? nil : solvedSteps.reduce(0, +) / Double(solvedSteps.count)
+        let returns = outcomes.compactMap(\.greedyReturn)
+        greedyMeanReturn =
+            returns.isEmpty || returns.count < outcomes.count
+            ? nil : returns.reduce(0, +) / Double(returns.count)
         greedyLooped = outcomes.filter { $0.greedyEnd == .looped }.count
         greedyOutOfSteps = outcomes.filter { $0.greedyEnd == .outOfSteps }.count
         if diagnosed {
@@ -223,6 +238,7 @@ public struct EvaluationSummary: Codable, Sendable, Equatable {
         var m = ["solve_rate": greedySolveRate, "levels": Double(levels)]
         if attempts > 1 { m["best_of_\(attempts)"] = bestOfKSolveRate }
         if let meanStepsSolved { m["mean_steps"] = meanStepsSolved }
+        if let greedyMeanReturn { m["mean_return"] = greedyMeanReturn }
         return m
     }
 }
@@ -286,7 +302,7 @@ public enum Evaluator {
                     greedyDeadEnd: tries[0].deadEnd,
                     greedyDeadEndKind: tries[0].deadEndKind,
                     sampledSolved: tries.dropFirst().filter(\.solved).count,
-                    bestSteps: solving.min()))
+                    bestSteps: solving.min(), greedyReturn: tries[0].totalReward))
         }
         let summary = EvaluationSummary(
             outcomes: outcomes, attempts: options.attempts, diagnosed: options.diagnose,
@@ -297,6 +313,8 @@ public enum Evaluator {
     struct EpisodeResult: Sendable {
         var solved: Bool
         var steps: Int
+        /// The rewards collected (for a looped attempt, with the step penalty of the steps left).
+        var totalReward: Double = 0
         /// A greedy attempt stopped because it repeated a position.
         var looped = false
         /// A diagnosed greedy failure ended in a dead position (nil: not asked or undecided).
@@ -321,6 +339,20 @@ public enum Evaluator {
     ) throws {
         guard !episodes.isEmpty else { return }
         var env = BatchedEnvironment(count: batch, config: options.environment)
+        let sequence = model as? any SequencePolicy
+        if sequence != nil && options.symmetryAveraging {
+            throw AgentError.invalidSetting(
+                "symmetry averaging is for one-board policies; a \(model.architectureName) reads a history"
+            )
+        }
+        // A sequence policy reads each episode's history, kept per slot and written into `inputs`.
+        var histories = sequence.map { s in
+            [DecisionHistory](
+                repeating: DecisionHistory(layout: s.inputLayout, targetReturn: s.targetReturn),
+                count: batch)
+        }
+        var inputs = [Float](
+            repeating: 0, count: sequence.map { batch * $0.inputLayout.floatCount } ?? 0)
         let views = options.symmetryAveraging ? SymmetryAveraging.views : 1
         let context = model.makeContext(batchCapacity: batch * views)
         // The evaluation's own workers are the parallelism: no nested batch split.
@@ -328,6 +360,7 @@ public enum Evaluator {
         var slotEpisode = [Int](repeating: -1, count: batch)
         var slotRandom = [SplitMix64](repeating: SplitMix64(seed: 0), count: batch)
         var slotVisited = [Set<UInt64>](repeating: [], count: batch)
+        var slotReward = [Double](repeating: 0, count: batch)
         var nextEpisode = 0
         func load(_ slot: Int) throws {
             guard nextEpisode < episodes.count else {
@@ -343,11 +376,16 @@ public enum Evaluator {
             slotRandom[slot] = SplitMix64(
                 seed: attemptSeed(options.seed, level: level, attempt: attempt))
             slotVisited[slot].removeAll(keepingCapacity: true)
+            slotReward[slot] = 0
             if attempt == 0 { slotVisited[slot].insert(env.positionHash(slot)) }
+            if let sequence { histories?[slot].reset(targetReturn: sequence.targetReturn) }
         }
         func finish(_ slot: Int, solved: Bool, looped: Bool) throws {
             let episode = slotEpisode[slot]
             var result = EpisodeResult(solved: solved, steps: env.stepCount(slot), looped: looped)
+            let stepsLeft = looped ? options.environment.maxSteps - env.stepCount(slot) : 0
+            result.totalReward =
+                slotReward[slot] + Double(options.environment.stepPenalty) * Double(stepsLeft)
             if options.diagnose && !solved && episode % options.attempts == 0 {
                 let position = env.snapshot(slot)
                 let verdict = Solver.solve(
@@ -364,7 +402,21 @@ public enum Evaluator {
         var values: [Float] = []
         var scratch = SymmetryAveraging.Scratch()
         while slotEpisode.contains(where: { $0 >= 0 }) {
-            if views > 1 {
+            if let sequence, histories != nil {
+                let floats = sequence.inputLayout.floatCount
+                let stride = env.planeCount * AgentGeometry.cells
+                env.observations.withUnsafeBufferPointer { obs in
+                    inputs.withUnsafeMutableBufferPointer { input in
+                        for slot in 0..<batch where slotEpisode[slot] >= 0 {
+                            histories![slot].observe(obs.baseAddress! + slot * stride)
+                            histories![slot].write(into: input.baseAddress! + slot * floats)
+                        }
+                    }
+                }
+                try context.setObservations(inputs, batch: batch)
+                model.forward(context, batch: batch)
+                context.copyOutputs(logits: &logits, values: &values)
+            } else if views > 1 {
                 try SymmetryAveraging.forward(
                     model, context: context, observations: env.observations, batch: batch,
                     planeCount: env.planeCount,
@@ -381,9 +433,15 @@ public enum Evaluator {
                 let distribution = ActionDistribution(logits, sample: slot)
                 action = greedy ? distribution.argmax : distribution.sample(&slotRandom[slot])
                 let step = env.step(slot, action: action)
+                histories?[slot].acted(action, reward: step.reward)
+                slotReward[slot] += Double(step.reward)
+                // A repeated position ends a greedy attempt only for a policy of the board alone: a
+                // sequence policy's return-to-go and timestep differ the second time round.
                 if step.done {
                     try finish(slot, solved: step.solved, looped: false)
-                } else if greedy && !slotVisited[slot].insert(env.positionHash(slot)).inserted {
+                } else if greedy && sequence == nil
+                    && !slotVisited[slot].insert(env.positionHash(slot)).inserted
+                {
                     try finish(slot, solved: false, looped: true)
                 }
             }

@@ -23,6 +23,8 @@ public struct PolicyPlayer {
     /// Whether the last step ended the episode (solved or out of steps).
     public private(set) var done = false
     public private(set) var solved = false
+    /// A sequence policy's history of this episode (nil for a policy of the board alone).
+    private var history: DecisionHistory?
 
     public init(
         model: any PolicyNetwork, level: Level, config: EnvironmentConfig = EnvironmentConfig(),
@@ -40,6 +42,15 @@ public struct PolicyPlayer {
             config: try AgentGeometry.environment(for: model, config))
         try environment.reset(level: level)
         self.symmetryAveraging = symmetryAveraging
+        if let sequence = model as? any SequencePolicy {
+            guard !symmetryAveraging else {
+                throw AgentError.invalidSetting(
+                    "symmetry averaging is for one-board policies; a \(model.architectureName) reads a history"
+                )
+            }
+            history = DecisionHistory(
+                layout: sequence.inputLayout, targetReturn: sequence.targetReturn)
+        }
         context = model.makeContext(batchCapacity: symmetryAveraging ? SymmetryAveraging.views : 1)
         random = SplitMix64(seed: seed)
         visited.insert(environment.positionHash)
@@ -47,6 +58,14 @@ public struct PolicyPlayer {
 
     /// The policy's action probabilities (up, down, left, right) and value in the current position.
     public func evaluate() throws -> (probabilities: [Float], value: Float) {
+        if var history {
+            var input = [Float](repeating: 0, count: history.layout.floatCount)
+            environment.observation.withUnsafeBufferPointer { history.observe($0.baseAddress!) }
+            input.withUnsafeMutableBufferPointer { history.write(into: $0.baseAddress!) }
+            try context.setObservations(input, batch: 1)
+            model.forward(context, batch: 1)
+            return (context.probabilities(sample: 0), context.value(sample: 0))
+        }
         guard symmetryAveraging else {
             try context.setObservations(environment.observation, batch: 1)
             model.forward(context, batch: 1)
@@ -82,7 +101,11 @@ public struct PolicyPlayer {
             }
         }
         let direction = Direction(rawValue: action)!
+        if history != nil {
+            environment.observation.withUnsafeBufferPointer { history!.observe($0.baseAddress!) }
+        }
         let result = environment.step(action)
+        history?.acted(action, reward: result.reward)
         _ = game.step(direction)
         done = result.done
         solved = result.solved

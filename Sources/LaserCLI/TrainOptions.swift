@@ -10,7 +10,8 @@ import Sokoban
 
 /// Architecture choice and sizes, shared by commands that build a fresh network.
 struct ArchitectureOptions: ParsableArguments {
-    @Option(help: "Architecture: conv (ResNet) or transformer.") var arch = "conv"
+    @Option(help: "Architecture: conv (ResNet), transformer or decision-transformer.") var arch =
+        "conv"
     @Option(help: "ConvPolicy channels.") var channels = 32
     @Option(help: "ConvPolicy residual blocks.") var blocks = 4
     @Option(help: "TransformerPolicy width.") var dim = 64
@@ -23,6 +24,16 @@ struct ArchitectureOptions: ParsableArguments {
     )
     var convChannels = 0
     @Option(help: "TransformerPolicy: residual blocks of that conv trunk.") var convBlocks = 0
+    @Option(
+        help:
+            "DecisionTransformer: steps of context K (each a return, state and action token); its state encoder is --conv-channels/--conv-blocks (default 32 and 2), its sizes --dim/--layers/--heads/--mlp-hidden."
+    )
+    var contextSteps = DecisionTransformerConfig().steps
+    @Option(
+        help:
+            "DecisionTransformer: the return-to-go it is conditioned on at an episode's start (gym-sokoban rewards; a solved 4-box level of n steps returns 14 - 0.1 n)."
+    )
+    var targetReturn = Double(DecisionTransformerConfig().targetReturnTenths) / 10
     @Flag(
         help:
             "The policy also reads the trail plane: the squares the player has walked since the last push, its memory of where it has just been. With --init, a checkpoint without it gains the plane (its weights start at zero, so the policy starts unchanged)."
@@ -33,9 +44,19 @@ struct ArchitectureOptions: ParsableArguments {
     var planes: Int { AgentGeometry.planeCount + (trail ? 1 : 0) }
 
     func validate() throws {
-        guard arch == "conv" || arch == "transformer" else {
+        guard ["conv", "transformer", "decision-transformer"].contains(arch) else {
             throw ValidationError(
-                "--arch: '\(arch)' is not an architecture (expected conv or transformer)")
+                "--arch: '\(arch)' is not an architecture (expected conv, transformer or decision-transformer)"
+            )
+        }
+        guard (1...64).contains(contextSteps) else {
+            throw ValidationError("--context-steps must be in 1...64")
+        }
+        guard targetReturn.isFinite && abs(targetReturn) <= 10_000 else {
+            throw ValidationError("--target-return must be a number within ±10000")
+        }
+        if arch == "decision-transformer" && trail {
+            throw ValidationError("--trail: a decision-transformer reads its history instead")
         }
         if arch == "conv" && (convChannels != 0 || convBlocks != 0) {
             throw ValidationError(
@@ -64,6 +85,13 @@ struct ArchitectureOptions: ParsableArguments {
             return try ConvPolicy(
                 config: ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks),
                 seed: seed)
+        case "decision-transformer":
+            return try DecisionTransformer(
+                config: DecisionTransformerConfig(
+                    planes: planes, steps: contextSteps, dim: dim, layers: layers, heads: heads,
+                    mlpHidden: mlpHidden, convChannels: convChannels == 0 ? 32 : convChannels,
+                    convBlocks: convChannels == 0 && convBlocks == 0 ? 2 : convBlocks,
+                    targetReturnTenths: Int((targetReturn * 10).rounded())), seed: seed)
         default:
             return try TransformerPolicy(
                 config: TransformerPolicyConfig(

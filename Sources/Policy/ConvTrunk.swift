@@ -45,8 +45,10 @@ struct ConvTrunkShape {
     }
 }
 
-/// Sample-major regions of a trunk's activations and gradients.
+/// Sample-major regions of a trunk's activations and gradients. A sample holds `imagesPerSample`
+/// boards (a DecisionTransformer's K states), stored one after another.
 struct ConvTrunkPlan {
+    let imagesPerSample: Int
     let input: SampleSpan  // (100, planes) channels-last observation
     let trunk: [SampleSpan]  // h_0...h_N (100, C)
     let inner: [SampleSpan]  // a_i (100, C), after conv1 + ReLU
@@ -60,9 +62,12 @@ struct ConvTrunkPlan {
     let stemKernelCount: Int
     let blockKernelCount: Int
 
-    init(_ shape: ConvTrunkShape, activations a: inout ArenaLayout, gradients g: inout ArenaLayout)
-    {
-        let cells = PolicyGeometry.cells
+    init(
+        _ shape: ConvTrunkShape, imagesPerSample: Int = 1, activations a: inout ArenaLayout,
+        gradients g: inout ArenaLayout
+    ) {
+        self.imagesPerSample = imagesPerSample
+        let cells = PolicyGeometry.cells * imagesPerSample
         let c = shape.channels
         input = a.take(cells * shape.planes)
         trunk = (0...shape.blocks).map { _ in a.take(cells * c) }
@@ -156,17 +161,29 @@ extension PlannedForward {
         _ trunk: ConvTrunk, plan: ConvTrunkPlan, context: PolicyContext, samples: Range<Int>,
         scratch: FloatPointer
     ) {
-        let act = context.activations
+        let cells = PolicyGeometry.cells
+        let planes = trunk.shape.planes
+        ConvKernels.channelsLast(
+            plan.input.at(context.activations, samples.lowerBound),
+            context.input.at(samples.lowerBound * planes * cells), batch: samples.count,
+            channels: planes, pixels: cells)
+        forwardTrunk(
+            trunk, plan: plan, activations: context.activations, samples: samples,
+            scratch: scratch)
+    }
+
+    /// The trunk's forward pass over `samples` from the channels-last boards already in
+    /// `plan.input`; leaves h_N in `plan.top`.
+    func forwardTrunk(
+        _ trunk: ConvTrunk, plan: ConvTrunkPlan, activations act: FloatBuffer,
+        samples: Range<Int>, scratch: FloatPointer
+    ) {
         let s0 = samples.lowerBound
-        let batch = samples.count
+        let batch = samples.count * plan.imagesPerSample
         let shape = trunk.shape
         let c = shape.channels
-        let cells = PolicyGeometry.cells
-        let rows = batch * cells
+        let rows = batch * PolicyGeometry.cells
         let col = plan.col.at(act, s0)
-        ConvKernels.channelsLast(
-            plan.input.at(act, s0), context.input.at(s0 * shape.planes * cells), batch: batch,
-            channels: shape.planes, pixels: cells)
         let h0 = plan.trunk[0].at(act, s0)
         conv3x3(
             h0, plan.input.at(act, s0), trunk.stem, cin: shape.planes, cout: c, batch: batch,
@@ -241,7 +258,7 @@ extension PlannedForward {
         let act = context.activations
         let values = parameters.values
         let s0 = samples.lowerBound
-        let batch = samples.count
+        let batch = samples.count * plan.imagesPerSample
         let shape = trunk.shape
         let c = shape.channels
         let rows = batch * PolicyGeometry.cells

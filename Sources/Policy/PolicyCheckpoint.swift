@@ -10,7 +10,8 @@ import LinearAlgebra
 /// out × in × kh × kw). With optimizer state, each parameter also has `optimizer.adam_m.NAME` and
 /// `optimizer.adam_v.NAME`, flat (1-D) in the same element order, so tools that treat rank ≥ 2
 /// tensors as matrices ignore them. Metadata keys: `format` = `laser-policy`, `format_version`,
-/// `architecture` (`conv` | `transformer`), `hp.KEY` for each hyperparameter, `step`, `data_seed`,
+/// `architecture` (`conv` | `transformer` | `decision-transformer`), `hp.KEY` for each hyperparameter,
+/// `step`, `data_seed`,
 /// `optimizer` (the optimizer config as JSON, when the state is included), plus caller keys.
 /// A LASER-reduced matrix is saved as its dense reconstruction, or with `factored` as its two factors
 /// `NAME.left` (m × k) and `NAME.right` (k × n, columns in PyTorch's order) listed in the metadata
@@ -38,9 +39,13 @@ public enum PolicyCheckpoint {
         case "transformer":
             return try TransformerPolicy(
                 config: TransformerPolicyConfig(hyperparameters: hyperparameters), seed: seed)
+        case "decision-transformer":
+            return try DecisionTransformer(
+                config: DecisionTransformerConfig(hyperparameters: hyperparameters), seed: seed)
         default:
             throw PolicyError.invalidCheckpoint(
-                "unknown architecture '\(architecture)' (expected conv or transformer)")
+                "unknown architecture '\(architecture)' (expected conv, transformer or decision-transformer)"
+            )
         }
     }
 

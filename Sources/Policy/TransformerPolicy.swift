@@ -62,6 +62,12 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
             ? ConvTrunkShape(planes: planes, channels: convChannels, blocks: convBlocks) : nil
     }
 
+    /// The pre-norm layers (bidirectional: every cell attends to every cell).
+    var stack: TransformerStack {
+        TransformerStack(
+            layers: layers, dim: dim, heads: heads, mlpHidden: mlpHidden, causal: false)
+    }
+
     /// Features per cell the token embedding reads.
     var embeddingInputs: Int { convChannels > 0 ? convChannels : planes }
 
@@ -83,7 +89,7 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
         }
         // Checked before anything is allocated: a checkpoint's metadata may ask for any size.
         let weights =
-            layers * (4 * dim * dim + 2 * dim * mlpHidden)
+            stack.weightCount
             + 9 * convChannels * (planes + 2 * convBlocks * convChannels)
         guard weights <= PolicyLimits.maximumParameters else {
             throw PolicyError.invalidConfiguration(
@@ -100,82 +106,42 @@ public struct TransformerPolicyConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Sample-major regions of one layer's activations.
-struct TransformerLayerPlan {
-    let ln1: SampleSpan, mean1: SampleSpan, rstd1: SampleSpan, q: SampleSpan, k: SampleSpan,
-        v: SampleSpan, probs: SampleSpan, att: SampleSpan
-    let mid: SampleSpan, ln2: SampleSpan, mean2: SampleSpan, rstd2: SampleSpan, fcIn: SampleSpan,
-        gelu: SampleSpan
-}
-
 /// Sample-major regions of a TransformerPolicy's activations for one batch capacity (per sample:
 /// T = 101 tokens of width D).
 struct TransformerPlan: NetworkPlan {
     let trunk: ConvTrunkPlan?
     let input: SampleSpan  // (100, planes) channels-last, without a trunk
     let embedded: SampleSpan  // (100, D)
-    let residual: [SampleSpan]  // x_0...x_L (T, D)
-    let layers: [TransformerLayerPlan]
+    let stack: TransformerStackPlan
     // (D), (D), (1), (1)
     let summary: SampleSpan, lnf: SampleSpan, meanf: SampleSpan, rstdf: SampleSpan
-    let projected: SampleSpan  // (T, D) output of out_proj / fc_out before the residual add
     let factorScratch: SampleSpan  // (T, maximum rank)
     let activationCount: Int
-    let dx: SampleSpan, dln: SampleSpan, dq: SampleSpan, dk: SampleSpan, dv: SampleSpan,
-        datt: SampleSpan  // (T, D)
-    let dfc: SampleSpan, dgelu: SampleSpan  // (T, F)
     let dsummary: SampleSpan, dlnf: SampleSpan  // (D)
     let dembedded: SampleSpan  // (100, D)
-    let attentionScratch: SampleSpan  // (T, T) per worker
     let gradientCount: Int
 
     init(_ c: TransformerPolicyConfig, capacity: Int, maximumRank: Int) {
         let t = PolicyGeometry.cells + 1
         let d = c.dim
-        let f = c.mlpHidden
         let cells = PolicyGeometry.cells
         var a = ArenaLayout(capacity: capacity)
         var g = ArenaLayout(capacity: capacity)
         trunk = c.trunkShape.map { ConvTrunkPlan($0, activations: &a, gradients: &g) }
         input = a.take(cells * c.planes)
         embedded = a.take(cells * d)
-        residual = (0...c.layers).map { _ in a.take(t * d) }
-        layers = (0..<c.layers).map { _ in
-            TransformerLayerPlan(
-                ln1: a.take(t * d), mean1: a.take(t), rstd1: a.take(t), q: a.take(t * d),
-                k: a.take(t * d), v: a.take(t * d), probs: a.take(c.heads * t * t),
-                att: a.take(t * d), mid: a.take(t * d), ln2: a.take(t * d), mean2: a.take(t),
-                rstd2: a.take(t), fcIn: a.take(t * f), gelu: a.take(t * f))
-        }
+        stack = TransformerStackPlan(c.stack, tokens: t, activations: &a, gradients: &g)
         summary = a.take(d)
         lnf = a.take(d)
         meanf = a.take(1)
         rstdf = a.take(1)
-        projected = a.take(t * d)
         factorScratch = a.take(t * maximumRank)
         activationCount = a.count
-        dx = g.take(t * d)
-        dln = g.take(t * d)
-        dq = g.take(t * d)
-        dk = g.take(t * d)
-        dv = g.take(t * d)
-        datt = g.take(t * d)
-        dfc = g.take(t * f)
-        dgelu = g.take(t * f)
         dsummary = g.take(d)
         dlnf = g.take(d)
         dembedded = g.take(cells * d)
-        attentionScratch = g.takeFixed(Parallel.workers * t * t)
         gradientCount = g.count
     }
-}
-
-/// Offsets of one pre-norm layer's parameters.
-struct TransformerLayerOffsets {
-    let ln1: (weight: Int, bias: Int)
-    let q: LayerOffsets, k: LayerOffsets, v: LayerOffsets, out: LayerOffsets
-    let ln2: (weight: Int, bias: Int)
-    let fcIn: LayerOffsets, fcOut: LayerOffsets
 }
 
 /// A pre-norm transformer policy over the 100 cells plus a summary token.
@@ -196,7 +162,6 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         try config.validate()
         self.config = config
         let d = config.dim
-        let f = config.mlpHidden
         let side = PolicyGeometry.boardSize
         var layout = ParameterLayout()
         config.trunkShape?.addParameters(to: &layout)
@@ -205,21 +170,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         layout.add("pos_row", [side, d])
         layout.add("pos_col", [side, d])
         layout.add("summary_token", [d])
-        for l in 0..<config.layers {
-            let p = "layers.\(l)"
-            layout.add("\(p).ln1.weight", [d])
-            layout.add("\(p).ln1.bias", [d])
-            for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                layout.add("\(p).attn.\(proj).weight", [d, d], decays: true)
-                layout.add("\(p).attn.\(proj).bias", [d])
-            }
-            layout.add("\(p).ln2.weight", [d])
-            layout.add("\(p).ln2.bias", [d])
-            layout.add("\(p).mlp.fc_in.weight", [f, d], decays: true)
-            layout.add("\(p).mlp.fc_in.bias", [f])
-            layout.add("\(p).mlp.fc_out.weight", [d, f], decays: true)
-            layout.add("\(p).mlp.fc_out.bias", [d])
-        }
+        config.stack.addParameters(to: &layout)
         layout.add("ln_f.weight", [d])
         layout.add("ln_f.bias", [d])
         layout.add("policy_head.weight", [PolicyGeometry.actionCount, d], decays: true)
@@ -243,12 +194,8 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             try expose(name, layer: layer, type: "conv")
         }
         if config.embeddingInputs > 1 { try expose("embed.weight", layer: -1, type: "embed") }
-        for l in 0..<config.layers {
-            for proj in ["q_proj", "k_proj", "v_proj", "out_proj"] {
-                try expose("layers.\(l).attn.\(proj).weight", layer: l, type: proj)
-            }
-            try expose("layers.\(l).mlp.fc_in.weight", layer: l, type: "fc_in")
-            try expose("layers.\(l).mlp.fc_out.weight", layer: l, type: "fc_out")
+        for (name, layer, type) in config.stack.reducibleMatrices {
+            try expose(name, layer: layer, type: type)
         }
         try expose("policy_head.weight", layer: config.layers, type: "head")
         let reducible = ReducibleParameters(entries)
@@ -267,14 +214,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         posRow = store.offset(of: "pos_row")
         posCol = store.offset(of: "pos_col")
         summaryToken = store.offset(of: "summary_token")
-        layerOffsets = (0..<config.layers).map { l in
-            let p = "layers.\(l)"
-            return TransformerLayerOffsets(
-                ln1: norm("\(p).ln1"), q: linear("\(p).attn.q_proj"), k: linear("\(p).attn.k_proj"),
-                v: linear("\(p).attn.v_proj"), out: linear("\(p).attn.out_proj"),
-                ln2: norm("\(p).ln2"), fcIn: linear("\(p).mlp.fc_in"),
-                fcOut: linear("\(p).mlp.fc_out"))
-        }
+        layerOffsets = config.stack.offsets(linear: linear, norm: norm)
         lnf = norm("ln_f")
         policyHead = linear("policy_head")
         valueHead = linear("value_head")
@@ -286,8 +226,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         let residualScale = 1 / Float(2 * max(1, config.layers)).squareRoot()
         for info in parameters.infos {
             let name = info.name
-            if name.hasSuffix("ln1.weight") || name.hasSuffix("ln2.weight") || name == "ln_f.weight"
-            {
+            if TransformerStack.isNormWeight(name) || name == "ln_f.weight" {
                 ParameterStore.import(
                     info, [Float](repeating: 1, count: info.count), into: parameters.values)
             } else if ConvTrunkShape.owns(name) {
@@ -298,9 +237,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
                 ParameterStore.import(info, t.scalars, into: parameters.values)
             } else if !name.hasSuffix(".bias") {
                 var std: Float = 0.02
-                if name.hasSuffix("out_proj.weight") || name.hasSuffix("fc_out.weight") {
-                    std *= residualScale
-                }
+                if TransformerStack.isResidualProjection(name) { std *= residualScale }
                 let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
                 ParameterStore.import(info, t.scalars, into: parameters.values)
             }
@@ -352,11 +289,9 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         let s0 = samples.lowerBound
         let batch = samples.count
         let d = config.dim
-        let f = config.mlpHidden
         let cells = PolicyGeometry.cells
         let t = cells + 1
         let side = PolicyGeometry.boardSize
-        let rows = batch * t
         let scratch = plan.factorScratch.at(act, s0)
 
         // Tokens: the summary token, then each cell's embedding plus its row and column embeddings.
@@ -364,7 +299,7 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         linear(
             embedded, embeddingInput(context, plan: plan, samples: samples, scratch: scratch),
             embed, rows: batch * cells, ic: config.embeddingInputs, oc: d, scratch: scratch)
-        let x0 = plan.residual[0].at(act, s0)
+        let x0 = plan.stack.residual[0].at(act, s0)
         for b in 0..<batch {
             (x0 + b * t * d).update(from: w.at(summaryToken), count: d)
             for cell in 0..<cells {
@@ -376,43 +311,12 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             }
         }
 
-        let projected = plan.projected.at(act, s0)
-        for (l, layer) in layerOffsets.enumerated() {
-            let p = plan.layers[l]
-            let x = plan.residual[l].at(act, s0)
-            let mid = p.mid.at(act, s0)
-            let next = plan.residual[l + 1].at(act, s0)
-            let ln1 = p.ln1.at(act, s0)
-            let q = p.q.at(act, s0)
-            let k = p.k.at(act, s0)
-            let v = p.v.at(act, s0)
-            let att = p.att.at(act, s0)
-            LayerNormKernels.forward(
-                ln1, p.mean1.at(act, s0), p.rstd1.at(act, s0), x,
-                w.at(layer.ln1.weight), w.at(layer.ln1.bias), n: rows, c: d)
-            linear(q, ln1, layer.q, rows: rows, ic: d, oc: d, scratch: scratch)
-            linear(k, ln1, layer.k, rows: rows, ic: d, oc: d, scratch: scratch)
-            linear(v, ln1, layer.v, rows: rows, ic: d, oc: d, scratch: scratch)
-            AttentionKernels.forward(
-                att, p.probs.at(act, s0), q, k, v, samples: 0..<batch,
-                tokens: t, dim: d, heads: config.heads)
-            linear(projected, att, layer.out, rows: rows, ic: d, oc: d, scratch: scratch)
-            ActivationKernels.add(mid, x, projected, count: rows * d)
-
-            let ln2 = p.ln2.at(act, s0)
-            let fcIn = p.fcIn.at(act, s0)
-            let gelu = p.gelu.at(act, s0)
-            LayerNormKernels.forward(
-                ln2, p.mean2.at(act, s0), p.rstd2.at(act, s0), mid,
-                w.at(layer.ln2.weight), w.at(layer.ln2.bias), n: rows, c: d)
-            linear(fcIn, ln2, layer.fcIn, rows: rows, ic: d, oc: f, scratch: scratch)
-            ActivationKernels.geluForward(gelu, fcIn, count: rows * f)
-            linear(projected, gelu, layer.fcOut, rows: rows, ic: f, oc: d, scratch: scratch)
-            ActivationKernels.add(next, mid, projected, count: rows * d)
-        }
+        forwardStack(
+            config.stack, offsets: layerOffsets, plan: plan.stack, activations: act, s0: s0,
+            batch: batch, scratch: scratch)
 
         // Heads on the normalised summary token.
-        let top = plan.residual[config.layers].at(act, s0)
+        let top = plan.stack.top.at(act, s0)
         let summary = plan.summary.at(act, s0)
         for b in 0..<batch { (summary + b * d).update(from: top + b * t * d, count: d) }
         let lnfOut = plan.lnf.at(act, s0)
@@ -461,7 +365,6 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
         let s0 = samples.lowerBound
         let batch = samples.count
         let d = config.dim
-        let f = config.mlpHidden
         let cells = PolicyGeometry.cells
         let t = cells + 1
         let side = PolicyGeometry.boardSize
@@ -484,59 +387,13 @@ public final class TransformerPolicy: PolicyNetwork, PlannedForward, @unchecked 
             dsummary, dw.at(lnf.weight), dw.at(lnf.bias), dlnf,
             plan.summary.at(act, s0), w.at(lnf.weight), plan.meanf.at(act, s0),
             plan.rstdf.at(act, s0), n: batch, c: d)
-        let dx = plan.dx.at(g, s0)
+        let dx = plan.stack.dx.at(g, s0)
         dx.update(repeating: 0, count: rows * d)
         for b in 0..<batch { (dx + b * t * d).update(from: dsummary + b * d, count: d) }
 
-        // Layers, last first; dx holds ∂L/∂x_{l+1}, then ∂L/∂mid, then ∂L/∂x_l.
-        let dln = plan.dln.at(g, s0)
-        let dq = plan.dq.at(g, s0)
-        let dk = plan.dk.at(g, s0)
-        let dv = plan.dv.at(g, s0)
-        let datt = plan.datt.at(g, s0)
-        let dfc = plan.dfc.at(g, s0)
-        let dgelu = plan.dgelu.at(g, s0)
-        let attentionScratch = plan.attentionScratch.at(g) + worker * t * t
-        for l in stride(from: config.layers - 1, through: 0, by: -1) {
-            let layer = layerOffsets[l]
-            let p = plan.layers[l]
-            LinearKernels.backward(
-                dgelu, dw.at(layer.fcOut.weight), dw.at(layer.fcOut.bias), dx,
-                p.gelu.at(act, s0), w.at(layer.fcOut.weight), n: rows, ic: f, oc: d)
-            ActivationKernels.geluBackward(dfc, p.fcIn.at(act, s0), dgelu, count: rows * f)
-            LinearKernels.backward(
-                dln, dw.at(layer.fcIn.weight), dw.at(layer.fcIn.bias), dfc,
-                p.ln2.at(act, s0), w.at(layer.fcIn.weight), n: rows, ic: d, oc: f)
-            LayerNormKernels.backward(
-                dx, dw.at(layer.ln2.weight), dw.at(layer.ln2.bias), dln,
-                p.mid.at(act, s0), w.at(layer.ln2.weight), p.mean2.at(act, s0),
-                p.rstd2.at(act, s0), n: rows, c: d)
-
-            LinearKernels.backward(
-                datt, dw.at(layer.out.weight), dw.at(layer.out.bias), dx,
-                p.att.at(act, s0), w.at(layer.out.weight), n: rows, ic: d, oc: d)
-            let q = p.q.at(act, s0)
-            let k = p.k.at(act, s0)
-            let v = p.v.at(act, s0)
-            AttentionKernels.backward(
-                dq, dk, dv, datt, p.probs.at(act, s0), q, k, v,
-                scratch: attentionScratch, samples: 0..<batch, tokens: t,
-                dim: d, heads: config.heads)
-            let ln1 = p.ln1.at(act, s0)
-            LinearKernels.backward(
-                dln, dw.at(layer.q.weight), dw.at(layer.q.bias), dq, ln1,
-                w.at(layer.q.weight), n: rows, ic: d, oc: d)
-            LinearKernels.backward(
-                dln, dw.at(layer.k.weight), dw.at(layer.k.bias), dk, ln1,
-                w.at(layer.k.weight), n: rows, ic: d, oc: d, accumulate: true)
-            LinearKernels.backward(
-                dln, dw.at(layer.v.weight), dw.at(layer.v.bias), dv, ln1,
-                w.at(layer.v.weight), n: rows, ic: d, oc: d, accumulate: true)
-            LayerNormKernels.backward(
-                dx, dw.at(layer.ln1.weight), dw.at(layer.ln1.bias), dln,
-                plan.residual[l].at(act, s0), w.at(layer.ln1.weight),
-                p.mean1.at(act, s0), p.rstd1.at(act, s0), n: rows, c: d)
-        }
+        backwardStack(
+            config.stack, offsets: layerOffsets, plan: plan.stack, activations: act, s0: s0,
+            batch: batch, worker: worker, arena: g, into: dw)
 
         // Tokens: summary token, positions, and the cell embedding (no gradient for observations).
         let dembedded = plan.dembedded.at(g, s0)

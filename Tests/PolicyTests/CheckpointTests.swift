@@ -82,7 +82,7 @@ private func temporaryPath(_ name: String) -> String {
             to: path)
         #expect(
             throws: PolicyError.invalidCheckpoint(
-                "unknown architecture 'mlp' (expected conv or transformer)")
+                "unknown architecture 'mlp' (expected conv, transformer or decision-transformer)")
         ) {
             try PolicyCheckpoint.load(from: path)
         }

@@ -162,7 +162,7 @@ struct EvalCommand: ParsableCommand {
         )
         let header = [
             "model", "greedy solved", options.attempts > 1 ? "best of \(options.attempts)" : nil,
-            "mean steps (solved)", "seconds",
+            "mean steps (solved)", "mean return", "seconds",
         ].compactMap { $0 }
         print(
             table(
@@ -176,6 +176,7 @@ struct EvalCommand: ParsableCommand {
                         options.attempts > 1
                             ? String(format: "%.1f%%", 100 * s.bestOfKSolveRate) : nil,
                         s.meanStepsSolved.map { String(format: "%.1f", $0) } ?? "-",
+                        s.greedyMeanReturn.map { String(format: "%.3f", $0) } ?? "-",
                         String(format: "%.1f", s.seconds),
                     ].compactMap { $0 }
                 }))

@@ -11,10 +11,11 @@ import LinearAlgebra
 enum AttentionKernels {
     /// For samples in `samples`: out (B, T, D) head h columns = softmax(q_h·k_hᵀ·scale)·v_h;
     /// caches probs (B, H, T, T). q, k, v are (B, T, D) with head h in columns h·hd..<(h+1)·hd.
+    /// With `causal`, token r attends to tokens 0...r only (the others get probability 0).
     static func forward(
         _ out: FloatPointer, _ probs: FloatPointer, _ q: ConstFloatPointer,
         _ k: ConstFloatPointer, _ v: ConstFloatPointer, samples: Range<Int>, tokens t: Int,
-        dim d: Int, heads h: Int
+        dim d: Int, heads h: Int, causal: Bool = false
     ) {
         let hd = d / h
         let scale = 1 / Float(hd).squareRoot()
@@ -25,7 +26,11 @@ enum AttentionKernels {
                 BLAS.sgemm(
                     transA: false, transB: true, m: t, n: t, k: hd, alpha: scale, a: q + base,
                     lda: d, b: k + base, ldb: d, c: p, ldc: t)
-                for r in 0..<t { FastExp.softmaxInPlace(p + r * t, count: t) }
+                for r in 0..<t {
+                    let visible = causal ? r + 1 : t
+                    FastExp.softmaxInPlace(p + r * t, count: visible)
+                    if visible < t { (p + r * t + visible).update(repeating: 0, count: t - visible) }
+                }
                 BLAS.sgemm(
                     transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: v + base,
                     ldb: d, c: out + base, ldc: d)
