@@ -15,7 +15,8 @@ extension LaserCommand {
         CommandGroup(
             name: "LASER",
             subcommands: [
-                Inspect.self, Reduce.self, SweepCommand.self, Compare.self, Report.self,
+                Inspect.self, Reduce.self, SweepCommand.self, ShrinkCommand.self, Compare.self,
+                Report.self,
                 MergeResults.self, SampleCheckpoint.self,
             ]),
         CommandGroup(name: "Benchmarks", subcommands: [Bench.self]),
