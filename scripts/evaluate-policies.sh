@@ -18,6 +18,10 @@ rate() {
 }
 for policy in "$@"; do
     for set in "${sets[@]}"; do
-        echo "$(basename "$policy")  $(basename "$set")  network $(rate "$policy" "$set")  averaged $(rate "$policy" "$set" --average-symmetries)"
+        case "$(basename "$policy")" in
+            # A sequence policy reads its history: no symmetry-averaged policy.
+            decision-transformer*) echo "$(basename "$policy")  $(basename "$set")  network $(rate "$policy" "$set")" ;;
+            *) echo "$(basename "$policy")  $(basename "$set")  network $(rate "$policy" "$set")  averaged $(rate "$policy" "$set" --average-symmetries)" ;;
+        esac
     done
 done

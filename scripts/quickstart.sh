@@ -4,11 +4,15 @@
 #   2. Sokoban: plays the best shipped policy greedily on the 1,000 held-out levels of levels/test,
 #      then sweeps LASER over its residual blocks (conv, rho 0.9 and 0.5), chosen on 200 valid
 #      levels and reported on 500 test levels;
-#   3. language model: fetches SmolLM2-135M (as the tests do) and sweeps LASER over the MLP matrices
+#   3. the rank-reduced policy beside its parent: transformer-c2x3x64-trail-rank-reduced (every
+#      matrix of its transformer through rank-reduced factors, 39% of the parameters) and
+#      transformer-c2x3x64-trail on levels/test, compared level by level with a 1.5-point
+#      non-inferiority margin, and their inference speed at batch 1 and 32;
+#   4. language model: fetches SmolLM2-135M (as the tests do) and sweeps LASER over the MLP matrices
 #      of its last ten layers (fc_in, fc_up, fc_out; rho 0.1, 0.05, 0.01: the paper's kind of
 #      reduction) on ROME's known facts, data/qa/known_facts.json (the first 200 items choose, the
 #      last 200 report; data/qa/README.md says why), scored by first-token top-1 accuracy;
-#   4. `laser report` puts both side by side in out/quickstart/report.md and report.svg: unreduced,
+#   5. `laser report` puts both side by side in out/quickstart/report.md and report.svg: unreduced,
 #      chosen on validation, result on test, with 95% intervals and exact McNemar p-values. A sweep
 #      chooses a reduction only when it beats the unreduced model on validation; otherwise the
 #      report says "no reduction chosen on validation" and shows no test delta.
@@ -34,6 +38,14 @@ echo "== Sokoban: LASER over the policy's residual blocks (conv, rho 0.9 and 0.5
 $laser sweep --policy "$policy" --levels levels/valid-10x10-4.xsb --limit 200 \
     --test levels/test-10x10-4.xsb --test-limit 500 --layers 0-7 --types conv --rhos 0.9,0.5 \
     --out-dir "$out/policy-sweep"
+echo
+echo "== Sokoban: the rank-reduced policy beside its parent on levels/test"
+parent=policies/transformer-c2x3x64-trail.safetensors
+reduced=policies/transformer-c2x3x64-trail-rank-reduced.safetensors
+$laser eval --policy "$parent" --levels levels/test-10x10-4.xsb --per-level "$out/parent-levels.jsonl"
+$laser eval --policy "$reduced" --levels levels/test-10x10-4.xsb --per-level "$out/reduced-levels.jsonl"
+$laser compare "$out/parent-levels.jsonl" "$out/reduced-levels.jsonl" --margin 1.5
+$laser bench policy --policy "$parent" --policy "$reduced" --infer-only --batches 1,32 --seconds 0.5
 echo
 echo "== SmolLM2-135M: LASER over the MLPs of layers 20-29 (rho 0.1, 0.05, 0.01) on ROME's known facts"
 model=$(scripts/fetch-model.sh)

@@ -126,6 +126,26 @@ wide=(--init policies/conv-8x32-trail.safetensors --grow --channels 48 --blocks 
 #     --dagger-every 500 --dagger-levels 1000 --dagger-share 0.3 --dagger-fatal-copies 3 \
 #     --dagger-import "$out/conv-8x48-dagger.dagger.xsb"
 
+# decision-transformer: the LASER paper's Sokoban network (README, "The Decision Transformer"): 5
+# causal layers of width 64 over K = 4 steps of (return-to-go, state, action) tokens, each state
+# through a conv encoder of 32 channels and 2 residual blocks; behavior cloning on the solver's
+# episodes of the same 20,000 levels (no DAgger: its positions have no history). The run started
+# with --steps 12000 and was resumed at its first checkpoint (step 1,000) with --steps 8000 to fit
+# a session.
+"$laser" train bc --arch decision-transformer --dim 64 --layers 5 --heads 4 --mlp-hidden 256 \
+    --context-steps 4 "${demos[@]}" --resume --out "$out/decision-transformer.safetensors" \
+    --log "$out/decision-transformer.jsonl" --steps 8000 --batch 128 --lr 1e-3 --eval-every 1000 \
+    --solve-levels 100
+
+# The rank-reduced policies (README, "Rank-reduced policies"). The transformer's reductions were
+# chosen by hand on levels/valid (2 configurations) and confirmed once on levels/test:
+"$laser" reduce policies/transformer-c2x3x64-trail.safetensors --intervene all:mlp:0.05 \
+    --intervene all:attn:0.25 --factored --out "$out/transformer-c2x3x64-trail-rank-reduced.safetensors"
+# The conv policy's by the budgeted search (every residual block, rho 0.25 then 0.5, margin 1.5
+# points, at most 24 configurations on levels/valid, the kept one once on levels/test):
+"$laser" shrink --policy policies/conv-8x48-distilled.safetensors --rhos 0.25,0.5 --budget 24 \
+    --margin 1.5 --out "$out/conv-8x48-distilled-rank-reduced.safetensors"
+
 # LASER on transformer-c2x3x64-trail (README): every attention and MLP matrix at rho 0.1/0.01,
 # chosen on 300 valid levels, reported on the 1,000 test levels.
 # "$laser" sweep --policy policies/transformer-c2x3x64-trail.safetensors --levels levels/valid-10x10-4.xsb \

@@ -109,7 +109,8 @@ public struct PolicyPlayer {
         _ = game.step(direction)
         done = result.done
         solved = result.solved
-        repeated = !visited.insert(environment.positionHash).inserted
+        // A sequence policy's return-to-go and timestep differ the second time round: no cycle.
+        repeated = !visited.insert(environment.positionHash).inserted && history == nil
         return direction
     }
 

@@ -20,13 +20,17 @@ func exportedParameters(_ model: any PolicyNetwork) throws -> [String: [Double]]
 }
 
 /// Checks the forward pass against the reference and every parameter gradient of the loss
-/// Σ logits·r₁ + Σ values·r₂ against float64 central differences.
+/// Σ logits·r₁ + Σ values·r₂ against float64 central differences. The input is
+/// `observations(rng)` (`batch` samples), or random one-hot boards without it.
 func checkModel(
     _ model: any PolicyNetwork, batch: Int, reference: ReferenceForward, seed: UInt64,
-    samplesPerTensor: Int = 10
+    samplesPerTensor: Int = 10,
+    observations makeObservations: ((inout SplitMix64) -> [Float])? = nil
 ) throws {
     var rng = SplitMix64(seed: seed)
-    let observations = randomObservations(batch: batch, planes: model.planeCount, rng: &rng)
+    let observations =
+        makeObservations?(&rng)
+        ?? randomObservations(batch: batch, planes: model.planeCount, rng: &rng)
     let context = model.makeContext(batchCapacity: batch)
     try context.setObservations(observations, batch: batch)
     model.forward(context, batch: batch)

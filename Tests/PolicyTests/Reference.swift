@@ -54,6 +54,20 @@ enum Reference {
         return y
     }
 
+    /// (b, c, 10, 10) → (b, 100, c): image b's cell `cell` channel c at (b·100 + cell)·c.
+    static func channelsLast(_ x: [Double], batch: Int, channels: Int) -> [Double] {
+        let cells = PolicyGeometry.cells
+        var y = [Double](repeating: 0, count: batch * cells * channels)
+        for b in 0..<batch {
+            for c in 0..<channels {
+                for cell in 0..<cells {
+                    y[(b * cells + cell) * channels + c] = x[(b * channels + c) * cells + cell]
+                }
+            }
+        }
+        return y
+    }
+
     static func relu(_ x: [Double]) -> [Double] { x.map { max($0, 0) } }
 
     static func gelu(_ x: [Double]) -> [Double] {
@@ -74,18 +88,20 @@ enum Reference {
         return y
     }
 
-    /// softmax(q_h k_hᵀ/√hd) v_h per sample and head; q, k, v (b, t, d).
+    /// softmax(q_h k_hᵀ/√hd) v_h per sample and head; q, k, v (b, t, d). With `causal`, token i
+    /// attends to tokens 0...i only.
     static func attention(
         _ q: [Double], _ k: [Double], _ v: [Double], batch: Int, tokens t: Int, dim d: Int,
-        heads h: Int
+        heads h: Int, causal: Bool = false
     ) -> [Double] {
         let hd = d / h
         var out = [Double](repeating: 0, count: batch * t * d)
         for b in 0..<batch {
             for head in 0..<h {
                 for i in 0..<t {
-                    var scores = [Double](repeating: 0, count: t)
-                    for j in 0..<t {
+                    let visible = causal ? i + 1 : t
+                    var scores = [Double](repeating: 0, count: visible)
+                    for j in 0..<visible {
                         var s = 0.0
                         for e in 0..<hd {
                             s +=
@@ -99,13 +115,55 @@ enum Reference {
                     let z = exps.reduce(0, +)
                     for e in 0..<hd {
                         var s = 0.0
-                        for j in 0..<t { s += exps[j] / z * v[(b * t + j) * d + head * hd + e] }
+                        for j in 0..<visible {
+                            s += exps[j] / z * v[(b * t + j) * d + head * hd + e]
+                        }
                         out[(b * t + i) * d + head * hd + e] = s
                     }
                 }
             }
         }
         return out
+    }
+
+    /// Pre-norm transformer layers `layers.L.*` (x ← x + attn(LN(x)); x ← x + MLP(LN(x)), GELU
+    /// MLP) over x (batch, tokens, dim).
+    static func transformerStack(
+        _ x: [Double], _ p: [String: [Double]], layers: Int, batch: Int, tokens t: Int, dim d: Int,
+        heads: Int, mlpHidden: Int, causal: Bool = false
+    ) -> [Double] {
+        let rows = batch * t
+        var x = x
+        for l in 0..<layers {
+            let n = "layers.\(l)"
+            let h = layerNorm(x, p["\(n).ln1.weight"]!, p["\(n).ln1.bias"]!, n: rows, c: d)
+            func proj(_ name: String, _ input: [Double], _ ic: Int, _ oc: Int) -> [Double] {
+                linear(
+                    input, p["\(n).\(name).weight"]!, p["\(n).\(name).bias"]!, n: rows, ic: ic,
+                    oc: oc)
+            }
+            let att = attention(
+                proj("attn.q_proj", h, d, d), proj("attn.k_proj", h, d, d),
+                proj("attn.v_proj", h, d, d),
+                batch: batch, tokens: t, dim: d, heads: heads, causal: causal)
+            x = zip(x, proj("attn.out_proj", att, d, d)).map { $0 + $1 }
+            let h2 = layerNorm(x, p["\(n).ln2.weight"]!, p["\(n).ln2.bias"]!, n: rows, c: d)
+            let mlp = proj(
+                "mlp.fc_out", gelu(proj("mlp.fc_in", h2, d, mlpHidden)), mlpHidden, d)
+            x = zip(x, mlp).map { $0 + $1 }
+        }
+        return x
+    }
+
+    /// `ln_f` then `policy_head` (4 logits) and `value_head` on one token (batch, dim) per sample.
+    static func policyHeads(_ token: [Double], _ p: [String: [Double]], batch: Int, dim d: Int)
+        -> (logits: [Double], values: [Double])
+    {
+        let s = layerNorm(token, p["ln_f.weight"]!, p["ln_f.bias"]!, n: batch, c: d)
+        return (
+            linear(s, p["policy_head.weight"]!, p["policy_head.bias"]!, n: batch, ic: d, oc: 4),
+            linear(s, p["value_head.weight"]!, p["value_head.bias"]!, n: batch, ic: d, oc: 1)
+        )
     }
 
     /// Mean cross-entropy of targets under softmax(logits).

@@ -21,15 +21,7 @@ func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> Refe
                 p, obs, planes: config.planes, channels: config.convChannels,
                 blocks: config.convBlocks, batch: batch) : obs
         let width = config.embeddingInputs
-        var cellsLast = [Double](repeating: 0, count: batch * cells * width)
-        for b in 0..<batch {
-            for c in 0..<width {
-                for cell in 0..<cells {
-                    cellsLast[(b * cells + cell) * width + c] =
-                        features[(b * width + c) * cells + cell]
-                }
-            }
-        }
+        let cellsLast = Reference.channelsLast(features, batch: batch, channels: width)
         let embedded = Reference.linear(
             cellsLast, p["embed.weight"]!, p["embed.bias"]!, n: batch * cells, ic: width, oc: d)
         var x = [Double](repeating: 0, count: rows * d)
@@ -43,36 +35,12 @@ func transformerReference(_ config: TransformerPolicyConfig, batch: Int) -> Refe
                 }
             }
         }
-        for l in 0..<config.layers {
-            let n = "layers.\(l)"
-            let h = Reference.layerNorm(
-                x, p["\(n).ln1.weight"]!, p["\(n).ln1.bias"]!, n: rows, c: d)
-            func proj(_ name: String, _ input: [Double], _ ic: Int, _ oc: Int) -> [Double] {
-                Reference.linear(
-                    input, p["\(n).\(name).weight"]!, p["\(n).\(name).bias"]!, n: rows, ic: ic,
-                    oc: oc)
-            }
-            let att = Reference.attention(
-                proj("attn.q_proj", h, d, d), proj("attn.k_proj", h, d, d),
-                proj("attn.v_proj", h, d, d),
-                batch: batch, tokens: t, dim: d, heads: config.heads)
-            x = zip(x, proj("attn.out_proj", att, d, d)).map { $0 + $1 }
-            let h2 = Reference.layerNorm(
-                x, p["\(n).ln2.weight"]!, p["\(n).ln2.bias"]!, n: rows, c: d)
-            let mlp = proj(
-                "mlp.fc_out", Reference.gelu(proj("mlp.fc_in", h2, d, config.mlpHidden)),
-                config.mlpHidden, d)
-            x = zip(x, mlp).map { $0 + $1 }
-        }
+        x = Reference.transformerStack(
+            x, p, layers: config.layers, batch: batch, tokens: t, dim: d, heads: config.heads,
+            mlpHidden: config.mlpHidden)
         var summary = [Double]()
         for b in 0..<batch { summary += x[(b * t * d)..<(b * t * d + d)] }
-        let s = Reference.layerNorm(summary, p["ln_f.weight"]!, p["ln_f.bias"]!, n: batch, c: d)
-        return (
-            Reference.linear(
-                s, p["policy_head.weight"]!, p["policy_head.bias"]!, n: batch, ic: d, oc: 4),
-            Reference.linear(
-                s, p["value_head.weight"]!, p["value_head.bias"]!, n: batch, ic: d, oc: 1)
-        )
+        return Reference.policyHeads(summary, p, batch: batch, dim: d)
     }
 }
 

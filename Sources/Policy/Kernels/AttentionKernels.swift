@@ -29,7 +29,9 @@ enum AttentionKernels {
                 for r in 0..<t {
                     let visible = causal ? r + 1 : t
                     FastExp.softmaxInPlace(p + r * t, count: visible)
-                    if visible < t { (p + r * t + visible).update(repeating: 0, count: t - visible) }
+                    if visible < t {
+                        (p + r * t + visible).update(repeating: 0, count: t - visible)
+                    }
                 }
                 BLAS.sgemm(
                     transA: false, transB: false, m: t, n: hd, k: t, a: p, lda: t, b: v + base,
