@@ -45,7 +45,7 @@ reduced=policies/transformer-c2x3x64-trail-rank-reduced.safetensors
 $laser eval --policy "$parent" --levels levels/test-10x10-4.xsb --per-level "$out/parent-levels.jsonl"
 $laser eval --policy "$reduced" --levels levels/test-10x10-4.xsb --per-level "$out/reduced-levels.jsonl"
 $laser compare "$out/parent-levels.jsonl" "$out/reduced-levels.jsonl" --margin 1.5
-$laser bench policy --policy "$parent" --policy "$reduced" --infer-only --batches 1,32 --seconds 0.5
+$laser bench policy --policy "$parent" --policy "$reduced" --infer-only --batches 1 --batches 32 --seconds 0.5
 echo
 echo "== SmolLM2-135M: LASER over the MLPs of layers 20-29 (rho 0.1, 0.05, 0.01) on ROME's known facts"
 model=$(scripts/fetch-model.sh)
