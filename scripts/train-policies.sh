@@ -130,12 +130,20 @@ wide=(--init policies/conv-8x32-trail.safetensors --grow --channels 48 --blocks 
 # causal layers of width 64 over K = 4 steps of (return-to-go, state, action) tokens, each state
 # through a conv encoder of 32 channels and 2 residual blocks; behavior cloning on the solver's
 # episodes of the same 20,000 levels (no DAgger: its positions have no history). The run started
-# with --steps 12000 and was resumed at its first checkpoint (step 1,000) with --steps 8000 to fit
-# a session.
-"$laser" train bc --arch decision-transformer --dim 64 --layers 5 --heads 4 --mlp-hidden 256 \
-    --context-steps 4 "${demos[@]}" --resume --out "$out/decision-transformer.safetensors" \
-    --log "$out/decision-transformer.jsonl" --steps 8000 --batch 128 --lr 1e-3 --eval-every 1000 \
-    --solve-levels 100
+# with --steps 12000, was resumed at its first checkpoint (step 1,000) with --steps 8000 to fit a
+# session (the first shipped DT, 57b2dd3), then resumed at step 8,000 with --steps 20000 (a warm
+# restart of the cosine schedule), stopping at 12k and 16k for the snapshots the population study
+# (scripts/population-study.sh) reads.
+dt=(--arch decision-transformer --dim 64 --layers 5 --heads 4 --mlp-hidden 256 --context-steps 4
+    "${demos[@]}" --resume --out "$out/decision-transformer.safetensors"
+    --log "$out/decision-transformer.jsonl" --batch 128 --lr 1e-3 --eval-every 1000 --solve-levels 100)
+"$laser" train bc "${dt[@]}" --steps 8000
+for until in 12000 16000 20000; do
+    if [ ! -f "$out/dt-step-$until.safetensors" ]; then
+        "$laser" train bc "${dt[@]}" --steps 20000 --until $until
+        cp "$out/decision-transformer.safetensors" "$out/dt-step-$until.safetensors"
+    fi
+done
 
 # The rank-reduced policies (README, "Rank-reduced policies"). The transformer's reductions were
 # chosen by hand on levels/valid (2 configurations) and confirmed once on levels/test:

@@ -8,6 +8,7 @@ public enum LaserError: Error, CustomStringConvertible, Equatable {
     case invalidLayers(String)
     case corruptResults(path: String, line: Int, reason: String)
     case io(String)
+    case invalidPopulation(String)
 
     public var description: String {
         switch self {
@@ -28,7 +29,7 @@ public enum LaserError: Error, CustomStringConvertible, Equatable {
             return message
         case .corruptResults(let path, let line, let reason):
             return "\(path):\(line): unreadable result line: \(reason)"
-        case .io(let message):
+        case .io(let message), .invalidPopulation(let message):
             return message
         }
     }

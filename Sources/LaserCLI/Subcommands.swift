@@ -16,7 +16,7 @@ extension LaserCommand {
             name: "LASER",
             subcommands: [
                 Inspect.self, Reduce.self, SweepCommand.self, ShrinkCommand.self, Compare.self,
-                Report.self,
+                Report.self, Population.self,
                 MergeResults.self, SampleCheckpoint.self,
             ]),
         CommandGroup(name: "Benchmarks", subcommands: [Bench.self]),

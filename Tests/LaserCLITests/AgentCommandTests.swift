@@ -140,6 +140,22 @@ import Testing
         try expectOneLineError(
             ["report", "--sweep", "x=\(dir)/nowhere", "--out-dir", dir + "/none"], "no such file")
         try expectOneLineError(["report", "--sweep", "nolabel"], "LABEL=DIR")
+        // And the population study: its table updates a document between its markers.
+        let doc = dir + "/population.md"
+        try "# Study\n\n<!-- population:begin -->\n<!-- population:end -->\nprose\n".write(
+            toFile: doc, atomically: true, encoding: .utf8)
+        let population = try CLI.run([
+            "population", "--sweep", "g: A=\(out)", "--sweep", "g: B=\(out)", "--out", doc,
+            "--svg", dir + "/forest.svg",
+        ])
+        #expect(population.status == 0, "\(population.stderr)")
+        let text = try String(contentsOfFile: doc, encoding: .utf8)
+        #expect(text.hasPrefix("# Study\n\n<!-- population:begin -->\n| model |"))
+        #expect(text.hasSuffix("<!-- population:end -->\nprose\n") && text.contains("| g: B | 4 |"))
+        #expect(try String(contentsOfFile: dir + "/forest.svg", encoding: .utf8).contains(">g: A<"))
+        try expectOneLineError(
+            ["population", "--sweep", "x=\(dir)/nowhere", "--out", dir + "/p.md"], "no such file")
+        try expectOneLineError(["population", "--sweep", "nolabel"], "LABEL=DIR")
     }
 
     @Test func ppoWithACurriculumNamesItsStagesAndRecordsTheStage() throws {
