@@ -8,8 +8,8 @@
 # The population: the shipped policies that solve >= 20%, two earlier conv checkpoints from git
 # history (the conv lineage's early and middle), the Decision Transformer's run at 8k/12k/16k/20k
 # steps (scripts/train-policies.sh keeps those snapshots) and two more DT seeds trained here with
-# seed 1's first 8,000-step recipe. Rerun after a kill: training resumes from its checkpoint, each sweep from its log.
-# About an hour on 2 cores (the two seeds 15 min each, the sweeps the rest). A label "GROUP: NAME"
+# seed 1's recipe for 4,000 steps (the population's under-trained DTs). Rerun after a kill: training resumes from its checkpoint, each sweep from its log.
+# About an hour on 2 cores (the two seeds 8 min each, the sweeps the rest). A label "GROUP: NAME"
 # pools the model with its group too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,22 +43,22 @@ population=(
     "DT: seed 1, 12k steps|$train/dt-step-12000.safetensors|3-4|fc_in,fc_out"
     "DT: seed 1, 16k steps|$train/dt-step-16000.safetensors|3-4|fc_in,fc_out"
     "DT: seed 1, 20k steps (shipped)|policies/decision-transformer.safetensors|3-4|fc_in,fc_out"
-    "DT: seed 2, 8k steps|$out/policies/dt-seed2-8k.safetensors|3-4|fc_in,fc_out"
-    "DT: seed 3, 8k steps|$out/policies/dt-seed3-8k.safetensors|3-4|fc_in,fc_out"
+    "DT: seed 2, 4k steps|$out/policies/dt-seed2-4k.safetensors|3-4|fc_in,fc_out"
+    "DT: seed 3, 4k steps|$out/policies/dt-seed3-4k.safetensors|3-4|fc_in,fc_out"
 )
 # Two more Decision Transformers, from seeds 2 and 3 (the shipped one is seed 1), on the same data;
 # trained when the loop reaches them, after the sweeps of the policies that exist already.
 train_seed() {
     "$laser" train bc --arch decision-transformer --dim 64 --layers 5 --heads 4 --mlp-hidden 256 \
         --context-steps 4 --level-count 20000 --data-seed 1000 --cache "$train/demos-20000.xsb" \
-        --held-out 500 --seed "$1" --resume --out "$out/policies/dt-seed$1-8k.safetensors" \
-        --log "$out/policies/dt-seed$1-8k.jsonl" --steps 8000 --batch 128 --lr 1e-3 \
+        --held-out 500 --seed "$1" --resume --out "$out/policies/dt-seed$1-4k.safetensors" \
+        --log "$out/policies/dt-seed$1-4k.jsonl" --steps 4000 --batch 128 --lr 1e-3 \
         --eval-every 1000 --solve-levels 100
 }
 report=()
 for entry in "${population[@]}"; do
     IFS='|' read -r label path layers types <<< "$entry"
-    case "$path" in */dt-seed[23]-8k.safetensors) train_seed "${path: -16:1}" ;; esac
+    case "$path" in */dt-seed[23]-4k.safetensors) train_seed "${path: -16:1}" ;; esac
     if [ ! -f "$path" ]; then
         echo "population-study: $path is missing (scripts/train-policies.sh makes the DT snapshots); skipping '$label'" >&2
         continue
