@@ -13,8 +13,9 @@
 # pools the model with its group too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# An existing binary may predate `laser population`: build (a no-op when it is up to date).
 laser=${LASER:-.build/release/laser}
-[ -x "$laser" ] || swift build -c release --product laser
+[ -n "${LASER:-}" ] || swift build -c release --product laser >&2
 out=${OUT:-out/population}
 train=${TRAIN:-out/train}
 mkdir -p "$out/policies"

@@ -4,12 +4,24 @@ import LinearAlgebra
 /// Which layers an intervention addresses.
 public enum LayerSelector: Hashable, Sendable, Codable, CustomStringConvertible {
     case index(Int)
+    /// The layers first...last, both included (first < last).
+    case range(Int, Int)
     case all
 
     public var description: String {
         switch self {
         case .index(let i): return String(i)
+        case .range(let first, let last): return "\(first)-\(last)"
         case .all: return "all"
+        }
+    }
+
+    /// Whether layer `l` is addressed.
+    public func contains(_ l: Int) -> Bool {
+        switch self {
+        case .index(let i): return i == l
+        case .range(let first, let last): return first <= l && l <= last
+        case .all: return true
         }
     }
 }
@@ -40,7 +52,7 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
     /// The reference code's `rate` notation: ρ = 1 − 0.1·rate (rate 9.9 keeps 1%).
     public static func rhoFromRate(_ rate: Double) -> Double { 1 - 0.1 * rate }
 
-    /// Parses `LAYER:TYPE:RHO`, where LAYER is an index or `all`, and RHO a fraction in (0, 1]
+    /// Parses `LAYER:TYPE:RHO`, where LAYER is an index, a range `A-B` or `all`, and RHO a fraction in (0, 1]
     /// or `rate=R` in the reference code's notation.
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -53,9 +65,21 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
             layer = .all
         } else if let i = Int(parts[0]), i >= 0 {
             layer = .index(i)
+        } else if let bounds = Optional(parts[0].split(separator: "-").compactMap { Int($0) }),
+            bounds.count == 2, parts[0].filter({ $0 == "-" }).count == 1, bounds[0] >= 0
+        {
+            guard bounds[0] < bounds[1] else {
+                throw LaserError.invalidIntervention(
+                    text,
+                    reason: "layer range '\(parts[0])' must run from a lower to a higher layer")
+            }
+            layer = .range(bounds[0], bounds[1])
         } else {
             throw LaserError.invalidIntervention(
-                text, reason: "layer '\(parts[0])' is neither a non-negative integer nor 'all'")
+                text,
+                reason:
+                    "layer '\(parts[0])' is neither a non-negative integer, a range A-B nor 'all'"
+            )
         }
         guard !parts[1].isEmpty else {
             throw LaserError.invalidIntervention(text, reason: "the type is empty")
@@ -101,7 +125,7 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
 
     /// Whether a matrix is addressed by this intervention, given the model's type groups.
     public func matches(_ info: WeightMatrixInfo, groups: [String: Set<String>]) -> Bool {
-        if case .index(let i) = layer, i != info.layer { return false }
+        if !layer.contains(info.layer) { return false }
         if type == "all" { return true }
         if let group = groups[type] { return group.contains(info.type) }
         return type == info.type

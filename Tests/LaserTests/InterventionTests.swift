@@ -33,7 +33,8 @@ import Testing
 
     @Test(arguments: [
         "1:fc_in:0", "1:fc_in:2", "1:fc_in:-0.5", "1:fc_in:nan", "x:fc_in:0.5", "-1:fc_in:0.5",
-        "1::0.5", "1:fc_in", "1:fc_in:0.5:7", "1:fc_in:abc",
+        "1::0.5", "1:fc_in", "1:fc_in:0.5:7", "1:fc_in:abc", "2-1:fc_in:0.5", "1-1:fc_in:0.5",
+        "1-2-3:fc_in:0.5", "-1-2:fc_in:0.5", "1-:fc_in:0.5",
     ])
     func rejectsMalformedText(text: String) {
         #expect(throws: LaserError.self) { try Intervention(parsing: text) }
@@ -52,6 +53,16 @@ import Testing
         #expect(try Intervention(parsing: "all:fc_out:0.5").targets(in: model).count == 3)
         #expect(try Intervention(parsing: "2:mlp:0.5").targets(in: model).count == 2)
         #expect(try Intervention(parsing: "all:all:0.5").targets(in: model).count == 6)
+        let range = try Intervention(parsing: "1-2:fc_out:0.5")
+        #expect(range.layer == .range(1, 2) && range.description == "1-2:fc_out:0.5")
+        #expect(
+            try range.targets(in: model).map(\.name) == [
+                "layers.1.mlp.fc_out.weight", "layers.2.mlp.fc_out.weight",
+            ])
+        #expect(try Intervention(parsing: range.description) == range, "round trip")
+        #expect(throws: LaserError.self) {
+            try Intervention(parsing: "3-5:fc_in:0.5").targets(in: model)
+        }
     }
 
     @Test func aLayerThatDoesNotExistIsAnError() throws {
