@@ -571,6 +571,9 @@ import Testing
             header["blocks.1.conv2.weight.left"] != nil && header["blocks.1.conv2.weight"] == nil)
         let eval = try CLI.run(["eval", "--policy", reduced, "--levels", levels])
         #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(
+            eval.stdout.contains("as saved (all:conv:0.5)") && !eval.stdout.contains("unreduced"),
+            "a reduced checkpoint's row says it is reduced")
         let bench = try CLI.run([
             "bench", "policy", "--policy", parent, "--policy", reduced, "--batches", "1",
             "--seconds", "0.01", "--json",

@@ -113,7 +113,12 @@ struct EvalCommand: ParsableCommand {
             rows.append((label, summary))
             return outcomes
         }
-        var outcomes = try evaluate("unreduced")
+        // A checkpoint `laser reduce` or `shrink` wrote is already reduced: its row says so (the
+        // JSON key stays `unreduced`, meaning "before --intervene").
+        let asLoaded =
+            loaded.metadata["reduced_from"] == nil
+            ? "unreduced" : "as saved (\(loaded.metadata["interventions"] ?? "reduced"))"
+        var outcomes = try evaluate(asLoaded)
         var comparison: PairedComparison?
         if !interventions.isEmpty {
             do { reports = try applyInterventions(interventions, to: model) } catch {
