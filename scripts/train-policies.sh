@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 laser=.build/release/laser
-[ -x "$laser" ] || swift build -c release --product laser
+swift build -c release --product laser >&2  # a no-op when up to date; an old binary may lack a flag
 out=${OUT:-out/train}
 mkdir -p "$out"
 for p in conv-4x32 transformer-2x48; do
