@@ -61,19 +61,21 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
                 text, reason: "needs three fields separated by ':'")
         }
         let layer: LayerSelector
+        // "A-B" splits into exactly two numbers; "-1", "1-" and "1-2-3" do not.
+        let bounds = parts[0].split(separator: "-", omittingEmptySubsequences: false).map {
+            Int($0)
+        }
         if parts[0] == "all" {
             layer = .all
         } else if let i = Int(parts[0]), i >= 0 {
             layer = .index(i)
-        } else if let bounds = Optional(parts[0].split(separator: "-").compactMap { Int($0) }),
-            bounds.count == 2, parts[0].filter({ $0 == "-" }).count == 1, bounds[0] >= 0
-        {
-            guard bounds[0] < bounds[1] else {
+        } else if bounds.count == 2, let first = bounds[0], let last = bounds[1] {
+            guard first < last else {
                 throw LaserError.invalidIntervention(
                     text,
                     reason: "layer range '\(parts[0])' must run from a lower to a higher layer")
             }
-            layer = .range(bounds[0], bounds[1])
+            layer = .range(first, last)
         } else {
             throw LaserError.invalidIntervention(
                 text,

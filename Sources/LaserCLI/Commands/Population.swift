@@ -12,31 +12,15 @@ struct Population: ParsableCommand {
               laser population --sweep "conv: conv-8x32=out/population/conv-8x32" --sweep "DT: seed 1=out/population/dt-seed-1" --out docs/laser-on-policies.md --svg docs/laser-on-policies.svg
             """)
 
-    @Option(
-        name: .customLong("sweep"),
-        help: ArgumentHelp("A sweep to include, as LABEL=DIR (repeatable).", valueName: "LABEL=DIR")
-    )
-    var sweeps: [String] = []
+    @OptionGroup var sweeps: LabelledSweeps
     @Option(help: "The Markdown file to write (or update between its markers).")
     var out = "out/population/report.md"
     @Option(help: "The SVG forest plot to write.") var svg = "out/population/forest.svg"
 
-    func validate() throws {
-        guard !sweeps.isEmpty else { throw ValidationError("give at least one --sweep LABEL=DIR") }
-        for s in sweeps where !s.contains("=") || s.hasPrefix("=") || s.hasSuffix("=") {
-            throw ValidationError("--sweep '\(s)' is not LABEL=DIR")
-        }
-    }
-
     func run() throws {
         try checkWritable(out, option: "--out")
         try checkWritable(svg, option: "--svg")
-        let entries: [(label: String, summary: SweepSummaryFile)] = try sweeps.map { spec in
-            let i = spec.firstIndex(of: "=")!
-            let dir = String(spec[spec.index(after: i)...])
-            return (String(spec[..<i]), try SweepSummaryFile(path: dir + "/summary.json"))
-        }
-        let study = try PopulationStudy(entries)
+        let study = try PopulationStudy(try sweeps.load())
         let existing = FileManager.default.contents(atPath: out).flatMap {
             String(data: $0, encoding: .utf8)
         }

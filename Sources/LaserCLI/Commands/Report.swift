@@ -13,27 +13,12 @@ struct Report: ParsableCommand {
               laser report --sweep "Sokoban policy=out/quickstart/policy-sweep" --sweep "SmolLM2-135M=out/quickstart/text-sweep" --out-dir out/quickstart
             """)
 
-    @Option(
-        name: .customLong("sweep"),
-        help: ArgumentHelp("A sweep to include, as LABEL=DIR (repeatable).", valueName: "LABEL=DIR")
-    )
-    var sweeps: [String] = []
+    @OptionGroup var sweeps: LabelledSweeps
     @Option(help: "Where to write report.md and report.svg.") var outDir = "out/report"
-
-    func validate() throws {
-        guard !sweeps.isEmpty else { throw ValidationError("give at least one --sweep LABEL=DIR") }
-        for s in sweeps where !s.contains("=") || s.hasPrefix("=") || s.hasSuffix("=") {
-            throw ValidationError("--sweep '\(s)' is not LABEL=DIR")
-        }
-    }
 
     func run() throws {
         try checkWritable(outDir + "/report.md", option: "--out-dir")
-        let entries: [SideBySideReport.Entry] = try sweeps.map { spec in
-            let i = spec.firstIndex(of: "=")!
-            let dir = String(spec[spec.index(after: i)...])
-            return (String(spec[..<i]), try SweepSummaryFile(path: dir + "/summary.json"))
-        }
+        let entries: [SideBySideReport.Entry] = try sweeps.load()
         let markdown = SideBySideReport.markdown(entries)
         try AtomicFile.write(string: markdown, to: outDir + "/report.md")
         try AtomicFile.write(string: SideBySideReport.svg(entries), to: outDir + "/report.svg")
