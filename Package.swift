@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // The LASER toolkit: one linear-algebra core and one LASER module shared by a Sokoban agent and a
 // small language model. Dependencies point one way:
-// CLI → Agent / TextModel → Policy / Sokoban / Laser / QuantizedKernels → LinearAlgebra → CBLAS.
+// CLI → Agent / TextModel → Policy / Sokoban / Laser / QuantizedKernels → LinearAlgebra → CBLAS,
+// and every module may import Core (files, JSON, hashing, random numbers, terminal text).
 import Foundation
 import PackageDescription
 
@@ -35,6 +36,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "laser", targets: ["LaserCLI"]),
+        .library(name: "Core", targets: ["Core"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "Laser", targets: ["Laser"]),
         .library(name: "Sokoban", targets: ["Sokoban"]),
@@ -51,26 +53,36 @@ let package = Package(
         .systemLibrary(
             name: "CBLAS", path: "Sources/CBLAS",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]),
+        // Durable files, JSON, the one hash and random generator, terminal text, progress.
+        .target(
+            name: "Core", dependencies: [.product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: optimize),
         .target(
             name: "LinearAlgebra",
-            dependencies: ["CBLAS", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "CBLAS", "Core", .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: optimize),
         .target(
             name: "Laser",
             dependencies: [
-                "LinearAlgebra", .product(name: "Collections", package: "swift-collections"),
+                "Core", "LinearAlgebra",
+                .product(name: "Collections", package: "swift-collections"),
             ],
             swiftSettings: optimize),
         .target(
             name: "Sokoban",
             dependencies: [
+                "Core",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: optimize),
-        .target(name: "Policy", dependencies: ["LinearAlgebra", "Laser"], swiftSettings: optimize),
         .target(
-            name: "Agent", dependencies: ["Policy", "Sokoban", "Laser", "LinearAlgebra"],
+            name: "Policy", dependencies: ["Core", "LinearAlgebra", "Laser"],
+            swiftSettings: optimize),
+        .target(
+            name: "Agent", dependencies: ["Core", "Policy", "Sokoban", "Laser", "LinearAlgebra"],
             swiftSettings: optimize),
         // Products through ggml-quantized weights (C: AVX2 / AVX-512 VNNI, chosen at run time).
         // Optimized in every configuration: debug tests run the real model through it.
@@ -78,25 +90,28 @@ let package = Package(
         .target(
             name: "TextModel",
             dependencies: [
-                "LinearAlgebra", "Laser", "QuantizedKernels",
+                "Core", "LinearAlgebra", "Laser", "QuantizedKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: optimize),
         .executableTarget(
             name: "LaserCLI",
             dependencies: [
-                "LinearAlgebra", "Laser", "Sokoban", "Policy", "Agent", "TextModel",
+                "Core", "LinearAlgebra", "Laser", "Sokoban", "Policy", "Agent", "TextModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: optimize),
-        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-        .testTarget(name: "LaserTests", dependencies: ["Laser", "LinearAlgebra"]),
-        .testTarget(name: "SokobanTests", dependencies: ["Sokoban"]),
-        .testTarget(name: "PolicyTests", dependencies: ["Policy", "Laser", "LinearAlgebra"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "Policy", "Sokoban", "Laser"]),
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["Core", "LinearAlgebra"]),
+        .testTarget(name: "LaserTests", dependencies: ["Core", "Laser", "LinearAlgebra"]),
+        .testTarget(name: "SokobanTests", dependencies: ["Core", "Sokoban"]),
+        .testTarget(
+            name: "PolicyTests", dependencies: ["Core", "Policy", "Laser", "LinearAlgebra"]),
+        .testTarget(
+            name: "AgentTests", dependencies: ["Agent", "Core", "Policy", "Sokoban", "Laser"]),
         .testTarget(
             name: "TextModelTests",
-            dependencies: ["TextModel", "Laser", "LinearAlgebra", "QuantizedKernels"]),
+            dependencies: ["Core", "TextModel", "Laser", "LinearAlgebra", "QuantizedKernels"]),
         .testTarget(name: "LaserCLITests", dependencies: ["LaserCLI"]),
     ]
 )

@@ -1,5 +1,6 @@
 // Behavior cloning: cross-entropy on the solver's actions plus value regression on the return-to-go,
 // over symmetry-augmented demonstration batches, with held-out accuracy, checkpoints and resume.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

@@ -1,6 +1,7 @@
 // A behavior-cloning run with its files: the checkpoint it writes every evaluation and resumes
 // from, the DAgger positions kept beside it, and the JSON-lines log. `laser train bc` only turns
 // flags into one of these; tests drive it directly.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

@@ -1,5 +1,6 @@
 // Solver demonstrations: levels generated from seeds and solved (in parallel, deterministic per
 // seed, cached on disk with a version stamp), and the solutions replayed into training samples.
+import Core
 import Dispatch
 import Foundation
 import Synchronization

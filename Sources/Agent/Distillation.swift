@@ -2,6 +2,7 @@
 // samples. The average solves more levels than any single view of the same network (it averages
 // out the orientation-dependent part of its errors); training a network towards it hands that
 // gain to a policy that needs one forward pass per step.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

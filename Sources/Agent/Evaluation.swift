@@ -1,5 +1,6 @@
 // Measuring a policy's solve rate: greedy and best-of-k sampled rollouts over a level set, batched
 // per worker thread, deterministic for a seed.
+import Core
 import Dispatch
 import Foundation
 import LinearAlgebra

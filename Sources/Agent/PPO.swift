@@ -1,5 +1,6 @@
 // Proximal policy optimisation (Schulman et al. 2017) in the shape of cleanrl's ppo.py: vectorised
 // rollouts over a level pool, GAE, the clipped surrogate, clipped value loss and an entropy bonus.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

@@ -1,5 +1,6 @@
 // A policy playing one level step by step, keeping a `Game` beside the environment so front ends
 // (`laser watch`) can draw each position and the action probabilities behind it.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

@@ -1,4 +1,5 @@
 // The append-only JSONL log of a search: every finished evaluation, so a killed run resumes.
+import Core
 import Foundation
 import LinearAlgebra
 

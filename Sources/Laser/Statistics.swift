@@ -3,6 +3,7 @@
 // test on the discordant pairs, Newcombe's interval for the difference of the two rates and
 // Wilson intervals on each rate; continuous ones (mean log-probability) a paired bootstrap
 // interval. Model-agnostic: both model families use it, and `laser compare` on saved per-item files.
+import Core
 import Foundation
 import LinearAlgebra
 

@@ -2,6 +2,7 @@
 // one SVG heatmap per matrix type. Whatever the model, `laser sweep` hands its grid and evaluation
 // to one of these.
 import Collections
+import Core
 import Foundation
 import LinearAlgebra
 

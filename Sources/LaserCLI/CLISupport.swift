@@ -1,5 +1,6 @@
 // Small pieces every subcommand shares: one-line errors, intervention parsing, output helpers.
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import Sokoban

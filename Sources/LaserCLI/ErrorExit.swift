@@ -1,6 +1,7 @@
 // How `laser` ends on an error: one line, control characters escaped, a non-zero status; and the
 // argument rewrite that lets an option take a negative number (`--rho -1`).
 import ArgumentParser
+import Core
 import Foundation
 import Sokoban
 

@@ -1,5 +1,6 @@
 // Everything `laser` prints goes through here: level titles, tensor names, metadata, questions and
 // generated text come from files, and a control character in them must not reach the terminal.
+import Core
 import Foundation
 import Sokoban
 

@@ -1,6 +1,7 @@
 // The options every `laser sweep` shares, whatever the model: the grid, the shard, the outputs;
 // and the step from them to the Laser module's SweepRun.
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

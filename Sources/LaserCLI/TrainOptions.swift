@@ -2,6 +2,7 @@
 // demonstrations come from.
 import Agent
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

@@ -1,5 +1,6 @@
 // Randomized truncated SVD (Halko, Martinsson, Tropp 2011) for large matrices and small ranks.
 import CBLAS
+import Core
 
 /// Options for the randomized SVD.
 public struct RandomizedSVDOptions: Sendable {

@@ -5,6 +5,7 @@
 //   N bytes   JSON object: name → {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]},
 //             plus an optional "__metadata__": {string: string}
 //   rest      the byte buffer; offsets are relative to its start
+import Core
 import Foundation
 
 /// Element types a safetensors header may name, with their sizes.

@@ -1,4 +1,5 @@
 // A dense, row-major, contiguous Float32 tensor: the one array type every model uses.
+import Core
 
 /// A dense Float32 tensor stored row-major and contiguously, with value semantics
 /// (copy-on-write through the underlying array).

@@ -1,5 +1,6 @@
 // The policy's distribution over the four moves, from one sample's logits: the max-shifted softmax,
 // log-probabilities, entropy, argmax and sampling in one place.
+import Core
 import LinearAlgebra
 
 #if canImport(Glibc)

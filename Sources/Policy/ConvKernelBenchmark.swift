@@ -1,6 +1,7 @@
 // GFLOP/s of the direct 3×3 convolution kernels alone, one core, at a residual block's shape
 // (`laser bench policy --kernels`): a kernel change is measured without the rest of a training
 // step around it, and against the core's FMA peak (OpenBLAS sgemm's, in `laser bench linalg`).
+import Core
 import Foundation
 import LinearAlgebra
 

@@ -1,4 +1,5 @@
 // ConvPolicy: a small ResNet (stem conv, residual blocks, AlphaZero-style policy and value heads).
+import Core
 import Laser
 import LinearAlgebra
 

@@ -1,6 +1,7 @@
 // DecisionTransformer (Chen et al. 2021), the network of the LASER paper's Sokoban experiment: a
 // causal transformer over the last K steps as (return-to-go, state, action) tokens, each state
 // embedded by a small conv encoder, the action read off the current state's token.
+import Core
 import Laser
 import LinearAlgebra
 

@@ -1,4 +1,5 @@
 // Throughput of training steps and batched inference, for `laser bench policy` and size choices.
+import Core
 import Foundation
 import LinearAlgebra
 

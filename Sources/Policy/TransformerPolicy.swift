@@ -1,6 +1,7 @@
 // TransformerPolicy: one token per cell plus a summary token, learned 2-D positions, pre-norm
 // layers (attention + GELU MLP), policy and value heads on the summary token. The tokens embed
 // either the cell's observation planes or, with a conv trunk, the trunk's features of the cell.
+import Core
 import Laser
 import LinearAlgebra
 

@@ -1,5 +1,6 @@
 // The RL environment: gym-sokoban's rewards and step limit, observation planes, and a
 // batched form that steps many levels at once without allocating.
+import Core
 
 /// Rewards and limits, with gym-sokoban's values as defaults.
 public struct EnvironmentConfig: Sendable, Equatable {

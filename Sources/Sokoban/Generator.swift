@@ -1,5 +1,6 @@
 // The Boxoban level generator: random-walk room topology, random goals and player, then reverse
 // play (pulls from the solved state) scored by box displacement times box switches.
+import Core
 
 /// Settings of the generator; the defaults are Boxoban's for a 10x10, 4-box room.
 public struct GeneratorOptions: Sendable {
@@ -228,16 +229,9 @@ struct ReversePlay {
     /// A 64-bit key of the position (box set and player): a sum of mixed squares, so box order
     /// does not matter and nothing is allocated. A collision only prunes one position.
     func key() -> UInt64 {
-        var h = Self.mix(UInt64(player) &+ 0x5151_0000)
-        for p in position { h &+= Self.mix(UInt64(p)) }
+        var h = SplitMix64.mix(UInt64(player) &+ 0x5151_0000)
+        for p in position { h &+= SplitMix64.mix(UInt64(p)) }
         return h
-    }
-
-    static func mix(_ x: UInt64) -> UInt64 {
-        var z = x &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 
     func score(switches: Int) -> Int {

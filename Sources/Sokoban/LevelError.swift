@@ -1,4 +1,5 @@
 // The typed error for a level that cannot be read: which level, where, and what is wrong.
+import Core
 
 /// A problem in a level file or board, located by level number (1-based), line and column.
 public struct LevelError: Error, Sendable, Equatable, CustomStringConvertible {

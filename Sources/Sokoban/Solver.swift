@@ -2,6 +2,7 @@
 // box set plus normalized player square, and deadlock pruning; optionally fewest moves second.
 
 import Collections
+import Core
 
 /// Limits for one solver run.
 public struct SolverOptions: Sendable {

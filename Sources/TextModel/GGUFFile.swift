@@ -11,6 +11,7 @@
 //   9 array = u32 element_type · u64 count · values · 10 u64 · 11 i64 · 12 f64.
 // Version 1 (u32 counts) is not read. Nothing is allocated from a count before the count is
 // checked against the bytes that remain.
+import Core
 import LinearAlgebra
 import QuantizedKernels
 

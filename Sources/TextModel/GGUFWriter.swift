@@ -2,6 +2,7 @@
 // tokenizer included) copied byte for byte, every other tensor's bytes copied as stored, the
 // replaced ones encoded as F16 or Q8_0. Tensors are laid out back to back in the source's order
 // and alignment, as ggml writes them; the file is written atomically.
+import Core
 import Foundation
 import LinearAlgebra
 

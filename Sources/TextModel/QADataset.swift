@@ -1,4 +1,5 @@
 // Factual-QA datasets: ROME's known facts, CounterFact (expanded as the LASER code does) and JSONL.
+import Core
 import Foundation
 import LinearAlgebra
 

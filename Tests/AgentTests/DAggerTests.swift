@@ -1,5 +1,6 @@
 // Optimal-action sets from solutions, and DAgger: the positions the policy reaches come back
 // labelled by the solver, deterministically, and a resumed run keeps only the rounds it had done.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

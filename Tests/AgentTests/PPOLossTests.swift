@@ -1,4 +1,5 @@
 // PPO's loss against finite differences, and the action distribution against its definitions.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

@@ -1,4 +1,5 @@
 // Reductions: ranks, reports (Eckart–Young), composition, factored forward, bit-exact restore.
+import Core
 import Testing
 
 @testable import Laser

@@ -1,5 +1,6 @@
 // The search: resume after a kill gives identical results, shards merge into the unsharded
 // result, validation picks and test reports, and greedy composition walks layers last to first.
+import Core
 import Foundation
 import Testing
 

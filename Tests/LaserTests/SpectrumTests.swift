@@ -1,4 +1,5 @@
 // Spectral diagnostics: a planted low-rank signal in noise is found above the Marchenko–Pastur edge.
+import Core
 import Testing
 
 @testable import Laser

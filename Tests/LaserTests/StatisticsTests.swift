@@ -3,6 +3,7 @@
 // and the Newcombe square-and-add interval of Fagerland, Lydersen & Laake's contingencytables
 // package (their Chapter 8 test: the table [[59, 6], [16, 80]] gives −0.0621, 95% CI −0.1186 to
 // −0.0046).
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

@@ -1,6 +1,7 @@
 // A sweep run owns its files: killed part-way, the same run resumes from its log and writes the
 // same reports as an uninterrupted one; every report file is written; layer selections parse and
 // resolve against the model, naming what is wrong.
+import Core
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 // A small two-layer model adopting ReducibleModel, used to test the Laser module without any domain.
+import Core
 import Laser
 import LinearAlgebra
 

@@ -1,4 +1,5 @@
 // BLAS wrappers against the naive reference, in every transpose combination.
+import Core
 import Testing
 
 @testable import LinearAlgebra

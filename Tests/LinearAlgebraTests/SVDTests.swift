@@ -1,4 +1,5 @@
 // SVD, Eckart–Young, exact recovery of low-rank matrices, and the randomized SVD's accuracy.
+import Core
 import Testing
 
 @testable import LinearAlgebra

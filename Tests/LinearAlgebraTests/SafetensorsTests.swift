@@ -1,4 +1,5 @@
 // safetensors round trips, and one malformed file per kind of header violation.
+import Core
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 // Checkpoints: round trip, metadata PyTorch tools read, validation errors, exact resume.
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

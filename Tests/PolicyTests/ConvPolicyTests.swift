@@ -1,4 +1,5 @@
 // ConvPolicy: forward against a float64 PyTorch-semantics reference, gradients, LASER addresses.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

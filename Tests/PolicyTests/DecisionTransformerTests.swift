@@ -1,5 +1,6 @@
 // DecisionTransformer: forward and every gradient against a float64 reference on valid K-step
 // inputs, what the output may and may not depend on, checkpoints, LASER addresses.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

@@ -1,5 +1,6 @@
 // Factored checkpoints: a LASER-reduced policy saved as its factors loads back running through the
 // same factors (identical outputs, fewer stored parameters), and malformed factor files are named.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

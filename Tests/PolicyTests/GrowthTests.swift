@@ -1,4 +1,5 @@
 // Growing a trained policy: the larger network computes the same outputs and still learns.
+import Core
 import LinearAlgebra
 import Testing
 

@@ -1,4 +1,5 @@
 // Inputs and batched inference: wall padding, refusals, per-thread contexts sharing one model.
+import Core
 import Dispatch
 import Foundation
 import LinearAlgebra

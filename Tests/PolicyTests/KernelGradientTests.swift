@@ -1,4 +1,5 @@
 // Each layer's backward against central differences of its float64 reference (loss = Σ out·r).
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

@@ -1,6 +1,7 @@
 // The fully connected layer's direct kernels (PointwiseKernels, 10-row blocks with an sgemm tail)
 // against float64 products, at the transformer's shapes (101 tokens per sample) and at shapes
 // that leave part or all of the work to sgemm.
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

@@ -1,5 +1,6 @@
 // Shared whole-model checks: float32 forward against a float64 reference, and every parameter's
 // gradient against central differences of that reference.
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

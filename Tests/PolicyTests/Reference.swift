@@ -1,4 +1,5 @@
 // Naive float64 references of every layer (PyTorch semantics, NCHW) and the finite-difference check.
+import Core
 import Foundation
 import LinearAlgebra
 

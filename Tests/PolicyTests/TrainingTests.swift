@@ -1,4 +1,5 @@
 // Optimizer, schedule, clipping, and that supervised training actually fits a small task.
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

@@ -1,4 +1,5 @@
 // TransformerPolicy: forward against a float64 reference, gradients, LASER addresses.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

@@ -1,19 +1,10 @@
 // Helpers shared by the Sokoban tests: a seeded generator and an exhaustive state-space search.
 
+import Core
 @testable import Sokoban
 
-/// SplitMix64 for tests (Sokoban has no numeric dependency to borrow one from).
-struct TestRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The tests' seeded generator: the project's one.
+typealias TestRNG = SplitMix64
 
 func level(_ rows: String) throws -> Level {
     try Level(rows: rows.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))

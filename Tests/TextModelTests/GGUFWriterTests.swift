@@ -1,5 +1,6 @@
 // Writing a reduced model back as GGUF: metadata and untouched tensors copied byte for byte, the
 // replaced ones stored as F16 or Q8_0, and the written model computing what the reduced one does.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

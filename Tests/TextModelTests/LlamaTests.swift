@@ -1,5 +1,6 @@
 // The Llama forward pass on a tiny random model written as GGUF: against a naive reference, batched
 // against token-by-token and multi-sequence, factored against dense, and its LASER interface.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

@@ -1,5 +1,6 @@
 // The quantized products against the Float32 reference: every supported type, every instruction
 // set this CPU runs, register-tile edges, accumulation, the thread pool, and the model built on them.
+import Core
 import Foundation
 import LinearAlgebra
 import QuantizedKernels

@@ -1,5 +1,6 @@
 // Tokenizer: the pre-tokenizer's splits, BPE merge order on a tiny vocabulary, and the real
 // SmolLM2 vocabulary against token ids from llama.cpp.
+import Core
 import Foundation
 import LinearAlgebra
 import Testing

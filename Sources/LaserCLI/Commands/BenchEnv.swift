@@ -1,6 +1,7 @@
 // `laser bench env`: environment steps per second, single and batched, printed as JSON.
 
 import ArgumentParser
+import Core
 import Foundation
 import LinearAlgebra
 import Sokoban

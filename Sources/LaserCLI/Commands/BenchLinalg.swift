@@ -1,5 +1,6 @@
 // `laser bench linalg`: sgemm GFLOP/s, and exact vs randomized SVD times, with the OpenBLAS core in use.
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

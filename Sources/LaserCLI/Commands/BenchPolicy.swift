@@ -1,5 +1,6 @@
 // `laser bench policy`: training and inference samples/s of the policy networks at several batches.
 import ArgumentParser
+import Core
 import Foundation
 import LinearAlgebra
 import Policy

@@ -1,6 +1,7 @@
 // `laser bench text`: prompt-processing and generation tokens/s, QA items/s and peak memory of the
 // language model, as JSON (scripts/bench-text.sh sets llama.cpp's figures beside them).
 import ArgumentParser
+import Core
 import Foundation
 import LinearAlgebra
 import TextModel

@@ -1,6 +1,7 @@
 // `laser eval --policy CKPT`: a policy's solve rate on a level set, optionally with LASER applied.
 import Agent
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

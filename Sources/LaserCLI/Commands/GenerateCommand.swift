@@ -1,6 +1,7 @@
 // `laser generate`: Boxoban-style levels, deterministic per seed, each checked by the solver.
 
 import ArgumentParser
+import Core
 import Dispatch
 import Foundation
 import LinearAlgebra

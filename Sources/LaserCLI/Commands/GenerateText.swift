@@ -1,5 +1,6 @@
 // `laser generate-text`: greedy continuation of a prompt by the language model, streamed.
 import ArgumentParser
+import Core
 import Foundation
 import Sokoban
 import TextModel

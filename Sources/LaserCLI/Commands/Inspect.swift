@@ -1,5 +1,6 @@
 // `laser inspect`: the tensors of a safetensors file, and with --spectrum their spectra and SNR.
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

@@ -1,5 +1,6 @@
 // `laser population`: finished sweeps of many models as one study (Markdown table and forest plot).
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

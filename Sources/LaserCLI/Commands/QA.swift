@@ -1,5 +1,6 @@
 // `laser qa`: the factual-QA benchmark on the language model, with optional LASER interventions.
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

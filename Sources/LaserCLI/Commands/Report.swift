@@ -1,5 +1,6 @@
 // `laser report`: sweeps of different models in one side-by-side report (Markdown and SVG).
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

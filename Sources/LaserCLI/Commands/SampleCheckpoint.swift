@@ -1,5 +1,6 @@
 // `laser sample-checkpoint`: writes a small transformer-shaped checkpoint to try the tools on.
 import ArgumentParser
+import Core
 import Laser
 import LinearAlgebra
 

@@ -3,6 +3,7 @@
 // as a factored checkpoint that runs through its factors.
 import Agent
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

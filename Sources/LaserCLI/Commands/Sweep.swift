@@ -2,6 +2,7 @@
 // for whichever model is given (a Sokoban policy with --policy).
 import Agent
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

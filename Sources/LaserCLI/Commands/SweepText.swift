@@ -1,6 +1,7 @@
 // The language-model half of `laser sweep` (--model / --dataset): LASER over a QA dataset through
 // the Laser module's search (validation → test protocol, resumable, shardable, greedy composition).
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

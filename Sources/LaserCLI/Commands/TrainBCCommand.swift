@@ -2,6 +2,7 @@
 // module's BehaviorCloningRun.
 import Agent
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

@@ -2,6 +2,7 @@
 // resume, and held-out greedy solve rate as it trains.
 import Agent
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra

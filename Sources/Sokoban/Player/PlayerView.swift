@@ -1,5 +1,6 @@
 // Draws the player's screen: header, centred board, counters, messages, help; or a notice when
 // the terminal is too small. Pure text, so it is testable without a terminal.
+import Core
 
 /// How the board is drawn.
 public struct PlayerStyle: Sendable {

@@ -1,6 +1,7 @@
 // Saved solutions per collection under $XDG_DATA_HOME, best by pushes then moves, written
 // atomically so progress survives restarts and crashes.
 
+import Core
 import Foundation
 
 /// A solution kept for one level.

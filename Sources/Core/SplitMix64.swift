@@ -8,8 +8,15 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public init(seed: UInt64) { state = seed }
 
     public mutating func next() -> UInt64 {
+        let output = Self.mix(state)
         state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
+        return output
+    }
+
+    /// The first output of a generator seeded with `x`: a strong 64-bit mixing function, for
+    /// order-free hashes of sets (a sum of mixed members).
+    @inline(__always) public static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &+ 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)

@@ -1,5 +1,5 @@
 // A cheap content fingerprint of a file, so a result log can name exactly which checkpoint or
-// dataset it was made with (not a security hash: FNV-1a, 64 bits, over every byte).
+// dataset it was made with (the project's FNV-1a, 64 bits, over every byte).
 import Foundation
 
 public enum FileFingerprint {
@@ -13,14 +13,8 @@ public enum FileFingerprint {
         return "fnv1a64:" + String(format: "%016llx", fnv1a64(data))
     }
 
-    /// FNV-1a over `data`, eight bytes at a time folded byte by byte (no allocation).
+    /// FNV-1a over `data`, byte by byte (no allocation).
     public static func fnv1a64(_ data: Data) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { raw in
-            for byte in raw.bindMemory(to: UInt8.self) {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
-        }
-        return hash
+        data.withUnsafeBytes { raw in FNV1a.hash(raw.bindMemory(to: UInt8.self)) }
     }
 }

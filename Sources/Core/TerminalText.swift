@@ -1,7 +1,7 @@
 // Text from files made safe to print: control characters become visible escapes, so a level title
 // or a tensor name cannot move the cursor, retitle the window or hide what follows; and system
-// errors said in a few words instead of Foundation's multi-line dumps. The terminal player needs
-// both, and every front end imports this module, so they live here.
+// errors said in a few words instead of Foundation's multi-line dumps. The terminal player and
+// every command that prints what it read need both.
 
 import Foundation
 
