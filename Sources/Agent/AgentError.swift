@@ -16,6 +16,8 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
     case cannotResume(path: String, reason: String)
     /// A run output that cannot be written.
     case cannotWrite(path: String, reason: String)
+    /// A checkpoint already at a new run's output (neither resumed nor overwritten).
+    case outputExists(path: String)
 
     public var description: String {
         switch self {
@@ -34,6 +36,9 @@ public enum AgentError: Error, CustomStringConvertible, Equatable {
             return "cannot resume \(path): \(reason)"
         case .cannotWrite(let path, let reason):
             return "cannot write \(path): \(reason)"
+        case .outputExists(let path):
+            return
+                "\(path) already exists: pass --resume to continue it or --overwrite to replace it (it was left untouched)"
         }
     }
 }

@@ -83,17 +83,21 @@ public final class BehaviorCloningRun {
     let dataSeed: UInt64?
     let teacherPath: String?
     let log: RunLog
+    /// The run's lock on its checkpoint, held while the run lives.
+    let output: RunOutput
 
     /// A run training `network` on `levels` (the last `heldOutLevels` held out), or, with `resume`
     /// and an existing checkpoint, continuing that checkpoint: it must hold the same architecture
     /// as `network` and have held out the same levels, so a wrong checkpoint is refused instead of
-    /// being trained and overwritten. `initial` names the checkpoint `network` came from and
+    /// being trained and overwritten. `output` is the hold on the checkpoint (see `RunOutput`:
+    /// its lock, and whether it is resumed); resuming drops the log lines and DAgger positions
+    /// past the checkpoint's step. `initial` names the checkpoint `network` came from and
     /// `dataSeed` the seed the levels were generated from, both for the record. With `teacher`
     /// (a network and the checkpoint it came from) the run distills its symmetry-averaged policy;
     /// `teacherProgress` hears (samples done, samples to do) while the teacher labels the samples.
     public init(
         network: any PolicyNetwork, levels: [Level], heldOutLevels: Int,
-        config: BehaviorCloningConfig, files: Files, resume: Bool, initial: String? = nil,
+        config: BehaviorCloningConfig, files: Files, output: RunOutput, initial: String? = nil,
         dataSeed: UInt64? = nil, teacher: (network: any PolicyNetwork, path: String)? = nil,
         teacherProgress: ((Int, Int) -> Void)? = nil
     ) throws {
@@ -105,11 +109,13 @@ public final class BehaviorCloningRun {
         self.dataSeed = dataSeed
         teacherPath = teacher?.path
         log = RunLog(path: files.log)
-        resumed = resume && FileManager.default.fileExists(atPath: files.checkpoint)
+        self.output = try output.checked(for: files.checkpoint)
+        resumed = output.resumes
         if resumed {
             trainer = try Self.resumeTrainer(
                 files.checkpoint, like: network, levelCount: levels.count,
                 heldOut: heldOutLevels, config: config)
+            try log.dropLines(after: trainer.step, key: "step")
         } else {
             trainer = try PolicyTrainer(
                 model: network, config: config.optimizer, batchCapacity: config.batchSize)
@@ -120,7 +126,12 @@ public final class BehaviorCloningRun {
         if config.dagger.every > 0 && resumed && trainer.step > 0
             && FileManager.default.fileExists(atPath: files.daggerStates)
         {
-            collected = try Self.readLevels(files.daggerStates)
+            // Rounds after the checkpoint's step are collected again, as an uninterrupted run
+            // would; their positions, saved before a kill, are not kept twice.
+            let lastRound = trainer.step / config.dagger.every
+            collected = try Self.readLevels(files.daggerStates).filter {
+                (DAgger.round(ofTitle: $0.title) ?? 0) <= lastRound
+            }
         }
         training = try BehaviorCloning(
             trainer: trainer, levels: levels, heldOutLevels: heldOutLevels, config: config,
@@ -128,6 +139,21 @@ public final class BehaviorCloningRun {
             files: (files.demonstrations, files.daggerStates, files.daggerImport),
             teacher: teacher?.network, teacherCache: files.teacherTargets,
             teacherProgress: teacherProgress)
+    }
+
+    /// A run that takes its own hold on `files.checkpoint`: an existing checkpoint is continued
+    /// with `resume`, replaced with `overwrite`, and otherwise refused untouched.
+    public convenience init(
+        network: any PolicyNetwork, levels: [Level], heldOutLevels: Int,
+        config: BehaviorCloningConfig, files: Files, resume: Bool, overwrite: Bool = false,
+        initial: String? = nil, dataSeed: UInt64? = nil,
+        teacher: (network: any PolicyNetwork, path: String)? = nil
+    ) throws {
+        try self.init(
+            network: network, levels: levels, heldOutLevels: heldOutLevels, config: config,
+            files: files,
+            output: RunOutput(checkpoint: files.checkpoint, resume: resume, overwrite: overwrite),
+            initial: initial, dataSeed: dataSeed, teacher: teacher)
     }
 
     /// The trainer of `path`, checked against what this run trains.
@@ -223,12 +249,13 @@ public final class BehaviorCloningRun {
                     try events(.daggerRound(round, total: self.training.collectedStates.count))
                 },
                 report: { report in
-                    try self.log.append(EvaluationLine(report))
+                    // The checkpoint first: a log line never names a step no checkpoint holds.
                     try PolicyCheckpoint.save(
                         model: self.trainer.model, trainer: self.trainer, to: self.files.checkpoint,
                         dataSeed: self.dataSeed,
                         metadata: try RunRecord.metadata(
                             kind: "laser train bc", state: self.state(after: report)))
+                    try self.log.append(EvaluationLine(report))
                     try events(.evaluated(report))
                 })
         }

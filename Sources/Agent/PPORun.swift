@@ -109,13 +109,17 @@ public final class PPORun {
     let evaluateEvery: Int
     let curriculum: CurriculumSettings?
     let log: RunLog
+    /// The run's lock on its checkpoint, held while the run lives.
+    let output: RunOutput
 
     /// A run from the checkpoint `initial` on the `pool` levels, evaluated greedily on
     /// `evaluationLevels` every `evaluateEvery` updates; with `resume` and an existing checkpoint,
-    /// that run continued (its update count, curriculum stage and starting point from its state).
+    /// that run continued (its update count, curriculum stage and starting point from its state,
+    /// log lines past that update dropped). `output` is the hold on the checkpoint (see
+    /// `RunOutput`: its lock, and whether it is resumed).
     public init(
         initial: String?, pool: [Level], evaluationLevels: [Level], config: PPOConfig,
-        evaluateEvery: Int, curriculum: CurriculumSettings? = nil, files: Files, resume: Bool
+        evaluateEvery: Int, curriculum: CurriculumSettings? = nil, files: Files, output: RunOutput
     ) throws {
         try config.validate()
         try curriculum?.validate()
@@ -130,9 +134,10 @@ public final class PPORun {
         self.evaluateEvery = evaluateEvery
         self.curriculum = curriculum
         log = RunLog(path: files.log)
+        self.output = try output.checked(for: files.checkpoint)
         let trainer: PolicyTrainer
         var stage = 0
-        if resume && FileManager.default.fileExists(atPath: files.checkpoint) {
+        if output.resumes {
             let path = files.checkpoint
             let metadata = try PolicyCheckpoint.load(from: path).metadata
             guard
@@ -144,6 +149,7 @@ public final class PPORun {
             trainer = try PolicyCheckpoint.resume(
                 from: path, batchCapacity: config.minibatchSize, config: config.optimizer)
             resumedAt = state.update
+            try log.dropLines(after: state.update, key: "update")
             self.initial = state.initial
             stage = state.curriculumStage
         } else {
@@ -169,6 +175,19 @@ public final class PPORun {
         ppo = try PPO(
             trainer: trainer, levels: pool, config: config, startUpdate: resumedAt ?? 0,
             curriculum: schedule)
+    }
+
+    /// A run that takes its own hold on `files.checkpoint`: an existing checkpoint is continued
+    /// with `resume`, replaced with `overwrite`, and otherwise refused untouched.
+    public convenience init(
+        initial: String?, pool: [Level], evaluationLevels: [Level], config: PPOConfig,
+        evaluateEvery: Int, curriculum: CurriculumSettings? = nil, files: Files, resume: Bool,
+        overwrite: Bool = false
+    ) throws {
+        try self.init(
+            initial: initial, pool: pool, evaluationLevels: evaluationLevels, config: config,
+            evaluateEvery: evaluateEvery, curriculum: curriculum, files: files,
+            output: RunOutput(checkpoint: files.checkpoint, resume: resume, overwrite: overwrite))
     }
 
     /// Runs to the end of the schedule, or to update `until` (the schedule still runs to

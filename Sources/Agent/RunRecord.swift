@@ -1,5 +1,6 @@
 // What a training run leaves behind besides its weights: a JSON-lines log, and the run's state as
 // one JSON object in its checkpoint's metadata, which is what a resumed run reads back.
+import Core
 import Foundation
 import LinearAlgebra
 import Policy
@@ -34,6 +35,50 @@ public struct RunLog: Sendable {
             try handle.write(contentsOf: line)
         } catch {
             throw AgentError.cannotWrite(path: path, reason: error.localizedDescription)
+        }
+    }
+}
+
+extension RunLog {
+    /// Drops the lines a resumed run will write again: everything after the last line whose
+    /// `key` (the step or update number) is at most `last`, the checkpoint's. Lines without the
+    /// key (a DAgger round) belong to the evaluation that follows them. A kill between a
+    /// checkpoint and the next one leaves lines the checkpoint does not hold; after this the log
+    /// and the checkpoint agree again. The file is rewritten atomically, only when it changes.
+    public func dropLines(after last: Int, key: String) throws {
+        guard let path, FileManager.default.fileExists(atPath: path) else { return }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AgentError.cannotWrite(path: path, reason: "cannot read the log")
+        }
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        var keep = 0
+        var firstLater: Int?
+        for (i, line) in lines.enumerated() where !line.isEmpty {
+            guard case .object(let fields)? = try? JSONValue.parse(Data(line)) else { continue }
+            let value: Int
+            switch fields[key] {
+            case .integer(let n)?: value = n
+            case .number(let x)?: value = Int(x)
+            default: continue
+            }
+            if value <= last {
+                keep = i + 1
+            } else if firstLater == nil {
+                firstLater = i
+            }
+        }
+        // No line at or before the checkpoint: keep what precedes the first later line.
+        if keep == 0, let firstLater { keep = firstLater }
+        if keep == 0 && firstLater == nil { return }
+        let kept = lines[..<keep]
+        guard kept.count < lines.count - (lines.last?.isEmpty == true ? 1 : 0) else { return }
+        var out = Data()
+        for line in kept {
+            out.append(contentsOf: line)
+            out.append(UInt8(ascii: "\n"))
+        }
+        do { try AtomicFile.write(out, to: path) } catch {
+            throw AgentError.cannotWrite(path: path, reason: "\(error)")
         }
     }
 }

@@ -65,11 +65,16 @@ public enum AtomicFile {
 public enum FileError: Error, CustomStringConvertible, Equatable {
     case cannotRead(String, reason: String)
     case cannotWrite(String, reason: String)
+    /// Another run holds the output's lock (see `OutputLock`), with its pid when known.
+    case inUse(String, holder: Int32?)
 
     public var description: String {
         switch self {
         case .cannotRead(let path, let reason): return "cannot read \(path): \(reason)"
         case .cannotWrite(let path, let reason): return "cannot write \(path): \(reason)"
+        case .inUse(let path, let holder):
+            return
+                "\(path) is in use by another run\(holder.map { " (pid \($0))" } ?? ""); wait for it to finish or choose another output"
         }
     }
 }

@@ -39,10 +39,14 @@ public final class SweepRun<Model: ReducibleModel> {
     public let search: Search<Model>
     /// Metrics the reports show, the objective's first.
     public let reportMetrics: [String]
+    /// One writer per output: the locks on the folder and on the result log, held while the run
+    /// lives, so a second sweep on either is refused instead of doing the grid again.
+    let locks: [OutputLock]
 
     /// A sweep of `grid` (this `shard` of it) over `model`, scored by `evaluate`. `setup` names
     /// what the results depend on besides the intervention (checkpoint and data fingerprints): a
-    /// log written under another setup is refused rather than mixed in.
+    /// log written under another setup is refused rather than mixed in. Another run holding the
+    /// folder or the log is refused too (`FileError.inUse`).
     public init(
         model: Model, grid: SweepGrid, shard: Shard = .whole, objective: Objective,
         reportMetrics: [String], setup: String, files: Files,
@@ -57,6 +61,7 @@ public final class SweepRun<Model: ReducibleModel> {
             try FileManager.default.createDirectory(
                 atPath: folder, withIntermediateDirectories: true)
         }
+        locks = [try OutputLock(output: files.directory), try OutputLock(output: files.results)]
         let store = try ResultStore(path: files.results, setup: setup)
         search = Search(
             reducer: Reducer(model: model), objective: objective, store: store, evaluate: evaluate)

@@ -65,15 +65,20 @@ import Testing
         }
         #expect(events == ["eval 2", "dagger 1", "eval 4", "dagger 2", "eval 6", "eval 8"])
 
-        let first = try BehaviorCloningRun(
-            network: try Fixtures.tinyConv(), levels: levels, heldOutLevels: 1, config: config,
-            files: files("split"), resume: true)
-        try first.run(workers: 1, until: 5)
+        // The first part's run holds the checkpoint's lock until it goes away.
+        let firstCollected: Int
+        do {
+            let first = try BehaviorCloningRun(
+                network: try Fixtures.tinyConv(), levels: levels, heldOutLevels: 1, config: config,
+                files: files("split"), resume: true)
+            try first.run(workers: 1, until: 5)
+            firstCollected = first.training.collectedStates.count
+        }
         let second = try BehaviorCloningRun(
             network: try Fixtures.tinyConv(seed: 99), levels: levels, heldOutLevels: 1,
             config: config, files: files("split"), resume: true)
         #expect(second.resumed && second.trainer.step == 5)
-        #expect(second.training.collectedStates.count == first.training.collectedStates.count)
+        #expect(second.training.collectedStates.count == firstCollected)
         try second.run(workers: 1)
         // Equal up to float rounding: the same samples, DAgger rounds and optimizer state. (A CI
         // run once saw the bit-exact comparison fail under a fully loaded machine, which BLAS's
@@ -129,11 +134,63 @@ import Testing
                 network: try Fixtures.tinyConv(), levels: levels, heldOutLevels: 2,
                 config: config, files: files, resume: true)
         } throws: { "\($0)".contains("2 held out") }
-        // Without --resume the run starts afresh.
+        // Without --resume or --overwrite an existing checkpoint is refused and left as it was.
+        let saved = try Data(contentsOf: URL(fileURLWithPath: files.checkpoint))
+        #expect {
+            try BehaviorCloningRun(
+                network: wider, levels: levels, heldOutLevels: 2, config: config, files: files,
+                resume: false)
+        } throws: {
+            "\($0)".contains("a.safetensors already exists") && "\($0)".contains("--resume")
+                && "\($0)".contains("--overwrite")
+        }
+        #expect {
+            try BehaviorCloningRun(
+                network: wider, levels: levels, heldOutLevels: 2, config: config, files: files,
+                resume: true, overwrite: true)
+        } throws: { "\($0)".contains("contradict") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: files.checkpoint)) == saved)
+        // With --overwrite the run starts afresh, and holds the file: a second run is refused.
         let fresh = try BehaviorCloningRun(
             network: wider, levels: levels, heldOutLevels: 2, config: config, files: files,
-            resume: false)
+            resume: false, overwrite: true)
         #expect(!fresh.resumed && fresh.trainer.step == 0)
+        #expect {
+            try BehaviorCloningRun(
+                network: wider, levels: levels, heldOutLevels: 2, config: config, files: files,
+                resume: true)
+        } throws: { "\($0)".contains("in use by another run (pid \(getpid()))") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: files.checkpoint)) == saved)
+        withExtendedLifetime(fresh) {}
+    }
+
+    @Test func aResumedRunDropsTheLogLinesPastItsCheckpoint() throws {
+        let dir = folder("log-trim")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = "\(dir)/run.jsonl"
+        // Evaluations at 2 and 4 (checkpointed at 4), then a DAgger round and step 6 the kill
+        // left without a checkpoint.
+        let text = """
+            {"step":2,"a":1}
+            {"dagger_round":1}
+            {"step":4,"a":2}
+            {"dagger_round":2}
+            {"step":6,"a":3}
+
+            """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try RunLog(path: path).dropLines(after: 4, key: "step")
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8)
+                == "{\"step\":2,\"a\":1}\n{\"dagger_round\":1}\n{\"step\":4,\"a\":2}\n")
+        // Nothing past the checkpoint: the file is left alone.
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+        try RunLog(path: path).dropLines(after: 9, key: "step")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+        // A log that starts after the checkpoint keeps nothing of it.
+        try RunLog(path: path).dropLines(after: 1, key: "step")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "")
     }
 
     func ppoConfig(updates: Int) -> PPOConfig {
@@ -159,16 +216,24 @@ import Testing
         curriculum.window = 1
         curriculum.advanceAt = 0.01
         let config = ppoConfig(updates: 5)
-        let first = try PPORun(
-            initial: start, pool: levels, evaluationLevels: levels, config: config,
-            evaluateEvery: 2, curriculum: curriculum, files: files, resume: true)
-        #expect(first.resumedAt == nil)
-        var evaluated: [Int] = []
-        try first.run(until: 3) {
-            if $0.heldOutSolveRate != nil { evaluated.append($0.report.update) }
+        let stage: Int
+        do {
+            let first = try PPORun(
+                initial: start, pool: levels, evaluationLevels: levels, config: config,
+                evaluateEvery: 2, curriculum: curriculum, files: files, resume: true)
+            #expect(first.resumedAt == nil)
+            var evaluated: [Int] = []
+            try first.run(until: 3) {
+                if $0.heldOutSolveRate != nil { evaluated.append($0.report.update) }
+            }
+            #expect(evaluated == [2, 3])
+            stage = first.ppo.curriculum?.stage ?? -1
         }
-        #expect(evaluated == [2, 3])
-        let stage = first.ppo.curriculum?.stage ?? -1
+        // A line the kill left past the checkpoint (update 3) is dropped on resume.
+        let handle = try #require(FileHandle(forWritingAtPath: files.log!))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"update\":4}\n".utf8))
+        try handle.close()
         let second = try PPORun(
             initial: nil, pool: levels, evaluationLevels: levels, config: config,
             evaluateEvery: 2, curriculum: curriculum, files: files, resume: true)

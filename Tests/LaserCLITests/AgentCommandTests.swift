@@ -110,6 +110,24 @@ import Testing
             other,
         ])
         #expect(trained.status == 0, "\(trained.stderr)")
+        // The same command again would replace the trained checkpoint: refused, file untouched.
+        let trainArgs = [
+            "train", "bc", "--demos", l, "--channels", "8", "--blocks", "1", "--steps", "2",
+            "--batch", "16", "--eval-every", "2", "--held-out", "1", "--solve-levels", "0",
+            "--out", other,
+        ]
+        let saved = try Data(contentsOf: URL(fileURLWithPath: other))
+        let again = try CLI.run(trainArgs)
+        #expect(again.status != 0)
+        #expect(
+            again.stderr.contains("other.safetensors already exists: pass --resume")
+                && again.stderr.contains("--overwrite"), "\(again.stderr)")
+        #expect(again.stderr.split(separator: "\n").count == 1)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other)) == saved)
+        let replaced = try CLI.run(trainArgs + ["--overwrite"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: other)) != saved)
+        try saved.write(to: URL(fileURLWithPath: other))
         var otherArgs = args
         otherArgs[2] = other
         let refused = try CLI.run(otherArgs)

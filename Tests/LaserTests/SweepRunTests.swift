@@ -61,6 +61,28 @@ import Testing
         #expect(summary.contains("2:fc_out:0.1"))
     }
 
+    @Test func aSecondSweepOnTheSameFolderOrLogIsRefused() throws {
+        func sweep(_ files: SweepRun<StackModel>.Files) throws -> SweepRun<StackModel> {
+            try SweepRun(
+                model: StackModel(), grid: grid, objective: Objective(metric: "score"),
+                reportMetrics: ["score"], setup: "stack model", files: files,
+                evaluate: { _ in ["score": 0] })
+        }
+        do {
+            let first = try sweep(.init(directory: dir + "/busy"))
+            #expect {
+                try sweep(.init(directory: dir + "/busy", results: dir + "/other.jsonl"))
+            } throws: { "\($0)".contains("busy is in use by another run (pid \(getpid()))") }
+            #expect {
+                try sweep(
+                    .init(directory: dir + "/elsewhere", results: dir + "/busy/results.jsonl"))
+            } throws: { "\($0)".contains("results.jsonl is in use") }
+            withExtendedLifetime(first) {}
+        }
+        // Once the first run is gone, the folder is free again.
+        _ = try sweep(.init(directory: dir + "/busy"))
+    }
+
     @Test func aLogFromAnotherSetupIsRefused() throws {
         _ = try run("setup")
         #expect(throws: LaserError.self) {

@@ -59,6 +59,9 @@ struct TrainBC: ParsableCommand {
     @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
     @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).")
     var resume = false
+    @Flag(
+        help: "Replace an existing --out with a new run (without this or --resume it is refused).")
+    var overwrite = false
     @Flag(help: "Do not augment with board symmetries.") var noAugment = false
     @Option(
         help:
@@ -159,6 +162,8 @@ struct TrainBC: ParsableCommand {
         if demonstrations.demos == nil {
             try checkWritable(demonstrations.cachePath, option: "--cache")
         }
+        // Held from here: a refused run (an existing --out, another run on it) costs nothing.
+        let output = try RunOutput(checkpoint: out, resume: resume, overwrite: overwrite)
         let network = try network()
         let distilled = try teacher.map { path in (network: try loadPolicy(path).model, path: path)
         }
@@ -177,7 +182,7 @@ struct TrainBC: ParsableCommand {
         var teacherBar: ProgressBar?
         let run = try BehaviorCloningRun(
             network: network, levels: levels, heldOutLevels: heldOut, config: config,
-            files: files, resume: resume,
+            files: files, output: output,
             initial: initial ?? trunkFrom.map { "conv trunk of \($0)" },
             dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
             teacher: distilled,

@@ -38,6 +38,9 @@ struct TrainPPO: ParsableCommand {
     @Option(help: "Seed of level choice and sampling.") var seed: UInt64 = 1
     @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
     @Flag(help: "Continue from --out if it exists.") var resume = false
+    @Flag(
+        help: "Replace an existing --out with a new run (without this or --resume it is refused).")
+    var overwrite = false
     @Option(
         help:
             "Stop after this update (checkpoint written) without shortening the schedule; --resume continues."
@@ -87,7 +90,8 @@ struct TrainPPO: ParsableCommand {
             initial: initial, pool: try loadLevels(levels),
             evaluationLevels: try loadLevels(evalLevels, limit: evalLimit), config: config,
             evaluateEvery: evalEvery, curriculum: settings,
-            files: PPORun.Files(checkpoint: out, log: log, levels: levels), resume: resume)
+            files: PPORun.Files(checkpoint: out, log: log, levels: levels),
+            output: RunOutput(checkpoint: out, resume: resume, overwrite: overwrite))
         let startUpdate = run.resumedAt ?? 0
         if run.resumedAt != nil { stderrLine("resuming \(out) at update \(startUpdate)") }
         if let schedule = run.ppo.curriculum, let settings {
