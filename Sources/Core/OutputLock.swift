@@ -42,6 +42,24 @@ public final class OutputLock: @unchecked Sendable {
         }
     }
 
+    /// Runs `body` holding the lock on `output`, waiting for it if another holder has it: for
+    /// short read-merge-write sections (saved solutions), where waiting a moment is right and
+    /// refusing is not.
+    public static func whileHeld<T>(on output: String, _ body: () throws -> T) throws -> T {
+        let path = lockPath(for: output)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var result: Int32
+        repeat { result = flock(fd, LOCK_EX) } while result != 0 && errno == EINTR
+        guard result == 0 else {
+            throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
+        }
+        return try body()
+    }
+
     /// Drops the lock (also done when the value goes away).
     public func release() {
         guard fd >= 0 else { return }

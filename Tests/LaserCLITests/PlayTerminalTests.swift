@@ -74,7 +74,7 @@ import Testing
         try #require(wait(process))
         #expect(process.terminationStatus == 0)
         let saved = try String(
-            contentsOfFile: data + "/laser/solutions/tutorial.json", encoding: .utf8)
+            contentsOfFile: data + "/laser/solutions/levels@v2.json", encoding: .utf8)
         #expect(saved.contains("\"lurd\" : \"rRR\""))
     }
 }

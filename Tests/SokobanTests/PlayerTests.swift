@@ -62,57 +62,6 @@ import Testing
         #expect(wide == ["Terminal too small: need 20x9, have 80x5"])
     }
 
-    @Test func savesTheBestSolutionAtomically() throws {
-        let dir = FileManagerTemp.make() + "/nested/dir"
-        var store = SolutionStore(directory: dir, collection: "my set")
-        #expect(store.path.hasSuffix("/my_set.json"))
-        #expect(
-            try store.record(SavedSolution(title: "a", lurd: "x", moves: 10, pushes: 5), level: 3))
-        #expect(
-            try !store.record(SavedSolution(title: "a", lurd: "y", moves: 8, pushes: 6), level: 3))
-        #expect(
-            try store.record(SavedSolution(title: "a", lurd: "z", moves: 9, pushes: 5), level: 3))
-        let reopened = SolutionStore(directory: dir, collection: "my set")
-        #expect(reopened.solutions[3]?.lurd == "z")
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir)
-        #expect(leftovers == ["my_set.json"])
-        // A damaged file is kept aside, never overwritten, and the store says so.
-        try "{not json".write(toFile: store.path, atomically: false, encoding: .utf8)
-        var fresh = SolutionStore(directory: dir, collection: "my set")
-        #expect(fresh.solutions.isEmpty)
-        #expect(fresh.notice?.contains("my_set.json.damaged") == true)
-        #expect(try String(contentsOfFile: store.path + ".damaged", encoding: .utf8) == "{not json")
-        #expect(
-            try fresh.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1))
-        try "[1,".write(toFile: store.path, atomically: false, encoding: .utf8)
-        _ = SolutionStore(directory: dir, collection: "my set")
-        #expect(try String(contentsOfFile: store.path + ".damaged-2", encoding: .utf8) == "[1,")
-        #expect(
-            SolutionStore.defaultDirectory(environment: ["XDG_DATA_HOME": "/x"])
-                == "/x/laser/solutions")
-        #expect(
-            SolutionStore.defaultDirectory(environment: ["HOME": "/h"])
-                == "/h/.local/share/laser/solutions")
-    }
-
-    /// A save that fails is not shown as saved: the error is thrown (the player shows it) and the
-    /// failed solution does not become the level's best.
-    @Test func aFailedSaveIsReported() throws {
-        let blocker = FileManagerTemp.make() + "/file"
-        try "x".write(toFile: blocker, atomically: false, encoding: .utf8)
-        var store = SolutionStore(directory: blocker + "/solutions", collection: "set")
-        #expect(throws: PlayerError.self) {
-            try store.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1)
-        }
-        #expect(store.solutions.isEmpty)
-        do {
-            try store.record(SavedSolution(title: nil, lurd: "R", moves: 1, pushes: 1), level: 1)
-        } catch {
-            #expect("\(error)".hasPrefix("cannot create \(blocker)/solutions: "))
-            #expect(!"\(error)".contains("\n") && !"\(error)".contains("NSCocoaErrorDomain"))
-        }
-    }
-
     @Test func rejectsBadStarts() {
         var o = PlayerOptions(collectionName: "t")
         o.startLevel = 99
@@ -148,8 +97,8 @@ import Testing
         try pty.expect("Moves 2   Pushes 1")
         pty.send("l")
         try pty.expect("Solved in 3 moves, 2 pushes")
-        let store = SolutionStore(directory: saveDir, collection: "tutorial")
-        #expect(store.solutions[1]?.lurd == "rRR")
+        let store = SolutionStore(directory: saveDir)
+        #expect(store.best(for: try Tutorial.collection().levels[0])?.lurd == "rRR")
         pty.send("n")
         try pty.expect("level 2/14: Turn the corner")
         pty.send("?")

@@ -1,5 +1,7 @@
-// Saved solutions per collection under $XDG_DATA_HOME, best by pushes then moves, written
-// atomically so progress survives restarts and crashes.
+// Saved solutions under $XDG_DATA_HOME, keyed by the level itself (a hash of its normalised
+// board), so the same level in any collection or at any position shows its best and a different
+// level never does. Every save re-reads the file under a lock and merges, so any number of
+// sessions at once keep every solution; every solution is replayed before it is shown.
 
 import Core
 import Foundation
@@ -12,25 +14,57 @@ public struct SavedSolution: Codable, Sendable, Equatable {
     public var moves: Int
     public var pushes: Int
 
+    public init(title: String?, lurd: String, moves: Int, pushes: Int) {
+        self.title = title
+        self.lurd = lurd
+        self.moves = moves
+        self.pushes = pushes
+    }
+
     /// Whether this is better than `other`: fewer pushes, then fewer moves.
     public func isBetter(than other: SavedSolution) -> Bool {
         (pushes, moves) < (other.pushes, other.moves)
     }
 }
 
-/// The solutions of one collection, stored as JSON keyed by 1-based level number.
+/// A solution from a file of the old layout (keyed by collection and level number) that does not
+/// solve the level now at its number: kept, never dropped, in case the collection changes back.
+public struct SetAsideSolution: Codable, Sendable, Equatable {
+    public var collection: String
+    public var level: Int
+    public var solution: SavedSolution
+    public var reason: String
+}
+
+/// Every saved solution, one JSON file keyed by level.
 public struct SolutionStore: Sendable {
     /// The file this store reads and writes.
     public let path: String
-    /// Saved solutions by 1-based level number.
-    public private(set) var solutions: [Int: SavedSolution] = [:]
+    /// Best solutions by level key (`key(of:)`), as last read or written.
+    public private(set) var solutions: [String: SavedSolution] = [:]
+    /// Imported solutions that solve no level at their old number.
+    public private(set) var setAside: [SetAsideSolution] = []
+    /// Why saving is off (the file exists but could not be read, or a damaged file could not be
+    /// moved aside): nothing is written, so nothing saved before is overwritten.
+    public private(set) var savingDisabled: String?
+    /// What happened when the store was opened, for the player to show.
+    public internal(set) var notice: String?
+
+    /// The store's file name: '@' is one of the characters the old layout's per-collection names
+    /// could not hold, so it never meets one of those files.
+    public static let fileName = "levels@v2.json"
+
+    /// What the file holds.
+    struct Contents: Codable {
+        var format = "laser solutions by level, 2"
+        var levels: [String: SavedSolution] = [:]
+        var setAside: [SetAsideSolution] = []
+    }
 
     /// The default directory: `$XDG_DATA_HOME/laser/solutions`, or `~/.local/share/...`.
     public static func defaultDirectory(
         environment: [String: String] = ProcessInfo.processInfo.environment
-    )
-        -> String
-    {
+    ) -> String {
         if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
             return xdg + "/laser/solutions"
         }
@@ -38,61 +72,89 @@ public struct SolutionStore: Sendable {
         return home + "/.local/share/laser/solutions"
     }
 
-    /// Why saving is off (the file exists but could not be read, or a damaged file could not be
-    /// moved aside): nothing is written, so nothing saved before is overwritten.
-    public private(set) var savingDisabled: String?
-    /// What happened when the file was opened, for the player to show (a damaged file set aside).
-    public private(set) var notice: String?
-
-    /// Opens (without creating) the store for `collection` in `directory`. A file that is not a
-    /// valid store is never overwritten: it is renamed to `NAME.json.damaged` (then `.damaged-2`,
-    /// ...) and `notice` says so; a file that cannot be read turns saving off.
-    public init(directory: String, collection: String) {
-        let safe = String(
-            collection.map {
-                $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_"
-            })
-        path = directory + "/" + (safe.isEmpty ? "levels" : safe) + ".json"
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = "cannot read \(path): \(String(cString: strerror(errno)))"
-            savingDisabled = reason
-            notice = reason + "; solutions will not be saved"
-            return
-        }
-        if let decoded = try? JSONDecoder().decode([String: SavedSolution].self, from: data) {
-            for (key, value) in decoded { if let n = Int(key), n >= 1 { solutions[n] = value } }
-            return
-        }
-        var aside = path + ".damaged"
-        var n = 2
-        while FileManager.default.fileExists(atPath: aside) {
-            aside = path + ".damaged-\(n)"
-            n += 1
-        }
-        if rename(path, aside) == 0 {
-            notice = "saved solutions in \(path) were damaged; kept as \(aside), starting afresh"
-        } else {
-            let reason = String(cString: strerror(errno))
-            savingDisabled = "\(path) is damaged and could not be moved aside (\(reason))"
-            notice = savingDisabled! + "; solutions will not be saved"
-        }
+    /// The level's identity: FNV-1a of its board as XSB rows, without title or notes, with the
+    /// blank margin (rows and columns outside the walls) removed.
+    public static func key(of level: Level) -> String {
+        var rows = level.rows()
+        while rows.first?.isEmpty == true { rows.removeFirst() }
+        while rows.last?.isEmpty == true { rows.removeLast() }
+        let margin =
+            rows.filter { !$0.isEmpty }.map { $0.prefix { $0 == " " }.count }.min() ?? 0
+        let text = rows.map { String($0.dropFirst(margin)) }.joined(separator: "\n")
+        return "fnv1a64:" + String(FNV1a.hash(Array(text.utf8)), radix: 16)
     }
 
-    /// Records `solution` for level `number` if it beats the saved one; returns whether it did.
-    /// Throws if the file cannot be written.
+    /// Opens (without creating) the store in `directory`. A file that is not a valid store is
+    /// never overwritten: it is renamed to `NAME.damaged` (then `.damaged-2`, ...) and `notice`
+    /// says so; a file that cannot be read turns saving off. With `collection` and its `levels`,
+    /// that collection's file of the old layout (`NAME.json`, keyed by level number) is imported
+    /// first: each solution is replayed against the level at its number and kept by that level's
+    /// key if it solves it, set aside otherwise; the old file is then renamed `NAME.json.imported`.
+    public init(directory: String, collection: String? = nil, levels: [Level] = []) {
+        path = directory + "/" + Self.fileName
+        do {
+            let contents = try Self.read(path)
+            solutions = contents.levels
+            setAside = contents.setAside
+        } catch let problem as StoreProblem {
+            switch problem {
+            case .unreadable(let reason):
+                savingDisabled = reason
+                notice = reason + "; solutions will not be saved"
+                return
+            case .damaged(let aside):
+                notice =
+                    "saved solutions in \(path) were damaged; kept as \(aside), starting afresh"
+            case .stuck(let reason):
+                savingDisabled = reason
+                notice = reason + "; solutions will not be saved"
+                return
+            }
+        } catch {
+            savingDisabled = "\(error)"
+            return
+        }
+        if let collection { importOldLayout(directory: directory, collection: collection, levels) }
+    }
+
+    /// The best saved solution of `level`, replayed on it (its counts are the replay's); nil when
+    /// none is saved or the saved one does not solve it.
+    public func best(for level: Level) -> SavedSolution? {
+        guard var saved = solutions[Self.key(of: level)],
+            let game = try? LURD.verify(saved.lurd, on: level)
+        else { return nil }
+        saved.moves = game.moves
+        saved.pushes = game.pushes
+        return saved
+    }
+
+    /// Records `solution` of `level` if it solves it and beats the best saved by any session;
+    /// returns whether it did. The file is re-read under its lock and merged, so solutions other
+    /// sessions saved meanwhile are kept. Throws if the file cannot be written.
     @discardableResult
-    public mutating func record(_ solution: SavedSolution, level number: Int) throws -> Bool {
-        if let old = solutions[number], !solution.isBetter(than: old) { return false }
+    public mutating func record(_ solution: SavedSolution, for level: Level) throws -> Bool {
+        let game: Game
+        do { game = try LURD.verify(solution.lurd, on: level) } catch {
+            throw PlayerError("not saved: the solution does not solve the level (\(error))")
+        }
+        var checked = solution
+        checked.moves = game.moves
+        checked.pushes = game.pushes
+        let key = Self.key(of: level)
+        if let old = solutions[key], !checked.isBetter(than: old) { return false }
         if let savingDisabled { throw PlayerError(savingDisabled) }
-        var updated = solutions
-        updated[number] = solution
-        try save(updated)
-        solutions = updated
-        return true
+        var improved = false
+        try merge { contents in
+            if let old = contents.levels[key], !checked.isBetter(than: old) { return }
+            contents.levels[key] = checked
+            improved = true
+        }
+        return improved
     }
 
-    private func save(_ solutions: [Int: SavedSolution]) throws {
+    /// Re-reads the file under its lock, lets `change` edit it, merges what this store holds and
+    /// writes it back atomically; then this store holds the merged contents.
+    mutating func merge(_ change: (inout Contents) -> Void) throws {
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(
@@ -100,19 +162,81 @@ public struct SolutionStore: Sendable {
         } catch {
             throw PlayerError("cannot create \(directory): \(TerminalText.reason(error))")
         }
-        var byKey: [String: SavedSolution] = [:]
-        for (n, s) in solutions { byKey[String(n)] = s }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(byKey)
-        let temporary = directory + "/.\((path as NSString).lastPathComponent).tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw PlayerError("cannot write \(temporary): \(String(cString: strerror(errno)))")
+        let (held, kept) = (solutions, setAside)
+        let merged: Contents
+        do {
+            merged = try OutputLock.whileHeld(on: path) {
+                var contents: Contents
+                do { contents = try Self.read(path) } catch StoreProblem.damaged {
+                    // Damaged since this session opened it: set aside, as on opening.
+                    contents = Contents()
+                }
+                for (key, saved) in held {
+                    if let other = contents.levels[key], !saved.isBetter(than: other) { continue }
+                    contents.levels[key] = saved
+                }
+                for item in kept where !contents.setAside.contains(item) {
+                    contents.setAside.append(item)
+                }
+                change(&contents)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                try AtomicFile.write(Array(try encoder.encode(contents)), to: path)
+                return contents
+            }
+        } catch let error as PlayerError {
+            throw error
+        } catch {
+            throw PlayerError("\(error)")
         }
-        if rename(temporary, path) != 0 {
+        solutions = merged.levels
+        setAside = merged.setAside
+    }
+
+    /// Why a store file could not be used.
+    enum StoreProblem: Error, CustomStringConvertible {
+        /// It exists but cannot be read.
+        case unreadable(String)
+        /// It was not a store; moved aside to the given path.
+        case damaged(String)
+        /// It was not a store and could not be moved aside.
+        case stuck(String)
+
+        var description: String {
+            switch self {
+            case .unreadable(let reason), .stuck(let reason): return reason
+            case .damaged(let aside): return "the saved solutions were damaged; kept as \(aside)"
+            }
+        }
+    }
+
+    /// The contents of the store at `path` (empty when there is no file).
+    static func read(_ path: String) throws -> Contents {
+        guard FileManager.default.fileExists(atPath: path) else { return Contents() }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StoreProblem.unreadable(
+                "cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        if let contents = try? decoder.decode(Contents.self, from: data) { return contents }
+        let aside = try setAsideDamaged(path)
+        throw StoreProblem.damaged(aside)
+    }
+
+    /// Renames a damaged file to the first free `PATH.damaged`, `PATH.damaged-2`, ...
+    static func setAsideDamaged(_ path: String) throws -> String {
+        var aside = path + ".damaged"
+        var n = 2
+        while FileManager.default.fileExists(atPath: aside) {
+            aside = path + ".damaged-\(n)"
+            n += 1
+        }
+        guard rename(path, aside) == 0 else {
             let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw PlayerError("cannot write \(path): \(reason)")
+            throw StoreProblem.stuck("\(path) is damaged and could not be moved aside (\(reason))")
         }
+        return aside
     }
 }

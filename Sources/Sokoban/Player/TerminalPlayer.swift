@@ -75,7 +75,9 @@ public final class TerminalPlayer {
         index = options.startLevel - 1
         game = Game(level: collection.levels[index])
         if let directory = options.saveDirectory {
-            store = SolutionStore(directory: directory, collection: options.collectionName)
+            store = SolutionStore(
+                directory: directory, collection: options.collectionName,
+                levels: collection.levels)
             message = store?.notice
         }
         if let replay = options.replay {
@@ -94,7 +96,7 @@ public final class TerminalPlayer {
         }
         let screen = PlayerScreen(
             game: game, collectionName: options.collectionName, levelNumber: index + 1,
-            levelCount: collection.levels.count, best: store?.solutions[index + 1],
+            levelCount: collection.levels.count, best: store?.best(for: game.level),
             message: message ?? (game.moves == 0 ? game.level.note("comment") : nil),
             banner: banner,
             help: options.replay == nil ? Self.help : "replay · q quit", style: options.style)
@@ -193,7 +195,7 @@ public final class TerminalPlayer {
         let solution = SavedSolution(
             title: game.level.title, lurd: game.lurd, moves: game.moves, pushes: game.pushes)
         do {
-            if try store!.record(solution, level: index + 1) {
+            if try store!.record(solution, for: game.level) {
                 message = "solution saved"
             }
         } catch {
