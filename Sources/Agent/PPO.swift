@@ -196,6 +196,16 @@ public final class PPO {
         for i in 0..<config.environments { try resetRandom(i) }
     }
 
+    /// Starts every environment on a new level, drawn from the update's own stream: what a run
+    /// resumed at this update does, so a run that does it at each checkpoint continues, after a
+    /// kill, exactly as if it had not stopped (an episode in progress is not saved).
+    public func restartEpisodes() throws {
+        random = BehaviorCloning.stream(seed: config.seed, index: update)
+        // The minibatch order is shuffled in place from update to update: start it afresh too.
+        order = Array(0..<config.batchSize)
+        for i in 0..<config.environments { try resetRandom(i) }
+    }
+
     private func resetRandom(_ i: Int) throws {
         let pool = curriculum?.levels ?? levels
         try env.reset(i, level: pool[Int(random.next() % UInt64(pool.count))])

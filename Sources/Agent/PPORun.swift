@@ -192,8 +192,9 @@ public final class PPORun {
 
     /// Runs to the end of the schedule, or to update `until` (the schedule still runs to
     /// `config.totalSteps`, so `resume` continues it). Every update writes a log line; every
-    /// `evaluateEvery`-th, and the last, plays the evaluation levels and writes the checkpoint;
-    /// then `events` hears of it.
+    /// `evaluateEvery`-th, and the last, plays the evaluation levels, writes the checkpoint and
+    /// starts every environment on a new level (as a run resumed there does, so a kill loses
+    /// nothing); then `events` hears of it.
     public func run(until: Int? = nil, events: (PPORunUpdate) throws -> Void = { _ in }) throws {
         let folder = (files.checkpoint as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -210,6 +211,7 @@ public final class PPORun {
             }
             if r.update % evaluateEvery == 0 || r.update == last {
                 update.heldOutSolveRate = try evaluateAndSave(after: r)
+                try ppo.restartEpisodes()
             }
             try log.append(
                 UpdateLine(

@@ -252,6 +252,31 @@ import Testing
         #expect(log.compactMap { $0["heldout_solve_rate"] as? Double }.count == 4)
     }
 
+    @Test func aPPORunStoppedAtACheckpointAndResumedEndsWhereAnUninterruptedOneDoes() throws {
+        let levels = Array(try Fixtures.corridorLevels().suffix(4))
+        let dir = folder("ppo-split")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let start = "\(dir)/start.safetensors"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try PolicyCheckpoint.save(model: try Fixtures.tinyConv(seed: 5), to: start)
+        let config = ppoConfig(updates: 6)
+        func run(_ name: String, until: Int? = nil) throws -> [Float] {
+            let ppo = try PPORun(
+                initial: start, pool: levels, evaluationLevels: levels, config: config,
+                evaluateEvery: 2,
+                files: PPORun.Files(checkpoint: "\(dir)/\(name).safetensors", levels: "corridors"),
+                resume: true)
+            try ppo.run(until: until)
+            return try weights(ppo.ppo.trainer.model)
+        }
+        let whole = try run("whole")
+        // Stopped at update 4, a checkpoint (a kill resumes from the last one), then resumed.
+        _ = try run("split", until: 4)
+        let resumed = try run("split")
+        let largest = zip(resumed, whole).map { abs($0 - $1) }.max() ?? 1
+        #expect(resumed.count == whole.count && largest <= 1e-6, "largest difference \(largest)")
+    }
+
     @Test func aPPOCheckpointFromBeforeRunStatesStillResumes() throws {
         let metadata = [
             "ppo_update": "12", "ppo_env_steps": "4096", "ppo_init": "a.safetensors",
