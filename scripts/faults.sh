@@ -2,9 +2,8 @@
 # The fault suite: kills, a full disk, awkward paths, signals and two writers at once, tried on
 # the release binary against each writer; prints one table (writer × fault → result) and exits
 # non-zero if any row failed. A full disk is a small tmpfs when run as root, otherwise `ulimit -f`
-# (file too large, the same code path: a write that fails part-way); a read-only folder needs
-# root's read-only mount (root ignores permission bits), so it is skipped as a normal user, and
-# says so. About 3 minutes on 2 cores.
+# (file too large, the same code path: a write that fails part-way); a read-only folder is a
+# read-only mount as root (root ignores permission bits) and a mode-555 folder otherwise. About 3 minutes on 2 cores.
 #
 #   scripts/faults.sh [--json]
 set -uo pipefail
@@ -122,7 +121,7 @@ first=$!
 sleep 1
 (cd "$d" && "$laser" "${bc_args[@]}" --resume --out busy.safetensors > /dev/null 2> err2.txt)
 status=$?
-check "train bc" "second run on the same --out" "refused: in use (pid $first's child)" \
+check "train bc" "second run on the same --out" "refused in one line naming the holder's pid" \
     bash -c "[ $status != 0 ] && grep -q 'in use by another run (pid' '$d/err2.txt' &&
         [ \$(grep -c . '$d/err2.txt') = 1 ]"
 kill -KILL "$first" 2>/dev/null; pkill -KILL -f "busy.safetensors" 2>/dev/null; wait "$first" 2>/dev/null
@@ -131,7 +130,7 @@ first=$!
 sleep 1.5
 (cd "$d" && "$laser" "${long_sweep[@]}" --out-dir busy-sweep > /dev/null 2> err3.txt)
 status=$?
-check "sweep" "second run on the same --out-dir" "refused: in use" \
+check "sweep" "second run on the same --out-dir" "refused: in use by another run (pid)" \
     bash -c "[ $status != 0 ] && grep -q 'in use by another run' '$d/err3.txt'"
 kill -KILL "$first" 2>/dev/null; pkill -KILL -f "busy-sweep" 2>/dev/null; wait "$first" 2>/dev/null
 
@@ -142,34 +141,39 @@ full_dir="$work/full"
 mkdir -p "$full_dir"
 if [ $root = 1 ] && mount -t tmpfs -o size=256k tmpfs "$full_dir" 2>/dev/null; then
     mounted+=("$full_dir")
-    disk="tmpfs, 16 KB free"
+    disk=tmpfs
     on_full() { "$@"; }
 else
-    disk="ulimit -f 16"
-    on_full() { (trap '' XFSZ; ulimit -f 16; "$@"); }
+    disk=ulimit
+    on_full() { (trap '' XFSZ; ulimit -f "$room"; "$@"); }
 fi
 full_case() { # writer target previous command...: TARGET starts as a copy of PREVIOUS
     # (the room left on the disk: $room KB, 16 unless set)
     local writer=$1 target=$2 previous=$3
     shift 3
     cp "$previous" "$target"
+    local label="$disk"
+    [ "$disk" = tmpfs ] && label="tmpfs, $room KB free"
+    [ "$disk" = ulimit ] && label="ulimit -f $room"
     if [ ${#mounted[@]} -gt 0 ]; then
         local free
         free=$(df -k --output=avail "$full_dir" | tail -1)
         [ "$free" -gt "$room" ] && dd if=/dev/zero of="$full_dir/.filler" bs=1k count=$((free - room)) \
             status=none 2>/dev/null
     fi
-    on_full "$@" > /dev/null 2> "$work/full-err.txt"
-    local status=$?
+    # Standard error through a pipe: a file-size limit would stop the message too.
+    on_full "$@" 2>&1 > /dev/null | cat > "$work/full-err.txt"
+    local status=${PIPESTATUS[0]}
     # Progress lines may come first; the error is one line naming the path and the reason.
     local errors
     errors=$(grep -a -c -e 'No space left on device' -e 'File too large' "$work/full-err.txt")
     if [ $status != 0 ] && [ "$errors" = 1 ] &&
         no_temp_left "$full_dir" && cmp -s "$target" "$previous"; then
-        row "$writer" "full disk ($disk)" pass \
-            "$(grep -a -e 'No space left' -e 'File too large' "$work/full-err.txt" | head -c 110)"
+        row "$writer" "full disk ($label)" pass \
+            "$(grep -a -e 'No space left' -e 'File too large' "$work/full-err.txt" |
+                sed "s|$work|…|g" | head -c 110)"
     else
-        row "$writer" "full disk ($disk)" FAIL "exit $status: $(tail -1 "$work/full-err.txt" | head -c 120)"
+        row "$writer" "full disk ($label)" FAIL "exit $status: $(tail -1 "$work/full-err.txt" | head -c 120)"
     fi
     rm -rf "${full_dir:?}"/* "$full_dir"/.[!.]* 2>/dev/null
 }
@@ -216,8 +220,14 @@ if [ $root = 1 ] && mkdir -p "$d/ro" && mount -t tmpfs -o size=1m,ro tmpfs "$d/r
     (cd "$d" && "$laser" "${bc_args[@]}" --steps 10 --out ro/p.safetensors > /dev/null 2> err5.txt)
     check "train bc" "read-only folder" "one line: Read-only file system" \
         bash -c "grep -q 'Read-only file system' '$d/err5.txt' && [ \$(grep -c . '$d/err5.txt') = 1 ]"
+elif [ $root = 0 ]; then
+    mkdir -p "$d/ro" && chmod 555 "$d/ro"
+    (cd "$d" && "$laser" "${bc_args[@]}" --steps 10 --out ro/p.safetensors > /dev/null 2> err5.txt)
+    check "train bc" "read-only folder (mode 555)" "one line: Permission denied" \
+        bash -c "grep -q 'Permission denied' '$d/err5.txt' && [ \$(grep -c . '$d/err5.txt') = 1 ]"
+    chmod 755 "$d/ro"
 else
-    row "train bc" "read-only folder" skipped "needs root (root ignores permission bits; a read-only mount)"
+    row "train bc" "read-only folder" skipped "root without mount: root ignores permission bits"
 fi
 
 # --- Signals: the exit status is 128+n and the last checkpoint is valid ---

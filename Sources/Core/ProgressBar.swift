@@ -1,4 +1,5 @@
 // A one-line progress bar with rate and ETA on standard error, for sweeps and training runs.
+import Core
 import Foundation
 import Synchronization
 
@@ -37,10 +38,9 @@ public final class ProgressBar: Sendable {
         let line =
             "\(label) [\(bar)] \(done)/\(total)  \(Self.formatRate(rate))  elapsed \(Self.formatDuration(elapsed))  ETA \(Self.formatDuration(eta))\(status.isEmpty ? "" : "  " + status)"
         if isTerminal {
-            FileHandle.standardError.write(
-                Data(("\r\u{1B}[2K" + line + (finished ? "\n" : "")).utf8))
+            StandardError.write("\r\u{1B}[2K" + line + (finished ? "\n" : ""))
         } else {
-            FileHandle.standardError.write(Data((line + "\n").utf8))
+            StandardError.write(line + "\n")
         }
     }
 

@@ -48,7 +48,7 @@ func readCollection(_ path: String) throws -> LevelCollection {
     try FileFormat.require(.text, path: path, purpose: "a level file (XSB/SOK text)")
     let collection = try LevelCollection(path: path)
     for problem in collection.skipped {
-        FileHandle.standardError.write(Data("warning: skipped \(problem)\n".utf8))
+        StandardError.write("warning: skipped \(problem)\n")
     }
     return collection
 }

@@ -50,7 +50,7 @@ enum ErrorExit {
         if fromParser && error is ValidationError == false && code != .failure {
             message += " (see --help)"
         }
-        FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+        StandardError.write("Error: \(message)\n")
         Foundation.exit(code == .success ? 1 : code.rawValue)
     }
 }

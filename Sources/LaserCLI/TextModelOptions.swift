@@ -1,5 +1,6 @@
 // Options and helpers the language-model subcommands share: finding and loading the GGUF model.
 import ArgumentParser
+import Core
 import Foundation
 import Laser
 import LinearAlgebra
@@ -94,7 +95,7 @@ func loadTextModel(
 
 /// Writes one line to standard error.
 func stderrLine(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    StandardError.write(text + "\n")
 }
 
 extension WeightFormat: ExpressibleByArgument {}

@@ -47,10 +47,8 @@ struct BenchLinalg: ParsableCommand {
             outputs["default"] = try runChild(core: nil)
             print(try jsonText(outputs))
             if cores.count == 1 {
-                FileHandle.standardError.write(
-                    Data(
-                        "note: this CPU lacks AVX-512, so the SKYLAKEX kernels were not run\n".utf8)
-                )
+                StandardError.write(
+                    "note: this CPU lacks AVX-512, so the SKYLAKEX kernels were not run\n")
             }
             return
         }
