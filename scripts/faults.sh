@@ -106,6 +106,29 @@ done
 check "sweep (2 shards)" "SIGKILL + rerun each shard" "merged results.csv identical" \
     cmp -s "$d/merged/results.csv" "$work/ref/sweep/results.csv"
 
+# The language model's writers, when the model is installed or can be fetched (CI fetches it).
+model=${LASER_MODEL:-$(scripts/fetch-model.sh 2>/dev/null || true)}
+if [ -f "$model" ]; then
+    head -n 40 data/qa/facts.jsonl > "$work/qa.jsonl"
+    text_sweep=(sweep --model "$model" --dataset "$work/qa.jsonl" --layers 27-29 --types fc_out
+        --rhos 0.5,0.01 --objective top1)
+    qa_args=(qa --model "$model" --dataset "$work/qa.jsonl" --max-new-tokens 4)
+    (cd "$work/ref" && "$laser" "${text_sweep[@]}" --out-dir tsweep > /dev/null 2>&1 &&
+        "$laser" "${qa_args[@]}" --output qa > /dev/null 2>&1)
+    for k in 1 2; do
+        d="$work/kill$k"
+        (cd "$d" && kill_and_finish "$laser" "${text_sweep[@]}" --out-dir tsweep)
+        check "sweep (text)" "SIGKILL + rerun ($k)" "results.csv, summary.json identical" \
+            bash -c "cmp -s '$d/tsweep/results.csv' '$work/ref/tsweep/results.csv' &&
+                cmp -s '$d/tsweep/summary.json' '$work/ref/tsweep/summary.json'"
+        (cd "$d" && kill_and_finish "$laser" "${qa_args[@]}" --output qa)
+        check "qa --output" "SIGKILL + rerun ($k)" "items.jsonl identical" \
+            cmp -s "$d/qa/items.jsonl" "$work/ref/qa/items.jsonl"
+    done
+else
+    row "sweep (text), qa --output" "SIGKILL + rerun" skipped "no language model (scripts/fetch-model.sh failed)"
+fi
+
 # --- An existing output and two writers at once ---
 d="$work/twice"
 mkdir -p "$d"
@@ -189,8 +212,17 @@ full_case "generate --output" "$full_dir/levels.xsb" "$work/few-levels.xsb" \
     --output "$full_dir/levels.xsb"
 full_case "reduce --out (safetensors)" "$full_dir/r.safetensors" "$work/ref/p.safetensors" \
     "$laser" reduce "$work/big.safetensors" --intervene 0:conv:0.5 --out "$full_dir/r.safetensors"
+if [ -f "$model" ]; then
+    full_case "reduce --out (GGUF export)" "$full_dir/m.gguf" "$work/few-levels.xsb" \
+        "$laser" reduce "$model" --intervene 28:fc_out:0.01 --out "$full_dir/m.gguf"
+    mkdir -p "$full_dir/qa"
+    room=0
+    full_case "qa --output" "$full_dir/qa/summary.json" "$work/few-levels.xsb" \
+        "$laser" "${qa_args[@]}" --limit 8 --output "$full_dir/qa"
+fi
 mkdir -p "$full_dir/sweep"
-# No room at all: the sweep's first write (its result log) fails, and its reports are untouched.
+# No room at all (the sweep's and qa's outputs are small): the first write fails, and the files
+# before it are untouched.
 room=0
 full_case "sweep outputs" "$full_dir/sweep/report.md" "$work/few-levels.xsb" \
     "$laser" "${sweep_args[@]}" --policy "$work/big.safetensors" --layers 0 --rhos 0.5 \
