@@ -220,6 +220,11 @@ if [ -f "$model" ]; then
     full_case "qa --output" "$full_dir/qa/summary.json" "$work/few-levels.xsb" \
         "$laser" "${qa_args[@]}" --limit 8 --output "$full_dir/qa"
 fi
+room=0
+# A log that fills its last page exactly, so an appended line needs a new one.
+head -c 4096 /dev/zero | tr '\0' '\n' > "$work/page.jsonl"
+full_case "train bc --log" "$full_dir/run.jsonl" "$work/page.jsonl" \
+    "$laser" "${bc_args[@]}" --steps 10 --out "$work/log-case.safetensors" --log "$full_dir/run.jsonl"
 mkdir -p "$full_dir/sweep"
 # No room at all (the sweep's and qa's outputs are small): the first write fails, and the files
 # before it are untouched.

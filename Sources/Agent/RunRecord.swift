@@ -21,20 +21,25 @@ public struct RunLog: Sendable {
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let line = try encoder.encode(entry) + Data("\n".utf8)
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw AgentError.cannotWrite(path: path, reason: "cannot create the log")
-            }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw AgentError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw AgentError.cannotWrite(path: path, reason: "cannot open the log")
-        }
-        defer { try? handle.close() }
+        defer { close(fd) }
+        // A line that cannot be written whole (a full disk) is taken back, so the log never
+        // ends in half a line; fsync, so a line the run reported is on disk.
+        let size = lseek(fd, 0, SEEK_END)
         do {
-            try handle.seekToEnd()
-            try handle.write(contentsOf: line)
-        } catch {
-            throw AgentError.cannotWrite(path: path, reason: error.localizedDescription)
+            try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
+            guard fsync(fd) == 0 else {
+                throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
+            }
+        } catch let error as FileError {
+            _ = ftruncate(fd, size)
+            if case .cannotWrite(_, let reason) = error {
+                throw AgentError.cannotWrite(path: path, reason: reason)
+            }
+            throw error
         }
     }
 }
