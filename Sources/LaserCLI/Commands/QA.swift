@@ -57,7 +57,10 @@ struct QA: ParsableCommand {
     }
 
     func run() throws {
-        if let output { try checkWritable(output + "/items.jsonl", option: "--out-dir") }
+        if let output { try checkWritable(output + "/items.jsonl", option: "--output") }
+        // One writer per output folder, held until the run ends.
+        let lock = try output.map { try OutputLock(output: $0) }
+        defer { withExtendedLifetime(lock) {} }
         let path = try dataset ?? DefaultQASet.locate()
         var items = try QADataset.load(path: path)
         if let n = limit { items = Array(items.prefix(n)) }
