@@ -21,13 +21,8 @@ public final class OutputLock: @unchecked Sendable {
     public init(output: String) throws {
         self.output = output
         lockPath = Self.lockPath(for: output)
-        fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw FileError.cannotWrite(lockPath, reason: String(cString: strerror(errno)))
-        }
-        var result: Int32
-        repeat { result = flock(fd, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
-        guard result == 0 else {
+        fd = try Self.openLockFile(lockPath)
+        guard Self.flockRetrying(fd, LOCK_EX | LOCK_NB) else {
             let busy = errno == EWOULDBLOCK
             let reason = String(cString: strerror(errno))
             let holder = busy ? Self.readPid(fd) : nil
@@ -47,14 +42,9 @@ public final class OutputLock: @unchecked Sendable {
     /// refusing is not.
     public static func whileHeld<T>(on output: String, _ body: () throws -> T) throws -> T {
         let path = lockPath(for: output)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
-        }
+        let fd = try openLockFile(path)
         defer { close(fd) }
-        var result: Int32
-        repeat { result = flock(fd, LOCK_EX) } while result != 0 && errno == EINTR
-        guard result == 0 else {
+        guard flockRetrying(fd, LOCK_EX) else {
             throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
         }
         return try body()
@@ -78,6 +68,22 @@ public final class OutputLock: @unchecked Sendable {
         let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
         let prefix = slash == nil ? "" : (folder.isEmpty ? "/" : folder + "/")
         return prefix + "." + name + ".lock"
+    }
+
+    /// The lock file's descriptor (created if missing).
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
+        }
+        return fd
+    }
+
+    /// flock retried when a signal interrupts it; false with errno set when it fails.
+    private static func flockRetrying(_ fd: Int32, _ operation: Int32) -> Bool {
+        var result: Int32
+        repeat { result = flock(fd, operation) } while result != 0 && errno == EINTR
+        return result == 0
     }
 
     /// The pid the holder wrote, when it is readable.

@@ -1,5 +1,4 @@
 // A one-line progress bar with rate and ETA on standard error, for sweeps and training runs.
-import Core
 import Foundation
 import Synchronization
 

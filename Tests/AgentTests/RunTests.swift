@@ -202,13 +202,18 @@ import Testing
         return config
     }
 
-    @Test func aPPORunResumesAtItsUpdateAndCurriculumStage() throws {
-        let levels = Array(try Fixtures.corridorLevels().suffix(4))
-        let dir = folder("ppo-run")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+    /// Four corridor levels, a fresh folder and a starting checkpoint in it.
+    func ppoSetup(_ name: String) throws -> (levels: [Level], dir: String, start: String) {
+        let dir = folder(name)
         let start = "\(dir)/start.safetensors"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try PolicyCheckpoint.save(model: try Fixtures.tinyConv(seed: 5), to: start)
+        return (Array(try Fixtures.corridorLevels().suffix(4)), dir, start)
+    }
+
+    @Test func aPPORunResumesAtItsUpdateAndCurriculumStage() throws {
+        let (levels, dir, start) = try ppoSetup("ppo-run")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = PPORun.Files(
             checkpoint: "\(dir)/ppo.safetensors", log: "\(dir)/ppo.jsonl", levels: "corridors")
         var curriculum = CurriculumSettings(stages: ["5x5x1"])
@@ -253,12 +258,8 @@ import Testing
     }
 
     @Test func aPPORunStoppedAtACheckpointAndResumedEndsWhereAnUninterruptedOneDoes() throws {
-        let levels = Array(try Fixtures.corridorLevels().suffix(4))
-        let dir = folder("ppo-split")
+        let (levels, dir, start) = try ppoSetup("ppo-split")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let start = "\(dir)/start.safetensors"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try PolicyCheckpoint.save(model: try Fixtures.tinyConv(seed: 5), to: start)
         let config = ppoConfig(updates: 6)
         func run(_ name: String, until: Int? = nil) throws -> [Float] {
             let ppo = try PPORun(

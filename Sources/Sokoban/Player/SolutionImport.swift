@@ -65,13 +65,7 @@ extension SolutionStore {
             notice = "could not import \(old): \(error); it is left as it is"
             return
         }
-        var done = old + ".imported"
-        var n = 2
-        while FileManager.default.fileExists(atPath: done) {
-            done = old + ".imported-\(n)"
-            n += 1
-        }
-        if rename(old, done) == 0 {
+        if rename(old, Self.firstFreePath(old + ".imported")) == 0 {
             notice =
                 "imported \(found.count) saved solution\(found.count == 1 ? "" : "s") from \(old)"
                 + (aside.isEmpty

@@ -227,16 +227,22 @@ public struct SolutionStore: Sendable {
 
     /// Renames a damaged file to the first free `PATH.damaged`, `PATH.damaged-2`, ...
     static func setAsideDamaged(_ path: String) throws -> String {
-        var aside = path + ".damaged"
-        var n = 2
-        while FileManager.default.fileExists(atPath: aside) {
-            aside = path + ".damaged-\(n)"
-            n += 1
-        }
+        let aside = firstFreePath(path + ".damaged")
         guard rename(path, aside) == 0 else {
             let reason = String(cString: strerror(errno))
             throw StoreProblem.stuck("\(path) is damaged and could not be moved aside (\(reason))")
         }
         return aside
+    }
+
+    /// `base`, or `base-2`, `base-3`, ...: the first that does not exist.
+    static func firstFreePath(_ base: String) -> String {
+        var path = base
+        var n = 2
+        while FileManager.default.fileExists(atPath: path) {
+            path = base + "-\(n)"
+            n += 1
+        }
+        return path
     }
 }
