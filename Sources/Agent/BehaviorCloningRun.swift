@@ -82,6 +82,8 @@ public final class BehaviorCloningRun {
     let initial: String?
     let dataSeed: UInt64?
     let teacherPath: String?
+    /// What the trained network was reduced from and how, carried into every checkpoint.
+    let lineage: [String: String]
     let log: RunLog
     /// The run's lock on its checkpoint, held while the run lives.
     let output: RunOutput
@@ -95,11 +97,13 @@ public final class BehaviorCloningRun {
     /// `dataSeed` the seed the levels were generated from, both for the record. With `teacher`
     /// (a network and the checkpoint it came from) the run distills its symmetry-averaged policy;
     /// `teacherProgress` hears (samples done, samples to do) while the teacher labels the samples.
+    /// `lineage` (see `RunRecord.lineageKeys`, from `initial`'s metadata) goes into every
+    /// checkpoint; a resumed run takes it from the checkpoint it continues.
     public init(
         network: any PolicyNetwork, levels: [Level], heldOutLevels: Int,
         config: BehaviorCloningConfig, files: Files, output: RunOutput, initial: String? = nil,
         dataSeed: UInt64? = nil, teacher: (network: any PolicyNetwork, path: String)? = nil,
-        teacherProgress: ((Int, Int) -> Void)? = nil
+        lineage: [String: String] = [:], teacherProgress: ((Int, Int) -> Void)? = nil
     ) throws {
         try config.validate()
         self.files = files
@@ -116,7 +120,10 @@ public final class BehaviorCloningRun {
                 files.checkpoint, like: network, levelCount: levels.count,
                 heldOut: heldOutLevels, config: config)
             try log.dropLines(after: trainer.step, key: "step")
+            self.lineage = RunRecord.lineage(
+                in: try PolicyCheckpoint.load(from: files.checkpoint).metadata)
         } else {
+            self.lineage = RunRecord.lineage(in: lineage)
             trainer = try PolicyTrainer(
                 model: network, config: config.optimizer, batchCapacity: config.batchSize)
         }
@@ -254,7 +261,8 @@ public final class BehaviorCloningRun {
                         model: self.trainer.model, trainer: self.trainer, to: self.files.checkpoint,
                         dataSeed: self.dataSeed,
                         metadata: try RunRecord.metadata(
-                            kind: "laser train bc", state: self.state(after: report)))
+                            kind: "laser train bc", state: self.state(after: report)
+                        ).merging(self.lineage) { run, _ in run })
                     try self.log.append(EvaluationLine(report))
                     try events(.evaluated(report))
                 })

@@ -329,7 +329,7 @@ public final class PPO {
                 epochKL += terms.approximateKL
                 try trainer.context.setOutputGradients(logits: gradLogits, values: gradValues)
                 try trainer.backward()
-                lr = trainer.applyGradients().learningRate
+                lr = try trainer.applyGradients().learningRate
                 batches += 1
                 epochBatches += 1
             }

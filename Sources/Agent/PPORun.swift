@@ -105,6 +105,9 @@ public final class PPORun {
     public let resumedAt: Int?
     /// The checkpoint the run (or the run it continues) started from.
     public let initial: String
+    /// What the trained network was reduced from and how (`RunRecord.lineageKeys`), carried
+    /// into every checkpoint.
+    let lineage: [String: String]
     let evaluationLevels: [Level]
     let evaluateEvery: Int
     let curriculum: CurriculumSettings?
@@ -152,6 +155,7 @@ public final class PPORun {
             try log.dropLines(after: state.update, key: "update")
             self.initial = state.initial
             stage = state.curriculumStage
+            lineage = RunRecord.lineage(in: metadata)
         } else {
             guard let initial else {
                 throw AgentError.invalidSetting("a PPO run starts from a checkpoint")
@@ -162,6 +166,7 @@ public final class PPORun {
                 batchCapacity: config.minibatchSize)
             resumedAt = nil
             self.initial = initial
+            lineage = RunRecord.lineage(in: loaded.metadata)
         }
         var schedule: Curriculum?
         if let curriculum {
@@ -232,7 +237,8 @@ public final class PPORun {
             curriculumStage: ppo.curriculum?.stage ?? 0, heldOutSolveRate: rate)
         try PolicyCheckpoint.save(
             model: model, trainer: ppo.trainer, to: files.checkpoint,
-            metadata: try RunRecord.metadata(kind: "laser train ppo", state: state))
+            metadata: try RunRecord.metadata(kind: "laser train ppo", state: state)
+                .merging(lineage) { run, _ in run })
         return rate
     }
 

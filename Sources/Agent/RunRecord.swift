@@ -93,6 +93,14 @@ extension RunLog {
 public enum RunRecord {
     public static let stateKey = "run"
     public static let kindKey = "trained_by"
+    /// The keys saying what a LASER-reduced network was reduced from and how (`laser reduce`,
+    /// `laser shrink`): a run that trains such a network (at its ranks) carries them on.
+    public static let lineageKeys = ["reduced_from", "interventions", "laser.shrink"]
+
+    /// The lineage keys `metadata` holds.
+    public static func lineage(in metadata: [String: String]) -> [String: String] {
+        metadata.filter { lineageKeys.contains($0.key) }
+    }
 
     /// The metadata entries recording `state` for a run of `kind`.
     public static func metadata(kind: String, state: some Encodable) throws -> [String: String] {

@@ -111,7 +111,7 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
     public let config: ConvPolicyConfig
     public let parameters: ParameterStore
     let reducible: ReducibleParameters
-    private let trunk: ConvTrunk
+    let trunk: ConvTrunk
     private let policyConv, policyHead, valueConv, valueFc, valueHead: LayerOffsets
 
     /// A network with freshly initialised weights (He-normal; the second conv of each block and

@@ -3,6 +3,8 @@
 // heads on it; TransformerPolicy can embed its tokens from it. The parameter names are the same in
 // both, so a trained conv trunk carries over to a transformer by name.
 
+import Laser
+
 /// Sizes of a conv trunk.
 struct ConvTrunkShape {
     let planes: Int
@@ -117,13 +119,36 @@ extension PlannedForward {
             && DirectConvKernels.handles(cout: cout, width: PolicyGeometry.boardSize)
     }
 
-    /// Transposes every trunk conv that `convolvesDirectly` into `plan.forwardKernels`, once per
+    /// The factors of a reduced conv when they run through the direct kernels: the right factor
+    /// (rank × 9·cin) as a 3×3 conv to `rank` channels, then the left (cout × rank) as a 1×1
+    /// conv. Both transposes must fit the layer's slot of `plan.forwardKernels` (9·cin·cout).
+    func directFactors(_ layer: LayerOffsets, cin: Int, cout: Int) -> FactoredMatrix? {
+        guard let i = layer.matrix, case .factored(let f)? = reducible.reduced[i]?.value,
+            DirectConvKernels.handles(cout: f.rank, width: PolicyGeometry.boardSize),
+            PointwiseKernels.handles(rows: PolicyGeometry.cells, outputs: cout),
+            f.rank * (9 * cin + cout) <= 9 * cin * cout
+        else { return nil }
+        return f
+    }
+
+    /// Transposes every trunk conv that `convolvesDirectly` (or whose factors do, see
+    /// `directFactors`: the right factor, then the left) into `plan.forwardKernels`, once per
     /// batch rather than once per slice of it.
     func prepareTrunk(_ trunk: ConvTrunk, plan: ConvTrunkPlan, context: PolicyContext) {
         let values = parameters.values
         let act = context.activations
         let c = trunk.shape.channels
         func transpose(_ layer: LayerOffsets, cin: Int, into out: FloatPointer) {
+            if let f = directFactors(layer, cin: cin, cout: c) {
+                f.right.scalars.withUnsafeBufferPointer {
+                    DirectConvKernels.transpose(out, $0.baseAddress!, cin: cin, cout: f.rank)
+                }
+                f.left.scalars.withUnsafeBufferPointer {
+                    DirectConvKernels.transpose(
+                        out + 9 * cin * f.rank, $0.baseAddress!, rows: c, cols: f.rank)
+                }
+                return
+            }
             guard convolvesDirectly(layer, cout: c) else { return }
             DirectConvKernels.transpose(out, values.at(layer.weight), cin: cin, cout: c)
         }
@@ -143,6 +168,18 @@ extension PlannedForward {
         batch: Int, transposed: ConstFloatPointer, col: FloatPointer, scratch: FloatPointer
     ) {
         let side = PolicyGeometry.boardSize
+        if let f = directFactors(layer, cin: cin, cout: cout) {
+            // scratch (rows, rank) = conv3x3 by the right factor; out = bias + scratch · leftᵀ.
+            let r = f.rank
+            DirectConvKernels.convolve(
+                scratch, inp, rows: .forward(transposed, cin: cin, cout: r), bias: nil, cin: cin,
+                cout: r, batch: batch, height: side, width: side, accumulate: false)
+            PointwiseKernels.multiply(
+                out, scratch, rows: .forward(transposed + 9 * cin * r, cin: r, cout: cout),
+                bias: parameters.values.at(layer.bias), cin: r, cout: cout,
+                n: batch * PolicyGeometry.cells, accumulate: false)
+            return
+        }
         if convolvesDirectly(layer, cout: cout) {
             DirectConvKernels.convolve(
                 out, inp, rows: .forward(transposed, cin: cin, cout: cout),

@@ -16,7 +16,9 @@ import LinearAlgebra
 /// A LASER-reduced matrix is saved as its dense reconstruction, or with `factored` as its two factors
 /// `NAME.left` (m × k) and `NAME.right` (k × n, columns in PyTorch's order) listed in the metadata
 /// key `laser.factored` (as `laser reduce --factored` writes them); loading such a file gives a
-/// model that runs through the factors. Saving goes through
+/// model that runs through the factors. Saved with a trainer, the reduced matrices are always
+/// factors (training holds them at their ranks) beside every parameter's Adam moments, those of
+/// the dense form the steps move. Saving goes through
 /// `SafetensorsWriter` (temporary file + rename), so a crash never leaves a partial checkpoint.
 public enum PolicyCheckpoint {
     public static let format = "laser-policy"
@@ -57,12 +59,10 @@ public enum PolicyCheckpoint {
         if let trainer, trainer.model !== model {
             throw PolicyError.invalidCheckpoint("the trainer given trains another model")
         }
-        // Adam state belongs to the dense parameters: a factored file is for playing, not resuming.
-        let factoredNames = factored ? model.reducedMatrixNames : []
-        if trainer != nil && !factoredNames.isEmpty {
-            throw PolicyError.invalidCheckpoint(
-                "a factored checkpoint holds no optimizer state (save it without the trainer)")
-        }
+        // A trainer holds its reduced matrices at their ranks, so its checkpoint keeps them as
+        // factors (a dense reconstruction would resume as a full-rank network); the Adam moments
+        // stay those of the dense parameters the steps move.
+        let factoredNames = factored || trainer != nil ? model.reducedMatrixNames : []
         var metadata = extra
         metadata["format"] = format
         metadata["format_version"] = formatVersion
@@ -143,21 +143,18 @@ public enum PolicyCheckpoint {
         let factoredNames = try factoredMatrixNames(metadata, model: model, path: path)
         let expected = Set(model.parameters.infos.map(\.name)).subtracting(factoredNames)
         let hasOptimizer = file.tensors.contains { $0.name.hasPrefix("optimizer.") }
-        if hasOptimizer && !factoredNames.isEmpty {
-            throw PolicyError.invalidCheckpoint(
-                "\(path) holds optimizer state and factored matrices; a factored file has none")
-        }
+        let parameterNames = Set(model.parameters.infos.map(\.name))
         let factorNames = Set(factoredNames.flatMap { [$0 + ".left", $0 + ".right"] })
         for tensor in file.tensors {
             let name = tensor.name
             if expected.contains(name) || factorNames.contains(name) { continue }
             if name.hasPrefix(momentPrefix)
-                && expected.contains(String(name.dropFirst(momentPrefix.count)))
+                && parameterNames.contains(String(name.dropFirst(momentPrefix.count)))
             {
                 continue
             }
             if name.hasPrefix(secondMomentPrefix)
-                && expected.contains(String(name.dropFirst(secondMomentPrefix.count)))
+                && parameterNames.contains(String(name.dropFirst(secondMomentPrefix.count)))
             {
                 continue
             }
@@ -179,17 +176,18 @@ public enum PolicyCheckpoint {
             let tensor = try file.tensor(named: info.name)
             try requireFinite(tensor.scalars, name: info.name, path: path)
             try model.parameters.setTensor(named: info.name, to: tensor)
-            if hasOptimizer {
-                for prefix in [momentPrefix, secondMomentPrefix] {
-                    guard let moment = file.info(named: prefix + info.name) else {
-                        throw PolicyError.invalidCheckpoint(
-                            "\(path): missing optimizer tensor '\(prefix + info.name)'")
-                    }
-                    guard moment.shape == [info.count] else {
-                        throw PolicyError.invalidCheckpoint(
-                            "\(path): optimizer tensor '\(prefix + info.name)' has shape \(moment.shape), expected [\(info.count)]"
-                        )
-                    }
+        }
+        // Every parameter has its moments, a factored matrix's being those of its dense form.
+        for info in model.parameters.infos where hasOptimizer {
+            for prefix in [momentPrefix, secondMomentPrefix] {
+                guard let moment = file.info(named: prefix + info.name) else {
+                    throw PolicyError.invalidCheckpoint(
+                        "\(path): missing optimizer tensor '\(prefix + info.name)'")
+                }
+                guard moment.shape == [info.count] else {
+                    throw PolicyError.invalidCheckpoint(
+                        "\(path): optimizer tensor '\(prefix + info.name)' has shape \(moment.shape), expected [\(info.count)]"
+                    )
                 }
             }
         }

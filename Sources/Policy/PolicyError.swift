@@ -16,8 +16,6 @@ public enum PolicyError: Error, CustomStringConvertible, Equatable {
     case unknownParameter(String)
     /// A tensor whose shape differs from what the architecture needs.
     case shapeMismatch(name: String, expected: [Int], got: [Int])
-    /// Training was asked of a model with a LASER-reduced matrix.
-    case reducedMatrixInTraining(String)
     /// A checkpoint that cannot be used, with the reason.
     case invalidCheckpoint(String)
 
@@ -37,8 +35,6 @@ public enum PolicyError: Error, CustomStringConvertible, Equatable {
             return "no parameter named '\(name)' in this policy"
         case .shapeMismatch(let name, let expected, let got):
             return "parameter '\(name)' has shape \(got), the architecture needs \(expected)"
-        case .reducedMatrixInTraining(let name):
-            return "cannot train while '\(name)' is LASER-reduced; restore it to dense first"
         case .invalidCheckpoint(let message):
             return "invalid policy checkpoint: \(message)"
         }

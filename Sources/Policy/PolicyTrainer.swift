@@ -1,4 +1,5 @@
 // One training loop's state: gradients, Adam moments, the step counter and a reusable workspace.
+import Laser
 import LinearAlgebra
 
 /// Losses and statistics of one supervised step (or evaluation) over a batch.
@@ -50,6 +51,9 @@ public final class PolicyTrainer {
     let adam: AdamState
     /// Optimizer steps taken so far.
     public internal(set) var step = 0
+    /// The matrices LASER had reduced when the trainer was made, each with its rank: training keeps
+    /// them there (see `applyGradients`), so the network trained is the rank-reduced one.
+    public let rankConstraints: [(name: String, rank: Int)]
     private var targetSets: [UInt8]
 
     public init(model: any PolicyNetwork, config: OptimizerConfig, batchCapacity: Int) throws {
@@ -62,6 +66,9 @@ public final class PolicyTrainer {
         context = model.makeContext(batchCapacity: batchCapacity)
         gradients = model.makeGradients()
         adam = AdamState(count: model.parameters.allocatedCount)
+        rankConstraints = model.reducedMatrixNames.compactMap { name in
+            model.factors(ofMatrix: name).map { (name, $0.rank) }
+        }
         targetSets = [UInt8](repeating: 0, count: batchCapacity)
     }
 
@@ -72,17 +79,17 @@ public final class PolicyTrainer {
     }
 
     /// Adds the gradients of the loss set with `context.setOutputGradients` to `gradients`.
+    /// A reduced matrix's gradient is the dense one: the parameters hold its reconstruction.
     public func backward() throws {
-        if let name = model.reducedMatrixNames.first {
-            throw PolicyError.reducedMatrixInTraining(name)
-        }
         model.backward(context, gradients: gradients)
     }
 
     /// Clips the accumulated gradients by global norm, takes one Adam(W) step at the scheduled
-    /// learning rate, zeroes the gradients and advances the step counter.
+    /// learning rate, zeroes the gradients and advances the step counter. Each rank-constrained
+    /// matrix is then put back to its best approximation of its rank (projected gradient descent:
+    /// the step moves the dense reconstruction, the SVD brings it back to rank k).
     @discardableResult
-    public func applyGradients() -> OptimizerStepResult {
+    public func applyGradients() throws -> OptimizerStepResult {
         let norm = gradients.norm
         var scale: Float = 1
         if let maximum = config.maxGradientNorm, norm > Double(maximum) {
@@ -94,7 +101,19 @@ public final class PolicyTrainer {
             parameters: model.parameters, gradients: gradients.buffer, config: config,
             learningRate: lr, gradientScale: scale, step: step)
         gradients.zero()
+        try projectOntoRanks()
         return OptimizerStepResult(gradientNorm: norm, learningRate: lr)
+    }
+
+    /// Puts every rank-constrained matrix back to its best rank-k approximation (Eckart–Young).
+    func projectOntoRanks() throws {
+        for (name, rank) in rankConstraints {
+            let info = try model.matrixInfo(named: name)
+            let dense = try model.weightMatrix(named: name).reshaped([info.rows, info.columns])
+            let (left, right) = try svd(dense).truncatedFactors(rank: rank)
+            try model.setWeightMatrix(
+                named: name, to: .factored(FactoredMatrix(left: left, right: right)))
+        }
     }
 
     /// One step of cross-entropy on `actions` plus `valueWeight` × MSE on `valueTargets`.
@@ -117,7 +136,7 @@ public final class PolicyTrainer {
             observations: observations, actionSets: actionSets, valueTargets: valueTargets,
             valueWeight: valueWeight, soft: soft)
         try backward()
-        let step = applyGradients()
+        let step = try applyGradients()
         result.gradientNorm = step.gradientNorm
         result.learningRate = step.learningRate
         return result

@@ -98,22 +98,30 @@ func perturbAll(_ model: any PolicyNetwork, seed: UInt64, scale: Double = 0.3) t
         #expect(throws: LaserError.self) { try model.weightMatrix(named: "blocks.9.conv1.weight") }
     }
 
-    /// Reduced kernels run through im2col and the factors; dense ones (at 16 channels) directly.
-    @Test(arguments: [4, 16]) func factoredForwardEqualsDenseReconstruction(channels: Int) throws {
-        let config = channels == 4 ? config : Self.direct
+    /// Reduced kernels run through im2col and the factors; dense ones (at 16 channels) directly;
+    /// at 48 channels a block kernel of rank 16 runs its factors through the direct kernels (a
+    /// 3×3 conv to 16 channels, then a 1×1 conv), the stem's rank 24 through im2col.
+    @Test(arguments: [4, 16, 48]) func factoredForwardEqualsDenseReconstruction(channels: Int)
+        throws
+    {
+        var config = channels == 4 ? config : Self.direct
+        config.channels = channels
         let model = try ConvPolicy(config: config, seed: 4)
         try perturbAll(model, seed: 5)
         var rng = SplitMix64(seed: 6)
         let obs = randomObservations(batch: 3, planes: config.planes, rng: &rng)
         var factors: [String: FactoredMatrix] = [:]
         for info in model.reducibleMatrices {
-            let k = max(1, info.fullRank / 2)
+            let k = channels == 48 && info.type.hasPrefix("conv") ? 16 : max(1, info.fullRank / 2)
             factors[info.name] = FactoredMatrix(
                 left: Tensor(randomNormal: [info.rows, k], standardDeviation: 0.5, using: &rng),
                 right: Tensor(randomNormal: [k, info.columns], standardDeviation: 0.5, using: &rng))
             try model.setWeightMatrix(named: info.name, to: .factored(factors[info.name]!))
         }
         #expect(model.reducedMatrixNames.count == model.reducibleMatrices.count)
+        let block = model.trunk.blockLayers[0].conv1
+        #expect(
+            (model.directFactors(block, cin: channels, cout: channels) != nil) == (channels == 48))
         let factored = try model.predict(observations: obs, batch: 3)
         for (name, f) in factors {
             #expect(try model.weightMatrix(named: name).maxAbsDifference(f.reconstructed()) < 1e-5)

@@ -1,5 +1,6 @@
 // Factored checkpoints: a LASER-reduced policy saved as its factors loads back running through the
-// same factors (identical outputs, fewer stored parameters), and malformed factor files are named.
+// same factors (identical outputs, fewer stored parameters), malformed factor files are named, and
+// a reduced policy trains at its ranks and resumes from its checkpoint.
 import Core
 import Foundation
 import Laser
@@ -72,13 +73,109 @@ import Testing
         #expect(try floats(path) < floats(dense))
     }
 
-    @Test func aFactoredCheckpointHoldsNoOptimizerState() throws {
-        let m = try reduced("conv")
-        let trainer = try PolicyTrainer(model: m, config: OptimizerConfig(), batchCapacity: 4)
-        #expect(throws: PolicyError.self) {
-            try PolicyCheckpoint.save(
-                model: m, trainer: trainer, to: dir + "/x.safetensors", factored: true)
+    func trainer(for model: any PolicyNetwork) throws -> PolicyTrainer {
+        var config = OptimizerConfig()
+        config.learningRate = 1e-2
+        config.warmupSteps = 0
+        config.totalSteps = 100
+        return try PolicyTrainer(model: model, config: config, batchCapacity: 8)
+    }
+
+    /// Training a reduced policy trains the rank-reduced network: every step leaves each reduced
+    /// matrix at its rank, the factors and the dense parameters agree, and the loss falls.
+    @Test(arguments: ["conv", "transformer"])
+    func trainingKeepsEachReducedMatrixAtItsRank(arch: String) throws {
+        let m = try reduced(arch)
+        let names = m.reducedMatrixNames
+        let ranks = names.map { m.factors(ofMatrix: $0)!.rank }
+        let trainer = try trainer(for: m)
+        #expect(trainer.rankConstraints.map(\.name) == names)
+        #expect(trainer.rankConstraints.map(\.rank) == ranks)
+        var rng = SplitMix64(seed: 5)
+        let b = toyBatch(8, planes: 3, rng: &rng)
+        let before = try trainer.evaluate(
+            observations: b.obs, actions: b.actions, valueTargets: b.values)
+        for _ in 0..<30 {
+            try trainer.supervisedStep(
+                observations: b.obs, actions: b.actions, valueTargets: b.values)
         }
+        let after = try trainer.evaluate(
+            observations: b.obs, actions: b.actions, valueTargets: b.values)
+        #expect(
+            after.policyLoss < 0.8 * before.policyLoss, "\(before.policyLoss) → \(after.policyLoss)"
+        )
+        #expect(m.reducedMatrixNames == names, "still running through factors")
+        for (name, rank) in zip(names, ranks) {
+            let f = try #require(m.factors(ofMatrix: name))
+            #expect(f.rank == rank)
+            let dense = try m.weightMatrix(named: name).reshaped([f.rows, f.columns])
+            let sigma = try singularValues(dense)
+            #expect(
+                sigma[rank] <= 1e-4 * sigma[0], "\(name): σ beyond rank \(rank): \(sigma[rank])")
+            let product = f.reconstructed()
+            let gap = zip(dense.scalars, product.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(gap <= 1e-5, "\(name): parameters and factors differ by \(gap)")
+        }
+    }
+
+    /// A reduced model's step is the dense model's step followed by the rank-k projection: its
+    /// gradient is the one of the dense reconstruction.
+    @Test func aReducedStepIsADenseStepThenTheProjection() throws {
+        let m = try reduced("conv")
+        let dense = try model("conv")
+        for info in m.parameters.infos {
+            try dense.parameters.setTensor(
+                named: info.name, to: m.parameters.tensor(named: info.name))
+        }
+        #expect(dense.reducedMatrixNames.isEmpty)
+        var rng = SplitMix64(seed: 6)
+        let b = toyBatch(8, planes: 3, rng: &rng)
+        for t in [try trainer(for: m), try trainer(for: dense)] {
+            try t.supervisedStep(observations: b.obs, actions: b.actions, valueTargets: b.values)
+        }
+        for name in m.reducedMatrixNames {
+            let f = try #require(m.factors(ofMatrix: name))
+            let stepped = try dense.weightMatrix(named: name).reshaped([f.rows, f.columns])
+            let projected = try svd(stepped).reconstruction(rank: f.rank)
+            let mine = try m.weightMatrix(named: name).reshaped([f.rows, f.columns])
+            let gap = zip(projected.scalars, mine.scalars).map { abs($0 - $1) }.max() ?? 0
+            #expect(gap <= 1e-5, "\(name): \(gap)")
+        }
+    }
+
+    /// The checkpoint of a rank-constrained run keeps the factors beside every Adam moment, and
+    /// resuming it takes the same next step as the run that never stopped.
+    @Test(arguments: ["conv", "transformer"])
+    func aRankConstrainedRunResumesExactly(arch: String) throws {
+        let m = try reduced(arch)
+        let trainer = try trainer(for: m)
+        var rng = SplitMix64(seed: 7)
+        let b = toyBatch(8, planes: 3, rng: &rng)
+        for _ in 0..<3 {
+            try trainer.supervisedStep(
+                observations: b.obs, actions: b.actions, valueTargets: b.values)
+        }
+        let path = dir + "/run-\(arch).safetensors"
+        try PolicyCheckpoint.save(model: m, trainer: trainer, to: path)
+        let file = try SafetensorsFile(path: path)
+        #expect(
+            file.metadata[PolicyCheckpoint.factoredKey]
+                == m.reducedMatrixNames.joined(separator: ","))
+        for name in m.reducedMatrixNames {
+            #expect(file.info(named: name) == nil)
+            #expect(file.info(named: "optimizer.adam_m." + name) != nil)
+        }
+        let resumed = try PolicyCheckpoint.resume(from: path, batchCapacity: 8)
+        #expect(resumed.step == 3)
+        #expect(resumed.rankConstraints.map(\.rank) == trainer.rankConstraints.map(\.rank))
+        for t in [trainer, resumed] {
+            try t.supervisedStep(observations: b.obs, actions: b.actions, valueTargets: b.values)
+        }
+        let obs = randomObservations(batch: 4, planes: 3, rng: &rng)
+        let a = try m.predict(observations: obs, batch: 4)
+        let c = try resumed.model.predict(observations: obs, batch: 4)
+        let gap = zip(a.logits, c.logits).map { abs($0 - $1) }.max() ?? 0
+        #expect(gap <= 1e-6, "resumed logits differ by \(gap)")
     }
 
     @Test func malformedFactorsAreNamed() throws {

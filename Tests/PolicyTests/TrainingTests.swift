@@ -138,24 +138,6 @@ func toyBatch(_ batch: Int, planes: Int, rng: inout SplitMix64) -> (
         #expect(after.valueLoss < before.valueLoss)
     }
 
-    @Test func trainingAReducedModelIsRefused() throws {
-        let model = try ConvPolicy(
-            config: ConvPolicyConfig(planes: 2, channels: 4, blocks: 1), seed: 1)
-        let info = model.reducibleMatrices[1]
-        try model.setWeightMatrix(
-            named: info.name,
-            to: .factored(
-                .init(
-                    left: Tensor(zeros: [info.rows, 1]), right: Tensor(zeros: [1, info.columns]))))
-        let trainer = try PolicyTrainer(model: model, config: OptimizerConfig(), batchCapacity: 2)
-        var rng = SplitMix64(seed: 2)
-        let b = toyBatch(2, planes: 2, rng: &rng)
-        #expect(throws: PolicyError.reducedMatrixInTraining(info.name)) {
-            try trainer.supervisedStep(
-                observations: b.obs, actions: b.actions, valueTargets: b.values)
-        }
-    }
-
     @Test func badBatchesAreRefused() throws {
         let model = try ConvPolicy(
             config: ConvPolicyConfig(planes: 2, channels: 4, blocks: 1), seed: 1)

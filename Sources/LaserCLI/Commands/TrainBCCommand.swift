@@ -129,8 +129,9 @@ struct TrainBC: ParsableCommand {
         return config
     }
 
-    /// The network this command describes: --init's (grown with --grow), or a fresh one.
-    func network() throws -> any PolicyNetwork {
+    /// The network this command describes: --init's (grown with --grow), or a fresh one, and the
+    /// lineage --init's metadata records (what it was reduced from, and how).
+    func network() throws -> (model: any PolicyNetwork, lineage: [String: String]) {
         guard let initial else {
             let model = try architecture.makeModel(seed: seed)
             if let trunkFrom {
@@ -141,14 +142,22 @@ struct TrainBC: ParsableCommand {
                     throw CLIError("--trunk-from \(trunkFrom): \(error)")
                 }
             }
-            return model
+            return (model, [:])
         }
-        let loaded = try loadPolicy(initial).model
+        let file = try loadPolicy(initial)
+        let loaded = file.model
+        // A reduced network trains at its ranks; growing or widening it would make it dense.
+        let gainsTrail = architecture.trail && loaded.planeCount < architecture.planes
+        if let name = loaded.reducedMatrixNames.first, grow || gainsTrail {
+            throw ValidationError(
+                "\(initial) is LASER-reduced ('\(name)' is factored): it trains at its ranks, so it cannot take \(grow ? "--grow" : "--trail")"
+            )
+        }
         let trailed = try architecture.withTrail(loaded, seed: seed)
         if trailed !== loaded {
             stderrLine("bc: \(initial) gains the trail plane (its weights start at zero)")
         }
-        return grow ? try grown(trailed) : trailed
+        return (grow ? try grown(trailed) : trailed, RunRecord.lineage(in: file.metadata))
     }
 
     func run() throws {
@@ -164,7 +173,7 @@ struct TrainBC: ParsableCommand {
         }
         // Held from here: a refused run (an existing --out, another run on it) costs nothing.
         let output = try RunOutput(checkpoint: out, resume: resume, overwrite: overwrite)
-        let network = try network()
+        let (network, lineage) = try network()
         let distilled = try teacher.map { path in (network: try loadPolicy(path).model, path: path)
         }
         if let path = dagger.daggerImport { _ = try readCollection(path) }
@@ -185,17 +194,22 @@ struct TrainBC: ParsableCommand {
             files: files, output: output,
             initial: initial ?? trunkFrom.map { "conv trunk of \($0)" },
             dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
-            teacher: distilled,
+            teacher: distilled, lineage: lineage,
             teacherProgress: { done, total in
                 if done == 0 { teacherBar = ProgressBar(label: "teacher targets", total: total) }
                 teacherBar?.update(done)
             })
         let trainer = run.trainer
         if run.resumed { stderrLine("resuming \(out) at step \(trainer.step)") }
+        if !trainer.rankConstraints.isEmpty {
+            stderrLine(
+                "bc: training the rank-reduced network: \(trainer.rankConstraints.count) matrices held at their ranks (\(trainer.rankConstraints.map { "\($0.name) \($0.rank)" }.joined(separator: ", ")))"
+            )
+        }
         let model = trainer.model
         let training = run.training
         stderrLine(
-            "bc: \(model.architectureName) policy, \(model.parameters.infos.reduce(0) { $0 + $1.count }) parameters; \(levels.count) levels (\(heldOut) held out), \(training.trainingSampleCount) training samples (\(training.collectedStates.count) from DAgger, \(training.importedCount) imported)"
+            "bc: \(model.architectureName) policy, \(model.storedParameterCount) parameters; \(levels.count) levels (\(heldOut) held out), \(training.trainingSampleCount) training samples (\(training.collectedStates.count) from DAgger, \(training.importedCount) imported)"
         )
         // The bar counts this run's steps, so a resumed run's rate and ETA are its own.
         let firstStep = trainer.step
