@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Swift language model side by side with llama.cpp on the same GGUF and thread count:
-#   - llama.cpp's own llama-bench (C++, scripts/build-llama-bench.sh builds it once from the
+#   - llama.cpp's own llama-bench (C++, scripts/build-llama-tools.sh builds it once from the
 #     llama-cpp-python 0.3.36 sdist's vendored source), under both OpenMP waiting policies:
 #     pp64, pp512 and tg128 tokens/s, and its peak resident memory;
 #   - `laser bench text`: the same three figures, QA items/s on the dataset, peak memory;
@@ -18,7 +18,7 @@ dataset="${1:-../shared/data/qa/known_facts_dev.json}"
 threads="${THREADS:-2}"
 repetitions="${REPETITIONS:-5}"
 model="$(scripts/fetch-model.sh)"
-llama_bench="$(scripts/build-llama-bench.sh)"
+llama_bench="$(scripts/build-llama-tools.sh)"
 swift build -c release --product laser >/dev/null
 mkdir -p .cache
 limit_args=()

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own `llama-bench` (C++) from the llama.cpp source vendored in the
-# llama-cpp-python==0.3.36 sdist, the fair anchor for `laser bench text`, and prints its path.
+# Builds llama.cpp's own tools (C++) from the llama.cpp source vendored in the llama-cpp-python==0.3.36
+# sdist: `llama-bench`, the fair anchor for `laser bench text`, and `llama-perplexity`, the reference
+# for `laser perplexity`. Prints the path of the tool named as the argument (default llama-bench).
 # cmake comes from PyPI into .venv-cmake; the build takes about 5-10 min on 2 cores, once.
 # AVX-512 (and VNNI) where the CPU has it, AMX off (it faults on some hosts), OpenMP threading.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tool=${1:-llama-bench}
+case "$tool" in llama-bench|llama-perplexity) ;; *) echo "build-llama-tools.sh: unknown tool '$tool' (llama-bench or llama-perplexity)" >&2; exit 2;; esac
 root="$PWD/.cache/llama-bench"
-bench="$root/build/bin/llama-bench"
-if [ ! -x "$bench" ]; then
+if [ ! -x "$root/build/bin/$tool" ]; then
     mkdir -p "$root"
     [ -x .venv-cmake/bin/cmake ] || { python3 -m venv .venv-cmake && .venv-cmake/bin/pip install --quiet cmake; } >&2
     if [ ! -d "$root/src" ]; then
@@ -36,6 +38,6 @@ PY
     if grep -q avx512_vnni /proc/cpuinfo; then flags+=(-DGGML_AVX512_VNNI=ON); fi
     if grep -q avx512_bf16 /proc/cpuinfo; then flags+=(-DGGML_AVX512_BF16=ON); fi
     .venv-cmake/bin/cmake -S "$root/src/vendor/llama.cpp" -B "$root/build" "${flags[@]}" >&2
-    nice .venv-cmake/bin/cmake --build "$root/build" --target llama-bench -j "$(nproc)" >&2
+    nice .venv-cmake/bin/cmake --build "$root/build" --target llama-bench llama-perplexity -j "$(nproc)" >&2
 fi
-echo "$bench"
+echo "$root/build/bin/$tool"

@@ -12,6 +12,10 @@
 #      of its last ten layers (fc_in, fc_up, fc_out; rho 0.1, 0.05, 0.01: the paper's kind of
 #      reduction) on ROME's known facts, data/qa/known_facts.json (the first 200 items choose, the
 #      last 200 report; data/qa/README.md says why), scored by first-token top-1 accuracy;
+#      The chosen reduction's side effects go beside it: perplexity on 16 chunks of 512 tokens of
+#      Genesis (King James Version, scripts/fetch-text.sh) and the KL divergence of its next-token
+#      distributions from the unreduced model's; for the policy, the KL divergence of its action
+#      distributions and its greedy-action agreement over the unreduced policy's test positions;
 #   5. `laser report` puts both side by side in out/quickstart/report.md and report.svg: unreduced,
 #      chosen on validation, result on test, with 95% intervals and exact McNemar p-values. A sweep
 #      chooses a reduction only when it beats the unreduced model on validation; otherwise the
@@ -49,9 +53,10 @@ $laser bench policy --policy "$parent" --policy "$reduced" --infer-only --batche
 echo
 echo "== SmolLM2-135M: LASER over the MLPs of layers 20-29 (rho 0.1, 0.05, 0.01) on ROME's known facts"
 model=$(scripts/fetch-model.sh)
+text=$(scripts/fetch-text.sh)
 $laser sweep --model "$model" --dataset data/qa/known_facts.json --validation-fraction 0.5 \
     --layers 20-29 --types fc_in,fc_up,fc_out --rhos 0.1,0.05,0.01 --objective top1 \
-    --out-dir "$out/text-sweep"
+    --text "$text" --text-chunks 16 --out-dir "$out/text-sweep"
 echo
 echo "== Both families side by side"
 $laser report --sweep "Sokoban: $(basename "$policy" .safetensors)=$out/policy-sweep" \

@@ -59,17 +59,8 @@ public struct PolicyPlayer {
 
     /// The policy's action probabilities (up, down, left, right) and value in the current position.
     public func evaluate() throws -> (probabilities: [Float], value: Float) {
-        if var history {
-            var input = [Float](repeating: 0, count: history.layout.floatCount)
-            environment.observation.withUnsafeBufferPointer { history.observe($0.baseAddress!) }
-            input.withUnsafeMutableBufferPointer { history.write(into: $0.baseAddress!) }
-            try context.setObservations(input, batch: 1)
-            model.forward(context, batch: 1)
-            return (context.probabilities(sample: 0), context.value(sample: 0))
-        }
         guard symmetryAveraging else {
-            try context.setObservations(environment.observation, batch: 1)
-            model.forward(context, batch: 1)
+            try forwardNetwork()
             return (context.probabilities(sample: 0), context.value(sample: 0))
         }
         var scratch = SymmetryAveraging.Scratch()
@@ -79,6 +70,27 @@ public struct PolicyPlayer {
             model, context: context, observations: environment.observation, batch: 1,
             planeCount: environment.planeCount, scratch: &scratch, logits: &logits, values: &values)
         return (logits.map { expf($0) }, values[0])
+    }
+
+    /// The network's action logits in the current position (the network alone, without symmetry
+    /// averaging).
+    public func logits() throws -> [Float] {
+        try forwardNetwork()
+        return context.logits(sample: 0)
+    }
+
+    /// One forward pass of the network on the current position (with its history, if it reads
+    /// one).
+    private func forwardNetwork() throws {
+        if var history {
+            var input = [Float](repeating: 0, count: history.layout.floatCount)
+            environment.observation.withUnsafeBufferPointer { history.observe($0.baseAddress!) }
+            input.withUnsafeMutableBufferPointer { history.write(into: $0.baseAddress!) }
+            try context.setObservations(input, batch: 1)
+        } else {
+            try context.setObservations(environment.observation, batch: 1)
+        }
+        model.forward(context, batch: 1)
     }
 
     /// Takes the greedy action (or a sampled one) and returns it.
@@ -102,6 +114,13 @@ public struct PolicyPlayer {
             }
         }
         let direction = Direction(rawValue: action)!
+        step(direction)
+        return direction
+    }
+
+    /// Takes `direction`, whatever the policy would choose (to replay another player's episode).
+    public mutating func step(_ direction: Direction) {
+        let action = direction.rawValue
         if history != nil {
             environment.observation.withUnsafeBufferPointer { history!.observe($0.baseAddress!) }
         }
@@ -112,7 +131,6 @@ public struct PolicyPlayer {
         solved = result.solved
         // A sequence policy's return-to-go and timestep differ the second time round: no cycle.
         repeated = !visited.insert(environment.positionHash).inserted && history == nil
-        return direction
     }
 
     public var steps: Int { environment.stepCount }

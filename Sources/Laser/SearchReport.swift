@@ -5,7 +5,9 @@ public enum SearchReport {
     /// A Markdown report: baseline, best single intervention and composition on both splits with
     /// the paired statistics against the unreduced model, a verdict on the choice, and the full grid
     /// on validation.
-    public static func markdown(_ s: SearchSummary, metrics: [String]) -> String {
+    public static func markdown(
+        _ s: SearchSummary, metrics: [String], sideEffects: [SideEffects] = []
+    ) -> String {
         let objective = s.objective.metric
         func cells(_ m: Metrics?) -> String {
             metrics.map { key in m?[key].map { format($0) } ?? "–" }.joined(separator: " | ")
@@ -43,6 +45,7 @@ public enum SearchReport {
             }
         }
         out += "\n" + verdict(s) + "\n"
+        out += sideEffectsMarkdown(sideEffects)
         out +=
             "\nSweep on validation (objective `\(objective)`, \(s.objective.higherIsBetter ? "higher" : "lower") is better; "
             + "Δ against the unreduced model on the same items, McNemar p for rates, bootstrap p for means):\n\n"
@@ -176,7 +179,36 @@ public enum SearchReport {
     }
 
     /// The summary as JSON (the same figures as the Markdown report, named plainly).
-    public static func json(_ s: SearchSummary) throws -> String {
+    /// The side-effect section: each measured model's figures and its shift from the unreduced.
+    public static func sideEffectsMarkdown(_ effects: [SideEffects]) -> String {
+        guard !effects.isEmpty else { return "" }
+        var out = "\nSide effects on \(effects[0].data), against the unreduced model:\n\n"
+        let keys = Array(Set(effects.flatMap { $0.metrics.keys })).sorted()
+        out += "| model | " + keys.joined(separator: " | ")
+        out += " | mean KL [±SE] | 99% KL | same top [±SE] | mean Δp |\n"
+        out += "|---|" + keys.map { _ in "---:|" }.joined() + "---:|---:|---:|---:|\n"
+        for e in effects {
+            let name =
+                e.interventions.isEmpty
+                ? "unreduced" : "`" + e.interventions.joined(separator: " + ") + "`"
+            out += "| \(name) | "
+            out += keys.map { k in
+                e.metrics[k].map { $0 == $0.rounded() ? String(format: "%.0f", $0) : format($0) }
+                    ?? "–"
+            }.joined(separator: " | ")
+            if let d = e.shift {
+                out += String(
+                    format: " | %.4g ±%.2g | %.4g | %.2f%% ±%.2f | %@ |\n", d.meanKLD,
+                    d.meanKLDStandardError, d.kld99, 100 * d.sameTop, 100 * d.sameTopStandardError,
+                    d.meanProbabilityChange.map { String(format: "%+.2f%%", 100 * $0) } ?? "–")
+            } else {
+                out += " | 0 | 0 | 100% | – |\n"
+            }
+        }
+        return out
+    }
+
+    public static func json(_ s: SearchSummary, sideEffects: [SideEffects] = []) throws -> String {
         struct Row: Encodable {
             let interventions: [String], validation: Metrics?, test: Metrics?
             let validationComparison: MetricComparison?, testComparison: MetricComparison?
@@ -190,7 +222,9 @@ public enum SearchReport {
             let objective: String, higherIsBetter: Bool, configurationsTried: Int
             let baseline: Row, best: Row?, chosen: Row?, composition: Row?
             let compositionChosen: Bool, sweep: [Row], verdict: String
+            let sideEffects: [SideEffects]
             enum CodingKeys: String, CodingKey {
+                case sideEffects = "side_effects"
                 case objective
                 case higherIsBetter = "higher_is_better"
                 case configurationsTried = "configurations_tried"
@@ -212,6 +246,7 @@ public enum SearchReport {
                 try c.encode(compositionChosen, forKey: .compositionChosen)
                 try c.encode(sweep, forKey: .sweep)
                 try c.encode(verdict, forKey: .verdict)
+                if !sideEffects.isEmpty { try c.encode(sideEffects, forKey: .sideEffects) }
             }
         }
         let bestRow = s.best.map { b in
@@ -241,7 +276,7 @@ public enum SearchReport {
                     test: nil,
                     validationComparison: s.sweepComparisons[k], testComparison: nil)
             },
-            verdict: verdict(s))
+            verdict: verdict(s), sideEffects: sideEffects)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(

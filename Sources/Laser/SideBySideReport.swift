@@ -57,11 +57,27 @@ public struct SweepSummaryFile: Decodable, Sendable {
     /// The reduction chosen on validation: nil when none beat the unreduced model.
     public let chosen: Row?
     public let verdict: String
+    /// The chosen reductions' side effects (the unreduced model's when none is chosen); empty
+    /// when the sweep measured none.
+    public let sideEffects: [SideEffects]
     enum CodingKeys: String, CodingKey {
         case objective
         case higherIsBetter = "higher_is_better"
         case configurationsTried = "configurations_tried"
         case baseline, best, chosen, verdict
+        case sideEffects = "side_effects"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        objective = try c.decode(String.self, forKey: .objective)
+        higherIsBetter = try c.decode(Bool.self, forKey: .higherIsBetter)
+        configurationsTried = try c.decode(Int.self, forKey: .configurationsTried)
+        baseline = try c.decode(Row.self, forKey: .baseline)
+        best = try c.decodeIfPresent(Row.self, forKey: .best)
+        chosen = try c.decodeIfPresent(Row.self, forKey: .chosen)
+        verdict = try c.decode(String.self, forKey: .verdict)
+        sideEffects = try c.decodeIfPresent([SideEffects].self, forKey: .sideEffects) ?? []
     }
 
     /// Reads a sweep's summary.json.
@@ -141,6 +157,7 @@ public enum SideBySideReport {
             let better = (c.difference > 0) == s.higherIsBetter
             return better ? "**yes: better**" : "**yes: worse**"
         }
+        add("side effects of the choice") { s in sideEffectCell(s) }
         var out = "| | " + entries.map(\.label).joined(separator: " | ") + " |\n"
         out += "|---|" + entries.map { _ in "---|" }.joined() + "\n"
         for (name, cells) in rows {
@@ -149,6 +166,28 @@ public enum SideBySideReport {
         out += "\n"
         for e in entries { out += "- **\(e.label)**: \(e.summary.verdict)\n" }
         return out
+    }
+
+    /// The chosen reduction's side effects in one cell: perplexity before and after when the
+    /// sweep measured it, the mean KL divergence from the unreduced model and the top-outcome
+    /// agreement.
+    static func sideEffectCell(_ s: SweepSummaryFile) -> String {
+        guard let e = s.sideEffects.first(where: { !$0.interventions.isEmpty }) else {
+            return s.sideEffects.first.map { e in
+                e.metrics["unreduced_perplexity"].map {
+                    String(format: "none (unreduced perplexity %.3f on %@)", $0, e.data)
+                } ?? "none: nothing chosen"
+            } ?? "–"
+        }
+        var parts: [String] = []
+        if let before = e.metrics["unreduced_perplexity"], let after = e.metrics["perplexity"] {
+            parts.append(String(format: "perplexity %.3f → %.3f", before, after))
+        }
+        if let d = e.shift {
+            parts.append(String(format: "mean KL %.4g nats", d.meanKLD))
+            parts.append(String(format: "same top %.1f%%", 100 * d.sameTop))
+        }
+        return parts.joined(separator: "; ") + " (\(e.data))"
     }
 
     /// Bars of the test rates (unreduced, chosen) with their Wilson intervals, one pair per model.

@@ -31,6 +31,8 @@ public final class SweepRun<Model: ReducibleModel> {
         /// The report's Markdown (also in `files.report`).
         public let markdown: String
         public let heatmaps: [String]
+        /// The chosen reductions' side effects (the unreduced model's when nothing is chosen).
+        public let sideEffects: [SideEffects]
     }
 
     public let files: Files
@@ -72,18 +74,22 @@ public final class SweepRun<Model: ReducibleModel> {
     /// Results already in the log.
     public var loggedResults: Int { search.store.records.count }
 
-    /// Evaluates what the log lacks (with `compose`, also the greedy composition), then writes
-    /// every report. `progress` hears of each result as (done, planned, record).
-    public func run(compose: Bool = false, progress: Search<Model>.Progress? = nil) throws
-        -> Outcome
-    {
+    /// Evaluates what the log lacks (with `compose`, also the greedy composition), measures the
+    /// chosen reductions' `sideEffects`, then writes every report. `progress` hears of each result
+    /// as (done, planned, record).
+    public func run(
+        compose: Bool = false, sideEffects: SideEffectMeasure? = nil,
+        progress: Search<Model>.Progress? = nil
+    ) throws -> Outcome {
         search.progress = progress
         let summary = try search.run(grid, shard: shard, compose: compose)
-        let markdown = SearchReport.markdown(summary, metrics: reportMetrics)
+        let effects = try sideEffects.map { try measure($0, of: summary) } ?? []
+        let markdown = SearchReport.markdown(summary, metrics: reportMetrics, sideEffects: effects)
         try AtomicFile.write(string: markdown, to: files.report)
         try AtomicFile.write(
             string: SearchReport.csv(summary, metrics: reportMetrics), to: files.csv)
-        try AtomicFile.write(string: SearchReport.json(summary), to: files.summary)
+        try AtomicFile.write(
+            string: SearchReport.json(summary, sideEffects: effects), to: files.summary)
         var heatmaps: [String] = []
         for type in grid.types {
             let path = files.heatmap(type: type)
@@ -91,7 +97,36 @@ public final class SweepRun<Model: ReducibleModel> {
                 string: SearchReport.heatmapSVG(summary, type: type, grid: grid), to: path)
             heatmaps.append(path)
         }
-        return Outcome(summary: summary, markdown: markdown, heatmaps: heatmaps)
+        return Outcome(
+            summary: summary, markdown: markdown, heatmaps: heatmaps, sideEffects: effects)
+    }
+
+    /// The side effects of each chosen reduction (the chosen point, the chosen composition), or
+    /// of the unreduced model alone when nothing is chosen; the model is left unreduced.
+    func measure(_ sideEffects: SideEffectMeasure, of summary: SearchSummary) throws
+        -> [SideEffects]
+    {
+        let reducer = search.reducer
+        try reducer.restoreAll()
+        try sideEffects.baseline()
+        var chosen: [[Intervention]] = []
+        if let c = summary.chosen { chosen.append([c.intervention]) }
+        if summary.compositionChosen, let c = summary.composition {
+            chosen.append(c.interventions)
+        }
+        guard !chosen.isEmpty else { return [try sideEffects.measure([])] }
+        var effects: [SideEffects] = []
+        for interventions in chosen {
+            _ = try reducer.apply(interventions)
+            do {
+                effects.append(try sideEffects.measure(interventions))
+            } catch {
+                try reducer.restoreAll()
+                throw error
+            }
+            try reducer.restoreAll()
+        }
+        return effects
     }
 }
 

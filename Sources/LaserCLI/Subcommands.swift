@@ -11,7 +11,7 @@ extension LaserCommand {
         CommandGroup(name: "Agent", subcommands: [TrainCommand.self, EvalCommand.self]),
         CommandGroup(
             name: "Language model",
-            subcommands: [FetchModel.self, GenerateText.self, QA.self]),
+            subcommands: [FetchModel.self, GenerateText.self, QA.self, PerplexityCommand.self]),
         CommandGroup(
             name: "LASER",
             subcommands: [

@@ -58,11 +58,13 @@ private func skipped(_ grid: SweepGrid) -> String {
     return n == 0 ? "" : ", less \(n) layer-type pair\(n == 1 ? "" : "s") with no matrix"
 }
 
-/// Runs the sweep for a model, writes every output and prints the Markdown table.
+/// Runs the sweep for a model, writes every output and prints the Markdown table; with
+/// `sideEffects`, the chosen reduction's side effects too (not in a shard of the grid).
 func runSweep<Model: ReducibleModel>(
     model: Model, options: SweepOptions, defaultTypes: [String], objective: Objective,
     reportMetrics: [String],
-    label: String, setup: String, evaluate: @escaping Search<Model>.Evaluate
+    label: String, setup: String, sideEffects: SideEffectMeasure? = nil,
+    evaluate: @escaping Search<Model>.Evaluate
 ) throws {
     let grid = try options.grid(model: model, defaultTypes: defaultTypes)
     let files = SweepRun<Model>.Files(directory: options.outDir, results: options.results)
@@ -76,7 +78,10 @@ func runSweep<Model: ReducibleModel>(
         "\(label): \(grid.points.count) grid points (\(grid.layers.count) layers × \(grid.types.count) types × \(grid.rhos.count) ρ\(skipped(grid)))\(shard.count > 1 ? ", shard \(shard): \(planned - 1)" : ""); \(run.loggedResults) results already in \(files.results)"
     )
     let bar = ProgressBar(label: "sweep", total: planned)
-    let outcome = try run.run(compose: options.compose) { done, total, record in
+    // A shard's choice is not the sweep's: side effects wait for the merged log.
+    let measure = shard.count == 1 ? sideEffects : nil
+    let outcome = try run.run(compose: options.compose, sideEffects: measure) {
+        done, total, record in
         let value =
             record.metrics[objective.metric].map { String(format: "%@=%.4f", objective.metric, $0) }
             ?? ""

@@ -69,6 +69,48 @@ enum CachedModel {
         #expect(o.status != 0 && o.stderr.contains("top1, topk, mean_logprob, generation_match"))
     }
 
+    @Test func perplexityNamesABadText() throws {
+        let missing = try CLI.run(["perplexity", "--text", dir + "/none.txt"])
+        #expect(missing.status != 0 && missing.stderr.contains("none.txt does not exist"))
+        let context = try CLI.run(["perplexity", "--text", "x", "--context", "2"])
+        #expect(context.status != 0 && context.stderr.contains("--context"))
+    }
+
+    /// The README as prose: its perplexity under SmolLM2, then an edit's KL figures against it.
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func perplexityAndAnEditsKLDivergence() throws {
+        let text = repository + "/README.md"
+        let base = try CLI.run([
+            "perplexity", "--text", text, "--context", "64", "--chunks", "3", "--json",
+        ])
+        #expect(base.status == 0, "\(base.stderr)")
+        let r = try JSONSerialization.jsonObject(with: Data(base.stdout.utf8)) as! [String: Any]
+        let report = r["report"] as! [String: Any]
+        #expect(report["chunks"] as? Int == 3 && report["scored"] as? Int == 3 * 31)
+        let ppl = report["perplexity"] as! Double
+        #expect(ppl > 1 && ppl < 1000, "perplexity \(ppl)")
+        #expect(report["shift"] == nil)
+        let edited = try CLI.run([
+            "perplexity", "--text", text, "--context", "64", "--chunks", "3", "--json",
+            "--intervene", "29:fc_out:0.01",
+        ])
+        #expect(edited.status == 0, "\(edited.stderr)")
+        let e = try JSONSerialization.jsonObject(with: Data(edited.stdout.utf8)) as! [String: Any]
+        let er = e["report"] as! [String: Any]
+        #expect(abs((er["perplexity"] as! Double) - ppl) < 1e-9 * ppl, "the same unedited figure")
+        #expect((er["edited_perplexity"] as! Double) != ppl)
+        let shift = er["shift"] as! [String: Any]
+        #expect((shift["mean_kld"] as! Double) > 0 && (shift["positions"] as? Int) == 93)
+        let same = shift["same_top"] as! Double
+        #expect(same > 0.3 && same < 1, "same top \(same)")
+        let short = dir + "/short.txt"
+        try "Too short.".write(toFile: short, atomically: true, encoding: .utf8)
+        let tooShort = try CLI.run(["perplexity", "--text", short])
+        #expect(
+            tooShort.status != 0 && tooShort.stderr.contains("needs at least"), "\(tooShort.stderr)"
+        )
+    }
+
     @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
     func generatesParis() throws {
         let r = try CLI.run(["generate-text", "The capital of France is", "--max-new-tokens", "4"])

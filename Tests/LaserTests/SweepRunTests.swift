@@ -44,6 +44,57 @@ import Testing
         return (try run.run(compose: true), calls.value)
     }
 
+    /// Side effects are measured once on the unreduced model (the baseline), then with the chosen
+    /// reduction applied, the model left unreduced; they reach summary.json, report.md and the
+    /// side-by-side report. A sweep that chooses nothing measures the unreduced model alone.
+    @Test(arguments: [true, false]) func sideEffectsOfTheChoiceAreMeasuredAndReported(
+        choosing: Bool
+    ) throws {
+        let model = StackModel()
+        let original = try model.weightMatrix(named: "layers.2.mlp.fc_out.weight")
+        var rng = SplitMix64(seed: 3)
+        let x = Tensor(randomNormal: [4, 12], using: &rng)
+        let unreducedOutput = model.forward(x)
+        final class Seen { var baseline = 0, measured: [[String]] = [], outputs: [Tensor] = [] }
+        let seen = Seen()
+        let measure = SideEffectMeasure(
+            baseline: {
+                seen.baseline += 1
+                #expect(model.forward(x).maxAbsDifference(unreducedOutput) == 0)
+            },
+            measure: { interventions in
+                seen.measured.append(interventions.map(\.description))
+                seen.outputs.append(model.forward(x))
+                return SideEffects(
+                    data: "four inputs", interventions: interventions.map(\.description),
+                    metrics: ["output_norm": Double(model.forward(x).frobeniusNorm)],
+                    shift: nil)
+            })
+        let calls = SearchTests.Counter()
+        let name = choosing ? "effects-chosen" : "effects-none"
+        let run = try SweepRun(
+            model: model, grid: grid, objective: Objective(metric: "score"),
+            reportMetrics: ["score"], setup: "stack model",
+            files: .init(directory: dir + "/" + name),
+            evaluate: choosing
+                ? evaluate(model, calls: calls) : { _ in ["score": 0] })
+        let outcome = try run.run(sideEffects: measure)
+        #expect(seen.baseline == 1)
+        #expect(seen.measured == (choosing ? [["2:fc_out:0.1"]] : [[]]))
+        #expect(
+            (seen.outputs[0].maxAbsDifference(unreducedOutput) > 0) == choosing,
+            "measured with the chosen reduction applied")
+        #expect(
+            try model.weightMatrix(named: "layers.2.mlp.fc_out.weight").maxAbsDifference(original)
+                == 0, "left unreduced")
+        #expect(outcome.sideEffects.map(\.interventions) == seen.measured)
+        #expect(outcome.markdown.contains("Side effects on four inputs"))
+        let file = try SweepSummaryFile(path: dir + "/\(name)/summary.json")
+        #expect(file.sideEffects.map(\.interventions) == seen.measured)
+        let cell = SideBySideReport.sideEffectCell(file)
+        #expect(choosing ? cell.contains("four inputs") : cell.contains("nothing chosen"))
+    }
+
     @Test func aKilledSweepResumesAndWritesWhatAnUninterruptedOneWrites() throws {
         let (whole, wholeCalls) = try run("whole")
         #expect(whole.summary.best?.intervention.description == "2:fc_out:0.1")

@@ -8,6 +8,7 @@ import Laser
 import LinearAlgebra
 import Policy
 import Sokoban
+import Synchronization
 
 /// The options of a sweep over a Sokoban policy; the objective is the greedy solve rate.
 struct PolicySweepOptions: ParsableArguments {
@@ -83,6 +84,32 @@ struct PolicySweepOptions: ParsableArguments {
         "policy \(try FileFingerprint.of(path: path)); validation \(try FileFingerprint.of(path: levels)) first \(validation.count); test \(try FileFingerprint.of(path: test)) first \(testSet.count); max steps \(maxSteps)\(averageSymmetries ? "; 8-view symmetry averaging" : "")"
     }
 
+    /// The chosen reduction's effect on the network's action distributions over the positions
+    /// the unreduced network visits playing the test levels greedily.
+    func actionShift(model: any PolicyNetwork, testSet: [Level], options: EvaluationOptions)
+        -> SideEffectMeasure
+    {
+        let baseline = Mutex<ActionShiftBaseline?>(nil)
+        return SideEffectMeasure(
+            baseline: {
+                let recorded = try ActionShiftBaseline.record(
+                    model: model, levels: testSet, config: options.environment,
+                    workers: options.workers)
+                baseline.withLock { $0 = recorded }
+            },
+            measure: { interventions in
+                let recorded = baseline.withLock { $0 }!
+                let shift =
+                    interventions.isEmpty
+                    ? nil : try recorded.compare(with: model, workers: options.workers)
+                return SideEffects(
+                    data:
+                        "the \(recorded.positions) positions of the unreduced network's greedy episodes on the \(testSet.count) test levels (the network alone)",
+                    interventions: interventions.map(\.description),
+                    metrics: ["positions": Double(recorded.positions)], shift: shift)
+            })
+    }
+
     private func sweepPolicy(
         model: any PolicyNetwork, sweep: SweepOptions, validation: [Level], testSet: [Level],
         options: EvaluationOptions, path: String
@@ -95,7 +122,8 @@ struct PolicySweepOptions: ParsableArguments {
             reportMetrics: ["solve_rate", "mean_steps"],
             label:
                 "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)",
-            setup: try setup(path: path, validation: validation, testSet: testSet)
+            setup: try setup(path: path, validation: validation, testSet: testSet),
+            sideEffects: actionShift(model: model, testSet: testSet, options: options)
         ) { context in
             let set = context.split == .validation ? validation : testSet
             let (outcomes, summary) = try Evaluator.evaluate(

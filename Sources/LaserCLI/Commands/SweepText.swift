@@ -23,6 +23,13 @@ struct TextSweepOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A GGUF file (default: the cached SmolLM2).", valueName: "path"))
     var model: String?
     @Option(help: "OpenBLAS threads.") var threads = 2
+    @Option(
+        help: ArgumentHelp(
+            "Also measure the chosen reduction's side effects on this text: perplexity (llama-perplexity's method) and the KL divergence from the unreduced model (see `laser perplexity`).",
+            valueName: "file"))
+    var text: String?
+    @Option(help: "With --text: tokens per chunk.") var textContext = 512
+    @Option(help: "With --text: score only the first N chunks.") var textChunks: Int?
 
     static let objectives = ["top1", "topk", "mean_logprob", "generation_match"]
 
@@ -40,6 +47,36 @@ struct TextSweepOptions: ParsableArguments {
         }
         guard threads >= 1 && threads <= 256 else {
             throw ValidationError("--threads must be in 1...256")
+        }
+        guard textContext >= 4 && textContext <= 8192 else {
+            throw ValidationError("--text-context must be in 4...8192")
+        }
+        if let textChunks, textChunks < 1 {
+            throw ValidationError("--text-chunks must be at least 1")
+        }
+    }
+
+    /// The side effects on --text: the sweep's model (reduced when measured) against an unreduced
+    /// copy loaded beside it.
+    func perplexityShift(model llama: LlamaModel) throws -> SideEffectMeasure? {
+        guard let text else { return nil }
+        let prose = try PerplexityCommand.readText(text)
+        let unreduced = try loadTextModel(path: model, threads: threads, verbose: false)
+        let tokens = unreduced.tokenizer.encode(prose)
+        let name = (text as NSString).lastPathComponent
+        return SideEffectMeasure { interventions in
+            stderrLine(
+                "side effects on \(name) (\(interventions.isEmpty ? "unreduced" : interventions.map(\.description).joined(separator: " + ")))"
+            )
+            let evaluator = PerplexityEvaluator(
+                model: unreduced, edited: interventions.isEmpty ? nil : llama)
+            let r = try evaluator.evaluate(
+                tokens: tokens, context: textContext, maximumChunks: textChunks)
+            var metrics = ["unreduced_perplexity": r.perplexity]
+            if let ppl = r.editedPerplexity { metrics["perplexity"] = ppl }
+            return SideEffects(
+                data: "\(name): \(r.chunks) chunks of \(r.context) tokens, \(r.scored) scored",
+                interventions: interventions.map(\.description), metrics: metrics, shift: r.shift)
         }
     }
 
@@ -76,7 +113,8 @@ struct TextSweepOptions: ParsableArguments {
             reportMetrics: reportMetrics,
             label: "sweep of the language model",
             setup:
-                "model \(try FileFingerprint.of(path: try resolveModelPath(model))); dataset \(try FileFingerprint.of(path: path)); validation fraction \(validationFraction); top-k \(topK)\(useGeneration ? "; generation \(maxNewTokens) tokens" : "")"
+                "model \(try FileFingerprint.of(path: try resolveModelPath(model))); dataset \(try FileFingerprint.of(path: path)); validation fraction \(validationFraction); top-k \(topK)\(useGeneration ? "; generation \(maxNewTokens) tokens" : "")",
+            sideEffects: try perplexityShift(model: llama)
         ) { context in
             let items = context.split == .validation ? validation : test
             if useGeneration {
