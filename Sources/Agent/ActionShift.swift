@@ -30,7 +30,7 @@ public struct ActionShiftBaseline: Sendable {
         workers: Int = PolicyThreads.workers
     ) throws -> ActionShiftBaseline {
         guard !levels.isEmpty else { throw AgentError.noLevels("the level set is empty") }
-        let episodes = try forEachLevel(levels, workers: workers) { level in
+        let episodes = try concurrentMap(levels, workers: workers) { level in
             var player = try PolicyPlayer(model: model, level: level, config: config)
             var actions: [Direction] = []
             var logits: [Float] = []
@@ -56,7 +56,7 @@ public struct ActionShiftBaseline: Sendable {
         throws -> DistributionShiftSummary?
     {
         let a = PolicyGeometry.actionCount
-        let rows = try Self.forEachLevel(Array(levels.indices), workers: workers) { i in
+        let rows = try concurrentMap(Array(levels.indices), workers: workers) { i in
             var player = try PolicyPlayer(model: edited, level: levels[i], config: config)
             var logits: [Float] = []
             for action in episodes[i].actions {
@@ -78,24 +78,5 @@ public struct ActionShiftBaseline: Sendable {
             }
         }
         return shift.summary
-    }
-
-    /// `body` of every item, `workers` at a time, results in item order.
-    static func forEachLevel<Item: Sendable, Result: Sendable>(
-        _ items: [Item], workers: Int, _ body: @Sendable (Item) throws -> Result
-    ) throws -> [Result] {
-        let results = LockedArray<Result?>(repeating: nil, count: items.count)
-        let failure = LockedArray<Error?>(repeating: nil, count: 1)
-        let n = max(1, min(workers, items.count))
-        DispatchQueue.concurrentPerform(iterations: n) { worker in
-            for i in stride(from: worker, to: items.count, by: n) {
-                do { results[i] = try body(items[i]) } catch {
-                    failure[0] = error
-                    return
-                }
-            }
-        }
-        if let error = failure[0] { throw error }
-        return results.values.map { $0! }
     }
 }

@@ -93,11 +93,29 @@ public struct SweepGrid: Sendable, Equatable {
         pairs.contains(LayerType(layer: layer, type: type))
     }
 
+    /// The points evaluated when not the whole grid (`restricted(to:)`), in grid order.
+    public private(set) var selection: [Intervention]?
+
     /// Every grid point, in the canonical order shards and reports share.
-    public var points: [Intervention] {
+    public var allPoints: [Intervention] {
         pairs.flatMap { pair in
             rhos.map { try! Intervention(layer: .index(pair.layer), type: pair.type, rho: $0) }
         }
+    }
+
+    /// The points a sweep evaluates: the whole grid, or the selection.
+    public var points: [Intervention] { selection ?? allPoints }
+
+    /// The same grid evaluating only `chosen` (each must be a grid point), kept in grid order.
+    public func restricted(to chosen: [Intervention]) throws -> SweepGrid {
+        let all = allPoints
+        for point in chosen where !all.contains(point) {
+            throw LaserError.invalidIntervention(
+                point.description, reason: "not a point of the grid")
+        }
+        var grid = self
+        grid.selection = all.filter { chosen.contains($0) }
+        return grid
     }
 }
 

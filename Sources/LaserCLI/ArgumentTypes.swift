@@ -9,6 +9,8 @@ extension Shard: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
+extension CandidateScore: ExpressibleByArgument {}
+
 extension LayerSelection: ExpressibleByArgument {
     public init?(argument: String) { try? self.init(parsing: argument) }
     public var defaultValueDescription: String { description }

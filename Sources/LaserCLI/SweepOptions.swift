@@ -21,8 +21,15 @@ struct SweepOptions: ParsableArguments {
     var shard = Shard.whole
     @Flag(help: "Also compose greedily (last layer to first) and report the composition on test.")
     var compose = false
+    @Option(
+        help: ArgumentHelp(
+            "Evaluate only the --top best-scored grid points: snr (laserRMT's signal-to-noise ratio, lowest first, each matrix at the ρ nearest its Marchenko–Pastur signal rank) or gradient (the first-order change of the validation loss from each truncation; policies only). Every point's score goes to OUT-DIR/candidates.json.",
+            valueName: "score"))
+    var candidates: CandidateScore?
+    @Option(help: "With --candidates: how many grid points to evaluate.") var top = 5
 
     func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         for r in rhos.values where !(r > 0 && r <= 1) {
             throw ValidationError("--rhos: '\(r)' is not a ρ in (0, 1]")
         }
@@ -52,6 +59,78 @@ struct SweepOptions: ParsableArguments {
     }
 }
 
+/// The grid restricted to its `top` best-scored points; every point's score is written to
+/// OUT-DIR/candidates.json (grid order: intervention, score, selected).
+func candidateGrid<Model: ReducibleModel>(
+    _ grid: SweepGrid, score: CandidateScore, top: Int, model: Model,
+    gradients: (() throws -> [String: Tensor])?, outDir: String
+) throws -> SweepGrid {
+    let start = Date()
+    let points = grid.allPoints
+    var cache: [String: SingularValueDecomposition] = [:]
+    func decomposition(_ info: WeightMatrixInfo) throws -> SingularValueDecomposition {
+        if let d = cache[info.name] { return d }
+        let d = try svd(model.weightMatrix(named: info.name).reshaped([info.rows, info.columns]))
+        cache[info.name] = d
+        return d
+    }
+    let scores: [Double]
+    switch score {
+    case .snr:
+        scores = try CandidateRanking.snrScores(points: points, model: model) { info in
+            SpectralDiagnostics(
+                singularValues: try decomposition(info).singularValues, rows: info.rows,
+                columns: info.columns)
+        }
+    case .gradient:
+        guard let gradients else {
+            throw CLIError(
+                "--candidates gradient needs the gradient of the validation loss, and the language model here runs forward only (no backward pass): use --candidates snr"
+            )
+        }
+        scores = try CandidateRanking.gradientScores(
+            points: points, model: model, gradients: try gradients(),
+            decomposition: decomposition)
+    }
+    let chosen = CandidateRanking.top(top, of: points, scores: scores)
+    let seconds = Date().timeIntervalSince(start)
+    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+    try AtomicFile.write(
+        string: try jsonText(
+            CandidatesFile(
+                score: score.rawValue, top: top, gridPoints: points.count, seconds: seconds,
+                points: zip(points, scores).map {
+                    CandidateRow(
+                        intervention: $0.description, score: $1, selected: chosen.contains($0))
+                })) + "\n", to: outDir + "/candidates.json")
+    stderrLine(
+        String(
+            format: "candidates (%@): the %d best-scored of %d grid points, scored in %.1fs: %@",
+            score.rawValue, chosen.count, points.count, seconds,
+            chosen.map(\.description).joined(separator: " ")))
+    return try grid.restricted(to: chosen)
+}
+
+/// A candidate point and its score, as candidates.json lists it.
+struct CandidateRow: Encodable {
+    let intervention: String
+    let score: Double
+    let selected: Bool
+}
+
+/// candidates.json: every grid point's score, and which were evaluated.
+struct CandidatesFile: Encodable {
+    let score: String
+    let top: Int
+    let gridPoints: Int
+    let seconds: Double
+    let points: [CandidateRow]
+    enum CodingKeys: String, CodingKey {
+        case score, top, seconds, points
+        case gridPoints = "grid_points"
+    }
+}
+
 /// ", less N layer-type pairs with no matrix" when the grid left any out.
 private func skipped(_ grid: SweepGrid) -> String {
     let n = grid.layers.count * grid.types.count - grid.pairs.count
@@ -64,9 +143,15 @@ func runSweep<Model: ReducibleModel>(
     model: Model, options: SweepOptions, defaultTypes: [String], objective: Objective,
     reportMetrics: [String],
     label: String, setup: String, sideEffects: SideEffectMeasure? = nil,
+    gradients: (() throws -> [String: Tensor])? = nil,
     evaluate: @escaping Search<Model>.Evaluate
 ) throws {
-    let grid = try options.grid(model: model, defaultTypes: defaultTypes)
+    var grid = try options.grid(model: model, defaultTypes: defaultTypes)
+    if let score = options.candidates {
+        grid = try candidateGrid(
+            grid, score: score, top: options.top, model: model, gradients: gradients,
+            outDir: options.outDir)
+    }
     let files = SweepRun<Model>.Files(directory: options.outDir, results: options.results)
     try checkWritable(files.report, option: "--out-dir")
     let run = try SweepRun(

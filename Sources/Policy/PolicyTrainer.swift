@@ -142,6 +142,18 @@ public final class PolicyTrainer {
         return result
     }
 
+    /// Adds the gradient of the batch's mean −log P(target set) (no value term) to `gradients`
+    /// without a step: for first-order scores of an edit, not for training.
+    public func accumulatePolicyGradient(observations: [Float], actionSets: [ActionSet]) throws
+        -> SupervisedResult
+    {
+        let result = try losses(
+            observations: observations, actionSets: actionSets,
+            valueTargets: [Float](repeating: 0, count: actionSets.count), valueWeight: 0)
+        try backward()
+        return result
+    }
+
     /// The supervised losses and accuracy of a batch without changing the model.
     public func evaluate(observations: [Float], actions: [Int], valueTargets: [Float]) throws
         -> SupervisedResult

@@ -79,6 +79,36 @@ import Testing
         #expect(table.stdout.contains("unreduced") && table.stdout.contains("0:conv:0.5"))
     }
 
+    /// --candidates scores every grid point, evaluates only the --top best, and measures the
+    /// side effects of what it chose (or of the unreduced policy).
+    @Test(arguments: ["snr", "gradient"]) func candidateSweepEvaluatesOnlyTheTopPoints(
+        score: String
+    ) throws {
+        let p = try policy()
+        let l = try levels()
+        let out = dir + "/candidates-\(score)"
+        let r = try CLI.run([
+            "sweep", "--policy", p, "--levels", l, "--test", l, "--layers", "0-1", "--types",
+            "conv", "--rhos", "0.5,0.25", "--out-dir", out, "--max-steps", "10", "--candidates",
+            score, "--top", "2", "--gradient-levels", "3",
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("candidates (\(score)): the 2 best-scored of 4 grid points"))
+        let file =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: out + "/candidates.json")))
+            as! [String: Any]
+        let points = file["points"] as! [[String: Any]]
+        #expect(points.count == 4 && points.filter { $0["selected"] as! Bool }.count == 2)
+        let summary =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json")))
+            as! [String: Any]
+        #expect(summary["configurations_tried"] as? Int == 2, "only the top two were evaluated")
+        let effects = summary["side_effects"] as! [[String: Any]]
+        #expect(effects.count == 1 && (effects[0]["data"] as! String).contains("positions"))
+    }
+
     @Test func sweepWritesItsReportsAndResumes() throws {
         let p = try policy()
         let l = try levels()

@@ -25,10 +25,18 @@ struct PolicySweepOptions: ParsableArguments {
     @Option(help: "Step limit per episode.") var maxSteps = 120
     @Flag(help: "Play the 8-view symmetry-averaged policy (8 forward passes per step).")
     var averageSymmetries = false
+    @Option(
+        help:
+            "With --candidates gradient: validation levels whose solver-labelled positions give the loss's gradient."
+    )
+    var gradientLevels = 100
 
     func validate() throws {
         if let limit, limit < 1 { throw ValidationError("--limit must be positive") }
         if let testLimit, testLimit < 1 { throw ValidationError("--test-limit must be positive") }
+        guard gradientLevels >= 1 else {
+            throw ValidationError("--gradient-levels must be positive")
+        }
         if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         guard (1...10000).contains(maxSteps) else {
             throw ValidationError("--max-steps must be in 1...10000")
@@ -123,7 +131,18 @@ struct PolicySweepOptions: ParsableArguments {
             label:
                 "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)",
             setup: try setup(path: path, validation: validation, testSet: testSet),
-            sideEffects: actionShift(model: model, testSet: testSet, options: options)
+            sideEffects: actionShift(model: model, testSet: testSet, options: options),
+            gradients: {
+                let probe = try PolicyGradient.matrixGradients(
+                    model: model, levels: Array(validation.prefix(gradientLevels)),
+                    workers: options.workers)
+                stderrLine(
+                    String(
+                        format:
+                            "gradient of the validation loss: %d positions of %d solved levels (of the first %d validation levels), loss %.4f",
+                        probe.positions, probe.levelsSolved, probe.levels, probe.loss))
+                return probe.gradients
+            }
         ) { context in
             let set = context.split == .validation ? validation : testSet
             let (outcomes, summary) = try Evaluator.evaluate(
