@@ -16,7 +16,11 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(help: "ConvPolicy channels.") var channels = 32
     @Option(help: "ConvPolicy residual blocks.") var blocks = 4
     @Option(help: "TransformerPolicy width.") var dim = 64
-    @Option(help: "TransformerPolicy layers.") var layers = 4
+    @Option(
+        help:
+            "Transformer layers (default: the library's, 3 for transformer and 5 for decision-transformer, as the paper's)."
+    )
+    var layers: Int?
     @Option(help: "TransformerPolicy attention heads.") var heads = 4
     @Option(help: "TransformerPolicy MLP hidden units.") var mlpHidden = 256
     @Option(
@@ -89,14 +93,16 @@ struct ArchitectureOptions: ParsableArguments {
         case "decision-transformer":
             return try DecisionTransformer(
                 config: DecisionTransformerConfig(
-                    planes: planes, steps: contextSteps, dim: dim, layers: layers, heads: heads,
+                    planes: planes, steps: contextSteps, dim: dim,
+                    layers: layers ?? DecisionTransformerConfig().layers, heads: heads,
                     mlpHidden: mlpHidden, convChannels: convChannels == 0 ? 32 : convChannels,
                     convBlocks: convChannels == 0 && convBlocks == 0 ? 2 : convBlocks,
                     targetReturnTenths: Int((targetReturn * 10).rounded())), seed: seed)
         default:
             return try TransformerPolicy(
                 config: TransformerPolicyConfig(
-                    planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,
+                    planes: planes, dim: dim, layers: layers ?? TransformerPolicyConfig().layers,
+                    heads: heads, mlpHidden: mlpHidden,
                     convChannels: convChannels, convBlocks: convBlocks), seed: seed)
         }
     }
