@@ -28,8 +28,11 @@ public struct Curriculum: Sendable {
     private var recent: [Bool] = []
     private var next = 0
 
+    /// `recent` restores the current stage's latest outcomes, oldest first (a resumed run's
+    /// `recentOutcomes`); only the last `window` count.
     public init(
-        stages: [CurriculumStage], advanceAt: Double = 0.7, window: Int = 200, stage: Int = 0
+        stages: [CurriculumStage], advanceAt: Double = 0.7, window: Int = 200, stage: Int = 0,
+        recent: [Bool] = []
     ) throws {
         guard !stages.isEmpty, stages.allSatisfy({ !$0.levels.isEmpty }) else {
             throw AgentError.noLevels("every curriculum stage needs levels")
@@ -48,6 +51,14 @@ public struct Curriculum: Sendable {
         self.advanceAt = advanceAt
         self.window = window
         self.stage = stage
+        self.recent = Array(recent.suffix(window))
+        next = self.recent.count % window
+    }
+
+    /// The current stage's latest outcomes, oldest first: what a checkpoint keeps so a resumed
+    /// run advances when an uninterrupted one would.
+    public var recentOutcomes: [Bool] {
+        recent.count < window ? recent : Array(recent[next...] + recent[..<next])
     }
 
     /// The pool episodes are drawn from now.

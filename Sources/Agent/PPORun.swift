@@ -44,6 +44,8 @@ public struct PPOState: Codable, Equatable, Sendable {
     public var levels: String
     public var curriculum: CurriculumSettings?
     public var curriculumStage: Int
+    /// The current stage's latest episode outcomes, oldest first (nil in older checkpoints).
+    public var curriculumRecent: [Bool]?
     /// At the latest evaluation.
     public var heldOutSolveRate: Double
 
@@ -56,12 +58,14 @@ public struct PPOState: Codable, Equatable, Sendable {
         levels = metadata["ppo_levels"] ?? ""
         curriculum = nil
         curriculumStage = metadata["ppo_curriculum_stage"].flatMap { Int($0) } ?? 0
+        curriculumRecent = nil
         heldOutSolveRate = metadata["heldout_solve_rate"].flatMap { Double($0) } ?? 0
     }
 
     init(
         update: Int, environmentSteps: Int, initial: String, levels: String,
-        curriculum: CurriculumSettings?, curriculumStage: Int, heldOutSolveRate: Double
+        curriculum: CurriculumSettings?, curriculumStage: Int, curriculumRecent: [Bool]? = nil,
+        heldOutSolveRate: Double
     ) {
         self.update = update
         self.environmentSteps = environmentSteps
@@ -69,6 +73,7 @@ public struct PPOState: Codable, Equatable, Sendable {
         self.levels = levels
         self.curriculum = curriculum
         self.curriculumStage = curriculumStage
+        self.curriculumRecent = curriculumRecent
         self.heldOutSolveRate = heldOutSolveRate
     }
 }
@@ -140,6 +145,7 @@ public final class PPORun {
         self.output = try output.checked(for: files.checkpoint)
         let trainer: PolicyTrainer
         var stage = 0
+        var recent: [Bool] = []
         if output.resumes {
             let path = files.checkpoint
             let metadata = try PolicyCheckpoint.load(from: path).metadata
@@ -155,6 +161,7 @@ public final class PPORun {
             try log.dropLines(after: state.update, key: "update")
             self.initial = state.initial
             stage = state.curriculumStage
+            recent = state.curriculumRecent ?? []
             lineage = RunRecord.lineage(in: metadata)
         } else {
             guard let initial else {
@@ -175,7 +182,7 @@ public final class PPORun {
                 seed: config.seed &+ 7000, final: pool)
             schedule = try Curriculum(
                 stages: stages, advanceAt: curriculum.advanceAt, window: curriculum.window,
-                stage: stage)
+                stage: stage, recent: recent)
         }
         ppo = try PPO(
             trainer: trainer, levels: pool, config: config, startUpdate: resumedAt ?? 0,
@@ -234,7 +241,8 @@ public final class PPORun {
         let state = PPOState(
             update: r.update, environmentSteps: r.environmentSteps, initial: initial,
             levels: files.levels, curriculum: curriculum,
-            curriculumStage: ppo.curriculum?.stage ?? 0, heldOutSolveRate: rate)
+            curriculumStage: ppo.curriculum?.stage ?? 0,
+            curriculumRecent: ppo.curriculum?.recentOutcomes, heldOutSolveRate: rate)
         try PolicyCheckpoint.save(
             model: model, trainer: ppo.trainer, to: files.checkpoint,
             metadata: try RunRecord.metadata(kind: "laser train ppo", state: state)

@@ -30,6 +30,39 @@ import Testing
         #expect(!last.contains(true) && c.stage == 2)
     }
 
+    /// A checkpoint keeps the window: a curriculum rebuilt from `recentOutcomes` (as a resumed
+    /// PPO run rebuilds it) advances on the same episode as the one that never stopped.
+    @Test func theWindowSurvivesARestart() throws {
+        var whole = try Curriculum(stages: try stages(3), advanceAt: 0.75, window: 4)
+        let outcomes = [true, false, true, false, false, true, true, true, true, false, true]
+        for solved in outcomes.prefix(6) { _ = whole.record(solved: solved) }
+        #expect(whole.recentOutcomes == [true, false, false, true], "oldest first, the last 4")
+        var resumed = try Curriculum(
+            stages: try stages(3), advanceAt: 0.75, window: 4, stage: whole.stage,
+            recent: whole.recentOutcomes)
+        var fresh = try Curriculum(
+            stages: try stages(3), advanceAt: 0.75, window: 4, stage: whole.stage)
+        var moves: [[Bool]] = [[], [], []]
+        for solved in outcomes.dropFirst(6) {
+            moves[0].append(whole.record(solved: solved))
+            moves[1].append(resumed.record(solved: solved))
+            moves[2].append(fresh.record(solved: solved))
+        }
+        #expect(moves[0] == moves[1] && resumed.stage == whole.stage)
+        #expect(moves[0] != moves[2], "without the window a resumed run advances later")
+        let state = PPOState(
+            update: 3, environmentSteps: 10, initial: "a", levels: "b", curriculum: nil,
+            curriculumStage: 1, curriculumRecent: [true, false], heldOutSolveRate: 0.5)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let data = try encoder.encode(state)
+        #expect(
+            String(decoding: data, as: UTF8.self).contains("\"curriculum_recent\":[true,false]"))
+        #expect(try decoder.decode(PPOState.self, from: data) == state)
+    }
+
     @Test func badSettingsAreRefused() throws {
         #expect(throws: AgentError.self) { try Curriculum(stages: [], advanceAt: 0.5) }
         #expect(throws: AgentError.self) { try Curriculum(stages: try stages(2), advanceAt: 0) }
