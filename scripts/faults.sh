@@ -156,6 +156,18 @@ status=$?
 check "sweep" "second run on the same --out-dir" "refused: in use by another run (pid)" \
     bash -c "[ $status != 0 ] && grep -q 'in use by another run' '$d/err3.txt'"
 kill -KILL "$first" 2>/dev/null; pkill -KILL -f "busy-sweep" 2>/dev/null; wait "$first" 2>/dev/null
+if [ -f "$model" ]; then
+    busy_qa=(qa --model "$model" --dataset data/qa/facts.jsonl --max-new-tokens 32)
+    "$laser" "${busy_qa[@]}" --output "$d/busy-qa" > /dev/null 2>&1 &
+    first=$!
+    sleep 1.5
+    "$laser" "${busy_qa[@]}" --output "$d/busy-qa" > /dev/null 2> "$d/err4.txt"
+    status=$?
+    check "qa --output" "second run on the same --output" "refused in one line naming the holder's pid" \
+        bash -c "[ $status != 0 ] && grep -q 'in use by another run (pid' '$d/err4.txt' &&
+            [ \$(grep -c . '$d/err4.txt') = 1 ]"
+    kill -KILL "$first" 2>/dev/null; wait "$first" 2>/dev/null
+fi
 
 # --- A full disk ---
 # A 256 KB filesystem, filled to 16 KB free before each writer (root), or a 16 KB file-size limit
