@@ -178,7 +178,6 @@ public enum SearchReport {
         return out
     }
 
-    /// The summary as JSON (the same figures as the Markdown report, named plainly).
     /// The side-effect section: each measured model's figures and its shift from the unreduced.
     public static func sideEffectsMarkdown(_ effects: [SideEffects]) -> String {
         guard !effects.isEmpty else { return "" }
@@ -208,80 +207,15 @@ public enum SearchReport {
         return out
     }
 
+    /// The summary as JSON (the same figures as the Markdown report, named plainly): the one
+    /// schema of `SweepSummaryFile`.
     public static func json(_ s: SearchSummary, sideEffects: [SideEffects] = []) throws -> String {
-        struct Row: Encodable {
-            let interventions: [String], validation: Metrics?, test: Metrics?
-            let validationComparison: MetricComparison?, testComparison: MetricComparison?
-            enum CodingKeys: String, CodingKey {
-                case interventions, validation, test
-                case validationComparison = "validation_comparison"
-                case testComparison = "test_comparison"
-            }
-        }
-        struct Output: Encodable {
-            let objective: String, higherIsBetter: Bool, configurationsTried: Int
-            let baseline: Row, best: Row?, chosen: Row?, composition: Row?
-            let compositionChosen: Bool, sweep: [Row], verdict: String
-            let sideEffects: [SideEffects]
-            enum CodingKeys: String, CodingKey {
-                case sideEffects = "side_effects"
-                case objective
-                case higherIsBetter = "higher_is_better"
-                case configurationsTried = "configurations_tried"
-                case baseline, best, chosen, composition
-                case compositionChosen = "composition_chosen"
-                case sweep, verdict
-            }
-            // `chosen` is written as null when nothing is chosen (a reader tells "no reduction
-            // chosen" from a summary of an older format that lacks the key).
-            func encode(to encoder: Encoder) throws {
-                var c = encoder.container(keyedBy: CodingKeys.self)
-                try c.encode(objective, forKey: .objective)
-                try c.encode(higherIsBetter, forKey: .higherIsBetter)
-                try c.encode(configurationsTried, forKey: .configurationsTried)
-                try c.encode(baseline, forKey: .baseline)
-                try c.encodeIfPresent(best, forKey: .best)
-                try c.encode(chosen, forKey: .chosen)
-                try c.encodeIfPresent(composition, forKey: .composition)
-                try c.encode(compositionChosen, forKey: .compositionChosen)
-                try c.encode(sweep, forKey: .sweep)
-                try c.encode(verdict, forKey: .verdict)
-                if !sideEffects.isEmpty { try c.encode(sideEffects, forKey: .sideEffects) }
-            }
-        }
-        let bestRow = s.best.map { b in
-            Row(
-                interventions: [b.intervention.description], validation: b.validation, test: b.test,
-                validationComparison: s.sweep.firstIndex { $0.intervention == b.intervention }
-                    .flatMap { s.sweepComparisons[$0] },
-                testComparison: s.bestTestComparison)
-        }
-        let output = Output(
-            objective: s.objective.metric, higherIsBetter: s.objective.higherIsBetter,
-            configurationsTried: s.configurationsTried,
-            baseline: Row(
-                interventions: [], validation: s.baselineValidation, test: s.baselineTest,
-                validationComparison: nil, testComparison: nil),
-            best: bestRow, chosen: s.chosen == nil ? nil : bestRow,
-            composition: s.composition.map {
-                Row(
-                    interventions: $0.interventions.map(\.description), validation: $0.validation,
-                    test: $0.test,
-                    validationComparison: nil, testComparison: s.compositionTestComparison)
-            },
-            compositionChosen: s.compositionChosen,
-            sweep: s.sweep.enumerated().map { k, row in
-                Row(
-                    interventions: [row.intervention.description], validation: row.record.metrics,
-                    test: nil,
-                    validationComparison: s.sweepComparisons[k], testComparison: nil)
-            },
-            verdict: verdict(s), sideEffects: sideEffects)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
             positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(output), as: UTF8.self) + "\n"
+        let file = SweepSummaryFile(s, sideEffects: sideEffects)
+        return String(decoding: try encoder.encode(file), as: UTF8.self) + "\n"
     }
 
     /// An SVG heatmap for one type: rows are layers, columns ρ (descending), colour the change of

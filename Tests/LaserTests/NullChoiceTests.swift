@@ -47,6 +47,36 @@ import Testing
         return try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
     }
 
+    /// summary.json has one schema: what `SearchReport.json` writes decodes to `SweepSummaryFile`
+    /// and encodes back to the same bytes, for rate and for mean comparisons.
+    @Test(arguments: [true, false]) func theSummaryRoundTrips(rates: Bool) throws {
+        let metric = rates ? "solved" : "logprob"
+        let s = try Search(
+            reducer: Reducer(model: StackModel()), objective: Objective(metric: metric),
+            store: try ResultStore(path: dir + "/round-trip-\(rates).jsonl")
+        ) { context in
+            let shift = Double(context.interventions.count) * (rates ? 0.3 : 0.05)
+            let items = (0..<50).map { i -> Double in
+                rates ? (Double(i % 10) / 10 < 0.5 + shift ? 1 : 0) : -1 + shift + Double(i) / 100
+            }
+            return Evaluation(
+                metrics: [metric: items.reduce(0, +) / 50], items: [metric: items])
+        }.run(grid, compose: true)
+        #expect(s.chosen != nil)
+        let effects = [
+            SideEffects(
+                data: "d", interventions: ["1:fc_in:0.5"], metrics: ["perplexity": 2],
+                shift: nil)
+        ]
+        let text = try SearchReport.json(s, sideEffects: effects)
+        let file = try JSONDecoder().decode(SweepSummaryFile.self, from: Data(text.utf8))
+        #expect(file.chosen?.testComparison?.kind == (rates ? "rate" : "mean"))
+        #expect(file.sideEffects == effects)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        #expect(String(decoding: try encoder.encode(file), as: UTF8.self) + "\n" == text)
+    }
+
     @Test func aTieWithTheUnreducedModelChoosesNothing() throws {
         let box = Box()
         let s = try search(
