@@ -31,25 +31,18 @@ public struct DistributionShift: Sendable {
     ) {
         precondition(n >= 1, "an empty distribution")
         if scratch.count < n { scratch = [Float](repeating: 0, count: n) }
-        let (kl, baseTop, editedTop, lseBase, lseEdited) = scratch.withUnsafeMutableBufferPointer {
-            s in
+        let (kl, lseBase, lseEdited) = scratch.withUnsafeMutableBufferPointer { s in
             let p = s.baseAddress!
-            let baseMax = FastExp.maximum(base, count: n)
-            let editedMax = FastExp.maximum(edited, count: n)
-            p.update(from: edited, count: n)
-            let editedSum = Double(FastExp.expShifted(p, count: n, shift: editedMax))
-            p.update(from: base, count: n)
-            let baseSum = Double(FastExp.expShifted(p, count: n, shift: baseMax))
+            let lseEdited = FastExp.logSumExp(edited, count: n, scratch: p).logSum
+            // The base's last: its exponentials stay in the scratch for the weighted sum.
+            let (lseBase, baseSum) = FastExp.logSumExp(base, count: n, scratch: p)
             // KL = Σ p_b (z_b − z_e) + lse_e − lse_b, since Σ p_b = 1.
             var weighted = 0.0
             for i in 0..<n { weighted += Double(p[i]) * Double(base[i] - edited[i]) }
-            let lseBase = Double(baseMax) + log(baseSum)
-            let lseEdited = Double(editedMax) + log(editedSum)
-            return (
-                weighted / baseSum + lseEdited - lseBase, Self.argmax(base, n),
-                Self.argmax(edited, n), lseBase, lseEdited
-            )
+            return (weighted / baseSum + lseEdited - lseBase, lseBase, lseEdited)
         }
+        let baseTop = Self.argmax(base, n)
+        let editedTop = Self.argmax(edited, n)
         // Rounding can leave a tiny negative divergence between identical distributions.
         divergences.append(max(0, kl))
         if baseTop == editedTop { sameTop += 1 }
@@ -81,7 +74,8 @@ public struct DistributionShift: Sendable {
         return DistributionShiftSummary(
             positions: count, meanKLD: mean,
             meanKLDStandardError: Self.standardError(divergences, mean: mean),
-            medianKLD: Self.quantile(sorted, 0.5), kld99: Self.quantile(sorted, 0.99),
+            medianKLD: Statistics.quantile(sorted: sorted, 0.5),
+            kld99: Statistics.quantile(sorted: sorted, 0.99),
             maximumKLD: sorted[sorted.count - 1], sameTop: same,
             sameTopStandardError: count > 1
                 ? (same * (1 - same) / Double(count - 1)).squareRoot() : 0,
@@ -100,14 +94,6 @@ public struct DistributionShift: Sendable {
         let variance =
             values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
         return (variance / Double(values.count)).squareRoot()
-    }
-
-    /// The q-quantile of sorted values, linearly interpolated between order statistics.
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
-        let position = q * Double(sorted.count - 1)
-        let low = Int(position.rounded(.down))
-        let high = min(low + 1, sorted.count - 1)
-        return sorted[low] + (position - Double(low)) * (sorted[high] - sorted[low])
     }
 }
 

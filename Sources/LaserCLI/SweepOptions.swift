@@ -67,12 +67,10 @@ func candidateGrid<Model: ReducibleModel>(
 ) throws -> SweepGrid {
     let start = Date()
     let points = grid.allPoints
-    var cache: [String: SingularValueDecomposition] = [:]
+    // The Reducer's cache: each matrix decomposed once, whichever points address it.
+    let reducer = Reducer(model: model)
     func decomposition(_ info: WeightMatrixInfo) throws -> SingularValueDecomposition {
-        if let d = cache[info.name] { return d }
-        let d = try svd(model.weightMatrix(named: info.name).reshaped([info.rows, info.columns]))
-        cache[info.name] = d
-        return d
+        try reducer.decomposition(of: info.name)
     }
     let scores: [Double]
     switch score {

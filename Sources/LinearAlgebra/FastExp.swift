@@ -1,7 +1,12 @@
 // e^x without a libm call per element, one polynomial for every caller: Cephes' expf range
 // reduction and polynomial (relative error about 2e-7), on eight lanes at a time for the softmax
 // and SiLU loops, and as a scalar with the same arithmetic for loops the compiler vectorises
-// itself (GELU's tanh). The max-shifted softmax over a row lives here too.
+// itself (GELU's tanh). The max-shifted softmax and log-sum-exp over a row live here too.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 public enum FastExp {
     /// e^x for each lane; inputs are clamped to [−87.3, 88] (results 1e-38 ... 1.6e38).
@@ -83,6 +88,18 @@ public enum FastExp {
             i += 1
         }
         return total
+    }
+
+    /// log Σ e^(x[i]) over `count` values, max-shifted with the sum in Double (as llama.cpp's
+    /// log-softmax); `scratch` (count floats) receives the shifted exponentials e^(x[i] − max).
+    @inlinable
+    public static func logSumExp(
+        _ x: UnsafePointer<Float>, count: Int, scratch: UnsafeMutablePointer<Float>
+    ) -> (logSum: Double, sum: Double) {
+        let shift = maximum(x, count: count)
+        scratch.update(from: x, count: count)
+        let sum = Double(expShifted(scratch, count: count, shift: shift))
+        return (Double(shift) + log(sum), sum)
     }
 
     /// x ← softmax(x) over `count` elements, shifted by their maximum.

@@ -16,6 +16,7 @@ extension ConvPolicy {
     public static func grown(from source: ConvPolicy, to config: ConvPolicyConfig, seed: UInt64)
         throws -> ConvPolicy
     {
+        try refuseReduced(source)
         let old = source.config
         for (name, new, current) in [
             ("planes", config.planes, old.planes),
@@ -50,6 +51,7 @@ extension TransformerPolicy {
     public static func withPlanes(_ planes: Int, from source: TransformerPolicy, seed: UInt64)
         throws -> TransformerPolicy
     {
+        try refuseReduced(source)
         guard planes >= source.config.planes else {
             throw PolicyError.invalidConfiguration(
                 "cannot grow planes from \(source.config.planes) down to \(planes)")
@@ -108,5 +110,15 @@ extension ParameterStore {
                 large[flat] = 0
             }
         }
+    }
+}
+
+/// A network held partly as LASER factors trains and runs at those ranks; growing it would copy
+/// its dense reconstructions and drop the factors, so it is refused.
+func refuseReduced(_ source: any PolicyNetwork) throws {
+    if let name = source.reducedMatrixNames.first {
+        throw PolicyError.invalidConfiguration(
+            "'\(name)' is LASER-reduced (held as factors): growing the network would make it dense; grow the unreduced network, then reduce it"
+        )
     }
 }

@@ -155,11 +155,7 @@ public final class PerplexityEvaluator {
     private func nll(_ row: UnsafePointer<Float>, count n: Int, target: Int) -> Double {
         if scratch.count < n { scratch = [Float](repeating: 0, count: n) }
         return scratch.withUnsafeMutableBufferPointer { s in
-            let p = s.baseAddress!
-            let maximum = FastExp.maximum(row, count: n)
-            p.update(from: row, count: n)
-            let sum = FastExp.expShifted(p, count: n, shift: maximum)
-            return Double(maximum) + log(Double(sum)) - Double(row[target])
+            FastExp.logSumExp(row, count: n, scratch: s.baseAddress!).logSum - Double(row[target])
         }
     }
 

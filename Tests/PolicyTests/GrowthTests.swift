@@ -97,6 +97,37 @@ import Testing
         }
     }
 
+    /// Growing copies dense parameters: a network held partly as LASER factors is refused
+    /// rather than silently made dense (conv growth and a transformer's new planes alike).
+    @Test func aReducedNetworkIsNotGrown() throws {
+        let conv = try ConvPolicy(
+            config: ConvPolicyConfig(planes: 3, channels: 4, blocks: 1), seed: 1)
+        let info = conv.reducibleMatrices[1]
+        var rng = SplitMix64(seed: 2)
+        try conv.setWeightMatrix(
+            named: info.name,
+            to: .factored(
+                .init(
+                    left: Tensor(randomNormal: [info.rows, 1], using: &rng),
+                    right: Tensor(randomNormal: [1, info.columns], using: &rng))))
+        var bigger = conv.config
+        bigger.blocks = 2
+        #expect(throws: PolicyError.self) { try ConvPolicy.grown(from: conv, to: bigger, seed: 3) }
+        let transformer = try TransformerPolicy(
+            config: TransformerPolicyConfig(planes: 3, dim: 8, layers: 1, heads: 2, mlpHidden: 8),
+            seed: 1)
+        let t = transformer.reducibleMatrices[0]
+        try transformer.setWeightMatrix(
+            named: t.name,
+            to: .factored(
+                .init(
+                    left: Tensor(randomNormal: [t.rows, 1], using: &rng),
+                    right: Tensor(randomNormal: [1, t.columns], using: &rng))))
+        #expect(throws: PolicyError.self) {
+            try TransformerPolicy.withPlanes(4, from: transformer, seed: 3)
+        }
+    }
+
     @Test func shrinkingOrChangingPlanesIsRefused() throws {
         let source = try ConvPolicy(config: small, seed: 1)
         var fewer = small

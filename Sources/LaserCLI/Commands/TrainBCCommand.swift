@@ -146,13 +146,6 @@ struct TrainBC: ParsableCommand {
         }
         let file = try loadPolicy(initial)
         let loaded = file.model
-        // A reduced network trains at its ranks; growing or widening it would make it dense.
-        let gainsTrail = architecture.trail && loaded.planeCount < architecture.planes
-        if let name = loaded.reducedMatrixNames.first, grow || gainsTrail {
-            throw ValidationError(
-                "\(initial) is LASER-reduced ('\(name)' is factored): it trains at its ranks, so it cannot take \(grow ? "--grow" : "--trail")"
-            )
-        }
         let trailed = try architecture.withTrail(loaded, seed: seed)
         if trailed !== loaded {
             stderrLine("bc: \(initial) gains the trail plane (its weights start at zero)")
