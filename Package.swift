@@ -91,6 +91,7 @@ let package = Package(
             name: "TextModel",
             dependencies: [
                 "Core", "LinearAlgebra", "Laser", "QuantizedKernels",
+                .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: optimize),

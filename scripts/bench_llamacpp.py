@@ -100,7 +100,8 @@ def main():
         logprobs = []
         t = time.time()
         for question, answer in items:
-            prompt = qa.tokenize(question.encode(), add_bos=False, special=False)
+            # BOS before the prompt as the model asks (add_bos_token), never before the answer.
+            prompt = qa.tokenize(question.encode(), add_bos=True, special=False)
             ans = qa.tokenize((" " + answer.strip()).encode(), add_bos=False, special=False)
             qa.reset()
             qa.eval(prompt + ans[:-1])

@@ -10,7 +10,7 @@ import TextModel
 struct TextModelOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "A GGUF file of the Llama architecture (default: $LASER_MODEL, else the cached SmolLM2-135M-Instruct).",
+            "A GGUF file (architecture llama or gemma3), or a fetched model's name (smollm2, gemma3-270m); default: $LASER_MODEL, else the cached SmolLM2-135M-Instruct.",
             valueName: "path"))
     var model: String?
 
@@ -19,7 +19,7 @@ struct TextModelOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "quantized: multiply Q4_0/Q4_1/Q8_0/Q4_K/Q6_K weights as stored; float32: dequantize every weight at load (the reference path).",
+            "quantized: multiply Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q6_K weights as stored; float32: dequantize every weight at load (the reference path).",
             valueName: "format"))
     var weights: WeightFormat = .quantized
 
@@ -62,8 +62,16 @@ struct TextModelOptions: ParsableArguments {
     }
 }
 
-/// The given model path, else the default model's location, else a clear error.
+/// The given model path (or a known model's name: its fetched file), else the default model's
+/// location, else a clear error.
 func resolveModelPath(_ given: String?) throws -> String {
+    if let name = given, let known = KnownModel.named(name),
+        !FileManager.default.fileExists(atPath: name)
+    {
+        if let path = DefaultModel.locate(known) { return path }
+        throw CLIError(
+            "\(known.title) is not fetched (no \(known.cachedPath)): run `laser fetch-model --model \(name)` or scripts/fetch-model.sh \(name)")
+    }
     if let path = given { return path }
     if let path = DefaultModel.locate() { return path }
     throw CLIError(

@@ -28,6 +28,16 @@ static inline float qk_half(const uint8_t *p) {
     return f;
 }
 
+/// Q5_0's element j (0..31) of a block { f16 d; u32 qh; u8 qs[16] }, 0..31 before the −16
+/// offset: the low four bits from the nibbles (elements 16..31 in the high nibbles), bit j of qh on
+/// top.
+static inline int qk_q5_0_value(const uint8_t *block, int j) {
+    uint32_t qh;
+    memcpy(&qh, block + 2, 4);
+    int low = j < 16 ? block[6 + j] & 0x0F : block[6 + j - 16] >> 4;
+    return low | (int)(((qh >> j) & 1) << 4);
+}
+
 /// Q4_K's 6-bit scale and min of sub-block j (ggml's get_scale_min_k4).
 static inline void qk_scale_min_k4(int j, const uint8_t *q, int *scale, int *min) {
     if (j < 4) {

@@ -73,6 +73,13 @@ static void FN(dequantize_row)(int type, const uint8_t *row, int columns, float 
             FN(store_block32)(u, 0, d, m, out + 32 * b);
         }
         break;
+    case QK_TYPE_Q5_0:
+        for (int b = 0; b < columns / 32; b++) {
+            const uint8_t *block = row + (size_t)b * 22;
+            float d = FN(g_half)(block);
+            FN(store_block32)(FN(q5_0_bytes)(block), 0, d, -16.0f * d, out + 32 * b);
+        }
+        break;
     case QK_TYPE_Q8_0:
         for (int b = 0; b < columns / 32; b++) {
             const uint8_t *block = row + (size_t)b * 34;

@@ -31,6 +31,18 @@ static float dot_q4_1(const uint8_t *w, const qk_block_q16 *x, int blocks) {
     return sum;
 }
 
+static float dot_q5_0(const uint8_t *w, const qk_block_q16 *x, int blocks) {
+    float sum = 0;
+    for (int b = 0; b < blocks; b++, w += 22) {
+        float d = qk_half(w);
+        int isum = 0;
+        for (int j = 0; j < 32; j++) isum += qk_q5_0_value(w, j) * x[b].qs[j];
+        // Σ (q − 16) · x = Σ q · x − 16 Σ x.
+        sum += d * x[b].d * (float)isum - 16.0f * d * x[b].s;
+    }
+    return sum;
+}
+
 static float dot_q8_0(const uint8_t *w, const qk_block_q16 *x, int blocks) {
     float sum = 0;
     for (int b = 0; b < blocks; b++, w += 34) {
@@ -101,6 +113,7 @@ void qk_matmul_scalar(
             switch (type) {
             case QK_TYPE_Q4_0: v = dot_q4_0(row, x, blocks); break;
             case QK_TYPE_Q4_1: v = dot_q4_1(row, x, blocks); break;
+            case QK_TYPE_Q5_0: v = dot_q5_0(row, x, blocks); break;
             case QK_TYPE_Q8_0: v = dot_q8_0(row, x, blocks); break;
             case QK_TYPE_Q4_K: v = dot_q4_K(row, x, blocks); break;
             case QK_TYPE_Q6_K: v = dot_q6_K(row, x, blocks); break;

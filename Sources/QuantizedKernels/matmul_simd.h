@@ -57,6 +57,28 @@ static inline __m256i FN(unpack_nibbles)(const uint8_t *qs) {
     return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
 }
 
+/// Q5_0's 32 fifth bits (qh, bit j for element j) as bytes 0x10 or 0.
+static inline __m256i FN(q5_high_bits)(const uint8_t *qh_bytes) {
+    uint32_t qh;
+    memcpy(&qh, qh_bytes, 4);
+#if QK_WIDE
+    return _mm256_maskz_mov_epi8((__mmask32)qh, _mm256_set1_epi8(0x10));
+#else
+    // Byte j gets qh's byte j / 8, keeps bit j % 8, and becomes 0x10 when it was set.
+    const __m256i shuffle = _mm256_set_epi64x(
+        0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)qh), shuffle);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(bytes, bit), bit);
+    return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+#endif
+}
+
+/// Q5_0's block as 32 unsigned bytes 0..31 (before the −16 offset), elements in order.
+static inline __m256i FN(q5_0_bytes)(const uint8_t *block) {
+    return _mm256_or_si256(FN(unpack_nibbles)(block + 6), FN(q5_high_bits)(block + 2));
+}
+
 /// A 32-element block's weights as 32 int16 (one 512-bit or two 256-bit registers).
 #if QK_WIDE
 typedef __m512i FN(w16);
@@ -64,6 +86,7 @@ static inline __m512i FN(widen)(const int type, const uint8_t *block) {
     if (type == QK_TYPE_Q8_0) {
         return _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(block + 2)));
     }
+    if (type == QK_TYPE_Q5_0) return _mm512_cvtepu8_epi16(FN(q5_0_bytes)(block));
     return _mm512_cvtepu8_epi16(FN(unpack_nibbles)(block + (type == QK_TYPE_Q4_1 ? 4 : 2)));
 }
 #else
@@ -73,6 +96,10 @@ static inline FN(w16) FN(widen)(const int type, const uint8_t *block) {
     if (type == QK_TYPE_Q8_0) {
         w.low = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 2)));
         w.high = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(block + 18)));
+    } else if (type == QK_TYPE_Q5_0) {
+        __m256i q = FN(q5_0_bytes)(block);
+        w.low = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q));
+        w.high = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q, 1));
     } else {
         __m128i q = _mm_loadu_si128((const __m128i *)(block + (type == QK_TYPE_Q4_1 ? 4 : 2)));
         __m128i mask = _mm_set1_epi8(0x0F);
@@ -88,7 +115,10 @@ static inline FN(w16) FN(widen)(const int type, const uint8_t *block) {
 static inline __attribute__((always_inline)) void FN(tile32)(
     const int type, const int NR, const int NT, const uint8_t *w, size_t row_bytes,
     const qk_block_q16 *x, int blocks, float *y, int ldy, int accumulate, size_t prefetch) {
-    const size_t block_bytes = type == QK_TYPE_Q4_0 ? 18 : type == QK_TYPE_Q4_1 ? 20 : 34;
+    const size_t block_bytes = type == QK_TYPE_Q4_0   ? 18
+                               : type == QK_TYPE_Q4_1 ? 20
+                               : type == QK_TYPE_Q5_0 ? 22
+                                                      : 34;
     VF acc[4][4];
     __m128 mins[4];
     for (int r = 0; r < NR; r++) {
@@ -123,9 +153,10 @@ static inline __attribute__((always_inline)) void FN(tile32)(
             const FN(w16) wv = FN(widen)(type, block);
             if (type == QK_TYPE_Q4_1) {
                 mins[r] = _mm_fmadd_ps(_mm_set1_ps(FN(half)(block + 2)), sx, mins[r]);
-            } else if (type == QK_TYPE_Q4_0) {
-                // Σ (q − 8) · x = Σ q · x − 8 Σ x.
-                mins[r] = _mm_fmadd_ps(_mm_mul_ps(dw, _mm_set1_ps(-8.0f)), sx, mins[r]);
+            } else if (type == QK_TYPE_Q4_0 || type == QK_TYPE_Q5_0) {
+                // Σ (q − o) · x = Σ q · x − o Σ x (o = 8 for Q4_0, 16 for Q5_0).
+                const float offset = type == QK_TYPE_Q4_0 ? -8.0f : -16.0f;
+                mins[r] = _mm_fmadd_ps(_mm_mul_ps(dw, _mm_set1_ps(offset)), sx, mins[r]);
             }
             for (int t = 0; t < NT; t++) {
 #if QK_WIDE
@@ -175,6 +206,9 @@ static void FN(tile32_any)(
         break;
     case QK_TYPE_Q4_1:
         switch (nr * 8 + nt) { QK_TILE_CASES(QK_TYPE_Q4_1) }
+        break;
+    case QK_TYPE_Q5_0:
+        switch (nr * 8 + nt) { QK_TILE_CASES(QK_TYPE_Q5_0) }
         break;
     default:
         switch (nr * 8 + nt) { QK_TILE_CASES(QK_TYPE_Q8_0) }

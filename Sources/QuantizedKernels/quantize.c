@@ -9,6 +9,7 @@ int qk_block_elements(int type) {
     switch (type) {
     case QK_TYPE_Q4_0:
     case QK_TYPE_Q4_1:
+    case QK_TYPE_Q5_0:
     case QK_TYPE_Q8_0: return 32;
     case QK_TYPE_Q4_K:
     case QK_TYPE_Q6_K: return 256;
@@ -20,6 +21,7 @@ size_t qk_block_bytes(int type) {
     switch (type) {
     case QK_TYPE_Q4_0: return 18;
     case QK_TYPE_Q4_1: return 20;
+    case QK_TYPE_Q5_0: return 22;
     case QK_TYPE_Q8_0: return 34;
     case QK_TYPE_Q4_K: return 144;
     case QK_TYPE_Q6_K: return 210;
@@ -97,6 +99,7 @@ int64_t qk_first_nonfinite_block(int type, const void *blocks, int64_t count) {
     for (int64_t b = 0; b < count; b++, p += bytes) {
         switch (type) {
         case QK_TYPE_Q4_0:
+        case QK_TYPE_Q5_0:
         case QK_TYPE_Q8_0:
             if (half_is_nonfinite(p)) return b;
             break;
@@ -129,6 +132,12 @@ void qk_dequantize_row_scalar(int type, const uint8_t *row, int columns, float *
                 out[32 * b + j] = d * (float)(qs[j] & 0x0F) + m;
                 out[32 * b + j + 16] = d * (float)(qs[j] >> 4) + m;
             }
+        }
+        break;
+    case QK_TYPE_Q5_0:
+        for (int b = 0; b < columns / 32; b++, w += 22) {
+            float d = qk_half(w);
+            for (int j = 0; j < 32; j++) out[32 * b + j] = d * (float)(qk_q5_0_value(w, j) - 16);
         }
         break;
     case QK_TYPE_Q8_0:

@@ -10,7 +10,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unsupportedModel(let m):
-            return "tokenizer model '\(m)' is not supported (only 'gpt2' byte-level BPE)"
+            return
+                "tokenizer model '\(m)' is not supported (known: 'gpt2' byte-level BPE, 'llama' SentencePiece)"
         case .unsupportedPreTokenizer(let p):
             return "pre-tokenizer '\(p)' is not supported (known: gpt2, smollm and its aliases)"
         case .badMerge(let i, let text):
@@ -21,18 +22,7 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
 }
 
 /// A byte-level BPE tokenizer (GPT-2 style) as llama.cpp runs it.
-public struct BPETokenizer: Sendable {
-    /// ggml token types.
-    public enum TokenType: Int, Sendable {
-        case undefined = 0
-        case normal = 1
-        case unknown = 2
-        case control = 3
-        case userDefined = 4
-        case unused = 5
-        case byte = 6
-    }
-
+public struct BPETokenizer: TextTokenizer {
     public let tokens: [String]
     public let tokenTypes: [TokenType]
     public let preTokenizer: PreTokenizer
@@ -119,7 +109,7 @@ public struct BPETokenizer: Sendable {
     /// Token ids of `text`. With `parseSpecial`, control tokens written in the text (such as
     /// `<|im_start|>`) become their ids; otherwise they are ordinary text. `addBOS` defaults to the
     /// file's `add_bos_token`.
-    public func encode(_ text: String, parseSpecial: Bool = false, addBOS: Bool? = nil) -> [Int] {
+    public func encode(_ text: String, parseSpecial: Bool, addBOS: Bool?) -> [Int] {
         var out: [Int] = []
         if addBOS ?? self.addBOS, let bos = bosID { out.append(bos) }
         if !parseSpecial || specialTokens.isEmpty {
@@ -174,7 +164,7 @@ public struct BPETokenizer: Sendable {
     }
 
     /// The bytes a token stands for (control tokens give their text only when `special`).
-    public func bytes(of id: Int, special: Bool = false) -> [UInt8] {
+    public func bytes(of id: Int, special: Bool) -> [UInt8] {
         guard id >= 0 && id < tokens.count else { return [] }
         let text = tokens[id]
         switch tokenTypes[id] {
@@ -199,13 +189,6 @@ public struct BPETokenizer: Sendable {
             }
             return bytes
         }
-    }
-
-    /// The text of a sequence of tokens (invalid UTF-8 across the whole is replaced by U+FFFD).
-    public func decode(_ ids: [Int], special: Bool = false) -> String {
-        var bytes: [UInt8] = []
-        for id in ids { bytes.append(contentsOf: self.bytes(of: id, special: special)) }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The id of a token's exact text, if it is in the vocabulary.

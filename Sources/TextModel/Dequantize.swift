@@ -1,4 +1,5 @@
-// Dequantization of ggml block formats to Float32 (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K),
+// Dequantization of ggml block formats to Float32 (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q4_K,
+// Q6_K),
 // following ggml-quants.c's reference `dequantize_row_*` functions.
 
 /// IEEE half precision bits to Float (portable: no Float16 type needed).
@@ -41,6 +42,7 @@ enum Dequantize {
         case .q8_0: for b in 0..<blocks { q8_0(src + b * 34, dst + b * 32) }
         case .q4_0: for b in 0..<blocks { q4_0(src + b * 18, dst + b * 32) }
         case .q4_1: for b in 0..<blocks { q4_1(src + b * 20, dst + b * 32) }
+        case .q5_0: for b in 0..<blocks { q5_0(src + b * 22, dst + b * 32) }
         case .q4_K: for b in 0..<blocks { q4_K(src + b * 144, dst + b * 256) }
         case .q6_K: for b in 0..<blocks { q6_K(src + b * 210, dst + b * 256) }
         default: preconditionFailure("\(type.name) is not dequantizable (checked by the caller)")
@@ -68,6 +70,21 @@ enum Dequantize {
         for j in 0..<16 {
             y[j] = d * Float(Int(qs[j] & 0x0F) - 8)
             y[j + 16] = d * Float(Int(qs[j] >> 4) - 8)
+        }
+    }
+
+    /// { f16 d; u32 qh; u8 qs[16] }: nibbles as in Q4_0, bit j of qh the fifth bit of element j;
+    /// x = d · (q − 16).
+    @inline(__always)
+    static func q5_0(_ p: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>) {
+        let d = halfToFloat(u16(p, 0))
+        let qh = UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+        let qs = (p + 6).assumingMemoryBound(to: UInt8.self)
+        for j in 0..<16 {
+            let high0 = Int((qh >> UInt32(j)) & 1) << 4
+            let high1 = Int((qh >> UInt32(j + 16)) & 1) << 4
+            y[j] = d * Float((Int(qs[j] & 0x0F) | high0) - 16)
+            y[j + 16] = d * Float((Int(qs[j] >> 4) | high1) - 16)
         }
     }
 

@@ -84,7 +84,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable {
     /// Whether `GGUFFile` can turn this type into Float32.
     public var isDequantizable: Bool {
         switch self {
-        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K: return true
+        case .f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q4_K, .q6_K: return true
         default: return false
         }
     }

@@ -53,7 +53,7 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             return "GGUF tensor '\(name)' has unknown ggml type \(type)"
         case .unsupportedTensorType(let name, let type):
             return "GGUF tensor '\(name)' has type \(type), which this reader cannot dequantize "
-                + "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q4_K, Q6_K)"
+                + "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q4_K, Q6_K)"
         case .rowNotBlockMultiple(let name, let type, let row, let block):
             return
                 "GGUF tensor '\(name)': row length \(row) is not a multiple of the \(type) block size \(block)"

@@ -1,5 +1,5 @@
-// The Llama forward pass: any number of sequences' new tokens batched through sgemm, each sequence
-// attending over its own KV cache.
+// The decoder's forward pass (Llama, Gemma 3): any number of sequences' new tokens batched through
+// the quantized kernels and sgemm, each sequence attending over its own KV cache.
 import LinearAlgebra
 import QuantizedKernels
 
@@ -81,6 +81,10 @@ extension LlamaModel {
                     row += 1
                 }
             }
+            if config.architecture.scalesEmbedding {
+                let scale = Float(h).squareRoot()
+                for i in 0..<(plan.rows * h) { work.x[i] *= scale }
+            }
         }
         for l in startLayer..<config.layers {
             recordLayerInput?(l, work.x)
@@ -114,6 +118,9 @@ extension LlamaModel {
                 multiply(
                     [(outputWeight ?? embedding, o.baseAddress!)], x: work.q, batch: rows,
                     accumulate: false, work: work)
+                if let cap = config.finalLogitSoftcap {
+                    for i in 0..<o.count { o[i] = cap * tanh(o[i] / cap) }
+                }
             }
         }
         if inputs.count == 1 { return [Tensor(shape: [rows, vocab], scalars: all)] }
@@ -130,12 +137,13 @@ extension LlamaModel {
         return out
     }
 
-    /// One transformer block over every row: attention then SwiGLU MLP, both residual.
+    /// One transformer block over every row: attention then the gated MLP, both residual.
     func runLayer(_ l: Int, work: Workspace, plan: BatchPlan, inputs: [SequenceInput]) {
         let layer = layers[l]
         let c = config
         let t = plan.rows
         let h = c.hiddenSize
+        let qw = c.queryWidth
         let kvDim = c.kvDim
         layer.attentionNorm.withUnsafeBufferPointer { w in
             Kernels.rmsNorm(
@@ -145,15 +153,28 @@ extension LlamaModel {
         multiply(
             [(layer.query, work.q), (layer.key, work.k), (layer.value, work.v)], x: work.xn,
             batch: t, accumulate: false, work: work)
-        ropeTable.cos.withUnsafeBufferPointer { cosT in
-            ropeTable.sin.withUnsafeBufferPointer { sinT in
+        if let qNorm = layer.queryNorm, let kNorm = layer.keyNorm {
+            qNorm.withUnsafeBufferPointer { w in
+                Kernels.rmsNorm(
+                    out: work.q, x: work.q, weight: w.baseAddress!, rows: t * c.heads,
+                    dim: c.headDim, epsilon: c.rmsEpsilon)
+            }
+            kNorm.withUnsafeBufferPointer { w in
+                Kernels.rmsNorm(
+                    out: work.k, x: work.k, weight: w.baseAddress!, rows: t * c.kvHeads,
+                    dim: c.headDim, epsilon: c.rmsEpsilon)
+            }
+        }
+        let rope = ropeTable(layer: l)
+        rope.cosines.withUnsafeBufferPointer { cosT in
+            rope.sines.withUnsafeBufferPointer { sinT in
                 plan.positions.withUnsafeBufferPointer { pos in
-                    Kernels.rope(
-                        work.q, rows: t, heads: c.heads, headDim: c.headDim,
-                        positions: pos.baseAddress!, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
-                    Kernels.rope(
-                        work.k, rows: t, heads: c.kvHeads, headDim: c.headDim,
-                        positions: pos.baseAddress!, cos: cosT.baseAddress!, sin: sinT.baseAddress!)
+                    for (x, heads) in [(work.q, c.heads), (work.k, c.kvHeads)] {
+                        Kernels.rope(
+                            x, rows: t, heads: heads, headDim: c.headDim,
+                            positions: pos.baseAddress!, cos: cosT.baseAddress!,
+                            sin: sinT.baseAddress!, style: c.architecture.ropeStyle)
+                    }
                 }
             }
         }
@@ -165,20 +186,21 @@ extension LlamaModel {
             (input.state.values(layer: l) + p0 * kvDim).update(
                 from: work.v + r0 * kvDim, count: input.tokens.count * kvDim)
         }
+        let window = c.slides(layer: l) ? c.slidingWindow : nil
         // Every (sequence, head) in one parallel loop, each thread with its own score matrix.
         pool.parallelFor(inputs.count * c.heads) { job, thread in
             let (i, head) = job.quotientAndRemainder(dividingBy: c.heads)
             let input = inputs[i]
             let r0 = plan.rowStart[i]
             Kernels.attention(
-                out: work.attention + r0 * h, scores: work.scores + thread * plan.maxScores,
-                q: work.q + r0 * h, keys: input.state.keys(layer: l),
+                out: work.attention + r0 * qw, scores: work.scores + thread * plan.maxScores,
+                q: work.q + r0 * qw, keys: input.state.keys(layer: l),
                 values: input.state.values(layer: l), rows: input.tokens.count,
                 firstPosition: input.state.length, heads: c.heads, kvHeads: c.kvHeads,
-                headDim: c.headDim, only: head)
+                headDim: c.headDim, scale: c.attentionScale, window: window, only: head)
         }
-        multiply(
-            [(layer.output, work.x)], x: work.attention, batch: t, accumulate: true, work: work)
+        residualAdd(
+            layer.output, x: work.attention, postNorm: layer.postAttentionNorm, work: work, rows: t)
 
         layer.ffnNorm.withUnsafeBufferPointer { w in
             Kernels.rmsNorm(
@@ -188,8 +210,30 @@ extension LlamaModel {
         multiply(
             [(layer.gate, work.gate), (layer.up, work.up)], x: work.xn, batch: t,
             accumulate: false, work: work)
-        Kernels.swiglu(work.gate, up: work.up, count: t * c.intermediateSize)
-        multiply([(layer.down, work.x)], x: work.gate, batch: t, accumulate: true, work: work)
+        switch c.architecture.activation {
+        case .silu: Kernels.swiglu(work.gate, up: work.up, count: t * c.intermediateSize)
+        case .gelu: Kernels.geglu(work.gate, up: work.up, count: t * c.intermediateSize)
+        }
+        residualAdd(layer.down, x: work.gate, postNorm: layer.postFFNNorm, work: work, rows: t)
+    }
+
+    /// The residual stream gains x · Wᵀ, RMS-normalised by `postNorm` first when given.
+    private func residualAdd(
+        _ matrix: LlamaMatrix, x: UnsafePointer<Float>, postNorm: [Float]?, work: Workspace,
+        rows t: Int
+    ) {
+        guard let postNorm else {
+            multiply([(matrix, work.x)], x: x, batch: t, accumulate: true, work: work)
+            return
+        }
+        let h = config.hiddenSize
+        multiply([(matrix, work.xn)], x: x, batch: t, accumulate: false, work: work)
+        postNorm.withUnsafeBufferPointer { w in
+            Kernels.rmsNorm(
+                out: work.xn, x: work.xn, weight: w.baseAddress!, rows: t, dim: h,
+                epsilon: config.rmsEpsilon)
+        }
+        for i in 0..<(t * h) { work.x[i] += work.xn[i] }
     }
 
     /// out (batch, rows) (+)= x (batch, columns) · Wᵀ for matrices that share their input: the
@@ -300,10 +344,10 @@ final class ScratchMemory {
 struct Workspace {
     let x: UnsafeMutablePointer<Float>  // (T, hidden) residual stream
     let xn: UnsafeMutablePointer<Float>  // (T, hidden) normalised input of a sublayer
-    let q: UnsafeMutablePointer<Float>  // (T, hidden) queries
+    let q: UnsafeMutablePointer<Float>  // (T, queryWidth) queries
     let k: UnsafeMutablePointer<Float>  // (T, kvDim) new keys
     let v: UnsafeMutablePointer<Float>  // (T, kvDim) new values
-    let attention: UnsafeMutablePointer<Float>  // (T, hidden) attention output before out_proj
+    let attention: UnsafeMutablePointer<Float>  // (T, queryWidth) attention output before out_proj
     let scores: UnsafeMutablePointer<Float>  // threads × (rows, length): one head's weights each
     let gate: UnsafeMutablePointer<Float>  // (T, intermediate)
     let up: UnsafeMutablePointer<Float>  // (T, intermediate)
@@ -317,7 +361,7 @@ struct Workspace {
         activationMemory: ScratchMemory
     ) {
         // Per token and input column: 40 bytes per 32 (Q8 blocks), 292 per 256 (Q8_K blocks).
-        let widest = max(config.hiddenSize, config.intermediateSize)
+        let widest = max(config.hiddenSize, config.queryWidth, config.intermediateSize)
         let regionFloats = (plan.rows * (widest / 32 + 1) * 40 + 63) / 4
         let base = UnsafeMutableRawPointer(activationMemory.reserve(2 * regionFloats))
         activations32 = base
@@ -326,9 +370,11 @@ struct Workspace {
         let h = config.hiddenSize
         let ff = config.intermediateSize
         let kv = config.kvDim
+        let qw = config.queryWidth
+        // q also holds the final norm's output (hidden wide) before the logits.
         let sizes = [
-            t * h, t * h, t * h, t * kv, t * kv, t * h, threads * plan.maxScores, t * ff, t * ff,
-            t * max(ff, h),
+            t * h, t * h, t * max(qw, h), t * kv, t * kv, t * qw, threads * plan.maxScores,
+            t * ff, t * ff, t * max(ff, h, qw),
         ]
         var p = memory.reserve(sizes.reduce(0, +))
         var views: [UnsafeMutablePointer<Float>] = []
@@ -366,42 +412,45 @@ enum Kernels {
         }
     }
 
-    /// Rotates adjacent pairs (x[2i], x[2i+1]) of every head of each row by its position's angles
-    /// (llama.cpp's NORM RoPE; the GGUF converter permuted q/k rows to make pairs adjacent).
+    /// Rotates each head's dimension pairs by its row's position angles: adjacent pairs
+    /// (x[2i], x[2i+1]) as llama.cpp's NORM RoPE (the Llama converter permuted q/k rows to make
+    /// them adjacent), or the halves' pairs (x[i], x[i + headDim/2]) as its NEOX RoPE.
     static func rope(
         _ x: UnsafeMutablePointer<Float>, rows: Int, heads: Int, headDim: Int,
         positions: UnsafePointer<Int32>, cos: UnsafePointer<Float>,
-        sin: UnsafePointer<Float>
+        sin: UnsafePointer<Float>, style: Architecture.RopeStyle = .adjacent
     ) {
         let half = headDim / 2
+        let (first, second, step) = style == .adjacent ? (0, 1, 2) : (0, half, 1)
         for r in 0..<rows {
             let c = cos + Int(positions[r]) * half
             let s = sin + Int(positions[r]) * half
             for hd in 0..<heads {
                 let v = x + (r * heads + hd) * headDim
                 for i in 0..<half {
-                    let a = v[2 * i]
-                    let b = v[2 * i + 1]
-                    v[2 * i] = a * c[i] - b * s[i]
-                    v[2 * i + 1] = a * s[i] + b * c[i]
+                    let a = v[first + step * i]
+                    let b = v[second + step * i]
+                    v[first + step * i] = a * c[i] - b * s[i]
+                    v[second + step * i] = a * s[i] + b * c[i]
                 }
             }
         }
     }
 
-    /// Causal grouped-query attention of `rows` new queries over all cached keys/values (of head
-    /// `only`, or every head).
+    /// Causal grouped-query attention of `rows` new queries over the cached keys/values (of head
+    /// `only`, or every head): all earlier positions, or with `window` only the last `window`
+    /// positions up to each query's own (llama.cpp's standard sliding window).
     /// out (rows, heads·headDim); q (rows, heads·headDim); keys, values (positions, kvHeads·headDim).
     static func attention(
         out: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
         q: UnsafePointer<Float>, keys: UnsafePointer<Float>,
         values: UnsafePointer<Float>, rows: Int, firstPosition: Int, heads: Int,
-        kvHeads: Int, headDim: Int, only: Int? = nil
+        kvHeads: Int, headDim: Int, scale: Float? = nil, window: Int? = nil, only: Int? = nil
     ) {
         let width = heads * headDim
         let kvWidth = kvHeads * headDim
         let group = heads / kvHeads
-        let scale = 1 / Float(headDim).squareRoot()
+        let scale = scale ?? 1 / Float(headDim).squareRoot()
         // Query rows in blocks, each attending only up to its last row's position: a long prompt
         // skips most of the masked upper triangle.
         let block = 64
@@ -410,10 +459,13 @@ enum Kernels {
             if rows == 1 {
                 // One query (generation): plain loops, where two BLAS calls per head and sequence
                 // would cost more in call overhead than the arithmetic.
+                let length = firstPosition + 1
+                let skip = window.map { max(0, length - $0) } ?? 0
                 singleQueryAttention(
                     out: out + hd * headDim, scores: scores, q: q + hd * headDim,
-                    keys: keys + g * headDim, values: values + g * headDim,
-                    length: firstPosition + 1, stride: kvWidth, headDim: headDim, scale: scale)
+                    keys: keys + g * headDim + skip * kvWidth,
+                    values: values + g * headDim + skip * kvWidth,
+                    length: length - skip, stride: kvWidth, headDim: headDim, scale: scale)
                 continue
             }
             for b in stride(from: 0, to: rows, by: block) {
@@ -425,8 +477,10 @@ enum Kernels {
                     a: q + b * width + hd * headDim, lda: width, b: keys + g * headDim,
                     ldb: kvWidth, c: scores, ldc: length)
                 for r in 0..<n {
+                    let valid = firstPosition + b + r + 1
                     softmaxCausal(
-                        scores + r * length, valid: firstPosition + b + r + 1, length: length)
+                        scores + r * length, from: window.map { max(0, valid - $0) } ?? 0,
+                        valid: valid, length: length)
                 }
                 // out_h (n, headDim) = P · V_g
                 BLAS.sgemm(
@@ -486,11 +540,37 @@ enum Kernels {
         }
     }
 
-    /// Softmax over the first `valid` entries; the rest (future positions) become 0.
+    /// Softmax over entries `from ..< valid`; the rest (future positions, and those before a
+    /// sliding window) become 0.
     @inline(__always)
-    static func softmaxCausal(_ row: UnsafeMutablePointer<Float>, valid: Int, length: Int) {
-        FastExp.softmaxInPlace(row, count: valid)
+    static func softmaxCausal(
+        _ row: UnsafeMutablePointer<Float>, from: Int = 0, valid: Int, length: Int
+    ) {
+        for j in 0..<from { row[j] = 0 }
+        FastExp.softmaxInPlace(row + from, count: valid - from)
         for j in valid..<length { row[j] = 0 }
+    }
+
+    /// gate ← gelu(gate) · up, GELU in its tanh form as ggml computes it:
+    /// 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) = g / (1 + exp(−2√(2/π)·(g + 0.044715·g³))).
+    static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        let c: Float = 2 * 0.797_884_56
+        let g8 = UnsafeMutableRawPointer(gate)
+        let u8 = UnsafeRawPointer(up)
+        var i = 0
+        while i + 8 <= count {
+            let g = g8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let u = u8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            let inner = -c * (g + 0.044715 * g * g * g)
+            g8.storeBytes(
+                of: g / (1 + FastExp.exp(inner)) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            let g = gate[i]
+            gate[i] = g / (1 + FastExp.exp(-c * (g + 0.044715 * g * g * g))) * up[i]
+            i += 1
+        }
     }
 
     /// gate ← silu(gate) · up.

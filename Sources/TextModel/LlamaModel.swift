@@ -1,5 +1,5 @@
-// SmolLM2 / Llama weights loaded from GGUF (kept quantized, or dequantized to Float32) and exposed
-// to LASER.
+// A decoder's weights (SmolLM2 / Llama, Gemma 3) loaded from GGUF, kept quantized or dequantized
+// to Float32, and exposed to LASER.
 import Laser
 import LinearAlgebra
 
@@ -12,21 +12,28 @@ import LinearAlgebra
 /// One transformer block's weights; linear weights are (out, in) and may be factored by LASER.
 struct LlamaLayer {
     var attentionNorm: [Float]  // (hidden)
-    var query: LlamaMatrix  // (hidden, hidden)
+    var query: LlamaMatrix  // (queryWidth, hidden)
     var key: LlamaMatrix  // (kvDim, hidden)
     var value: LlamaMatrix  // (kvDim, hidden)
-    var output: LlamaMatrix  // (hidden, hidden)
+    var output: LlamaMatrix  // (hidden, queryWidth)
     var ffnNorm: [Float]  // (hidden)
     var gate: LlamaMatrix  // (intermediate, hidden)
     var up: LlamaMatrix  // (intermediate, hidden)
     var down: LlamaMatrix  // (hidden, intermediate)
+    /// Per-head query and key norms (headDim), when the architecture has them.
+    var queryNorm: [Float]? = nil
+    var keyNorm: [Float]? = nil
+    /// Norms of the attention and MLP outputs (hidden), when the architecture has them.
+    var postAttentionNorm: [Float]? = nil
+    var postFFNNorm: [Float]? = nil
 }
 
-/// A Llama-architecture language model (SmolLM2-135M by default) running on the CPU: weights kept
-/// in the file's quantized blocks (or all in Float32, the reference), activations in Float32.
+/// A decoder-only language model (SmolLM2-135M by default; any `Architecture`) running on the CPU:
+/// weights kept in the file's quantized blocks (or all in Float32, the reference), activations in
+/// Float32.
 public final class LlamaModel: ReducibleModel {
     public let config: LlamaConfig
-    public let tokenizer: BPETokenizer
+    public let tokenizer: any TextTokenizer
     public let weightFormat: WeightFormat
     /// (vocab, hidden) token embeddings; also the output projection when tied.
     let embedding: LlamaMatrix
@@ -40,8 +47,9 @@ public final class LlamaModel: ReducibleModel {
     var layers: [LlamaLayer]
     /// Scratch memory of the forward pass, grown to the largest batch seen.
     let scratchMemory = ScratchMemory()
-    /// RoPE cos/sin for positions < contextLength, (position, headDim / 2), built on demand.
-    private(set) var ropeTable: (cos: [Float], sin: [Float], positions: Int) = ([], [], 0)
+    /// RoPE cos/sin of the global and the sliding-window layers for positions < contextLength,
+    /// (position, headDim / 2) each, built on demand.
+    private(set) var ropeTables: (global: RopeTable, local: RopeTable)
 
     /// Each reducible matrix once: the reference code's type, the GGUF tensor name, the layer field.
     struct Matrix: Sendable {
@@ -59,7 +67,7 @@ public final class LlamaModel: ReducibleModel {
         Matrix(type: "fc_out", gguf: "ffn_down", field: \.down),
     ]
 
-    /// Loads the model and tokenizer from a GGUF file. `.quantized` keeps Q4_0, Q4_1, Q8_0, Q4_K
+    /// Loads the model and tokenizer from a GGUF file. `.quantized` keeps Q4_0, Q4_1, Q5_0, Q8_0, Q4_K
     /// and Q6_K matrices in the mapped file; `threads` run the quantized products.
     public convenience init(
         path: String, weights: WeightFormat = .quantized, threads: Int = defaultThreads
@@ -85,15 +93,17 @@ public final class LlamaModel: ReducibleModel {
         // The forward pass spreads products and attention heads over its own threads; BLAS calls
         // inside them (attention, LASER factors) run single-threaded rather than oversubscribe.
         OpenBLASInfo.setThreads(1)
-        tokenizer = try BPETokenizer(gguf: gguf)
+        tokenizer = try makeTokenizer(gguf: gguf)
         guard tokenizer.vocabularySize == c.vocabularySize else {
             throw TextModelError.invalidConfig(
                 "vocabulary of \(tokenizer.vocabularySize) tokens but vocab_size \(c.vocabularySize)"
             )
         }
         let h = c.hiddenSize
+        let qw = c.queryWidth
         let kv = c.kvDim
         let ff = c.intermediateSize
+        let hd = c.headDim
         func matrix(_ name: String, _ shape: [Int]) throws -> LlamaMatrix {
             if weights == .quantized, let q = try gguf.quantizedMatrix(named: name, shape: shape) {
                 return LlamaMatrix(quantized: q)
@@ -110,17 +120,31 @@ public final class LlamaModel: ReducibleModel {
             func w(_ name: String, _ shape: [Int]) throws -> LlamaMatrix {
                 try matrix("blk.\(i).\(name).weight", shape)
             }
-            layers.append(
-                LlamaLayer(
-                    attentionNorm: try gguf.tensor(named: "blk.\(i).attn_norm.weight", shape: [h])
-                        .scalars,
-                    query: try w("attn_q", [h, h]), key: try w("attn_k", [kv, h]),
-                    value: try w("attn_v", [kv, h]), output: try w("attn_output", [h, h]),
-                    ffnNorm: try gguf.tensor(named: "blk.\(i).ffn_norm.weight", shape: [h]).scalars,
-                    gate: try w("ffn_gate", [ff, h]), up: try w("ffn_up", [ff, h]),
-                    down: try w("ffn_down", [h, ff])))
+            func norm(_ name: String, _ width: Int) throws -> [Float] {
+                try gguf.tensor(named: "blk.\(i).\(name).weight", shape: [width]).scalars
+            }
+            var layer = LlamaLayer(
+                attentionNorm: try norm("attn_norm", h),
+                query: try w("attn_q", [qw, h]), key: try w("attn_k", [kv, h]),
+                value: try w("attn_v", [kv, h]), output: try w("attn_output", [h, qw]),
+                ffnNorm: try norm("ffn_norm", h),
+                gate: try w("ffn_gate", [ff, h]), up: try w("ffn_up", [ff, h]),
+                down: try w("ffn_down", [h, ff]))
+            if c.architecture.normalisesQueryKey {
+                layer.queryNorm = try norm("attn_q_norm", hd)
+                layer.keyNorm = try norm("attn_k_norm", hd)
+            }
+            if c.architecture.normalisesSublayerOutputs {
+                layer.postAttentionNorm = try norm("post_attention_norm", h)
+                layer.postFFNNorm = try norm("post_ffw_norm", h)
+            }
+            layers.append(layer)
         }
         self.layers = layers
+        ropeTables = (
+            RopeTable(base: c.ropeBase, scale: c.ropeScale, headDim: hd),
+            RopeTable(base: c.localRopeBase, scale: 1, headDim: hd)
+        )
     }
 
     /// A fresh sequence state holding up to `capacity` tokens (at most the context length).
@@ -128,24 +152,18 @@ public final class LlamaModel: ReducibleModel {
         LlamaState(config: config, capacity: max(1, min(capacity, config.contextLength)))
     }
 
-    /// Ensures the RoPE table covers `positions` (llama.cpp's NORM mode: adjacent pairs rotate by
-    /// position · base^(−2i/headDim)).
+    /// Ensures the RoPE tables cover `positions`.
     func ensureRope(positions: Int) {
-        if ropeTable.positions >= positions { return }
-        let n = min(config.contextLength, max(positions, 2 * ropeTable.positions, 256))
-        let half = config.headDim / 2
-        var cosTable = [Float](repeating: 0, count: n * half)
-        var sinTable = [Float](repeating: 0, count: n * half)
-        for p in 0..<n {
-            for i in 0..<half {
-                let theta =
-                    Double(p)
-                    * pow(Double(config.ropeBase), -2.0 * Double(i) / Double(config.headDim))
-                cosTable[p * half + i] = Float(cos(theta))
-                sinTable[p * half + i] = Float(sin(theta))
-            }
+        let n = min(config.contextLength, positions)
+        ropeTables.global.ensure(positions: n, limit: config.contextLength)
+        if config.slidingWindow != nil {
+            ropeTables.local.ensure(positions: n, limit: config.contextLength)
         }
-        ropeTable = (cosTable, sinTable, n)
+    }
+
+    /// The RoPE table of layer `l`.
+    func ropeTable(layer l: Int) -> RopeTable {
+        config.slides(layer: l) ? ropeTables.local : ropeTables.global
     }
 
     // MARK: ReducibleModel
@@ -184,5 +202,42 @@ public final class LlamaModel: ReducibleModel {
             return (layer, m)
         }
         throw LaserError.unknownMatrix(name, known: reducibleMatrices.map(\.name))
+    }
+}
+
+/// RoPE's cos and sin for positions < `positions`, (position, headDim / 2): dimension pair i turns by
+/// (position / scale) · base^(−2i/headDim), as llama.cpp computes it.
+struct RopeTable {
+    let base: Float
+    let scale: Float
+    let headDim: Int
+    private(set) var cosines: [Float] = []
+    private(set) var sines: [Float] = []
+    private(set) var positions = 0
+
+    init(base: Float, scale: Float, headDim: Int) {
+        self.base = base
+        self.scale = scale
+        self.headDim = headDim
+    }
+
+    mutating func ensure(positions needed: Int, limit: Int) {
+        if positions >= needed { return }
+        let n = min(limit, max(needed, 2 * positions, 256))
+        let half = headDim / 2
+        var cosTable = [Float](repeating: 0, count: n * half)
+        var sinTable = [Float](repeating: 0, count: n * half)
+        for p in 0..<n {
+            for i in 0..<half {
+                let theta =
+                    Double(p) / Double(scale)
+                    * pow(Double(base), -2.0 * Double(i) / Double(headDim))
+                cosTable[p * half + i] = Float(cos(theta))
+                sinTable[p * half + i] = Float(sin(theta))
+            }
+        }
+        cosines = cosTable
+        sines = sinTable
+        positions = n
     }
 }

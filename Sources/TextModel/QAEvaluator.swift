@@ -140,7 +140,7 @@ public final class QAEvaluator {
     private func evaluateBatch(_ items: [QAItem]) throws -> [QAItemResult] {
         let tokenizer = model.tokenizer
         let prompts = items.map { tokenizer.encode($0.question) }
-        let answers = items.map { tokenizer.encode(Self.scoredAnswer($0.answer)) }
+        let answers = items.map { tokenizer.encodeContinuation(Self.scoredAnswer($0.answer)) }
         for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty {
             throw TextModelError.emptyInput
         }

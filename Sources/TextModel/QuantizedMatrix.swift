@@ -13,7 +13,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Keeps the mapping `data` points into alive.
     let owner: AnyObject
 
-    /// Whether the kernels multiply this type (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K).
+    /// Whether the kernels multiply this type (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K).
     public static func supports(_ type: GGMLType) -> Bool { qk_supports(Int32(type.rawValue)) != 0 }
 
     init(type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer, owner: AnyObject) {

@@ -44,7 +44,9 @@ public final class TeacherForcedScorer {
         self.items = items
         self.topK = topK
         prompts = items.map { model.tokenizer.encode($0.question) }
-        answers = items.map { model.tokenizer.encode(QAEvaluator.scoredAnswer($0.answer)) }
+        answers = items.map {
+            model.tokenizer.encodeContinuation(QAEvaluator.scoredAnswer($0.answer))
+        }
         for (p, a) in zip(prompts, answers) where p.isEmpty || a.isEmpty {
             throw TextModelError.emptyInput
         }

@@ -25,6 +25,13 @@ import Testing
             ]
         ),
         (
+            .q5_0, "4c22e5f1a94106a0956a26afbccdafe562f90a945f56", 0.012298583984375,
+            [
+                0: 0.07379150390625, 7: 0.159881591796875, 14: 0.184478759765625,
+                21: 0.12298583984375, 28: -0.19677734375,
+            ]
+        ),
+        (
             .q8_0, "4c2282fececab39f57fd7737d829db9c1d0b71092483f877ceead2a17083447f613f",
             0.356658935546875,
             [
@@ -87,7 +94,7 @@ import Testing
         ),
     ]
 
-    @Test(arguments: 0..<5) func blockMatchesReference(_ index: Int) throws {
+    @Test(arguments: 0..<6) func blockMatchesReference(_ index: Int) throws {
         let ref = Self.references[index]
         let bytes = hexBytes(ref.hex)
         #expect(bytes.count == ref.type.blockBytes)

@@ -22,7 +22,7 @@ func randomBlocks(_ type: GGMLType, rows: Int, columns: Int, seed: UInt64) -> [U
         let base = b * type.blockBytes
         let offsets: [(Int, Float)]
         switch type {
-        case .q4_0, .q8_0: offsets = [(0, scale())]
+        case .q4_0, .q5_0, .q8_0: offsets = [(0, scale())]
         case .q4_1: offsets = [(0, scale()), (2, -8 * scale())]
         case .q4_K: offsets = [(0, scale() / 16), (2, scale() / 16)]
         case .q6_K: offsets = [(208, scale() / 32)]
@@ -68,7 +68,7 @@ func dequantizedActivations(_ raw: [UInt8], type: GGMLType, columns: Int, tokens
 }
 
 @Suite(.serialized) struct QuantizedKernelTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q6_K]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K]
 
     /// Every instruction set the CPU runs, scalar first.
     static var instructionSets: [QuantizedKernelISA] {

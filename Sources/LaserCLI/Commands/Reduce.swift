@@ -13,7 +13,7 @@ struct Reduce: ParsableCommand {
         discussion: """
             Name matrices with --tensor NAME --rho R (repeatable; one --rho applies to every --tensor, otherwise give one per tensor) or with --intervene LAYER:TYPE:RHO (layer and type parsed from tensor names, see `laser inspect --help`). k = max(1, ⌊ρ·min(m, n)⌋).
 
-            A GGUF language model (Llama architecture) is written as a GGUF file llama.cpp loads: every metadata key (the tokenizer too) and every other tensor copied as stored, the reduced matrices stored as --storage: f16 by default (2 bytes per value, rounding error about 5·10⁻⁴ relative, so the file scores like --intervene on the original) or q8_0 (1.06 bytes per value, about 0.4% error). Requantizing to 4 bits would add noise of the size LASER's effects are measured in.
+            A GGUF language model (llama or gemma3 architecture) is written as a GGUF file llama.cpp loads: every metadata key (the tokenizer too) and every other tensor copied as stored, the reduced matrices stored as --storage: f16 by default (2 bytes per value, rounding error about 5·10⁻⁴ relative, so the file scores like --intervene on the original) or q8_0 (1.06 bytes per value, about 0.4% error). Requantizing to 4 bits would add noise of the size LASER's effects are measured in.
 
             A safetensors output is a standard safetensors file: reduced matrices stored dense in their original shape (PyTorch loads it as before), or with --factored as two tensors NAME.left (m × k, U_k·diag(S_k)) and NAME.right (k × n, V_kᵀ), listed in the metadata key laser.factored. Every other tensor is copied byte for byte.
             """ + "\n\n" + InterventionHelp.text)

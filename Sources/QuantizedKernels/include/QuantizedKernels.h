@@ -1,4 +1,4 @@
-// Matrix products through ggml-quantized weights (Q4_0, Q4_1, Q8_0, Q4_K, Q6_K) without
+// Matrix products through ggml-quantized weights (Q4_0, Q4_1, Q5_0, Q8_0, Q4_K, Q6_K) without
 // dequantizing them: activations are quantized per block (as llama.cpp does) and multiplied with
 // integer dot products, vectorised for AVX2 and AVX-512 VNNI, with a portable scalar reference.
 // Weight blocks are ggml's on-disk layout, so a memory-mapped GGUF is multiplied in place.
@@ -16,6 +16,7 @@ extern "C" {
 enum {
     QK_TYPE_Q4_0 = 2,
     QK_TYPE_Q4_1 = 3,
+    QK_TYPE_Q5_0 = 6,
     QK_TYPE_Q8_0 = 8,
     QK_TYPE_Q4_K = 12,
     QK_TYPE_Q6_K = 14,
