@@ -9,7 +9,8 @@
 # JSON object instead.
 #
 # Usage: scripts/bench-text.sh [--json] [QA_DATASET]   (default ../shared/data/qa/known_facts_dev.json)
-# Environment: THREADS (default 2), REPETITIONS (default 5), QA_LIMIT (score the first N items).
+# Environment: MODEL (a GGUF path or a known name: smollm2, the default, or gemma3-270m), THREADS
+# (default 2), REPETITIONS (default 5), QA_LIMIT (score the first N items).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 json=0
@@ -17,7 +18,10 @@ if [ "${1:-}" = "--json" ]; then json=1; shift; fi
 dataset="${1:-../shared/data/qa/known_facts_dev.json}"
 threads="${THREADS:-2}"
 repetitions="${REPETITIONS:-5}"
-model="$(scripts/fetch-model.sh)"
+model="${MODEL:-smollm2}"
+case "$model" in
+smollm2 | gemma3-270m) model="$(scripts/fetch-model.sh "$model")" ;;
+esac
 llama_bench="$(scripts/build-llama-tools.sh)"
 swift build -c release --product laser >/dev/null
 mkdir -p .cache
