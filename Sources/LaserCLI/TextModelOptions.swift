@@ -70,7 +70,8 @@ func resolveModelPath(_ given: String?) throws -> String {
     {
         if let path = DefaultModel.locate(known) { return path }
         throw CLIError(
-            "\(known.title) is not fetched (no \(known.cachedPath)): run `laser fetch-model --model \(name)` or scripts/fetch-model.sh \(name)")
+            "\(known.title) is not fetched (no \(known.cachedPath)): run `laser fetch-model --model \(name)` or scripts/fetch-model.sh \(name)"
+        )
     }
     if let path = given { return path }
     if let path = DefaultModel.locate() { return path }

@@ -56,7 +56,8 @@ public struct KnownModel: Sendable, Equatable {
     /// Where a notice member is copied.
     public func noticePath(_ member: String, in directory: String) -> String {
         let stem = fileName.hasSuffix(".gguf") ? String(fileName.dropLast(5)) : fileName
-        return directory + "/" + stem + "." + (member.split(separator: "/").last.map(String.init) ?? member)
+        return directory + "/" + stem + "."
+            + (member.split(separator: "/").last.map(String.init) ?? member)
     }
 }
 

@@ -53,8 +53,9 @@ public struct SentencePieceTokenizer: TextTokenizer {
         for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
         self.ids = ids
         byteTokens = (0..<256).map { b in
-            ids["<0x" + String(b >> 4, radix: 16, uppercase: true)
-                + String(b & 15, radix: 16, uppercase: true) + ">"]
+            ids[
+                "<0x" + String(b >> 4, radix: 16, uppercase: true)
+                    + String(b & 15, radix: 16, uppercase: true) + ">"]
                 ?? ids[String(decoding: [UInt8(b)], as: UTF8.self)] ?? -1
         }
         splitter = SpecialTokenSplitter(tokens: tokens, types: types)
@@ -96,7 +97,11 @@ public struct SentencePieceTokenizer: TextTokenizer {
             case .text(let bytes):
                 var escaped: [UInt8] = addSpacePrefix && previousSpecial ? [0xE2, 0x96, 0x81] : []
                 for b in bytes {
-                    if b == 0x20 { escaped.append(contentsOf: [0xE2, 0x96, 0x81]) } else { escaped.append(b) }
+                    if b == 0x20 {
+                        escaped.append(contentsOf: [0xE2, 0x96, 0x81])
+                    } else {
+                        escaped.append(b)
+                    }
                 }
                 encodePieces(escaped, into: &out)
                 previousSpecial = false
@@ -152,7 +157,8 @@ public struct SentencePieceTokenizer: TextTokenizer {
             let left = symbols[bigram.left]
             let right = symbols[bigram.right]
             // Stale: one side has merged since this pair was queued.
-            if left.length == 0 || right.length == 0 || left.length + right.length != bigram.length {
+            if left.length == 0 || right.length == 0 || left.length + right.length != bigram.length
+            {
                 continue
             }
             symbols[bigram.left].length += right.length
@@ -196,7 +202,9 @@ public struct SentencePieceTokenizer: TextTokenizer {
         case .userDefined:
             return Array(text.utf8)
         case .byte:
-            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) { return [v] }
+            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) {
+                return [v]
+            }
             return Array(text.utf8)
         default:
             // U+2581 (E2 96 81) stands for a space.
@@ -205,7 +213,9 @@ public struct SentencePieceTokenizer: TextTokenizer {
             out.reserveCapacity(utf8.count)
             var i = 0
             while i < utf8.count {
-                if i + 2 < utf8.count && utf8[i] == 0xE2 && utf8[i + 1] == 0x96 && utf8[i + 2] == 0x81 {
+                if i + 2 < utf8.count && utf8[i] == 0xE2 && utf8[i + 1] == 0x96
+                    && utf8[i + 2] == 0x81
+                {
                     out.append(0x20)
                     i += 3
                 } else {

@@ -73,7 +73,9 @@ struct SpecialTokenSplitter: Sendable {
 
     init(tokens: [String], types: [TokenType]) {
         specials = tokens.indices
-            .filter { [.control, .userDefined, .unknown].contains(types[$0]) && !tokens[$0].isEmpty }
+            .filter {
+                [.control, .userDefined, .unknown].contains(types[$0]) && !tokens[$0].isEmpty
+            }
             .map { (Array(tokens[$0].utf8), $0, types[$0] != .userDefined) }
             // Stable among equal lengths (llama.cpp's std::sort leaves their order unspecified).
             .enumerated().sorted {

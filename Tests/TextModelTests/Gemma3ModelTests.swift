@@ -96,14 +96,16 @@ struct Gemma3ModelTests {
                 let ours = LogitMath.argmax(logits, row: position)
                 #expect(
                     ours == Int(top[0][0]) || Double(logits[position, ours]) - top[0][1] < 1.0,
-                    "\(prompt.text) position \(position): top token \(ours) vs llama.cpp \(top[0][0])")
+                    "\(prompt.text) position \(position): top token \(ours) vs llama.cpp \(top[0][0])"
+                )
                 for pair in top {
                     let difference = abs(Double(logits[position, Int(pair[0])]) - pair[1])
                     total += difference
                     count += 1
                     #expect(
                         difference < (position == 0 ? 0.15 : 1.0),
-                        "\(prompt.text) position \(position) token \(Int(pair[0])): Δ \(difference)")
+                        "\(prompt.text) position \(position) token \(Int(pair[0])): Δ \(difference)"
+                    )
                 }
             }
         }
@@ -123,11 +125,14 @@ struct Gemma3ModelTests {
         let reference = try LlamaModel(path: path, weights: .float32, threads: 2)
         let ids = m.tokenizer.encode("Vinson Massif is located in the continent of")
         let quantized = try m.forward(ids, state: m.makeState(capacity: 32), logitsFrom: 0)
-        let exact = try reference.forward(ids, state: reference.makeState(capacity: 32), logitsFrom: 0)
+        let exact = try reference.forward(
+            ids, state: reference.makeState(capacity: 32), logitsFrom: 0)
         // Logits spread over about 40; 16-bit activations and 8-bit ones (K formats) move them by
         // a few tenths at most.
         #expect(quantized.maxAbsDifference(exact) < 0.5)
-        #expect(LogitMath.argmax(quantized, row: ids.count - 1) == LogitMath.argmax(exact, row: ids.count - 1))
+        #expect(
+            LogitMath.argmax(quantized, row: ids.count - 1)
+                == LogitMath.argmax(exact, row: ids.count - 1))
     }
 
     @Test func reductionChangesAndRestoreRecoversTheModel() throws {
@@ -137,7 +142,8 @@ struct Gemma3ModelTests {
         let reducer = Reducer(model: m)
         let reports = try reducer.apply(try Intervention(parsing: "16:fc_out:0.01"))
         #expect(reports.map(\.rankKept) == [6])  // ⌊0.01 · min(640, 2048)⌋
-        #expect(try m.forward(ids, state: m.makeState(capacity: 32)).maxAbsDifference(before) > 0.01)
+        #expect(
+            try m.forward(ids, state: m.makeState(capacity: 32)).maxAbsDifference(before) > 0.01)
         try reducer.restoreAll()
         #expect(try m.forward(ids, state: m.makeState(capacity: 32)) == before)
     }

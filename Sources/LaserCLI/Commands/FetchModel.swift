@@ -26,7 +26,8 @@ struct FetchModel: ParsableCommand {
     func validate() throws {
         guard KnownModel.named(model) != nil else {
             throw ValidationError(
-                "unknown model '\(model)' (known: \(KnownModel.all.map(\.name).joined(separator: ", ")))")
+                "unknown model '\(model)' (known: \(KnownModel.all.map(\.name).joined(separator: ", ")))"
+            )
         }
     }
 
@@ -84,7 +85,8 @@ struct FetchModel: ParsableCommand {
                 "cannot move the model into \(target): \(String(cString: strerror(errno)))")
         }
         if let terms = known.notices.first(where: { $0.hasSuffix("TERMS.html") }) {
-            stderrLine("\(known.title): its terms of use apply, see \(known.noticePath(terms, in: dir))")
+            stderrLine(
+                "\(known.title): its terms of use apply, see \(known.noticePath(terms, in: dir))")
         }
         print(target)
     }

@@ -173,8 +173,9 @@ struct Reduce: ParsableCommand {
             throw CLIError("\(file): \(error)")
         }
         let architecture = (try? source.string("general.architecture")) ?? "unknown"
-        guard architecture == "llama" else {
-            throw CLIError("\(file): a '\(architecture)' GGUF; only Llama models can be reduced")
+        guard Architecture(rawValue: architecture) != nil else {
+            throw CLIError(
+                "\(file): a '\(architecture)' GGUF; only \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) models can be reduced")
         }
         let model = try loadTextModel(
             path: file, threads: LlamaModel.defaultThreads, verbose: false)
