@@ -175,7 +175,8 @@ struct Reduce: ParsableCommand {
         let architecture = (try? source.string("general.architecture")) ?? "unknown"
         guard Architecture(rawValue: architecture) != nil else {
             throw CLIError(
-                "\(file): a '\(architecture)' GGUF; only \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) models can be reduced")
+                "\(file): a '\(architecture)' GGUF; only \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) models can be reduced"
+            )
         }
         let model = try loadTextModel(
             path: file, threads: LlamaModel.defaultThreads, verbose: false)
