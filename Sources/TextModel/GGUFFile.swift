@@ -243,7 +243,7 @@ public final class GGUFFile: @unchecked Sendable {
         }
         return QuantizedMatrix(
             type: info.type, rows: shape[0], columns: shape[1], data: bytes.baseAddress!,
-            owner: self)
+            owner: file)
     }
 
     // MARK: Typed metadata access
