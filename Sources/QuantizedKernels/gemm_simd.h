@@ -57,6 +57,23 @@ static inline void FN(store_block32)(__m256i q8, int is_signed, float d, float m
 #endif
 }
 
+/// 32 signed values as floats, the first 16 scaled by d0, the last 16 by d1 (Q6_K's sub-blocks).
+static inline void FN(store_block16x2)(__m256i q8, float d0, float d1, float *out) {
+    const __m128i lo = _mm256_castsi256_si128(q8), hi = _mm256_extracti128_si256(q8, 1);
+#if QK_WIDE
+    _mm512_storeu_ps(
+        out, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), _mm512_set1_ps(d0)));
+    _mm512_storeu_ps(
+        out + 16, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), _mm512_set1_ps(d1)));
+#else
+    __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+    for (int i = 0; i < 4; i++) {
+        __m256 v = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[i]));
+        _mm256_storeu_ps(out + 8 * i, _mm256_mul_ps(v, _mm256_set1_ps(i < 2 ? d0 : d1)));
+    }
+#endif
+}
+
 /// One weight row in Float32.
 static void FN(dequantize_row)(int type, const uint8_t *row, int columns, float *out) {
     const __m128i mask = _mm_set1_epi8(0x0F);
@@ -85,6 +102,48 @@ static void FN(dequantize_row)(int type, const uint8_t *row, int columns, float 
             const uint8_t *block = row + (size_t)b * 34;
             __m256i q = _mm256_loadu_si256((const __m256i *)(block + 2));
             FN(store_block32)(q, 1, FN(g_half)(block), 0, out + 32 * b);
+        }
+        break;
+    case QK_TYPE_Q4_K:
+        // 8 sub-blocks of 32: d · scale_j · q − dmin · min_j, q the low (even j) or high nibbles
+        // of 32 bytes.
+        for (int b = 0; b < columns / 256; b++) {
+            const uint8_t *block = row + (size_t)b * 144;
+            const float d = FN(g_half)(block), dmin = FN(g_half)(block + 2);
+            for (int j = 0; j < 8; j++) {
+                int sc, m;
+                qk_scale_min_k4(j, block + 4, &sc, &m);
+                __m256i q = _mm256_loadu_si256((const __m256i *)(block + 16 + 32 * (j / 2)));
+                q = (j & 1) ? _mm256_srli_epi16(q, 4) : q;
+                q = _mm256_and_si256(q, _mm256_set1_epi8(0x0F));
+                FN(store_block32)(q, 0, d * (float)sc, -dmin * (float)m, out + 256 * b + 32 * j);
+            }
+        }
+        break;
+    case QK_TYPE_Q6_K:
+        // Groups of 32 (half n, quarter g): low 4 bits from ql, high 2 from qh, minus 32; each 16
+        // with its own int8 scale.
+        for (int b = 0; b < columns / 256; b++) {
+            const uint8_t *block = row + (size_t)b * 210;
+            const int8_t *scales = (const int8_t *)(block + 192);
+            const float d = FN(g_half)(block + 208);
+            for (int n = 0; n < 2; n++) {
+                const __m256i qh = _mm256_loadu_si256((const __m256i *)(block + 128 + 32 * n));
+                for (int g = 0; g < 4; g++) {
+                    __m256i low = _mm256_loadu_si256(
+                        (const __m256i *)(block + 64 * n + 32 * (g & 1)));
+                    low = (g >> 1) ? _mm256_srli_epi16(low, 4) : low;
+                    low = _mm256_and_si256(low, _mm256_set1_epi8(0x0F));
+                    __m256i high = _mm256_and_si256(
+                        _mm256_srli_epi16(qh, 2 * g), _mm256_set1_epi8(0x03));
+                    __m256i q = _mm256_sub_epi8(
+                        _mm256_or_si256(low, _mm256_slli_epi16(high, 4)), _mm256_set1_epi8(32));
+                    const int s = 8 * n + 2 * g;
+                    FN(store_block16x2)(
+                        q, d * (float)scales[s], d * (float)scales[s + 1],
+                        out + 256 * b + 128 * n + 32 * g);
+                }
+            }
         }
         break;
     default:
