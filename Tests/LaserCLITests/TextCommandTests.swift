@@ -56,6 +56,10 @@ enum CachedModel {
         #expect(
             r.stderr.contains("Gemma 3 270M (Q4_K_M) is not fetched")
                 && r.stderr.contains("laser fetch-model --model gemma3-270m"), "\(r.stderr)")
+        let reduce = try CLI.run(
+            ["reduce", "gemma3-270m", "--intervene", "17:fc_in:0.1", "--out", dir + "/r.gguf"],
+            environment: ["LASER_CACHE_DIR": dir + "/empty-cache"])
+        #expect(reduce.status != 0 && reduce.stderr.contains("is not fetched"), "\(reduce.stderr)")
         let unknown = try CLI.run(["fetch-model", "--model", "mistral"])
         #expect(unknown.status != 0)
         #expect(unknown.stderr.contains("unknown model 'mistral' (known: smollm2, gemma3-270m)"))

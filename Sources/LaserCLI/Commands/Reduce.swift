@@ -18,7 +18,10 @@ struct Reduce: ParsableCommand {
             A safetensors output is a standard safetensors file: reduced matrices stored dense in their original shape (PyTorch loads it as before), or with --factored as two tensors NAME.left (m × k, U_k·diag(S_k)) and NAME.right (k × n, V_kᵀ), listed in the metadata key laser.factored. Every other tensor is copied byte for byte.
             """ + "\n\n" + InterventionHelp.text)
 
-    @Argument(help: "The input .safetensors file.") var file: String
+    @Argument(
+        help:
+            "The input: a .safetensors file, a GGUF file, or a fetched model's name (smollm2, gemma3-270m)."
+    ) var file: String
     @Option(name: .customLong("tensor"), help: "A tensor to reduce (repeatable).") var tensors:
         [String] = []
     @Option(
@@ -42,7 +45,10 @@ struct Reduce: ParsableCommand {
     var randomized = false
     @Option(help: "Seed of the randomized SVD.") var seed: UInt64 = 0
 
-    func validate() throws {
+    mutating func validate() throws {
+        if KnownModel.named(file) != nil && !FileManager.default.fileExists(atPath: file) {
+            file = try resolveModelPath(file)
+        }
         if tensors.isEmpty && interventions.isEmpty {
             throw ValidationError(
                 "name what to reduce: --tensor NAME --rho R, or --intervene LAYER:TYPE:RHO")
