@@ -280,6 +280,19 @@ else
 fi
 
 # --- Signals: the exit status is 128+n and the last checkpoint is valid ---
+# Waits for a signalled process, at most 30 s: a signal the process never sees (ignored by whoever
+# started this script, as nohup does for HUP) is a failed row, not a hang.
+wait_signalled() { # pid → sets status
+    for _ in $(seq 1 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$1" 2>/dev/null; then
+        kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null
+        status="still running 30 s after the signal (is it ignored by this script's parent?)"
+    else
+        wait "$1"
+        status=$?
+    fi
+}
 for sig in INT TERM HUP; do
     d="$work/signal-$sig"
     mkdir -p "$d"
@@ -288,21 +301,19 @@ for sig in INT TERM HUP; do
     pid=$!
     for _ in $(seq 1 100); do [ -f "$d/p.safetensors" ] && break; sleep 0.1; done
     kill -"$sig" "$pid"
-    wait "$pid"
-    status=$?
+    wait_signalled "$pid"
     n=$(kill -l "$sig" >/dev/null 2>&1; case $sig in INT) echo 2 ;; TERM) echo 15 ;; HUP) echo 1 ;; esac)
     check "train bc" "SIG$sig" "exit $status (128+$n), checkpoint loads" \
-        bash -c "[ $status = $((128 + n)) ] && '$laser' eval --policy '$d/p.safetensors' \
+        bash -c "[ '$status' = $((128 + n)) ] && '$laser' eval --policy '$d/p.safetensors' \
             --levels '$work/levels.xsb' > /dev/null 2>&1"
     (cd "$d" && exec "$laser" "${long_sweep[@]}" --out-dir sweep > /dev/null 2>&1) &
     pid=$!
     sleep 1.5
     kill -"$sig" "$pid"
-    wait "$pid"
-    status=$?
+    wait_signalled "$pid"
     (cd "$d" && "$laser" "${long_sweep[@]}" --out-dir sweep > /dev/null 2>&1)
     check "sweep" "SIG$sig, then rerun" "exit $status (128+$n), rerun finishes" \
-        bash -c "[ $status = $((128 + n)) ] && test -s '$d/sweep/summary.json'"
+        bash -c "[ '$status' = $((128 + n)) ] && test -s '$d/sweep/summary.json'"
 done
 row "play, watch" "SIGINT/SIGTERM/SIGHUP" "in tests" "PlayTerminalTests: terminal restored, exit 0 / 143"
 row "saved solutions" "two sessions at once" "in tests" "SolutionStoreTests: every solution kept"
