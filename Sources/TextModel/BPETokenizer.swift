@@ -46,27 +46,14 @@ public struct BPETokenizer: TextTokenizer {
         addBOS: Bool = false
     ) throws {
         self.tokens = tokens
-        let tokenTypes: [TokenType]
-        if let types = typeIDs {
-            guard types.count == tokens.count else {
-                throw TokenizerError.inconsistent(
-                    "\(types.count) token types for \(tokens.count) tokens")
-            }
-            tokenTypes = types.map { TokenType(rawValue: $0) ?? .undefined }
-        } else {
-            tokenTypes = [TokenType](repeating: .normal, count: tokens.count)
-        }
+        let tokenTypes = try Vocabulary.types(typeIDs, tokens: tokens.count)
         self.tokenTypes = tokenTypes
         self.preTokenizer = preTokenizer
-        for id in [bosID, eosID].compactMap({ $0 }) where id < 0 || id >= tokens.count {
-            throw TokenizerError.inconsistent("special token id \(id) is outside the vocabulary")
-        }
+        try Vocabulary.checkSpecialIDs([bosID, eosID], tokens: tokens.count)
         self.bosID = bosID
         self.eosID = eosID
         self.addBOS = addBOS
-        var ids: [String: Int32] = [:]
-        ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        let ids = Vocabulary.index(tokens)
         self.ids = ids
         var merges: [UInt64: (rank: Int32, merged: Int32)] = [:]
         merges.reserveCapacity(mergeTexts.count)
@@ -167,28 +154,18 @@ public struct BPETokenizer: TextTokenizer {
     public func bytes(of id: Int, special: Bool) -> [UInt8] {
         guard id >= 0 && id < tokens.count else { return [] }
         let text = tokens[id]
-        switch tokenTypes[id] {
-        case .control, .unknown, .unused:
-            return special ? Array(text.utf8) : []
-        case .userDefined:
-            return Array(text.utf8)
-        case .byte:
-            // `<0xAB>`
-            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) {
-                return [v]
-            }
-            return Array(text.utf8)
-        default:
-            var bytes: [UInt8] = []
-            for scalar in text.unicodeScalars {
-                if let b = ByteLevel.scalarToByte[scalar.value] {
-                    bytes.append(b)
-                } else {
-                    bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
-                }
-            }
+        if let bytes = Vocabulary.nonTextBytes(text, type: tokenTypes[id], special: special) {
             return bytes
         }
+        var bytes: [UInt8] = []
+        for scalar in text.unicodeScalars {
+            if let b = ByteLevel.scalarToByte[scalar.value] {
+                bytes.append(b)
+            } else {
+                bytes.append(contentsOf: Array(String(Character(scalar)).utf8))
+            }
+        }
+        return bytes
     }
 
     /// The id of a token's exact text, if it is in the vocabulary.

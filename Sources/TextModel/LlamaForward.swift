@@ -210,10 +210,8 @@ extension LlamaModel {
         multiply(
             [(layer.gate, work.gate), (layer.up, work.up)], x: work.xn, batch: t,
             accumulate: false, work: work)
-        switch c.architecture.activation {
-        case .silu: Kernels.swiglu(work.gate, up: work.up, count: t * c.intermediateSize)
-        case .gelu: Kernels.geglu(work.gate, up: work.up, count: t * c.intermediateSize)
-        }
+        Kernels.gatedActivation(
+            work.gate, up: work.up, count: t * c.intermediateSize, c.architecture.activation)
         residualAdd(layer.down, x: work.gate, postNorm: layer.postFFNNorm, work: work, rows: t)
     }
 
@@ -551,30 +549,27 @@ enum Kernels {
         for j in valid..<length { row[j] = 0 }
     }
 
-    /// gate ← gelu(gate) · up, GELU in its tanh form as ggml computes it:
-    /// 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) = g / (1 + exp(−2√(2/π)·(g + 0.044715·g³))).
-    static func geglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-        let c: Float = 2 * 0.797_884_56
-        let g8 = UnsafeMutableRawPointer(gate)
-        let u8 = UnsafeRawPointer(up)
-        var i = 0
-        while i + 8 <= count {
-            let g = g8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-            let u = u8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
-            let inner = -c * (g + 0.044715 * g * g * g)
-            g8.storeBytes(
-                of: g / (1 + FastExp.exp(inner)) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            let g = gate[i]
-            gate[i] = g / (1 + FastExp.exp(-c * (g + 0.044715 * g * g * g))) * up[i]
-            i += 1
+    /// gate ← act(gate) · up. Both activations are g · σ(z(g)): SiLU with z = g, and GELU in its
+    /// tanh form as ggml computes it, 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))), with
+    /// z = 2√(2/π)·(g + 0.044715·g³).
+    static func gatedActivation(
+        _ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int,
+        _ activation: Architecture.Activation
+    ) {
+        switch activation {
+        case .silu: gated(gate, up: up, count: count) { $0 }
+        case .gelu:
+            let c = SIMD8<Float>(repeating: 2 * 0.797_884_56)
+            gated(gate, up: up, count: count) { g in c * (g + 0.044715 * g * g * g) }
         }
     }
 
-    /// gate ← silu(gate) · up.
-    static func swiglu(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+    /// gate ← gate · σ(z(gate)) · up, eight lanes at a time (the tail through a zero-padded vector).
+    @inline(__always)
+    private static func gated(
+        _ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int,
+        _ z: (SIMD8<Float>) -> SIMD8<Float>
+    ) {
         let g8 = UnsafeMutableRawPointer(gate)
         let u8 = UnsafeRawPointer(up)
         var i = 0
@@ -582,13 +577,18 @@ enum Kernels {
             let g = g8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
             let u = u8.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
             g8.storeBytes(
-                of: g / (1 + FastExp.exp(-g)) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
+                of: g / (1 + FastExp.exp(-z(g))) * u, toByteOffset: 4 * i, as: SIMD8<Float>.self)
             i += 8
         }
-        while i < count {
-            let g = gate[i]
-            gate[i] = g / (1 + FastExp.exp(-g)) * up[i]
-            i += 1
+        if i < count {
+            var g = SIMD8<Float>(repeating: 0)
+            var u = SIMD8<Float>(repeating: 0)
+            for k in 0..<(count - i) {
+                g[k] = gate[i + k]
+                u[k] = up[i + k]
+            }
+            let out = g / (1 + FastExp.exp(-z(g))) * u
+            for k in 0..<(count - i) { gate[i + k] = out[k] }
         }
     }
 }

@@ -28,19 +28,8 @@ public struct SentencePieceTokenizer: TextTokenizer {
         guard scores.count == tokens.count else {
             throw TokenizerError.inconsistent("\(scores.count) scores for \(tokens.count) tokens")
         }
-        let types: [TokenType]
-        if let typeIDs {
-            guard typeIDs.count == tokens.count else {
-                throw TokenizerError.inconsistent(
-                    "\(typeIDs.count) token types for \(tokens.count) tokens")
-            }
-            types = typeIDs.map { TokenType(rawValue: $0) ?? .undefined }
-        } else {
-            types = [TokenType](repeating: .normal, count: tokens.count)
-        }
-        for id in [bosID, eosID].compactMap({ $0 }) where id < 0 || id >= tokens.count {
-            throw TokenizerError.inconsistent("special token id \(id) is outside the vocabulary")
-        }
+        let types = try Vocabulary.types(typeIDs, tokens: tokens.count)
+        try Vocabulary.checkSpecialIDs([bosID, eosID], tokens: tokens.count)
         self.tokens = tokens
         self.scores = scores
         tokenTypes = types
@@ -48,9 +37,7 @@ public struct SentencePieceTokenizer: TextTokenizer {
         self.eosID = eosID
         self.addBOS = addBOS
         self.addSpacePrefix = addSpacePrefix
-        var ids: [String: Int32] = [:]
-        ids.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        let ids = Vocabulary.index(tokens)
         self.ids = ids
         byteTokens = (0..<256).map { b in
             ids[
@@ -196,35 +183,24 @@ public struct SentencePieceTokenizer: TextTokenizer {
     public func bytes(of id: Int, special: Bool) -> [UInt8] {
         guard id >= 0 && id < tokens.count else { return [] }
         let text = tokens[id]
-        switch tokenTypes[id] {
-        case .control, .unknown, .unused:
-            return special ? Array(text.utf8) : []
-        case .userDefined:
-            return Array(text.utf8)
-        case .byte:
-            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) {
-                return [v]
-            }
-            return Array(text.utf8)
-        default:
-            // U+2581 (E2 96 81) stands for a space.
-            let utf8 = Array(text.utf8)
-            var out: [UInt8] = []
-            out.reserveCapacity(utf8.count)
-            var i = 0
-            while i < utf8.count {
-                if i + 2 < utf8.count && utf8[i] == 0xE2 && utf8[i + 1] == 0x96
-                    && utf8[i + 2] == 0x81
-                {
-                    out.append(0x20)
-                    i += 3
-                } else {
-                    out.append(utf8[i])
-                    i += 1
-                }
-            }
-            return out
+        if let bytes = Vocabulary.nonTextBytes(text, type: tokenTypes[id], special: special) {
+            return bytes
         }
+        // U+2581 (E2 96 81) stands for a space.
+        let utf8 = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
+        var i = 0
+        while i < utf8.count {
+            if i + 2 < utf8.count && utf8[i] == 0xE2 && utf8[i + 1] == 0x96 && utf8[i + 2] == 0x81 {
+                out.append(0x20)
+                i += 3
+            } else {
+                out.append(utf8[i])
+                i += 1
+            }
+        }
+        return out
     }
 
     /// The id of a token's exact text, if it is in the vocabulary.

@@ -46,6 +46,51 @@ public enum TokenType: Int, Sendable {
     case byte = 6
 }
 
+/// What both tokenizers read from a vocabulary the same way.
+enum Vocabulary {
+    /// The token types (`tokenizer.ggml.token_type`, or all normal), one per token.
+    static func types(_ typeIDs: [Int]?, tokens: Int) throws -> [TokenType] {
+        guard let typeIDs else { return [TokenType](repeating: .normal, count: tokens) }
+        guard typeIDs.count == tokens else {
+            throw TokenizerError.inconsistent("\(typeIDs.count) token types for \(tokens) tokens")
+        }
+        return typeIDs.map { TokenType(rawValue: $0) ?? .undefined }
+    }
+
+    /// Refuses BOS/EOS ids outside the vocabulary.
+    static func checkSpecialIDs(_ ids: [Int?], tokens: Int) throws {
+        for id in ids.compactMap({ $0 }) where id < 0 || id >= tokens {
+            throw TokenizerError.inconsistent("special token id \(id) is outside the vocabulary")
+        }
+    }
+
+    /// Each token text's first id.
+    static func index(_ tokens: [String]) -> [String: Int32] {
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() where ids[t] == nil { ids[t] = Int32(i) }
+        return ids
+    }
+
+    /// The bytes of a token that is not normal text (control ones only when `special`, `<0xAB>`
+    /// byte tokens as their byte); nil for normal tokens, whose text each tokenizer maps its way.
+    static func nonTextBytes(_ text: String, type: TokenType, special: Bool) -> [UInt8]? {
+        switch type {
+        case .control, .unknown, .unused:
+            return special ? Array(text.utf8) : []
+        case .userDefined:
+            return Array(text.utf8)
+        case .byte:
+            if text.count == 6, let v = UInt8(text.dropFirst(3).dropLast(), radix: 16) {
+                return [v]
+            }
+            return Array(text.utf8)
+        case .normal, .undefined:
+            return nil
+        }
+    }
+}
+
 /// The tokenizer a GGUF file declares: `gpt2` (byte-level BPE) or `llama` (SentencePiece).
 public func makeTokenizer(gguf: GGUFFile) throws -> any TextTokenizer {
     let model = try gguf.string("tokenizer.ggml.model")

@@ -46,9 +46,7 @@ struct Reduce: ParsableCommand {
     @Option(help: "Seed of the randomized SVD.") var seed: UInt64 = 0
 
     mutating func validate() throws {
-        if KnownModel.named(file) != nil && !FileManager.default.fileExists(atPath: file) {
-            file = try resolveModelPath(file)
-        }
+        file = try resolveModelPath(file)  // a fetched model's name → its file; a path as given
         if tensors.isEmpty && interventions.isEmpty {
             throw ValidationError(
                 "name what to reduce: --tensor NAME --rho R, or --intervene LAYER:TYPE:RHO")
