@@ -187,8 +187,10 @@ rr=(--level-count 20000 --data-seed 1000 --cache "$out/demos-20000.xsb" --held-o
 #     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out,conv --rhos 0.5,0.1,0.01 --out-dir out/sweep-transformer-c2x3x64
 
 # LASER on decision-transformer (README, "The Decision Transformer"): every layer's attention and MLP
-# matrices and the encoder's residual blocks at rho 0.5/0.1/0.01, chosen on 200 valid levels,
-# reported on the 1,000 test levels (the 8,000-step DT's sweep had --types without conv and --rhos 0.01).
+# matrices and the whole encoder (its stem and state embedding at layer `input`, its residual blocks)
+# at rho 0.5/0.1/0.01, chosen on 200 valid levels, reported on the 1,000 test levels (the 8,000-step
+# DT's sweep had --types without conv and --rhos 0.01).
 # "$laser" sweep --policy policies/decision-transformer.safetensors --levels levels/valid-10x10-4.xsb \
-#     --limit 200 --test levels/test-10x10-4.xsb --layers 0-4 \
-#     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out,conv --rhos 0.5,0.1,0.01 --out-dir out/sweep-decision-transformer
+#     --limit 200 --test levels/test-10x10-4.xsb --layers input,0-4 \
+#     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out,conv,embed --rhos 0.5,0.1,0.01 \
+#     --out-dir out/sweep-decision-transformer

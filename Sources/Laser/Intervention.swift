@@ -8,9 +8,19 @@ public enum LayerSelector: Hashable, Sendable, Codable, CustomStringConvertible 
     case range(Int, Int)
     case all
 
+    /// The index of the matrices before the first layer (a policy's stem conv and input
+    /// embeddings), written `input`: a name, because `-1` would read as half a range.
+    public static let inputLayer = -1
+    public static let inputName = "input"
+
+    /// A layer index as interventions and reports write it.
+    public static func name(_ layer: Int) -> String {
+        layer == inputLayer ? inputName : String(layer)
+    }
+
     public var description: String {
         switch self {
-        case .index(let i): return String(i)
+        case .index(let i): return Self.name(i)
         case .range(let first, let last): return "\(first)-\(last)"
         case .all: return "all"
         }
@@ -52,8 +62,9 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
     /// The reference code's `rate` notation: ρ = 1 − 0.1·rate (rate 9.9 keeps 1%).
     public static func rhoFromRate(_ rate: Double) -> Double { 1 - 0.1 * rate }
 
-    /// Parses `LAYER:TYPE:RHO`, where LAYER is an index, a range `A-B` or `all`, and RHO a fraction in (0, 1]
-    /// or `rate=R` in the reference code's notation.
+    /// Parses `LAYER:TYPE:RHO`, where LAYER is an index, a range `A-B`, `input` (the stem and
+    /// input embeddings) or `all`, and RHO a fraction in (0, 1] or `rate=R` in the
+    /// reference code's notation.
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else {
@@ -67,6 +78,8 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
         }
         if parts[0] == "all" {
             layer = .all
+        } else if parts[0] == LayerSelector.inputName {
+            layer = .index(LayerSelector.inputLayer)
         } else if let i = Int(parts[0]), i >= 0 {
             layer = .index(i)
         } else if bounds.count == 2, let first = bounds[0], let last = bounds[1] {
@@ -80,7 +93,7 @@ public struct Intervention: Hashable, Sendable, Codable, CustomStringConvertible
             throw LaserError.invalidIntervention(
                 text,
                 reason:
-                    "layer '\(parts[0])' is neither a non-negative integer, a range A-B nor 'all'"
+                    "layer '\(parts[0])' is neither a non-negative integer, a range A-B, 'input' nor 'all'"
             )
         }
         guard !parts[1].isEmpty else {

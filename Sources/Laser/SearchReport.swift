@@ -249,12 +249,12 @@ public enum SearchReport {
         for (i, layer) in grid.layers.enumerated() {
             let y = top + i * cellHeight
             svg +=
-                "<text x=\"\(labelWidth - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">layer \(layer)</text>\n"
+                "<text x=\"\(labelWidth - 8)\" y=\"\(y + 15)\" text-anchor=\"end\">layer \(LayerSelector.name(layer))</text>\n"
             for (j, rho) in grid.rhos.enumerated() {
                 let x = labelWidth + j * cell
                 if let d = deltas[layer]?[rho] {
                     svg +=
-                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cellHeight - 1)\" fill=\"\(color(d / maxAbs))\"><title>layer \(layer) ρ \(Intervention.format(rho)): \(signed(d))</title></rect>\n"
+                        "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell - 1)\" height=\"\(cellHeight - 1)\" fill=\"\(color(d / maxAbs))\"><title>layer \(LayerSelector.name(layer)) ρ \(Intervention.format(rho)): \(signed(d))</title></rect>\n"
                     svg +=
                         "<text x=\"\(x + cell / 2)\" y=\"\(y + 15)\" text-anchor=\"middle\" font-size=\"9\">\(signed(d, digits: 3))</text>\n"
                 } else {

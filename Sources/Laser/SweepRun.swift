@@ -130,8 +130,9 @@ public final class SweepRun<Model: ReducibleModel> {
     }
 }
 
-/// Which layers a sweep covers: every layer the model has, or a list given as indices and ranges
-/// ("0-3,7"), in the order given, each once.
+/// Which layers a sweep covers: every layer the model has, or a list given as indices, ranges and
+/// `input` (the stem and input embeddings, which `all` leaves out) ("input,0-3,7"), in the order
+/// given, each once.
 public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
     case all
     case list([Int])
@@ -144,26 +145,31 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
         }
         var layers: [Int] = []
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            if part == LayerSelector.inputName {
+                layers.append(LayerSelector.inputLayer)
+                continue
+            }
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
             guard (1...2).contains(bounds.count), let lo = Int(bounds[0]),
                 let hi = Int(bounds.last!), lo >= 0, lo <= hi, hi - lo < 100_000
             else {
                 throw LaserError.invalidLayers(
-                    "layers '\(part)': expected all, or indices and ranges like 0-3,7")
+                    "layers '\(part)': expected all, or indices, ranges and input like input,0-3,7")
             }
             layers.append(contentsOf: lo...hi)
         }
         self = .list(OrderedSet(layers).elements)
     }
 
-    /// The layers among `available` (the model's; negative indices are not layers): all of them,
-    /// or the listed ones, each of which must exist.
+    /// The layers among `available` (the model's): all of them but `input`, or the listed ones,
+    /// each of which must exist.
     public func resolve(available: [Int]) throws -> [Int] {
         let known = available.filter { $0 >= 0 }
         guard case .list(let layers) = self else { return known }
-        for l in layers where !known.contains(l) {
+        for l in layers where !available.contains(l) {
+            let input = available.contains(LayerSelector.inputLayer) ? " and input" : ""
             throw LaserError.invalidLayers(
-                "layer \(l) does not exist (the model has layers \(known.first ?? 0)...\(known.last ?? 0))"
+                "layer \(LayerSelector.name(l)) does not exist (the model has layers \(known.first ?? 0)...\(known.last ?? 0)\(input))"
             )
         }
         return layers
@@ -172,7 +178,7 @@ public enum LayerSelection: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .all: return "all"
-        case .list(let layers): return layers.map(String.init).joined(separator: ",")
+        case .list(let layers): return layers.map(LayerSelector.name).joined(separator: ",")
         }
     }
 }

@@ -7,7 +7,10 @@ import Laser
 import LinearAlgebra
 
 struct SweepOptions: ParsableArguments {
-    @Option(help: "Layers to sweep: comma-separated indices and ranges (0-3,7), or `all`.")
+    @Option(
+        help:
+            "Layers to sweep: comma-separated indices, ranges and `input` (input,0-3,7), or `all` (every layer but `input`)."
+    )
     var layers = LayerSelection.all
     @Option(help: "Matrix types to sweep, comma-separated (types or groups mlp, attn, all).")
     var types: CommaList<String>?

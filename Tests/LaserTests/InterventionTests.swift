@@ -2,6 +2,7 @@
 import Testing
 
 @testable import Laser
+import LinearAlgebra
 
 @Suite struct InterventionTests {
     /// Found by the fuzzer's round-trip check: ρ = 1e-7 printed as 0, which does not parse.
@@ -22,6 +23,25 @@ import Testing
         let b = try Intervention(parsing: "all:attn:0.5")
         #expect(b.layer == .all && b.type == "attn" && b.rho == 0.5)
         #expect(try Intervention(parsing: "3:mlp:1").rho == 1)
+        let stem = try Intervention(parsing: "input:conv:0.5")
+        #expect(stem.layer == .index(LayerSelector.inputLayer) && stem.layer.contains(-1))
+        #expect(stem.description == "input:conv:0.5", "round trip")
+    }
+
+    /// The stem and embeddings sit before layer 0; `input` reaches them, `all` includes them.
+    @Test func inputAddressesTheMatricesBeforeTheFirstLayer() throws {
+        let model = InputModel()
+        #expect(
+            try Intervention(parsing: "input:conv:0.5").targets(in: model).map(\.name) == [
+                "stem.weight"
+            ])
+        #expect(try Intervention(parsing: "all:conv:0.5").targets(in: model).count == 2)
+        #expect(throws: LaserError.self) {
+            try Intervention(parsing: "input:fc_in:0.5").targets(in: model)
+        }
+        #expect(throws: LaserError.self) {
+            try Intervention(parsing: "input:fc_in:0.5").targets(in: StackModel(layers: 2))
+        }
     }
 
     @Test func acceptsTheReferenceRateNotation() throws {
@@ -34,7 +54,7 @@ import Testing
     @Test(arguments: [
         "1:fc_in:0", "1:fc_in:2", "1:fc_in:-0.5", "1:fc_in:nan", "x:fc_in:0.5", "-1:fc_in:0.5",
         "1::0.5", "1:fc_in", "1:fc_in:0.5:7", "1:fc_in:abc", "2-1:fc_in:0.5", "1-1:fc_in:0.5",
-        "1-2-3:fc_in:0.5", "-1-2:fc_in:0.5", "1-:fc_in:0.5",
+        "1-2-3:fc_in:0.5", "-1-2:fc_in:0.5", "1-:fc_in:0.5", "Input:conv:0.5", "input-2:conv:0.5",
     ])
     func rejectsMalformedText(text: String) {
         #expect(throws: LaserError.self) { try Intervention(parsing: text) }
@@ -91,4 +111,19 @@ import Testing
             #expect(throws: LaserError.self) { try Shard(parsing: bad) }
         }
     }
+}
+
+/// A stem conv before layer 0 and one block conv at layer 0, as a conv policy exposes them.
+private final class InputModel: ReducibleModel {
+    let reducibleMatrices = [
+        WeightMatrixInfo(
+            name: "stem.weight", layer: LayerSelector.inputLayer, type: "conv", rows: 4, columns: 9),
+        WeightMatrixInfo(
+            name: "blocks.0.conv1.weight", layer: 0, type: "conv", rows: 4, columns: 36),
+    ]
+    func weightMatrix(named name: String) throws -> Tensor {
+        let info = try matrixInfo(named: name)
+        return Tensor(repeating: 1, shape: [info.rows, info.columns])
+    }
+    func setWeightMatrix(named name: String, to value: WeightValue) throws {}
 }

@@ -149,6 +149,12 @@ import Testing
         #expect(try LayerSelection(parsing: "2,0-1,1") == .list([2, 0, 1]))
         #expect(try LayerSelection(parsing: "all").resolve(available: [-1, 0, 1, 2]) == [0, 1, 2])
         #expect(try LayerSelection(parsing: "2,0").resolve(available: [0, 1, 2]) == [2, 0])
+        let withInput = try LayerSelection(parsing: "input,1")
+        #expect(withInput == .list([-1, 1]) && withInput.description == "input,1")
+        #expect(try withInput.resolve(available: [-1, 0, 1, 2]) == [-1, 1])
+        #expect {
+            try withInput.resolve(available: [0, 1, 2])
+        } throws: { "\($0)" == "layer input does not exist (the model has layers 0...2)" }
         for bad in ["", "1-", "3-1", "a", "1,,2", "-1"] {
             #expect(throws: LaserError.self, "\(bad)") { try LayerSelection(parsing: bad) }
         }
