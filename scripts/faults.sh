@@ -245,6 +245,44 @@ full_case "sweep outputs" "$full_dir/sweep/report.md" "$work/few-levels.xsb" \
     "$laser" "${sweep_args[@]}" --policy "$work/big.safetensors" --layers 0 --rhos 0.5 \
     --out-dir "$full_dir/sweep"
 
+# Saved solutions: `laser play` on a pseudo-terminal (script(1), 250 columns so the status line is
+# not wrapped) solves level 2 of a collection whose level 1 is already saved, with no room left.
+printf '#####\n#@$.#\n#####\n\n######\n#@ $.#\n######\n' > "$work/two.xsb"
+play_on_pty() { # keys-script data-dir arguments...
+    local keys=$1 data=$2
+    shift 2
+    bash -c "$keys" | XDG_DATA_HOME="$data" NO_COLOR=1 script -qec \
+        "stty cols 250 rows 30; exec '$laser' play --ascii $*" /dev/null
+}
+play_on_pty 'sleep 1; printf d; sleep 1; printf q' "$work/solutions" "'$work/two.xsb'" > /dev/null 2>&1
+store=laser/solutions/levels@v2.json
+if [ -s "$work/solutions/$store" ]; then
+    mkdir -p "$full_dir/data/laser/solutions"
+    cp "$work/solutions/$store" "$full_dir/data/$store"
+    label="$disk"
+    [ "$disk" = tmpfs ] && label="tmpfs, 0 KB free"
+    [ "$disk" = ulimit ] && label="ulimit -f 0"
+    if [ ${#mounted[@]} -gt 0 ]; then
+        free=$(df -k --output=avail "$full_dir" | tail -1)
+        dd if=/dev/zero of="$full_dir/.filler" bs=1k count="$free" status=none 2>/dev/null
+    fi
+    room=0
+    # The session under the limit (ulimit) or on the full tmpfs, its screen through a pipe.
+    (bash -c 'sleep 1; printf dd; sleep 1.5; printf q' | on_full env XDG_DATA_HOME="$full_dir/data" NO_COLOR=1 \
+        script -qec "stty cols 250 rows 30; exec '$laser' play --ascii '$work/two.xsb' --level 2" \
+        /dev/null) 2>&1 | cat > "$work/play-screen.txt"
+    reason=$(grep -a -o "NOT saved: cannot write [^:]*levels@v2.json: [A-Za-z ]*" "$work/play-screen.txt" |
+        head -1 | sed "s|$work|…|g")
+    if [ -n "$reason" ] && no_temp_left "$full_dir" && cmp -s "$full_dir/data/$store" "$work/solutions/$store"; then
+        row "saved solutions (play)" "full disk ($label)" pass "$reason"
+    else
+        row "saved solutions (play)" "full disk ($label)" FAIL "$(grep -a -o 'NOT saved[^\x1b]*' "$work/play-screen.txt" | head -1 | head -c 120)"
+    fi
+    rm -rf "${full_dir:?}"/* "$full_dir"/.[!.]* 2>/dev/null
+else
+    row "saved solutions (play)" "full disk" FAIL "the first session saved nothing"
+fi
+
 # --- Awkward paths ---
 d="$work/paths"
 mkdir -p "$d/a folder"
@@ -315,8 +353,8 @@ for sig in INT TERM HUP; do
     check "sweep" "SIG$sig, then rerun" "exit $status (128+$n), rerun finishes" \
         bash -c "[ '$status' = $((128 + n)) ] && test -s '$d/sweep/summary.json'"
 done
-row "play, watch" "SIGINT/SIGTERM/SIGHUP" "in tests" "PlayTerminalTests: terminal restored, exit 0 / 143"
-row "saved solutions" "two sessions at once" "in tests" "SolutionStoreTests: every solution kept"
+row "play, watch" "SIGINT/SIGTERM/SIGHUP" "in tests" "PlayTerminalTests (processes on a pty): exit 128+n, screen and termios restored; q, Ctrl-C exit 0"
+row "saved solutions (play)" "two sessions at once" "in tests" "PlayTerminalTests (two processes) and SolutionStoreTests: every solution kept"
 
 if [ "$json" = --json ]; then
     printf '['

@@ -8,8 +8,9 @@
 # The population: the shipped policies that solve >= 20%, two earlier conv checkpoints from git
 # history (the conv lineage's early and middle), the Decision Transformer's run at 8k/12k/16k/20k
 # steps (scripts/train-policies.sh keeps those snapshots) and two more DT seeds trained here with
-# seed 1's recipe for 4,000 steps (the population's under-trained DTs). Rerun after a kill: training resumes from its checkpoint, each sweep from its log.
-# About an hour on 2 cores (the two seeds 8 min each, the sweeps the rest). A label "GROUP: NAME"
+# seed 1's recipe for 4,000 steps (the population's under-trained DTs) and for 20,000 steps in one
+# schedule (seed 1 reached 20,000 through a warm restart at 8,000). Rerun after a kill: training resumes from its checkpoint, each sweep from its log.
+# About two hours on 2 cores (the seeds 8 and 30 min each, the sweeps the rest). A label "GROUP: NAME"
 # pools the model with its group too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,20 +47,24 @@ population=(
     "DT: seed 1, 20k steps (shipped)|policies/decision-transformer.safetensors|3-4|fc_in,fc_out"
     "DT: seed 2, 4k steps|$out/policies/dt-seed2-4k.safetensors|3-4|fc_in,fc_out"
     "DT: seed 3, 4k steps|$out/policies/dt-seed3-4k.safetensors|3-4|fc_in,fc_out"
+    "DT: seed 2, 20k steps|$out/policies/dt-seed2-20k.safetensors|3-4|fc_in,fc_out"
+    "DT: seed 3, 20k steps|$out/policies/dt-seed3-20k.safetensors|3-4|fc_in,fc_out"
 )
 # Two more Decision Transformers, from seeds 2 and 3 (the shipped one is seed 1), on the same data;
 # trained when the loop reaches them, after the sweeps of the policies that exist already.
-train_seed() {
+train_seed() { # SEED THOUSANDS-OF-STEPS
     "$laser" train bc --arch decision-transformer --dim 64 --layers 5 --heads 4 --mlp-hidden 256 \
         --context-steps 4 --level-count 20000 --data-seed 1000 --cache "$train/demos-20000.xsb" \
-        --held-out 500 --seed "$1" --resume --out "$out/policies/dt-seed$1-4k.safetensors" \
-        --log "$out/policies/dt-seed$1-4k.jsonl" --steps 4000 --batch 128 --lr 1e-3 \
+        --held-out 500 --seed "$1" --resume --out "$out/policies/dt-seed$1-$2k.safetensors" \
+        --log "$out/policies/dt-seed$1-$2k.jsonl" --steps "$2"000 --batch 128 --lr 1e-3 \
         --eval-every 1000 --solve-levels 100
 }
 report=()
 for entry in "${population[@]}"; do
     IFS='|' read -r label path layers types <<< "$entry"
-    case "$path" in */dt-seed[23]-4k.safetensors) train_seed "${path: -16:1}" ;; esac
+    if [[ "$path" =~ /dt-seed([23])-([0-9]+)k\.safetensors$ ]]; then
+        train_seed "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}"
+    fi
     if [ ! -f "$path" ]; then
         echo "population-study: $path is missing (scripts/train-policies.sh makes the DT snapshots); skipping '$label'" >&2
         continue

@@ -17,6 +17,9 @@ struct LaserCommand: ParsableCommand {
         FastKernels.reexecIfUseful()
         // The main thread runs optimizer updates and small batches itself (see FloatEnvironment).
         FloatEnvironment.flushSubnormals()
+        // Past a file-size limit (`ulimit -f`) a write should fail with EFBIG, reported in one line
+        // with no temp file left, rather than the default SIGXFSZ killing the process mid-write.
+        signal(SIGXFSZ, SIG_IGN)
         let arguments = ErrorExit.joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst()))
         do {
             if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"],

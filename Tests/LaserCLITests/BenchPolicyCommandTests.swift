@@ -71,6 +71,11 @@ import Testing
         #expect(
             inspect.status == 0 && inspect.stdout.contains("blocks.0.conv1.weight"),
             "\(inspect.stderr)")
+        // The policy's own addressing: the stem is what `input:conv:RHO` reduces.
+        let stem = inspect.stdout.split(separator: "\n").first { $0.hasPrefix("stem.weight ") }
+        #expect(
+            stem.map { $0.split(separator: " ").suffix(2) == ["input", "conv"] } == true,
+            "\(stem ?? "no stem row")")
     }
 
     @Test func badArgumentsGiveOneLineErrors() throws {

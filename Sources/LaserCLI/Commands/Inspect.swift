@@ -4,6 +4,7 @@ import Core
 import Foundation
 import Laser
 import LinearAlgebra
+import Policy
 import Sokoban
 import TextModel
 
@@ -14,7 +15,7 @@ struct Inspect: ParsableCommand {
         discussion: """
             GGUF files (llama.cpp's format) list their metadata (long arrays such as the vocabulary summarised), tensors with their ggml types and byte sizes; for a Llama model each matrix also gets the layer and LASER type the other commands use (blk.27.ffn_down.weight → 27:fc_out). Quantized matrices are dequantized for --spectrum.
 
-            In a safetensors file each tensor of rank 2 or more is a matrix LASER can reduce (a conv kernel is viewed as out × in·kh·kw); its layer is the first number in its name and its type the last other component (layers.27.mlp.fc_in.weight → layer 27, type fc_in).
+            In a safetensors file each tensor of rank 2 or more is a matrix LASER can reduce (a conv kernel is viewed as out × in·kh·kw); its layer is the first number in its name and its type the last other component (layers.27.mlp.fc_in.weight → layer 27, type fc_in). A policy checkpoint lists the layer and type its own network gives each matrix, as eval, sweep and reduce address them (a stem conv is layer `input`, type conv).
 
             --spectrum adds, per matrix: effective rank (exp of the entropy of the normalised singular
             values), stable rank (‖W‖²_F/σ₁²) and laserRMT's signal-to-noise ratio: noise σ from the singular values' interquartile range (IQR/1.349), Marchenko–Pastur edge σ·(1+√β); SNR = Σσ above the edge / Σσ below. Low SNR marks matrices whose small directions look like noise.
@@ -44,8 +45,12 @@ struct Inspect: ParsableCommand {
             throw CLIError("\(file) is \(other), not a safetensors or GGUF file")
         }
         let model = try CheckpointModel(path: file)
-        let matrices = Dictionary(
-            uniqueKeysWithValues: model.reducibleMatrices.map { ($0.name, $0) })
+        // A policy addresses its matrices its own way (the stem is `input:conv`), as eval and
+        // reduce do; any other file by its tensor names.
+        let addressing =
+            model.file.metadata["format"] == PolicyCheckpoint.format
+            ? try loadPolicy(file).model.reducibleMatrices : model.reducibleMatrices
+        let matrices = Dictionary(uniqueKeysWithValues: addressing.map { ($0.name, $0) })
         var rows: [MatrixRow] = []
         for t in model.file.tensors where filter.map({ t.name.contains($0) }) ?? true {
             let info = matrices[t.name]
@@ -79,7 +84,7 @@ struct Inspect: ParsableCommand {
         let body = rows.map { r -> [String] in
             var cells = [
                 r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"),
-                r.layer.map(String.init) ?? "", r.type ?? "",
+                r.layer.map(LayerSelector.name) ?? "", r.type ?? "",
             ]
             if spectrum { cells += spectrumCells(r.spectrum) }
             return cells

@@ -9,7 +9,7 @@ struct PlayCommand: ParsableCommand {
         commandName: "play",
         abstract: "Play Sokoban in the terminal (the built-in tutorial unless FILE is given).",
         discussion: """
-            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; r restart; n / p next or previous level; ? or H hint (the solver's way to its next push); q or Ctrl-C quit. Solutions are saved per collection under $XDG_DATA_HOME/laser/solutions (best by pushes, then moves). NO_COLOR or a non-terminal output turns colours off.
+            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; r restart; n / p next or previous level; ? or H hint (the solver's way to its next push); q or Ctrl-C quit. The best solution of each level (by pushes, then moves) is saved in $XDG_DATA_HOME/laser/solutions/levels@v2.json, keyed by the level's board, so it is found again in any collection at any position; sessions running at once merge their saves. SIGINT, SIGTERM and SIGHUP restore the terminal and exit with 128+n. NO_COLOR or a non-terminal output turns colours off.
             """)
 
     @Argument(help: "An XSB/SOK level file.") var file: String?

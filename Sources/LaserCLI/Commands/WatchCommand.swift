@@ -11,20 +11,13 @@ import Sokoban
     import Darwin
 #endif
 
-/// Restores the screen when the watcher is interrupted.
-private let restoreOnSignal: @convention(c) (Int32) -> Void = { signal in
-    let text = "\u{1B}[?25h\u{1B}[?1049l"
-    _ = text.withCString { write(1, $0, strlen($0)) }
-    _exit(128 + signal)
-}
-
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "watch",
         abstract:
             "Watch a Sokoban policy play, animated in the terminal with its action probabilities.",
         discussion: """
-            Drawn with `laser play`'s renderer. The line under the board shows the probabilities of up, down, left and right and the value estimate in the position shown. When the output is not a terminal, each position is printed in turn (without colour).
+            Drawn with `laser play`'s renderer. The line under the board shows the probabilities of up, down, left and right and the value estimate in the position shown. q or Ctrl-C stops watching and prints the levels played so far; SIGINT, SIGTERM and SIGHUP restore the screen and exit with 128+n. When the output is not a terminal, each position is printed in turn (without colour).
             """)
 
     @Option(help: "Policy checkpoint (safetensors).") var policy: String
@@ -63,20 +56,24 @@ struct WatchCommand: ParsableCommand {
         let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var config = EnvironmentConfig()
         config.maxSteps = maxSteps
-        if terminal {
-            signal(SIGINT, restoreOnSignal)
-            signal(SIGTERM, restoreOnSignal)
-            Swift.print("\u{1B}[?1049h\u{1B}[?25l", terminator: "")
-        }
-        defer {
-            if terminal {
-                Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: "")
-                fflush(nil)
+        // The player's terminal session: raw keys (q or Ctrl-C quits), the alternate screen, and
+        // SIGINT / SIGTERM / SIGHUP end it with the screen restored.
+        let session = terminal ? Terminal(input: 0, output: 1) : nil
+        session?.enter(handleSignals: true)
+        defer { session?.leave() }
+        var results: [String] = []
+        /// What ended the watch early, if anything.
+        func interrupted(_ stop: PlayerExit?) throws -> Bool {
+            switch stop {
+            case nil: return false
+            case .quit: return true
+            case .signal(let s)?:
+                session?.leave()
+                throw ExitCode(128 + s)
             }
         }
-        var results: [String] = []
         let arrows = style.ascii ? ["U", "D", "L", "R"] : ["↑", "↓", "←", "→"]
-        for number in level..<min(levels.count + 1, level + count) {
+        watching: for number in level..<min(levels.count + 1, level + count) {
             var player = try PolicyPlayer(
                 model: model, level: levels[number - 1], config: config,
                 seed: seed &+ UInt64(number),
@@ -98,40 +95,39 @@ struct WatchCommand: ParsableCommand {
                 }
                 draw(
                     player.game, name: name, number: number, total: levels.count, message: message,
-                    banner: banner,
-                    style: style, terminal: terminal)
+                    banner: banner, style: style, session: session)
                 if player.done || (player.repeated && !sample) { break }
                 try player.step(sample: sample)
-                if terminal && delay > 0 { usleep(useconds_t(delay * 1000)) }
+                if let session, try interrupted(session.pause(milliseconds: delay)) {
+                    break watching
+                }
             }
             let failure =
                 player.repeated && !sample
                 ? "not solved (cycles after \(player.steps) steps)" : "not solved"
             results.append(
                 "level \(number): \(player.solved ? "solved in \(player.steps) steps" : failure)")
-            if terminal && delay > 0 { usleep(useconds_t(min(2000, delay * 8) * 1000)) }
+            if let session, try interrupted(session.pause(milliseconds: min(2000, delay * 8))) {
+                break
+            }
         }
-        if terminal { Swift.print("\u{1B}[?25h\u{1B}[?1049l", terminator: "") }
+        session?.leave()
         print(results.joined(separator: "\n"))
     }
 
     private func draw(
         _ game: Game, name: String, number: Int, total: Int, message: String, banner: String?,
-        style: PlayerStyle, terminal: Bool
+        style: PlayerStyle, session: Terminal?
     ) {
-        if terminal {
-            var w = winsize()
-            let ok = ioctl(1, UInt(TIOCGWINSZ), &w) == 0 && w.ws_col > 0
-            let columns = ok ? Int(w.ws_col) : 80
-            let rows = ok ? Int(w.ws_row) : 24
+        if let session {
+            let (columns, rows) = session.size()
             // The screen's own control sequences; what came from the level file is escaped in it.
-            Swift.print(
+            session.write(
                 BoardRendering.render(
                     game: game, collectionName: name, levelNumber: number, levelCount: total,
                     message: message,
-                    banner: banner, help: "Ctrl-C quits", style: style, columns: columns, rows: rows
-                ), terminator: "")
-            fflush(nil)
+                    banner: banner, help: "q or Ctrl-C quits", style: style, columns: columns,
+                    rows: rows))
         } else {
             let lines = BoardRendering.lines(
                 game: game, collectionName: name, levelNumber: number, levelCount: total,

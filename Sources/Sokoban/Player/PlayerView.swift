@@ -25,6 +25,8 @@ struct PlayerScreen {
     var best: SavedSolution?
     var message: String?
     var banner: String?
+    /// A line that must be seen even under the banner (a solution that could not be saved).
+    var alert: String? = nil
     var help: String
     var style: PlayerStyle
 
@@ -92,6 +94,13 @@ struct PlayerScreen {
         if let banner {
             let text = centred(banner)
             lines.append(style.color ? "\u{1B}[1;32m\(text)\u{1B}[0m" : text)
+            // Wrapped rather than clipped: its reason is at the end, after the path.
+            var rest = Substring(TerminalText.escaped(alert ?? ""))
+            while !rest.isEmpty {
+                let text = centred(String(rest.prefix(max(1, columns))))
+                rest = rest.dropFirst(max(1, columns))
+                lines.append(style.color ? "\u{1B}[1;31m\(text)\u{1B}[0m" : text)
+            }
         } else {
             lines.append(centred(message ?? ""))
         }

@@ -1,5 +1,5 @@
-// The terminal underneath the player: raw mode through termios, the alternate screen, window size,
-// and signal flags (SIGTERM, SIGINT, SIGHUP, SIGWINCH) that the event loop polls.
+// The one terminal session of `play` and `watch`: raw mode through termios, the alternate screen,
+// window size, and signal flags (SIGTERM, SIGINT, SIGHUP, SIGWINCH) that the event loop polls.
 
 #if canImport(Glibc)
     import Glibc
@@ -17,24 +17,26 @@ private let onSignal: @convention(c) (Int32) -> Void = { signal in
 }
 
 /// A terminal opened on an input and an output file descriptor.
-final class Terminal {
+public final class Terminal {
     let input: Int32
     let output: Int32
     private var saved: termios?
     private var savedHandlers: [(Int32, sighandler_t?)] = []
     private(set) var active = false
+    private var inputClosed = false
+    private var decoder = KeyDecoder()
 
-    init(input: Int32, output: Int32) {
+    public init(input: Int32, output: Int32) {
         self.input = input
         self.output = output
     }
 
     /// Whether the output is a terminal.
-    var outputIsTTY: Bool { isatty(output) == 1 }
+    public var outputIsTTY: Bool { isatty(output) == 1 }
 
     /// Raw mode (no echo, no line buffering, no signals from keys, no output processing), the
     /// alternate screen and a hidden cursor. Installs signal flags when `handleSignals`.
-    func enter(handleSignals: Bool) {
+    public func enter(handleSignals: Bool) {
         var attributes = termios()
         if tcgetattr(input, &attributes) == 0 {
             saved = attributes
@@ -59,7 +61,7 @@ final class Terminal {
 
     /// Undoes `enter`: shows the cursor, leaves the alternate screen, restores the terminal
     /// attributes and signal handlers. Safe to call twice.
-    func leave() {
+    public func leave() {
         guard active else { return }
         active = false
         write("\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l")
@@ -71,7 +73,7 @@ final class Terminal {
     deinit { leave() }
 
     /// The window size in columns and rows (80x24 when unknown).
-    func size() -> (columns: Int, rows: Int) {
+    public func size() -> (columns: Int, rows: Int) {
         var w = winsize()
         if ioctl(output, UInt(TIOCGWINSZ), &w) == 0 && w.ws_col > 0 && w.ws_row > 0 {
             return (Int(w.ws_col), Int(w.ws_row))
@@ -80,7 +82,7 @@ final class Terminal {
     }
 
     /// Writes all of `text`; a terminal that has gone away is not an error worth stopping for.
-    func write(_ text: String) {
+    public func write(_ text: String) {
         _ = try? FileDescriptor(rawValue: output).writeAll(Array(text.utf8))
     }
 
@@ -103,6 +105,33 @@ final class Terminal {
         if s == 0 { return nil }
         pendingTermination = 0
         return s
+    }
+
+    /// Waits `milliseconds` between the frames of an animation, ending early when a signal arrives
+    /// or q / Ctrl-C is pressed (other keys are dropped); nil when the time ran out. An input at its
+    /// end (not a terminal, or closed) only waits.
+    public func pause(milliseconds: Int) -> PlayerExit? {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(max(0, milliseconds))
+        while true {
+            if let s = takeTermination() { return .signal(s) }
+            let left = clock.now.duration(to: deadline)
+            guard left > .zero else { return nil }
+            let slice = Int32(
+                min(
+                    100,
+                    max(
+                        1,
+                        left.components.seconds * 1000 + left.components.attoseconds
+                            / 1_000_000_000_000_000)))
+            if inputClosed {
+                usleep(useconds_t(slice) * 1000)
+            } else if let bytes = read(timeout: slice) {
+                if decoder.decode(bytes).contains(.quit) { return .quit }
+            } else {
+                inputClosed = true
+            }
+        }
     }
 
     /// Whether SIGWINCH arrived since the last call.

@@ -91,14 +91,14 @@ public final class TerminalPlayer {
         if game.isSolved {
             banner = "★ Solved in \(game.moves) moves, \(game.pushes) pushes! n: next level ★"
             if options.style.ascii { banner = banner!.replacingOccurrences(of: "★", with: "*") }
-            // A failed save must be seen even under the banner.
-            if let message, message.hasPrefix(Self.notSaved) { banner! += " · " + message }
         }
+        // A failed save must be seen even under the banner, on a line of its own.
+        let alert = game.isSolved ? message.flatMap { $0.hasPrefix(Self.notSaved) ? $0 : nil } : nil
         let screen = PlayerScreen(
             game: game, collectionName: options.collectionName, levelNumber: index + 1,
             levelCount: collection.levels.count, best: store?.best(for: game.level),
             message: message ?? (game.moves == 0 ? game.level.note("comment") : nil),
-            banner: banner,
+            banner: banner, alert: alert,
             help: options.replay == nil ? Self.help : "replay · q quit", style: options.style)
         terminal.write(screen.render(columns: columns, rows: rows))
     }
