@@ -38,6 +38,25 @@ enum CachedModel {
         #expect(bench.stdout.contains("--prompt-sizes"))
     }
 
+    /// The peak beside llama-bench's covers its work only; QA's own peak is reported apart.
+    @Test(.enabled(if: CachedModel.path != nil, CachedModel.skipMessage))
+    func benchTextReportsThePeakOfEachWorkload() throws {
+        let plain = try CLI.run([
+            "bench", "text", "--prompt-sizes", "8", "--generate", "2", "--repetitions", "1",
+        ])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let p = try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as! [String: Any]
+        #expect((p["peakResidentMB"] as! Double) > 1 && p["qaPeakResidentMB"] == nil)
+        let qa = try CLI.run([
+            "bench", "text", "--prompt-sizes", "8", "--generate", "2", "--repetitions", "1",
+            "--dataset", repository + "/data/qa/known_facts.json", "--limit", "3",
+        ])
+        #expect(qa.status == 0, "\(qa.stderr)")
+        let q = try JSONSerialization.jsonObject(with: Data(qa.stdout.utf8)) as! [String: Any]
+        #expect(q["qaItems"] as? Int == 3)
+        #expect((q["qaPeakResidentMB"] as! Double) >= (q["peakResidentMB"] as! Double))
+    }
+
     @Test func missingModelIsOneClearLine() throws {
         let r = try CLI.run(
             ["generate-text", "hello"],

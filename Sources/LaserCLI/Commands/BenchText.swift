@@ -12,7 +12,7 @@ struct BenchText: ParsableCommand {
         abstract:
             "Language-model throughput: prompt processing at batch 64 and 512, generation, QA items/s.",
         discussion: """
-            Prompt processing runs one forward pass over N tokens from an empty cache and computes the logits of the last position only (as llama.cpp does by default); generation decodes one token at a time after a 16-token prompt. Peak memory is the process's maximum resident set size. Use a release build.
+            Prompt processing runs one forward pass over N tokens from an empty cache and computes the logits of the last position only (as llama.cpp does by default); generation decodes one token at a time after a 16-token prompt. Peak memory is the process's maximum resident set size over the prompt and generation runs (the work llama-bench does); with --dataset, the peak after QA as well is reported apart. Use a release build.
             """)
 
     @Option(help: "Prompt lengths to measure.") var promptSizes: [Int] = [64, 512]
@@ -42,7 +42,10 @@ struct BenchText: ParsableCommand {
         let generationTokensPerCPUSecond: Double
         let qaItemsPerSecond: Double?
         let qaItems: Int?
+        /// Over loading, prompt processing and generation: what llama-bench's peak covers.
         let peakResidentMB: Double
+        /// Including QA (its answers' full-vocabulary logits), when a dataset was timed.
+        let qaPeakResidentMB: Double?
     }
 
     func validate() throws {
@@ -92,6 +95,7 @@ struct BenchText: ParsableCommand {
             from: first, maxNewTokens: generate, stopAtEOS: false, state: state)
         let generation = Double(produced.count - 1) / Date().timeIntervalSince(t0)
         let generationCPU = Double(produced.count - 1) / (cpuSeconds() - c0)
+        let benchPeak = Double(peakResidentBytes()) / 1_048_576
         var qaRate: Double?
         var qaCount: Int?
         if let path = dataset {
@@ -111,7 +115,8 @@ struct BenchText: ParsableCommand {
             promptTokensPerSecond: prompt,
             promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,
             generationTokensPerCPUSecond: generationCPU, qaItemsPerSecond: qaRate, qaItems: qaCount,
-            peakResidentMB: Double(peakResidentBytes()) / 1_048_576)
+            peakResidentMB: benchPeak,
+            qaPeakResidentMB: dataset == nil ? nil : Double(peakResidentBytes()) / 1_048_576)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         print(terminalSafeJSON(String(decoding: try encoder.encode(output), as: UTF8.self)))
