@@ -128,6 +128,38 @@ import Testing
                 output: pty.slave))
     }
 
+    /// A level left unfinished is offered again, in this session and the next, and `c` takes it.
+    @Test func anUnfinishedLevelIsOfferedOnReturn() throws {
+        let saveDir = FileManagerTemp.make()
+        let pty = try PseudoTerminal(columns: 120, rows: 30)
+        let first = try tutorialSession(on: pty, saveDirectory: saveDir)
+        try pty.expect("Moves 0   Pushes 0")
+        pty.send("d")
+        try pty.expect("Moves 1   Pushes 0")
+        pty.send("n")
+        try pty.expect("level 2/14")
+        pty.send("p")
+        try pty.expect("c continues where you left this level (1 moves)")
+        pty.send("c")
+        try pty.expect("continued after 1 moves")
+        pty.send("d")
+        try pty.expect("Moves 2   Pushes 1")
+        pty.send("q")
+        #expect(first.wait() == .quit)
+        let second = try tutorialSession(on: pty, saveDirectory: saveDir)
+        try pty.expect("c continues where you left this level (2 moves)")
+        pty.send("dc")
+        try pty.expect("r restarts the level, then c continues the 2 earlier moves")
+        pty.send("rc")
+        try pty.expect("Moves 2   Pushes 1")
+        pty.send("l")
+        try pty.expect("Solved in 3 moves, 2 pushes")
+        pty.send("q")
+        #expect(second.wait() == .quit)
+        let level = try Tutorial.collection().levels[0]
+        #expect(SolutionStore(directory: saveDir).unfinishedGame(for: level) == nil)
+    }
+
     /// A save into a data directory that cannot be created says so on screen.
     @Test func aFailedSaveShowsOnScreen() throws {
         let blocker = FileManagerTemp.make() + "/file"

@@ -51,6 +51,38 @@ import Testing
         #expect(leftovers == [".levels@v2.json.lock", "levels@v2.json"])
     }
 
+    /// The player's resume: the moves of a level left unfinished are kept by the level's key,
+    /// survive another session's save, and are cleared once the level is solved.
+    @Test func anUnfinishedLevelIsKeptUntilSolved() throws {
+        let dir = FileManagerTemp.make()
+        var store = SolutionStore(directory: dir)
+        var game = Game(level: two)
+        game.step(.right)
+        try store.recordUnfinished(game)
+        let reopened = SolutionStore(directory: dir)
+        #expect(reopened.unfinishedGame(for: two)?.lurd == "r")
+        #expect(reopened.unfinishedGame(for: one) == nil)
+        var other = SolutionStore(directory: dir)
+        #expect(try other.record(solution("R"), for: one))
+        #expect(SolutionStore(directory: dir).unfinishedGame(for: two)?.lurd == "r")
+        game.step(.right)
+        #expect(game.isSolved)
+        try store.recordUnfinished(game)
+        let solved = SolutionStore(directory: dir)
+        #expect(solved.unfinishedGame(for: two) == nil && solved.best(for: one)?.lurd == "R")
+        // With nothing unfinished the file has no such key, as files written before it.
+        #expect(!(try String(contentsOfFile: store.path, encoding: .utf8)).contains("unfinished"))
+        // Moves that no longer play on the level (an edited file) are not offered.
+        game = Game(level: two)
+        game.step(.right)
+        try store.recordUnfinished(game)
+        let text = try String(contentsOfFile: store.path, encoding: .utf8)
+            .replacingOccurrences(of: ": \"r\"", with: ": \"l\"")
+        try text.write(toFile: store.path, atomically: true, encoding: .utf8)
+        let edited = SolutionStore(directory: dir)
+        #expect(edited.unfinished.values.contains("l") && edited.unfinishedGame(for: two) == nil)
+    }
+
     @Test func sessionsSavingAtOnceKeepEverySolution() throws {
         let dir = FileManagerTemp.make()
         // Both opened before either saved, as two players started together.

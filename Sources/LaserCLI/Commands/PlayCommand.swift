@@ -1,6 +1,7 @@
 // `laser play`: the full-screen terminal player (the tutorial by default) and solution replays.
 
 import ArgumentParser
+import Core
 import Foundation
 import Sokoban
 
@@ -9,7 +10,7 @@ struct PlayCommand: ParsableCommand {
         commandName: "play",
         abstract: "Play Sokoban in the terminal (the built-in tutorial unless FILE is given).",
         discussion: """
-            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; r restart; n / p next or previous level; ? or H hint (the solver's way to its next push); q or Ctrl-C quit. The best solution of each level (by pushes, then moves) is saved in $XDG_DATA_HOME/laser/solutions/levels@v2.json, keyed by the level's board, so it is found again in any collection at any position; sessions running at once merge their saves. SIGINT, SIGTERM and SIGHUP restore the terminal and exit with 128+n. NO_COLOR or a non-terminal output turns colours off.
+            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; r restart; n / p next or previous level; ? or H hint (the solver's way to its next push); c continue a level where a session left it; q or Ctrl-C quit. The best solution of each level (by pushes, then moves) is saved in $XDG_DATA_HOME/laser/solutions/levels@v2.json, keyed by the level's board, so it is found again in any collection at any position; sessions running at once merge their saves. The moves of a level left unfinished are kept in the same file and offered (c) when the level is opened again. SIGINT, SIGTERM and SIGHUP restore the terminal and exit with 128+n. NO_COLOR or a non-terminal output turns colours off.
             """)
 
     @Argument(help: "An XSB/SOK level file.") var file: String?
@@ -48,7 +49,9 @@ struct PlayCommand: ParsableCommand {
         do { player = try TerminalPlayer(collection: collection, options: options) } catch {
             throw CLIError("\(error)")
         }
-        switch player.run() {
+        let exit = player.run()
+        if let notice = player.exitNotice { StandardError.write("laser play: \(notice)\n") }
+        switch exit {
         case .quit: return
         case .signal(let s): throw ExitCode(128 + s)
         }

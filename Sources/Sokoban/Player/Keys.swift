@@ -3,7 +3,7 @@
 /// A command from the keyboard.
 public enum PlayerKey: Equatable, Sendable {
     case move(Direction)
-    case undo, redo, restart, next, previous, hint, quit
+    case undo, redo, restart, next, previous, hint, resume, quit
 }
 
 /// Decodes key bytes, keeping an incomplete escape sequence for the next read.
@@ -59,6 +59,7 @@ struct KeyDecoder {
         case UInt8(ascii: "n"), UInt8(ascii: "N"): .next
         case UInt8(ascii: "p"), UInt8(ascii: "P"): .previous
         case UInt8(ascii: "?"), UInt8(ascii: "H"): .hint
+        case UInt8(ascii: "c"), UInt8(ascii: "C"): .resume
         case UInt8(ascii: "q"), UInt8(ascii: "Q"), 0x03, 0x04: .quit  // q, Ctrl-C, Ctrl-D
         default: nil
         }

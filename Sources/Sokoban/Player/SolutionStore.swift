@@ -44,6 +44,8 @@ public struct SolutionStore: Sendable {
     public private(set) var solutions: [String: SavedSolution] = [:]
     /// Imported solutions that solve no level at their old number.
     public private(set) var setAside: [SetAsideSolution] = []
+    /// The moves of levels left unfinished (LURD by level key), the last session's for each.
+    public private(set) var unfinished: [String: String] = [:]
     /// Why saving is off (the file exists but could not be read, or a damaged file could not be
     /// moved aside): nothing is written, so nothing saved before is overwritten.
     public private(set) var savingDisabled: String?
@@ -59,6 +61,9 @@ public struct SolutionStore: Sendable {
         var format = "laser solutions by level, 2"
         var levels: [String: SavedSolution] = [:]
         var setAside: [SetAsideSolution] = []
+        /// Optional so that files written before it existed still decode (and an empty one is
+        /// not written).
+        var unfinished: [String: String]?
     }
 
     /// The default directory: `$XDG_DATA_HOME/laser/solutions`, or `~/.local/share/...`.
@@ -96,6 +101,7 @@ public struct SolutionStore: Sendable {
             let contents = try Self.read(path)
             solutions = contents.levels
             setAside = contents.setAside
+            unfinished = contents.unfinished ?? [:]
         } catch let problem as StoreProblem {
             switch problem {
             case .unreadable(let reason):
@@ -128,6 +134,29 @@ public struct SolutionStore: Sendable {
         return saved
     }
 
+    /// The game where a session left `level` unfinished, replayed on it; nil when no moves are
+    /// kept or they no longer play on the level.
+    public func unfinishedGame(for level: Level) -> Game? {
+        guard let lurd = unfinished[Self.key(of: level)], !lurd.isEmpty,
+            let game = try? LURD.verify(lurd, on: level, requireSolved: false), !game.isSolved
+        else { return nil }
+        return game
+    }
+
+    /// Keeps the moves of `game` as its level's unfinished state (a solved game clears it), merged
+    /// under the lock like a solution. Throws if the file cannot be written.
+    public mutating func recordUnfinished(_ game: Game) throws {
+        let key = Self.key(of: game.level)
+        let lurd = game.isSolved || game.moves == 0 ? nil : game.lurd
+        guard unfinished[key] != lurd else { return }
+        if let savingDisabled { throw PlayerError(savingDisabled) }
+        try merge { contents in
+            var kept = contents.unfinished ?? [:]
+            kept[key] = lurd
+            contents.unfinished = kept.isEmpty ? nil : kept
+        }
+    }
+
     /// Records `solution` of `level` if it solves it and beats the best saved by any session;
     /// returns whether it did. The file is re-read under its lock and merged, so solutions other
     /// sessions saved meanwhile are kept. Throws if the file cannot be written.
@@ -145,6 +174,9 @@ public struct SolutionStore: Sendable {
         if let savingDisabled { throw PlayerError(savingDisabled) }
         var improved = false
         try merge { contents in
+            // Solved: no longer unfinished.
+            contents.unfinished?[key] = nil
+            if contents.unfinished?.isEmpty == true { contents.unfinished = nil }
             if let old = contents.levels[key], !checked.isBetter(than: old) { return }
             contents.levels[key] = checked
             improved = true
@@ -192,6 +224,7 @@ public struct SolutionStore: Sendable {
         }
         solutions = merged.levels
         setAside = merged.setAside
+        unfinished = merged.unfinished ?? [:]
     }
 
     /// Why a store file could not be used.

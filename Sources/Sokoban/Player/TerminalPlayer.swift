@@ -54,6 +54,10 @@ public final class TerminalPlayer {
     var message: String?
     var store: SolutionStore?
     var decoder = KeyDecoder()
+    /// Where an earlier session left the current level, offered until taken or the level changes.
+    var resumable: Game?
+    /// Said after the session when the unfinished moves could not be kept.
+    public private(set) var exitNotice: String?
 
     static let notSaved = "NOT saved: "
     static let help =
@@ -82,6 +86,26 @@ public final class TerminalPlayer {
         }
         if let replay = options.replay {
             do { _ = try LURD.parse(replay) } catch { throw PlayerError("--replay: \(error)") }
+        } else {
+            offerResume()
+        }
+    }
+
+    /// Offers the moves an earlier session left on this level, if any.
+    func offerResume() {
+        resumable = store?.unfinishedGame(for: game.level)
+        if let resumable, message == nil {
+            message = "c continues where you left this level (\(resumable.moves) moves)"
+        }
+    }
+
+    /// Keeps the current level's moves when it is left unfinished (and clears them once solved);
+    /// a level left untouched keeps what an earlier session saved.
+    func keepProgress() {
+        guard store != nil, options.replay == nil, game.moves > 0 || game.isSolved else { return }
+        do { try store!.recordUnfinished(game) } catch {
+            exitNotice = "the moves of the unfinished level were not kept: \(error)"
+            message = Self.notSaved + "\(error)"
         }
     }
 
@@ -110,12 +134,21 @@ public final class TerminalPlayer {
         draw()
         if let replay = options.replay { return runReplay(replay) }
         while true {
-            if let s = terminal.takeTermination() { return .signal(s) }
+            if let s = terminal.takeTermination() {
+                keepProgress()
+                return .signal(s)
+            }
             if terminal.takeResize() { draw() }
-            guard let bytes = terminal.read(timeout: 100) else { return .quit }
+            guard let bytes = terminal.read(timeout: 100) else {
+                keepProgress()
+                return .quit
+            }
             if bytes.isEmpty { continue }
             for key in decoder.decode(bytes) {
-                if key == .quit { return .quit }
+                if key == .quit {
+                    keepProgress()
+                    return .quit
+                }
                 handle(key)
             }
             draw()
@@ -180,14 +213,27 @@ public final class TerminalPlayer {
             if index > 0 { select(index - 1) } else { message = "this is the first level" }
         case .hint:
             hint()
+        case .resume:
+            if let resumable, game.moves > 0 {
+                message =
+                    "r restarts the level, then c continues the \(resumable.moves) earlier moves"
+            } else if let resumable {
+                game = resumable
+                self.resumable = nil
+                message = "continued after \(game.moves) moves · u undoes them"
+            } else {
+                message = "nothing to continue on this level"
+            }
         case .quit:
             break
         }
     }
 
     func select(_ newIndex: Int) {
+        keepProgress()
         index = newIndex
         game = Game(level: collection.levels[index])
+        offerResume()
     }
 
     func solved() {
