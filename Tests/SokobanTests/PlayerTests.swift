@@ -27,7 +27,16 @@ import Testing
                 .undo, .redo, .restart, .next, .previous, .hint, .hint, .quit,
             ])
         #expect(d.decode([0x12, 0x03]) == [.redo, .quit])
-        #expect(d.decode(Array("xyz".utf8)) == [])
+        #expect(d.decode(Array("xz".utf8)) == [])
+        #expect(
+            d.decode(Array("c<>.yY".utf8)) == [
+                .resume, .undoAll, .redoAll, .reach, .copyLevel, .copyMoves,
+            ])
+        // Home and End as xterm, VT220 and application-mode keypads send them.
+        #expect(
+            d.decode(
+                Array("\u{1B}[H\u{1B}[F\u{1B}OH\u{1B}OF\u{1B}[1~\u{1B}[4~\u{1B}[7~\u{1B}[8~".utf8))
+                == [.undoAll, .redoAll, .undoAll, .redoAll, .undoAll, .redoAll, .undoAll, .redoAll])
     }
 
     func screen(_ level: Level, style: PlayerStyle, banner: String? = nil) -> PlayerScreen {
@@ -47,7 +56,8 @@ import Testing
         #expect(lines.contains { $0.contains("Moves 0   Pushes 0   (best: 2 pushes, 4 moves)") })
         #expect(!lines.joined().contains("\u{1B}"))
         // Vertically centred: as many blank lines above as fit.
-        #expect(lines.count == (20 - 9) / 2 + 9)
+        #expect(lines.count == (20 - 10) / 2 + 10)
+        #expect(lines.contains { $0.contains("box lines 0 · box changes 0 · pushing sessions 0") })
         let unicode = screen(l, style: PlayerStyle(ascii: false, color: true))
             .frame(columns: 60, rows: 20).joined()
         #expect(unicode.contains("\u{1B}["))
@@ -59,7 +69,7 @@ import Testing
         let lines = screen(l, style: PlayerStyle()).frame(columns: 12, rows: 5)
         #expect(lines.count == 1 && lines[0].hasPrefix("Terminal too"))
         let wide = screen(l, style: PlayerStyle()).frame(columns: 80, rows: 5)
-        #expect(wide == ["Terminal too small: need 20x9, have 80x5"])
+        #expect(wide == ["Terminal too small: need 20x10, have 80x5"])
     }
 
     @Test func rejectsBadStarts() {

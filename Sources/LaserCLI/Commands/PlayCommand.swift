@@ -10,7 +10,7 @@ struct PlayCommand: ParsableCommand {
         commandName: "play",
         abstract: "Play Sokoban in the terminal (the built-in tutorial unless FILE is given).",
         discussion: """
-            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; r restart; n / p next or previous level; ? or H hint (the solver's way to its next push); c continue a level where a session left it; q or Ctrl-C quit. The best solution of each level (by pushes, then moves) is saved in $XDG_DATA_HOME/laser/solutions/levels@v2.json, keyed by the level's board, so it is found again in any collection at any position; sessions running at once merge their saves. The moves of a level left unfinished are kept in the same file and offered (c) when the level is opened again. SIGINT, SIGTERM and SIGHUP restore the terminal and exit with 128+n. NO_COLOR or a non-terminal output turns colours off.
+            Keys: arrows, WASD or hjkl move; u undo; U or Ctrl-R redo; < or Home undo all, > or End redo all; r restart; n / p next or previous level; ? or H hint (the solver's way to its next push); c continue a level where a session left it; . show the squares the player can reach; y copy the level as XSB, Y the moves so far as LURD (OSC 52, and printed after the session); q or Ctrl-C quit. A push that makes the level unsolvable is named at once, with its reason: a dead square, frozen boxes, or proved by a small search. Below the moves and pushes: box lines, box changes, pushing sessions and the time on the level. The best solution of each level (by pushes, then moves) is saved in $XDG_DATA_HOME/laser/solutions/levels@v2.json, keyed by the level's board, so it is found again in any collection at any position; sessions running at once merge their saves. The moves of a level left unfinished are kept in the same file and offered (c) when the level is opened again. SIGINT, SIGTERM and SIGHUP restore the terminal and exit with 128+n. NO_COLOR or a non-terminal output turns colours off.
             """)
 
     @Argument(help: "An XSB/SOK level file.") var file: String?
@@ -50,6 +50,9 @@ struct PlayCommand: ParsableCommand {
             throw CLIError("\(error)")
         }
         let exit = player.run()
+        for (what, text) in player.copied {
+            print("; copied: \(what)\n\(TerminalText.escaped(text))")
+        }
         if let notice = player.exitNotice { StandardError.write("laser play: \(notice)\n") }
         switch exit {
         case .quit: return

@@ -4,6 +4,12 @@
 public enum PlayerKey: Equatable, Sendable {
     case move(Direction)
     case undo, redo, restart, next, previous, hint, resume, quit
+    /// Every step undone (the redo list keeps them), or every undone step redone.
+    case undoAll, redoAll
+    /// Show or hide the squares the player can reach without pushing.
+    case reach
+    /// Copy the level as XSB, or the moves so far as LURD.
+    case copyLevel, copyMoves
 }
 
 /// Decodes key bytes, keeping an incomplete escape sequence for the next read.
@@ -26,11 +32,19 @@ struct KeyDecoder {
                     var j = i + 2
                     while j < pending.count && (0x30...0x3F).contains(pending[j]) { j += 1 }
                     if j >= pending.count { break }
+                    // Home and End: ESC [ H / F, ESC O H / F, or ESC [ 1 ~ / 7 ~ and 4 ~ / 8 ~.
+                    let parameter = String(decoding: pending[(i + 2)..<j], as: UTF8.self)
                     switch pending[j] {
                     case UInt8(ascii: "A"): keys.append(.move(.up))
                     case UInt8(ascii: "B"): keys.append(.move(.down))
                     case UInt8(ascii: "C"): keys.append(.move(.right))
                     case UInt8(ascii: "D"): keys.append(.move(.left))
+                    case UInt8(ascii: "H"): keys.append(.undoAll)
+                    case UInt8(ascii: "F"): keys.append(.redoAll)
+                    case UInt8(ascii: "~") where parameter == "1" || parameter == "7":
+                        keys.append(.undoAll)
+                    case UInt8(ascii: "~") where parameter == "4" || parameter == "8":
+                        keys.append(.redoAll)
                     default: break
                     }
                     i = j + 1
@@ -60,6 +74,11 @@ struct KeyDecoder {
         case UInt8(ascii: "p"), UInt8(ascii: "P"): .previous
         case UInt8(ascii: "?"), UInt8(ascii: "H"): .hint
         case UInt8(ascii: "c"), UInt8(ascii: "C"): .resume
+        case UInt8(ascii: "<"): .undoAll
+        case UInt8(ascii: ">"): .redoAll
+        case UInt8(ascii: "."): .reach
+        case UInt8(ascii: "y"): .copyLevel
+        case UInt8(ascii: "Y"): .copyMoves
         case UInt8(ascii: "q"), UInt8(ascii: "Q"), 0x03, 0x04: .quit  // q, Ctrl-C, Ctrl-D
         default: nil
         }

@@ -1,6 +1,7 @@
 // Draws the player's screen: header, centred board, counters, messages, help; or a notice when
 // the terminal is too small. Pure text, so it is testable without a terminal.
 import Core
+import Foundation
 
 /// How the board is drawn.
 public struct PlayerStyle: Sendable {
@@ -29,6 +30,10 @@ struct PlayerScreen {
     var alert: String? = nil
     var help: String
     var style: PlayerStyle
+    /// Squares marked as reachable by the player (nil: none shown).
+    var reachable: [Bool]? = nil
+    /// Seconds on this level, shown beside the secondary metrics (nil: not shown).
+    var seconds: Int? = nil
 
     static let boardTop = 2
 
@@ -49,6 +54,7 @@ struct PlayerScreen {
                 : (goal ? "■ " : "□ ", goal ? "1;32" : "33")
         }
         if goal { return style.ascii ? (". ", "31") : ("· ", "31") }
+        if reachable?[square] == true { return style.ascii ? (": ", "2") : ("░░", "2") }
         return ("  ", "")
     }
 
@@ -58,7 +64,8 @@ struct PlayerScreen {
         let level = game.level
         let boardWidth = level.width * 2
         let needColumns = max(boardWidth, 20)
-        let needRows = level.height + 6
+        let helpLines = Self.wrap(help, columns: columns)
+        let needRows = level.height + 6 + helpLines.count
         if columns < needColumns || rows < needRows {
             let notice =
                 "Terminal too small: need \(needColumns)x\(needRows), have \(columns)x\(rows)"
@@ -91,6 +98,13 @@ struct PlayerScreen {
         var counters = "Moves \(game.moves)   Pushes \(game.pushes)"
         if let best { counters += "   (best: \(best.pushes) pushes, \(best.moves) moves)" }
         lines.append(centred(counters))
+        let metrics = PushMetrics(of: game)
+        var secondary =
+            "box lines \(metrics.boxLines) · box changes \(metrics.boxChanges) · pushing sessions \(metrics.pushingSessions)"
+        if let seconds {
+            secondary += " · \(seconds / 60):" + (seconds % 60 < 10 ? "0" : "") + "\(seconds % 60)"
+        }
+        lines.append(centred(secondary))
         if let banner {
             let text = centred(banner)
             lines.append(style.color ? "\u{1B}[1;32m\(text)\u{1B}[0m" : text)
@@ -104,9 +118,25 @@ struct PlayerScreen {
         } else {
             lines.append(centred(message ?? ""))
         }
-        lines.append(centred(help))
+        lines.append(contentsOf: helpLines.map(centred))
         let top = max(0, (rows - lines.count) / 2)
         return [String](repeating: "", count: top) + lines
+    }
+
+    /// `text` in lines of at most `columns`, broken after its " · " separators.
+    static func wrap(_ text: String, columns: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for part in text.components(separatedBy: " · ") {
+            let joined = line.isEmpty ? part : line + " · " + part
+            if joined.count > columns && !line.isEmpty {
+                lines.append(line)
+                line = part
+            } else {
+                line = joined
+            }
+        }
+        return lines + [line]
     }
 
     /// The frame as terminal output: each line positioned and cleared to its end.

@@ -58,10 +58,25 @@ public final class TerminalPlayer {
     var resumable: Game?
     /// Said after the session when the unfinished moves could not be kept.
     public private(set) var exitNotice: String?
+    /// What `y` / `Y` copied, printed after the session for terminals that ignore OSC 52.
+    public private(set) var copied: [(what: String, text: String)] = []
+    /// Whether the reachable squares are shown.
+    var showReach = false
+    /// When the current level was opened, for the timer.
+    var levelStart = ContinuousClock.now
+    /// The time it took, once the level is solved (the timer stops there).
+    var solvedSeconds: Int?
+    var shownSeconds = -1
+    var detector: DeadlockDetector
 
     static let notSaved = "NOT saved: "
     static let help =
-        "arrows/WASD/hjkl move · u undo · U redo · r restart · n/p level · ? hint · q quit"
+        "arrows/WASD/hjkl move · u/U undo/redo · </> all · r restart · n/p level · ? hint · . reach · y/Y copy · q quit"
+
+    /// Whole seconds since the level was opened.
+    var elapsedSeconds: Int {
+        solvedSeconds ?? Int((ContinuousClock.now - levelStart).components.seconds)
+    }
 
     public init(
         collection: LevelCollection, options: PlayerOptions, input: Int32 = 0,
@@ -78,6 +93,7 @@ public final class TerminalPlayer {
         terminal = Terminal(input: input, output: output)
         index = options.startLevel - 1
         game = Game(level: collection.levels[index])
+        detector = DeadlockDetector(level: game.level)
         if let directory = options.saveDirectory {
             store = SolutionStore(
                 directory: directory, collection: options.collectionName,
@@ -123,7 +139,10 @@ public final class TerminalPlayer {
             levelCount: collection.levels.count, best: store?.best(for: game.level),
             message: message ?? (game.moves == 0 ? game.level.note("comment") : nil),
             banner: banner, alert: alert,
-            help: options.replay == nil ? Self.help : "replay · q quit", style: options.style)
+            help: options.replay == nil ? Self.help : "replay · q quit", style: options.style,
+            reachable: showReach ? game.reachableSquares : nil,
+            seconds: options.replay == nil ? elapsedSeconds : nil)
+        shownSeconds = elapsedSeconds
         terminal.write(screen.render(columns: columns, rows: rows))
     }
 
@@ -143,7 +162,11 @@ public final class TerminalPlayer {
                 keepProgress()
                 return .quit
             }
-            if bytes.isEmpty { continue }
+            if bytes.isEmpty {
+                // The timer ticks while the level is unsolved.
+                if elapsedSeconds != shownSeconds { draw() }
+                continue
+            }
             for key in decoder.decode(bytes) {
                 if key == .quit {
                     keepProgress()
@@ -192,7 +215,14 @@ public final class TerminalPlayer {
                 message = "solved · n next level · u undo"
                 return
             }
-            if game.step(direction) != .blocked && game.isSolved { solved() }
+            let outcome = game.step(direction)
+            if outcome != .blocked && game.isSolved { solved() }
+            if case .pushed(let from) = outcome {
+                let square = from + direction.offset(width: game.level.width)
+                if let reason = DeadPushReason.after(game, pushedTo: square, detector: detector) {
+                    message = "dead end: \(reason) · u undoes the push"
+                }
+            }
         case .undo:
             if !game.undo() { message = "nothing to undo" }
         case .redo:
@@ -213,6 +243,23 @@ public final class TerminalPlayer {
             if index > 0 { select(index - 1) } else { message = "this is the first level" }
         case .hint:
             hint()
+        case .undoAll:
+            if !game.canUndo { message = "nothing to undo" }
+            game.restart()
+        case .redoAll:
+            if !game.canRedo { message = "nothing to redo" }
+            while game.redo() {}
+            if game.isSolved { solved() }
+        case .reach:
+            showReach.toggle()
+        case .copyLevel:
+            copy("level \(index + 1)", game.level.xsb())
+        case .copyMoves:
+            if game.moves == 0 {
+                message = "no moves to copy yet"
+            } else {
+                copy("moves", game.lurd)
+            }
         case .resume:
             if let resumable, game.moves > 0 {
                 message =
@@ -233,10 +280,22 @@ public final class TerminalPlayer {
         keepProgress()
         index = newIndex
         game = Game(level: collection.levels[index])
+        detector = DeadlockDetector(level: game.level)
+        levelStart = ContinuousClock.now
+        solvedSeconds = nil
         offerResume()
     }
 
+    /// Puts `text` on the clipboard through OSC 52 (terminals that allow it) and keeps it to be
+    /// printed after the session.
+    func copy(_ what: String, _ text: String) {
+        terminal.write("\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}")
+        copied.append((what, text))
+        message = "copied the \(what) (\(text.count) characters; printed on exit too)"
+    }
+
     func solved() {
+        if solvedSeconds == nil { solvedSeconds = elapsedSeconds }
         guard store != nil else { return }
         let solution = SavedSolution(
             title: game.level.title, lurd: game.lurd, moves: game.moves, pushes: game.pushes)
