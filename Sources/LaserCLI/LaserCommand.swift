@@ -1,5 +1,6 @@
 // The `laser` command: the root of every subcommand.
 import ArgumentParser
+import Core
 import Foundation
 import LinearAlgebra
 
@@ -22,11 +23,7 @@ struct LaserCommand: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         let arguments = ErrorExit.joiningNegativeNumbers(Array(CommandLine.arguments.dropFirst()))
         do {
-            if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"],
-                !(Int(text).map { (1...256).contains($0) } ?? false)
-            {
-                throw CLIError("LASER_WORKERS='\(text)' is not a worker count in 1...256")
-            }
+            do { _ = try Workers.fromEnvironment() } catch { throw CLIError("\(error)") }
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {

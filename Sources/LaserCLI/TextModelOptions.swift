@@ -6,7 +6,8 @@ import Laser
 import LinearAlgebra
 import TextModel
 
-/// `--model` and `--threads`, and loading the model with interventions applied.
+/// `--model`, the threads, the weight format and `--intervene`, and loading the model with the
+/// interventions applied.
 struct TextModelOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
@@ -14,8 +15,13 @@ struct TextModelOptions: ParsableArguments {
             valueName: "path"))
     var model: String?
 
-    @Option(help: "Threads of the forward pass (default: every core, or $LASER_WORKERS).")
-    var threads: Int = LlamaModel.defaultThreads
+    @OptionGroup var threading: ThreadOptions
+    /// Earlier releases' name for --workers.
+    @Option(name: .customLong("threads"), help: .hidden) var legacyThreads: Int?
+
+    /// Threads of the forward pass: --workers (or the old --threads), else $LASER_WORKERS, else
+    /// every core.
+    var threads: Int { legacyThreads ?? threading.count }
 
     @Option(
         help: ArgumentHelp(
@@ -31,7 +37,7 @@ struct TextModelOptions: ParsableArguments {
     var interventions: [Intervention] = []
 
     func validate() throws {
-        guard threads >= 1 && threads <= 256 else {
+        if let legacyThreads, !(1...256).contains(legacyThreads) {
             throw ValidationError("--threads must be in 1...256")
         }
     }

@@ -160,20 +160,6 @@ struct DemonstrationOptions: ParsableArguments {
     }
 }
 
-/// How many threads a training run splits its batches (and its evaluations) across.
-struct WorkerOptions: ParsableArguments {
-    @Option(help: "Worker threads (default: every core, or $LASER_WORKERS).") var workers: Int?
-
-    func validate() throws {
-        if let workers, !(1...256).contains(workers) {
-            throw ValidationError("--workers must be in 1...256")
-        }
-    }
-
-    /// Applies --workers; call first in `run()`.
-    func apply() { if let workers { PolicyThreads.use(workers: workers) } }
-}
-
 /// PPO's optional curriculum: stages of smaller generated rooms before the training pool.
 struct CurriculumOptions: ParsableArguments {
     @Option(

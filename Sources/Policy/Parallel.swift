@@ -1,5 +1,6 @@
 // Splitting a batch across the cores for the kernels BLAS does not parallelise itself.
 import Dispatch
+import Core
 import Foundation
 import LinearAlgebra
 
@@ -7,14 +8,7 @@ enum Parallel {
     /// Workers a batch is split across: the machine's cores, or `LASER_WORKERS` (1...256) when set,
     /// or what `PolicyThreads.use(workers:)` chose at startup. A context sizes its per-worker
     /// scratch for the count when it is made, and never splits wider.
-    nonisolated(unsafe) static var workers: Int = {
-        if let text = ProcessInfo.processInfo.environment["LASER_WORKERS"], let n = Int(text),
-            (1...256).contains(n)
-        {
-            return n
-        }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
-    }()
+    nonisolated(unsafe) static var workers: Int = Workers.default
     /// Below this many samples per worker the split costs more than it saves.
     static let minimumSamplesPerWorker = 4
 

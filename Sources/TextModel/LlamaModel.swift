@@ -1,5 +1,6 @@
 // A decoder's weights (SmolLM2 / Llama, Gemma 3) loaded from GGUF, kept quantized or dequantized
 // to Float32, and exposed to LASER.
+import Core
 import Laser
 import LinearAlgebra
 
@@ -75,13 +76,8 @@ public final class LlamaModel: ReducibleModel {
         try self.init(gguf: try GGUFFile(path: path), weights: weights, threads: threads)
     }
 
-    /// Every core, or LASER_WORKERS when set.
-    public static var defaultThreads: Int {
-        if let text = getenv("LASER_WORKERS"), let n = Int(String(cString: text)), n >= 1 {
-            return min(n, 256)
-        }
-        return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-    }
+    /// Every core, or LASER_WORKERS when set (`Workers.default`).
+    public static var defaultThreads: Int { Workers.default }
 
     public init(gguf: GGUFFile, weights: WeightFormat = .quantized, threads: Int = defaultThreads)
         throws
@@ -89,10 +85,9 @@ public final class LlamaModel: ReducibleModel {
         let c = try LlamaConfig(gguf: gguf)
         config = c
         weightFormat = weights
+        // The forward pass spreads products and attention heads over these threads; run BLAS
+        // single-threaded beside them (the CLI's --blas-threads default) rather than oversubscribe.
         pool = QuantizedThreadPool(threads: threads)
-        // The forward pass spreads products and attention heads over its own threads; BLAS calls
-        // inside them (attention, LASER factors) run single-threaded rather than oversubscribe.
-        OpenBLASInfo.setThreads(1)
         tokenizer = try makeTokenizer(gguf: gguf)
         guard tokenizer.vocabularySize == c.vocabularySize else {
             throw TextModelError.invalidConfig(

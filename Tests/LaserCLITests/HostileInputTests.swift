@@ -58,6 +58,22 @@ import Testing
             "\(bad.stderr)")
         let one = try CLI.run(["bench", "policy", "--help"], environment: ["LASER_WORKERS": "1"])
         #expect(one.status == 0)
+        // One pair of thread flags on every command that computes, checked the same way.
+        for command in [
+            ["eval"], ["sweep"], ["shrink"], ["generate"], ["train", "bc"], ["train", "ppo"],
+            ["qa"], ["perplexity"], ["generate-text"], ["bench", "text"], ["bench", "policy"],
+            ["reduce"],
+        ] {
+            let help = try CLI.run(command + ["--help"])
+            #expect(
+                help.stdout.contains("--workers") && help.stdout.contains("--blas-threads"),
+                "\(command)")
+        }
+        try expectOneLineError(
+            ["eval", "--policy", "policies/conv-8x32.safetensors", "--workers", "0"],
+            "--workers must be in 1...256")
+        try expectOneLineError(
+            ["qa", "--blas-threads", "300"], "--blas-threads must be in 1...256")
     }
 
     @Test func fileErrorsAreOneLineNamingThePath() throws {

@@ -18,8 +18,7 @@ struct BenchPolicy: ParsableCommand {
     ]
     @Option(help: "Batch sizes.") var batches: [Int] = [1, 32, 256]
     @Option(help: "Minimum seconds per measurement.") var seconds = 1.0
-    @Option(help: "OpenBLAS threads (the networks already split each batch across 2 workers).")
-    var blasThreads = 1
+    @OptionGroup var threading: ThreadOptions
     @Option(
         help: ArgumentHelp(
             "Instead of fresh networks, measure inference of these checkpoints (repeatable; a factored one runs through its factors; parameters are counted as computed with).",
@@ -69,9 +68,6 @@ struct BenchPolicy: ParsableCommand {
         guard seconds > 0 && seconds <= 600 else {
             throw ValidationError("--seconds must be in (0, 600]")
         }
-        guard blasThreads >= 1 && blasThreads <= 256 else {
-            throw ValidationError("--blas-threads must be in 1...256")
-        }
     }
 
     struct Output: Codable {
@@ -81,7 +77,8 @@ struct BenchPolicy: ParsableCommand {
     }
 
     func run() throws {
-        OpenBLASInfo.setThreads(blasThreads)
+        threading.apply()
+        let blasThreads = threading.blasThreads ?? 1
         let convConfig = ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks)
         let transformerConfig = TransformerPolicyConfig(
             planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,

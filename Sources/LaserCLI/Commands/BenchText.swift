@@ -59,6 +59,7 @@ struct BenchText: ParsableCommand {
     }
 
     func run() throws {
+        modelOptions.threading.apply()
         let start = Date()
         let (model, _) = try modelOptions.load(verbose: false)
         let loadSeconds = Date().timeIntervalSince(start)

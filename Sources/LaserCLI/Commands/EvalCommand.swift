@@ -31,7 +31,7 @@ struct PolicyEvaluationOptions: ParsableArguments {
     @Option(help: "Attempts per level: the first greedy, the rest sampled (best of k).")
     var attempts = 1
     @Option(help: "Seed of the sampled attempts.") var seed: UInt64 = 0
-    @Option(help: "Worker threads (default: all cores).") var jobs: Int?
+    @OptionGroup var threading: ThreadOptions
     @Option(help: "Step limit per episode.") var maxSteps = 120
     @Flag(
         help:
@@ -43,22 +43,19 @@ struct PolicyEvaluationOptions: ParsableArguments {
         guard (1...1000).contains(attempts) else {
             throw ValidationError("--attempts must be in 1...1000")
         }
-        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         guard (1...10000).contains(maxSteps) else {
             throw ValidationError("--max-steps must be in 1...10000")
         }
     }
 
-    /// The evaluation settings; also sets OpenBLAS to one thread when the workers are the
-    /// parallelism.
+    /// The evaluation settings.
     var options: EvaluationOptions {
         var o = EvaluationOptions()
         o.attempts = attempts
         o.seed = seed
-        o.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        o.workers = threading.count
         o.environment.maxSteps = maxSteps
         o.symmetryAveraging = averageSymmetries
-        if o.workers > 1 { OpenBLASInfo.setThreads(1) }
         return o
     }
 }
@@ -92,6 +89,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
+        evaluation.threading.applyForPlaying()
         if let perLevel { try checkWritable(perLevel, option: "--per-level") }
         let interventions = intervene
         let loaded = try loadPolicy(policy)

@@ -25,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: .long, help: "Write here (atomically) instead of standard output.")
     var output: String?
     @Option(name: .long, help: "Collection title written as the first note.") var title: String?
-    @Option(name: .long, help: "Worker threads (default: all cores).") var jobs: Int?
+    @OptionGroup var threading: ThreadOptions
 
     var options: GeneratorOptions { GeneratorOptions(width: width, height: height, boxes: boxes) }
 
@@ -34,7 +34,6 @@ struct GenerateCommand: ParsableCommand {
         if count < 1 || count > 1_000_000 {
             throw ValidationError("--count must be in 1...1000000")
         }
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be positive") }
     }
 
     /// The per-level seeds of a collection: the SplitMix64 stream of `seed`.
@@ -55,7 +54,7 @@ struct GenerateCommand: ParsableCommand {
         } else {
             // Seeds are drawn in order and results kept in seed order, so the output does not
             // depend on the number of threads; failed seeds are skipped.
-            let workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+            let workers = threading.count
             var seedStream = SplitMix64(seed: seed)
             var attempts = 0
             while made.count < count {

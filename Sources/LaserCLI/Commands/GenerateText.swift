@@ -32,6 +32,7 @@ struct GenerateText: ParsableCommand {
     }
 
     func run() throws {
+        modelOptions.threading.apply()
         let (model, _) = try modelOptions.load()
         let text =
             chat

@@ -33,6 +33,7 @@ struct PerplexityCommand: ParsableCommand {
     }
 
     func run() throws {
+        modelOptions.threading.apply()
         let prose = try Self.readText(text)
         let model = try loadTextModel(
             path: modelOptions.model, threads: modelOptions.threads, weights: modelOptions.weights,

@@ -57,6 +57,7 @@ struct QA: ParsableCommand {
     }
 
     func run() throws {
+        modelOptions.threading.apply()
         if let output { try checkWritable(output + "/items.jsonl", option: "--output") }
         // One writer per output folder, held until the run ends.
         let lock = try output.map { try OutputLock(output: $0) }

@@ -85,9 +85,17 @@ struct Reduce: ParsableCommand {
         return reducer
     }
 
+    @OptionGroup var threading: ThreadOptions
+
     func run() throws {
         try checkWritable(out, option: "--out")
-        if FileFormat.of(path: file) == .gguf { return try reduceGGUF() }
+        // The language model's products run on the workers, so BLAS beside them on one thread;
+        // a checkpoint's SVDs take OpenBLAS's own default unless --blas-threads says otherwise.
+        if FileFormat.of(path: file) == .gguf {
+            threading.apply()
+            return try reduceGGUF()
+        }
+        threading.apply(blas: OpenBLASInfo.threads)
         try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
         let reports: [ReductionReport]
         if try SafetensorsFile(path: file).metadata["format"] == PolicyCheckpoint.format {
@@ -182,8 +190,7 @@ struct Reduce: ParsableCommand {
                 "\(file): a '\(architecture)' GGUF; only \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) models can be reduced"
             )
         }
-        let model = try loadTextModel(
-            path: file, threads: LlamaModel.defaultThreads, verbose: false)
+        let model = try loadTextModel(path: file, threads: threading.count, verbose: false)
         let reducer = try reducerWithTensorsApplied(model)
         do { try reducer.apply(interventions) } catch {
             throw CLIError("--intervene: \(error)")

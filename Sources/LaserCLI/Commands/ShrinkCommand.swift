@@ -19,6 +19,7 @@ struct ShrinkCommand: ParsableCommand {
             """)
 
     @OptionGroup(title: "Sokoban policy") var policy: PolicySweepOptions
+    @OptionGroup(title: "Threads") var threading: ThreadOptions
     @Option(
         help:
             "Addresses to reduce as LAYER:TYPE, comma-separated (e.g. all:mlp,all:attn or 3:conv); default: every layer and type the policy has except its head."
@@ -83,10 +84,10 @@ struct ShrinkCommand: ParsableCommand {
         let validation = try loadLevels(policy.levels, limit: policy.limit)
         let testSet = try loadLevels(policy.test, limit: policy.testLimit)
         var options = EvaluationOptions()
-        options.workers = policy.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        threading.applyForPlaying()
+        options.workers = PolicyThreads.workers
         options.environment.maxSteps = policy.maxSteps
         options.symmetryAveraging = policy.averageSymmetries
-        if options.workers > 1 { OpenBLASInfo.setThreads(1) }
         let plan = try ShrinkPlan(
             addresses: try parsedAddresses(model), rhos: rhos.values, margin: margin / 100,
             budget: budget, metric: "solve_rate")

@@ -21,7 +21,6 @@ struct PolicySweepOptions: ParsableArguments {
     var test = "levels/test-10x10-4.xsb"
     @Option(help: "Use only the first N validation levels.") var limit: Int?
     @Option(help: "Use only the first N test levels.") var testLimit: Int?
-    @Option(help: "Worker threads for evaluation (default: all cores).") var jobs: Int?
     @Option(help: "Step limit per episode.") var maxSteps = 120
     @Flag(help: "Play the 8-view symmetry-averaged policy (8 forward passes per step).")
     var averageSymmetries = false
@@ -37,7 +36,6 @@ struct PolicySweepOptions: ParsableArguments {
         guard gradientLevels >= 1 else {
             throw ValidationError("--gradient-levels must be positive")
         }
-        if let jobs, !(1...64).contains(jobs) { throw ValidationError("--jobs must be in 1...64") }
         guard (1...10000).contains(maxSteps) else {
             throw ValidationError("--max-steps must be in 1...10000")
         }
@@ -77,10 +75,9 @@ struct PolicySweepOptions: ParsableArguments {
         let validation = try loadLevels(levels, limit: limit)
         let testSet = try loadLevels(test, limit: testLimit)
         var options = EvaluationOptions()
-        options.workers = jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        options.workers = PolicyThreads.workers
         options.environment.maxSteps = maxSteps
         options.symmetryAveraging = averageSymmetries
-        if options.workers > 1 { OpenBLASInfo.setThreads(1) }
         try sweepPolicy(
             model: model, sweep: sweep, validation: validation, testSet: testSet,
             options: options, path: path)
@@ -173,13 +170,16 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup(title: "Sokoban policy") var policy: PolicySweepOptions
     @OptionGroup(title: "Language model") var text: TextSweepOptions
     @OptionGroup(title: "Sweep") var sweep: SweepOptions
+    @OptionGroup(title: "Threads") var threading: ThreadOptions
 
     func run() throws {
         switch (policy.policy, text.isRequested) {
         case (let path?, false):
+            threading.applyForPlaying()
             try policy.run(policy: path, sweep: sweep)
         case (nil, true):
-            try text.run(sweep: sweep)
+            threading.apply()
+            try text.run(sweep: sweep, workers: text.threads ?? threading.count)
         case (.some, true):
             throw CLIError(
                 "give either --policy (a Sokoban policy) or --model/--dataset (the language model), not both"

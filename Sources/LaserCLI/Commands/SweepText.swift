@@ -22,7 +22,8 @@ struct TextSweepOptions: ParsableArguments {
     var maxNewTokens = 10
     @Option(help: ArgumentHelp("A GGUF file (default: the cached SmolLM2).", valueName: "path"))
     var model: String?
-    @Option(help: "OpenBLAS threads.") var threads = 2
+    /// Earlier releases' name for the forward pass's threads (now --workers).
+    @Option(help: .hidden) var threads: Int?
     @Option(
         help: ArgumentHelp(
             "Also measure the chosen reduction's side effects on this text: perplexity (llama-perplexity's method) and the KL divergence from the unreduced model (see `laser perplexity`).",
@@ -45,7 +46,7 @@ struct TextSweepOptions: ParsableArguments {
         guard maxNewTokens >= 1 && maxNewTokens <= 256 else {
             throw ValidationError("--max-new-tokens must be in 1...256")
         }
-        guard threads >= 1 && threads <= 256 else {
+        if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be in 1...256")
         }
         guard textContext >= 4 && textContext <= 8192 else {
@@ -58,10 +59,10 @@ struct TextSweepOptions: ParsableArguments {
 
     /// The side effects on --text: the sweep's model (reduced when measured) against an unreduced
     /// copy loaded beside it.
-    func perplexityShift(model llama: LlamaModel) throws -> SideEffectMeasure? {
+    func perplexityShift(model llama: LlamaModel, workers: Int) throws -> SideEffectMeasure? {
         guard let text else { return nil }
         let prose = try PerplexityCommand.readText(text)
-        let unreduced = try loadTextModel(path: model, threads: threads, verbose: false)
+        let unreduced = try loadTextModel(path: model, threads: workers, verbose: false)
         let tokens = unreduced.tokenizer.encode(prose)
         let name = (text as NSString).lastPathComponent
         return SideEffectMeasure { interventions in
@@ -83,8 +84,8 @@ struct TextSweepOptions: ParsableArguments {
     /// Whether any language-model option was given (so `laser sweep` takes this path).
     var isRequested: Bool { model != nil || dataset != nil }
 
-    func run(sweep: SweepOptions) throws {
-        let llama = try loadTextModel(path: model, threads: threads, verbose: true)
+    func run(sweep: SweepOptions, workers: Int) throws {
+        let llama = try loadTextModel(path: model, threads: workers, verbose: true)
         let path = try dataset ?? DefaultQASet.locate()
         let all = try QADataset.load(path: path)
         let (validation, test) = QADataset.split(all, validationFraction: validationFraction)
@@ -114,7 +115,7 @@ struct TextSweepOptions: ParsableArguments {
             label: "sweep of the language model",
             setup:
                 "model \(try FileFingerprint.of(path: try resolveModelPath(model))); dataset \(try FileFingerprint.of(path: path)); validation fraction \(validationFraction); top-k \(topK)\(useGeneration ? "; generation \(maxNewTokens) tokens" : "")",
-            sideEffects: try perplexityShift(model: llama)
+            sideEffects: try perplexityShift(model: llama, workers: workers)
         ) { context in
             let items = context.split == .validation ? validation : test
             if useGeneration {

@@ -22,7 +22,7 @@ struct TrainBC: ParsableCommand {
 
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var demonstrations: DemonstrationOptions
-    @OptionGroup var threading: WorkerOptions
+    @OptionGroup var threading: ThreadOptions
     @Option(help: "Checkpoint to write (safetensors).") var out = "out/policy-bc.safetensors"
     @Option(
         name: .customLong("init"),
@@ -56,7 +56,8 @@ struct TrainBC: ParsableCommand {
         BehaviorCloningConfig().solveLevels
     @Option(help: "Seed of the initial weights and batch sampling.") var seed: UInt64 = 1
     @Option(help: "Append a JSON line per evaluation to this file.") var log: String?
-    @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
+    /// Earlier releases' name for --blas-threads.
+    @Option(help: .hidden) var threads: Int?
     @Flag(help: "Continue from --out if it exists (weights, optimizer state and step).")
     var resume = false
     @Flag(
@@ -96,7 +97,7 @@ struct TrainBC: ParsableCommand {
             throw ValidationError("--trunk-from builds a new network; it cannot go with --init")
         }
         if let until, until < 1 { throw ValidationError("--until must be positive") }
-        guard (1...256).contains(threads) else {
+        if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be in 1...256")
         }
         guard heldOut >= 0 else { throw ValidationError("--held-out must not be negative") }
@@ -154,8 +155,7 @@ struct TrainBC: ParsableCommand {
     }
 
     func run() throws {
-        threading.apply()
-        OpenBLASInfo.setThreads(threads)
+        threading.apply(blas: threads)
         let config = makeConfig()
         // Everything that can be checked is checked before the demonstrations are generated.
         try checkWritable(out, option: "--out")

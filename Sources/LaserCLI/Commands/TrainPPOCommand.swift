@@ -19,7 +19,7 @@ struct TrainPPO: ParsableCommand {
             """)
 
     @Option(name: .customLong("init"), help: "Checkpoint to start from.") var initial: String?
-    @OptionGroup var threading: WorkerOptions
+    @OptionGroup var threading: ThreadOptions
     @Option(help: "Training level pool (XSB).") var levels = "levels/train-sample-10x10-4.xsb"
     @Option(help: "Held-out levels played greedily at each evaluation.") var evalLevels =
         "levels/valid-10x10-4.xsb"
@@ -36,7 +36,8 @@ struct TrainPPO: ParsableCommand {
     @Option(help: "Clip coefficient.") var clip = PPOConfig().clipCoefficient
     @Option(help: "Entropy coefficient.") var entropy = PPOConfig().entropyCoefficient
     @Option(help: "Seed of level choice and sampling.") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads (1 is fastest when the cores are shared).") var threads = 1
+    /// Earlier releases' name for --blas-threads.
+    @Option(help: .hidden) var threads: Int?
     @Flag(help: "Continue from --out if it exists.") var resume = false
     @Flag(
         help: "Replace an existing --out with a new run (without this or --resume it is refused).")
@@ -49,7 +50,7 @@ struct TrainPPO: ParsableCommand {
     @OptionGroup(title: "Curriculum") var curriculum: CurriculumOptions
 
     func validate() throws {
-        guard (1...256).contains(threads) else {
+        if let threads, !(1...256).contains(threads) {
             throw ValidationError("--threads must be in 1...256")
         }
         if let until, until < 1 { throw ValidationError("--until must be positive") }
@@ -59,8 +60,7 @@ struct TrainPPO: ParsableCommand {
     }
 
     func run() throws {
-        threading.apply()
-        OpenBLASInfo.setThreads(threads)
+        threading.apply(blas: threads)
         let config = makeConfig()
         try checkWritable(out, option: "--out")
         if let log { try checkWritable(log, option: "--log") }
