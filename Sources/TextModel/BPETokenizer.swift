@@ -32,8 +32,8 @@ public struct BPETokenizer: TextTokenizer {
     private let ids: [String: Int32]
     /// (left id << 32 | right id) → (rank, merged id)
     private let merges: [UInt64: (rank: Int32, merged: Int32)]
-    /// Control and user-defined tokens, longest first, matched literally when `parseSpecial`.
-    private let specialTokens: [(text: String, id: Int)]
+    /// Control, user-defined and unknown tokens, cut out of the text in llama.cpp's order.
+    private let splitter: SpecialTokenSplitter
     /// Token id of each byte's mapped character.
     private let byteTokens: [Int32]
 
@@ -66,11 +66,7 @@ public struct BPETokenizer: TextTokenizer {
             if merges[key] == nil { merges[key] = (Int32(rank), m) }
         }
         self.merges = merges
-        specialTokens = tokens.indices
-            .filter { tokenTypes[$0] == .control || tokenTypes[$0] == .userDefined }
-            .filter { !tokens[$0].isEmpty }
-            .map { (tokens[$0], $0) }
-            .sorted { $0.text.utf8.count > $1.text.utf8.count }
+        splitter = SpecialTokenSplitter(tokens: tokens, types: self.tokenTypes)
         byteTokens = ByteLevel.byteToScalar.map { ids[String(Character($0))] ?? -1 }
     }
 
@@ -93,31 +89,24 @@ public struct BPETokenizer: TextTokenizer {
             addBOS: gguf.metadata["tokenizer.ggml.add_bos_token"]?.boolValue ?? false)
     }
 
-    /// Token ids of `text`. With `parseSpecial`, control tokens written in the text (such as
-    /// `<|im_start|>`) become their ids; otherwise they are ordinary text. `addBOS` defaults to the
+    /// Token ids of `text`. User-defined tokens written in the text always become their ids, and
+    /// control tokens (such as `<|im_start|>`) too with `parseSpecial`; otherwise they are ordinary
+    /// text. They are cut out as llama.cpp does, longest token first. `addBOS` defaults to the
     /// file's `add_bos_token`.
     public func encode(_ text: String, parseSpecial: Bool, addBOS: Bool?) -> [Int] {
         var out: [Int] = []
         if addBOS ?? self.addBOS, let bos = bosID { out.append(bos) }
-        if !parseSpecial || specialTokens.isEmpty {
+        if splitter.isEmpty {
             encodePlain(text, into: &out)
             return out
         }
-        var rest = Substring(text)
-        var plainStart = rest.startIndex
-        var index = rest.startIndex
-        while index < rest.endIndex {
-            if let special = specialTokens.first(where: { rest[index...].hasPrefix($0.text) }) {
-                encodePlain(String(rest[plainStart..<index]), into: &out)
-                out.append(special.id)
-                index = rest.index(index, offsetBy: special.text.count)
-                plainStart = index
-            } else {
-                index = rest.index(after: index)
+        for fragment in splitter.split(Array(text.utf8), parseSpecial: parseSpecial) {
+            switch fragment {
+            case .token(let id): out.append(id)
+            // A special token's bytes are whole UTF-8 characters, so the cut never splits one.
+            case .text(let bytes): encodePlain(String(decoding: bytes, as: UTF8.self), into: &out)
             }
         }
-        encodePlain(String(rest[plainStart...]), into: &out)
-        rest = ""
         return out
     }
 

@@ -80,6 +80,19 @@ import Testing
         #expect(t.decode([4, 7, 2], special: true) == "ab<|end|>c")
     }
 
+    /// llama.cpp's partition: user-defined tokens are always cut out, control tokens only when
+    /// parsed, and the longest token first wherever it is (not the leftmost match).
+    @Test func specialTokensAreCutOutAsLlamaCppDoes() throws {
+        let t = try BPETokenizer(
+            tokens: ["a", "b", "c", "Ġ", "ab", "<x>", "<x><y>", "<|end|>", "x", "<", ">"],
+            tokenTypes: [1, 1, 1, 1, 1, 4, 4, 3, 1, 1, 1], merges: ["a b"], preTokenizer: .gpt2)
+        #expect(t.encode("a<x>b") == [0, 5, 1], "user-defined, not parsed")
+        #expect(t.encode("a<|end|>b", parseSpecial: true) == [0, 7, 1])
+        #expect(t.encode("a<|end|>b").contains(7) == false, "control, not parsed")
+        // Leftmost-first would take <x> at 0 and then never see <x><y>; longest-first finds it.
+        #expect(t.encode("<x><x><y>") == [5, 6])
+    }
+
     @Test func badMetadataIsAnError() {
         #expect(throws: TokenizerError.badMerge(index: 0, text: "a z")) {
             try BPETokenizer(
