@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The commands that trained the shipped policies, in order (about 8 hours on 2 cores). Rerun after a
+# The commands that trained the shipped policies (and only those: runs that were tried and not
+# shipped, and the sweeps on the policies, are in scripts/policy-experiments.sh), in order (about 8 hours on 2 cores). Rerun after a
 # kill, each command resumes from its checkpoint. The conv run's schedule was shortened twice on the
 # way (--steps) to fit a session; --until stops where the original run was stopped to change it.
 #
-# Start: the policies the previous session shipped (behavior cloning on 3,000 levels; the README's
+# Start: the policies the previous session shipped (behavior cloning on 3,000 levels; docs/sokoban-agent.md's
 # model card), taken from git history.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -87,7 +88,7 @@ wide=(--init policies/conv-8x32-trail.safetensors --grow --channels 48 --blocks 
 # failure up to its first dead one, and the position the fatal move was made from is added 3 times
 # (--dagger-fatal-copies); 30% of each batch from those positions. 3,000 steps, 24 min (with the
 # direct conv kernels). A 2,000-step continuation from it at 2e-4 was no better on levels/valid
-# (62.1% against 62.3%) and 8 copies at a 35% share made it hesitate (58.5%): README.
+# (62.1% against 62.3%) and 8 copies at a 35% share made it hesitate (58.5%): docs/experiments.md.
 "$laser" train bc --init "$out/conv-8x48-trail.safetensors" "${demos[@]}" --resume \
     --out "$out/conv-8x48-dagger.safetensors" --log "$out/conv-8x48-dagger.jsonl" --steps 3000 \
     --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 \
@@ -101,32 +102,8 @@ wide=(--init policies/conv-8x32-trail.safetensors --grow --channels 48 --blocks 
     --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 \
     --dagger-share 0.3 --dagger-fatal-copies 3 --dagger-import "$out/conv-8x48-dagger.dagger.xsb" \
     --teacher "$out/conv-8x48-dagger.safetensors" --distillation-weight 0.5
-# Not kept (README, "Distilling its own averaged policy"): a second round, conv-8x48-distilled taught
-# by itself, importing both runs' DAgger positions (concatenated into one file); 66.7% on
-# levels/valid against 64.8%, p = 0.059.
-# "$laser" train bc --init "$out/conv-8x48-distilled.safetensors" "${demos[@]}" --resume \
-#     --out "$out/conv-8x48-distilled2.safetensors" --log "$out/conv-8x48-distilled2.jsonl" \
-#     --steps 3000 --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 \
-#     --dagger-levels 1000 --dagger-share 0.3 --dagger-fatal-copies 3 \
-#     --dagger-import "$out/dagger-dagger-distilled.xsb" \
-#     --teacher "$out/conv-8x48-distilled.safetensors" --distillation-weight 0.5
-# Not kept (README, "Weighing the hesitation too"): the same run weighing solvable cycles as well,
-# 61.0% on levels/valid against conv-8x48-dagger's 62.3%.
-# "$laser" train bc --init "$out/conv-8x48-trail.safetensors" "${demos[@]}" --resume \
-#     --out "$out/conv-8x48-loop3.safetensors" --log "$out/conv-8x48-loop3.jsonl" --steps 3000 \
-#     --lr 3e-4 --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 \
-#     --dagger-share 0.3 --dagger-fatal-copies 3 --dagger-loop-copies 3
 
-# Not kept (README, "A wider, deeper network"): conv-8x48-dagger grown to 10 blocks of 64 channels,
-# then the same DAgger; 62.0% on levels/valid against 62.3%. (It ran with --steps 4000 to step 500,
-# then resumed with --steps 3000.)
-# "$laser" train bc --init policies/conv-8x48-dagger.safetensors --grow --channels 64 --blocks 10 \
-#     "${demos[@]}" --resume --out "$out/conv-10x64-dagger.safetensors" \
-#     --log "$out/conv-10x64-dagger.jsonl" --steps 3000 --lr 3e-4 --eval-every 500 --solve-levels 200 \
-#     --dagger-every 500 --dagger-levels 1000 --dagger-share 0.3 --dagger-fatal-copies 3 \
-#     --dagger-import "$out/conv-8x48-dagger.dagger.xsb"
-
-# decision-transformer: the LASER paper's Sokoban network (README, "The Decision Transformer"): 5
+# decision-transformer: the LASER paper's Sokoban network (docs/sokoban-agent.md, "The Decision Transformer"): 5
 # causal layers of width 64 over K = 4 steps of (return-to-go, state, action) tokens, each state
 # through a conv encoder of 32 channels and 2 residual blocks; behavior cloning on the solver's
 # episodes of the same 20,000 levels (no DAgger: its positions have no history). The run started
@@ -145,52 +122,7 @@ for until in 12000 16000 20000; do
     fi
 done
 
-# The rank-reduced policies (README, "Rank-reduced policies"). The transformer's reductions were
-# chosen by hand on levels/valid (2 configurations) and confirmed once on levels/test:
+# The rank-reduced transformer (docs/sokoban-agent.md, "Rank-reduced policies"): its reductions were
+# chosen by hand on levels/valid (2 configurations) and confirmed once on levels/test.
 "$laser" reduce policies/transformer-c2x3x64-trail.safetensors --intervene all:mlp:0.05 \
     --intervene all:attn:0.25 --factored --out "$out/transformer-c2x3x64-trail-rank-reduced.safetensors"
-# The conv policy's by the budgeted search (every residual block, rho 0.25 then 0.5, margin 1.5
-# points, at most 24 configurations on levels/valid, the kept one once on levels/test):
-"$laser" shrink --policy policies/conv-8x48-distilled.safetensors --rhos 0.25,0.5 --budget 24 \
-    --margin 1.5 --out "$out/conv-8x48-distilled-rank-reduced.safetensors"
-# The conv policy trained at reduced rank (README; neither is non-inferior on levels/valid, so
-# neither ships): reduced with its factors, then trained with its parent's recipe while every reduced
-# matrix is held at its rank. The teacher targets (33 min) are computed once and copied for the second.
-rr=(--level-count 20000 --data-seed 1000 --cache "$out/demos-20000.xsb" --held-out 500 --lr 3e-4
-    --eval-every 500 --solve-levels 200 --dagger-every 500 --dagger-levels 1000 --dagger-share 0.3
-    --dagger-fatal-copies 3 --resume)
-"$laser" reduce policies/conv-8x48-distilled.safetensors --intervene 0-1:conv:0.67 \
-    --intervene 2-7:conv:0.34 --factored --out "$out/conv-8x48-r32-16.safetensors"
-"$laser" train bc --init "$out/conv-8x48-r32-16.safetensors" "${rr[@]}" --steps 3000 \
-    --out "$out/conv-8x48-r32-16-trained.safetensors" --log "$out/conv-8x48-r32-16-trained.jsonl"
-"$laser" train bc --init "$out/conv-8x48-r32-16.safetensors" "${rr[@]}" --steps 6000 \
-    --out "$out/conv-8x48-r32-16-trained.safetensors" --log "$out/conv-8x48-r32-16-trained.jsonl" \
-    --teacher policies/conv-8x48-distilled.safetensors --distillation-weight 0.5
-"$laser" reduce policies/conv-8x48-distilled.safetensors --intervene 0-7:conv:0.67 --factored \
-    --out "$out/conv-8x48-r32.safetensors"
-[ -f "$out/conv-8x48-r32-trained.teacher.f32" ] ||
-    cp "$out/conv-8x48-r32-16-trained.teacher.f32" "$out/conv-8x48-r32-trained.teacher.f32"
-"$laser" train bc --init "$out/conv-8x48-r32.safetensors" "${rr[@]}" --steps 3000 \
-    --out "$out/conv-8x48-r32-trained.safetensors" --log "$out/conv-8x48-r32-trained.jsonl" \
-    --teacher policies/conv-8x48-distilled.safetensors --distillation-weight 0.5
-
-# LASER on transformer-c2x3x64-trail (README): every attention and MLP matrix at rho 0.1/0.01,
-# chosen on 300 valid levels, reported on the 1,000 test levels.
-# "$laser" sweep --policy policies/transformer-c2x3x64-trail.safetensors --levels levels/valid-10x10-4.xsb \
-#     --limit 300 --test levels/test-10x10-4.xsb --test-limit 1000 --layers 0-2 \
-#     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out --rhos 0.1,0.01 --out-dir out/sweep-transformer-c2x3x64-trail
-
-# LASER on transformer-c2x3x64 (README, model card): every attention, MLP and trunk matrix at
-# rho 0.5/0.1/0.01, chosen on 500 valid levels, reported on the 1,000 test levels.
-# "$laser" sweep --policy policies/transformer-c2x3x64.safetensors --levels levels/valid-10x10-4.xsb \
-#     --limit 500 --test levels/test-10x10-4.xsb --test-limit 1000 --layers 0-2 \
-#     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out,conv --rhos 0.5,0.1,0.01 --out-dir out/sweep-transformer-c2x3x64
-
-# LASER on decision-transformer (README, "The Decision Transformer"): every layer's attention and MLP
-# matrices and the whole encoder (its stem and state embedding at layer `input`, its residual blocks)
-# at rho 0.5/0.1/0.01, chosen on 200 valid levels, reported on the 1,000 test levels (the 8,000-step
-# DT's sweep had --types without conv and --rhos 0.01).
-# "$laser" sweep --policy policies/decision-transformer.safetensors --levels levels/valid-10x10-4.xsb \
-#     --limit 200 --test levels/test-10x10-4.xsb --layers input,0-4 \
-#     --types q_proj,k_proj,v_proj,out_proj,fc_in,fc_out,conv,embed --rhos 0.5,0.1,0.01 \
-#     --out-dir out/sweep-decision-transformer
