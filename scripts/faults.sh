@@ -248,13 +248,15 @@ full_case "sweep outputs" "$full_dir/sweep/report.md" "$work/few-levels.xsb" \
 # Saved solutions: `laser play` on a pseudo-terminal (script(1), 250 columns so the status line is
 # not wrapped) solves level 2 of a collection whose level 1 is already saved, with no room left.
 printf '#####\n#@$.#\n#####\n\n######\n#@ $.#\n######\n' > "$work/two.xsb"
-play_on_pty() { # keys-script data-dir arguments...
-    local keys=$1 data=$2
-    shift 2
-    bash -c "$keys" | XDG_DATA_HOME="$data" NO_COLOR=1 script -qec \
+play_on_pty() { # keys-script data-dir wrapper(on_full, or none) arguments...
+    local keys=$1 data=$2 wrap=$3
+    shift 3
+    [ "$wrap" = none ] && wrap=""
+    bash -c "$keys" | $wrap env XDG_DATA_HOME="$data" NO_COLOR=1 script -qec \
         "stty cols 250 rows 30; exec '$laser' play --ascii $*" /dev/null
 }
-play_on_pty 'sleep 1; printf d; sleep 1; printf q' "$work/solutions" "'$work/two.xsb'" > /dev/null 2>&1
+play_on_pty 'sleep 1; printf d; sleep 1; printf q' "$work/solutions" none "'$work/two.xsb'" \
+    > /dev/null 2>&1
 store=laser/solutions/levels@v2.json
 if [ -s "$work/solutions/$store" ]; then
     mkdir -p "$full_dir/data/laser/solutions"
@@ -268,9 +270,8 @@ if [ -s "$work/solutions/$store" ]; then
     fi
     room=0
     # The session under the limit (ulimit) or on the full tmpfs, its screen through a pipe.
-    (bash -c 'sleep 1; printf dd; sleep 1.5; printf q' | on_full env XDG_DATA_HOME="$full_dir/data" NO_COLOR=1 \
-        script -qec "stty cols 250 rows 30; exec '$laser' play --ascii '$work/two.xsb' --level 2" \
-        /dev/null) 2>&1 | cat > "$work/play-screen.txt"
+    play_on_pty 'sleep 1; printf dd; sleep 1.5; printf q' "$full_dir/data" on_full \
+        "'$work/two.xsb' --level 2" 2>&1 | cat > "$work/play-screen.txt"
     reason=$(grep -a -o "NOT saved: cannot write [^:]*levels@v2.json: [A-Za-z ]*" "$work/play-screen.txt" |
         head -1 | sed "s|$work|…|g")
     if [ -n "$reason" ] && no_temp_left "$full_dir" && cmp -s "$full_dir/data/$store" "$work/solutions/$store"; then

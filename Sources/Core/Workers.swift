@@ -26,6 +26,7 @@ public enum Workers {
     /// The default count: $LASER_WORKERS when it is valid (the CLI refuses an invalid one at
     /// startup), else every core.
     public static var `default`: Int {
-        (try? fromEnvironment()) ?? nil ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let configured = (try? fromEnvironment()) ?? nil
+        return configured ?? max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 }

@@ -52,12 +52,9 @@ import Testing
     @Test func theFeaturesThroughAPseudoTerminal() throws {
         let row = try level("#######\n#@$  .#\n#     #\n#######")
         let pty = try PseudoTerminal(columns: 140, rows: 30)
-        var options = PlayerOptions(collectionName: "row")
-        options.handleSignals = false
-        options.style = PlayerStyle(ascii: true, color: false)
         let player = try TerminalPlayer(
-            collection: LevelCollection(levels: [row]), options: options, input: pty.slave,
-            output: pty.slave)
+            collection: LevelCollection(levels: [row]), options: .onPseudoTerminal("row"),
+            input: pty.slave, output: pty.slave)
         let session = PlayerSession(player)
         try pty.expect("box lines 0 · box changes 0 · pushing sessions 0 · 0:0")
         pty.send(".")

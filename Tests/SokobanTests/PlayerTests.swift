@@ -128,10 +128,8 @@ import Testing
 
     /// The tutorial played in ASCII on a pseudo-terminal, saving solutions in `saveDirectory`.
     func tutorialSession(on pty: PseudoTerminal, saveDirectory: String) throws -> PlayerSession {
-        var options = PlayerOptions(collectionName: "tutorial")
+        var options = PlayerOptions.onPseudoTerminal("tutorial")
         options.saveDirectory = saveDirectory
-        options.handleSignals = false
-        options.style = PlayerStyle(ascii: true, color: false)
         return PlayerSession(
             try TerminalPlayer(
                 collection: Tutorial.collection(), options: options, input: pty.slave,
@@ -197,11 +195,9 @@ import Testing
 
     @Test func replayAnimatesASolution() throws {
         let pty = try PseudoTerminal(columns: 80, rows: 24)
-        var options = PlayerOptions(collectionName: "tutorial")
-        options.handleSignals = false
+        var options = PlayerOptions.onPseudoTerminal("tutorial")
         options.replay = "rRR"
         options.replayDelay = 5
-        options.style = PlayerStyle(ascii: true, color: false)
         let player = try TerminalPlayer(
             collection: Tutorial.collection(), options: options,
             input: pty.slave, output: pty.slave)

@@ -149,3 +149,14 @@ struct MinHeap {
         return first
     }
 }
+
+extension PlayerOptions {
+    /// A session a test drives in-process on a pseudo-terminal: ASCII, no colour, no signal
+    /// handlers (the test process's own would be replaced).
+    static func onPseudoTerminal(_ name: String) -> PlayerOptions {
+        var options = PlayerOptions(collectionName: name)
+        options.handleSignals = false
+        options.style = PlayerStyle(ascii: true, color: false)
+        return options
+    }
+}

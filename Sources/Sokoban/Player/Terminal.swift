@@ -117,13 +117,7 @@ public final class Terminal {
             if let s = takeTermination() { return .signal(s) }
             let left = clock.now.duration(to: deadline)
             guard left > .zero else { return nil }
-            let slice = Int32(
-                min(
-                    100,
-                    max(
-                        1,
-                        left.components.seconds * 1000 + left.components.attoseconds
-                            / 1_000_000_000_000_000)))
+            let slice = Int32(min(100, max(1, (left / .milliseconds(1)).rounded(.up))))
             if inputClosed {
                 usleep(useconds_t(slice) * 1000)
             } else if let bytes = read(timeout: slice) {
