@@ -15,31 +15,9 @@ public struct RunLog: Sendable {
 
     public func append(_ entry: some Encodable) throws {
         guard let path else { return }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let line = try encoder.encode(entry) + Data("\n".utf8)
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw AgentError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        // A line that cannot be written whole (a full disk) is taken back, so the log never
-        // ends in half a line; fsync, so a line the run reported is on disk.
-        let size = lseek(fd, 0, SEEK_END)
-        do {
-            try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
-            guard fsync(fd) == 0 else {
-                throw FileError.cannotWrite(path, reason: String(cString: strerror(errno)))
-            }
-        } catch let error as FileError {
-            _ = ftruncate(fd, size)
-            if case .cannotWrite(_, let reason) = error {
-                throw AgentError.cannotWrite(path: path, reason: reason)
-            }
-            throw error
+        let line = try JSONEncoding.data(entry, style: .snakeCaseKeys) + Data("\n".utf8)
+        do { try AppendLog.append(line, to: path) } catch FileError.cannotWrite(_, let reason) {
+            throw AgentError.cannotWrite(path: path, reason: reason)
         }
     }
 }
@@ -104,10 +82,7 @@ public enum RunRecord {
 
     /// The metadata entries recording `state` for a run of `kind`.
     public static func metadata(kind: String, state: some Encodable) throws -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        let json = String(decoding: try encoder.encode(state), as: UTF8.self)
+        let json = try JSONEncoding.string(state, style: .snakeCaseKeys)
         return [kindKey: kind, stateKey: json]
     }
 

@@ -107,18 +107,11 @@ public final class ResultStore {
     public func append(_ record: SweepRecord) throws {
         var record = record
         if let setup { record.setup = setup }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var line = try encoder.encode(record)
+        var line = try JSONEncoding.data(record)
         line.append(UInt8(ascii: "\n"))
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else {
-            throw LaserError.io(
-                "cannot open results file \(path): \(String(cString: strerror(errno)))")
+        do { try AppendLog.append(line, to: path) } catch FileError.cannotWrite(_, let reason) {
+            throw LaserError.io("cannot write results file \(path): \(reason)")
         }
-        defer { close(fd) }
-        try line.withUnsafeBytes { try AtomicFile.writeAll(fd, $0, path: path) }
-        fsync(fd)
         remember(record)
     }
 
@@ -149,10 +142,8 @@ public final class ResultStore {
                 phaseRank[$1.phase] ?? 3, $1.order, $1.split.rawValue, $1.key
             )
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         var text = ""
-        for r in sorted { text += String(decoding: try encoder.encode(r), as: UTF8.self) + "\n" }
+        for r in sorted { text += try JSONEncoding.string(r) + "\n" }
         try AtomicFile.write(string: text, to: output)
         return sorted.count
     }

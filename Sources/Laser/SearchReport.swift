@@ -1,4 +1,5 @@
 // Renders a search's results as Markdown, CSV and an SVG heatmap per type (layers × ρ).
+import Core
 import Foundation
 
 public enum SearchReport {
@@ -210,12 +211,8 @@ public enum SearchReport {
     /// The summary as JSON (the same figures as the Markdown report, named plainly): the one
     /// schema of `SweepSummaryFile`.
     public static func json(_ s: SearchSummary, sideEffects: [SideEffects] = []) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let file = SweepSummaryFile(s, sideEffects: sideEffects)
-        return String(decoding: try encoder.encode(file), as: UTF8.self) + "\n"
+        return try JSONEncoding.string(file, style: [.pretty, .plainSlashes]) + "\n"
     }
 
     /// An SVG heatmap for one type: rows are layers, columns ρ (descending), colour the change of

@@ -55,11 +55,7 @@ func readCollection(_ path: String) throws -> LevelCollection {
 
 /// JSON text with sorted keys for stable output.
 func jsonText(_ value: some Encodable, pretty: Bool = true) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(
-        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    return terminalSafeJSON(String(decoding: try encoder.encode(value), as: UTF8.self))
+    terminalSafeJSON(try JSONEncoding.string(value, style: pretty ? .pretty : []))
 }
 
 /// Bytes as "12.3 MB".

@@ -1,6 +1,7 @@
 // What the two architectures share: contexts sized by a plan of offsets, a linear layer that
 // multiplies through LASER's factors when its matrix is reduced, the forward and backward drivers
 // that split a batch over the workers, and their sizes as checkpoint metadata.
+import Core
 import Foundation
 
 /// Where a batch's activations and gradients live in a context's buffers.
@@ -84,9 +85,7 @@ extension PlannedForward {
 /// the config's Codable form, so a config's fields are listed once.
 enum Hyperparameters {
     static func strings(_ config: some Encodable) -> [String: String] {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        guard let data = try? encoder.encode(config),
+        guard let data = try? JSONEncoding.data(config, style: .snakeCaseKeys),
             let fields = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return [:] }
         return fields.mapValues { "\($0)" }

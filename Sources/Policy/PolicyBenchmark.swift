@@ -77,8 +77,7 @@ public enum PolicyBenchmark {
         repeat {
             body()
             iterations += 1
-            let d = clock.now - start
-            elapsed = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            elapsed = (clock.now - start).inSeconds
         } while elapsed < seconds || iterations < 3
         return (elapsed / Double(iterations), iterations)
     }

@@ -1,5 +1,6 @@
 // Policy checkpoints in safetensors: parameters under their stable names, the architecture and its
 // hyperparameters, step and data seed in `__metadata__`, optionally the Adam state for resuming.
+import Core
 import Foundation
 import Laser
 import LinearAlgebra
@@ -84,10 +85,7 @@ public enum PolicyCheckpoint {
         if !factoredNames.isEmpty { metadata[factoredKey] = factoredNames.joined(separator: ",") }
         if let trainer {
             // Sorted keys: the same run writes the same bytes.
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            let json = try encoder.encode(trainer.config)
-            metadata["optimizer"] = String(decoding: json, as: UTF8.self)
+            metadata["optimizer"] = try JSONEncoding.string(trainer.config)
             for info in model.parameters.infos {
                 for (prefix, buffer) in [
                     (momentPrefix, trainer.adam.m), (secondMomentPrefix, trainer.adam.v),

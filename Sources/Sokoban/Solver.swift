@@ -73,16 +73,8 @@ public enum Solver {
             result.moves = lurd.count
             result.pushes = pushes.count
         }
-        result.seconds = (ContinuousClock.now - start).seconds
+        result.seconds = (ContinuousClock.now - start).inSeconds
         return result
-    }
-}
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) * 1e-18
     }
 }
 
@@ -286,7 +278,7 @@ final class PushSearch {
 
     func outOfTime(expanded: Int) -> Bool {
         guard let limit = options.timeLimit, expanded & 255 == 0 else { return false }
-        return (ContinuousClock.now - startTime).seconds > limit
+        return (ContinuousClock.now - startTime).inSeconds > limit
     }
 
     func run(boxes: [Int], player: Int) -> SolverResult {

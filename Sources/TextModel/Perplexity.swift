@@ -1,5 +1,6 @@
 // Perplexity as llama.cpp's `llama-perplexity` computes it, and with an edited model beside the
 // unedited one, the KL-divergence figures of its `--kl-divergence` mode.
+import Core
 import Laser
 import LinearAlgebra
 
@@ -146,7 +147,7 @@ public final class PerplexityEvaluator {
             perplexity: base.perplexity ?? .nan, perplexityError: base.perplexityError,
             editedPerplexity: edited == nil ? nil : shift.editedNLL.perplexity,
             editedPerplexityError: edited == nil ? nil : shift.editedNLL.perplexityError,
-            shift: shift.summary, seconds: Self.seconds(clock.now - start))
+            shift: shift.summary, seconds: (clock.now - start).inSeconds)
     }
 
     private var scratch: [Float] = []
@@ -157,10 +158,6 @@ public final class PerplexityEvaluator {
         return scratch.withUnsafeMutableBufferPointer { s in
             FastExp.logSumExp(row, count: n, scratch: s.baseAddress!).logSum - Double(row[target])
         }
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
     /// Each chunk from an empty cache; logits of the scored positions first ..< context − 1.

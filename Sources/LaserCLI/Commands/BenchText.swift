@@ -79,10 +79,10 @@ struct BenchText: ParsableCommand {
                     let input = tokens(n)
                     state.reset()
                     let t0 = Date()
-                    let c0 = cpuSeconds()
+                    let c0 = ProcessUsage.cpuSeconds()
                     _ = try model.forward(input, state: state)
                     rates.append(Double(n) / Date().timeIntervalSince(t0))
-                    cpuRates.append(Double(n) / (cpuSeconds() - c0))
+                    cpuRates.append(Double(n) / (ProcessUsage.cpuSeconds() - c0))
                 }
                 prompt["pp\(n)"] = rates.sorted()[rates.count / 2]
                 promptCPU["pp\(n)"] = cpuRates.sorted()[cpuRates.count / 2]
@@ -91,12 +91,12 @@ struct BenchText: ParsableCommand {
         let state = model.makeState(capacity: 16 + generate)
         let first = try model.forward(tokens(16), state: state)
         let t0 = Date()
-        let c0 = cpuSeconds()
+        let c0 = ProcessUsage.cpuSeconds()
         let produced = try model.continueGreedy(
             from: first, maxNewTokens: generate, stopAtEOS: false, state: state)
         let generation = Double(produced.count - 1) / Date().timeIntervalSince(t0)
-        let generationCPU = Double(produced.count - 1) / (cpuSeconds() - c0)
-        let benchPeak = Double(peakResidentBytes()) / 1_048_576
+        let generationCPU = Double(produced.count - 1) / (ProcessUsage.cpuSeconds() - c0)
+        let benchPeak = Double(ProcessUsage.peakResidentBytes()) / 1_048_576
         var qaRate: Double?
         var qaCount: Int?
         if let path = dataset {
@@ -117,33 +117,8 @@ struct BenchText: ParsableCommand {
             promptTokensPerCPUSecond: promptCPU, generationTokensPerSecond: generation,
             generationTokensPerCPUSecond: generationCPU, qaItemsPerSecond: qaRate, qaItems: qaCount,
             peakResidentMB: benchPeak,
-            qaPeakResidentMB: dataset == nil ? nil : Double(peakResidentBytes()) / 1_048_576)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        print(terminalSafeJSON(String(decoding: try encoder.encode(output), as: UTF8.self)))
+            qaPeakResidentMB: dataset == nil
+                ? nil : Double(ProcessUsage.peakResidentBytes()) / 1_048_576)
+        print(try jsonText(output))
     }
-}
-
-/// User plus system CPU seconds this process has used.
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-    #else
-        getrusage(RUSAGE_SELF, &usage)
-    #endif
-    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-/// The process's peak resident set size in bytes (Linux reports ru_maxrss in KiB).
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    #if os(Linux)
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Int(usage.ru_maxrss) * 1024
-    #else
-        getrusage(RUSAGE_SELF, &usage)
-        return Int(usage.ru_maxrss)
-    #endif
 }

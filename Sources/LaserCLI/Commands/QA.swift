@@ -101,12 +101,8 @@ struct QA: ParsableCommand {
             comparisons: comparisons)
         if let dir = output {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             var lines = ""
-            for r in results {
-                lines += String(decoding: try encoder.encode(r), as: UTF8.self) + "\n"
-            }
+            for r in results { lines += try JSONEncoding.string(r, style: .plainSlashes) + "\n" }
             try AtomicFile.write(string: lines, to: dir + "/items.jsonl")
             try AtomicFile.write(string: try jsonText(report) + "\n", to: dir + "/summary.json")
         }

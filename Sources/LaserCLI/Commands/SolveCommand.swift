@@ -107,10 +107,8 @@ struct SolveCommand: ParsableCommand {
                 var levels: [Entry]
                 var summary: Summary?
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
             let output = Output(levels: entries, summary: numbers.count > 1 ? summary : nil)
-            print(terminalSafeJSON(String(decoding: try encoder.encode(output), as: UTF8.self)))
+            print(try jsonText(output, pretty: false))
         } else if numbers.count > 1 {
             print(
                 String(

@@ -211,10 +211,8 @@ public struct SolutionStore: Sendable {
                     contents.setAside.append(item)
                 }
                 change(&contents)
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                try AtomicFile.write(Array(try encoder.encode(contents)), to: path)
+                try AtomicFile.write(
+                    JSONEncoding.data(contents, style: [.pretty, .snakeCaseKeys]), to: path)
                 return contents
             }
         } catch let error as PlayerError {

@@ -1,8 +1,8 @@
-// Durations as seconds for the CLI's measurements.
+// Durations as seconds, the unit every report and time limit here is in.
 
 extension Duration {
     /// The duration in seconds.
-    var inSeconds: Double {
+    public var inSeconds: Double {
         let c = components
         return Double(c.seconds) + Double(c.attoseconds) * 1e-18
     }
