@@ -71,162 +71,69 @@ struct Reduce: ParsableCommand {
         }
     }
 
-    /// A reducer over `model` (exact or `--randomized` SVD) with the `--tensor`/`--rho` reductions
-    /// applied.
-    func reducerWithTensorsApplied<Model: ReducibleModel>(_ model: Model) throws -> Reducer<Model> {
-        let reducer = Reducer(model: model, storage: .factored)
-        if randomized {
-            reducer.method = .randomized(
-                RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed))
-        }
-        for (i, name) in tensors.enumerated() {
-            try reducer.apply(matrix: name, rho: rhos.count == 1 ? rhos[0] : rhos[i])
-        }
-        return reducer
+    /// The reductions asked for, by the exact or the `--randomized` SVD.
+    var request: ReductionRequest {
+        ReductionRequest(
+            matrices: tensors.enumerated().map { ($1, rhos.count == 1 ? rhos[0] : rhos[$0]) },
+            interventions: interventions,
+            method: randomized
+                ? .randomized(
+                    RandomizedSVDOptions(oversampling: 10, powerIterations: 2, seed: seed))
+                : .exact)
     }
 
     @OptionGroup var threading: ThreadOptions
 
     func run() throws {
         try checkWritable(out, option: "--out")
-        // The language model's products run on the workers, so BLAS beside them on one thread;
-        // a checkpoint's SVDs take OpenBLAS's own default unless --blas-threads says otherwise.
-        if FileFormat.of(path: file) == .gguf {
-            threading.apply()
-            return try reduceGGUF()
-        }
+        let gguf = FileFormat.of(path: file) == .gguf
+        let reports = try gguf ? reduceGGUF() : reduceSafetensors()
+        try printResult(reports, gguf: gguf)
+    }
+
+    /// A policy checkpoint (saved as one, which eval, watch and sweep load as they are) or any
+    /// other safetensors file. A checkpoint's SVDs take OpenBLAS's own default thread count
+    /// unless --blas-threads says otherwise.
+    func reduceSafetensors() throws -> [ReductionReport] {
         threading.apply(blas: OpenBLASInfo.threads)
         try FileFormat.require(.safetensors, path: file, purpose: "a safetensors or GGUF file")
-        let reports: [ReductionReport]
         if try SafetensorsFile(path: file).metadata["format"] == PolicyCheckpoint.format {
-            reports = try reducePolicy()
-        } else {
-            let model = try CheckpointModel(path: file)
-            let reducer = try reducerWithTensorsApplied(model)
-            try reducer.apply(interventions)
-            reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
-            try model.write(to: out, factored: factored)
+            return try naming(PolicyCheckpoint.reduce(file, request, to: out, factored: factored))
         }
-        let before = fileSize(file)
-        let after = fileSize(out)
-        if json {
-            struct Output: Encodable {
-                let input: String, output: String, bytesBefore: Int, bytesAfter: Int,
-                    factored: Bool, reductions: [ReductionReport]
-            }
-            print(
-                try jsonText(
-                    Output(
-                        input: file, output: out, bytesBefore: before, bytesAfter: after,
-                        factored: factored, reductions: reports)))
-            return
-        }
-        print(
-            table(
-                [
-                    "matrix", "shape", "rank kept", "params dense → factored", "rel. error",
-                    "energy kept",
-                ],
-                reports.map {
-                    [
-                        "\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)",
-                        "\($0.parametersBefore) → \($0.parametersAfter)",
-                        String(format: "%.4f", $0.relativeError),
-                        String(format: "%.4f", $0.energyKept),
-                    ]
-                }))
-        let change = before > 0 ? 100 * Double(before - after) / Double(before) : 0
-        print(
-            "wrote \(out): \(formatBytes(after)) (input \(formatBytes(before)); \(factored ? String(format: "%.1f%% smaller", change) : "dense, same layout"))"
-        )
+        let model = try CheckpointModel(path: file)
+        let reports = try request.apply(to: model)
+        try model.write(to: out, factored: factored)
+        return reports
     }
 
-    /// A policy checkpoint: reduced through the policy's own LASER addresses (`3:conv:0.5`) and
-    /// saved as a policy checkpoint that eval, watch and sweep load as they are, with
-    /// `reduced_from` (the input's path) and `interventions` (all applied so far) in its metadata;
-    /// with --factored it runs through the factors. Optimizer state is not carried over.
-    func reducePolicy() throws -> [ReductionReport] {
-        let loaded = try PolicyCheckpoint.load(from: file)
-        let model = loaded.model
-        func reduce<M: PolicyNetwork>(_ m: M) throws -> [String: ReductionReport] {
-            let reducer = try reducerWithTensorsApplied(m)
-            do { try reducer.apply(interventions) } catch {
-                throw CLIError("--intervene: \(error)")
-            }
-            return reducer.reports
-        }
-        let reports = try reduce(model)
-        var metadata: [String: String] = [:]
-        for key in ["reduced_from", "interventions"] { metadata[key] = loaded.metadata[key] }
-        // A file reduced again keeps the first parent and every intervention, in order.
-        metadata["reduced_from"] = loaded.metadata["reduced_from"] ?? file
-        let applied =
-            (loaded.metadata["interventions"].map { $0.split(separator: ",").map(String.init) }
-                ?? [])
-            + tensors.enumerated().map { i, name in
-                "\(name)@\(Intervention.format(rhos.count == 1 ? rhos[0] : rhos[i]))"
-            } + interventions.map(\.description)
-        metadata["interventions"] = applied.joined(separator: ",")
-        try PolicyCheckpoint.save(
-            model: model, to: out, step: loaded.step, dataSeed: loaded.dataSeed,
-            metadata: metadata, factored: factored)
-        return model.reducibleMatrices.compactMap { reports[$0.name] }
-    }
-
-    /// GGUF: the Llama model reduced in memory, the reduced matrices written back densely.
-    func reduceGGUF() throws {
+    /// GGUF: the language model reduced in memory, the reduced matrices written back densely. Its
+    /// products run on the workers, so BLAS beside them on one thread.
+    func reduceGGUF() throws -> [ReductionReport] {
+        threading.apply()
         if factored {
             throw CLIError(
                 "--factored applies to safetensors output only; GGUF stores reduced matrices densely"
             )
         }
-        let source: GGUFFile
-        do { source = try GGUFFile(path: file) } catch let error as GGUFError {
+        do {
+            return try naming(
+                GGUFReduction.reduce(
+                    file, request, storage: GGUFStorage(rawValue: storage)!, to: out,
+                    threads: threading.count))
+        } catch let error as GGUFError {
+            throw CLIError("\(file): \(error)")
+        } catch let error as TextModelError {
             throw CLIError("\(file): \(error)")
         }
-        let architecture = (try? source.string("general.architecture")) ?? "unknown"
-        guard Architecture(rawValue: architecture) != nil else {
-            throw CLIError(
-                "\(file): a '\(architecture)' GGUF; only \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) models can be reduced"
-            )
-        }
-        let model = try loadTextModel(path: file, threads: threading.count, verbose: false)
-        let reducer = try reducerWithTensorsApplied(model)
-        do { try reducer.apply(interventions) } catch {
-            throw CLIError("--intervene: \(error)")
-        }
-        let reports = model.reducibleMatrices.compactMap { reducer.reports[$0.name] }
-        var replacements: [String: Tensor] = [:]
-        for r in reports { replacements[r.name] = try model.weightMatrix(named: r.name) }
-        try GGUFWriter.write(
-            copying: source, replacing: replacements, storage: GGUFStorage(rawValue: storage)!,
-            to: out)
-        if json {
-            struct Output: Encodable {
-                let input: String, output: String, bytesBefore: Int, bytesAfter: Int,
-                    storage: String
-                let reductions: [ReductionReport]
+    }
+
+    /// The reductions' errors: an intervention that names nothing says which flag it came from.
+    func naming<T>(_ body: @autoclosure () throws -> T) throws -> T {
+        do { return try body() } catch let error as LaserError {
+            switch error {
+            case .invalidIntervention, .noMatrixMatches: throw CLIError("--intervene: \(error)")
+            default: throw error
             }
-            print(
-                try jsonText(
-                    Output(
-                        input: file, output: out, bytesBefore: fileSize(file),
-                        bytesAfter: fileSize(out),
-                        storage: storage, reductions: reports)))
-            return
         }
-        print(
-            table(
-                ["matrix", "shape", "rank kept", "rel. error", "energy kept"],
-                reports.map {
-                    [
-                        "\($0.name)", "\($0.rows)×\($0.columns)", "\($0.rankKept)/\($0.fullRank)",
-                        String(format: "%.4f", $0.relativeError),
-                        String(format: "%.4f", $0.energyKept),
-                    ]
-                }))
-        print(
-            "wrote \(out) (\(formatBytes(fileSize(out))); reduced matrices as \(storage.uppercased()), everything else as in \(file))"
-        )
     }
 }
