@@ -57,14 +57,17 @@ struct TextModelOptions: ParsableArguments {
     {
         guard !interventions.isEmpty else { return [] }
         let reports = try Reducer(model: llama).apply(interventions)
-        if verbose {
-            for r in reports {
-                stderrLine(
-                    "reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
-                        + String(format: "relative error %.3f", r.relativeError))
-            }
-        }
+        if verbose { report(reports) }
         return reports
+    }
+
+    /// One line on standard error for each reduced matrix.
+    func report(_ reports: [ReductionReport]) {
+        for r in reports {
+            stderrLine(
+                "reduced \(r.name) (\(r.type)) to rank \(r.rankKept)/\(r.fullRank), "
+                    + String(format: "relative error %.3f", r.relativeError))
+        }
     }
 }
 

@@ -8,58 +8,6 @@ import LinearAlgebra
 import Policy
 import Sokoban
 
-/// Loads a policy checkpoint with a one-line error naming the file.
-func loadPolicy(_ path: String) throws -> PolicyCheckpoint.Loaded {
-    guard FileManager.default.fileExists(atPath: path) else {
-        throw CLIError("policy checkpoint \(path) does not exist")
-    }
-    try FileFormat.require(.safetensors, path: path, purpose: "a policy checkpoint (safetensors)")
-    do { return try PolicyCheckpoint.load(from: path) } catch {
-        throw CLIError("cannot load policy \(path): \(error)")
-    }
-}
-
-/// Loads a level file with a one-line error naming the file.
-func loadLevels(_ path: String, limit: Int? = nil) throws -> [Level] {
-    let levels = try readCollection(path).levels
-    if let limit { return Array(levels.prefix(limit)) }
-    return levels
-}
-
-/// Evaluation settings shared by `eval` and `sweep --policy`.
-struct PolicyEvaluationOptions: ParsableArguments {
-    @Option(help: "Attempts per level: the first greedy, the rest sampled (best of k).")
-    var attempts = 1
-    @Option(help: "Seed of the sampled attempts.") var seed: UInt64 = 0
-    @OptionGroup var threading: ThreadOptions
-    @Option(help: "Step limit per episode.") var maxSteps = 120
-    @Flag(
-        help:
-            "Average the policy's action probabilities over the board's 8 rotations and reflections (8 forward passes per step)."
-    )
-    var averageSymmetries = false
-
-    func validate() throws {
-        guard (1...1000).contains(attempts) else {
-            throw ValidationError("--attempts must be in 1...1000")
-        }
-        guard (1...10000).contains(maxSteps) else {
-            throw ValidationError("--max-steps must be in 1...10000")
-        }
-    }
-
-    /// The evaluation settings.
-    var options: EvaluationOptions {
-        var o = EvaluationOptions()
-        o.attempts = attempts
-        o.seed = seed
-        o.workers = threading.count
-        o.environment.maxSteps = maxSteps
-        o.symmetryAveraging = averageSymmetries
-        return o
-    }
-}
-
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
@@ -102,63 +50,33 @@ struct EvalCommand: ParsableCommand {
         let set = try loadLevels(levels, limit: limit)
         var options = evaluation.options
         options.diagnose = diagnose
-        var rows: [(String, EvaluationSummary)] = []
-        var reports: [ReductionReport] = []
-        func evaluate(_ label: String) throws -> [LevelOutcome] {
-            let bar = ProgressBar(label: label, total: set.count * options.attempts)
-            let (outcomes, summary) = try Evaluator.evaluate(
-                model: model, levels: set, options: options,
-                progress: { done, _ in bar.update(done) })
-            rows.append((label, summary))
-            return outcomes
-        }
         // A checkpoint `laser reduce` or `shrink` wrote is already reduced: its row says so (the
         // JSON key stays `unreduced`, meaning "before --intervene").
         let asLoaded =
             loaded.metadata["reduced_from"] == nil
             ? "unreduced" : "as saved (\(loaded.metadata["interventions"] ?? "reduced"))"
-        var outcomes = try evaluate(asLoaded)
-        var comparison: PairedComparison?
-        if !interventions.isEmpty {
-            do { reports = try applyInterventions(interventions, to: model) } catch {
-                throw CLIError("--intervene: \(error)")
-            }
-            let unreduced = outcomes
-            outcomes = try evaluate(interventions.map(\.description).joined(separator: " "))
-            // The same levels played by both: compared level by level.
-            comparison = try PairedComparison(
-                baseline: unreduced.map(\.greedySolved), reduced: outcomes.map(\.greedySolved))
+        let labels = [asLoaded, interventions.map(\.description).joined(separator: " ")]
+        let run = try Evaluator.evaluatePaired(
+            model: model, levels: set, options: options, interventions: interventions
+        ) { phase in
+            let bar = ProgressBar(
+                label: labels[phase == .unreduced ? 0 : 1], total: set.count * options.attempts)
+            return { done, _ in bar.update(done) }
         }
+        let outcomes = run.final.outcomes
+        let report = try EvaluationReport(
+            policy: policy, levels: levels, count: set.count, options: options,
+            interventions: interventions, run: run)
+        let rows =
+            [(labels[0], report.unreduced)] + (report.reduced.map { [(labels[1], $0)] } ?? [])
+        let reports = report.reductions
         if let perLevel {
             let lines =
                 try outcomes.map { try jsonText($0, pretty: false) }.joined(separator: "\n") + "\n"
             try AtomicFile.write(string: lines, to: perLevel)
         }
         if json {
-            struct Output: Encodable {
-                let policy: String, levels: String, count: Int
-                let averageSymmetries: Bool
-                let unreduced: EvaluationSummary
-                let interventions: [String]
-                let reduced: EvaluationSummary?
-                let reductions: [ReductionReport]
-                let comparison: PairedComparison?
-                enum CodingKeys: String, CodingKey {
-                    case policy, levels, count
-                    case averageSymmetries = "average_symmetries"
-                    case unreduced, interventions
-                    case reduced, reductions
-                    case comparison = "greedy_solved_comparison"
-                }
-            }
-            print(
-                try jsonText(
-                    Output(
-                        policy: policy, levels: levels, count: set.count,
-                        averageSymmetries: options.symmetryAveraging, unreduced: rows[0].1,
-                        interventions: interventions.map(\.description),
-                        reduced: rows.count > 1 ? rows[1].1 : nil,
-                        reductions: reports, comparison: comparison)))
+            print(try jsonText(report))
             return
         }
         print(
@@ -185,44 +103,15 @@ struct EvalCommand: ParsableCommand {
                     ].compactMap { $0 }
                 }))
         for (label, s) in rows {
-            print("\(label): " + failureSummary(s))
+            print("\(label): " + s.failureLine)
         }
         for r in reports {
             print(
                 "reduced \(r.name): rank \(r.rankKept) of \(r.fullRank), parameters \(r.parametersBefore) → \(r.parametersAfter)"
             )
         }
-        if let comparison {
+        if let comparison = report.comparison {
             print("greedy solved, reduced vs unreduced on the same levels: \(comparison.summary)")
         }
     }
-}
-
-/// Applies interventions to a model in place (the reduced matrices stay reduced).
-func applyInterventions<Model: ReducibleModel>(_ interventions: [Intervention], to model: Model)
-    throws
-    -> [ReductionReport]
-{
-    try Reducer(model: model).apply(interventions)
-}
-
-/// One line on how the greedy attempts failed, e.g. "greedy failures 12: 9 repeated a position,
-/// 3 ran out of steps; 7 ended in a dead position, 5 in a solvable one (dead: 4 dead-square, 2
-/// frozen, 1 searched)".
-func failureSummary(_ s: EvaluationSummary) -> String {
-    let failed = s.levels - Int((s.greedySolveRate * Double(s.levels)).rounded())
-    var text =
-        "greedy failures \(failed): \(s.greedyLooped ?? 0) repeated a position, \(s.greedyOutOfSteps ?? 0) ran out of steps"
-    if let dead = s.greedyDeadEnds {
-        text +=
-            "; \(dead) ended in a dead position, \(failed - dead - (s.greedyUndiagnosed ?? 0)) in a solvable one"
-        if let kinds = s.greedyDeadEndKinds, dead > 0 {
-            text +=
-                " (dead: "
-                + DeadEndKind.allCases.map { "\(kinds[$0.rawValue] ?? 0) \($0.rawValue)" }
-                .joined(separator: ", ") + ")"
-        }
-        if let unknown = s.greedyUndiagnosed, unknown > 0 { text += ", \(unknown) undecided" }
-    }
-    return text
 }

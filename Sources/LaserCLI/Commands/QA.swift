@@ -71,34 +71,26 @@ struct QA: ParsableCommand {
         let evaluator = QAEvaluator(
             model: model, options: QAOptions(maxNewTokens: maxNewTokens, topK: topK),
             batchSize: batchSize)
-        func run(_ label: String) throws -> (results: [QAItemResult], seconds: Double) {
+        // With --intervene, the unreduced model answers the same items first: every metric is
+        // then compared item by item.
+        let interventions = modelOptions.interventions
+        let run = try PairedEvaluation(
+            model: model, interventions: interventions, baseline: !noBaseline,
+            onReduced: { modelOptions.report($0) }
+        ) { phase -> (results: [QAItemResult], seconds: Double) in
+            let label =
+                interventions.isEmpty ? "qa" : phase == .unreduced ? "qa unreduced" : "qa reduced"
             let bar = ProgressBar(label: label, total: items.count)
             let start = Date()
             let results = try evaluator.evaluate(items) { bar.update($0) }
             return (results, Date().timeIntervalSince(start))
         }
-        // With --intervene, the unreduced model answers the same items first: every metric is
-        // then compared item by item.
-        var unreduced: [QAItemResult]?
-        if !modelOptions.interventions.isEmpty && !noBaseline {
-            unreduced = try run("qa unreduced").results
-        }
-        _ = try modelOptions.applyInterventions(to: model)
-        let (results, seconds) = try run(modelOptions.interventions.isEmpty ? "qa" : "qa reduced")
-        let summary = QASummary(results: results, k: topK)
-        var comparisons: [String: MetricComparison] = [:]
-        if let unreduced {
-            let before = QASummary.itemScores(unreduced, k: topK)
-            for (metric, after) in QASummary.itemScores(results, k: topK) {
-                if let base = before[metric] {
-                    comparisons[metric] = try MetricComparison(baseline: base, reduced: after)
-                }
-            }
-        }
-        let report = QAReport(
-            dataset: path, interventions: modelOptions.interventions.map(\.description),
-            unreduced: unreduced.map { QASummary(results: $0, k: topK) }, summary: summary,
-            comparisons: comparisons)
+        let (results, seconds) = run.final
+        let report = try QAReport(
+            dataset: path, interventions: interventions,
+            unreduced: run.reduced == nil ? nil : run.unreduced?.results, results: results, k: topK)
+        let summary = report.summary
+        let comparisons = report.comparisons
         if let dir = output {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             var lines = ""
@@ -146,27 +138,6 @@ struct QA: ParsableCommand {
             String(
                 format: "time               %.1fs  (%.2f items/s)", seconds,
                 Double(items.count) / seconds))
-    }
-}
-
-/// What `laser qa` reports: the summary, and with --intervene the unreduced model's summary and
-/// each metric compared item by item (`p_value`, `ci95_low`, `ci95_high`, ...).
-struct QAReport: Encodable {
-    let dataset: String
-    let interventions: [String]
-    let unreduced: QASummary?
-    let summary: QASummary
-    let comparisons: [String: MetricComparison]
-
-    func encode(to encoder: Encoder) throws {
-        // The summary's fields stay at the top level (as before); the rest beside them.
-        try summary.encode(to: encoder)
-        enum Keys: String, CodingKey { case dataset, interventions, unreduced, comparisons }
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(dataset, forKey: .dataset)
-        try c.encode(interventions, forKey: .interventions)
-        try c.encodeIfPresent(unreduced, forKey: .unreduced)
-        if !comparisons.isEmpty { try c.encode(comparisons, forKey: .comparisons) }
     }
 }
 
