@@ -307,3 +307,27 @@ public final class BehaviorCloningRun {
         var seconds: Double
     }
 }
+
+extension BehaviorCloningEvent {
+    /// The line a run prints for a DAgger round or an evaluation (nil for a step: the progress
+    /// bar shows those).
+    public var line: String? {
+        switch self {
+        case .step: return nil
+        case .daggerRound(let round, let total):
+            return String(
+                format:
+                    "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d fatal positions, %d loops, %d skipped at the node limit); %d collected in all  %.0fs",
+                round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
+                round.deadEnds, round.fatalPositions, round.loops, round.skipped, total,
+                round.seconds)
+        case .evaluated(let report):
+            return String(
+                format:
+                    "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
+                report.step, report.trainPolicyLoss, report.trainAccuracy,
+                report.heldOut.policyLoss, report.heldOut.accuracy, report.heldOut.valueLoss,
+                report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "", report.seconds)
+        }
+    }
+}

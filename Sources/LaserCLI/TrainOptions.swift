@@ -45,66 +45,28 @@ struct ArchitectureOptions: ParsableArguments {
     )
     var trail = false
 
-    /// Observation planes of the network: the environment's seven, and the trail with --trail.
-    var planes: Int { AgentGeometry.planeCount + (trail ? 1 : 0) }
+    /// The network these options describe: the environment's seven observation planes, and the
+    /// trail with --trail.
+    var design: PolicyDesign {
+        var d = PolicyDesign()
+        d.architecture = PolicyArchitecture(rawValue: arch) ?? .conv
+        d.planes = AgentGeometry.planeCount + (trail ? 1 : 0)
+        (d.channels, d.blocks, d.dim, d.layers, d.heads) = (channels, blocks, dim, layers, heads)
+        (d.mlpHidden, d.convChannels, d.convBlocks) = (mlpHidden, convChannels, convBlocks)
+        (d.contextSteps, d.targetReturn) = (contextSteps, targetReturn)
+        return d
+    }
 
     func validate() throws {
-        guard ["conv", "transformer", "decision-transformer"].contains(arch) else {
+        guard PolicyArchitecture(rawValue: arch) != nil else {
             throw ValidationError(
                 "--arch: '\(arch)' is not an architecture (expected conv, transformer or decision-transformer)"
             )
         }
-        guard (1...64).contains(contextSteps) else {
-            throw ValidationError("--context-steps must be in 1...64")
-        }
-        guard targetReturn.isFinite && abs(targetReturn) <= 10_000 else {
-            throw ValidationError("--target-return must be a number within ±10000")
-        }
         if arch == "decision-transformer" && trail {
             throw ValidationError("--trail: a decision-transformer reads its history instead")
         }
-        if arch == "conv" && (convChannels != 0 || convBlocks != 0) {
-            throw ValidationError(
-                "--conv-channels/--conv-blocks size a transformer's conv trunk (use --channels/--blocks for a conv network)"
-            )
-        }
-    }
-
-    /// `model` reading the trail plane too when --trail asks for it and it does not yet.
-    func withTrail(_ model: any PolicyNetwork, seed: UInt64) throws -> any PolicyNetwork {
-        guard trail && model.planeCount < planes else { return model }
-        if let conv = model as? ConvPolicy {
-            var config = conv.config
-            config.planes = planes
-            return try ConvPolicy.grown(from: conv, to: config, seed: seed)
-        }
-        if let transformer = model as? TransformerPolicy {
-            return try TransformerPolicy.withPlanes(planes, from: transformer, seed: seed)
-        }
-        throw ValidationError("--trail: cannot add a plane to a \(model.architectureName) network")
-    }
-
-    func makeModel(seed: UInt64) throws -> any PolicyNetwork {
-        switch arch {
-        case "conv":
-            return try ConvPolicy(
-                config: ConvPolicyConfig(planes: planes, channels: channels, blocks: blocks),
-                seed: seed)
-        case "decision-transformer":
-            return try DecisionTransformer(
-                config: DecisionTransformerConfig(
-                    planes: planes, steps: contextSteps, dim: dim,
-                    layers: layers ?? DecisionTransformerConfig().layers, heads: heads,
-                    mlpHidden: mlpHidden, convChannels: convChannels == 0 ? 32 : convChannels,
-                    convBlocks: convChannels == 0 && convBlocks == 0 ? 2 : convBlocks,
-                    targetReturnTenths: Int((targetReturn * 10).rounded())), seed: seed)
-        default:
-            return try TransformerPolicy(
-                config: TransformerPolicyConfig(
-                    planes: planes, dim: dim, layers: layers ?? TransformerPolicyConfig().layers,
-                    heads: heads, mlpHidden: mlpHidden,
-                    convChannels: convChannels, convBlocks: convBlocks), seed: seed)
-        }
+        if let problem = design.problem() { throw ValidationError(problem) }
     }
 }
 

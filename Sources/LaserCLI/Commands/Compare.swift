@@ -31,53 +31,15 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        let first = try ItemFile(path: a, topK: topK)
-        let second = try ItemFile(path: b, topK: topK)
-        guard first.kind == second.kind else {
-            throw CLIError("\(a) holds \(first.kind) but \(b) holds \(second.kind)")
-        }
-        guard Set(first.keys) == Set(second.keys), first.keys.count == second.keys.count else {
-            let missing = Set(first.keys).symmetricDifference(second.keys).sorted().first ?? "?"
-            throw CLIError(
-                "\(a) and \(b) do not hold the same items (for example '\(missing)' is in only one)"
-            )
-        }
-        let order = Dictionary(uniqueKeysWithValues: second.keys.enumerated().map { ($1, $0) })
-        var rows: [(metric: String, comparison: MetricComparison)] = []
-        for metric in first.metrics where second.scores[metric] != nil {
-            let base = first.scores[metric]!
-            let other = second.scores[metric]!
-            let aligned = first.keys.map { other[order[$0]!] }
-            rows.append((metric, try MetricComparison(baseline: base, reduced: aligned)))
-        }
-        var nonInferiority: [String: NonInferiority] = [:]
-        if let margin {
-            for (metric, c) in rows {
-                if case .rate(let r) = c {
-                    nonInferiority[metric] = try NonInferiority(r, margin: margin / 100)
-                }
-            }
-        }
+        let report = try ItemComparison(
+            try itemScores(a, topK: topK), named: a, try itemScores(b, topK: topK), named: b,
+            margin: margin.map { $0 / 100 })
+        let rows = report.rows
         if json {
-            struct Output: Encodable {
-                let a: String, b: String, items: Int, kind: String
-                let comparisons: [String: MetricComparison]
-                let nonInferiority: [String: NonInferiority]?
-                enum CodingKeys: String, CodingKey {
-                    case a, b, items, kind, comparisons
-                    case nonInferiority = "non_inferiority"
-                }
-            }
-            print(
-                try jsonText(
-                    Output(
-                        a: a, b: b, items: first.keys.count, kind: first.kind,
-                        comparisons: Dictionary(
-                            uniqueKeysWithValues: rows.map { ($0.metric, $0.comparison) }),
-                        nonInferiority: margin == nil ? nil : nonInferiority)))
+            print(try jsonText(report))
             return
         }
-        print("\(first.keys.count) \(first.kind) in both; B = \(b) against A = \(a)")
+        print("\(report.items) \(report.kind) in both; B = \(b) against A = \(a)")
         print(
             table(
                 ["metric", "A", "B", "Δ (B − A) [95% CI]", "p_value", "gained", "lost"],
@@ -104,65 +66,7 @@ struct Compare: ParsableCommand {
                         ? "significant at the 5% level" : "no evidence of a difference"))
         }
         for (metric, _) in rows {
-            if let n = nonInferiority[metric] { print("\(metric): B is \(n.summary)") }
-        }
-    }
-}
-
-/// A per-item file read for comparison: item keys in file order and each metric's scores.
-struct ItemFile {
-    let kind: String
-    let keys: [String]
-    let metrics: [String]
-    let scores: [String: [Double]]
-
-    init(path: String, topK: Int) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError(
-                "cannot read \(path): \(FileManager.default.fileExists(atPath: path) ? "permission denied or not a file" : "no such file")"
-            )
-        }
-        let lines = data.split(separator: UInt8(ascii: "\n")).filter {
-            !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D }
-        }
-        guard !lines.isEmpty else { throw CLIError("\(path) holds no items") }
-        let decoder = JSONDecoder()
-        func lineError(_ i: Int) -> CLIError {
-            CLIError(
-                "\(path):\(i + 1): not a per-level line of `laser eval --per-level` or an item of `laser qa --out-dir`"
-            )
-        }
-        if (try? decoder.decode(LevelOutcome.self, from: Data(lines[0]))) != nil {
-            let outcomes = try lines.enumerated().map { i, line in
-                do { return try decoder.decode(LevelOutcome.self, from: Data(line)) } catch {
-                    throw lineError(i)
-                }
-            }
-            kind = "levels"
-            keys = outcomes.map { "level \($0.level)" }
-            metrics = ["greedy_solved", "solved"]
-            scores = [
-                "greedy_solved": outcomes.map { $0.greedySolved ? 1 : 0 },
-                "solved": outcomes.map { $0.solved ? 1 : 0 },
-            ]
-        } else if (try? decoder.decode(QAItemResult.self, from: Data(lines[0]))) != nil {
-            let results = try lines.enumerated().map { i, line in
-                do { return try decoder.decode(QAItemResult.self, from: Data(line)) } catch {
-                    throw lineError(i)
-                }
-            }
-            kind = "questions"
-            keys = results.map { "\($0.question) → \($0.answer)" }
-            let itemScores = QASummary.itemScores(results, k: topK)
-            scores = itemScores
-            metrics = ["generation_match", "top1", "topk", "mean_logprob"].filter {
-                itemScores[$0] != nil
-            }
-        } else {
-            throw lineError(0)
-        }
-        guard Set(keys).count == keys.count else {
-            throw CLIError("\(path) lists an item twice")
+            if let n = report.nonInferiority?[metric] { print("\(metric): B is \(n.summary)") }
         }
     }
 }

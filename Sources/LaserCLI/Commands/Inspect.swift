@@ -93,61 +93,6 @@ struct Inspect: ParsableCommand {
         printCandidates(rows)
     }
 
-    /// `inspect` for GGUF: metadata, tensors with ggml types, and (for a Llama model) LASER names.
-    func inspectGGUF() throws {
-        let gguf: GGUFFile
-        do { gguf = try GGUFFile(path: file) } catch let error as GGUFError {
-            throw CLIError("\(file): \(error)")
-        }
-        // Layer and type of each reducible matrix, when the file is a Llama model we can load.
-        var matrices: [String: WeightMatrixInfo] = [:]
-        if (try? gguf.string("general.architecture")) == "llama" {
-            let llama = try LlamaModel(path: file)
-            for m in llama.reducibleMatrices { matrices[m.name] = m }
-        }
-        var rows: [MatrixRow] = []
-        var bytes: [String: Int] = [:]
-        for t in gguf.tensors where filter.map({ t.name.contains($0) }) ?? true {
-            var diag: SpectralDiagnostics?
-            if spectrum && t.dimensions.count == 2 && t.type.isDequantizable {
-                diag = try SpectralDiagnostics(matrix: try gguf.tensor(named: t.name))
-            }
-            let info = matrices[t.name]
-            rows.append(
-                MatrixRow(
-                    name: t.name, dtype: t.type.name, shape: t.shape, layer: info?.layer,
-                    type: info?.type, spectrum: diag))
-            bytes[t.name] = t.byteCount
-        }
-        let metadata = Dictionary(
-            uniqueKeysWithValues: gguf.metadataKeys.map { ($0, Self.summary(gguf.metadata[$0]!)) })
-        if json {
-            print(
-                try jsonText(
-                    Output(file: file, bytes: fileSize(file), metadata: metadata, tensors: rows)))
-            return
-        }
-        print(
-            "\(file): GGUF version \(gguf.version), \(gguf.tensors.count) tensors, \(matrices.count) reducible matrices, \(formatBytes(fileSize(file)))"
-        )
-        for key in gguf.metadataKeys { print("  \(key) = \(TerminalText.escaped(metadata[key]!))") }
-        var header = ["name", "type", "shape", "bytes", "layer", "laser type"]
-        if spectrum { header += ["eff.rank", "stable", "SNR", "signal", "top σ"] }
-        print(
-            table(
-                header,
-                rows.map { r in
-                    var cells = [
-                        r.name, r.dtype, r.shape.map(String.init).joined(separator: "×"),
-                        formatBytes(bytes[r.name] ?? 0),
-                        r.layer.map(String.init) ?? "", r.type ?? "",
-                    ]
-                    if spectrum { cells += spectrumCells(r.spectrum) }
-                    return cells
-                }))
-        printCandidates(rows)
-    }
-
     func spectrumCells(_ s: SpectralDiagnostics?) -> [String] {
         guard let s else { return ["", "", "", "", ""] }
         return [
@@ -168,32 +113,6 @@ struct Inspect: ParsableCommand {
                 "\nLowest SNR first (candidates for reduction): "
                     + ranked.prefix(5).map { "\($0.0) (\(String(format: "%.3f", $0.1)))" }.joined(
                         separator: ", "))
-        }
-    }
-
-    /// A metadata value in a few words: scalars as they are, short arrays in full, long ones as
-    /// their length and element type (a vocabulary has tens of thousands of entries).
-    static func summary(_ value: GGUFValue) -> String {
-        switch value {
-        case .string(let s):
-            return s.count > 200 ? String(s.prefix(200)) + "… (\(s.count) characters)" : s
-        case .array(_, let values):
-            if values.count <= 8 {
-                return "[" + values.map { summary($0) }.joined(separator: ", ") + "]"
-            }
-            let kind: String
-            switch values.first {
-            case .string?: kind = "strings"
-            case .float32?, .float64?: kind = "numbers"
-            case .array?: kind = "arrays"
-            default: kind = "integers"
-            }
-            return "[\(values.count) \(kind)]"
-        default:
-            if let i = value.intValue { return String(i) }
-            if let d = value.doubleValue { return String(d) }
-            if case .bool(let b) = value { return String(b) }
-            return "\(value)"
         }
     }
 }

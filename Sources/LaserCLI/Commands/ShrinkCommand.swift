@@ -47,21 +47,12 @@ struct ShrinkCommand: ParsableCommand {
         guard policy.policy != nil else { throw ValidationError("--policy is required") }
     }
 
-    /// Every (layer, type) of the model's reducible matrices except the head, in model order.
-    static func defaultAddresses(_ model: any PolicyNetwork) -> [(LayerSelector, String)] {
-        var seen = Set<String>()
-        return model.reducibleMatrices.compactMap { info in
-            guard info.type != "head", seen.insert("\(info.layer):\(info.type)").inserted else {
-                return nil
-            }
-            return (.index(info.layer), info.type)
-        }
-    }
-
     func parsedAddresses(_ model: any PolicyNetwork) throws -> [(
         layer: LayerSelector, type: String
     )] {
-        guard let addresses else { return Self.defaultAddresses(model).map { ($0.0, $0.1) } }
+        guard let addresses else {
+            return PolicyShrink.defaultAddresses(model).map { ($0.0, $0.1) }
+        }
         return try addresses.values.map { text in
             let intervention: Intervention
             do { intervention = try Intervention(parsing: text + ":1") } catch {
@@ -100,116 +91,21 @@ struct ShrinkCommand: ParsableCommand {
         let store = try ResultStore(
             path: logPath,
             setup: try policy.setup(path: path, validation: validation, testSet: testSet))
-        let outcome = try shrink(model, plan: plan, store: store, options: options) {
-            $0 == .validation ? validation : testSet
-        }
+        let bar = ProgressBar(label: "shrink", total: plan.budget)
+        let outcome = try PolicyShrink.run(
+            model, plan: plan, store: store, options: options,
+            levels: { $0 == .validation ? validation : testSet },
+            progress: { done, record in
+                bar.update(done, status: record.interventions.joined(separator: ","))
+            })
+        let record = ShrinkRecord(outcome, plan: plan)
         if !outcome.interventions.isEmpty {
-            var metadata: [String: String] = [:]
-            metadata["reduced_from"] = loaded.metadata["reduced_from"] ?? path
-            metadata["interventions"] =
-                ((loaded.metadata["interventions"].map { [$0] } ?? [])
-                + outcome.interventions.map(\.description)).joined(separator: ",")
-            metadata["laser.shrink"] = try jsonText(Record(outcome, plan: plan), pretty: false)
-            try PolicyCheckpoint.save(
-                model: model, to: out, step: loaded.step, dataSeed: loaded.dataSeed,
-                metadata: metadata, factored: true)
+            try PolicyShrink.save(model, record: record, parent: loaded, path: path, to: out)
         }
         if json {
-            print(try jsonText(Record(outcome, plan: plan)))
+            print(try jsonText(record))
             return
         }
-        print(Self.describe(outcome, plan: plan, out: out))
-    }
-
-    /// Runs the search on `model` (left holding the kept composition, factored).
-    private func shrink<Model: PolicyNetwork>(
-        _ model: Model, plan: ShrinkPlan, store: ResultStore, options: EvaluationOptions,
-        levels: @escaping (Split) throws -> [Level]
-    ) throws -> ShrinkOutcome {
-        let search = Search(
-            reducer: Reducer(model: model), objective: Objective(metric: "solve_rate"),
-            store: store
-        ) { context in
-            let (outcomes, summary) = try Evaluator.evaluate(
-                model: model, levels: try levels(context.split), options: options)
-            return Evaluation(
-                metrics: summary.metrics,
-                items: ["solve_rate": outcomes.map { $0.greedySolved ? 1 : 0 }])
-        }
-        let bar = ProgressBar(label: "shrink", total: plan.budget)
-        search.progress = { done, _, record in
-            bar.update(done, status: record.interventions.joined(separator: ","))
-        }
-        let outcome = try search.shrink(plan)
-        try search.reducer.restoreAll()
-        if !outcome.interventions.isEmpty { try search.reducer.apply(outcome.interventions) }
-        return outcome
-    }
-
-    static func describe(_ outcome: ShrinkOutcome, plan: ShrinkPlan, out: String) -> String {
-        var lines = [
-            "tried \(outcome.trials.count) configuration\(outcome.trials.count == 1 ? "" : "s") on validation (budget \(plan.budget)\(outcome.budgetExhausted ? ", exhausted" : "")), margin \(Intervention.format(plan.margin * 100)) points:"
-        ]
-        for trial in outcome.trials {
-            lines.append(
-                "  \(trial.kept ? "kept" : "    ") \(trial.interventions.map(\.description).joined(separator: ",")): \(trial.test.summary)"
-            )
-        }
-        guard let test = outcome.test else {
-            lines.append("no reduction is non-inferior on validation; nothing written")
-            return lines.joined(separator: "\n")
-        }
-        lines.append(
-            "kept \(outcome.interventions.map(\.description).joined(separator: ",")): reduced matrices \(outcome.parametersBefore) → \(outcome.parametersAfter) parameters"
-        )
-        lines.append("on test: \(test.summary)")
-        lines.append("wrote \(out)")
-        return lines.joined(separator: "\n")
-    }
-
-    /// The outcome as JSON (also stored in the checkpoint's `laser.shrink`).
-    struct Record: Encodable {
-        struct Trial: Encodable {
-            let interventions: [String]
-            let parameters: Int
-            let nonInferiority: NonInferiority
-            let kept: Bool
-            enum CodingKeys: String, CodingKey {
-                case interventions, parameters, kept
-                case nonInferiority = "non_inferiority"
-            }
-        }
-        let margin: Double
-        let budget: Int
-        let configurationsTried: Int
-        let interventions: [String]
-        let parametersBefore: Int
-        let parametersAfter: Int
-        let validation: NonInferiority?
-        let test: NonInferiority?
-        let trials: [Trial]
-
-        enum CodingKeys: String, CodingKey {
-            case margin, budget, interventions, validation, test, trials
-            case configurationsTried = "configurations_tried"
-            case parametersBefore = "parameters_before"
-            case parametersAfter = "parameters_after"
-        }
-
-        init(_ o: ShrinkOutcome, plan: ShrinkPlan) {
-            margin = plan.margin
-            budget = plan.budget
-            configurationsTried = o.trials.count
-            interventions = o.interventions.map(\.description)
-            parametersBefore = o.parametersBefore
-            parametersAfter = o.parametersAfter
-            validation = o.validation
-            test = o.test
-            trials = o.trials.map {
-                Trial(
-                    interventions: $0.interventions.map(\.description), parameters: $0.parameters,
-                    nonInferiority: $0.test, kept: $0.kept)
-            }
-        }
+        print(outcome.report(plan: plan, out: out))
     }
 }

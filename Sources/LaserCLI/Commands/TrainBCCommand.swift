@@ -76,19 +76,6 @@ struct TrainBC: ParsableCommand {
     var distillationWeight = BehaviorCloningConfig().distillationWeight
     @OptionGroup(title: "DAgger") var dagger: DAggerOptions
 
-    /// The --init network enlarged to the architecture options (--grow).
-    func grown(_ model: any PolicyNetwork) throws -> any PolicyNetwork {
-        guard let conv = model as? ConvPolicy else {
-            throw ValidationError(
-                "--grow: only conv policies can be grown (\(initial ?? "") is \(model.architectureName))"
-            )
-        }
-        var config = conv.config
-        config.channels = architecture.channels
-        config.blocks = architecture.blocks
-        return try ConvPolicy.grown(from: conv, to: config, seed: seed)
-    }
-
     func validate() throws {
         if grow && initial == nil {
             throw ValidationError("--grow needs --init CHECKPOINT (the network to enlarge)")
@@ -130,28 +117,25 @@ struct TrainBC: ParsableCommand {
         return config
     }
 
-    /// The network this command describes: --init's (grown with --grow), or a fresh one, and the
-    /// lineage --init's metadata records (what it was reduced from, and how).
-    func network() throws -> (model: any PolicyNetwork, lineage: [String: String]) {
-        guard let initial else {
-            let model = try architecture.makeModel(seed: seed)
-            if let trunkFrom {
-                do {
-                    let copied = try model.copyConvTrunk(from: try loadPolicy(trunkFrom).model)
-                    stderrLine("bc: conv trunk (\(copied) tensors) copied from \(trunkFrom)")
-                } catch let error as PolicyError {
-                    throw CLIError("--trunk-from \(trunkFrom): \(error)")
-                }
+    /// The network this command describes: --init's (given the trail plane with --trail, grown
+    /// with --grow), or a fresh one (its conv trunk from --trunk-from).
+    func network() throws -> StartingNetwork.Made {
+        let start: StartingNetwork
+        if let initial {
+            start = .checkpoint(
+                try loadPolicy(initial), path: initial, design: architecture.design, grow: grow)
+        } else {
+            start = .fresh(
+                architecture.design,
+                trunk: try trunkFrom.map { (network: try loadPolicy($0).model, path: $0) })
+        }
+        do { return try start.make(seed: seed) } catch let failure as StartingNetwork.Failure {
+            switch failure {
+            case .trunkCopy: throw CLIError("--trunk-from \(failure)")
+            case .planes: throw ValidationError("--trail: \(failure)")
+            case .growth: throw ValidationError("--grow: \(failure)")
             }
-            return (model, [:])
         }
-        let file = try loadPolicy(initial)
-        let loaded = file.model
-        let trailed = try architecture.withTrail(loaded, seed: seed)
-        if trailed !== loaded {
-            stderrLine("bc: \(initial) gains the trail plane (its weights start at zero)")
-        }
-        return (grow ? try grown(trailed) : trailed, RunRecord.lineage(in: file.metadata))
     }
 
     func run() throws {
@@ -166,7 +150,8 @@ struct TrainBC: ParsableCommand {
         }
         // Held from here: a refused run (an existing --out, another run on it) costs nothing.
         let output = try RunOutput(checkpoint: out, resume: resume, overwrite: overwrite)
-        let (network, lineage) = try network()
+        let start = try network()
+        for note in start.notes { stderrLine("bc: " + note) }
         let distilled = try teacher.map { path in (network: try loadPolicy(path).model, path: path)
         }
         if let path = dagger.daggerImport { _ = try readCollection(path) }
@@ -183,11 +168,10 @@ struct TrainBC: ParsableCommand {
         // Eight forward passes per sample: minutes on the full data, so it gets a bar.
         var teacherBar: ProgressBar?
         let run = try BehaviorCloningRun(
-            network: network, levels: levels, heldOutLevels: heldOut, config: config,
-            files: files, output: output,
-            initial: initial ?? trunkFrom.map { "conv trunk of \($0)" },
+            network: start.network, levels: levels, heldOutLevels: heldOut, config: config,
+            files: files, output: output, initial: start.initial,
             dataSeed: demonstrations.demos == nil ? demonstrations.dataSeed : nil,
-            teacher: distilled, lineage: lineage,
+            teacher: distilled, lineage: start.lineage,
             teacherProgress: { done, total in
                 if done == 0 { teacherBar = ProgressBar(label: "teacher targets", total: total) }
                 teacherBar?.update(done)
@@ -211,30 +195,12 @@ struct TrainBC: ParsableCommand {
         var recent = 0.0
         let started = Date()
         try run.run(until: until) { event in
-            switch event {
-            case .step(let step, let r):
+            if case .step(let step, let r) = event {
                 recent = recent == 0 ? r.policyLoss : 0.98 * recent + 0.02 * r.policyLoss
                 bar.update(
                     step - firstStep, status: String(format: "step %d  loss %.3f", step, recent))
-            case .daggerRound(let round, let total):
-                stderrLine(
-                    String(
-                        format:
-                            "dagger round %d: %d levels played, %d solved; %d positions labelled (%d dead ends, %d fatal positions, %d loops, %d skipped at the node limit); %d collected in all  %.0fs",
-                        round.round, round.levelsPlayed, round.levelsSolved, round.statesAdded,
-                        round.deadEnds, round.fatalPositions, round.loops, round.skipped, total,
-                        round.seconds))
-            case .evaluated(let report):
-                stderrLine(
-                    String(
-                        format:
-                            "step %d  train loss %.3f acc %.3f  held-out loss %.3f acc %.3f value mse %.2f%@  %.0fs",
-                        report.step, report.trainPolicyLoss, report.trainAccuracy,
-                        report.heldOut.policyLoss,
-                        report.heldOut.accuracy, report.heldOut.valueLoss,
-                        report.solveRate.map { String(format: "  solve %.3f", $0) } ?? "",
-                        report.seconds))
             }
+            if let line = event.line { stderrLine(line) }
         }
         stderrLine(
             String(
