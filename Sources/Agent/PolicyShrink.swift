@@ -17,22 +17,23 @@ public enum PolicyShrink {
         }
     }
 
-    /// Runs the search on `model` (left holding the kept composition, factored).
-    public static func run<Model: PolicyNetwork>(
-        _ model: Model, plan: ShrinkPlan, store: ResultStore, options: EvaluationOptions,
-        levels: @escaping (Split) throws -> [Level],
+    /// Runs the search on the sweep's policy (left holding the kept composition, factored),
+    /// each configuration measured by its greedy solve rate, level by level.
+    public static func run(
+        _ sweep: PolicySweep, plan: ShrinkPlan, store: ResultStore,
         progress: @escaping (_ done: Int, _ record: SweepRecord) -> Void = { _, _ in }
+    ) throws -> ShrinkOutcome {
+        try run(sweep.model, sweep: sweep, plan: plan, store: store, progress: progress)
+    }
+
+    private static func run<Model: PolicyNetwork>(
+        _ model: Model, sweep: PolicySweep, plan: ShrinkPlan, store: ResultStore,
+        progress: @escaping (Int, SweepRecord) -> Void
     ) throws -> ShrinkOutcome {
         let search = Search(
             reducer: Reducer(model: model), objective: Objective(metric: "solve_rate"),
             store: store
-        ) { context in
-            let (outcomes, summary) = try Evaluator.evaluate(
-                model: model, levels: try levels(context.split), options: options)
-            return Evaluation(
-                metrics: summary.metrics,
-                items: ["solve_rate": outcomes.map { $0.greedySolved ? 1 : 0 }])
-        }
+        ) { try sweep.evaluate($0) }
         search.progress = { done, _, record in progress(done, record) }
         let outcome = try search.shrink(plan)
         try search.reducer.restoreAll()

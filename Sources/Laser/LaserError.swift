@@ -9,6 +9,8 @@ public enum LaserError: Error, CustomStringConvertible, Equatable {
     case corruptResults(path: String, line: Int, reason: String)
     case io(String)
     case invalidPopulation(String)
+    /// What the model or the options cannot do, said as is.
+    case unsupported(String)
 
     public var description: String {
         switch self {
@@ -29,7 +31,7 @@ public enum LaserError: Error, CustomStringConvertible, Equatable {
             return message
         case .corruptResults(let path, let line, let reason):
             return "\(path):\(line): unreadable result line: \(reason)"
-        case .io(let message), .invalidPopulation(let message):
+        case .io(let message), .invalidPopulation(let message), .unsupported(let message):
             return message
         }
     }

@@ -62,76 +62,6 @@ struct SweepOptions: ParsableArguments {
     }
 }
 
-/// The grid restricted to its `top` best-scored points; every point's score is written to
-/// OUT-DIR/candidates.json (grid order: intervention, score, selected).
-func candidateGrid<Model: ReducibleModel>(
-    _ grid: SweepGrid, score: CandidateScore, top: Int, model: Model,
-    gradients: (() throws -> [String: Tensor])?, outDir: String
-) throws -> SweepGrid {
-    let start = Date()
-    let points = grid.allPoints
-    // The Reducer's cache: each matrix decomposed once, whichever points address it.
-    let reducer = Reducer(model: model)
-    func decomposition(_ info: WeightMatrixInfo) throws -> SingularValueDecomposition {
-        try reducer.decomposition(of: info.name)
-    }
-    let scores: [Double]
-    switch score {
-    case .snr:
-        scores = try CandidateRanking.snrScores(points: points, model: model) { info in
-            SpectralDiagnostics(
-                singularValues: try decomposition(info).singularValues, rows: info.rows,
-                columns: info.columns)
-        }
-    case .gradient:
-        guard let gradients else {
-            throw CLIError(
-                "--candidates gradient needs the gradient of the validation loss, and the language model here runs forward only (no backward pass): use --candidates snr"
-            )
-        }
-        scores = try CandidateRanking.gradientScores(
-            points: points, model: model, gradients: try gradients(),
-            decomposition: decomposition)
-    }
-    let chosen = CandidateRanking.top(top, of: points, scores: scores)
-    let seconds = Date().timeIntervalSince(start)
-    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-    try AtomicFile.write(
-        string: try jsonText(
-            CandidatesFile(
-                score: score.rawValue, top: top, gridPoints: points.count, seconds: seconds,
-                points: zip(points, scores).map {
-                    CandidateRow(
-                        intervention: $0.description, score: $1, selected: chosen.contains($0))
-                })) + "\n", to: outDir + "/candidates.json")
-    stderrLine(
-        String(
-            format: "candidates (%@): the %d best-scored of %d grid points, scored in %.1fs: %@",
-            score.rawValue, chosen.count, points.count, seconds,
-            chosen.map(\.description).joined(separator: " ")))
-    return try grid.restricted(to: chosen)
-}
-
-/// A candidate point and its score, as candidates.json lists it.
-struct CandidateRow: Encodable {
-    let intervention: String
-    let score: Double
-    let selected: Bool
-}
-
-/// candidates.json: every grid point's score, and which were evaluated.
-struct CandidatesFile: Encodable {
-    let score: String
-    let top: Int
-    let gridPoints: Int
-    let seconds: Double
-    let points: [CandidateRow]
-    enum CodingKeys: String, CodingKey {
-        case score, top, seconds, points
-        case gridPoints = "grid_points"
-    }
-}
-
 /// ", less N layer-type pairs with no matrix" when the grid left any out.
 private func skipped(_ grid: SweepGrid) -> String {
     let n = grid.layers.count * grid.types.count - grid.pairs.count
@@ -149,9 +79,21 @@ func runSweep<Model: ReducibleModel>(
 ) throws {
     var grid = try options.grid(model: model, defaultTypes: defaultTypes)
     if let score = options.candidates {
-        grid = try candidateGrid(
-            grid, score: score, top: options.top, model: model, gradients: gradients,
-            outDir: options.outDir)
+        let start = Date()
+        let file = try CandidateRanking.select(
+            grid, score: score, top: options.top, model: model, gradients: gradients)
+        try FileManager.default.createDirectory(
+            atPath: options.outDir, withIntermediateDirectories: true)
+        try AtomicFile.write(
+            string: try jsonText(file) + "\n", to: options.outDir + "/candidates.json")
+        let chosen = file.points.filter(\.selected).map(\.intervention)
+        stderrLine(
+            String(
+                format:
+                    "candidates (%@): the %d best-scored of %d grid points, scored in %.1fs: %@",
+                score.rawValue, chosen.count, file.gridPoints, Date().timeIntervalSince(start),
+                chosen.joined(separator: " ")))
+        grid = try grid.restricted(to: file.chosen)
     }
     let files = SweepRun<Model>.Files(directory: options.outDir, results: options.results)
     try checkWritable(files.report, option: "--out-dir")

@@ -72,13 +72,8 @@ struct ShrinkCommand: ParsableCommand {
         }
         let loaded = try loadPolicy(path)
         let model = loaded.model
-        let validation = try loadLevels(policy.levels, limit: policy.limit)
-        let testSet = try loadLevels(policy.test, limit: policy.testLimit)
-        var options = EvaluationOptions()
         threading.applyForPlaying()
-        options.workers = PolicyThreads.workers
-        options.environment.maxSteps = policy.maxSteps
-        options.symmetryAveraging = policy.averageSymmetries
+        let sweep = try policy.policySweep(model)
         let plan = try ShrinkPlan(
             addresses: try parsedAddresses(model), rhos: rhos.values, margin: margin / 100,
             budget: budget, metric: "solve_rate")
@@ -90,11 +85,10 @@ struct ShrinkCommand: ParsableCommand {
         }
         let store = try ResultStore(
             path: logPath,
-            setup: try policy.setup(path: path, validation: validation, testSet: testSet))
+            setup: try policy.setup(sweep, path: path))
         let bar = ProgressBar(label: "shrink", total: plan.budget)
         let outcome = try PolicyShrink.run(
-            model, plan: plan, store: store, options: options,
-            levels: { $0 == .validation ? validation : testSet },
+            sweep, plan: plan, store: store,
             progress: { done, record in
                 bar.update(done, status: record.interventions.joined(separator: ","))
             })

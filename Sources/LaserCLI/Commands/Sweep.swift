@@ -41,113 +41,53 @@ struct PolicySweepOptions: ParsableArguments {
         }
     }
 
-    /// The sweep's default matrix types per architecture.
-    static func defaultTypes(architecture: String) -> [String] {
-        architecture == "conv" ? ["conv"] : ["attn", "mlp"]
-    }
-
-    /// `--layers all` means the layers where every swept type has a matrix (a policy's head layer
-    /// has no conv or attention matrices, and a grid point matching nothing is an error).
-    static func narrowed(_ sweep: SweepOptions, model: any PolicyNetwork, defaults: [String]) throws
-        -> SweepOptions
-    {
-        guard sweep.layers == .all else { return sweep }
-        let types = sweep.types?.values ?? defaults
-        let layers = model.layerIndices.filter { layer in
-            layer >= 0
-                && types.allSatisfy { type in
-                    (try? Intervention(layer: .index(layer), type: type, rho: 0.5).targets(
-                        in: model)) != nil
-                }
-        }
-        guard !layers.isEmpty else {
-            throw CLIError(
-                "no layer has every type in --types \(types.joined(separator: ",")); give --layers")
-        }
-        var narrowed = sweep
-        narrowed.layers = .list(layers)
-        return narrowed
-    }
-
-    func run(policy path: String, sweep: SweepOptions) throws {
-        let loaded = try loadPolicy(path)
-        let model = loaded.model
-        let validation = try loadLevels(levels, limit: limit)
-        let testSet = try loadLevels(test, limit: testLimit)
+    /// The sweep these options describe on `model`.
+    func policySweep(_ model: any PolicyNetwork) throws -> PolicySweep {
         var options = EvaluationOptions()
         options.workers = PolicyThreads.workers
         options.environment.maxSteps = maxSteps
         options.symmetryAveraging = averageSymmetries
-        try sweepPolicy(
-            model: model, sweep: sweep, validation: validation, testSet: testSet,
-            options: options, path: path)
+        return PolicySweep(
+            model: model, validation: try loadLevels(levels, limit: limit),
+            test: try loadLevels(test, limit: testLimit), options: options)
     }
 
-    /// What the results depend on: the checkpoint's bytes, the level files and how many of their
-    /// levels, the step limit, and symmetry averaging (named only when on, so older logs match).
-    func setup(path: String, validation: [Level], testSet: [Level]) throws -> String {
-        "policy \(try FileFingerprint.of(path: path)); validation \(try FileFingerprint.of(path: levels)) first \(validation.count); test \(try FileFingerprint.of(path: test)) first \(testSet.count); max steps \(maxSteps)\(averageSymmetries ? "; 8-view symmetry averaging" : "")"
+    /// What the results depend on (the policy file, the level files and their counts, ...).
+    func setup(_ sweep: PolicySweep, path: String) throws -> String {
+        try sweep.setup(policy: path, validationFile: levels, testFile: test)
     }
 
-    /// The chosen reduction's effect on the network's action distributions over the positions
-    /// the unreduced network visits playing the test levels greedily.
-    func actionShift(model: any PolicyNetwork, testSet: [Level], options: EvaluationOptions)
-        -> SideEffectMeasure
-    {
-        let baseline = Mutex<ActionShiftBaseline?>(nil)
-        return SideEffectMeasure(
-            baseline: {
-                let recorded = try ActionShiftBaseline.record(
-                    model: model, levels: testSet, config: options.environment,
-                    workers: options.workers)
-                baseline.withLock { $0 = recorded }
-            },
-            measure: { interventions in
-                let recorded = baseline.withLock { $0 }!
-                let shift =
-                    interventions.isEmpty
-                    ? nil : try recorded.compare(with: model, workers: options.workers)
-                return SideEffects(
-                    data:
-                        "the \(recorded.positions) positions of the unreduced network's greedy episodes on the \(testSet.count) test levels (the network alone)",
-                    interventions: interventions.map(\.description),
-                    metrics: ["positions": Double(recorded.positions)], shift: shift)
-            })
-    }
-
-    private func sweepPolicy(
-        model: any PolicyNetwork, sweep: SweepOptions, validation: [Level], testSet: [Level],
-        options: EvaluationOptions, path: String
-    ) throws {
-        let defaults = Self.defaultTypes(architecture: model.architectureName)
+    func run(policy path: String, sweep options: SweepOptions) throws {
+        let sweep = try policySweep(try loadPolicy(path).model)
+        let model = sweep.model
+        var grid = options
+        // `--layers all`: the layers where every swept type has a matrix.
+        if grid.layers == .all {
+            let types = grid.types?.values ?? sweep.defaultTypes
+            let layers = sweep.layers(having: types)
+            guard !layers.isEmpty else {
+                throw CLIError(
+                    "no layer has every type in --types \(types.joined(separator: ",")); give --layers"
+                )
+            }
+            grid.layers = .list(layers)
+        }
         try runSweep(
-            model: model, options: try Self.narrowed(sweep, model: model, defaults: defaults),
-            defaultTypes: defaults,
+            model: model, options: grid, defaultTypes: sweep.defaultTypes,
             objective: Objective(metric: "solve_rate"),
             reportMetrics: ["solve_rate", "mean_steps"],
             label:
-                "sweep of \(model.architectureName) policy \(path) (\(validation.count) validation, \(testSet.count) test levels)",
-            setup: try setup(path: path, validation: validation, testSet: testSet),
-            sideEffects: actionShift(model: model, testSet: testSet, options: options),
+                "sweep of \(model.architectureName) policy \(path) (\(sweep.validation.count) validation, \(sweep.test.count) test levels)",
+            setup: try setup(sweep, path: path), sideEffects: sweep.actionShift(),
             gradients: {
-                let probe = try PolicyGradient.matrixGradients(
-                    model: model, levels: Array(validation.prefix(gradientLevels)),
-                    workers: options.workers)
+                let probe = try sweep.gradients(levels: gradientLevels)
                 stderrLine(
                     String(
                         format:
                             "gradient of the validation loss: %d positions of %d solved levels (of the first %d validation levels), loss %.4f",
                         probe.positions, probe.levelsSolved, probe.levels, probe.loss))
                 return probe.gradients
-            }
-        ) { context in
-            let set = context.split == .validation ? validation : testSet
-            let (outcomes, summary) = try Evaluator.evaluate(
-                model: model, levels: set, options: options)
-            return Evaluation(
-                metrics: summary.metrics,
-                items: ["solve_rate": outcomes.map { $0.greedySolved ? 1 : 0 }])
-        }
+            }, evaluate: sweep.evaluate)
     }
 }
 
