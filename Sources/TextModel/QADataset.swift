@@ -20,6 +20,8 @@ public enum QADatasetError: Error, CustomStringConvertible, Equatable {
     case badItem(path: String, item: Int, reason: String)
     case unknownFormat(path: String)
     case empty(path: String)
+    /// The built-in set was not found from the current or the executable's directory.
+    case noDefault(String)
 
     public var description: String {
         switch self {
@@ -30,6 +32,8 @@ public enum QADatasetError: Error, CustomStringConvertible, Equatable {
                 + "({prompt, attribute}) or CounterFact records ({requested_rewrite, paraphrase_prompts}), "
                 + "or JSONL lines {\"question\", \"answer\"}"
         case .empty(let path): return "\(path): the dataset has no items"
+        case .noDefault(let path):
+            return "cannot find \(path) (run from the repository, or pass --dataset FILE)"
         }
     }
 }

@@ -84,7 +84,16 @@ struct BenchPolicy: ParsableCommand {
             planes: planes, dim: dim, layers: layers, heads: heads, mlpHidden: mlpHidden,
             convChannels: convChannels, convBlocks: convBlocks)
         if let exportCheck {
-            try writeCheck(to: exportCheck, conv: convConfig, transformer: transformerConfig)
+            // The same random networks as PyTorch will load, seeded and then perturbed.
+            try PolicyBenchmark.writeCheck(
+                to: exportCheck,
+                models: try arch.map { a in
+                    let model: any PolicyNetwork =
+                        a == "conv"
+                        ? try ConvPolicy(config: convConfig, seed: 5)
+                        : try TransformerPolicy(config: transformerConfig, seed: 5)
+                    return (a, model)
+                })
             return
         }
         if kernels {
@@ -93,7 +102,7 @@ struct BenchPolicy: ParsableCommand {
         }
         var rows: [PolicyBenchmarkRow] = []
         for path in policy {
-            let loaded = try PolicyCheckpoint.load(from: path)
+            let loaded = try loadPolicy(path)
             rows += try PolicyBenchmark.run(
                 model: loaded.model, batches: batches, seconds: seconds, train: false,
                 label: (path as NSString).lastPathComponent)
@@ -129,66 +138,6 @@ struct BenchPolicy: ParsableCommand {
             let rate = String(format: "%11.1f", r.samplesPerSecond)
             let batch = String(format: "%5d", r.batch)
             print("\(name) \(mode) \(batch) \(rate)   \(r.parameters)")
-        }
-    }
-
-    struct KernelOutput: Codable {
-        let rows: [ConvKernelBenchmarkRow]
-    }
-
-    func runKernels() throws {
-        let rows = try ConvKernelBenchmark.run(channels: channels, seconds: 3 * seconds)
-        if json {
-            print(try jsonText(KernelOutput(rows: rows)))
-            return
-        }
-        print("one core, \(rows.first?.batch ?? 0) boards per call")
-        print("kernel            channels   GFLOP/s")
-        for r in rows {
-            let name = r.kernel.padding(toLength: 17, withPad: " ", startingAt: 0)
-            print("\(name) \(String(format: "%8d %9.1f", r.channels, r.gflops))")
-        }
-    }
-
-    struct CheckOutput: Codable { let logits: [Float], values: [Float] }
-
-    /// A random-weight checkpoint per architecture, 4 random boards as raw little-endian float32,
-    /// and our logits and values on them.
-    private func writeCheck(
-        to directory: String, conv: ConvPolicyConfig, transformer: TransformerPolicyConfig
-    ) throws {
-        try FileManager.default.createDirectory(
-            atPath: directory, withIntermediateDirectories: true)
-        var rng = SplitMix64(seed: 11)
-        for a in arch {
-            let model: any PolicyNetwork =
-                a == "conv"
-                ? try ConvPolicy(config: conv, seed: 5)
-                : try TransformerPolicy(config: transformer, seed: 5)
-            // Perturb every parameter so biases and norms are exercised too.
-            for info in model.parameters.infos {
-                let t = try model.parameters.tensor(named: info.name)
-                let noise = Tensor(randomNormal: t.shape, standardDeviation: 0.05, using: &rng)
-                try model.parameters.setTensor(named: info.name, to: t + noise)
-            }
-            let batch = 4
-            var observations = [Float](repeating: 0, count: batch * planes * PolicyGeometry.cells)
-            for b in 0..<batch {
-                for cell in 0..<PolicyGeometry.cells {
-                    observations[
-                        (b * planes + Int(rng.next() % UInt64(planes))) * PolicyGeometry.cells
-                            + cell] = 1
-                }
-            }
-            let (logits, values) = try model.predict(observations: observations, batch: batch)
-            try PolicyCheckpoint.save(
-                model: model, to: "\(directory)/\(a).safetensors", step: 0, dataSeed: 11)
-            let bytes = observations.withUnsafeBufferPointer { Data(buffer: $0) }
-            try bytes.write(
-                to: URL(fileURLWithPath: "\(directory)/\(a).input.f32"), options: .atomic)
-            let json = try jsonText(CheckOutput(logits: logits, values: values))
-            try Data(json.utf8).write(
-                to: URL(fileURLWithPath: "\(directory)/\(a).output.json"), options: .atomic)
         }
     }
 }

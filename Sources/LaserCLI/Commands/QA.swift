@@ -62,7 +62,7 @@ struct QA: ParsableCommand {
         // One writer per output folder, held until the run ends.
         let lock = try output.map { try OutputLock(output: $0) }
         defer { withExtendedLifetime(lock) {} }
-        let path = try dataset ?? DefaultQASet.locate()
+        let path = try dataset ?? QADataset.locateDefault()
         var items = try QADataset.load(path: path)
         if let n = limit { items = Array(items.prefix(n)) }
         let model = try loadTextModel(
@@ -138,31 +138,5 @@ struct QA: ParsableCommand {
             String(
                 format: "time               %.1fs  (%.2f items/s)", seconds,
                 Double(items.count) / seconds))
-    }
-}
-
-/// Finds the built-in question set `data/qa/known_facts.json` (ROME's known facts): from the current directory upwards,
-/// then from the executable's directory upwards (so a built `laser` finds its repository's copy).
-enum DefaultQASet {
-    static let relativePath = "data/qa/known_facts.json"
-
-    static func locate() throws -> String {
-        let starts = [
-            FileManager.default.currentDirectoryPath,
-            (CommandLine.arguments[0] as NSString).deletingLastPathComponent,
-            ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""),
-        ]
-        for start in starts where !start.isEmpty {
-            var dir = (start as NSString).standardizingPath
-            for _ in 0..<8 {
-                let candidate = dir + "/" + relativePath
-                if FileManager.default.fileExists(atPath: candidate) { return candidate }
-                let parent = (dir as NSString).deletingLastPathComponent
-                if parent == dir { break }
-                dir = parent
-            }
-        }
-        throw CLIError(
-            "cannot find \(relativePath) (run from the repository, or pass --dataset FILE)")
     }
 }

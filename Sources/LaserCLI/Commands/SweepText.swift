@@ -86,7 +86,7 @@ struct TextSweepOptions: ParsableArguments {
 
     func run(sweep: SweepOptions, workers: Int) throws {
         let llama = try loadTextModel(path: model, threads: workers, verbose: true)
-        let path = try dataset ?? DefaultQASet.locate()
+        let path = try dataset ?? QADataset.locateDefault()
         let all = try QADataset.load(path: path)
         let (validation, test) = QADataset.split(all, validationFraction: validationFraction)
         guard !validation.isEmpty && !test.isEmpty else {
