@@ -141,32 +141,22 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         let store = ParameterStore(layout: layout)
         parameters = store
 
-        var entries: [(info: WeightMatrixInfo, parameter: ParameterInfo)] = []
-        func expose(_ name: String, layer: Int, type: String) throws {
-            let info = try store.info(named: name)
-            entries.append(
-                (
-                    WeightMatrixInfo(
-                        name: name, layer: layer, type: type, rows: info.shape[0],
-                        columns: info.count / info.shape[0]), info
-                ))
+        var exposed: [(String, Int, String)] = []
+        func expose(_ name: String, layer: Int, type: String) {
+            exposed.append((name, layer, type))
         }
         for (name, layer) in config.trunkShape.reducibleMatrices {
-            try expose(name, layer: layer, type: "conv")
+            expose(name, layer: layer, type: "conv")
         }
         // Heads sit after the stack; rank-1 matrices (value_conv, value_head) have nothing to reduce.
         if config.policyChannels > 1 {
-            try expose("policy_conv.weight", layer: config.blocks, type: "head")
+            expose("policy_conv.weight", layer: config.blocks, type: "head")
         }
-        try expose("policy_head.weight", layer: config.blocks, type: "head")
-        try expose("value_fc.weight", layer: config.blocks, type: "head")
-        let reducible = ReducibleParameters(entries)
+        expose("policy_head.weight", layer: config.blocks, type: "head")
+        expose("value_fc.weight", layer: config.blocks, type: "head")
+        let reducible = try ReducibleParameters(store: store, exposing: exposed)
         self.reducible = reducible
-        func layer(_ name: String) -> LayerOffsets {
-            LayerOffsets(
-                weight: store.offset(of: name + ".weight"), bias: store.offset(of: name + ".bias"),
-                matrix: reducible.infos.firstIndex { $0.name == name + ".weight" })
-        }
+        func layer(_ name: String) -> LayerOffsets { reducible.offsets(name, in: store) }
         trunk = ConvTrunk(config.trunkShape, layer: layer)
         policyConv = layer("policy_conv")
         policyHead = layer("policy_head")
@@ -191,33 +181,10 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
     public var planeCount: Int { config.planes }
     public var hyperparameters: [String: String] { config.hyperparameters }
 
-    // MARK: ReducibleModel
-
-    public var reducibleMatrices: [WeightMatrixInfo] { reducible.infos }
-    public func weightMatrix(named name: String) throws -> Tensor {
-        try reducible.matrix(named: name, in: parameters)
-    }
-    public func setWeightMatrix(named name: String, to value: WeightValue) throws {
-        try reducible.setMatrix(named: name, to: value, in: parameters)
-    }
-    /// Names of the matrices currently held in factored form.
-    public var reducedMatrixNames: [String] { reducible.reducedNames }
-    public func factors(ofMatrix name: String) -> FactoredMatrix? {
-        reducible.factors(named: name)
-    }
-
-    // MARK: Forward / backward
-
-    public func makeContext(batchCapacity: Int) -> PolicyContext {
-        plannedContext(batchCapacity: batchCapacity)
-    }
+    // MARK: Forward / backward (the public passes and LASER access: PlannedForward)
 
     func makePlan(capacity: Int) -> ConvPlan {
         ConvPlan(config, capacity: capacity, maximumRank: reducible.maximumRank)
-    }
-
-    public func forward(_ context: PolicyContext, batch: Int) {
-        forwardBatch(context, batch: batch)
     }
 
     func prepareForward(_ context: PolicyContext, plan: ConvPlan) {
@@ -260,10 +227,6 @@ public final class ConvPolicy: PolicyNetwork, PlannedForward, @unchecked Sendabl
         ActivationKernels.reluForward(fc, fc, count: batch * hidden)
         linear(
             context.values.at(s0), fc, valueHead, rows: batch, ic: hidden, oc: 1, scratch: scratch)
-    }
-
-    public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
-        backwardBatch(context, gradients: gradients)
     }
 
     /// The backward pass of samples `samples`, adding parameter gradients into `grads`.

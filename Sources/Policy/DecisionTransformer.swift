@@ -162,32 +162,22 @@ public final class DecisionTransformer: SequencePolicy, PlannedForward, @uncheck
         let store = ParameterStore(layout: layout)
         parameters = store
 
-        var entries: [(info: WeightMatrixInfo, parameter: ParameterInfo)] = []
-        func expose(_ name: String, layer: Int, type: String) throws {
-            let info = try store.info(named: name)
-            entries.append(
-                (
-                    WeightMatrixInfo(
-                        name: name, layer: layer, type: type, rows: info.shape[0],
-                        columns: info.count / info.shape[0]), info
-                ))
+        var exposed: [(String, Int, String)] = []
+        func expose(_ name: String, layer: Int, type: String) {
+            exposed.append((name, layer, type))
         }
         for (name, layer) in config.trunkShape.reducibleMatrices {
-            try expose(name, layer: layer, type: "conv")
+            expose(name, layer: layer, type: "conv")
         }
-        try expose("state_embed.weight", layer: -1, type: "embed")
+        expose("state_embed.weight", layer: -1, type: "embed")
         for (name, layer, type) in config.stack.reducibleMatrices {
-            try expose(name, layer: layer, type: type)
+            expose(name, layer: layer, type: type)
         }
-        try expose("policy_head.weight", layer: config.layers, type: "head")
-        let reducible = ReducibleParameters(entries)
+        expose("policy_head.weight", layer: config.layers, type: "head")
+        let reducible = try ReducibleParameters(store: store, exposing: exposed)
         self.reducible = reducible
 
-        func linear(_ name: String) -> LayerOffsets {
-            LayerOffsets(
-                weight: store.offset(of: name + ".weight"), bias: store.offset(of: name + ".bias"),
-                matrix: reducible.infos.firstIndex { $0.name == name + ".weight" })
-        }
+        func linear(_ name: String) -> LayerOffsets { reducible.offsets(name, in: store) }
         func norm(_ name: String) -> (weight: Int, bias: Int) {
             (store.offset(of: name + ".weight"), store.offset(of: name + ".bias"))
         }
@@ -201,30 +191,7 @@ public final class DecisionTransformer: SequencePolicy, PlannedForward, @uncheck
         lnf = norm("ln_f")
         policyHead = linear("policy_head")
         valueHead = linear("value_head")
-        initialise(seed: seed)
-    }
-
-    private func initialise(seed: UInt64) {
-        var rng = SplitMix64(seed: seed)
-        let residualScale = 1 / Float(2 * max(1, config.layers)).squareRoot()
-        for info in parameters.infos {
-            let name = info.name
-            if TransformerStack.isNormWeight(name) || name == "ln_f.weight" {
-                ParameterStore.import(
-                    info, [Float](repeating: 1, count: info.count), into: parameters.values)
-            } else if ConvTrunkShape.owns(name) {
-                guard name.hasSuffix(".weight") else { continue }
-                let std = ConvTrunkShape.initialStandardDeviation(
-                    weight: name, fanIn: info.count / info.shape[0])
-                let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
-                ParameterStore.import(info, t.scalars, into: parameters.values)
-            } else if !name.hasSuffix(".bias") {
-                var std: Float = 0.02
-                if TransformerStack.isResidualProjection(name) { std *= residualScale }
-                let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
-                ParameterStore.import(info, t.scalars, into: parameters.values)
-            }
-        }
+        TransformerStack.initialise(parameters, layers: config.layers, seed: seed)
     }
 
     public var architectureName: String { "decision-transformer" }
@@ -235,32 +202,10 @@ public final class DecisionTransformer: SequencePolicy, PlannedForward, @uncheck
     }
     public var targetReturn: Float { Float(config.targetReturnTenths) / 10 }
 
-    // MARK: ReducibleModel
-
-    public var reducibleMatrices: [WeightMatrixInfo] { reducible.infos }
-    public func weightMatrix(named name: String) throws -> Tensor {
-        try reducible.matrix(named: name, in: parameters)
-    }
-    public func setWeightMatrix(named name: String, to value: WeightValue) throws {
-        try reducible.setMatrix(named: name, to: value, in: parameters)
-    }
-    public var reducedMatrixNames: [String] { reducible.reducedNames }
-    public func factors(ofMatrix name: String) -> FactoredMatrix? {
-        reducible.factors(named: name)
-    }
-
-    // MARK: Forward / backward
-
-    public func makeContext(batchCapacity: Int) -> PolicyContext {
-        plannedContext(batchCapacity: batchCapacity)
-    }
+    // MARK: Forward / backward (the public passes and LASER access: PlannedForward)
 
     func makePlan(capacity: Int) -> DecisionTransformerPlan {
         DecisionTransformerPlan(config, capacity: capacity, maximumRank: reducible.maximumRank)
-    }
-
-    public func forward(_ context: PolicyContext, batch: Int) {
-        forwardBatch(context, batch: batch)
     }
 
     func prepareForward(_ context: PolicyContext, plan: DecisionTransformerPlan) {
@@ -369,10 +314,6 @@ public final class DecisionTransformer: SequencePolicy, PlannedForward, @uncheck
             ic: d, oc: PolicyGeometry.actionCount, scratch: scratch)
         linear(
             context.values.at(s0), lnfOut, valueHead, rows: batch, ic: d, oc: 1, scratch: scratch)
-    }
-
-    public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
-        backwardBatch(context, gradients: gradients)
     }
 
     /// The backward pass of samples `samples`, adding parameter gradients into `dw`.

@@ -3,6 +3,8 @@
 // that split a batch over the workers, and their sizes as checkpoint metadata.
 import Core
 import Foundation
+import Laser
+import LinearAlgebra
 
 /// Where a batch's activations and gradients live in a context's buffers.
 protocol NetworkPlan {
@@ -29,6 +31,33 @@ protocol PlannedForward: PolicyNetwork {
 
 extension PlannedForward {
     func prepareForward(_ context: PolicyContext, plan: Plan) {}
+
+    // MARK: ReducibleModel, through the matrices the network exposes
+
+    public var reducibleMatrices: [WeightMatrixInfo] { reducible.infos }
+    public func weightMatrix(named name: String) throws -> Tensor {
+        try reducible.matrix(named: name, in: parameters)
+    }
+    public func setWeightMatrix(named name: String, to value: WeightValue) throws {
+        try reducible.setMatrix(named: name, to: value, in: parameters)
+    }
+    /// Names of the matrices currently held in factored form.
+    public var reducedMatrixNames: [String] { reducible.reducedNames }
+    public func factors(ofMatrix name: String) -> FactoredMatrix? {
+        reducible.factors(named: name)
+    }
+
+    // MARK: PolicyNetwork's passes, split over the workers
+
+    public func makeContext(batchCapacity: Int) -> PolicyContext {
+        plannedContext(batchCapacity: batchCapacity)
+    }
+    public func forward(_ context: PolicyContext, batch: Int) {
+        forwardBatch(context, batch: batch)
+    }
+    public func backward(_ context: PolicyContext, gradients: ParameterGradients) {
+        backwardBatch(context, gradients: gradients)
+    }
 
     /// out = inp · Wᵀ + b for `layer` over `rows` rows, through the factors when LASER reduced W.
     func linear(

@@ -96,6 +96,27 @@ final class ReducibleParameters: @unchecked Sendable {
     /// The same factors with the right factor's columns in the exported (checkpoint) order.
     private(set) var exportedFactors: [FactoredMatrix?]
 
+    /// The matrices `exposed` (name, layer, type) of `store` offered to LASER, in that order; a
+    /// conv kernel is viewed as out × in·kh·kw.
+    convenience init(store: ParameterStore, exposing exposed: [(String, Int, String)]) throws {
+        self.init(
+            try exposed.map { name, layer, type in
+                let info = try store.info(named: name)
+                return (
+                    WeightMatrixInfo(
+                        name: name, layer: layer, type: type, rows: info.shape[0],
+                        columns: info.count / info.shape[0]), info
+                )
+            })
+    }
+
+    /// Where layer `name`'s weight and bias live in `store`, and its matrix's index when exposed.
+    func offsets(_ name: String, in store: ParameterStore) -> LayerOffsets {
+        LayerOffsets(
+            weight: store.offset(of: name + ".weight"), bias: store.offset(of: name + ".bias"),
+            matrix: infos.firstIndex { $0.name == name + ".weight" })
+    }
+
     init(_ entries: [(info: WeightMatrixInfo, parameter: ParameterInfo)]) {
         infos = entries.map(\.info)
         parameterInfos = entries.map(\.parameter)

@@ -3,6 +3,9 @@
 // TransformerPolicy runs them over the board's cells (bidirectional), DecisionTransformer over
 // (return, state, action) tokens (causal).
 
+import Core
+import LinearAlgebra
+
 /// Sizes of a stack of pre-norm layers.
 struct TransformerStack {
     let layers: Int
@@ -57,6 +60,32 @@ struct TransformerStack {
     /// Whether `name` projects back into the residual stream (initialised smaller, GPT-2 style).
     static func isResidualProjection(_ name: String) -> Bool {
         name.hasSuffix("out_proj.weight") || name.hasSuffix("fc_out.weight")
+    }
+
+    /// Draws a transformer's initial weights from `seed`, as both architectures do: norms at 1,
+    /// conv-trunk kernels He-style, other matrices N(0, 0.02) (residual projections scaled by
+    /// 1/√(2·layers), GPT-2 style), biases at 0.
+    static func initialise(_ parameters: ParameterStore, layers: Int, seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        let residualScale = 1 / Float(2 * max(1, layers)).squareRoot()
+        for info in parameters.infos {
+            let name = info.name
+            if isNormWeight(name) || name == "ln_f.weight" {
+                ParameterStore.import(
+                    info, [Float](repeating: 1, count: info.count), into: parameters.values)
+            } else if ConvTrunkShape.owns(name) {
+                guard name.hasSuffix(".weight") else { continue }
+                let std = ConvTrunkShape.initialStandardDeviation(
+                    weight: name, fanIn: info.count / info.shape[0])
+                let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
+                ParameterStore.import(info, t.scalars, into: parameters.values)
+            } else if !name.hasSuffix(".bias") {
+                var std: Float = 0.02
+                if isResidualProjection(name) { std *= residualScale }
+                let t = Tensor(randomNormal: info.shape, standardDeviation: std, using: &rng)
+                ParameterStore.import(info, t.scalars, into: parameters.values)
+            }
+        }
     }
 
     /// The layers' offsets; `linear(name)` and `norm(name)` look a layer up without `.weight`.
